@@ -1,0 +1,2 @@
+import { placeholder } from './index.js';
+test('nn-core loads', () => { expect(placeholder).toBe(1); });

@@ -1,0 +1,2 @@
+import { placeholder } from './index.js';
+test('report loads', () => { expect(placeholder).toBe(1); });
