@@ -1,1 +1,1 @@
-export const placeholder = 1;
+export { registerCommands } from './commands/index.js';
