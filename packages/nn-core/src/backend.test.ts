@@ -56,6 +56,6 @@ describe('backend selection', () => {
     const info = JSON.parse(r.out.trim().split('\n').pop()!);
     expect(info.name).toBe('wasm');
     expect(info.attempts.find((a: { name: string }) => a.name === 'tensorflow').ok).toBe(false);
-    expect(info.reason).toMatch(/fell back after .*tensorflow: /);
+    expect(info.reason).toMatch(/selected after .*tensorflow: /);
   });
 });

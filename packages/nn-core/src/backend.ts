@@ -60,6 +60,8 @@ function errorText(err: unknown): string {
 }
 
 async function tryLoad(name: BackendName, forced: boolean): Promise<void> {
+  // TensorFlow's C++ start-up chatter (oneDNN, CPU features) unless the user asked for it.
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
   switch (name) {
     case 'tensorflow-gpu': {
       if (!forced && !gpuVisible()) throw new Error('no NVIDIA GPU visible');
@@ -121,7 +123,7 @@ export async function initBackend(options: { force?: BackendName; quiet?: boolea
           ? `forced by STELLAR_EMU_BACKEND=${forcedName}`
           : skipped.length === 0
             ? 'first choice, loaded'
-            : `fell back after ${skipped.join('; ')}`;
+            : `selected after ${skipped.join("; ")}`;
         selected = {
           name,
           tfjsBackend: tf.getBackend(),
