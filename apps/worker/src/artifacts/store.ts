@@ -1,0 +1,144 @@
+// Artifact store: datasets, checkpoints, models and reports live here; workflows carry only
+// paths and content hashes. A local directory by default; the interface admits a shared
+// file system or an object store later.
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
+
+/** One file or directory that a step produced, with its content hash. */
+export interface ArtifactRef {
+  /** Absolute path inside the store. */
+  path: string;
+  /** sha256 (hex) of the file, or of the sorted (relative path, file hash) list of a directory. */
+  sha256: string;
+}
+
+/** What a completed step leaves behind: enough to skip it next time. */
+export interface StepRecord {
+  step: string;
+  /** sha256 of the step name, its config and its inputs' hashes. */
+  key: string;
+  outputs: Record<string, ArtifactRef>;
+  /** Small JSON summary (metrics, counts) — never bulk data. */
+  summary: Record<string, unknown>;
+  completedAt: string;
+}
+
+/** The store's interface: a step's working directory, and its completion record. */
+export interface ArtifactStore {
+  readonly root: string;
+  /** Directory in which step `step` with key `key` writes its outputs (created on demand). */
+  stepDir(step: string, key: string): Promise<string>;
+  /** The completion record of a step, if it completed and its outputs are unchanged. */
+  findCompleted(step: string, key: string): Promise<StepRecord | null>;
+  /** Atomically record a completed step. */
+  recordCompleted(record: StepRecord): Promise<void>;
+  /** Directory for a named run (metrics, reports). */
+  runDir(runId: string): Promise<string>;
+}
+
+/** sha256 of a file's bytes. */
+export async function hashFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** sha256 of a file, or of a directory's files (sorted relative paths and their hashes). */
+export async function hashPath(path: string): Promise<string> {
+  const info = await stat(path);
+  if (info.isFile()) return hashFile(path);
+  const files: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const p = join(dir, entry.name);
+      if (entry.isDirectory()) await walk(p);
+      else if (entry.isFile() && !entry.name.startsWith('.tmp-')) files.push(p);
+    }
+  };
+  await walk(path);
+  files.sort();
+  const hash = createHash('sha256');
+  for (const f of files) hash.update(`${relative(path, f)}\0${await hashFile(f)}\n`);
+  return hash.digest('hex');
+}
+
+/** Canonical JSON (sorted keys) so that equal configs hash equally. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+/** The key of a step: its name, config and input hashes. */
+export function stepKey(step: string, config: unknown, inputHashes: Record<string, string>): string {
+  return createHash('sha256').update(canonicalJson({ step, config, inputHashes })).digest('hex');
+}
+
+/** Write a file atomically: temp file, fsync, rename. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = join(dirname(path), `.tmp-${randomBytes(6).toString('hex')}`);
+  const fh = await open(tmp, 'w');
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, path);
+}
+
+/** The default store: a directory tree `<root>/steps/<step>/<key>/`, `<root>/runs/<id>/`. */
+export class LocalArtifactStore implements ArtifactStore {
+  readonly root: string;
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
+
+  async stepDir(step: string, key: string): Promise<string> {
+    const dir = join(this.root, 'steps', step, key.slice(0, 16));
+    await mkdir(dir, { recursive: true });
+    return dir;
+  }
+
+  async findCompleted(step: string, key: string): Promise<StepRecord | null> {
+    const file = join(this.root, 'steps', step, key.slice(0, 16), 'step.json');
+    let record: StepRecord;
+    try {
+      record = JSON.parse(await readFile(file, 'utf8')) as StepRecord;
+    } catch {
+      return null;
+    }
+    if (record.key !== key) return null;
+    for (const ref of Object.values(record.outputs)) {
+      try {
+        if ((await hashPath(ref.path)) !== ref.sha256) return null;
+      } catch {
+        return null;
+      }
+    }
+    return record;
+  }
+
+  async recordCompleted(record: StepRecord): Promise<void> {
+    const file = join(this.root, 'steps', record.step, record.key.slice(0, 16), 'step.json');
+    await writeFileAtomic(file, `${JSON.stringify(record, null, 2)}\n`);
+  }
+
+  async runDir(runId: string): Promise<string> {
+    if (!/^[A-Za-z0-9._-]+$/.test(runId)) throw new Error(`run id '${runId}' may only hold letters, digits, '.', '_' and '-'`);
+    const dir = join(this.root, 'runs', runId);
+    await mkdir(dir, { recursive: true });
+    return dir;
+  }
+
+  /** Remove a step's outputs (used when a step is forced to re-run). */
+  async invalidate(step: string, key: string): Promise<void> {
+    await rm(join(this.root, 'steps', step, key.slice(0, 16)), { recursive: true, force: true });
+  }
+}
