@@ -12,6 +12,7 @@
 // On a machine with an NVIDIA GPU (or STELLAR_EMU_GPU=1) the same is done for
 // @tensorflow/tfjs-node-gpu with the CUDA-enabled `tensorflow` wheel.
 // STELLAR_EMU_SKIP_NATIVE=1 skips the binding (nn-core then falls back to wasm, then cpu).
+// `node tools/setup.mjs tensorflow|temporal|browser` runs one part only.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, lstatSync, renameSync } from 'node:fs';
@@ -248,6 +249,14 @@ async function main() {
       const r = spawnSync(process.execPath, [temporalTool, 'ensure'], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
       if (r.status !== 0) fail('could not provide a temporal CLI (see above)');
       log(`temporal CLI: ${r.stdout.trim()}`);
+    }
+  }
+  if (!only || only === 'browser') {
+    // Headless Chromium for the report's browser test (Debian's package; nothing downloaded by npm).
+    const browserTool = join(root, 'tools', 'setup-browser.mjs');
+    if (existsSync(browserTool)) {
+      const r = spawnSync(process.execPath, [browserTool], { stdio: 'inherit' });
+      if (r.status !== 0) fail('could not provide headless Chromium for the browser test (see above)');
     }
   }
 }
