@@ -12,6 +12,6 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 120_000,
     hookTimeout: 300_000,
-    reporters: ['default'],
+    reporters: ['default', ['json', { outputFile: '../../test-output/vitest/report.json' }]],
   },
 });

@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// `npm test` after setup: build, typecheck, lint and test every project with Nx, then print one
+// closing line with the totals from each project's vitest JSON report.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const reports = join(root, 'test-output', 'vitest');
+rmSync(reports, { recursive: true, force: true });
+const nx = join(root, 'node_modules', '.bin', 'nx');
+const args = ['run-many', '-t', 'build', 'typecheck', 'lint', 'test', '--outputStyle=stream', ...process.argv.slice(2)];
+const r = spawnSync(nx, args, { cwd: root, stdio: 'inherit' });
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+const projects = [];
+if (existsSync(reports)) {
+  for (const f of readdirSync(reports).filter((x) => x.endsWith('.json'))) {
+    const j = JSON.parse(readFileSync(join(reports, f), 'utf8'));
+    passed += j.numPassedTests ?? 0;
+    failed += j.numFailedTests ?? 0;
+    skipped += (j.numPendingTests ?? 0) + (j.numTodoTests ?? 0);
+    projects.push(`${f.replace(/\.json$/, '')} ${j.numPassedTests}/${j.numTotalTests}`);
+  }
+}
+process.stdout.write(`\nper project: ${projects.join(', ')}\n`);
+process.stdout.write(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+process.exit(r.status ?? 1);
