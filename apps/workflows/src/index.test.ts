@@ -1,2 +1,9 @@
-import { placeholder } from './index.js';
-test('workflows loads', () => { expect(placeholder).toBe(1); });
+import * as workflows from './index.js';
+import { isTaskQueue, TASK_QUEUES } from './index.js';
+
+test('exports the hello workflow and the task queues', () => {
+  expect(typeof workflows.hello).toBe('function');
+  expect(TASK_QUEUES).toEqual({ cpu: 'cpu', gpu: 'gpu' });
+  expect(isTaskQueue('gpu')).toBe(true);
+  expect(isTaskQueue('tpu')).toBe(false);
+});
