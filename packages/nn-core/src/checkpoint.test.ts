@@ -1,0 +1,68 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CheckpointError, decodeCheckpoint, encodeCheckpoint, readCheckpoint, writeCheckpoint, type StoredTensor } from './checkpoint.js';
+
+const tensors = new Map<string, StoredTensor>([
+  ['param/a.W', { shape: [2, 3], data: new Float32Array([1, 2, 3, 4, 5, -6.5]) }],
+  ['opt/a.W/m', { shape: [3], data: new Float32Array([0.1, Number.NaN, -0]) }],
+  ['counts', { shape: [2], data: new Int32Array([7, -8]) }],
+  ['f64', { shape: [1], data: new Float64Array([Math.PI]) }],
+]);
+
+test('round trip keeps every tensor bit for bit and the metadata', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ckpt-'));
+  const path = join(dir, 'x.safetensors');
+  await writeCheckpoint(path, tensors, 'training', { epoch: 3, nested: { a: [1, 2] }, text: 'é' });
+  expect(readdirSync(dir)).toEqual(['x.safetensors']); // no temp file left behind
+  const ck = await readCheckpoint(path);
+  expect(ck.kind).toBe('training');
+  expect(ck.state).toEqual({ epoch: 3, nested: { a: [1, 2] }, text: 'é' });
+  for (const [k, t] of tensors) {
+    const got = ck.tensors.get(k)!;
+    expect(got.shape).toEqual(t.shape);
+    expect(Buffer.from(got.data.buffer)).toEqual(Buffer.from(t.data.buffer));
+  }
+  const bytes = readFileSync(path);
+  const headerLen = Number(bytes.readBigUInt64LE(0));
+  expect((8 + headerLen) % 8).toBe(0);
+});
+
+test('a flipped bit in the data, a changed header or a truncated file is a clear error', () => {
+  const bytes = encodeCheckpoint(tensors, 'training', { epoch: 1 });
+  const flipped = Buffer.from(bytes);
+  flipped[flipped.length - 3] ^= 0x10;
+  expect(() => decodeCheckpoint(flipped, 'f')).toThrow(/checkpoint f: checksum mismatch .*corrupt/);
+  const header = Buffer.from(bytes.toString('latin1').replace('"epoch\\":1', '"epoch\\":2'), 'latin1');
+  expect(header.length).toBe(bytes.length);
+  expect(() => decodeCheckpoint(header, 'h')).toThrow(/checksum mismatch/);
+  expect(() => decodeCheckpoint(bytes.subarray(0, 200), 't')).toThrow(CheckpointError);
+  expect(() => decodeCheckpoint(Buffer.from('hello world, not a checkpoint at all, definitely not one: ' + 'x'.repeat(80)), 'n')).toThrow(/truncated or not a checkpoint|not a stellar-emu checkpoint/);
+});
+
+test('a missing file is a clear error', async () => {
+  await expect(readCheckpoint('/nonexistent/ckpt.safetensors')).rejects.toThrow(/checkpoint \/nonexistent\/ckpt.safetensors: file not found/);
+});
+
+const python = spawnSync('python3', ['-c', 'import json,struct'], { encoding: 'utf8' }).status === 0;
+test.skipIf(!python)('python reads it with json + struct only (safetensors layout) and verifies the checksum', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ckpt-py-'));
+  const path = join(dir, 'x.safetensors');
+  await writeCheckpoint(path, tensors, 'model', { hello: 'world' });
+  const script = `
+import json, struct, hashlib, sys
+b = open(sys.argv[1], 'rb').read()
+n = struct.unpack('<Q', b[:8])[0]
+h = json.loads(b[8:8+n])
+meta = h.pop('__metadata__')
+z = bytearray(b); z[35:99] = b'0'*64
+assert hashlib.sha256(z).hexdigest() == meta['sha256']
+t = h['param/a.W']; s, e = t['data_offsets']
+print(json.dumps({'kind': meta['kind'], 'state': json.loads(meta['state']), 'W': list(struct.unpack('<6f', b[8+n+s:8+n+e])), 'shape': t['shape']}))
+`;
+  writeFileSync(join(dir, 'read.py'), script);
+  const r = spawnSync('python3', [join(dir, 'read.py'), path], { encoding: 'utf8' });
+  expect(r.status, r.stderr).toBe(0);
+  expect(JSON.parse(r.stdout)).toEqual({ kind: 'model', state: { hello: 'world' }, W: [1, 2, 3, 4, 5, -6.5], shape: [2, 3] });
+});

@@ -1,0 +1,116 @@
+// Adam, Adamax and AdamW written out on tf variables, with explicit, serializable state.
+import { tf } from './backend.js';
+import type { ParamStore } from './layers.js';
+
+/** Optimizer kinds. */
+export type OptimizerKind = 'adam' | 'adamax' | 'adamw';
+
+/** Hyper-parameters shared by the Adam family (weightDecay only used by AdamW). */
+export interface AdamHyper {
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  /** Decoupled weight decay per unit learning rate (AdamW). */
+  weightDecay: number;
+}
+
+/** Host-side optimizer state: step count and every slot array (m, v or u per parameter). */
+export interface OptimizerState {
+  kind: OptimizerKind;
+  hyper: AdamHyper;
+  /** Number of updates applied so far. */
+  step: number;
+  slots: Map<string, { shape: number[]; data: Float32Array }>;
+}
+
+const DEFAULT_HYPER: AdamHyper = { beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0 };
+
+/**
+ * The Adam family on a ParamStore. Slot names are `<param>/m` and `<param>/v` (Adam, AdamW)
+ * or `<param>/m` and `<param>/u` (Adamax). Bias corrections are computed in float64 on the
+ * host and enter as scalars, so the update is deterministic given the step count.
+ */
+export class AdamFamily {
+  readonly hyper: AdamHyper;
+  step = 0;
+  private readonly slots = new Map<string, tf.Variable>();
+
+  constructor(
+    readonly kind: OptimizerKind,
+    readonly params: ParamStore,
+    hyper: Partial<AdamHyper> = {},
+  ) {
+    this.hyper = { ...DEFAULT_HYPER, ...(kind === 'adamw' ? { weightDecay: 0.01 } : {}), ...hyper };
+    const second = kind === 'adamax' ? 'u' : 'v';
+    for (const [name, v] of params.vars) {
+      this.slots.set(`${name}/m`, tf.variable(tf.zerosLike(v), false));
+      this.slots.set(`${name}/${second}`, tf.variable(tf.zerosLike(v), false));
+    }
+  }
+
+  /** Apply one update with learning rate `lr` from gradients keyed by parameter name. */
+  apply(grads: Record<string, tf.Tensor>, lr: number): void {
+    this.step += 1;
+    const t = this.step;
+    const { beta1, beta2, epsilon, weightDecay } = this.hyper;
+    const bc1 = 1 - beta1 ** t;
+    const bc2 = 1 - beta2 ** t;
+    tf.tidy(() => {
+      for (const [name, p] of this.params.vars) {
+        const g = grads[name];
+        if (!g) throw new Error(`no gradient for parameter '${name}'`);
+        const m = this.slots.get(`${name}/m`)!;
+        const mNew = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
+        m.assign(mNew);
+        let update: tf.Tensor;
+        if (this.kind === 'adamax') {
+          const u = this.slots.get(`${name}/u`)!;
+          const uNew = tf.maximum(tf.mul(u, beta2), tf.abs(g));
+          u.assign(uNew);
+          update = tf.mul(tf.div(mNew, tf.add(uNew, epsilon)), lr / bc1);
+        } else {
+          const v = this.slots.get(`${name}/v`)!;
+          const vNew = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
+          v.assign(vNew);
+          const mHat = tf.div(mNew, bc1);
+          const vHat = tf.div(vNew, bc2);
+          update = tf.mul(tf.div(mHat, tf.add(tf.sqrt(vHat), epsilon)), lr);
+        }
+        let base: tf.Tensor = p;
+        if (this.kind === 'adamw' && weightDecay > 0) base = tf.mul(p, 1 - lr * weightDecay);
+        p.assign(tf.sub(base, update));
+      }
+    });
+  }
+
+  /** Copy the state to host memory. */
+  getState(): OptimizerState {
+    const slots = new Map<string, { shape: number[]; data: Float32Array }>();
+    for (const [k, v] of this.slots) slots.set(k, { shape: [...v.shape], data: v.dataSync() as Float32Array });
+    return { kind: this.kind, hyper: { ...this.hyper }, step: this.step, slots };
+  }
+
+  /** Restore a state saved by `getState` (kind and slot shapes must match). */
+  setState(state: OptimizerState): void {
+    if (state.kind !== this.kind) throw new Error(`optimizer state is for '${state.kind}', this optimizer is '${this.kind}'`);
+    Object.assign(this.hyper, state.hyper);
+    this.step = state.step;
+    for (const [k, v] of this.slots) {
+      const s = state.slots.get(k);
+      if (!s) throw new Error(`optimizer slot '${k}' missing from the saved state`);
+      if (s.shape.join(',') !== v.shape.join(',')) throw new Error(`optimizer slot '${k}' has shape [${s.shape}], expected [${v.shape}]`);
+      tf.tidy(() => v.assign(tf.tensor(s.data, v.shape, 'float32')));
+    }
+  }
+
+  dispose(): void {
+    for (const v of this.slots.values()) v.dispose();
+    this.slots.clear();
+  }
+}
+
+/** Create an optimizer of the given kind. */
+export function createOptimizer(kind: OptimizerKind, params: ParamStore, hyper: Partial<AdamHyper> = {}): AdamFamily {
+  if (!['adam', 'adamax', 'adamw'].includes(kind)) throw new Error(`unknown optimizer '${kind}'`);
+  return new AdamFamily(kind, params, hyper);
+}

@@ -1,0 +1,141 @@
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initBackend, tf } from './backend.js';
+import { DenseStack, ParamStore } from './layers.js';
+import { MemoryBatchSource } from './memory-source.js';
+import { createOptimizer } from './optimizers.js';
+import { Rng } from './rng.js';
+import { EarlyStopping, ReduceOnPlateau } from './schedules.js';
+import { assertBitwiseEqual } from './testing.js';
+import { latestCheckpoint, trainLoop, type Progress, type TrainOptions } from './train.js';
+
+beforeAll(async () => {
+  await initBackend({ force: 'cpu', quiet: true });
+});
+
+function data(n: number, seed: number): MemoryBatchSource {
+  const rng = new Rng(seed);
+  const x = new Float32Array(n * 3).map(() => rng.normal());
+  const y = new Float32Array(n * 2);
+  for (let i = 0; i < n; i++) {
+    y[2 * i] = Math.sin(x[3 * i]) + 0.5 * x[3 * i + 1] * x[3 * i + 2];
+    y[2 * i + 1] = Math.tanh(x[3 * i + 2]) - 0.3 * x[3 * i];
+  }
+  return new MemoryBatchSource({ x: { width: 3, data: x }, y: { width: 2, data: y } });
+}
+
+const config = { widths: [16, 16, 2], epochs: 3, batchSize: 16 };
+
+function setup(initSeed: number) {
+  const params = new ParamStore();
+  const net = new DenseStack(params, 'net', 3, { widths: config.widths, activation: 'gelu', lastActivation: 'linear', layerNorm: true }, new Rng(initSeed));
+  const optimizer = createOptimizer('adamw', params, { weightDecay: 1e-3 });
+  const loss = (b: Record<string, tf.Tensor>) => {
+    const pred = net.apply(b.x as tf.Tensor2D);
+    const mse = tf.mean(tf.square(tf.sub(pred, b.y))) as tf.Scalar;
+    return { total: mse, parts: { mse, l1: tf.mean(tf.abs(tf.sub(pred, b.y))) as tf.Scalar } };
+  };
+  return { params, optimizer, loss };
+}
+
+async function run(dir: string, extra: Partial<TrainOptions> = {}, initSeed = 1) {
+  const { params, optimizer, loss } = setup(initSeed);
+  const result = await trainLoop({
+    params,
+    optimizer,
+    loss,
+    train: data(200, 3),
+    validation: data(40, 4),
+    schedule: new ReduceOnPlateau({ lr: 3e-3, patience: 0, factor: 0.5 }),
+    earlyStopping: new EarlyStopping({ patience: 10 }),
+    epochs: config.epochs,
+    batchSize: config.batchSize,
+    seed: 99,
+    checkpointDir: dir,
+    checkpointEverySteps: 4,
+    keepCheckpoints: 100,
+    config,
+    normalization: { x: 'raw' },
+    ...extra,
+  });
+  const snap = params.snapshot();
+  params.dispose();
+  optimizer.dispose();
+  return { result, snap };
+}
+
+test('resuming from an interrupted run, and from any checkpoint, ends bitwise where the uninterrupted run ends', async () => {
+  const ref = await run(mkdtempSync(join(tmpdir(), 'ref-')));
+  expect(ref.result.globalStep).toBe(3 * 13);
+
+  // Interrupt at a random step (the progress callback throws, as a killed process would stop).
+  const stopAt = 1 + Math.floor(Math.random() * (ref.result.globalStep - 2));
+  const dir = mkdtempSync(join(tmpdir(), 'int-'));
+  await expect(
+    run(dir, {
+      reportEverySteps: 1,
+      onProgress: (p: Progress) => {
+        if (p.phase === 'step' && p.globalStep === stopAt) throw new Error('interrupted');
+      },
+    }),
+  ).rejects.toThrow('interrupted');
+  tf.disposeVariables();
+  const latest = await latestCheckpoint(dir);
+  const resumed = await run(dir, { resumeFrom: 'latest' }, 12345);
+  for (const [k, v] of ref.snap) assertBitwiseEqual(resumed.snap.get(k)!.data, v.data, `${k} (interrupted at ${stopAt}, resumed from ${latest})`);
+  expect(resumed.result.history).toEqual(ref.result.history);
+
+  // Every third checkpoint of a complete run, resumed with a different initial seed.
+  const full = mkdtempSync(join(tmpdir(), 'full-'));
+  await run(full);
+  const ckpts = readdirSync(full).filter((f) => f.startsWith('ckpt-')).sort();
+  expect(ckpts.length).toBeGreaterThan(8);
+  for (const f of ckpts.filter((_, i) => i % 3 === 1)) {
+    const r = await run(mkdtempSync(join(tmpdir(), 'res-')), { resumeFrom: join(full, f) }, 777);
+    for (const [k, v] of ref.snap) assertBitwiseEqual(r.snap.get(k)!.data, v.data, `${k} resumed from ${f}`);
+  }
+});
+
+test('resuming with a different config is refused', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+  await run(dir, { epochs: 1 });
+  await expect(run(dir, { resumeFrom: 'latest', config: { ...config, widths: [16, 16, 2], other: 1 } })).rejects.toThrow(/different config/);
+  await expect(run(mkdtempSync(join(tmpdir(), 'empty-')), { resumeFrom: 'latest' })).rejects.toThrow(/no checkpoint to resume from/);
+});
+
+test('no tensor leaks: tf.memory().numTensors is constant per step after warm-up', async () => {
+  for (const every of [1, 3]) {
+    const counts: number[] = [];
+    await run(mkdtempSync(join(tmpdir(), 'leak-')), {
+      epochs: 2,
+      reportEverySteps: every,
+      checkpointEverySteps: 5,
+      onProgress: (p) => {
+        if (p.phase === 'step') counts.push(tf.memory().numTensors);
+      },
+    });
+    expect(counts.length).toBeGreaterThan(5);
+    expect(new Set(counts.slice(1)).size, `counts ${counts}`).toBe(1);
+  }
+});
+
+test('progress reports carry epoch, step, losses and samples/s; early stopping ends the run', async () => {
+  const reports: Progress[] = [];
+  const { result } = await run(mkdtempSync(join(tmpdir(), 'prog-')), {
+    epochs: 50,
+    reportEverySteps: 5,
+    earlyStopping: new EarlyStopping({ patience: 1, relMinDelta: 0.5 }),
+    onProgress: (p) => void reports.push(p),
+  });
+  expect(result.stoppedEarly).toBe(true);
+  expect(result.epochsDone).toBeLessThan(50);
+  const step = reports.find((r) => r.phase === 'step')!;
+  expect(step.globalStep).toBe(5);
+  expect(step.losses.total).toBeGreaterThan(0);
+  expect(step.losses.l1).toBeGreaterThan(0);
+  expect(step.samplesPerSec).toBeGreaterThan(0);
+  const epoch = reports.find((r) => r.phase === 'epoch')!;
+  expect(epoch.valLoss).toBeGreaterThan(0);
+  expect(reports.some((r) => r.phase === 'checkpoint')).toBe(true);
+});

@@ -1,0 +1,375 @@
+// The resumable training loop: deterministic shuffling, progress callbacks, atomic checkpoints.
+import { mkdir, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { currentBackend, tf } from './backend.js';
+import { CheckpointError, readCheckpoint, writeCheckpoint, type StoredTensor } from './checkpoint.js';
+import type { ParamStore } from './layers.js';
+import type { AdamFamily } from './optimizers.js';
+import { deriveSeed, Rng, type RngState } from './rng.js';
+import { ConstantLr, type EarlyStopping, type LrSchedule } from './schedules.js';
+
+/** A batch: named tensors with the batch on axis 0 (owned and disposed by the loop). */
+export type Batch = Record<string, tf.Tensor>;
+
+/**
+ * Random-access source of training examples. The loop decides the order (a permutation per
+ * epoch derived from the seed), so any source that can materialise examples by index is
+ * seedable and resumable: the data position is just (epoch, step in epoch).
+ */
+export interface BatchSource {
+  /** Number of examples in one epoch. */
+  readonly numExamples: number;
+  /** Tensors for the examples `indices`, in that order. */
+  batch(indices: Int32Array): Batch;
+}
+
+/** Loss of one batch: the total to minimise and named parts to report (all scalars). */
+export interface LossResult {
+  total: tf.Scalar;
+  parts?: Record<string, tf.Scalar>;
+}
+
+/** Progress report passed to `onProgress`. */
+export interface Progress {
+  phase: 'step' | 'epoch' | 'checkpoint' | 'done';
+  /** 0-based epoch. */
+  epoch: number;
+  /** Steps done in this epoch. */
+  stepInEpoch: number;
+  stepsPerEpoch: number;
+  /** Steps done in total. */
+  globalStep: number;
+  /** Mean losses since the previous step report ('step') or over the epoch ('epoch'). */
+  losses: Record<string, number>;
+  /** Validation loss (epoch reports, when a validation source is set). */
+  valLoss?: number;
+  lr: number;
+  /** Training examples per second since the previous report. */
+  samplesPerSec: number;
+  /** Checkpoint path ('checkpoint' reports). */
+  checkpointPath?: string;
+}
+
+/** Options of `trainLoop`. */
+export interface TrainOptions {
+  params: ParamStore;
+  loss: (batch: Batch) => LossResult;
+  train: BatchSource;
+  validation?: BatchSource;
+  optimizer: AdamFamily;
+  /** Learning-rate schedule (default: constant 1e-3). */
+  schedule?: LrSchedule;
+  earlyStopping?: EarlyStopping;
+  epochs: number;
+  batchSize: number;
+  seed: number;
+  /** Read losses back and report every this many steps (default 50). */
+  reportEverySteps?: number;
+  onProgress?: (p: Progress) => void | Promise<void>;
+  /** Checkpoint directory; checkpoints are `ckpt-<globalStep>.safetensors` there. */
+  checkpointDir?: string;
+  /** Write a checkpoint every this many steps (0: only at epoch ends and at the end). */
+  checkpointEverySteps?: number;
+  /** Also checkpoint at the end of every epoch (default true). */
+  checkpointEachEpoch?: boolean;
+  /** Keep this many most recent step checkpoints (default 3). */
+  keepCheckpoints?: number;
+  /** Resume from this checkpoint file, or 'latest' in checkpointDir. */
+  resumeFrom?: string;
+  /** Stored in every checkpoint; on resume it must match the checkpoint's config. */
+  config: Record<string, unknown>;
+  /** Normalization statistics, stored in every checkpoint. */
+  normalization?: Record<string, unknown>;
+  /** Stop (after writing a checkpoint) when aborted. */
+  signal?: AbortSignal;
+}
+
+/** Outcome of `trainLoop`. */
+export interface TrainResult {
+  epochsDone: number;
+  globalStep: number;
+  stoppedEarly: boolean;
+  aborted: boolean;
+  lastValLoss: number | null;
+  history: { epoch: number; trainLoss: number; valLoss: number | null; lr: number }[];
+  finalCheckpoint: string | null;
+}
+
+/** The training state stored in a checkpoint's metadata (besides config and normalization). */
+export interface LoopState {
+  epoch: number;
+  stepInEpoch: number;
+  globalStep: number;
+  seed: number;
+  rngState: RngState;
+  optimizer: { kind: string; hyper: Record<string, number>; step: number };
+  schedule: Record<string, unknown>;
+  earlyStopping: Record<string, unknown> | null;
+  /** Float32 sums of the loss parts over the current epoch, and the batch count. */
+  epochLossSums: Record<string, number>;
+  epochBatches: number;
+  history: TrainResult['history'];
+  config: Record<string, unknown>;
+  normalization: Record<string, unknown> | null;
+  backend: string | null;
+  createdAt: string;
+}
+
+/** Find the newest `ckpt-*.safetensors` in a directory, or null. */
+export async function latestCheckpoint(dir: string): Promise<string | null> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return null;
+  }
+  const ckpts = names.filter((n) => /^ckpt-\d+\.safetensors$/.test(n)).sort();
+  return ckpts.length ? join(dir, ckpts.at(-1)!) : null;
+}
+
+function ckptName(step: number): string {
+  return `ckpt-${String(step).padStart(10, '0')}.safetensors`;
+}
+
+/** Mean validation loss over a source, in order, in batches. */
+export function evaluateLoss(loss: (b: Batch) => LossResult, source: BatchSource, batchSize: number): Record<string, number> {
+  let sums: Record<string, tf.Tensor> = {};
+  let count = 0;
+  for (let start = 0; start < source.numExamples; start += batchSize) {
+    const n = Math.min(batchSize, source.numExamples - start);
+    const idx = new Int32Array(n).map((_, i) => start + i);
+    const batch = source.batch(idx);
+    const next = tf.tidy(() => {
+      const r = loss(batch);
+      const parts: Record<string, tf.Scalar> = { total: r.total, ...(r.parts ?? {}) };
+      const out: Record<string, tf.Tensor> = {};
+      for (const [k, v] of Object.entries(parts)) out[k] = sums[k] ? tf.add(sums[k], tf.mul(v, n)) : tf.mul(v, n);
+      return out;
+    });
+    for (const t of Object.values(sums)) t.dispose();
+    for (const t of Object.values(batch)) t.dispose();
+    sums = next;
+    count += n;
+  }
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(sums)) {
+    out[k] = (v.dataSync()[0] as number) / count;
+    v.dispose();
+  }
+  return out;
+}
+
+/**
+ * Train `params` to minimise `loss` over `train`, resumably. Every `checkpointEverySteps` steps,
+ * at epoch ends and at the end, the full state is written atomically: weights, optimizer slots
+ * and step, schedule and early-stopping state, data position (epoch, step in epoch), RNG state,
+ * config and normalization. Resuming from any checkpoint reproduces the uninterrupted run
+ * (bitwise on the cpu backend). The order of examples in epoch e is a permutation drawn from
+ * `Rng(deriveSeed(seed, e))`.
+ */
+export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
+  const { params, optimizer, train, batchSize, epochs } = opts;
+  const schedule = opts.schedule ?? new ConstantLr(1e-3);
+  const reportEvery = opts.reportEverySteps ?? 50;
+  const stepsPerEpoch = Math.ceil(train.numExamples / batchSize);
+  const names = params.names();
+  const varList = names.map((n) => params.get(n));
+  if (opts.checkpointDir) await mkdir(opts.checkpointDir, { recursive: true });
+
+  let epoch = 0;
+  let stepInEpoch = 0;
+  let globalStep = 0;
+  let rng = new Rng(opts.seed);
+  let epochSums: Record<string, number> = {};
+  let epochBatches = 0;
+  let history: TrainResult['history'] = [];
+
+  if (opts.resumeFrom) {
+    const path = opts.resumeFrom === 'latest' ? await latestCheckpoint(opts.checkpointDir ?? '.') : opts.resumeFrom;
+    if (!path) throw new CheckpointError(opts.checkpointDir ?? '.', 'no checkpoint to resume from (no ckpt-*.safetensors in the directory)');
+    const st = await loadTrainingCheckpoint(path, params, optimizer);
+    if (JSON.stringify(st.config) !== JSON.stringify(opts.config)) {
+      throw new CheckpointError(path, 'was written with a different config; refusing to resume (start a new run or pass the same options)');
+    }
+    if (st.seed !== opts.seed) throw new CheckpointError(path, `was written with seed ${st.seed}, this run uses ${opts.seed}`);
+    epoch = st.epoch;
+    stepInEpoch = st.stepInEpoch;
+    globalStep = st.globalStep;
+    rng = new Rng(st.rngState);
+    schedule.setState(st.schedule);
+    if (opts.earlyStopping && st.earlyStopping) opts.earlyStopping.setState(st.earlyStopping);
+    epochSums = { ...st.epochLossSums };
+    epochBatches = st.epochBatches;
+    history = st.history;
+  }
+
+  // Device-side running sums: one tensor per loss part, replaced (not grown) every step.
+  let windowSums: Record<string, tf.Tensor> = {};
+  let epochSumsT: Record<string, tf.Tensor> = {};
+  const seedEpochSums = () => {
+    epochSumsT = {};
+    for (const [k, v] of Object.entries(epochSums)) epochSumsT[k] = tf.scalar(v, 'float32');
+  };
+  seedEpochSums();
+  let windowSteps = 0;
+  let windowSamples = 0;
+  let windowStart = performance.now();
+  let stoppedEarly = false;
+  let aborted = false;
+  let lastCheckpoint: string | null = null;
+  let lastValLoss: number | null = history.length ? history.at(-1)!.valLoss : null;
+  const ckptPaths: string[] = [];
+
+  const readSums = (sums: Record<string, tf.Tensor>): Record<string, number> => {
+    const out: Record<string, number> = {};
+    for (const [k, v] of Object.entries(sums)) out[k] = v.dataSync()[0] as number;
+    return out;
+  };
+
+  const saveCheckpoint = async (reason: 'step' | 'epoch' | 'final') => {
+    if (!opts.checkpointDir) return;
+    const state: LoopState = {
+      epoch,
+      stepInEpoch,
+      globalStep,
+      seed: opts.seed,
+      rngState: rng.state(),
+      optimizer: { kind: optimizer.kind, hyper: { ...optimizer.hyper }, step: optimizer.step },
+      schedule: schedule.getState(),
+      earlyStopping: opts.earlyStopping ? opts.earlyStopping.getState() : null,
+      epochLossSums: readSums(epochSumsT),
+      epochBatches,
+      history,
+      config: opts.config,
+      normalization: opts.normalization ?? null,
+      backend: currentBackend()?.name ?? tf.getBackend(),
+      createdAt: new Date().toISOString(),
+    };
+    const path = join(opts.checkpointDir, ckptName(globalStep));
+    await writeCheckpoint(path, collectTrainingTensors(params, optimizer), 'training', state);
+    lastCheckpoint = path;
+    if (reason === 'step') {
+      ckptPaths.push(path);
+      const keep = opts.keepCheckpoints ?? 3;
+      while (ckptPaths.length > keep) {
+        const old = ckptPaths.shift()!;
+        if (old !== path) await import('node:fs/promises').then((fs) => fs.unlink(old).catch(() => {}));
+      }
+    }
+    await opts.onProgress?.({ phase: 'checkpoint', epoch, stepInEpoch, stepsPerEpoch, globalStep, losses: {}, lr: schedule.lr(globalStep), samplesPerSec: 0, checkpointPath: path });
+  };
+
+  outer: while (epoch < epochs) {
+    const perm = new Rng(deriveSeed(opts.seed, epoch)).permutation(train.numExamples);
+    while (stepInEpoch < stepsPerEpoch) {
+      if (opts.signal?.aborted) {
+        aborted = true;
+        break outer;
+      }
+      const start = stepInEpoch * batchSize;
+      const idx = perm.subarray(start, Math.min(start + batchSize, perm.length));
+      const batch = train.batch(idx);
+      const lr = schedule.lr(globalStep);
+      const parts = tf.tidy(() => {
+        let partsOut: Record<string, tf.Scalar> = {};
+        const { value, grads } = tf.variableGrads(() => {
+          const r = opts.loss(batch);
+          partsOut = { total: r.total, ...(r.parts ?? {}) };
+          for (const t of Object.values(partsOut)) tf.keep(t);
+          return r.total;
+        }, varList);
+        if (value !== partsOut.total) value.dispose();
+        const named: Record<string, tf.Tensor> = {};
+        for (const n of names) named[n] = grads[params.get(n).name];
+        optimizer.apply(named, lr);
+        return partsOut;
+      });
+      for (const t of Object.values(batch)) t.dispose();
+      const nextWindow: Record<string, tf.Tensor> = {};
+      const nextEpoch: Record<string, tf.Tensor> = {};
+      tf.tidy(() => {
+        for (const [k, v] of Object.entries(parts)) {
+          nextWindow[k] = tf.keep(windowSums[k] ? tf.add(windowSums[k], v) : tf.add(v, 0));
+          nextEpoch[k] = tf.keep(epochSumsT[k] ? tf.add(epochSumsT[k], v) : tf.add(v, 0));
+        }
+      });
+      for (const t of [...Object.values(parts), ...Object.values(windowSums), ...Object.values(epochSumsT)]) t.dispose();
+      windowSums = nextWindow;
+      epochSumsT = nextEpoch;
+      stepInEpoch += 1;
+      globalStep += 1;
+      epochBatches += 1;
+      windowSteps += 1;
+      windowSamples += idx.length;
+
+      if (windowSteps >= reportEvery || stepInEpoch === stepsPerEpoch) {
+        const sums = readSums(windowSums);
+        const losses: Record<string, number> = {};
+        for (const [k, v] of Object.entries(sums)) losses[k] = v / windowSteps;
+        const now = performance.now();
+        const samplesPerSec = (windowSamples / Math.max(1e-9, now - windowStart)) * 1000;
+        for (const t of Object.values(windowSums)) t.dispose();
+        windowSums = {};
+        windowSteps = 0;
+        windowSamples = 0;
+        windowStart = now;
+        await opts.onProgress?.({ phase: 'step', epoch, stepInEpoch, stepsPerEpoch, globalStep, losses, lr, samplesPerSec });
+      }
+      if (opts.checkpointEverySteps && globalStep % opts.checkpointEverySteps === 0) await saveCheckpoint('step');
+    }
+
+    // End of epoch: validation, schedule, early stopping.
+    const sums = readSums(epochSumsT);
+    const trainLosses: Record<string, number> = {};
+    for (const [k, v] of Object.entries(sums)) trainLosses[k] = v / Math.max(1, epochBatches);
+    const val = opts.validation ? evaluateLoss(opts.loss, opts.validation, batchSize * 4) : null;
+    const metric = val ? val.total : trainLosses.total;
+    lastValLoss = val ? val.total : null;
+    const lrUsed = schedule.lr(Math.max(0, globalStep - 1));
+    schedule.onEpochEnd(metric);
+    history.push({ epoch, trainLoss: trainLosses.total, valLoss: lastValLoss, lr: lrUsed });
+    if (opts.earlyStopping?.update(metric, epoch)) stoppedEarly = true;
+    await opts.onProgress?.({ phase: 'epoch', epoch, stepInEpoch, stepsPerEpoch, globalStep, losses: trainLosses, valLoss: val?.total, lr: lrUsed, samplesPerSec: 0 });
+    epoch += 1;
+    stepInEpoch = 0;
+    epochBatches = 0;
+    for (const t of Object.values(epochSumsT)) t.dispose();
+    epochSums = {};
+    epochSumsT = {};
+    if (stoppedEarly) break;
+    if ((opts.checkpointEachEpoch ?? true) && epoch < epochs) await saveCheckpoint('epoch');
+  }
+  for (const t of [...Object.values(windowSums), ...Object.values(epochSumsT)]) t.dispose();
+  await saveCheckpoint('final');
+  await opts.onProgress?.({ phase: 'done', epoch, stepInEpoch, stepsPerEpoch, globalStep, losses: {}, lr: schedule.lr(globalStep), samplesPerSec: 0 });
+  return { epochsDone: epoch, globalStep, stoppedEarly, aborted, lastValLoss, history, finalCheckpoint: lastCheckpoint };
+}
+
+/** Parameters as `param/<name>` and optimizer slots as `opt/<slot>` tensors. */
+export function collectTrainingTensors(params: ParamStore, optimizer?: AdamFamily): Map<string, StoredTensor> {
+  const out = new Map<string, StoredTensor>();
+  for (const [k, v] of params.snapshot()) out.set(`param/${k}`, v);
+  if (optimizer) for (const [k, v] of optimizer.getState().slots) out.set(`opt/${k}`, v);
+  return out;
+}
+
+/** Load a training checkpoint into params and optimizer; returns its loop state. */
+export async function loadTrainingCheckpoint(path: string, params: ParamStore, optimizer?: AdamFamily): Promise<LoopState> {
+  const ck = await readCheckpoint(path);
+  if (ck.kind !== 'training') throw new CheckpointError(path, `is a '${ck.kind}' file, not a training checkpoint`);
+  const state = ck.state as LoopState;
+  const values = new Map<string, { shape: number[]; data: Float32Array }>();
+  const slots = new Map<string, { shape: number[]; data: Float32Array }>();
+  for (const [k, t] of ck.tensors) {
+    if (k.startsWith('param/')) values.set(k.slice(6), { shape: t.shape, data: t.data as Float32Array });
+    else if (k.startsWith('opt/')) slots.set(k.slice(4), { shape: t.shape, data: t.data as Float32Array });
+  }
+  try {
+    params.restore(values);
+    if (optimizer) optimizer.setState({ kind: state.optimizer.kind as AdamFamily['kind'], hyper: state.optimizer.hyper as any, step: state.optimizer.step, slots });
+  } catch (err) {
+    throw new CheckpointError(path, `does not fit this model: ${(err as Error).message}`);
+  }
+  return state;
+}
