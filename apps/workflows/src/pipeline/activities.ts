@@ -1,0 +1,83 @@
+// Activity signatures of the pipeline (types only; implemented in apps/worker).
+import type { PipelineConfig } from './config.js';
+import type {
+  DataSource,
+  DatasetRef,
+  MetricsRef,
+  ModelRef,
+  ReportRef,
+  StepOutcome,
+  TrainChunkInput,
+  TrainChunkResult,
+} from './types.js';
+
+/** Input of `prepareDatasetStep`: synthesise, ingest or adopt a dataset. */
+export interface PrepareDatasetInput {
+  kind: 'atmospheres' | 'spectra';
+  source: DataSource;
+  artifacts: string;
+}
+
+/** Input of `splitDatasetStep`. */
+export interface SplitDatasetInput {
+  dataset: DatasetRef;
+  scheme: '90/10' | '70/15/15';
+  seed: number;
+  artifacts: string;
+}
+
+/** Input of the evaluation steps. */
+export interface EvaluateInput {
+  model: ModelRef;
+  dataset: DatasetRef;
+  artifacts: string;
+  /** PINN: a second model (the alpha = 0 baseline) evaluated alongside for the report. */
+  baseline?: ModelRef;
+}
+
+/** Input of `validateCvaeStep`. */
+export interface ValidateCvaeInput {
+  cvae: ModelRef;
+  dataset: DatasetRef;
+  settings: NonNullable<PipelineConfig['validation']>;
+  artifacts: string;
+}
+
+/** Input of `generateReportStep`. */
+export interface GenerateReportInput {
+  runId: string;
+  artifacts: string;
+  pinn?: MetricsRef;
+  cvae?: MetricsRef;
+  recovery?: MetricsRef;
+  thresholds: PipelineConfig['thresholds'];
+  /** Free-form run metadata: config, dataset hashes, durations. */
+  metadata: Record<string, unknown>;
+}
+
+/** Input of `inputFingerprint`: what a scheduled run compares with the last trained model. */
+export interface FingerprintInput {
+  source: DataSource;
+}
+
+/** Every pipeline activity. Training runs on the `gpu` task queue, the rest on `cpu`. */
+export interface PipelineActivities {
+  prepareDatasetStep(input: PrepareDatasetInput): Promise<StepOutcome<DatasetRef>>;
+  splitDatasetStep(input: SplitDatasetInput): Promise<StepOutcome<DatasetRef>>;
+  /** Train until `untilEpoch`; heartbeats {epoch, step, losses, checkpoint}; resumes from the last checkpoint. */
+  trainChunk(input: TrainChunkInput): Promise<TrainChunkResult>;
+  /** Record a finished training run so identical re-runs skip it. */
+  finishTraining(input: TrainChunkInput & { result: TrainChunkResult }): Promise<ModelRef>;
+  /** A finished training run with this input, if any (idempotent re-runs). */
+  findTrainedModel(input: Omit<TrainChunkInput, 'untilEpoch'>): Promise<ModelRef | null>;
+  evaluatePinnStep(input: EvaluateInput): Promise<StepOutcome<MetricsRef>>;
+  evaluateCvaeStep(input: EvaluateInput): Promise<StepOutcome<MetricsRef>>;
+  validateCvaeStep(input: ValidateCvaeInput): Promise<StepOutcome<MetricsRef>>;
+  generateReportStep(input: GenerateReportInput): Promise<ReportRef>;
+  /** Content hash of a data source's inputs (files of a grid, or the synthetic recipe). */
+  inputFingerprint(input: FingerprintInput): Promise<string>;
+  /** The input fingerprint the named schedule last trained on, or null. */
+  readTrainedFingerprint(input: { artifacts: string; name: string }): Promise<string | null>;
+  /** Remember the fingerprint a completed scheduled run trained on. */
+  writeTrainedFingerprint(input: { artifacts: string; name: string; fingerprint: string; runId: string }): Promise<void>;
+}

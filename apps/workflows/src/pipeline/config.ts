@@ -1,0 +1,126 @@
+// Pipeline configuration: the schema a config file must satisfy before anything starts.
+// Not imported by workflow code (the client validates; workflows receive the parsed object).
+import { z } from 'zod';
+
+const runName = z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only');
+
+const dataSource = z.union([
+  z
+    .object({
+      synthetic: z
+        .object({
+          n: z.number().int().min(10, 'at least 10 models or spectra').max(2_000_000),
+          seed: z.number().int().min(0),
+          /** Spectra only: pixels of the wavelength grid (default: the full 19,000). */
+          pixels: z.number().int().min(16).max(19_000).optional(),
+        })
+        .strict(),
+    })
+    .strict(),
+  z.object({ grid: z.string().min(1) }).strict(),
+  z.object({ dataset: z.string().min(1) }).strict(),
+]);
+
+const train = z
+  .object({
+    preset: z.enum(['small', 'paper']).default('small'),
+    epochs: z.number().int().min(1).max(100_000),
+    seed: z.number().int().min(0).default(1),
+    batchSize: z.number().int().min(1).max(65_536).optional(),
+    learningRate: z.number().positive().max(1).optional(),
+    epochsPerChunk: z.number().int().min(1).default(5),
+    checkpointEverySteps: z.number().int().min(0).default(200),
+  })
+  .strict();
+
+/** The pipeline config (JSON or YAML). Unknown keys are errors, so typos do not pass silently. */
+export const pipelineConfigSchema = z
+  .object({
+    name: runName.default('pipeline'),
+    /** Artifact store directory (datasets, checkpoints, models, reports). */
+    artifacts: z.string().min(1).default('.artifacts'),
+    /** Atmosphere data for the PINN; omit to skip the PINN. */
+    atmospheres: dataSource.optional(),
+    /** Spectra for the CVAE and its validation; omit to skip them. */
+    spectra: dataSource.optional(),
+    split: z.object({ seed: z.number().int().min(0).default(0) }).strict().default({ seed: 0 }),
+    pinn: train
+      .extend({
+        /** Weight of the hydrostatic physics loss; 0 is the paper's MLP baseline. */
+        alpha: z.number().min(0).max(1).default(0.03),
+        /** Also train an alpha = 0 baseline for the report's comparison. */
+        baseline: z.boolean().default(true),
+      })
+      .strict()
+      .optional(),
+    cvae: train.optional(),
+    validation: z
+      .object({
+        preset: z.enum(['small', 'paper']).default('small'),
+        epochs: z.number().int().min(1).default(20),
+        seed: z.number().int().min(0).default(3),
+        /** Verdict: generated RMSE <= factor x test RMSE, per label. */
+        factor: z.number().min(1).default(1.2),
+        /** Spectra the CVAE generates at random labels for the "generated" row. */
+        generated: z.number().int().min(10).default(500),
+      })
+      .strict()
+      .optional(),
+    /** Pass/fail limits shown in the report and checked by `stellar-emu validate`. */
+    thresholds: z
+      .object({
+        pinnMedianErrorPct: z.record(z.string(), z.number().positive()).optional(),
+        cvaeMedianResidual: z.number().positive().optional(),
+        recoveryFactor: z.number().min(1).optional(),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.pinn && !c.atmospheres) ctx.addIssue({ code: 'custom', path: ['pinn'], message: 'needs an `atmospheres` data source' });
+    if (c.cvae && !c.spectra) ctx.addIssue({ code: 'custom', path: ['cvae'], message: 'needs a `spectra` data source' });
+    if (c.validation && !c.cvae) ctx.addIssue({ code: 'custom', path: ['validation'], message: 'needs a `cvae` section (it validates the CVAE)' });
+    if (!c.pinn && !c.cvae) ctx.addIssue({ code: 'custom', path: [], message: 'nothing to do: give a `pinn` or a `cvae` section' });
+  });
+
+/** A validated pipeline config. */
+export type PipelineConfig = z.infer<typeof pipelineConfigSchema>;
+
+/** A config error that names the file and every offending field. */
+export class PipelineConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly issues: string[],
+  ) {
+    super(`${file}: invalid pipeline config:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+    this.name = 'PipelineConfigError';
+  }
+}
+
+/** Validate a parsed config object; throws PipelineConfigError naming `file` and each field. */
+export function validatePipelineConfig(value: unknown, file = '<config>'): PipelineConfig {
+  const r = pipelineConfigSchema.safeParse(value);
+  if (r.success) return r.data;
+  throw new PipelineConfigError(
+    file,
+    r.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`),
+  );
+}
+
+/** The demo config: synthetic data, small presets — the README's main job. */
+export function demoPipelineConfig(artifacts = '.artifacts'): PipelineConfig {
+  return validatePipelineConfig(
+    {
+      name: 'demo',
+      artifacts,
+      atmospheres: { synthetic: { n: 600, seed: 1 } },
+      spectra: { synthetic: { n: 1200, seed: 7, pixels: 2000 } },
+      pinn: { preset: 'small', epochs: 30, epochsPerChunk: 10 },
+      cvae: { preset: 'small', epochs: 30, epochsPerChunk: 10 },
+      validation: { preset: 'small', epochs: 30, generated: 200 },
+      thresholds: { cvaeMedianResidual: 0.05, recoveryFactor: 1.5 },
+    },
+    'demo config',
+  );
+}

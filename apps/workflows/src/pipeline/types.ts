@@ -1,0 +1,106 @@
+// Activity inputs and outputs of the pipeline: paths and content hashes, never bulk data.
+
+/** A dataset in the artifact store. */
+export interface DatasetRef {
+  /** Absolute path of the dataset directory. */
+  path: string;
+  /** Content hash of the directory (see the worker's artifact store). */
+  sha256: string;
+  rows: number;
+  kind: 'atmospheres' | 'spectra';
+  synthetic: boolean;
+}
+
+/** Where a dataset comes from. */
+export type DataSource =
+  | { synthetic: { n: number; seed: number; pixels?: number } }
+  | { grid: string }
+  | { dataset: string };
+
+/** A step's result plus whether it was skipped because an identical run already completed. */
+export interface StepOutcome<T> {
+  skipped: boolean;
+  /** Hash of the step's name, config and inputs. */
+  key: string;
+  result: T;
+}
+
+/** Training settings shared by the PINN and the CVAE. */
+export interface TrainSettings {
+  preset: 'small' | 'paper';
+  epochs: number;
+  seed: number;
+  batchSize?: number;
+  learningRate?: number;
+  /** PINN only: weight of the physics loss (0 = the paper's MLP baseline). */
+  alpha?: number;
+  /** Epochs per activity attempt; bounds the work lost to a crash and the history size. */
+  epochsPerChunk: number;
+  /** Checkpoint every this many steps inside an epoch (0: at epoch ends only). */
+  checkpointEverySteps: number;
+}
+
+/** Input of one training chunk. */
+export interface TrainChunkInput {
+  model: 'pinn' | 'cvae';
+  dataset: DatasetRef;
+  settings: TrainSettings;
+  artifacts: string;
+  /** Train until this many epochs are done in total (the chunk's end). */
+  untilEpoch: number;
+}
+
+/** Live training progress: heartbeat details and the workflows' progress query. */
+export interface TrainProgress {
+  model: 'pinn' | 'cvae';
+  epoch: number;
+  epochs: number;
+  globalStep: number;
+  stepInEpoch: number;
+  stepsPerEpoch: number;
+  losses: Record<string, number>;
+  valLoss: number | null;
+  samplesPerSec: number;
+  /** Seconds left, estimated from the recent rate. */
+  etaSeconds: number | null;
+  checkpoint: string | null;
+  /** The global step this attempt resumed from (0 for a fresh start). */
+  resumedFromStep: number;
+}
+
+/** Result of one training chunk. */
+export interface TrainChunkResult {
+  /** Model directory (checkpoints, model.json). */
+  modelDir: string;
+  epochsDone: number;
+  done: boolean;
+  stoppedEarly: boolean;
+  progress: TrainProgress;
+  /** Content hash of the final model directory when done. */
+  sha256: string | null;
+}
+
+/** A trained model in the artifact store. */
+export interface ModelRef {
+  model: 'pinn' | 'cvae';
+  path: string;
+  sha256: string;
+  epochsDone: number;
+}
+
+/** Metrics written by an evaluation or validation step. */
+export interface MetricsRef {
+  /** Path of the metrics JSON file. */
+  path: string;
+  sha256: string;
+  /** A few headline numbers for logs and the progress query. */
+  summary: Record<string, number | string | boolean>;
+}
+
+/** A generated report. */
+export interface ReportRef {
+  /** Directory holding index.html, metrics.json and the figures. */
+  dir: string;
+  pass: boolean;
+  checks: { name: string; value: number; limit: number; pass: boolean }[];
+}

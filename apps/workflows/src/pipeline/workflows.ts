@@ -1,0 +1,342 @@
+// Pipeline workflows: orchestration only — every file, tensor and clock lives in activities.
+import {
+  ActivityCancellationType,
+  continueAsNew,
+  defineQuery,
+  executeChild,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { TASK_QUEUES } from '../task-queues.js';
+import type { PipelineActivities, PrepareDatasetInput, SplitDatasetInput, GenerateReportInput, ValidateCvaeInput } from './activities.js';
+import type { PipelineConfig } from './config.js';
+import type {
+  DatasetRef,
+  MetricsRef,
+  ModelRef,
+  ReportRef,
+  StepOutcome,
+  TrainProgress,
+  TrainSettings,
+} from './types.js';
+
+/** Errors that retrying cannot fix (bad input, bad config): fail the step at once. */
+const NON_RETRYABLE = ['InputError', 'PipelineConfigError', 'DeckParseError', 'CheckpointError', 'ExtrapolationError'];
+
+const cpu = proxyActivities<PipelineActivities>({
+  taskQueue: TASK_QUEUES.cpu,
+  startToCloseTimeout: '12 hours',
+  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+const gpu = proxyActivities<PipelineActivities>({
+  taskQueue: TASK_QUEUES.gpu,
+  // A chunk is a bounded number of epochs; a crashed worker is noticed by the heartbeat timeout.
+  startToCloseTimeout: '7 days',
+  heartbeatTimeout: '60 seconds',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: { initialInterval: '2 seconds', maximumInterval: '30 seconds', maximumAttempts: 50, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+/** What the `progress` query of every pipeline workflow returns. */
+export interface WorkflowProgress {
+  workflow: string;
+  stage: string;
+  steps: { name: string; status: 'pending' | 'running' | 'done' | 'skipped' | 'failed'; detail?: string }[];
+  /** Latest training progress known to the workflow (chunk granularity; live details are in the activity's heartbeat). */
+  training: TrainProgress | null;
+}
+
+/** Query: live progress of a pipeline workflow. */
+export const progressQuery = defineQuery<WorkflowProgress>('progress');
+
+function tracker(workflow: string) {
+  const state: WorkflowProgress = { workflow, stage: 'starting', steps: [], training: null };
+  setHandler(progressQuery, () => state);
+  return {
+    state,
+    async step<T>(name: string, run: () => Promise<T>, describe?: (r: T) => string): Promise<T> {
+      const entry: WorkflowProgress['steps'][number] = { name, status: 'running' };
+      state.steps.push(entry);
+      state.stage = name;
+      try {
+        const r = await run();
+        const skipped = typeof r === 'object' && r !== null && (r as { skipped?: unknown }).skipped === true;
+        entry.status = skipped ? 'skipped' : 'done';
+        if (describe) entry.detail = describe(r);
+        return r;
+      } catch (err) {
+        entry.status = 'failed';
+        entry.detail = err instanceof Error ? err.message : String(err);
+        throw err;
+      }
+    },
+  };
+}
+
+/** Synthesise, ingest or adopt a dataset (cpu queue). Skipped when an identical one exists. */
+export async function ingestGrid(input: PrepareDatasetInput): Promise<StepOutcome<DatasetRef>> {
+  const t = tracker('ingestGrid');
+  return t.step(`prepare ${input.kind}`, () => cpu.prepareDatasetStep(input), (r) => `${r.result.rows} rows`);
+}
+
+/** Assign train/validation(/test) by a hash of each row's id and a seed (cpu queue). */
+export async function splitDataset(input: SplitDatasetInput): Promise<StepOutcome<DatasetRef>> {
+  const t = tracker('splitDataset');
+  return t.step(`split ${input.scheme}`, () => cpu.splitDatasetStep(input));
+}
+
+/** Input of the training workflows. */
+export interface TrainWorkflowInput {
+  dataset: DatasetRef;
+  settings: TrainSettings;
+  artifacts: string;
+  /** Continue-as-new after this many chunks, bounding the history of multi-day runs (default 25). */
+  chunksPerRun?: number;
+  /** Carried across continue-as-new. */
+  epochsDone?: number;
+  lastProgress?: TrainProgress | null;
+}
+
+async function trainInChunks(model: 'pinn' | 'cvae', input: TrainWorkflowInput): Promise<ModelRef> {
+  const t = tracker(model === 'pinn' ? 'trainPinn' : 'trainCvae');
+  t.state.training = input.lastProgress ?? null;
+  const base = { model, dataset: input.dataset, settings: input.settings, artifacts: input.artifacts };
+  const existing = await cpu.findTrainedModel(base);
+  if (existing) {
+    t.state.steps.push({ name: `train ${model}`, status: 'skipped', detail: `already trained: ${existing.path}` });
+    t.state.stage = 'done';
+    return existing;
+  }
+  let epochsDone = input.epochsDone ?? 0;
+  const chunksPerRun = input.chunksPerRun ?? 25;
+  for (let chunk = 0; ; chunk++) {
+    const untilEpoch = Math.min(input.settings.epochs, epochsDone + input.settings.epochsPerChunk);
+    t.state.stage = `train ${model}: epochs ${epochsDone}..${untilEpoch} of ${input.settings.epochs}`;
+    const r = await gpu.trainChunk({ ...base, untilEpoch });
+    t.state.training = r.progress;
+    epochsDone = r.epochsDone;
+    if (r.done) {
+      t.state.stage = 'done';
+      return cpu.finishTraining({ ...base, untilEpoch, result: r });
+    }
+    if (chunk + 1 >= chunksPerRun || workflowInfo().continueAsNewSuggested) {
+      await continueAsNew<typeof trainPinn>({ ...input, epochsDone, lastProgress: r.progress });
+    }
+  }
+}
+
+/** Train the Kurucz-a1 PINN in bounded chunks on the `gpu` queue, resuming from checkpoints. */
+export async function trainPinn(input: TrainWorkflowInput): Promise<ModelRef> {
+  return trainInChunks('pinn', input);
+}
+
+/** Train the spectrum CVAE in bounded chunks on the `gpu` queue, resuming from checkpoints. */
+export async function trainCvae(input: TrainWorkflowInput): Promise<ModelRef> {
+  return trainInChunks('cvae', input);
+}
+
+/** Validate a CVAE by parameter recovery (PCA + recovery network), on the `gpu` queue. */
+export async function validateCvae(input: ValidateCvaeInput): Promise<StepOutcome<MetricsRef>> {
+  const t = tracker('validateCvae');
+  return t.step('validate cvae', () => gpu.validateCvaeStep(input), (r) => JSON.stringify(r.result.summary));
+}
+
+/** Render the HTML report from stored metrics (cpu queue). */
+export async function generateReport(input: GenerateReportInput): Promise<ReportRef> {
+  const t = tracker('generateReport');
+  return t.step('report', () => cpu.generateReportStep(input), (r) => `${r.dir} (${r.pass ? 'pass' : 'FAIL'})`);
+}
+
+/** What `pipeline` returns. */
+export interface PipelineResult {
+  runId: string;
+  datasets: Record<string, DatasetRef>;
+  models: Record<string, ModelRef>;
+  metrics: Record<string, MetricsRef>;
+  report: ReportRef;
+  /** Names of the steps that were skipped because identical results existed. */
+  skipped: string[];
+  steps: WorkflowProgress['steps'];
+}
+
+function trainSettings(c: NonNullable<PipelineConfig['pinn'] | PipelineConfig['cvae']>, alpha?: number): TrainSettings {
+  return {
+    preset: c.preset,
+    epochs: c.epochs,
+    seed: c.seed,
+    batchSize: c.batchSize,
+    learningRate: c.learningRate,
+    epochsPerChunk: c.epochsPerChunk,
+    checkpointEverySteps: c.checkpointEverySteps,
+    ...(alpha !== undefined ? { alpha } : {}),
+  };
+}
+
+/** The whole job: data -> split -> PINN and CVAE training -> evaluation -> validation -> report. */
+export async function pipeline(config: PipelineConfig): Promise<PipelineResult> {
+  const t = tracker('pipeline');
+  const { workflowId: runId } = workflowInfo();
+  const artifacts = config.artifacts;
+  const skipped: string[] = [];
+  const datasets: Record<string, DatasetRef> = {};
+  const models: Record<string, ModelRef> = {};
+  const metrics: Record<string, MetricsRef> = {};
+  const child = <T>(name: string, run: () => Promise<T>, describe?: (r: T) => string) =>
+    t.step(name, async () => {
+      const r = await run();
+      if (typeof r === 'object' && r !== null && (r as { skipped?: boolean }).skipped) skipped.push(name);
+      return r;
+    }, describe);
+
+  const pinnBranch = async () => {
+    if (!config.pinn || !config.atmospheres) return;
+    const raw = await child('ingest atmospheres', () =>
+      executeChild(ingestGrid, { workflowId: `${runId}.ingest-atmospheres`, args: [{ kind: 'atmospheres', source: config.atmospheres!, artifacts }] }),
+      (r) => `${r.result.rows} models`);
+    const split = await child('split atmospheres', () =>
+      executeChild(splitDataset, { workflowId: `${runId}.split-atmospheres`, args: [{ dataset: raw.result, scheme: '90/10', seed: config.split.seed, artifacts }] }));
+    datasets.atmospheres = split.result;
+    const train = (alpha: number, suffix: string) =>
+      child(`train pinn${suffix}`, async () => {
+        const before = await cpu.findTrainedModel({ model: 'pinn', dataset: split.result, settings: trainSettings(config.pinn!, alpha), artifacts });
+        const model = await executeChild(trainPinn, {
+          workflowId: `${runId}.train-pinn${suffix}`,
+          args: [{ dataset: split.result, settings: trainSettings(config.pinn!, alpha), artifacts }],
+        });
+        return { ...model, skipped: before !== null };
+      }, (m) => m.path);
+    models.pinn = await train(config.pinn.alpha, '');
+    if (config.pinn.baseline && config.pinn.alpha !== 0) models.pinnBaseline = await train(0, '-baseline');
+    const ev = await child('evaluate pinn', () =>
+      cpu.evaluatePinnStep({ model: models.pinn, baseline: models.pinnBaseline, dataset: split.result, artifacts }));
+    metrics.pinn = ev.result;
+  };
+
+  const cvaeBranch = async () => {
+    if (!config.cvae || !config.spectra) return;
+    const raw = await child('ingest spectra', () =>
+      executeChild(ingestGrid, { workflowId: `${runId}.ingest-spectra`, args: [{ kind: 'spectra', source: config.spectra!, artifacts }] }),
+      (r) => `${r.result.rows} spectra`);
+    const split = await child('split spectra', () =>
+      executeChild(splitDataset, { workflowId: `${runId}.split-spectra`, args: [{ dataset: raw.result, scheme: '90/10', seed: config.split.seed, artifacts }] }));
+    datasets.spectra = split.result;
+    models.cvae = await child('train cvae', async () => {
+      const before = await cpu.findTrainedModel({ model: 'cvae', dataset: split.result, settings: trainSettings(config.cvae!), artifacts });
+      const model = await executeChild(trainCvae, {
+        workflowId: `${runId}.train-cvae`,
+        args: [{ dataset: split.result, settings: trainSettings(config.cvae!), artifacts }],
+      });
+      return { ...model, skipped: before !== null };
+    }, (m) => m.path);
+    const ev = await child('evaluate cvae', () => cpu.evaluateCvaeStep({ model: models.cvae, dataset: split.result, artifacts }));
+    metrics.cvae = ev.result;
+    if (config.validation) {
+      const v = await child('validate cvae', () =>
+        executeChild(validateCvae, {
+          workflowId: `${runId}.validate-cvae`,
+          args: [{ cvae: models.cvae, dataset: raw.result, settings: config.validation!, artifacts }],
+        }));
+      metrics.recovery = v.result;
+    }
+  };
+
+  await Promise.all([pinnBranch(), cvaeBranch()]);
+
+  const report = await t.step('report', () =>
+    executeChild(generateReport, {
+      workflowId: `${runId}.report`,
+      args: [{
+        runId,
+        artifacts,
+        pinn: metrics.pinn,
+        cvae: metrics.cvae,
+        recovery: metrics.recovery,
+        thresholds: config.thresholds,
+        metadata: {
+          config,
+          datasets: Object.fromEntries(Object.entries(datasets).map(([k, d]) => [k, { path: d.path, sha256: d.sha256, rows: d.rows }])),
+          models: Object.fromEntries(Object.entries(models).map(([k, m]) => [k, { path: m.path, sha256: m.sha256, epochs: m.epochsDone }])),
+          workflowId: runId,
+          startedAt: workflowInfo().startTime.toISOString(),
+        },
+      }],
+    }), (r) => `${r.dir} (${r.pass ? 'pass' : 'FAIL'})`);
+  t.state.stage = 'done';
+  return { runId, datasets, models, metrics, report, skipped, steps: t.state.steps };
+}
+
+/** Input of `sweep`. */
+export interface SweepInput {
+  dataset: DatasetRef;
+  settings: TrainSettings;
+  artifacts: string;
+  /** Values of the physics weight to try (the paper chose 0.03 by such a search). */
+  alphas: number[];
+  /** Metric from the PINN evaluation summary to minimise (default `medianHydrostaticResidual`). */
+  metric?: string;
+}
+
+/** What `sweep` returns: every trial and the best one. */
+export interface SweepResult {
+  trials: { alpha: number; model: ModelRef; metrics: MetricsRef; value: number }[];
+  best: { alpha: number; value: number; model: ModelRef };
+  metric: string;
+}
+
+/** Fan out PINN training over alpha values, evaluate each, pick the best by a validation metric. */
+export async function sweep(input: SweepInput): Promise<SweepResult> {
+  const t = tracker('sweep');
+  const metric = input.metric ?? 'medianHydrostaticResidual';
+  if (input.alphas.length === 0) throw new Error('sweep needs at least one alpha');
+  const { workflowId } = workflowInfo();
+  const trials = await Promise.all(
+    input.alphas.map((alpha, i) =>
+      t.step(`alpha=${alpha}`, async () => {
+        const model = await executeChild(trainPinn, {
+          workflowId: `${workflowId}.alpha-${i}`,
+          args: [{ dataset: input.dataset, settings: { ...input.settings, alpha }, artifacts: input.artifacts }],
+        });
+        const ev = await cpu.evaluatePinnStep({ model, dataset: input.dataset, artifacts: input.artifacts });
+        const value = Number(ev.result.summary[metric]);
+        if (!Number.isFinite(value)) throw new Error(`evaluation of alpha=${alpha} has no numeric '${metric}' (has ${Object.keys(ev.result.summary).join(', ')})`);
+        return { alpha, model, metrics: ev.result, value };
+      }, (r) => `${metric}=${r.value}`),
+    ),
+  );
+  const best = trials.reduce((a, b) => (b.value < a.value ? b : a));
+  t.state.stage = 'done';
+  return { trials, best: { alpha: best.alpha, value: best.value, model: best.model }, metric };
+}
+
+/** What a scheduled retraining run did. */
+export interface ScheduledRunResult {
+  skipped: boolean;
+  reason: string;
+  fingerprint: string;
+  pipeline?: PipelineResult;
+}
+
+/**
+ * The body of a Temporal Schedule: retrain only when the input grid changed since the last run
+ * this schedule trained on (compares content hashes of the inputs).
+ */
+export async function scheduledRetrain(config: PipelineConfig): Promise<ScheduledRunResult> {
+  const t = tracker('scheduledRetrain');
+  const source = config.atmospheres ?? config.spectra;
+  if (!source) throw new Error('scheduled retraining needs an atmospheres or spectra source');
+  const fingerprint = await t.step('fingerprint inputs', () => cpu.inputFingerprint({ source }));
+  const last = await cpu.readTrainedFingerprint({ artifacts: config.artifacts, name: config.name });
+  if (last === fingerprint) {
+    t.state.steps.push({ name: 'train', status: 'skipped', detail: 'input grid unchanged since the last trained model' });
+    t.state.stage = 'done';
+    return { skipped: true, reason: 'input grid unchanged since the last trained model', fingerprint };
+  }
+  const { workflowId } = workflowInfo();
+  const result = await t.step('pipeline', () => executeChild(pipeline, { workflowId: `${workflowId}.pipeline`, args: [config] }));
+  await cpu.writeTrainedFingerprint({ artifacts: config.artifacts, name: config.name, fingerprint, runId: workflowId });
+  t.state.stage = 'done';
+  return { skipped: false, reason: last === null ? 'first run' : 'input grid changed', fingerprint, pipeline: result };
+}
