@@ -1,1 +1,10 @@
-export const placeholder = 1;
+// Kurucz-a1 physics-informed atmosphere emulator: model, physics loss, training, inference, metrics.
+export * from './config.js';
+export * from './atmosphere.js';
+export * from './normalization.js';
+export * from './model.js';
+export * from './physics.js';
+export * from './emulator.js';
+export * from './data.js';
+export * from './train.js';
+export * from './metrics.js';

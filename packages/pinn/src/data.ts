@@ -1,0 +1,42 @@
+// Point datasets: every (model, layer) of a set of atmospheres as a normalized training example.
+import { MemoryBatchSource, Rng } from '@stellar-emu/nn-core';
+import { QUANTITIES, type PhysicsOptions } from './config.js';
+import { tauOf, type AtmosphereLike } from './atmosphere.js';
+import { labelFeatures, type Normalization } from './normalization.js';
+
+/**
+ * Layer handling: the network is evaluated pointwise in (labels, log tau), so every layer of
+ * every model is one example at its own tau. Models with 64, 72 or 80 layers need neither
+ * resampling nor padding; the physics mask removes each model's outermost/innermost layers.
+ * Columns: labels [4], logTau [1], y [6] (all normalized), pmask [1] (1 inside the physics mask).
+ */
+export function pointSource(models: AtmosphereLike[], norm: Normalization, physics: Pick<PhysicsOptions, 'maskOuterLayers' | 'maskInnerLayers'>): MemoryBatchSource {
+  let n = 0;
+  for (const m of models) n += m.nLayers;
+  const labels = new Float32Array(n * 4);
+  const logTau = new Float32Array(n);
+  const y = new Float32Array(n * 6);
+  const pmask = new Float32Array(n);
+  let p = 0;
+  for (const m of models) {
+    const f = labelFeatures(m).map((v, i) => (v - norm.labelMean[i]) / norm.labelStd[i]);
+    const tau = tauOf(m);
+    for (let i = 0; i < m.nLayers; i++, p++) {
+      labels.set(f, p * 4);
+      logTau[p] = (Math.log10(tau[i]) - norm.logTauMean) / norm.logTauStd;
+      QUANTITIES.forEach((q, k) => (y[p * 6 + k] = (Math.log10(m[q][i]) - norm.outMean[k]) / norm.outStd[k]));
+      pmask[p] = i >= physics.maskOuterLayers && i < m.nLayers - physics.maskInnerLayers ? 1 : 0;
+    }
+  }
+  return new MemoryBatchSource({ labels: { width: 4, data: labels }, logTau: { width: 1, data: logTau }, y: { width: 6, data: y }, pmask: { width: 1, data: pmask } });
+}
+
+/** Seeded split of models into train/validation (fraction `valFraction` to validation). */
+export function splitModels<T>(models: T[], valFraction: number, seed: number): { train: T[]; val: T[] } {
+  const perm = new Rng(seed).permutation(models.length);
+  const nVal = Math.round(models.length * valFraction);
+  const val: T[] = [];
+  const train: T[] = [];
+  perm.forEach((idx, i) => (i < nVal ? val : train).push(models[idx]));
+  return { train, val };
+}
