@@ -1,0 +1,413 @@
+// Figures as Vega-Lite specs built from the metrics; each exists only when its metrics exist.
+import type { TopLevelSpec } from 'vega-lite';
+import {
+  LABEL_INFO,
+  PINN_LABELS,
+  PINN_QUANTITY_INFO,
+  SPECTRUM_LABELS,
+  type CvaeSection,
+  type PinnQuantity,
+  type PinnSection,
+  type RecoverySection,
+  type RunMetrics,
+  type SpectrumLabel,
+} from './metrics-schema.js';
+import { quantile } from './stats.js';
+
+/** One figure of the report: id (file stem), section, title, caption and its Vega-Lite spec. */
+export interface FigureSpec {
+  id: string;
+  section: 'pinn' | 'cvae' | 'recovery';
+  title: string;
+  caption: string;
+  spec: TopLevelSpec;
+}
+
+const FONT = 'DejaVu Sans, Liberation Sans, Arial, Helvetica, sans-serif';
+
+/** Shared Vega-Lite config: fonts available to resvg and browsers alike, white background. */
+export const VEGA_LITE_CONFIG = {
+  font: FONT,
+  background: 'white',
+  view: { stroke: '#bbb' },
+  axis: { labelFontSize: 11, titleFontSize: 12, grid: true, gridColor: '#eee' },
+  header: { labelFontSize: 12, titleFontSize: 12 },
+  legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 320 },
+  title: { fontSize: 14, anchor: 'start' as const },
+};
+
+const MODEL_COLORS = { domain: ['grid', 'PINN', 'MLP baseline (α = 0)'], range: ['#333333', '#1f77b4', '#d62728'] };
+const MODEL_NAME = { grid: 'grid', pinn: 'PINN', baseline: 'MLP baseline (α = 0)' } as const;
+
+const axisTitle = (name: string, unit: string) => `${name} (${unit})`;
+const labelTitle = (k: SpectrumLabel | (typeof PINN_LABELS)[number], prefix = '') => {
+  const info = LABEL_INFO[k];
+  return `${prefix}${info.label} (${info.unit})`;
+};
+
+/** Relative error against depth, median and 16–84 % band, one panel per quantity (paper Fig. 2). */
+function pinnDepthError(pinn: PinnSection): FigureSpec {
+  const order: PinnQuantity[] = ['rhox', 'temperature', 'pressure', 'abross', 'xne', 'accrad'];
+  const present = order.filter((q) => pinn.depthError.some((d) => d.quantity === q));
+  const values = present.flatMap((q) => {
+    const d = pinn.depthError.find((x) => x.quantity === q)!;
+    const info = PINN_QUANTITY_INFO[q];
+    const panel = `${info.label} (${info.unit})`;
+    return d.logTau.map((t, i) => ({
+      panel,
+      logTau: t,
+      median: Math.max(d.medianPercent[i], 1e-4),
+      p16: Math.max(d.p16Percent[i], 1e-4),
+      p84: Math.max(d.p84Percent[i], 1e-4),
+    }));
+  });
+  const panels = present.map((q) => `${PINN_QUANTITY_INFO[q].label} (${PINN_QUANTITY_INFO[q].unit})`);
+  return {
+    id: 'pinn-depth-error',
+    section: 'pinn',
+    title: 'PINN: relative error against depth',
+    caption: `Relative error |pred − true| / |true| of each quantity over the ${pinn.split} split (${pinn.nModels} models): median (line) and 16–84 % band, against Rosseland optical depth.`,
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      config: VEGA_LITE_CONFIG,
+      data: { values },
+      facet: { field: 'panel', type: 'nominal', sort: panels, title: null },
+      columns: 3,
+      resolve: { scale: { y: 'independent' } },
+      spec: {
+        width: 250,
+        height: 170,
+        encoding: { x: { field: 'logTau', type: 'quantitative', title: 'log τ_Ross (dimensionless)' } },
+        layer: [
+          {
+            mark: { type: 'area', opacity: 0.25, color: '#1f77b4' },
+            encoding: {
+              y: { field: 'p16', type: 'quantitative', scale: { type: 'log' }, title: 'relative error (%)' },
+              y2: { field: 'p84' },
+            },
+          },
+          { mark: { type: 'line', color: '#1f77b4', strokeWidth: 2 }, encoding: { y: { field: 'median', type: 'quantitative' } } },
+        ],
+      },
+    },
+  };
+}
+
+/** dP/dτ against g/κ for grid, PINN and baseline of one star, and their log ratio against depth (Fig. 3). */
+function pinnHydrostatic(pinn: PinnSection): FigureSpec | null {
+  const h = pinn.hydrostatic;
+  if (!h) return null;
+  const values = h.curves.flatMap((c) =>
+    c.tau.map((t, i) => ({
+      model: MODEL_NAME[c.model],
+      logTau: Math.log10(t),
+      dPdTau: c.dPdTau[i],
+      gOverKappa: c.gOverKappa[i],
+      ratioDex: Math.log10(c.dPdTau[i]) - Math.log10(c.gOverKappa[i]),
+    })),
+  ).filter((v) => v.dPdTau > 0 && v.gOverKappa > 0);
+  const all = values.flatMap((v) => [v.dPdTau, v.gOverKappa]);
+  const lo = Math.min(...all);
+  const hi = Math.max(...all);
+  const s = h.star;
+  const starText = `Teff = ${s.teffK} K, log g = ${s.logg}, [Fe/H] = ${s.feh}, [α/Fe] = ${s.afe}`;
+  return {
+    id: 'pinn-hydrostatic',
+    section: 'pinn',
+    title: 'PINN: hydrostatic equilibrium of a red giant',
+    caption: `Hydrostatic equilibrium dP/dτ = g/κ for ${starText}: each model's pressure gradient against g over its own Rosseland opacity (dashed: equality), and the ratio in dex against depth.`,
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      config: VEGA_LITE_CONFIG,
+      title: starText,
+      hconcat: [
+        {
+          width: 330,
+          height: 280,
+          layer: [
+            {
+              data: { values: [{ x: lo, y: lo }, { x: hi, y: hi }] },
+              mark: { type: 'line', strokeDash: [5, 4], color: '#999' },
+              encoding: {
+                x: { field: 'x', type: 'quantitative', scale: { type: 'log' }, title: axisTitle('g/κ', 'dyn cm⁻²'), axis: { format: '.0e' } },
+                y: { field: 'y', type: 'quantitative', scale: { type: 'log' }, title: axisTitle('dP/dτ', 'dyn cm⁻²'), axis: { format: '.0e' } },
+              },
+            },
+            {
+              data: { values },
+              mark: { type: 'line', point: { size: 12 }, strokeWidth: 1.5 },
+              encoding: {
+                x: { field: 'gOverKappa', type: 'quantitative' },
+                y: { field: 'dPdTau', type: 'quantitative' },
+                color: { field: 'model', type: 'nominal', scale: MODEL_COLORS, title: 'model' },
+                order: { field: 'logTau', type: 'quantitative' },
+              },
+            },
+          ],
+        },
+        {
+          width: 330,
+          height: 280,
+          data: { values },
+          mark: { type: 'line', strokeWidth: 1.5 },
+          encoding: {
+            x: { field: 'logTau', type: 'quantitative', title: 'log τ_Ross (dimensionless)' },
+            y: { field: 'ratioDex', type: 'quantitative', title: axisTitle('log dP/dτ − log g/κ', 'dex') },
+            color: { field: 'model', type: 'nominal', scale: MODEL_COLORS, title: 'model' },
+          },
+        },
+      ],
+    },
+  };
+}
+
+/** Histograms of the hydrostatic residual for grid, PINN and baseline (Fig. 4). */
+function pinnResiduals(pinn: PinnSection): FigureSpec | null {
+  const r = pinn.hydrostaticResiduals;
+  if (!r) return null;
+  // Common range: the widest 1–99 % interval; values beyond are gathered in the end bins.
+  const limit = Math.max(...r.map((x) => Math.max(Math.abs(quantile(x.residualDex, 0.01)), Math.abs(quantile(x.residualDex, 0.99)))), 1e-4);
+  const nBins = 40;
+  const width = (2 * limit) / nBins;
+  const values = r.flatMap((x) => {
+    const counts = new Array<number>(nBins).fill(0);
+    for (const v of x.residualDex) counts[Math.min(nBins - 1, Math.max(0, Math.floor((v + limit) / width)))] += 1;
+    return counts.map((c, i) => ({ model: MODEL_NAME[x.model], lo: -limit + i * width, hi: -limit + (i + 1) * width, fraction: c / x.residualDex.length }));
+  });
+  return {
+    id: 'pinn-hydrostatic-residuals',
+    section: 'pinn',
+    title: 'PINN: distribution of the hydrostatic residual',
+    caption: `Residual log10(dP/dτ) − log10(g/κ) pooled over the ${pinn.split} models and interior depths, per model; values beyond ±${limit.toPrecision(2)} dex are counted in the end bins.`,
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      config: VEGA_LITE_CONFIG,
+      data: { values },
+      facet: { field: 'model', type: 'nominal', sort: MODEL_COLORS.domain, title: null },
+      spec: {
+        width: 250,
+        height: 180,
+        mark: { type: 'rect' },
+        encoding: {
+          x: { field: 'lo', type: 'quantitative', title: axisTitle('log dP/dτ − log g/κ', 'dex'), scale: { domain: [-limit, limit] } },
+          x2: { field: 'hi' },
+          y: { field: 'fraction', type: 'quantitative', title: 'fraction of layers' },
+          color: { field: 'model', type: 'nominal', scale: MODEL_COLORS, legend: null },
+        },
+      },
+    },
+  };
+}
+
+/** Per-model median relative error against each label. */
+function pinnLabelError(pinn: PinnSection): FigureSpec | null {
+  const e = pinn.labelError;
+  if (!e) return null;
+  const values = e.medianPercent.map((m, i) => ({ error: Math.max(m, 1e-4), ...Object.fromEntries(PINN_LABELS.map((k) => [k, e.labels[k][i]])) }));
+  return {
+    id: 'pinn-label-error',
+    section: 'pinn',
+    title: 'PINN: error against each label',
+    caption: `Median relative error over depths and quantities of each ${pinn.split} model, against its labels.`,
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      config: VEGA_LITE_CONFIG,
+      data: { values },
+      hconcat: PINN_LABELS.map((k) => ({
+        width: 190,
+        height: 170,
+        mark: { type: 'point', filled: true, size: 22, opacity: 0.7, color: '#1f77b4' },
+        encoding: {
+          x: { field: k, type: 'quantitative', title: labelTitle(k), scale: { zero: false } },
+          y: { field: 'error', type: 'quantitative', title: 'median relative error (%)', scale: { type: 'log' } },
+        },
+      })),
+    },
+  };
+}
+
+/** Generated against reference spectra, with the difference below each (CVAE Fig. 3). */
+function cvaeSpectra(cvae: CvaeSection): FigureSpec | null {
+  const ex = cvae.examples;
+  if (!ex || ex.length === 0) return null;
+  const fmt = (l: (typeof ex)[number]['labels']) =>
+    `Teff ${Math.round(l.teffK)} K, log g ${l.logg.toFixed(2)}, v sin i ${l.vsiniKms.toFixed(0)} km/s, [M/H] ${l.mh.toFixed(2)}, v_mic ${l.vmicKms.toFixed(1)} km/s, R ${Math.round(l.resolution)}`;
+  return {
+    id: 'cvae-spectra',
+    section: 'cvae',
+    title: 'CVAE: generated against reference spectra',
+    caption: 'Spectra generated by the CVAE at random test labels against the reference spectra at the same labels; lower panels: generated − reference.',
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      config: VEGA_LITE_CONFIG,
+      vconcat: ex.map((e) => {
+        const rows = e.referenceFlux.flatMap((f, i) => {
+          const w = e.wavelengthStartAngstrom + i * e.wavelengthStepAngstrom;
+          return [
+            { wavelength: w, flux: f, kind: 'reference', diff: e.generatedFlux[i] - f },
+            { wavelength: w, flux: e.generatedFlux[i], kind: 'generated (CVAE)', diff: null },
+          ];
+        });
+        return {
+          data: { values: rows },
+          title: { text: fmt(e.labels), fontSize: 12 },
+          vconcat: [
+            {
+              width: 760,
+              height: 150,
+              mark: { type: 'line', strokeWidth: 1 },
+              encoding: {
+                x: { field: 'wavelength', type: 'quantitative', title: null, scale: { zero: false, nice: false } },
+                y: { field: 'flux', type: 'quantitative', title: 'normalized flux', scale: { zero: false } },
+                color: { field: 'kind', type: 'nominal', title: null, scale: { domain: ['reference', 'generated (CVAE)'], range: ['#333333', '#1f77b4'] } },
+                strokeDash: { field: 'kind', type: 'nominal', legend: null, scale: { domain: ['reference', 'generated (CVAE)'], range: [[1, 0], [4, 2]] } },
+              },
+            },
+            {
+              width: 760,
+              height: 60,
+              transform: [{ filter: 'datum.diff !== null' }],
+              mark: { type: 'line', strokeWidth: 1, color: '#d62728' },
+              encoding: {
+                x: { field: 'wavelength', type: 'quantitative', title: axisTitle('wavelength', 'Å'), scale: { zero: false, nice: false } },
+                y: { field: 'diff', type: 'quantitative', title: 'gen. − ref.' },
+              },
+            },
+          ],
+        };
+      }),
+    },
+  };
+}
+
+function residualRows(cvae: CvaeSection) {
+  const r = cvae.residuals!;
+  return r.meanAbsResidual.map((m, i) => ({ residual: m, ...Object.fromEntries(SPECTRUM_LABELS.map((k) => [k, r.labels[k][i]])) }));
+}
+
+const RESIDUAL_TITLE = 'mean |generated − reference| (normalized flux)';
+
+/** Binned median residual over Teff–log g (CVAE Fig. 5). */
+function cvaeHeatmap(cvae: CvaeSection): FigureSpec | null {
+  if (!cvae.residuals) return null;
+  return {
+    id: 'cvae-residual-heatmap',
+    section: 'cvae',
+    title: 'CVAE: residual over Teff–log g',
+    caption: 'Median of the wavelength-averaged absolute residual per Teff–log g bin (Kiel diagram orientation: both axes decrease to the right and upwards).',
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      config: VEGA_LITE_CONFIG,
+      data: { values: residualRows(cvae) },
+      width: 460,
+      height: 320,
+      mark: { type: 'rect', stroke: 'white', strokeWidth: 0.5 },
+      encoding: {
+        x: { field: 'teffK', type: 'quantitative', bin: { maxbins: 12 }, title: labelTitle('teffK'), scale: { reverse: true } },
+        y: { field: 'logg', type: 'quantitative', bin: { maxbins: 10 }, title: labelTitle('logg'), scale: { reverse: true } },
+        color: { aggregate: 'median', field: 'residual', type: 'quantitative', title: ['median residual', '(normalized flux)'], scale: { scheme: 'viridis' } },
+      },
+    },
+  };
+}
+
+/** Residual against each label with the binned median (CVAE Fig. 6). */
+function cvaeResidualLabels(cvae: CvaeSection): FigureSpec | null {
+  if (!cvae.residuals) return null;
+  return {
+    id: 'cvae-residual-labels',
+    section: 'cvae',
+    title: 'CVAE: residual against each label',
+    caption: 'Wavelength-averaged absolute residual of each test spectrum against its labels; line: median in bins of the label.',
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      config: VEGA_LITE_CONFIG,
+      data: { values: residualRows(cvae) },
+      columns: 3,
+      concat: SPECTRUM_LABELS.map((k) => ({
+        width: 230,
+        height: 160,
+        layer: [
+          {
+            mark: { type: 'point', filled: true, size: 14, opacity: 0.5, color: '#1f77b4' },
+            encoding: {
+              x: { field: k, type: 'quantitative', title: labelTitle(k), scale: k === 'resolution' ? { type: 'log' } : { zero: false } },
+              y: { field: 'residual', type: 'quantitative', title: RESIDUAL_TITLE },
+            },
+          },
+          {
+            transform: [
+              { bin: { maxbins: 8 }, field: k, as: ['binLo', 'binHi'] },
+              { aggregate: [{ op: 'median', field: 'residual', as: 'medianResidual' }], groupby: ['binLo', 'binHi'] },
+              { calculate: k === 'resolution' ? 'sqrt(datum.binLo * datum.binHi)' : '(datum.binLo + datum.binHi) / 2', as: 'binMid' },
+            ],
+            mark: { type: 'line', color: '#d62728', point: { color: '#d62728', size: 20 } },
+            encoding: {
+              x: { field: 'binMid', type: 'quantitative' },
+              y: { field: 'medianResidual', type: 'quantitative' },
+            },
+          },
+        ],
+      })),
+    },
+  };
+}
+
+/** Predicted against true per label for test and generated spectra (recovery Fig. 4). */
+function recoveryScatter(recovery: RecoverySection): FigureSpec | null {
+  const s = recovery.scatter;
+  if (!s || s.length === 0) return null;
+  return {
+    id: 'recovery-scatter',
+    section: 'recovery',
+    title: 'Parameter recovery: predicted against true',
+    caption: 'Labels predicted from the test spectra and from CVAE-generated spectra at the same labels, against the true labels (dashed: equality).',
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      config: VEGA_LITE_CONFIG,
+      columns: 3,
+      concat: s.map((entry) => {
+        const rows = [
+          ...entry.test.true.map((t, i) => ({ truth: t, predicted: entry.test.predicted[i], set: 'test' })),
+          ...entry.generated.true.map((t, i) => ({ truth: t, predicted: entry.generated.predicted[i], set: 'generated' })),
+        ];
+        const all = rows.flatMap((r) => [r.truth, r.predicted]);
+        const lo = Math.min(...all);
+        const hi = Math.max(...all);
+        const scale = entry.label === 'resolution' && lo > 0 ? { type: 'log' as const, domain: [lo, hi] } : { domain: [lo, hi], zero: false };
+        return {
+          width: 220,
+          height: 200,
+          layer: [
+            {
+              data: { values: [{ truth: lo, predicted: lo }, { truth: hi, predicted: hi }] },
+              mark: { type: 'line', strokeDash: [5, 4], color: '#999' },
+              encoding: {
+                x: { field: 'truth', type: 'quantitative', title: labelTitle(entry.label, 'true '), scale },
+                y: { field: 'predicted', type: 'quantitative', title: labelTitle(entry.label, 'predicted '), scale },
+              },
+            },
+            {
+              data: { values: rows },
+              mark: { type: 'point', filled: true, size: 16, opacity: 0.6 },
+              encoding: {
+                x: { field: 'truth', type: 'quantitative' },
+                y: { field: 'predicted', type: 'quantitative' },
+                color: { field: 'set', type: 'nominal', title: 'spectra', scale: { domain: ['test', 'generated'], range: ['#1f77b4', '#ff7f0e'] } },
+              },
+            },
+          ],
+        };
+      }),
+    } as TopLevelSpec,
+  };
+}
+
+/** Every figure whose metrics exist, in report order. */
+export function buildFigures(metrics: RunMetrics): FigureSpec[] {
+  const out: (FigureSpec | null)[] = [];
+  if (metrics.pinn) out.push(pinnDepthError(metrics.pinn), pinnHydrostatic(metrics.pinn), pinnResiduals(metrics.pinn), pinnLabelError(metrics.pinn));
+  if (metrics.cvae) out.push(cvaeSpectra(metrics.cvae), cvaeHeatmap(metrics.cvae), cvaeResidualLabels(metrics.cvae));
+  if (metrics.recovery) out.push(recoveryScatter(metrics.recovery));
+  return out.filter((f): f is FigureSpec => f !== null);
+}

@@ -1,0 +1,200 @@
+// The self-contained index.html: inline SVG figures, tables, metadata; no scripts, no external resources.
+import type { FigureSpec } from './figures.js';
+import {
+  DEFAULT_RECOVERY_FACTOR,
+  LABEL_INFO,
+  METRICS_SCHEMA_VERSION,
+  PINN_QUANTITIES,
+  PINN_QUANTITY_INFO,
+  type Check,
+  type RunMetrics,
+} from './metrics-schema.js';
+
+/** A rendered figure: its spec and the SVG markup (ids already prefixed for inlining). */
+export interface RenderedFigure {
+  figure: FigureSpec;
+  inlineSvg: string;
+  svgFile: string;
+  pngFile: string;
+}
+
+export const escapeHtml = (s: string): string =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+
+/** Numbers in tables: 4 significant digits, plain notation between 1e-3 and 1e6. */
+export function formatNumber(x: number | null | undefined): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return '—';
+  if (x === 0) return '0';
+  const a = Math.abs(x);
+  if (a >= 1e-3 && a < 1e6) return String(Number(x.toPrecision(4)));
+  return x.toExponential(3);
+}
+
+const badge = (pass: boolean) => `<span class="badge ${pass ? 'pass' : 'fail'}">${pass ? 'pass' : 'fail'}</span>`;
+
+function table(head: string[], rows: string[][], cls = ''): string {
+  return `<table${cls ? ` class="${cls}"` : ''}><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${rows
+    .map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`)
+    .join('')}</tbody></table>`;
+}
+
+function figureHtml(f: RenderedFigure): string {
+  const id = escapeHtml(f.figure.id);
+  return `<figure class="figure" id="fig-${id}" data-figure="${id}">
+<h3>${escapeHtml(f.figure.title)}</h3>
+<div class="svg">${f.inlineSvg}</div>
+<figcaption>${escapeHtml(f.figure.caption)} <span class="files"><a href="${escapeHtml(f.svgFile)}">SVG</a> · <a href="${escapeHtml(f.pngFile)}">PNG</a></span></figcaption>
+</figure>`;
+}
+
+function checksHtml(checks: Check[]): string {
+  if (checks.length === 0) return '<p>No thresholds were configured for this run.</p>';
+  return table(
+    ['check', 'value', 'limit', 'unit', 'verdict', 'detail'],
+    checks.map((c) => [
+      `<code>${escapeHtml(c.name)}</code>`,
+      formatNumber(c.value),
+      `≤ ${formatNumber(c.limit)}`,
+      escapeHtml(c.unit),
+      badge(c.pass),
+      escapeHtml(c.detail ?? ''),
+    ]),
+    'checks',
+  );
+}
+
+function pinnSummary(m: RunMetrics): string {
+  const p = m.pinn!;
+  const limits = m.thresholds.pinn?.medianPercent ?? {};
+  const rows = PINN_QUANTITIES.filter((q) => p.summary.medianPercent[q] !== undefined).map((q) => [
+    `${PINN_QUANTITY_INFO[q].label} (${escapeHtml(PINN_QUANTITY_INFO[q].unit)})`,
+    formatNumber(p.summary.medianPercent[q]),
+    limits[q] === undefined ? '—' : `≤ ${formatNumber(limits[q])}`,
+  ]);
+  return `<p>Median relative error per quantity over all depths of the ${escapeHtml(p.split)} split (${p.nModels} models).</p>${table(
+    ['quantity', 'median relative error (%)', 'limit (%)'],
+    rows,
+  )}`;
+}
+
+function cvaeSummary(m: RunMetrics): string {
+  const c = m.cvae!;
+  const n = c.residuals?.meanAbsResidual.length;
+  return `<p>Wavelength-averaged absolute residual |generated − reference| in normalized flux${n ? ` over ${n} test spectra` : ''}.</p>${table(
+    ['median', '95th percentile', 'maximum'],
+    [[formatNumber(c.summary.median), formatNumber(c.summary.p95), formatNumber(c.summary.max)]],
+  )}`;
+}
+
+function recoveryTable(m: RunMetrics, checks: Check[]): string {
+  const r = m.recovery!;
+  const factor = m.thresholds.recovery?.factor ?? DEFAULT_RECOVERY_FACTOR;
+  const rows = r.rmse.map((row) => {
+    const info = LABEL_INFO[row.label];
+    const check = checks.find((c) => c.name === `recovery.${row.label}`);
+    return [
+      `${escapeHtml(info.label)} (${escapeHtml(info.unit)})`,
+      formatNumber(row.train),
+      formatNumber(row.validation),
+      formatNumber(row.test),
+      formatNumber(row.generated),
+      formatNumber(factor * row.test),
+      check ? badge(check.pass) : '—',
+    ];
+  });
+  return `<h3>RMSE per label (Table 3)</h3>
+<p>Root-mean-square error of the predicted labels in physical units. Verdict: generated RMSE ≤ ${factor} × test RMSE.</p>
+${table(['label (unit)', 'train', 'validation', 'test', 'generated', `limit (${factor} × test)`, 'verdict'], rows, 'rmse')}`;
+}
+
+function metadataHtml(m: RunMetrics): string {
+  const run = m.run;
+  const mach = run.machine;
+  const gib = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;
+  const kv = [
+    ['run id', `<code>${escapeHtml(run.id)}</code>`],
+    ['created', escapeHtml(run.createdAt)],
+    ['git commit', run.gitCommit ? `<code>${escapeHtml(run.gitCommit)}</code>` : 'unknown'],
+    ['backend', escapeHtml(run.backend)],
+    [
+      'machine',
+      escapeHtml(
+        `${mach.cpus} CPUs${mach.cpuModel ? ` (${mach.cpuModel})` : ''}, ${gib(mach.memoryBytes)} memory, Node ${mach.nodeVersion}${mach.platform ? `, ${mach.platform}` : ''}${mach.arch ? `/${mach.arch}` : ''}`,
+      ),
+    ],
+  ];
+  const durations = Object.entries(run.durationsSeconds);
+  const hashes = Object.entries(run.datasetHashes);
+  return `${table(['', ''], kv, 'kv')}
+<h3>Durations</h3>
+${durations.length ? table(['step', 'duration (s)'], durations.map(([k, v]) => [escapeHtml(k), formatNumber(v)])) : '<p>none recorded</p>'}
+<h3>Dataset hashes</h3>
+${hashes.length ? table(['dataset', 'sha256'], hashes.map(([k, v]) => [escapeHtml(k), `<code>${escapeHtml(v)}</code>`])) : '<p>none recorded</p>'}
+<h3>Configuration</h3>
+<pre class="config">${escapeHtml(JSON.stringify(run.config, null, 2))}</pre>`;
+}
+
+const CSS = `
+:root { color-scheme: light; }
+body { font-family: 'DejaVu Sans', 'Liberation Sans', Arial, Helvetica, sans-serif; margin: 0 auto; max-width: 1180px; padding: 1.5rem; color: #222; background: #fff; }
+h1 { font-size: 1.6rem; margin-bottom: 0.2rem; }
+h2 { border-bottom: 2px solid #ddd; padding-bottom: 0.2rem; margin-top: 2.2rem; }
+h3 { font-size: 1.05rem; margin: 1.2rem 0 0.4rem; }
+table { border-collapse: collapse; margin: 0.5rem 0 1rem; font-size: 0.9rem; }
+th, td { border: 1px solid #ddd; padding: 0.25rem 0.6rem; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+table.kv td { text-align: left; }
+thead th { background: #f4f4f4; }
+code { font-size: 0.85rem; }
+.badge { display: inline-block; padding: 0.05rem 0.5rem; border-radius: 0.6rem; font-weight: bold; font-size: 0.85rem; color: #fff; }
+.badge.pass { background: #2e7d32; }
+.badge.fail { background: #c62828; }
+.verdict { font-size: 1.1rem; }
+figure { margin: 1rem 0 2rem; }
+figure .svg { overflow-x: auto; }
+figure svg { max-width: 100%; height: auto; }
+figcaption { font-size: 0.9rem; color: #444; margin-top: 0.4rem; max-width: 900px; }
+.files { white-space: nowrap; }
+pre.config { background: #f7f7f7; border: 1px solid #e4e4e4; padding: 0.8rem; font-size: 0.8rem; overflow-x: auto; max-height: 28rem; }
+.muted { color: #666; }
+`;
+
+/** The whole page. Figures are inline SVG; links point at the SVG/PNG files next to it. */
+export function renderHtml(m: RunMetrics, figures: RenderedFigure[], checks: Check[], pass: boolean, generatedAt: string): string {
+  const bySection = (s: FigureSpec['section']) => figures.filter((f) => f.figure.section === s).map(figureHtml).join('\n');
+  const absent = [
+    ['PINN', m.pinn],
+    ['CVAE', m.cvae],
+    ['parameter recovery', m.recovery],
+  ]
+    .filter(([, v]) => !v)
+    .map(([k]) => k as string);
+  const sections: string[] = [];
+  if (m.pinn) sections.push(`<section id="pinn"><h2>PINN atmospheres (Kurucz-a1)</h2>${pinnSummary(m)}${bySection('pinn')}</section>`);
+  if (m.cvae) sections.push(`<section id="cvae"><h2>CVAE spectra</h2>${cvaeSummary(m)}${bySection('cvae')}</section>`);
+  if (m.recovery) sections.push(`<section id="recovery"><h2>Parameter recovery</h2>${recoveryTable(m, checks)}${bySection('recovery')}</section>`);
+  const title = `stellar-emu report — run ${m.run.id}`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<link rel="icon" href="data:,">
+<title>${escapeHtml(title)}</title>
+<style>${CSS}</style>
+</head>
+<body>
+<header>
+<h1>${escapeHtml(title)}</h1>
+<p class="muted">Generated ${escapeHtml(generatedAt)} from metrics contract v${METRICS_SCHEMA_VERSION}; commit ${escapeHtml(m.run.gitCommit ?? 'unknown')}; backend ${escapeHtml(m.run.backend)}.</p>
+<p class="verdict" id="overall-verdict" data-pass="${pass}">Overall: ${badge(pass)} (${checks.filter((c) => c.pass).length} of ${checks.length} checks pass)</p>
+${absent.length ? `<p class="muted">Not in this run: ${escapeHtml(absent.join(', '))}.</p>` : ''}
+</header>
+<section id="checks"><h2>Checks</h2>${checksHtml(checks)}</section>
+${sections.join('\n')}
+<section id="run"><h2>Run metadata</h2>${metadataHtml(m)}</section>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,359 @@
+// The metrics contract: what a training/validation run hands to the report (versioned, zod-validated).
+//
+// A run writes one `RunMetrics` object (`metrics-input.json` in its run directory). Every model
+// section is optional: the report renders a section, and each of its figures, only when the
+// metrics it needs exist. Units are in the field names where they have one and in the TSDoc of
+// every field; all label values are in physical units (K, dex, km/s), never scaled.
+import { z } from 'zod';
+
+/** Version of this contract; bump on any incompatible change. */
+export const METRICS_SCHEMA_VERSION = 1 as const;
+
+/** The six per-depth quantities of a Kurucz deck that the PINN emulates (same names as grid-io). */
+export const PINN_QUANTITIES = ['rhox', 'temperature', 'pressure', 'xne', 'abross', 'accrad'] as const;
+export type PinnQuantity = (typeof PINN_QUANTITIES)[number];
+
+/** Display name and cgs unit of each PINN quantity. */
+export const PINN_QUANTITY_INFO: Record<PinnQuantity, { label: string; unit: string }> = {
+  rhox: { label: 'RHOX', unit: 'g cm⁻²' },
+  temperature: { label: 'T', unit: 'K' },
+  pressure: { label: 'P', unit: 'dyn cm⁻²' },
+  xne: { label: 'XNE', unit: 'cm⁻³' },
+  abross: { label: 'ABROSS', unit: 'cm² g⁻¹' },
+  accrad: { label: 'ACCRAD', unit: 'cm s⁻²' },
+};
+
+/** Labels of a PINN atmosphere model. */
+export const PINN_LABELS = ['teffK', 'logg', 'feh', 'afe'] as const;
+export type PinnLabel = (typeof PINN_LABELS)[number];
+
+/** Labels of a CVAE spectrum (and of parameter recovery). */
+export const SPECTRUM_LABELS = ['teffK', 'logg', 'vsiniKms', 'mh', 'vmicKms', 'resolution'] as const;
+export type SpectrumLabel = (typeof SPECTRUM_LABELS)[number];
+
+/** Axis title (name and unit) of every label. */
+export const LABEL_INFO: Record<PinnLabel | SpectrumLabel, { label: string; unit: string }> = {
+  teffK: { label: 'Teff', unit: 'K' },
+  logg: { label: 'log g', unit: 'dex, g in cm s⁻²' },
+  feh: { label: '[Fe/H]', unit: 'dex' },
+  afe: { label: '[α/Fe]', unit: 'dex' },
+  vsiniKms: { label: 'v sin i', unit: 'km s⁻¹' },
+  mh: { label: '[M/H]', unit: 'dex' },
+  vmicKms: { label: 'v_mic', unit: 'km s⁻¹' },
+  resolution: { label: 'R = λ/Δλ', unit: 'dimensionless' },
+};
+
+const finite = z.number().refine(Number.isFinite, 'must be a finite number');
+const finiteArray = z.array(finite);
+const nonEmptyArray = finiteArray.min(1);
+
+/** Arrays that must have equal lengths, reported with the field names. */
+function sameLength<T extends Record<string, unknown>>(keys: (keyof T & string)[]) {
+  return (value: T, ctx: z.RefinementCtx) => {
+    const lengths = keys.map((k) => (value[k] as unknown[] | undefined)?.length);
+    const n = lengths.find((l) => l !== undefined);
+    keys.forEach((k, i) => {
+      if (lengths[i] !== undefined && lengths[i] !== n) {
+        ctx.addIssue({ code: 'custom', path: [k], message: `length ${lengths[i]} differs from ${keys[0]} (${n})` });
+      }
+    });
+  };
+}
+
+/** Per-label arrays (one value per model or spectrum) that must all have length `n`. */
+function labelColumns<K extends string>(names: readonly K[]) {
+  return z.object(Object.fromEntries(names.map((k) => [k, nonEmptyArray])) as Record<K, typeof nonEmptyArray>);
+}
+
+// ---------------------------------------------------------------------------------------------
+// PINN (Kurucz-a1 atmospheres)
+
+/** Relative error of one quantity against depth over the validation split (paper Fig. 2). */
+export const pinnDepthErrorSchema = z
+  .object({
+    quantity: z.enum(PINN_QUANTITIES),
+    /** log10 of the Rosseland optical depth at each depth index (dimensionless). */
+    logTau: nonEmptyArray,
+    /** Median over validation models of |pred − true| / |true|, in percent, per depth index. */
+    medianPercent: nonEmptyArray,
+    /** 16th percentile of the relative error in percent, per depth index. */
+    p16Percent: nonEmptyArray,
+    /** 84th percentile of the relative error in percent, per depth index. */
+    p84Percent: nonEmptyArray,
+  })
+  .superRefine(sameLength(['logTau', 'medianPercent', 'p16Percent', 'p84Percent']));
+
+/** Which model produced an atmosphere: the grid itself, the PINN, or the MLP baseline (α = 0). */
+export const HYDROSTATIC_MODELS = ['grid', 'pinn', 'baseline'] as const;
+export type HydrostaticModel = (typeof HYDROSTATIC_MODELS)[number];
+
+/** One model's hydrostatic-equilibrium diagnostic along depth (paper Fig. 3). */
+export const hydrostaticCurveSchema = z
+  .object({
+    model: z.enum(HYDROSTATIC_MODELS),
+    /** Rosseland optical depth τ (dimensionless, not log). */
+    tau: nonEmptyArray,
+    /** dP/dτ of the model's total pressure, in dyn cm⁻² (finite differences for grid and baseline). */
+    dPdTau: nonEmptyArray,
+    /** g / κ_Ross with the model's own ABROSS, in dyn cm⁻² (g in cm s⁻², κ in cm² g⁻¹). */
+    gOverKappa: nonEmptyArray,
+  })
+  .superRefine(sameLength(['tau', 'dPdTau', 'gOverKappa']));
+
+export const pinnSectionSchema = z.object({
+  /** Which split the errors are measured on (the paper uses the validation split). */
+  split: z.string().default('validation'),
+  /** Number of atmosphere models in that split. */
+  nModels: z.number().int().positive(),
+  /** One entry per quantity (Fig. 2). */
+  depthError: z.array(pinnDepthErrorSchema).min(1),
+  /** Hydrostatic diagnostic for one star, by default the red giant of the paper (Fig. 3). */
+  hydrostatic: z
+    .object({
+      /** Labels of the star: Teff in K, log g in dex (cgs), [Fe/H] and [α/Fe] in dex. */
+      star: z.object({ teffK: finite, logg: finite, feh: finite, afe: finite }),
+      curves: z.array(hydrostaticCurveSchema).min(1),
+    })
+    .optional(),
+  /**
+   * Hydrostatic residuals pooled over validation models and depths (Fig. 4):
+   * log10(dP/dτ) − log10(g/κ), in dex, one array per model.
+   */
+  hydrostaticResiduals: z
+    .array(z.object({ model: z.enum(HYDROSTATIC_MODELS), residualDex: nonEmptyArray }))
+    .min(1)
+    .optional(),
+  /**
+   * Error against each label: per validation model its labels (physical units) and the median
+   * relative error over depths and quantities, in percent.
+   */
+  labelError: z
+    .object({
+      labels: labelColumns(PINN_LABELS),
+      medianPercent: nonEmptyArray,
+    })
+    .superRefine((v, ctx) => {
+      for (const k of PINN_LABELS) {
+        if (v.labels[k].length !== v.medianPercent.length) {
+          ctx.addIssue({ code: 'custom', path: ['labels', k], message: `length differs from medianPercent (${v.medianPercent.length})` });
+        }
+      }
+    })
+    .optional(),
+  /** Median relative error per quantity over all depths and validation models, in percent. */
+  summary: z.object({ medianPercent: z.partialRecord(z.enum(PINN_QUANTITIES), finite) }),
+});
+
+// ---------------------------------------------------------------------------------------------
+// CVAE (spectra)
+
+const spectrumLabelsSchema = z.object({
+  /** Effective temperature in K. */
+  teffK: finite,
+  /** log10 of surface gravity in cm s⁻². */
+  logg: finite,
+  /** Projected rotational velocity in km/s. */
+  vsiniKms: finite,
+  /** Metallicity [M/H] in dex. */
+  mh: finite,
+  /** Microturbulence in km/s. */
+  vmicKms: finite,
+  /** Resolving power λ/Δλ (dimensionless). */
+  resolution: finite,
+});
+export type SpectrumLabels = z.infer<typeof spectrumLabelsSchema>;
+
+/** One generated spectrum and its reference at the same labels (CVAE Fig. 3). */
+export const spectrumExampleSchema = z
+  .object({
+    labels: spectrumLabelsSchema,
+    /** First wavelength in Å; flux[i] is at wavelengthStartAngstrom + i · wavelengthStepAngstrom. */
+    wavelengthStartAngstrom: finite,
+    /** Wavelength step in Å (> 0). */
+    wavelengthStepAngstrom: finite.refine((x) => x > 0, 'must be > 0'),
+    /** Continuum-normalized reference flux (dimensionless). */
+    referenceFlux: nonEmptyArray,
+    /** Continuum-normalized CVAE flux at the same labels (dimensionless). */
+    generatedFlux: nonEmptyArray,
+  })
+  .superRefine(sameLength(['referenceFlux', 'generatedFlux']));
+
+export const cvaeSectionSchema = z.object({
+  /** A few generated-vs-reference spectra at random labels (Fig. 3). */
+  examples: z.array(spectrumExampleSchema).optional(),
+  /**
+   * Per test spectrum: its labels and the wavelength-averaged absolute residual
+   * mean_λ |generated − reference| in continuum-normalized flux units (Figs. 5 and 6).
+   */
+  residuals: z
+    .object({
+      labels: labelColumns(SPECTRUM_LABELS),
+      meanAbsResidual: nonEmptyArray,
+    })
+    .superRefine((v, ctx) => {
+      for (const k of SPECTRUM_LABELS) {
+        if (v.labels[k].length !== v.meanAbsResidual.length) {
+          ctx.addIssue({ code: 'custom', path: ['labels', k], message: `length differs from meanAbsResidual (${v.meanAbsResidual.length})` });
+        }
+      }
+    })
+    .optional(),
+  /** Median, 95th percentile and maximum of meanAbsResidual (normalized flux units). */
+  summary: z.object({ median: finite, p95: finite, max: finite }),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Parameter recovery (a network predicting labels from spectra, applied to test and CVAE spectra)
+
+const predictedVsTrue = z
+  .object({
+    /** True label values, physical units of the label. */
+    true: nonEmptyArray,
+    /** Predicted label values, same units. */
+    predicted: nonEmptyArray,
+  })
+  .superRefine(sameLength(['true', 'predicted']));
+
+export const RECOVERY_SETS = ['train', 'validation', 'test', 'generated'] as const;
+export type RecoverySet = (typeof RECOVERY_SETS)[number];
+
+export const recoverySectionSchema = z.object({
+  /** Predicted against true per label, for the test set and for CVAE-generated spectra (Fig. 4). */
+  scatter: z
+    .array(z.object({ label: z.enum(SPECTRUM_LABELS), test: predictedVsTrue, generated: predictedVsTrue }))
+    .optional(),
+  /** Root-mean-square error per label and set, in the label's physical unit (Table 3). */
+  rmse: z
+    .array(
+      z.object({
+        label: z.enum(SPECTRUM_LABELS),
+        train: finite.nullable(),
+        validation: finite.nullable(),
+        test: finite,
+        generated: finite,
+      }),
+    )
+    .min(1),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Run metadata and thresholds
+
+export const runMetadataSchema = z.object({
+  /** Run id (letters, digits, '.', '_', '-'). */
+  id: z.string().regex(/^[A-Za-z0-9._-]+$/),
+  /** ISO 8601 time the metrics were produced. */
+  createdAt: z.string(),
+  /** Git commit of the code that produced the run, or null when unknown. */
+  gitCommit: z.string().nullable(),
+  /** Name of the tfjs backend that ran the training (e.g. 'tensorflow', 'wasm', 'cpu'). */
+  backend: z.string(),
+  /** The run's configuration, as given (free JSON). */
+  config: z.record(z.string(), z.unknown()),
+  /** Content hash (hex) per dataset name. */
+  datasetHashes: z.record(z.string(), z.string()),
+  /** Wall-clock duration per step name, in seconds. */
+  durationsSeconds: z.record(z.string(), finite),
+  machine: z.object({
+    /** Logical CPU count. */
+    cpus: z.number().int().nonnegative(),
+    /** Total memory in bytes. */
+    memoryBytes: z.number().nonnegative(),
+    /** Node.js version (process.version). */
+    nodeVersion: z.string(),
+    platform: z.string().optional(),
+    arch: z.string().optional(),
+    /** CPU model name, when known. */
+    cpuModel: z.string().optional(),
+  }),
+});
+
+/** Default factor of the recovery verdict: generated RMSE ≤ factor × test RMSE. */
+export const DEFAULT_RECOVERY_FACTOR = 1.2;
+
+/** Limits from the validation config; each one present becomes a pass/fail check. */
+export const thresholdsSchema = z.object({
+  pinn: z
+    .object({
+      /** Upper limit of the median relative error per quantity, in percent. */
+      medianPercent: z.partialRecord(z.enum(PINN_QUANTITIES), finite).optional(),
+      /** Upper limit of the PINN's median |hydrostatic residual|, in dex. */
+      hydrostaticMedianAbsDex: finite.optional(),
+    })
+    .optional(),
+  cvae: z
+    .object({
+      /** Upper limit of the median wavelength-averaged |residual| (normalized flux). */
+      medianResidual: finite.optional(),
+      /** Upper limit of the 95th percentile of the same residual (normalized flux). */
+      p95Residual: finite.optional(),
+    })
+    .optional(),
+  recovery: z
+    .object({
+      /** Generated RMSE must be ≤ factor × test RMSE for every label (default 1.2). */
+      factor: finite.refine((x) => x > 0, 'must be > 0').default(DEFAULT_RECOVERY_FACTOR),
+    })
+    .optional(),
+});
+
+/** The whole input of a report. */
+export const runMetricsSchema = z.object({
+  schemaVersion: z.literal(METRICS_SCHEMA_VERSION),
+  run: runMetadataSchema,
+  thresholds: thresholdsSchema.default({}),
+  pinn: pinnSectionSchema.optional(),
+  cvae: cvaeSectionSchema.optional(),
+  recovery: recoverySectionSchema.optional(),
+});
+
+/** Input as written by a run (defaults may be omitted). */
+export type RunMetricsInput = z.input<typeof runMetricsSchema>;
+/** Input after validation (defaults filled in). */
+export type RunMetrics = z.infer<typeof runMetricsSchema>;
+export type PinnSection = z.infer<typeof pinnSectionSchema>;
+export type CvaeSection = z.infer<typeof cvaeSectionSchema>;
+export type RecoverySection = z.infer<typeof recoverySectionSchema>;
+export type RunMetadata = z.infer<typeof runMetadataSchema>;
+export type Thresholds = z.infer<typeof thresholdsSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Output: metrics.json written next to index.html
+
+/** One pass/fail check derived from a threshold. */
+export const checkSchema = z.object({
+  /** Dotted name, e.g. `pinn.medianPercent.temperature`, `recovery.teffK`. */
+  name: z.string(),
+  /** Measured value (unit in `unit`), or null when the metric the threshold needs is missing. */
+  value: finite.nullable(),
+  /** Upper limit, same unit; pass means value ≤ limit. */
+  limit: finite,
+  unit: z.string(),
+  pass: z.boolean(),
+  /** How the limit was obtained or why the check failed. */
+  detail: z.string().optional(),
+});
+export type Check = z.infer<typeof checkSchema>;
+
+/** The report's `metrics.json`: the validated input plus checks and the list of figures. */
+export const reportMetricsSchema = runMetricsSchema.extend({
+  checks: z.array(checkSchema),
+  /** true when every check passes (and vacuously when there are none). */
+  pass: z.boolean(),
+  report: z.object({
+    generatedAt: z.string(),
+    /** Figure ids with their SVG and PNG file names relative to the report directory. */
+    figures: z.array(z.object({ id: z.string(), title: z.string(), svg: z.string(), png: z.string() })),
+  }),
+});
+export type ReportMetrics = z.infer<typeof reportMetricsSchema>;
+
+/** Validate (and fill defaults of) a metrics object; throws with every problem's path listed. */
+export function parseRunMetrics(value: unknown, source = 'metrics'): RunMetrics {
+  const r = runMetricsSchema.safeParse(value);
+  if (!r.success) {
+    const lines = r.error.issues.slice(0, 20).map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new Error(`${source} does not match the metrics contract v${METRICS_SCHEMA_VERSION}:\n${lines.join('\n')}`);
+  }
+  return r.data;
+}
