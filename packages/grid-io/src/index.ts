@@ -1,1 +1,20 @@
-export const placeholder = 1;
+// grid-io: formats and datasets — Kurucz decks, derived quantities, Parquet datasets, splits, normalization, synthetic generators.
+export * from './types.js';
+export * from './kurucz/errors.js';
+export * from './kurucz/deck.js';
+export * from './kurucz/read-deck.js';
+export * from './kurucz/write-deck.js';
+export * from './kurucz/abundances.js';
+export * from './kurucz/to-model.js';
+export * from './derived/optical-depth.js';
+export * from './derived/resample.js';
+export * from './derived/hydrostatic.js';
+export * from './dataset/content-hash.js';
+export * from './dataset/manifest.js';
+export * from './dataset/normalization.js';
+export * from './dataset/splits.js';
+export * from './dataset/parquet-stream.js';
+export * from './dataset/write.js';
+export * from './dataset/read.js';
+export * from './ingest/ingest.js';
+export { assertAllClose, type CloseOptions } from './testing/assert-close.js';

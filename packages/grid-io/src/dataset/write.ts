@@ -1,0 +1,295 @@
+// Streaming writers of atmosphere and spectrum datasets: one Parquet file plus manifest.json, statistics gathered in the same pass.
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ATMOSPHERE_QUANTITIES, type AtmosphereModel, type SpectrumRecord } from '../types.js';
+import { DATASET_SCHEMA_VERSION, MANIFEST_FILE, type DatasetManifest } from './manifest.js';
+import { RunningStats } from './normalization.js';
+import { ParquetStreamWriter, type ColumnSpec, type RowGroupData } from './parquet-stream.js';
+import { assignSplit, type SplitScheme } from './splits.js';
+
+/** Name of the Parquet file inside a dataset directory. */
+export const DATA_FILE = 'data.parquet';
+
+/** Options shared by the dataset writers. */
+export interface WriteDatasetOptions {
+  /** Assign the split column from each row's id with this scheme and seed (overrides the records' own split). */
+  split?: { scheme: SplitScheme; seed: number };
+  /** Input files and their sha256, recorded in the manifest. */
+  inputs?: { path: string; sha256: string }[];
+  /** Rows per row group (default: 1024 atmospheres; spectra: about 4 million pixels per group). */
+  rowGroupSize?: number;
+  /** Extra provenance stored under `notes` in the manifest. */
+  notes?: Record<string, unknown>;
+}
+
+/** Options of {@link writeSpectrumDataset}. */
+export interface WriteSpectrumDatasetOptions extends WriteDatasetOptions {
+  /** Storage of the flux list: 'float' (float32, default) or 'double'. NaN is preserved either way. */
+  fluxType?: 'float' | 'double';
+}
+
+/** Atmosphere dataset columns (schema version 1). */
+export const ATMOSPHERE_COLUMNS: readonly ColumnSpec[] = [
+  { name: 'id', kind: 'string' },
+  { name: 'source', kind: 'string' },
+  { name: 'line', kind: 'int32' },
+  { name: 'teff_k', kind: 'double' },
+  { name: 'logg', kind: 'double' },
+  { name: 'mh', kind: 'double' },
+  { name: 'feh', kind: 'double' },
+  { name: 'afe', kind: 'double' },
+  { name: 'vturb_kms', kind: 'double', nullable: true },
+  { name: 'n_layers', kind: 'int32' },
+  { name: 'rhox', kind: 'list<double>' },
+  { name: 'temperature', kind: 'list<double>' },
+  { name: 'pressure', kind: 'list<double>' },
+  { name: 'xne', kind: 'list<double>' },
+  { name: 'abross', kind: 'list<double>' },
+  { name: 'accrad', kind: 'list<double>' },
+  { name: 'tau_rosseland', kind: 'list<double>' },
+  { name: 'synthetic', kind: 'boolean' },
+  { name: 'split', kind: 'string', nullable: true },
+];
+
+/** Atmosphere label columns and the AtmosphereModel field each comes from. */
+export const ATMOSPHERE_LABELS: readonly { column: string; field: 'teffK' | 'logg' | 'mh' | 'feh' | 'afe' | 'vturbKms' }[] = [
+  { column: 'teff_k', field: 'teffK' },
+  { column: 'logg', field: 'logg' },
+  { column: 'mh', field: 'mh' },
+  { column: 'feh', field: 'feh' },
+  { column: 'afe', field: 'afe' },
+  { column: 'vturb_kms', field: 'vturbKms' },
+];
+
+/** Depth columns: AtmosphereModel field -> column name and normalization transform. */
+const DEPTH_COLUMNS: readonly { field: (typeof ATMOSPHERE_QUANTITIES)[number] | 'tauRosseland'; column: string; log: boolean }[] = [
+  { field: 'rhox', column: 'rhox', log: true },
+  { field: 'temperature', column: 'temperature', log: true },
+  { field: 'pressure', column: 'pressure', log: true },
+  { field: 'xne', column: 'xne', log: true },
+  { field: 'abross', column: 'abross', log: true },
+  { field: 'accrad', column: 'accrad', log: false },
+  { field: 'tauRosseland', column: 'tau_rosseland', log: true },
+];
+
+/** camelCase label key -> snake_case column name (teffK -> teff_k, vsiniKms -> vsini_kms). */
+export function labelColumnName(key: string): string {
+  return key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+}
+
+class RangeTracker {
+  readonly ranges: Record<string, { min: number; max: number }> = {};
+  add(name: string, v: number | null | undefined): void {
+    if (v === null || v === undefined || !Number.isFinite(v)) return;
+    const r = (this.ranges[name] ??= { min: v, max: v });
+    if (v < r.min) r.min = v;
+    if (v > r.max) r.max = v;
+  }
+}
+
+async function finishDataset(dir: string, writer: ParquetStreamWriter, manifest: DatasetManifest): Promise<DatasetManifest> {
+  await writer.finish();
+  await rename(join(dir, `${DATA_FILE}.partial`), join(dir, DATA_FILE));
+  const tmp = join(dir, `${MANIFEST_FILE}.partial`);
+  await writeFile(tmp, `${JSON.stringify(manifest, null, 2)}\n`);
+  await rename(tmp, join(dir, MANIFEST_FILE));
+  return manifest;
+}
+
+async function prepareDir(dir: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  await rm(join(dir, MANIFEST_FILE), { force: true });
+  return join(dir, `${DATA_FILE}.partial`);
+}
+
+/**
+ * Stream atmospheres into `<dir>/data.parquet` (row groups of `rowGroupSize` models; only one
+ * row group is held) and write `<dir>/manifest.json` with row count, label ranges,
+ * normalization statistics (log10 for RHOX, T, P, XNE, ABROSS, tau; linear for ACCRAD and the
+ * labels) gathered in the same pass, split counts and input hashes. Models must be finite.
+ */
+export async function writeAtmosphereDataset(
+  models: AsyncIterable<AtmosphereModel> | Iterable<AtmosphereModel>,
+  dir: string,
+  opts: WriteDatasetOptions = {},
+): Promise<DatasetManifest> {
+  const path = await prepareDir(dir);
+  const writer = new ParquetStreamWriter(path, ATMOSPHERE_COLUMNS);
+  const groupSize = opts.rowGroupSize ?? 1024;
+  const stats = new Map<string, RunningStats>();
+  for (const d of DEPTH_COLUMNS) stats.set(d.column, new RunningStats(d.column, d.log ? 'log10' : 'linear'));
+  for (const l of ATMOSPHERE_LABELS) stats.set(l.column, new RunningStats(l.column, 'linear'));
+  const ranges = new RangeTracker();
+  const splitCounts: Record<string, number> = {};
+  const layerCounts: Record<string, number> = {};
+  let rowCount = 0;
+  let syntheticCount = 0;
+  let group: AtmosphereModel[] = [];
+
+  const flush = () => {
+    if (group.length === 0) return;
+    const data: RowGroupData = {
+      id: group.map((m) => m.id),
+      source: group.map((m) => m.source),
+      line: group.map((m) => m.line),
+      n_layers: group.map((m) => m.nLayers),
+      synthetic: group.map((m) => m.synthetic),
+      split: group.map((m) => m.split),
+    };
+    for (const l of ATMOSPHERE_LABELS) data[l.column] = group.map((m) => m[l.field]);
+    for (const d of DEPTH_COLUMNS) data[d.column] = group.map((m) => m[d.field]);
+    writer.writeRowGroup(data);
+    group = [];
+  };
+
+  for await (const input of models) {
+    const m = opts.split ? { ...input, split: assignSplit(input.id, opts.split.scheme, opts.split.seed) } : input;
+    for (const d of DEPTH_COLUMNS) {
+      const arr = m[d.field];
+      if (arr.length !== m.nLayers) throw new Error(`${m.source}:${m.line}: ${d.column} has ${arr.length} layers, expected nLayers = ${m.nLayers}`);
+      stats.get(d.column)!.addAll(arr);
+    }
+    for (const l of ATMOSPHERE_LABELS) {
+      const v = m[l.field];
+      if (v !== null) stats.get(l.column)!.add(v);
+      ranges.add(l.column, v);
+    }
+    if (m.split !== null) splitCounts[m.split] = (splitCounts[m.split] ?? 0) + 1;
+    layerCounts[m.nLayers] = (layerCounts[m.nLayers] ?? 0) + 1;
+    if (m.synthetic) syntheticCount++;
+    rowCount++;
+    group.push(m);
+    if (group.length >= groupSize) flush();
+  }
+  flush();
+  const normalization = Object.fromEntries([...stats].map(([k, s]) => [k, s.result()]));
+  const manifest: DatasetManifest = {
+    schemaVersion: DATASET_SCHEMA_VERSION,
+    kind: 'atmospheres',
+    createdAt: new Date().toISOString(),
+    rowCount,
+    files: [{ path: DATA_FILE, rowCount, rowGroups: Math.ceil(rowCount / groupSize) }],
+    columns: [...ATMOSPHERE_COLUMNS],
+    labels: ATMOSPHERE_LABELS.map((l) => l.column),
+    labelRanges: ranges.ranges,
+    normalization,
+    synthetic: rowCount > 0 && syntheticCount === rowCount,
+    syntheticCount,
+    split: opts.split ?? null,
+    splitCounts,
+    inputs: opts.inputs ?? [],
+    layerCounts,
+    ...(opts.notes ? { notes: opts.notes } : {}),
+  };
+  return finishDataset(dir, writer, manifest);
+}
+
+/**
+ * Stream spectra into `<dir>/data.parquet` and write `<dir>/manifest.json`. Label columns are
+ * taken from the first record's `labels` keys (camelCase -> snake_case: teffK -> teff_k); every
+ * record must have the same keys. Flux is stored as LIST<float> (or LIST<double>), NaN kept.
+ */
+export async function writeSpectrumDataset(
+  records: AsyncIterable<SpectrumRecord> | Iterable<SpectrumRecord>,
+  dir: string,
+  opts: WriteSpectrumDatasetOptions = {},
+): Promise<DatasetManifest> {
+  const path = await prepareDir(dir);
+  const fluxKind = opts.fluxType === 'double' ? 'list<double>' : 'list<float>';
+  const st: { writer: ParquetStreamWriter | null } = { writer: null };
+  let columns: ColumnSpec[] = [];
+  let labelKeys: string[] = [];
+  let labelCols: string[] = [];
+  const stats = new Map<string, RunningStats>();
+  const ranges = new RangeTracker();
+  const splitCounts: Record<string, number> = {};
+  let rowCount = 0;
+  let syntheticCount = 0;
+  let groupSize = opts.rowGroupSize ?? 0;
+  let rowGroups = 0;
+  let pixMin = Infinity;
+  let pixMax = -Infinity;
+  let nanCount = 0;
+  let group: SpectrumRecord[] = [];
+
+  const open = (first: SpectrumRecord | null) => {
+    labelKeys = first ? Object.keys(first.labels) : [];
+    labelCols = labelKeys.map(labelColumnName);
+    columns = [
+      { name: 'id', kind: 'string' },
+      { name: 'source', kind: 'string' },
+      { name: 'line', kind: 'int32' },
+      ...labelCols.map((name) => ({ name, kind: 'double' as const })),
+      { name: 'wavelength_start_angstrom', kind: 'double' },
+      { name: 'wavelength_step_angstrom', kind: 'double' },
+      { name: 'flux', kind: fluxKind },
+      { name: 'synthetic', kind: 'boolean' },
+      { name: 'split', kind: 'string', nullable: true },
+    ];
+    for (const c of labelCols) stats.set(c, new RunningStats(c, 'linear'));
+    st.writer = new ParquetStreamWriter(path, columns);
+    if (!groupSize) groupSize = Math.max(1, Math.floor(4_000_000 / Math.max(1, first?.flux.length ?? 1)));
+  };
+  const flush = () => {
+    if (group.length === 0) return;
+    const data: RowGroupData = {
+      id: group.map((r) => r.id),
+      source: group.map((r) => r.source),
+      line: group.map((r) => r.line),
+      wavelength_start_angstrom: group.map((r) => r.wavelengthStartAngstrom),
+      wavelength_step_angstrom: group.map((r) => r.wavelengthStepAngstrom),
+      flux: group.map((r) => r.flux),
+      synthetic: group.map((r) => r.synthetic),
+      split: group.map((r) => r.split),
+    };
+    labelKeys.forEach((k, i) => (data[labelCols[i]] = group.map((r) => r.labels[k])));
+    st.writer!.writeRowGroup(data);
+    rowGroups++;
+    group = [];
+  };
+
+  for await (const input of records) {
+    const r = opts.split ? { ...input, split: assignSplit(input.id, opts.split.scheme, opts.split.seed) } : input;
+    if (!st.writer) open(r);
+    const keys = Object.keys(r.labels);
+    if (keys.length !== labelKeys.length || labelKeys.some((k) => !(k in r.labels))) {
+      throw new Error(`${r.source}:${r.line}: spectrum labels {${keys.join(', ')}} differ from the dataset's {${labelKeys.join(', ')}}`);
+    }
+    if (r.flux.length === 0) throw new Error(`${r.source}:${r.line}: spectrum ${r.id} has no flux pixels`);
+    labelKeys.forEach((k, i) => {
+      stats.get(labelCols[i])!.add(r.labels[k]);
+      ranges.add(labelCols[i], r.labels[k]);
+    });
+    const flux = r.flux;
+    for (let i = 0; i < flux.length; i++) if (flux[i] !== flux[i]) nanCount++;
+    if (flux.length < pixMin) pixMin = flux.length;
+    if (flux.length > pixMax) pixMax = flux.length;
+    if (r.split !== null) splitCounts[r.split] = (splitCounts[r.split] ?? 0) + 1;
+    if (r.synthetic) syntheticCount++;
+    rowCount++;
+    group.push(r);
+    if (group.length >= groupSize) flush();
+  }
+  if (!st.writer) open(null);
+  flush();
+  const manifest: DatasetManifest = {
+    schemaVersion: DATASET_SCHEMA_VERSION,
+    kind: 'spectra',
+    createdAt: new Date().toISOString(),
+    rowCount,
+    files: [{ path: DATA_FILE, rowCount, rowGroups }],
+    columns,
+    labels: labelCols,
+    labelKeys: Object.fromEntries(labelKeys.map((k, i) => [k, labelCols[i]])),
+    labelRanges: ranges.ranges,
+    normalization: Object.fromEntries([...stats].map(([k, s]) => [k, s.result()])),
+    synthetic: rowCount > 0 && syntheticCount === rowCount,
+    syntheticCount,
+    split: opts.split ?? null,
+    splitCounts,
+    inputs: opts.inputs ?? [],
+    pixels: { min: rowCount ? pixMin : 0, max: rowCount ? pixMax : 0, nanCount },
+    ...(opts.notes ? { notes: opts.notes } : {}),
+  };
+  return finishDataset(dir, st.writer!, manifest);
+}

@@ -1,0 +1,106 @@
+// Ingest of Kurucz deck files into an atmosphere dataset, with a quarantine report of every rejected file or model.
+import { readdir, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DatasetManifest } from '../dataset/manifest.js';
+import type { SplitScheme } from '../dataset/splits.js';
+import { writeAtmosphereDataset } from '../dataset/write.js';
+import { readDeckResults } from '../kurucz/read-deck.js';
+import { deckToAtmosphereModel } from '../kurucz/to-model.js';
+import type { AtmosphereModel } from '../types.js';
+
+/** One rejected file or model and why. */
+export interface QuarantineEntry {
+  file: string;
+  /** 1-based line of the problem, 0 for a whole-file problem. */
+  line: number;
+  code: string;
+  reason: string;
+}
+
+/** Per-input-file outcome of an ingest. */
+export interface IngestFileReport {
+  file: string;
+  models: number;
+  rejected: number;
+  sha256: string | null;
+}
+
+/** Result of {@link ingestAtmospheres}. */
+export interface IngestResult {
+  manifest: DatasetManifest;
+  ingested: number;
+  rejected: QuarantineEntry[];
+  files: IngestFileReport[];
+  /** Path of the quarantine report (`<dir>/quarantine.json`). */
+  quarantinePath: string;
+  seconds: number;
+  /** Bytes of input files read (compressed size for gzip files). */
+  inputBytes: number;
+}
+
+/** File names treated as decks when a directory is given. */
+export const DECK_FILE_PATTERN = /\.(dat|atm|mod|krz|dat\.gz|atm\.gz|mod\.gz|gz)$/i;
+
+/**
+ * Read every deck of `inputs` (files, or directories whose deck files are taken in name order)
+ * and stream the good models into an atmosphere dataset at `dir`. A bad file or model is
+ * quarantined with its reason and ingest goes on; the report is written to
+ * `<dir>/quarantine.json`. Each file is read once (its sha256 is computed on the way).
+ */
+export async function ingestAtmospheres(
+  inputs: string[],
+  dir: string,
+  opts: { split?: { scheme: SplitScheme; seed: number }; onModel?: (m: AtmosphereModel) => void; notes?: Record<string, unknown> } = {},
+): Promise<IngestResult> {
+  const t0 = performance.now();
+  const rejected: QuarantineEntry[] = [];
+  const files: IngestFileReport[] = [];
+  const hashes: { path: string; sha256: string }[] = [];
+  const paths: string[] = [];
+  let inputBytes = 0;
+  for (const p of inputs) {
+    let st;
+    try {
+      st = await stat(p);
+    } catch (err) {
+      rejected.push({ file: p, line: 0, code: 'io', reason: `cannot read: ${(err as Error).message}` });
+      continue;
+    }
+    if (st.isDirectory()) {
+      const names = (await readdir(p)).filter((n) => DECK_FILE_PATTERN.test(n)).sort();
+      if (names.length === 0) rejected.push({ file: p, line: 0, code: 'empty-input', reason: 'empty directory: no deck files (*.dat, *.dat.gz, *.atm, *.mod)' });
+      for (const n of names) paths.push(join(p, n));
+    } else {
+      paths.push(p);
+    }
+  }
+  let ingested = 0;
+  async function* models(): AsyncGenerator<AtmosphereModel> {
+    for (const path of paths) {
+      const report: IngestFileReport = { file: path, models: 0, rejected: 0, sha256: null };
+      files.push(report);
+      try {
+        inputBytes += (await stat(path)).size;
+      } catch {
+        /* reported by the reader */
+      }
+      for await (const r of readDeckResults(path, { label: path, onSha256: (h) => (report.sha256 = h) })) {
+        if (!r.ok) {
+          report.rejected++;
+          rejected.push({ file: path, line: r.error.line, code: r.error.code, reason: r.error.message });
+          continue;
+        }
+        const m = deckToAtmosphereModel(r.deck);
+        report.models++;
+        ingested++;
+        opts.onModel?.(m);
+        yield m;
+      }
+      if (report.sha256) hashes.push({ path, sha256: report.sha256 });
+    }
+  }
+  const manifest = await writeAtmosphereDataset(models(), dir, { split: opts.split, inputs: hashes, notes: { ...opts.notes, rejected: rejected.length } });
+  const quarantinePath = join(dir, 'quarantine.json');
+  await writeFile(quarantinePath, `${JSON.stringify({ rejected, files }, null, 2)}\n`);
+  return { manifest, ingested, rejected, files, quarantinePath, seconds: (performance.now() - t0) / 1000, inputBytes };
+}
