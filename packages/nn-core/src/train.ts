@@ -22,6 +22,12 @@ export interface BatchSource {
   readonly numExamples: number;
   /** Tensors for the examples `indices`, in that order. */
   batch(indices: Int32Array): Batch;
+  /**
+   * Optional: the order of examples in epoch `epoch` (a permutation of 0..numExamples-1), drawn
+   * only from `rng` (seeded from the loop seed and the epoch), e.g. a block shuffle for
+   * out-of-core sources. Default: a full random permutation from the same rng.
+   */
+  epochOrder?(epoch: number, rng: Rng): Int32Array;
 }
 
 /** Loss of one batch: the total to minimise and named parts to report (all scalars). */
@@ -261,7 +267,9 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
   };
 
   outer: while (epoch < epochs) {
-    const perm = new Rng(deriveSeed(opts.seed, epoch)).permutation(train.numExamples);
+    const epochRng = new Rng(deriveSeed(opts.seed, epoch));
+    const perm = train.epochOrder ? train.epochOrder(epoch, epochRng) : epochRng.permutation(train.numExamples);
+    if (perm.length !== train.numExamples) throw new Error(`epochOrder returned ${perm.length} indices, expected ${train.numExamples}`);
     while (stepInEpoch < stepsPerEpoch) {
       if (opts.signal?.aborted) {
         aborted = true;
