@@ -374,7 +374,7 @@ function recoveryScatter(recovery: RecoverySection): FigureSpec | null {
         const all = rows.flatMap((r) => [r.truth, r.predicted]);
         const lo = Math.min(...all);
         const hi = Math.max(...all);
-        const scale = entry.label === 'resolution' && lo > 0 ? { type: 'log' as const, domain: [lo, hi] } : { domain: [lo, hi], zero: false };
+        const scale = entry.label === 'resolution' && lo > 0 ? { type: 'log' as const, domain: [lo, hi], nice: false } : { domain: [lo, hi], zero: false };
         return {
           width: 220,
           height: 200,
