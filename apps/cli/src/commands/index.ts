@@ -1,7 +1,15 @@
 // Registry of sub-commands. Each module exports `register(program)`; add one line per module.
 import type { Command } from 'commander';
 import { register as registerBackend } from './backend.js';
+import { register as registerIngest } from './ingest.js';
+import { register as registerInspect } from './inspect.js';
+import { register as registerSplit } from './split.js';
+import { register as registerReport } from './report.js';
 
 export function registerCommands(program: Command): void {
   registerBackend(program);
+  registerIngest(program);
+  registerSplit(program);
+  registerInspect(program);
+  registerReport(program);
 }
