@@ -1,0 +1,85 @@
+// Kurucz-a1 PINN: inference ms/model (tau cache on/off, batch 1 and 1024), training models/s with and without the physics term.
+import { performance } from 'node:perf_hooks';
+import { currentBackend, initBackend, Rng, tf } from '@stellar-emu/nn-core';
+import { DEFAULT_PHYSICS, flopsPerPoint, PinnEmulator, PRESETS, pointSource } from '@stellar-emu/pinn';
+import { runSuite, timeIt } from './lib.mjs';
+
+const N_DEPTH = 72;
+
+/** Normalization of a plausible ATLAS9-like range (weights are random: timing only). */
+function benchNormalization() {
+  return {
+    labelMean: [3.8, 3, -1, 0], labelStd: [0.2, 1.4, 1.5, 1],
+    logTauMean: -2, logTauStd: 2.2,
+    outMean: [0, 4, 4, 13, 0, 0], outStd: [1.5, 0.2, 1.5, 1.5, 1.5, 1.5],
+    labelMin: [3500, 0, -5, 0], labelMax: [50000, 5, 1, 0], logTauMin: -7, logTauMax: 2.5,
+    defaultLogTauGrid: Array.from({ length: N_DEPTH }, (_, i) => -6.5 + (8.5 * i) / (N_DEPTH - 1)),
+  };
+}
+
+function labelsOf(n, rng) {
+  return Array.from({ length: n }, () => ({ teffK: 4000 + 20000 * rng.uniform(), logg: 1 + 4 * rng.uniform(), feh: -2 + 2 * rng.uniform(), afe: 0 }));
+}
+
+function syntheticModels(n, rng) {
+  return labelsOf(n, rng).map((l) => {
+    const tau = Array.from({ length: N_DEPTH }, (_, i) => 10 ** (-6 + (8 * i) / (N_DEPTH - 1)));
+    const arr = () => tau.map((t) => 1 + t);
+    return { ...l, nLayers: N_DEPTH, tauRosseland: tau, rhox: arr(), temperature: arr(), pressure: arr(), xne: arr(), abross: arr(), accrad: arr() };
+  });
+}
+
+await runSuite('pinn', async (record) => {
+  await initBackend({ quiet: true });
+  const backend = currentBackend().name;
+  record(`backend=${backend}`, 1, 'flag');
+  const rng = new Rng(1);
+  const norm = benchNormalization();
+  const arch = PRESETS.paper;
+  const emu = new PinnEmulator(arch, norm, DEFAULT_PHYSICS, 1);
+  const f = flopsPerPoint(arch);
+  const flopsNoCache = N_DEPTH * (f.labelPart + f.tauPart + f.rest);
+  const flopsCache = f.labelPart + N_DEPTH * f.rest;
+  record('paper flops/model, no cache', flopsNoCache / 1e6, 'MFLOP');
+  record('paper flops/model, tau cache', flopsCache / 1e6, 'MFLOP');
+  const grid = emu.defaultTauGrid();
+  for (const batch of [1, 1024]) {
+    const labels = labelsOf(batch, rng);
+    for (const cache of [false, true]) {
+      emu.clearTauCache();
+      const t = await timeIt(() => emu.predictNormalized(labels, grid, { useTauCache: cache, batchSize: batch }), { repeats: batch === 1 ? 50 : 5, warmup: 2 });
+      const msPerModel = (t.medianS * 1000) / batch;
+      record(`paper predict ms/model, batch ${batch}, tau cache ${cache ? 'on' : 'off'}`, msPerModel, 'ms/model');
+      record(`paper predict GFLOP/s, batch ${batch}, tau cache ${cache ? 'on' : 'off'}`, (cache ? flopsCache : flopsNoCache) / (msPerModel / 1000) / 1e9, 'GFLOP/s');
+    }
+  }
+  emu.dispose();
+
+  // Training throughput: one step = 1024 points (about 14 models of 72 layers).
+  for (const preset of ['small', 'paper']) {
+    for (const alpha of [0, 0.03]) {
+      const e = new PinnEmulator(PRESETS[preset], norm, { ...DEFAULT_PHYSICS, alpha }, 1);
+      const src = pointSource(syntheticModels(64, rng), norm, DEFAULT_PHYSICS);
+      const vars = e.net.params.names().map((n) => e.net.params.get(n));
+      const opt = tf.train.adam(1e-3);
+      const bs = 1024;
+      const idx = new Rng(2).permutation(src.numExamples).subarray(0, bs);
+      const step = () => {
+        const b = src.batch(idx);
+        const l = opt.minimize(() => e.loss(b).total, true, vars);
+        l.dataSync();
+        l.dispose();
+        for (const t of Object.values(b)) t.dispose();
+      };
+      const steps = preset === 'paper' ? 5 : 20;
+      const t = await timeIt(async () => { for (let i = 0; i < steps; i++) step(); }, { repeats: 3, warmup: 1 });
+      const pointsPerS = (steps * bs) / t.medianS;
+      const fp = flopsPerPoint(PRESETS[preset]);
+      const fwd = fp.labelPart + fp.tauPart + fp.rest;
+      record(`${preset} train models/s (72 layers), alpha=${alpha}`, pointsPerS / N_DEPTH, 'models/s');
+      record(`${preset} train GFLOP/s (3x forward), alpha=${alpha}`, (pointsPerS * 3 * fwd * (alpha > 0 ? 2 : 1)) / 1e9, 'GFLOP/s', alpha > 0 ? 'physics counted as 2x forward (value + tangent)' : undefined);
+      opt.dispose();
+      e.dispose();
+    }
+  }
+});
