@@ -1,2 +1,0 @@
-import { placeholder } from './index.js';
-test('param-nn loads', () => { expect(placeholder).toBe(1); });
