@@ -124,6 +124,6 @@ test('the FD hydrostatic estimator is ~0 on an exactly hydrostatic model and see
   const [m] = hydrostaticFamily(1, 4);
   const r = hydrostaticResidualFD(10 ** m.logg, m.tauRosseland!, m.pressure, m.abross, m.accrad);
   expect(Math.max(...r.subarray(2, m.nLayers - 2))).toBeLessThan(0.02);
-  const wrong = hydrostaticResidualFD(10 ** m.logg, m.tauRosseland!, m.pressure.map((p) => p * 1.1), m.abross, m.accrad);
+  const wrong = hydrostaticResidualFD(10 ** m.logg, m.tauRosseland!, Array.from(m.pressure, (p) => p * 1.1), m.abross, m.accrad);
   expect(Math.min(...wrong.subarray(2, m.nLayers - 2))).toBeGreaterThan(0.08);
 });
