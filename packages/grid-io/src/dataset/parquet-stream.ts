@@ -65,12 +65,14 @@ export class ParquetStreamWriter {
   private readonly pw: ParquetWriter;
   private readonly schema: SchemaElement[];
   private readonly paths: SchemaElement[][];
+  private readonly listCodec: 'SNAPPY' | 'UNCOMPRESSED';
 
   constructor(
     path: string,
     private readonly columns: readonly ColumnSpec[],
-    opts: { kvMetadata?: { key: string; value: string }[] } = {},
+    opts: { kvMetadata?: { key: string; value: string }[]; listCodec?: 'SNAPPY' | 'UNCOMPRESSED' } = {},
   ) {
+    this.listCodec = opts.listCodec ?? 'SNAPPY';
     this.schema = parquetSchema(columns);
     this.paths = [];
     let k = 1;
@@ -126,7 +128,7 @@ export class ParquetStreamWriter {
           columnName: schemaPath.slice(1).map((s) => s.name).join('.'),
           element,
           schemaPath,
-          codec: this.pw.codec,
+          codec: isList ? this.listCodec : this.pw.codec,
           compressors: this.pw.compressors,
           stats: !isList,
           pageSize: isList ? 0 : 1 << 20,

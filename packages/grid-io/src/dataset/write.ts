@@ -26,6 +26,11 @@ export interface WriteDatasetOptions {
 export interface WriteSpectrumDatasetOptions extends WriteDatasetOptions {
   /** Storage of the flux list: 'float' (float32, default) or 'double'. NaN is preserved either way. */
   fluxType?: 'float' | 'double';
+  /**
+   * Compression of the flux column: 'none' (default; noisy float flux gains little from snappy
+   * and the pure-JS compressor would halve write speed) or 'snappy'. Other columns use snappy.
+   */
+  fluxCompression?: 'none' | 'snappy';
 }
 
 /** Atmosphere dataset columns (schema version 1). */
@@ -227,7 +232,7 @@ export async function writeSpectrumDataset(
       { name: 'split', kind: 'string', nullable: true },
     ];
     for (const c of labelCols) stats.set(c, new RunningStats(c, 'linear'));
-    st.writer = new ParquetStreamWriter(path, columns);
+    st.writer = new ParquetStreamWriter(path, columns, { listCodec: opts.fluxCompression === 'snappy' ? 'SNAPPY' : 'UNCOMPRESSED' });
     if (!groupSize) groupSize = Math.max(1, Math.floor(4_000_000 / Math.max(1, first?.flux.length ?? 1)));
   };
   const flush = () => {

@@ -63,12 +63,12 @@ export async function ingestAtmospheres(
     try {
       st = await stat(p);
     } catch (err) {
-      rejected.push({ file: p, line: 0, code: 'io', reason: `cannot read: ${(err as Error).message}` });
+      rejected.push({ file: p, line: 0, code: 'io', reason: `${p}: cannot read (${(err as Error).message})` });
       continue;
     }
     if (st.isDirectory()) {
       const names = (await readdir(p)).filter((n) => DECK_FILE_PATTERN.test(n)).sort();
-      if (names.length === 0) rejected.push({ file: p, line: 0, code: 'empty-input', reason: 'empty directory: no deck files (*.dat, *.dat.gz, *.atm, *.mod)' });
+      if (names.length === 0) rejected.push({ file: p, line: 0, code: 'empty-input', reason: `${p}: empty directory: no deck files (*.dat, *.dat.gz, *.atm, *.mod)` });
       for (const n of names) paths.push(join(p, n));
     } else {
       paths.push(p);

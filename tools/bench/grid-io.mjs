@@ -1,0 +1,85 @@
+// grid-io benchmark: ingest of the whole ATLAS9 grid (models/s, MB/s) and Parquet write/read of
+// 10,000 synthetic 19,000-pixel spectra (MB/s of float32 flux data), plus peak RSS. Prints one JSON object.
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { ingestAtmospheres, openDataset, writeSpectrumDataset } from '@stellar-emu/grid-io';
+import { runSuite } from './lib.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const grid = resolve(root, '..', 'shared', 'data', 'atlas9-kurucz1993');
+const N_SPECTRA = Number(process.env.GRID_IO_BENCH_SPECTRA ?? 10_000);
+const N_PIXELS = 19_000;
+
+/** 256 deterministic, distinct flux arrays (continuum 1, Gaussian lines, LCG noise): generation is kept out of the timing. */
+function fluxPool() {
+  let s = 12345;
+  const rnd = () => ((s = (1103515245 * s + 12345) % 2147483648) / 2147483648);
+  return Array.from({ length: 256 }, (_, k) => {
+    const a = new Array(N_PIXELS);
+    for (let j = 0; j < N_PIXELS; j++) a[j] = 1 - 0.4 * Math.exp(-((((j + 37 * k) % 600) - 300) ** 2) / 40) + 0.002 * (rnd() - 0.5);
+    if (k % 16 === 0) a[k] = Number.NaN;
+    return a;
+  });
+}
+
+await runSuite('grid-io', async (record) => {
+  const work = await mkdtemp(join(tmpdir(), 'grid-io-bench-'));
+  try {
+    // 1. ingest of the whole ATLAS9 grid (17 gzip files, 6,890 models) into a Parquet dataset
+    const files = (await readdir(grid)).filter((f) => f.endsWith('.dat.gz')).sort().map((f) => join(grid, f));
+    const t0 = performance.now();
+    const res = await ingestAtmospheres(files, join(work, 'atlas9'));
+    const s = (performance.now() - t0) / 1000;
+    if (res.ingested !== 6890) throw new Error(`ingest wrote ${res.ingested} models, expected 6890`);
+    record('ingest-atlas9-seconds', +s.toFixed(3), 's', 'target < 10 s on one core; 17 files, 6,890 models, read + parse + sha256 + Parquet write');
+    record('ingest-atlas9-models-per-s', +(res.ingested / s).toFixed(1), 'models/s');
+    record('ingest-atlas9-input-MB-per-s', +(res.inputBytes / 1e6 / s).toFixed(2), 'MB/s', 'gzip-compressed input bytes');
+    const parquetBytes = (await stat(join(work, 'atlas9', 'data.parquet'))).size;
+    record('ingest-atlas9-parquet-MB', +(parquetBytes / 1e6).toFixed(2), 'MB');
+
+    // 2. Parquet write of N_SPECTRA x 19,000-pixel spectra (LIST<float>)
+    const pool = fluxPool();
+    function* spectra() {
+      for (let i = 0; i < N_SPECTRA; i++) {
+        yield {
+          id: `bench-${i}`,
+          source: 'synthetic:bench',
+          line: 0,
+          labels: { teffK: 4000 + (i % 300) * 10, logg: 1 + (i % 40) / 10, vsiniKms: i % 50, mh: -2 + (i % 25) / 10, vmicKms: 1 + (i % 3) / 2, resolution: 20000 },
+          wavelengthStartAngstrom: 4450,
+          wavelengthStepAngstrom: 0.05,
+          flux: pool[i % pool.length],
+          synthetic: true,
+          split: null,
+        };
+      }
+    }
+    const floatMB = (N_SPECTRA * N_PIXELS * 4) / 1e6;
+    const t1 = performance.now();
+    const manifest = await writeSpectrumDataset(spectra(), join(work, 'spectra'), { fluxType: 'float' });
+    const w = (performance.now() - t1) / 1000;
+    if (manifest.rowCount !== N_SPECTRA) throw new Error(`wrote ${manifest.rowCount} spectra`);
+    record('parquet-write-spectra-seconds', +w.toFixed(3), 's', `${N_SPECTRA} x ${N_PIXELS} pixels, LIST<float>, snappy, statistics pass included`);
+    record('parquet-write-MB-per-s', +(floatMB / w).toFixed(1), 'MB/s', 'float32 flux bytes (4 B/pixel); target >= 50');
+    record('parquet-spectra-file-MB', +((await stat(join(work, 'spectra', 'data.parquet'))).size / 1e6).toFixed(1), 'MB');
+
+    // 3. Parquet read of the same file, every column, row group by row group
+    const t2 = performance.now();
+    const ds = await openDataset(join(work, 'spectra'));
+    let rows = 0;
+    let checksum = 0;
+    for await (const batch of ds.iterateRows()) {
+      rows += batch.length;
+      checksum += batch[0].flux[1];
+    }
+    const r = (performance.now() - t2) / 1000;
+    if (rows !== N_SPECTRA || !Number.isFinite(checksum)) throw new Error(`read ${rows} spectra`);
+    record('parquet-read-spectra-seconds', +r.toFixed(3), 's', 'hyparquet, all columns, one row group at a time');
+    record('parquet-read-MB-per-s', +(floatMB / r).toFixed(1), 'MB/s', 'float32 flux bytes (4 B/pixel); target >= 50');
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+});
