@@ -10,6 +10,8 @@ export default defineConfig({
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     // forks (the default) — the thread pool crashes with Temporal's native bridge.
     pool: 'forks',
+    // The Temporal dev server, through tools/temporal-server.mjs (reused if running; built if missing).
+    globalSetup: ['./test/global-setup.ts'],
     testTimeout: 120_000,
     hookTimeout: 300_000,
     reporters: ['default', ['json', { outputFile: '../../test-output/vitest/worker.json' }]],

@@ -1,0 +1,28 @@
+// Replay of a committed history (recorded from a real run on the dev server with
+// STELLAR_EMU_RECORD_HISTORY=1): the current workflow code must replay it, a changed one must not.
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { Worker } from '@temporalio/worker';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { bundlerOptions, resolveWorkflowsPath } from './worker.js';
+
+const historyFile = fileURLToPath(new URL('../test/histories/hello.json', import.meta.url));
+const nondeterministicWorkflows = fileURLToPath(new URL('../test/workflows-nondeterministic.ts', import.meta.url));
+
+async function loadHistory(): Promise<unknown> {
+  return JSON.parse(await readFile(historyFile, 'utf8'));
+}
+
+describe('hello workflow replay', () => {
+  test('replays the committed history with the current code', async () => {
+    const history = await loadHistory();
+    await expect(Worker.runReplayHistory({ workflowsPath: resolveWorkflowsPath(), bundlerOptions }, history)).resolves.toBeUndefined();
+  });
+
+  test('a workflow that sleeps before its activity violates determinism', async () => {
+    const history = await loadHistory();
+    await expect(Worker.runReplayHistory({ workflowsPath: nondeterministicWorkflows, bundlerOptions }, history)).rejects.toThrow(
+      DeterminismViolationError,
+    );
+  });
+});
