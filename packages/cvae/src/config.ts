@@ -1,0 +1,99 @@
+// CVAE configuration: architecture presets (paper, small), loss weights and the training schedule.
+
+/** Architecture, loss and optimisation settings of a spectrum CVAE (everything a checkpoint must match). */
+export interface CvaeConfig {
+  /** Preset the config was derived from ('paper', 'small' or 'custom'). */
+  preset: string;
+  /** Pixels per spectrum N (from the dataset manifest). */
+  nPixels: number;
+  /** Label column names of the dataset, in conditioning-vector order (from the manifest). */
+  labelColumns: string[];
+  /** Encoder hidden widths (ReLU), input = spectrum ⊕ labels. */
+  encoderWidths: number[];
+  /** Size of the latent mean and log-variance. */
+  latentDim: number;
+  /** Decoder hidden widths (ReLU), input = latent ⊕ labels; output N pixels with a sigmoid. */
+  decoderWidths: number[];
+  /**
+   * Weight of the KL term relative to the reconstruction error summed over pixels: the loss is
+   * mean_batch[ mean_pixels (ŷ − y)² ] + (beta / N) · mean_batch[ sum_latent KL ], i.e. beta = 1 is
+   * the usual "sum of squared errors + KL" ELBO divided by N so that the reported numbers are
+   * per pixel.
+   */
+  beta: number;
+  /** Linear KL warm-up: beta is scaled by min(1, step / klWarmupSteps) (0: no warm-up). */
+  klWarmupSteps: number;
+  /**
+   * Scaled flux y = (flux − fluxRange[0]) / (fluxRange[1] − fluxRange[0]) is what the sigmoid
+   * output models (continuum-normalized flux, dimensionless).
+   */
+  fluxRange: [number, number];
+  /** Adam learning rate at the start (reduced on plateau: the paper's "dynamical learning rate"). */
+  learningRate: number;
+  /** Reduce-on-plateau: factor, patience in epochs, floor. */
+  plateau: { factor: number; patience: number; minLr: number };
+  /** Early stopping patience in epochs on the validation reconstruction loss. */
+  earlyStoppingPatience: number;
+  batchSize: number;
+  /** Maximum epochs. */
+  epochs: number;
+  /** Seed of weight initialisation, shuffling and the reparameterisation noise. */
+  seed: number;
+}
+
+/** Architecture presets. `paper`: the published network; `small`: for CPU tests and demos. */
+export const CVAE_PRESETS: Record<'paper' | 'small', Pick<CvaeConfig, 'encoderWidths' | 'latentDim' | 'decoderWidths'> & { nPixels: number }> = {
+  paper: { nPixels: 19000, encoderWidths: [4000, 2000, 1000], latentDim: 100, decoderWidths: [1000, 2000, 4000] },
+  small: { nPixels: 19000, encoderWidths: [512, 256], latentDim: 16, decoderWidths: [256, 512] },
+};
+
+/** Name of a preset. */
+export type CvaePresetName = keyof typeof CVAE_PRESETS;
+
+/** Defaults of the non-architecture settings (batch 512 and patience 50 as in the paper). */
+export const CVAE_TRAINING_DEFAULTS = {
+  beta: 1,
+  klWarmupSteps: 0,
+  fluxRange: [0, 1.1] as [number, number],
+  learningRate: 1e-3,
+  plateau: { factor: 0.5, patience: 10, minLr: 1e-6 },
+  earlyStoppingPatience: 50,
+  batchSize: 512,
+  epochs: 1000,
+  seed: 1,
+};
+
+/**
+ * Build a config from a preset, the dataset's pixel count and label columns, and overrides.
+ * The preset's N is only the paper's; the dataset decides N and the label set.
+ */
+export function makeCvaeConfig(preset: CvaePresetName | 'custom', dataset: { nPixels: number; labelColumns: string[] }, overrides: Partial<CvaeConfig> = {}): CvaeConfig {
+  const arch = preset === 'custom' ? CVAE_PRESETS.small : CVAE_PRESETS[preset];
+  if (!arch) throw new Error(`unknown CVAE preset '${preset}' (expected ${Object.keys(CVAE_PRESETS).join(', ')})`);
+  const cfg: CvaeConfig = {
+    preset,
+    nPixels: dataset.nPixels,
+    labelColumns: [...dataset.labelColumns],
+    encoderWidths: arch.encoderWidths,
+    latentDim: arch.latentDim,
+    decoderWidths: arch.decoderWidths,
+    ...CVAE_TRAINING_DEFAULTS,
+    ...overrides,
+  };
+  validateCvaeConfig(cfg);
+  return cfg;
+}
+
+/** Throw a clear error for an inconsistent config. */
+export function validateCvaeConfig(c: CvaeConfig): void {
+  const bad = (msg: string) => {
+    throw new Error(`invalid CVAE config: ${msg}`);
+  };
+  if (!Number.isInteger(c.nPixels) || c.nPixels < 1) bad(`nPixels must be a positive integer, got ${c.nPixels}`);
+  if (c.labelColumns.length < 1) bad('needs at least one label column');
+  for (const w of [...c.encoderWidths, ...c.decoderWidths, c.latentDim]) if (!Number.isInteger(w) || w < 1) bad(`widths must be positive integers, got ${w}`);
+  if (!(c.fluxRange[1] > c.fluxRange[0])) bad(`fluxRange [${c.fluxRange}] must be increasing`);
+  if (!(c.beta >= 0)) bad(`beta must be >= 0, got ${c.beta}`);
+  if (!(c.learningRate > 0)) bad(`learningRate must be > 0`);
+  if (!Number.isInteger(c.batchSize) || c.batchSize < 1) bad(`batchSize must be a positive integer`);
+}

@@ -1,0 +1,160 @@
+// Accuracy metrics (paper eq. 6 and Figs. 3, 5, 6): wavelength-averaged |generated − reference| over a held-out split.
+import type { LoadedCvae } from './artifact.js';
+import { openSpectrumSource } from './data.js';
+import { generateSpectra } from './generate.js';
+
+/** Options of {@link evaluateCvae}. */
+export interface EvaluateOptions {
+  /** Held-out split to score (default 'val'). */
+  split?: string;
+  /** Latent used for the generated spectra (default 'zero': the decoder's mean spectrum). */
+  z?: 'zero' | 'sample';
+  seed?: number;
+  /** Score at most this many spectra (the first ones of the split). */
+  maxSpectra?: number;
+  /** Number of generated-vs-reference examples to include (Fig. 3, default 4). */
+  examples?: number;
+  /** Bins per axis of the Teff–log g map and of the per-label curves (default 8). */
+  bins?: number;
+  /** Decoded flux cache (bytes, default 256 MiB). */
+  cacheBytes?: number;
+  batchSize?: number;
+}
+
+/** Median, 95th percentile and maximum (nearest-rank on the sorted values). */
+export function summarize(values: ArrayLike<number>): { median: number; p95: number; max: number } {
+  const s = Float64Array.from(values).sort();
+  if (s.length === 0) return { median: NaN, p95: NaN, max: NaN };
+  const q = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))];
+  return { median: q(0.5), p95: q(0.95), max: s[s.length - 1] };
+}
+
+/** Medians of `values` in equal-width bins of `x` over [min, max] of x. */
+export function binnedMedian(x: ArrayLike<number>, values: ArrayLike<number>, bins: number): { edges: number[]; median: (number | null)[]; p95: (number | null)[]; count: number[] } {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < x.length; i++) {
+    lo = Math.min(lo, x[i]);
+    hi = Math.max(hi, x[i]);
+  }
+  const width = hi > lo ? (hi - lo) / bins : 1;
+  const edges = Array.from({ length: bins + 1 }, (_, i) => lo + i * width);
+  const buckets: number[][] = Array.from({ length: bins }, () => []);
+  for (let i = 0; i < x.length; i++) buckets[Math.min(bins - 1, Math.floor((x[i] - lo) / width))].push(values[i]);
+  return {
+    edges,
+    median: buckets.map((b) => (b.length ? summarize(b).median : null)),
+    p95: buckets.map((b) => (b.length ? summarize(b).p95 : null)),
+    count: buckets.map((b) => b.length),
+  };
+}
+
+/** The metrics JSON; `examples`, `residuals` and `summary` map onto the report's `cvae` section. */
+export interface CvaeMetrics {
+  split: string;
+  nSpectra: number;
+  z: 'zero' | 'sample';
+  /** Of meanAbsResidual, in continuum-normalized flux units. */
+  summary: { median: number; p95: number; max: number };
+  /** Per spectrum: labels (physical units, by record key) and mean_λ |generated − reference| (paper eq. 6). */
+  residuals: { labels: Record<string, number[]>; meanAbsResidual: number[] };
+  /** Generated vs reference spectra (Fig. 3). */
+  examples: {
+    labels: Record<string, number>;
+    wavelengthStartAngstrom: number;
+    wavelengthStepAngstrom: number;
+    referenceFlux: number[];
+    generatedFlux: number[];
+  }[];
+  /** Median residual on a Teff × log g grid (Fig. 5): median[i][j] for teff bin i, logg bin j (null: empty). */
+  teffLoggMap: { teffKey: string; loggKey: string; teffEdges: number[]; loggEdges: number[]; median: (number | null)[][]; count: number[][] } | null;
+  /** Median and 95th percentile of the residual in bins of each label (Fig. 6). */
+  perLabel: { label: string; edges: number[]; median: (number | null)[]; p95: (number | null)[]; count: number[] }[];
+  seconds: number;
+}
+
+/**
+ * Score a model on a held-out split of a spectrum dataset: for each spectrum, the decoder at its
+ * labels (z = 0 by default) against the reference flux; mean over finite pixels of the absolute
+ * difference (eq. 6). Streams the split through a bounded cache.
+ */
+export async function evaluateCvae(loaded: LoadedCvae, dataset: string, opts: EvaluateOptions = {}): Promise<CvaeMetrics> {
+  const t0 = performance.now();
+  const { meta } = loaded;
+  const split = opts.split ?? 'val';
+  const src = await openSpectrumSource({ dir: dataset, split, splitSeed: meta.config.seed, cacheBytes: opts.cacheBytes ?? 256 * 2 ** 20, labelScales: meta.labels });
+  try {
+    if (src.nPixels !== meta.config.nPixels) throw new Error(`${dataset}: spectra have ${src.nPixels} pixels, the model ${meta.config.nPixels}`);
+    const L = meta.labels.length;
+    const N = src.nPixels;
+    const n = Math.min(src.numExamples, opts.maxSpectra ?? Infinity);
+    const residual = new Float64Array(n);
+    const nEx = Math.min(n, opts.examples ?? 4);
+    const exampleIdx = new Set(Array.from({ length: nEx }, (_, i) => Math.floor((i * n) / Math.max(1, nEx))));
+    const examples: CvaeMetrics['examples'] = [];
+    const chunk = opts.batchSize ?? 256;
+    for (let start = 0; start < n; start += chunk) {
+      const b = Math.min(chunk, n - start);
+      const idx = Int32Array.from({ length: b }, (_, i) => start + i);
+      const ref = src.readFlux(idx);
+      const labels = src.physicalLabels.subarray(start * L, (start + b) * L);
+      const gen = await generateSpectra(loaded, labels, { z: opts.z ?? 'zero', seed: opts.seed, batchSize: b });
+      for (let i = 0; i < b; i++) {
+        let sum = 0;
+        let cnt = 0;
+        for (let p = i * N; p < (i + 1) * N; p++) {
+          const r = ref[p];
+          if (r === r) {
+            sum += Math.abs(gen[p] - r);
+            cnt++;
+          }
+        }
+        residual[start + i] = cnt ? sum / cnt : NaN;
+        if (exampleIdx.has(start + i)) {
+          examples.push({
+            labels: Object.fromEntries(meta.labels.map((l, j) => [l.key, labels[i * L + j]])),
+            wavelengthStartAngstrom: meta.wavelength.startAngstrom,
+            wavelengthStepAngstrom: meta.wavelength.stepAngstrom,
+            referenceFlux: Array.from(ref.subarray(i * N, (i + 1) * N)),
+            generatedFlux: Array.from(gen.subarray(i * N, (i + 1) * N)),
+          });
+        }
+      }
+    }
+    const labelCols: Record<string, number[]> = {};
+    meta.labels.forEach((l, j) => (labelCols[l.key] = Array.from({ length: n }, (_, i) => src.physicalLabels[i * L + j])));
+    const bins = opts.bins ?? 8;
+    const perLabel = meta.labels.map((l) => ({ label: l.key, ...binnedMedian(labelCols[l.key], residual, bins) }));
+    const teffKey = meta.labels.find((l) => l.key === 'teffK' || l.column === 'teff_k')?.key;
+    const loggKey = meta.labels.find((l) => l.key === 'logg')?.key;
+    let teffLoggMap: CvaeMetrics['teffLoggMap'] = null;
+    if (teffKey && loggKey) {
+      const tb = binnedMedian(labelCols[teffKey], residual, bins);
+      const gb = binnedMedian(labelCols[loggKey], residual, bins);
+      const cells: number[][][] = Array.from({ length: bins }, () => Array.from({ length: bins }, () => []));
+      const bin = (v: number, e: number[]) => Math.min(bins - 1, Math.max(0, Math.floor(((v - e[0]) / (e[bins] - e[0] || 1)) * bins)));
+      for (let i = 0; i < n; i++) cells[bin(labelCols[teffKey][i], tb.edges)][bin(labelCols[loggKey][i], gb.edges)].push(residual[i]);
+      teffLoggMap = {
+        teffKey,
+        loggKey,
+        teffEdges: tb.edges,
+        loggEdges: gb.edges,
+        median: cells.map((row) => row.map((c) => (c.length ? summarize(c).median : null))),
+        count: cells.map((row) => row.map((c) => c.length)),
+      };
+    }
+    return {
+      split,
+      nSpectra: n,
+      z: opts.z ?? 'zero',
+      summary: summarize(residual),
+      residuals: { labels: labelCols, meanAbsResidual: Array.from(residual) },
+      examples,
+      teffLoggMap,
+      perLabel,
+      seconds: (performance.now() - t0) / 1000,
+    };
+  } finally {
+    src.close();
+  }
+}

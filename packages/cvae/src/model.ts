@@ -1,0 +1,89 @@
+// The conditional VAE: encoder (spectrum ⊕ labels → μ, log σ²), reparameterisation, decoder (z ⊕ labels → sigmoid spectrum), loss.
+import { Dense, DenseStack, ParamStore, Rng, tf, type Batch, type LossResult } from '@stellar-emu/nn-core';
+import { validateCvaeConfig, type CvaeConfig } from './config.js';
+
+/**
+ * A spectrum CVAE on nn-core layers. Parameter names (the checkpoint keys) are `enc.<i>.W/b`,
+ * `mu.W/b`, `logvar.W/b`, `dec.<i>.W/b`; the last decoder layer has N outputs and a sigmoid.
+ * Initialisation is seeded from `config.seed` only.
+ */
+export class SpectrumCvae {
+  readonly params = new ParamStore();
+  readonly encoder: DenseStack;
+  readonly muHead: Dense;
+  readonly logvarHead: Dense;
+  readonly decoder: DenseStack;
+
+  constructor(readonly config: CvaeConfig) {
+    validateCvaeConfig(config);
+    const rng = new Rng(config.seed);
+    const nLabels = config.labelColumns.length;
+    this.encoder = new DenseStack(this.params, 'enc', config.nPixels + nLabels, { widths: config.encoderWidths, activation: 'relu' }, rng);
+    const h = this.encoder.nOut;
+    this.muHead = new Dense(this.params, 'mu', h, config.latentDim, 'linear', rng);
+    this.logvarHead = new Dense(this.params, 'logvar', h, config.latentDim, 'linear', rng, 'zeros');
+    this.decoder = new DenseStack(
+      this.params,
+      'dec',
+      config.latentDim + nLabels,
+      { widths: [...config.decoderWidths, config.nPixels], activation: 'relu', lastActivation: 'sigmoid' },
+      rng,
+    );
+  }
+
+  /** Continuum-normalized flux → the sigmoid's target y in [0, 1) (see `fluxRange`). */
+  scaleFlux(flux: tf.Tensor): tf.Tensor2D {
+    const [lo, hi] = this.config.fluxRange;
+    return tf.tidy(() => tf.div(tf.sub(flux, lo), hi - lo) as tf.Tensor2D);
+  }
+
+  /** Inverse of `scaleFlux`: decoder output → continuum-normalized flux. */
+  unscaleFlux(y: tf.Tensor): tf.Tensor2D {
+    const [lo, hi] = this.config.fluxRange;
+    return tf.tidy(() => tf.add(tf.mul(y, hi - lo), lo) as tf.Tensor2D);
+  }
+
+  /** Latent mean and log-variance for scaled flux y [b, N] and normalized labels c [b, L]. */
+  encode(y: tf.Tensor2D, c: tf.Tensor2D): { mu: tf.Tensor2D; logvar: tf.Tensor2D } {
+    const h = this.encoder.apply(tf.concat([y, c], 1));
+    return { mu: this.muHead.apply(h), logvar: this.logvarHead.apply(h) };
+  }
+
+  /** Scaled flux ŷ [b, N] for latents z [b, d] and normalized labels c [b, L]. */
+  decode(z: tf.Tensor2D, c: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => this.decoder.apply(tf.concat([z, c], 1)));
+  }
+
+  /** The KL weight at optimizer step `step` (linear warm-up). */
+  betaAt(step: number): number {
+    const { beta, klWarmupSteps } = this.config;
+    return klWarmupSteps > 0 ? beta * Math.min(1, step / klWarmupSteps) : beta;
+  }
+
+  /**
+   * Loss of a batch `{flux [b,N] raw, labels [b,L] normalized, eps? [b,d], mask? [b,N]}`.
+   * With `eps` (training): z = μ + exp(½ log σ²) ε and total = recon + (β/N) KL, where
+   * recon = mean over batch and (unmasked) pixels of (ŷ − y)² and KL = mean over batch of
+   * Σ_latent ½(μ² + σ² − log σ² − 1). Without `eps` (validation): z = μ and total = recon, so
+   * early stopping and the learning-rate schedule follow the validation reconstruction loss.
+   */
+  loss(batch: Batch, step: number): LossResult {
+    const y = this.scaleFlux(batch.flux);
+    const c = batch.labels as tf.Tensor2D;
+    const { mu, logvar } = this.encode(y, c);
+    const z = batch.eps ? tf.add(mu, tf.mul(tf.exp(tf.mul(logvar, 0.5)), batch.eps)) : mu;
+    const yHat = this.decode(z as tf.Tensor2D, c);
+    const se = tf.square(tf.sub(yHat, y));
+    const recon = (batch.mask ? tf.div(tf.sum(tf.mul(se, batch.mask)), tf.maximum(tf.sum(batch.mask), 1)) : tf.mean(se)) as tf.Scalar;
+    const klPer = tf.mul(tf.sum(tf.sub(tf.add(tf.square(mu), tf.exp(logvar)), tf.add(logvar, 1)), 1), 0.5);
+    const kl = tf.mean(klPer) as tf.Scalar;
+    if (!batch.eps) return { total: recon, parts: { recon, kl } };
+    const total = tf.add(recon, tf.mul(kl, this.betaAt(step) / this.config.nPixels)) as tf.Scalar;
+    return { total, parts: { recon, kl } };
+  }
+
+  /** Release every variable. */
+  dispose(): void {
+    this.params.dispose();
+  }
+}
