@@ -36,27 +36,30 @@ export function pixelAverage(xIn: ArrayLike<number>, yIn: ArrayLike<number>, gri
   const x = xIn instanceof Float64Array ? xIn : Float64Array.from(xIn);
   const y = yIn instanceof Float64Array ? yIn : Float64Array.from(yIn);
   const m = x.length;
-  const cum = new Float64Array(m);
-  for (let j = 1; j < m; j++) cum[j] = cum[j - 1] + 0.5 * (y[j] + y[j - 1]) * (x[j] - x[j - 1]);
   const out = new Float64Array(grid.n);
   const s0 = grid.startAngstrom;
   const d = grid.stepAngstrom;
   const xFirst = x[0];
   const xLast = x[m - 1];
   let j = 0;
-  let prevEdge = s0 - d / 2;
-  let prevCum = Number.NaN;
-  for (let i = -1; i < grid.n; i++) {
-    const edge = s0 + (i + 0.5) * d;
-    let c = Number.NaN;
-    if (edge >= xFirst && edge <= xLast) {
-      while (j < m - 2 && x[j + 1] <= edge) j++;
-      const t = edge - x[j];
-      c = cum[j] + y[j] * t + ((y[j + 1] - y[j]) * t * t) / (2 * (x[j + 1] - x[j]));
+  for (let i = 0; i < grid.n; i++) {
+    const a = s0 + (i - 0.5) * d;
+    const b = a + d;
+    if (a < xFirst || b > xLast) {
+      out[i] = Number.NaN;
+      continue;
     }
-    if (i >= 0) out[i] = prevEdge >= xFirst && edge <= xLast ? (c - prevCum) / d : Number.NaN;
-    prevEdge = edge;
-    prevCum = c;
+    while (j < m - 2 && x[j + 1] <= a) j++;
+    // Integrate the linear pieces k = j, j+1, ... that overlap [a, b] (NaN stays local).
+    let acc = 0;
+    for (let k = j; k < m - 1 && x[k] < b; k++) {
+      const x0 = x[k];
+      const slope = (y[k + 1] - y[k]) / (x[k + 1] - x0);
+      const lo = a > x0 ? a : x0;
+      const hi = b < x[k + 1] ? b : x[k + 1];
+      acc += (y[k] + slope * (0.5 * (lo + hi) - x0)) * (hi - lo);
+    }
+    out[i] = acc / d;
   }
   return out;
 }
@@ -90,27 +93,33 @@ export function resampleSpectrum(spectrum: Spectrum1D, opts: ResampleOptions = {
   assertIncreasing(where, x, spectrum.flux);
   const maxGap = opts.maxGapAngstrom ?? 1;
   if (!(maxGap > 0)) throw new Error(`${where}: maxGapAngstrom must be > 0, got ${maxGap}`);
-  const y = new Float64Array(spectrum.flux);
-  if (opts.maskNonPositive) for (let i = 0; i < y.length; i++) if (y[i] <= 0) y[i] = Number.NaN;
-  // Mark gaps: a sample pair further apart than maxGap gets NaN at both ends for interpolation.
-  for (let i = 1; i < x.length; i++) {
-    if (x[i] - x[i - 1] > maxGap) {
-      y[i] = Number.NaN;
-      y[i - 1] = Number.NaN;
+  // Gaps: insert a NaN sample in the middle of every interval wider than maxGap, so pixels
+  // inside the gap (or, for averages, overlapping it) become NaN while its edges keep their values.
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (let i = 0; i < x.length; i++) {
+    if (i > 0 && x[i] - x[i - 1] > maxGap) {
+      xs.push(0.5 * (x[i] + x[i - 1]));
+      ys.push(Number.NaN);
     }
+    const v = spectrum.flux[i];
+    xs.push(x[i]);
+    ys.push(opts.maskNonPositive && v <= 0 ? Number.NaN : v);
   }
-  if ((opts.method ?? 'linear') === 'average') return pixelAverage(x, y, grid);
+  const xg = Float64Array.from(xs);
+  const y = Float64Array.from(ys);
+  if ((opts.method ?? 'linear') === 'average') return pixelAverage(xg, y, grid);
   if (opts.method !== undefined && opts.method !== 'linear') throw new Error(`${where}: unknown method ${String(opts.method)}`);
   const out = new Float64Array(grid.n);
   let j = 0;
   for (let i = 0; i < grid.n; i++) {
     const w = grid.startAngstrom + i * grid.stepAngstrom;
-    if (w < x[0] || w > x[x.length - 1]) {
+    if (w < xg[0] || w > xg[xg.length - 1]) {
       out[i] = Number.NaN;
       continue;
     }
-    while (j < x.length - 2 && x[j + 1] < w) j++;
-    const t = (w - x[j]) / (x[j + 1] - x[j]);
+    while (j < xg.length - 2 && xg[j + 1] < w) j++;
+    const t = (w - xg[j]) / (xg[j + 1] - xg[j]);
     out[i] = t === 0 ? y[j] : t === 1 ? y[j + 1] : y[j] + t * (y[j + 1] - y[j]);
   }
   return out;
