@@ -24,7 +24,12 @@ export interface TrainCvaeOptions {
   valCacheBytes?: number;
   /** Resume from the newest checkpoint in `<outDir>/checkpoints`. */
   resume?: boolean;
-  /** Stop (with a checkpoint) after this many seconds of training. */
+  /** Resume from this checkpoint file instead. */
+  resumeFrom?: string;
+  /**
+   * Time budget in seconds: training stops at the first epoch end after it is spent (with the
+   * final checkpoint written; a later call with `resume` continues).
+   */
   maxSeconds?: number;
   signal?: AbortSignal;
   checkpointEverySteps?: number;
@@ -36,6 +41,8 @@ export interface TrainCvaeOptions {
 export interface TrainCvaeResult {
   modelDir: string;
   config: CvaeConfig;
+  /** True when the time budget (`maxSeconds`) ended training. */
+  budgetSpent: boolean;
   loop: TrainResult;
   /** Epoch (0-based) whose weights are in weights.safetensors, and its validation reconstruction MSE (scaled flux²). */
   bestEpoch: number;
@@ -68,7 +75,15 @@ export async function trainCvae(opts: TrainCvaeOptions): Promise<TrainCvaeResult
   const model = new SpectrumCvae(config);
   const optimizer = createOptimizer('adam', model.params);
   const schedule = new ReduceOnPlateau({ lr: config.learningRate, factor: config.plateau.factor, patience: config.plateau.patience, minLr: config.plateau.minLr });
-  const earlyStopping = new EarlyStopping({ patience: config.earlyStoppingPatience });
+  const deadline = opts.maxSeconds ? performance.now() + opts.maxSeconds * 1000 : Infinity;
+  let budgetSpent = false;
+  const earlyStopping = new (class extends EarlyStopping {
+    override update(metric: number, epoch: number): boolean {
+      const stop = super.update(metric, epoch);
+      budgetSpent = performance.now() > deadline;
+      return stop || budgetSpent;
+    }
+  })({ patience: config.earlyStoppingPatience });
   const keyOf = Object.fromEntries(Object.entries(m.labelKeys ?? {}).map(([k, c]) => [c, k]));
   const labels: ModelLabel[] = scales.map((s, i) => {
     let lo = Infinity;
@@ -83,9 +98,6 @@ export async function trainCvae(opts: TrainCvaeOptions): Promise<TrainCvaeResult
   const ckDir = join(opts.outDir, 'checkpoints');
   await mkdir(ckDir, { recursive: true });
   const { epochs, ...loopConfig } = config;
-  const controller = new AbortController();
-  const timer = opts.maxSeconds ? setTimeout(() => controller.abort(), opts.maxSeconds * 1000) : null;
-  opts.signal?.addEventListener('abort', () => controller.abort(), { once: true });
   const t0 = performance.now();
   let bestEpoch = -1;
   let bestValRecon: number | null = null;
@@ -112,10 +124,10 @@ export async function trainCvae(opts: TrainCvaeOptions): Promise<TrainCvaeResult
       reportEverySteps: opts.reportEverySteps ?? 20,
       checkpointDir: ckDir,
       checkpointEverySteps: opts.checkpointEverySteps ?? 0,
-      resumeFrom: opts.resume ? 'latest' : undefined,
+      resumeFrom: opts.resumeFrom ?? (opts.resume ? 'latest' : undefined),
       config: loopConfig as unknown as Record<string, unknown>,
       normalization: { labels: scales, fluxRange: config.fluxRange },
-      signal: controller.signal,
+      signal: opts.signal,
       onProgress: async (p) => {
         if (p.phase === 'epoch' && earlyStopping.bestEpoch === p.epoch) {
           bestEpoch = p.epoch;
@@ -126,7 +138,6 @@ export async function trainCvae(opts: TrainCvaeOptions): Promise<TrainCvaeResult
       },
     });
   } finally {
-    if (timer) clearTimeout(timer);
     train.close();
     val.close();
   }
@@ -141,6 +152,7 @@ export async function trainCvae(opts: TrainCvaeOptions): Promise<TrainCvaeResult
   return {
     modelDir: opts.outDir,
     config,
+    budgetSpent,
     loop,
     bestEpoch: bestEpoch >= 0 ? bestEpoch : earlyStopping.bestEpoch,
     bestValRecon: bestValRecon ?? (earlyStopping.best === Infinity ? null : earlyStopping.best),
