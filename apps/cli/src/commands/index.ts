@@ -5,6 +5,7 @@ import { register as registerIngest } from './ingest.js';
 import { register as registerInspect } from './inspect.js';
 import { register as registerSplit } from './split.js';
 import { register as registerReport } from './report.js';
+import { register as registerSynth } from './synth.js';
 
 export function registerCommands(program: Command): void {
   registerBackend(program);
@@ -12,4 +13,5 @@ export function registerCommands(program: Command): void {
   registerSplit(program);
   registerInspect(program);
   registerReport(program);
+  registerSynth(program);
 }
