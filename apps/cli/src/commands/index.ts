@@ -6,6 +6,8 @@ import { register as registerInspect } from './inspect.js';
 import { register as registerSplit } from './split.js';
 import { register as registerReport } from './report.js';
 import { register as registerSynth } from './synth.js';
+import { register as registerDev } from './dev.js';
+import { register as registerHello } from './hello.js';
 
 export function registerCommands(program: Command): void {
   registerBackend(program);
@@ -14,4 +16,6 @@ export function registerCommands(program: Command): void {
   registerInspect(program);
   registerReport(program);
   registerSynth(program);
+  registerDev(program);
+  registerHello(program);
 }

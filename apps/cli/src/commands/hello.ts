@@ -1,0 +1,107 @@
+// `stellar-emu hello`: one thin slice through every layer — this client starts the `hello`
+// workflow, a worker runs its activity (a small tfjs computation through nn-core), the result is printed.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import type { Command } from 'commander';
+import { hello, TASK_QUEUES } from '@stellar-emu/workflows';
+import { loadDevServerTools, workerEntry } from '../repo.js';
+import { addConnectionOptions, connectClient, resolveTemporalConfig, workerConnectionArgs, type TemporalConnectionFlags } from '../temporal.js';
+
+interface HelloOptions extends TemporalConnectionFlags {
+  name: string;
+  size: string;
+  seed: string;
+  worker: boolean;
+  taskQueue: string;
+  json?: boolean;
+}
+
+const WORKER_READY_TIMEOUT_MS = 180_000;
+
+/**
+ * Run `node apps/worker/dist/main.js` as a child process and wait for its "worker ready" line.
+ * (A child process, not an in-process worker: the CLI depends on the workflows only, never on
+ * apps/worker or @temporalio/worker.)
+ */
+async function startWorker(args: string[]): Promise<{ child: ChildProcess; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [workerEntry(), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-20_000);
+  });
+  await new Promise<void>((resolve, reject) => {
+    let stdout = '';
+    const timer = setTimeout(() => fail(new Error(`the worker did not become ready within ${WORKER_READY_TIMEOUT_MS / 1000} s`)), WORKER_READY_TIMEOUT_MS);
+    const fail = (err: Error): void => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(new Error(`${err.message}\n${stderr.split('\n').slice(-20).join('\n')}`));
+    };
+    child.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (stdout.includes('worker ready')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code, signal) => fail(new Error(`the worker exited (${signal ?? `code ${code}`}) before it was ready`)));
+    child.once('error', (err) => fail(err));
+  });
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  return { child, stop };
+}
+
+function positiveInt(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got '${value}'`);
+  return n;
+}
+
+export function register(program: Command): void {
+  const command = program
+    .command('hello')
+    .description('run the hello workflow: a worker multiplies two seeded matrices with tfjs (through nn-core) and returns ||A·B||_F')
+    .option('--name <name>', 'who to greet', 'world')
+    .option('--size <n>', 'matrix side', '64')
+    .option('--seed <n>', 'seed of the matrices', '42')
+    .option('--task-queue <queue>', 'task queue of the workflow and its activity', TASK_QUEUES.cpu)
+    .option('--no-worker', 'do not start a worker: expect one polling the task queue (node apps/worker/dist/main.js --task-queue cpu)')
+    .option('--json', 'print the workflow result as JSON');
+  addConnectionOptions(command).action(async (opts: HelloOptions) => {
+    const size = positiveInt('--size', opts.size);
+    const seed = Number(opts.seed);
+    if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got '${opts.seed}'`);
+    const config = resolveTemporalConfig(opts);
+    if (config.localDevServer) {
+      const server = await (await loadDevServerTools()).startDevServer();
+      config.address = server.address;
+      if (!server.reused) process.stderr.write(`started the Temporal dev server at ${server.address} ('stellar-emu dev stop' stops it)\n`);
+    }
+
+    const worker = opts.worker ? await startWorker(['--task-queue', opts.taskQueue, ...workerConnectionArgs(config)]) : null;
+    const { client, connection } = await connectClient(config);
+    try {
+      const workflowId = `hello-${randomUUID()}`;
+      const result = await client.workflow.execute(hello, { taskQueue: opts.taskQueue, workflowId, args: [{ name: opts.name, size, seed }] });
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+        return;
+      }
+      const t = result.tensor;
+      process.stdout.write(
+        `${result.greeting} from workflow ${result.workflowId}: activity on backend ${t.backend} computed ` +
+          `||A·B||_F = ${t.frobeniusNorm.toPrecision(8)} (${t.size}x${t.size}, seed ${t.seed}, ${t.elapsedMs.toFixed(1)} ms)\n`,
+      );
+    } finally {
+      await connection.close();
+      await worker?.stop();
+    }
+  });
+}
