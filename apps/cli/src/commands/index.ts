@@ -5,6 +5,8 @@ import { register as registerIngest } from './ingest.js';
 import { register as registerInspect } from './inspect.js';
 import { register as registerSplit } from './split.js';
 import { register as registerReport } from './report.js';
+import { register as registerTrainCvae } from './train-cvae.js';
+import { register as registerGenerateSpectrum } from './generate-spectrum.js';
 import { register as registerSynth } from './synth.js';
 import { register as registerDev } from './dev.js';
 import { register as registerHello } from './hello.js';
@@ -15,6 +17,8 @@ export function registerCommands(program: Command): void {
   registerSplit(program);
   registerInspect(program);
   registerReport(program);
+  registerTrainCvae(program);
+  registerGenerateSpectrum(program);
   registerSynth(program);
   registerDev(program);
   registerHello(program);
