@@ -1,0 +1,330 @@
+// Emulator validation by parameter recovery: PCA, noisy-copy training, RMSE table (train/validation/test/generated), verdicts, metrics JSON.
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { currentBackend, initBackend, tf, type Progress } from '@stellar-emu/nn-core';
+import { LABEL_UNITS, type LabelRange } from './labels.js';
+import type { RecoveryNetwork, RecoveryPreset } from './network.js';
+import { augmentWithNoisyCopies, DEFAULT_SNR_RANGE } from './noise.js';
+import { fitPca, type PcaFitReport, type PcaOptions } from './pca.js';
+import { generatedSource, type SplitSources, type SpectrumGenerator } from './splits.js';
+import { trainRecovery, type CoefficientSet } from './train.js';
+
+/** Default verdict factor: generated RMSE ≤ 1.2 × test RMSE. */
+export const DEFAULT_VERDICT_FACTOR = 1.2;
+
+/** The four evaluated sets (the paper's Table 3 rows). */
+export const EVALUATION_SETS = ['train', 'validation', 'test', 'generated'] as const;
+export type EvaluationSet = (typeof EVALUATION_SETS)[number];
+
+/** Root-mean-square error per label, physical units, of clipped predictions against truth. */
+export function rmsePerLabel(pred: Float64Array, truth: Float64Array, rows: number, names: readonly string[]): Record<string, number> {
+  const nl = names.length;
+  if (pred.length !== rows * nl || truth.length !== rows * nl) throw new Error(`rmsePerLabel: expected ${rows} x ${nl} values`);
+  if (rows === 0) throw new Error('rmsePerLabel: no rows');
+  const out: Record<string, number> = {};
+  names.forEach((n, j) => {
+    let s = 0;
+    for (let i = 0; i < rows; i++) s += (pred[i * nl + j] - truth[i * nl + j]) ** 2;
+    out[n] = Math.sqrt(s / rows);
+  });
+  return out;
+}
+
+/** The verdict of one label. */
+export interface LabelVerdict {
+  label: string;
+  unit: string;
+  testRmse: number;
+  generatedRmse: number;
+  /** generated / test. */
+  ratio: number;
+  factor: number;
+  /** generatedRmse ≤ factor × testRmse. */
+  pass: boolean;
+}
+
+/** Verdict per label: generated RMSE within `factor` of the test RMSE. */
+export function verdicts(test: Record<string, number>, generated: Record<string, number>, names: readonly string[], factor = DEFAULT_VERDICT_FACTOR): LabelVerdict[] {
+  if (!(factor > 0)) throw new Error(`verdicts: factor must be > 0, got ${factor}`);
+  return names.map((label) => {
+    const t = test[label];
+    const g = generated[label];
+    return { label, unit: LABEL_UNITS[label] ?? 'unknown', testRmse: t, generatedRmse: g, ratio: t > 0 ? g / t : g === 0 ? 1 : Infinity, factor, pass: g <= factor * t };
+  });
+}
+
+/** Options of {@link validateEmulator}. */
+export interface ValidateEmulatorOptions {
+  /** The 70/15/15 sets of the reference spectra (with labels). */
+  data: SplitSources;
+  /** The emulator under test. */
+  generator: SpectrumGenerator;
+  /** Label ranges of the emulator: generated labels are drawn uniformly in their intersection with the training ranges. */
+  emulatorRanges?: Record<string, LabelRange>;
+  /** Number of generated spectra (default: the size of the test set). */
+  generatedCount?: number;
+  /** Output directory (recovery model, checkpoints, metrics.json). */
+  outDir: string;
+  preset?: RecoveryPreset;
+  hidden?: number[];
+  epochs: number;
+  batchSize?: number;
+  lr?: number;
+  earlyStoppingPatience?: number;
+  seed?: number;
+  /** Verdict factor (default 1.2). */
+  factor?: number;
+  pca?: PcaOptions;
+  /** SNR range of the noisy copies (default 5..300). */
+  snrRange?: { min: number; max: number };
+  /** Spectra per block in projection passes (default 1024). */
+  blockRows?: number;
+  resume?: boolean;
+  /** Points per label and set in the predicted-vs-true data (default 5000, the first ones). */
+  maxScatterPoints?: number;
+  onProgress?: (p: Progress) => void | Promise<void>;
+  onStage?: (stage: string) => void;
+}
+
+/** Recovery results of one set. */
+export interface SetResult {
+  rows: number;
+  /** RMSE per label on the clean spectra, physical units. */
+  rmse: Record<string, number>;
+  /** RMSE per label on clean + one noisy copy per spectrum (SNR 5..300). */
+  rmseWithNoisyCopies: Record<string, number>;
+  /** Clipped (out-of-training-range) predictions per label, clean spectra. */
+  clipped: Record<string, number>;
+  /** Truth and clipped predictions, row-major [rows, labels]. */
+  truth: Float64Array;
+  predicted: Float64Array;
+}
+
+/** Everything {@link validateEmulator} measured. */
+export interface ValidationResult {
+  labelNames: string[];
+  sets: Record<EvaluationSet, SetResult>;
+  verdicts: LabelVerdict[];
+  pass: boolean;
+  factor: number;
+  pca: PcaFitReport;
+  training: { epochsDone: number; bestEpoch: number | null; bestValLoss: number | null; stoppedEarly: boolean; samplesPerSec: number; seconds: number; modelPath: string; hidden: number[] };
+  generatedRanges: Record<string, LabelRange>;
+  durationsSeconds: Record<string, number>;
+}
+
+async function evaluateSet(network: RecoveryNetwork, set: CoefficientSet, labelNames: readonly string[], noiseSeed: number, snrRange: { min: number; max: number }): Promise<SetResult> {
+  const k = network.arch.inputDim;
+  const nl = labelNames.length;
+  const clean = await network.predictFromCoefficients(set.coeffs, set.rows);
+  const aug = augmentWithNoisyCopies(set, k, nl, { seed: noiseSeed, snrRange });
+  const noisy = await network.predictFromCoefficients(aug.coeffs, aug.rows);
+  return {
+    rows: set.rows,
+    rmse: rmsePerLabel(clean.values, set.labels, set.rows, labelNames),
+    rmseWithNoisyCopies: rmsePerLabel(noisy.values, aug.labels, aug.rows, labelNames),
+    clipped: clean.clippedCount,
+    truth: set.labels,
+    predicted: clean.values,
+  };
+}
+
+/**
+ * Validate an emulator by parameter recovery (the paper's Sect. on Table 3 and Fig. 4):
+ * 1. fit a streaming PCA on the training spectra;
+ * 2. project train/validation/test spectra; add one noisy copy per spectrum (SNR uniform in
+ *    5..300, σ = 1/SNR) to the training and validation sets;
+ * 3. train the recovery network (Adamax, MSE, batch 1024, early stopping on validation);
+ * 4. draw labels uniformly in the emulator's ranges (∩ training ranges), generate spectra,
+ *    project them, and compute per-label RMSE (physical units) of clean-spectrum predictions
+ *    for train, validation, test and generated;
+ * 5. verdict per label: generated RMSE ≤ factor × test RMSE.
+ */
+export async function validateEmulator(opts: ValidateEmulatorOptions): Promise<ValidationResult> {
+  await initBackend({ quiet: true });
+  const durations: Record<string, number> = {};
+  const stage = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    opts.onStage?.(name);
+    const t0 = performance.now();
+    const r = await fn();
+    durations[name] = (performance.now() - t0) / 1000;
+    return r;
+  };
+  const seed = opts.seed ?? 1;
+  const factor = opts.factor ?? DEFAULT_VERDICT_FACTOR;
+  const snrRange = opts.snrRange ?? DEFAULT_SNR_RANGE;
+  const blockRows = opts.blockRows ?? 1024;
+  const labelNames = [...opts.data.train.labelNames];
+  const nl = labelNames.length;
+  if (nl === 0) throw new Error('validateEmulator: the training spectra have no labels');
+  for (const s of [opts.data.validation, opts.data.test]) {
+    if (s.labelNames.join() !== labelNames.join()) throw new Error('validateEmulator: the sets have different labels');
+    if (s.numPixels !== opts.data.train.numPixels) throw new Error('validateEmulator: the sets have different pixel counts');
+  }
+  if (opts.data.test.numSpectra === 0 || opts.data.validation.numSpectra === 0) throw new Error('validateEmulator: the validation and test sets must not be empty');
+  await mkdir(opts.outDir, { recursive: true });
+
+  const { model: pca, report: pcaReport } = await stage('pca', () => fitPca(opts.data.train, { seed, ...opts.pca }));
+  const sets = await stage('project', async () => {
+    const out: Partial<Record<'train' | 'validation' | 'test', CoefficientSet>> = {};
+    for (const name of ['train', 'validation', 'test'] as const) out[name] = await pca.projectSource(opts.data[name], blockRows);
+    return out as Record<'train' | 'validation' | 'test', CoefficientSet>;
+  });
+  const k = pca.components;
+  const trainAug = augmentWithNoisyCopies(sets.train, k, nl, { seed: seed * 4 + 1, snrRange });
+  const valAug = augmentWithNoisyCopies(sets.validation, k, nl, { seed: seed * 4 + 2, snrRange });
+  const trained = await stage('train', () =>
+    trainRecovery({
+      pca,
+      labelNames,
+      train: trainAug,
+      validation: valAug,
+      outDir: join(opts.outDir, 'recovery'),
+      preset: opts.preset,
+      hidden: opts.hidden,
+      epochs: opts.epochs,
+      batchSize: opts.batchSize,
+      lr: opts.lr,
+      earlyStoppingPatience: opts.earlyStoppingPatience,
+      seed,
+      resume: opts.resume,
+      onProgress: opts.onProgress,
+    }),
+  );
+  const network = trained.network;
+  try {
+    const ranges: Record<string, LabelRange> = {};
+    for (const n of labelNames) {
+      const t = network.scalers.labelRanges[n];
+      const e = opts.emulatorRanges?.[n];
+      const r = e ? { min: Math.max(t.min, e.min), max: Math.min(t.max, e.max) } : { ...t };
+      if (!(r.max >= r.min)) throw new Error(`validateEmulator: the emulator's range of ${n} [${e?.min}, ${e?.max}] does not overlap the training range [${t.min}, ${t.max}]`);
+      ranges[n] = r;
+    }
+    const gen = generatedSource(opts.generator, { count: opts.generatedCount ?? opts.data.test.numSpectra, numPixels: opts.data.train.numPixels, labelNames, ranges, seed: seed * 4 + 3 });
+    const generated = await stage('generate', () => network.pca.projectSource(gen, blockRows));
+    const results = await stage('evaluate', async () => {
+      const r: Partial<Record<EvaluationSet, SetResult>> = {};
+      r.train = await evaluateSet(network, sets.train, labelNames, seed * 4 + 1, snrRange);
+      r.validation = await evaluateSet(network, sets.validation, labelNames, seed * 4 + 2, snrRange);
+      r.test = await evaluateSet(network, sets.test, labelNames, seed * 4 + 5, snrRange);
+      r.generated = await evaluateSet(network, generated, labelNames, seed * 4 + 6, snrRange);
+      return r as Record<EvaluationSet, SetResult>;
+    });
+    const v = verdicts(results.test.rmse, results.generated.rmse, labelNames, factor);
+    return {
+      labelNames,
+      sets: results,
+      verdicts: v,
+      pass: v.every((x) => x.pass),
+      factor,
+      pca: pcaReport,
+      training: {
+        epochsDone: trained.result.epochsDone,
+        bestEpoch: trained.bestEpoch,
+        bestValLoss: trained.bestValLoss,
+        stoppedEarly: trained.result.stoppedEarly,
+        samplesPerSec: trained.samplesPerSec,
+        seconds: trained.seconds,
+        modelPath: trained.modelPath,
+        hidden: network.arch.hidden,
+      },
+      generatedRanges: ranges,
+      durationsSeconds: durations,
+    };
+  } finally {
+    network.dispose();
+  }
+}
+
+/** Run metadata for the metrics file (the report's `run` section). */
+export interface RunInfo {
+  id: string;
+  gitCommit?: string | null;
+  config?: Record<string, unknown>;
+  datasetHashes?: Record<string, string>;
+}
+
+/** Labels the report's contract knows (SPECTRUM_LABELS); other labels stay in `paramNn` only. */
+const CONTRACT_LABELS = new Set(['teffK', 'logg', 'vsiniKms', 'mh', 'vmicKms', 'resolution']);
+
+/**
+ * The metrics JSON: a `RunMetrics` object of the report's contract (schema version 1) with the
+ * `recovery` section (RMSE table per label and set, predicted-vs-true of test and generated),
+ * `thresholds.recovery.factor`, and a `paramNn` section with the verdicts, PCA and training
+ * details (extra keys the contract ignores).
+ */
+export function metricsJson(result: ValidationResult, run: RunInfo, maxScatterPoints = 5000): Record<string, unknown> {
+  const names = result.labelNames;
+  const nl = names.length;
+  const column = (set: SetResult, j: number, which: 'truth' | 'predicted') => {
+    const n = Math.min(set.rows, maxScatterPoints);
+    const arr = new Array<number>(n);
+    for (let i = 0; i < n; i++) arr[i] = set[which][i * nl + j];
+    return arr;
+  };
+  const contractLabels = names.map((n, j) => [n, j] as const).filter(([n]) => CONTRACT_LABELS.has(n));
+  const cpus = os.cpus();
+  return {
+    schemaVersion: 1,
+    run: {
+      id: run.id,
+      createdAt: new Date().toISOString(),
+      gitCommit: run.gitCommit ?? null,
+      backend: currentBackend()?.tfjsBackend ?? tf.getBackend(),
+      config: run.config ?? {},
+      datasetHashes: run.datasetHashes ?? {},
+      durationsSeconds: result.durationsSeconds,
+      machine: { cpus: cpus.length, memoryBytes: os.totalmem(), nodeVersion: process.version, platform: process.platform, arch: process.arch, ...(cpus[0]?.model ? { cpuModel: cpus[0].model } : {}) },
+    },
+    thresholds: { recovery: { factor: result.factor } },
+    recovery: {
+      scatter: contractLabels.map(([label, j]) => ({
+        label,
+        test: { true: column(result.sets.test, j, 'truth'), predicted: column(result.sets.test, j, 'predicted') },
+        generated: { true: column(result.sets.generated, j, 'truth'), predicted: column(result.sets.generated, j, 'predicted') },
+      })),
+      rmse: contractLabels.map(([label]) => ({
+        label,
+        train: result.sets.train.rmse[label],
+        validation: result.sets.validation.rmse[label],
+        test: result.sets.test.rmse[label],
+        generated: result.sets.generated.rmse[label],
+      })),
+    },
+    paramNn: {
+      pass: result.pass,
+      factor: result.factor,
+      verdicts: result.verdicts,
+      units: Object.fromEntries(names.map((n) => [n, LABEL_UNITS[n] ?? 'unknown'])),
+      rows: Object.fromEntries(EVALUATION_SETS.map((s) => [s, result.sets[s].rows])),
+      rmseWithNoisyCopies: Object.fromEntries(EVALUATION_SETS.map((s) => [s, result.sets[s].rmseWithNoisyCopies])),
+      clippedPredictions: Object.fromEntries(EVALUATION_SETS.map((s) => [s, result.sets[s].clipped])),
+      generatedLabelRanges: result.generatedRanges,
+      pca: result.pca,
+      training: result.training,
+    },
+  };
+}
+
+/** Write `metrics.json` into `dir`; returns its path. */
+export async function writeMetrics(dir: string, metrics: Record<string, unknown>): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, 'metrics.json');
+  await writeFile(path, `${JSON.stringify(metrics, null, 2)}\n`);
+  return path;
+}
+
+/** A plain-text RMSE table (rows: sets; columns: labels with units) and the verdicts. */
+export function formatRmseTable(result: ValidationResult): string {
+  const names = result.labelNames;
+  const head = ['set', ...names.map((n) => `${n} [${(LABEL_UNITS[n] ?? '?').split(' ')[0]}]`)];
+  const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toPrecision(3));
+  const rows = EVALUATION_SETS.map((s) => [s, ...names.map((n) => fmt(result.sets[s].rmse[n]))]);
+  rows.push(['verdict', ...result.verdicts.map((v) => `${v.pass ? 'PASS' : 'FAIL'} ${v.ratio.toFixed(2)}x`)]);
+  const widths = head.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j].length)));
+  const line = (r: string[]) => r.map((c, j) => c.padEnd(widths[j])).join('  ');
+  return [line(head), ...rows.map(line)].join('\n');
+}
