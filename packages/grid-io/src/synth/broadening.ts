@@ -65,3 +65,42 @@ export function rotationKernelTaps(vsiniKms: number, stepKms: number, limbDarken
   }
   return taps;
 }
+
+/** Bessel function of the first kind J1 (rational approximations, Numerical Recipes; |error| < 1e-8). */
+export function besselJ1(x: number): number {
+  const ax = Math.abs(x);
+  if (ax < 8) {
+    const y = x * x;
+    const a1 = x * (72362614232.0 + y * (-7895059235.0 + y * (242396853.1 + y * (-2972611.439 + y * (15704.4826 + y * -30.16036606)))));
+    const a2 = 144725228442.0 + y * (2300535178.0 + y * (18583304.74 + y * (99447.43394 + y * (376.9991397 + y))));
+    return a1 / a2;
+  }
+  const z = 8 / ax;
+  const y = z * z;
+  const xx = ax - 2.356194491;
+  const a1 = 1.0 + y * (0.183105e-2 + y * (-0.3516396496e-4 + y * (0.2457520174e-5 + y * -0.240337019e-6)));
+  const a2 = 0.04687499995 + y * (-0.2002690873e-3 + y * (0.8449199096e-5 + y * (-0.88228987e-6 + y * 0.105787412e-6)));
+  const ans = Math.sqrt(0.636619772 / ax) * (Math.cos(xx) * a1 - z * Math.sin(xx) * a2);
+  return x < 0 ? -ans : ans;
+}
+
+/**
+ * Fourier transform of the normalized rotation kernel (linear limb darkening ε) at angular
+ * argument ω = 2 π f v sin i (f in cycles per unit velocity):
+ * [(1-ε) 2 J1(ω)/ω + (2ε/3) 3 (sin ω - ω cos ω)/ω³] / (1 - ε/3); equals 1 at ω = 0.
+ */
+export function rotationKernelTransfer(omega: number, limbDarkening: number): number {
+  const e = limbDarkening;
+  const w = Math.abs(omega);
+  let ellipse: number;
+  let parabola: number;
+  if (w < 0.01) {
+    const w2 = w * w;
+    ellipse = 1 - w2 / 8 + (w2 * w2) / 192;
+    parabola = 1 - w2 / 10 + (w2 * w2) / 280;
+  } else {
+    ellipse = (2 * besselJ1(w)) / w;
+    parabola = (3 * (Math.sin(w) - w * Math.cos(w))) / (w * w * w);
+  }
+  return ((1 - e) * ellipse + ((2 * e) / 3) * parabola) / (1 - e / 3);
+}

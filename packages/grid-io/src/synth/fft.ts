@@ -9,6 +9,24 @@ interface FftPlan {
 }
 
 const plans = new Map<number, FftPlan>();
+const realTwiddles = new Map<number, { c: Float64Array; s: Float64Array }>();
+
+/** cos and sin of 2 pi k / n for k = 0..n/2, cached per n. */
+function twiddlesForReal(n: number): { c: Float64Array; s: Float64Array } {
+  let t = realTwiddles.get(n);
+  if (!t) {
+    const h = n / 2;
+    const c = new Float64Array(h + 1);
+    const s = new Float64Array(h + 1);
+    for (let k = 0; k <= h; k++) {
+      c[k] = Math.cos((2 * Math.PI * k) / n);
+      s[k] = Math.sin((2 * Math.PI * k) / n);
+    }
+    t = { c, s };
+    realTwiddles.set(n, t);
+  }
+  return t;
+}
 
 function plan(n: number): FftPlan {
   let p = plans.get(n);
@@ -111,6 +129,7 @@ export function rfft(x: Float64Array): { re: Float64Array; im: Float64Array } {
     zi[j] = x[2 * j + 1];
   }
   fft(zr, zi);
+  const tw = twiddlesForReal(n);
   const re = new Float64Array(h + 1);
   const im = new Float64Array(h + 1);
   for (let k = 0; k <= h; k++) {
@@ -120,8 +139,8 @@ export function rfft(x: Float64Array): { re: Float64Array; im: Float64Array } {
     const ei = 0.5 * (zi[a] - zi[b]);
     const orr = 0.5 * (zi[a] + zi[b]);
     const oi = -0.5 * (zr[a] - zr[b]);
-    const c = Math.cos((2 * Math.PI * k) / n);
-    const s = -Math.sin((2 * Math.PI * k) / n);
+    const c = tw.c[k];
+    const s = -tw.s[k];
     re[k] = er + orr * c - oi * s;
     im[k] = ei + orr * s + oi * c;
   }
@@ -134,14 +153,15 @@ export function irfft(re: Float64Array, im: Float64Array): Float64Array {
   const n = 2 * h;
   const zr = new Float64Array(h);
   const zi = new Float64Array(h);
+  const tw = twiddlesForReal(n);
   for (let k = 0; k < h; k++) {
     const br = re[h - k], bi = -im[h - k];
     const er = 0.5 * (re[k] + br);
     const ei = 0.5 * (im[k] + bi);
     const dr = 0.5 * (re[k] - br);
     const di = 0.5 * (im[k] - bi);
-    const c = Math.cos((2 * Math.PI * k) / n);
-    const s = Math.sin((2 * Math.PI * k) / n);
+    const c = tw.c[k];
+    const s = tw.s[k];
     const orr = dr * c - di * s;
     const oi = dr * s + di * c;
     zr[k] = er - oi;

@@ -204,12 +204,29 @@ describe('syntheticSpectra', () => {
         expect(r.labels[k]).toBeGreaterThanOrEqual(range.min);
         expect(r.labels[k]).toBeLessThanOrEqual(range.max);
       }
+      let lo = Infinity, hi = -Infinity;
       for (const f of r.flux) {
-        expect(Number.isFinite(f)).toBe(true);
-        expect(f).toBeGreaterThan(0.0999);
-        expect(f).toBeLessThan(1 + 1e-9);
+        if (!Number.isFinite(f)) throw new Error(`non-finite flux in ${r.id}`);
+        lo = Math.min(lo, f);
+        hi = Math.max(hi, f);
+      }
+      expect(lo).toBeGreaterThan(0.0999);
+      expect(hi).toBeLessThan(1 + 1e-6);
+    }
+  });
+
+  it('stays in [0.1, 1] up to 1e-4 at the corners of the label box (ringing of the analytic kernels)', () => {
+    let over = 0, under = 0;
+    for (const vsiniKms of [0, 0.5, 3, 300]) for (const resolution of [1000, 115000]) for (const teffK of [4000, 11000]) for (const mh of [-1.5, 1.5]) {
+      const f = synthesizeFlux({ teffK, logg: 2, mh, vsiniKms, vmicKms: 0, resolution });
+      for (const v of f) {
+        over = Math.max(over, v - 1);
+        under = Math.max(under, 0.1 - v);
       }
     }
+    console.log(`worst overshoot above 1: ${over.toExponential(2)}, below 0.1: ${under.toExponential(2)}`);
+    expect(over).toBeLessThan(1e-4);
+    expect(under).toBeLessThan(1e-4);
   });
 
   it('adds seeded Gaussian noise of sd 1/snr when asked', () => {

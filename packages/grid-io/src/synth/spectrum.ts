@@ -9,6 +9,7 @@ import {
   dopplerSigmaAngstrom,
   instrumentalSigmaKms,
   rotationKernelTaps,
+  rotationKernelTransfer,
 } from './broadening.js';
 import { irfft, nextPowerOfTwo, rfft } from './fft.js';
 import { CVAE_LABEL_RANGES, type LabelRange, type SpectrumLabels, sampleLabels } from './labels.js';
@@ -37,6 +38,16 @@ export interface SyntheticSpectrumOptions {
 }
 
 let defaultLines: SyntheticLine[] | null = null;
+let fineCache: { x0: number; dx: number; n: number; lam: Float64Array } | null = null;
+
+/** exp(x0 + j dx) for j < n, cached for the last (x0, dx, n). Read-only. */
+function fineWavelengths(x0: number, dx: number, n: number): Float64Array {
+  if (fineCache && fineCache.x0 === x0 && fineCache.dx === dx && fineCache.n === n) return fineCache.lam;
+  const lam = new Float64Array(n);
+  for (let j = 0; j < n; j++) lam[j] = Math.exp(x0 + j * dx);
+  fineCache = { x0, dx, n, lam };
+  return lam;
+}
 
 /** The default line list (built once, fixed seed). */
 export function defaultSyntheticLineList(): readonly SyntheticLine[] {
@@ -66,11 +77,12 @@ function validateSpectrumLabels(labels: SpectrumLabels): void {
  *    with Gaussian sigma {@link dopplerSigmaAngstrom} at {@link lineFormationTemperatureK}
  *    and microturbulence, Lorentzian HWHM and central depth from {@link lineStrength};
  *    intrinsic line depth D = maxLineDepth (1 - exp(-Σ τ_line)), flux = 1 - D in [0.1, 1].
- * 3. Rotation (Gray kernel with linear limb darkening ε, taps integrated exactly over each
- *    fine pixel) and the instrumental Gaussian (FWHM = λ/R, applied as its analytic transfer
- *    function) are convolved with D in velocity space — exact on the ln λ grid, so both
- *    kernels scale with λ across the range — by real FFTs (direct sum for a narrow rotation
- *    kernel alone).
+ * 3. Rotation (Gray kernel with linear limb darkening ε) and the instrumental Gaussian
+ *    (FWHM = λ/R) are convolved with D in velocity space — exact on the ln λ grid, so both
+ *    kernels scale with λ across the range — by one real FFT, multiplication by the analytic
+ *    transfer functions ({@link rotationKernelTransfer}, exp(-2π²σ²f²)) and one inverse real
+ *    FFT. A rotation kernel narrower than 4 fine pixels is applied as exactly
+ *    pixel-integrated taps instead (directly, or by FFT together with the instrument).
  * 4. Each output pixel is the exact average of the piecewise-linear fine spectrum over the
  *    pixel (pixel integration), then optional Gaussian noise.
  */
@@ -90,13 +102,14 @@ export function synthesizeFlux(labels: SpectrumLabels, opts: SyntheticSpectrumOp
   const lamLo = grid.startAngstrom - grid.stepAngstrom / 2;
   const lamHi = grid.startAngstrom + (grid.n - 0.5) * grid.stepAngstrom;
   const sigmaInstKms = Number.isFinite(resolution) ? instrumentalSigmaKms(resolution) : 0;
-  const kernelKms = vsiniKms + 8 * sigmaInstKms;
+  // Margin for the kernels: at least what v sin i = 300 km/s and R = 1000 need (so the fine grid,
+  // and its cached wavelengths, are the same for every spectrum in the CVAE box).
+  const kernelKms = Math.max(vsiniKms, 300) + 8 * Math.max(sigmaInstKms, instrumentalSigmaKms(1000));
   const marginAngstrom = (lamHi * kernelKms) / SPEED_OF_LIGHT_KMS + 2 * grid.stepAngstrom;
   const dx = grid.stepAngstrom / oversample / lamLo; // ln-lambda step
   const x0 = Math.log(lamLo - marginAngstrom);
   const nFine = Math.ceil((Math.log(lamHi + marginAngstrom) - x0) / dx) + 1;
-  const lam = new Float64Array(nFine);
-  for (let j = 0; j < nFine; j++) lam[j] = Math.exp(x0 + j * dx);
+  const lam = fineWavelengths(x0, dx, nFine);
 
   // 2. line optical depth
   const tau = new Float64Array(nFine);
@@ -150,8 +163,12 @@ export function synthesizeFlux(labels: SpectrumLabels, opts: SyntheticSpectrumOp
   const depth = new Float64Array(nFine);
   for (let j = 0; j < nFine; j++) depth[j] = -maxDepth * Math.expm1(-tau[j]);
   const stepKms = SPEED_OF_LIGHT_KMS * dx;
-  const taps = vsiniKms > 0 ? rotationKernelTaps(vsiniKms, stepKms, eps) : null;
-  const h = taps ? (taps.length - 1) / 2 : 0;
+  // A rotation kernel narrower than 4 fine pixels is applied as exact pixel-integrated taps;
+  // wider ones by their analytic Fourier transform (no extra FFT).
+  const rotPix = vsiniKms / stepKms;
+  const taps = vsiniKms > 0 && rotPix < 4 ? rotationKernelTaps(vsiniKms, stepKms, eps) : null;
+  const analyticRot = vsiniKms > 0 && !taps;
+  const h = taps ? (taps.length - 1) / 2 : analyticRot ? Math.ceil(rotPix) + 1 : 0;
   let broadened: Float64Array = depth;
   if (taps && sigmaInstKms === 0 && h <= 8) {
     // Narrow rotation kernel alone: direct convolution.
@@ -164,7 +181,7 @@ export function synthesizeFlux(labels: SpectrumLabels, opts: SyntheticSpectrumOp
       }
       broadened[j] = acc;
     }
-  } else if (taps || sigmaInstKms > 0) {
+  } else if (taps || analyticRot || sigmaInstKms > 0) {
     const m = nextPowerOfTwo(nFine + h + Math.ceil((8 * sigmaInstKms) / stepKms) + 1);
     const padded = new Float64Array(m);
     padded.set(depth);
@@ -177,9 +194,11 @@ export function synthesizeFlux(labels: SpectrumLabels, opts: SyntheticSpectrumOp
     }
     const sigPix = sigmaInstKms / stepKms;
     const gc = -2 * Math.PI * Math.PI * sigPix * sigPix;
+    const rotOmega = (2 * Math.PI * rotPix) / m;
     for (let k = 0; k <= m / 2; k++) {
       const fr = k / m;
-      const gk = sigmaInstKms > 0 ? Math.exp(gc * fr * fr) : 1;
+      let gk = sigmaInstKms > 0 ? Math.exp(gc * fr * fr) : 1;
+      if (analyticRot) gk *= rotationKernelTransfer(rotOmega * k, eps);
       let pr = X.re[k];
       let pi = X.im[k];
       if (Y) {
