@@ -56,6 +56,8 @@ export interface SpectrumSourceStats {
   decodes: number;
   decodeSeconds: number;
   fastDecodes: number;
+  /** Spectra decoded from Parquet so far (re-reads count again). */
+  decodedExamples: number;
   /** Examples returned by `batch` so far. */
   examplesServed: number;
 }
@@ -80,7 +82,7 @@ interface Group {
  */
 export class SpectrumSource implements BatchSource {
   readonly numExamples: number;
-  readonly stats: SpectrumSourceStats = { cachedBytes: 0, peakCachedBytes: 0, decodes: 0, decodeSeconds: 0, fastDecodes: 0, examplesServed: 0 };
+  readonly stats: SpectrumSourceStats = { cachedBytes: 0, peakCachedBytes: 0, decodes: 0, decodeSeconds: 0, fastDecodes: 0, decodedExamples: 0, examplesServed: 0 };
   /** Row groups per shuffle window (as many as fit in the cache). */
   readonly windowGroups: number;
   private readonly cache = new Map<number, Float32Array>();
@@ -161,6 +163,7 @@ export class SpectrumSource implements BatchSource {
     }
     this.stats.decodeSeconds += (performance.now() - t0) / 1000;
     this.stats.decodes++;
+    this.stats.decodedExamples += g.rows.length;
     if (path === 'fast') this.stats.fastDecodes++;
     this.cache.set(gi, flux);
     this.stats.cachedBytes += flux.byteLength;
