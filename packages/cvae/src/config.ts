@@ -32,7 +32,13 @@ export interface CvaeConfig {
   learningRate: number;
   /** Reduce-on-plateau: factor, patience in epochs, floor. */
   plateau: { factor: number; patience: number; minLr: number };
-  /** Early stopping patience in epochs on the validation reconstruction loss. */
+  /**
+   * Latent used for the validation loss that drives early stopping and the learning-rate
+   * schedule: 'mean' (z = μ from the encoder: the reconstruction loss) or 'zero' (z = 0: the
+   * spectrum from the labels alone, i.e. the generation error). Both are reported.
+   */
+  validationLatent: 'mean' | 'zero';
+  /** Early stopping patience in epochs on the validation loss. */
   earlyStoppingPatience: number;
   batchSize: number;
   /** Maximum epochs. */
@@ -57,6 +63,7 @@ export const CVAE_TRAINING_DEFAULTS = {
   fluxRange: [0, 1.1] as [number, number],
   learningRate: 1e-3,
   plateau: { factor: 0.5, patience: 10, minLr: 1e-6 },
+  validationLatent: 'mean' as 'mean' | 'zero',
   earlyStoppingPatience: 50,
   batchSize: 512,
   epochs: 1000,
@@ -96,4 +103,5 @@ export function validateCvaeConfig(c: CvaeConfig): void {
   if (!(c.beta >= 0)) bad(`beta must be >= 0, got ${c.beta}`);
   if (!(c.learningRate > 0)) bad(`learningRate must be > 0`);
   if (!Number.isInteger(c.batchSize) || c.batchSize < 1) bad(`batchSize must be a positive integer`);
+  if (c.validationLatent !== 'mean' && c.validationLatent !== 'zero') bad(`validationLatent must be 'mean' or 'zero'`);
 }

@@ -58,8 +58,9 @@ export interface SpectrumSourceStats {
   fastDecodes: number;
   /** Spectra decoded from Parquet so far (re-reads count again). */
   decodedExamples: number;
-  /** Examples returned by `batch` so far. */
+  /** Examples and batches returned by `batch` so far. */
   examplesServed: number;
+  batchesServed: number;
 }
 
 interface Group {
@@ -82,7 +83,7 @@ interface Group {
  */
 export class SpectrumSource implements BatchSource {
   readonly numExamples: number;
-  readonly stats: SpectrumSourceStats = { cachedBytes: 0, peakCachedBytes: 0, decodes: 0, decodeSeconds: 0, fastDecodes: 0, decodedExamples: 0, examplesServed: 0 };
+  readonly stats: SpectrumSourceStats = { cachedBytes: 0, peakCachedBytes: 0, decodes: 0, decodeSeconds: 0, fastDecodes: 0, decodedExamples: 0, examplesServed: 0, batchesServed: 0 };
   /** Row groups per shuffle window (as many as fit in the cache). */
   readonly windowGroups: number;
   private readonly cache = new Map<number, Float32Array>();
@@ -190,6 +191,7 @@ export class SpectrumSource implements BatchSource {
     const L = this.nLabels;
     const flux = this.readFlux(indices);
     this.stats.examplesServed += n;
+    this.stats.batchesServed++;
     let mask: Float32Array | null = null;
     if ((this.manifest.pixels?.nanCount ?? 0) > 0) {
       mask = new Float32Array(n * N);

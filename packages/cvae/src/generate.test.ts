@@ -20,6 +20,7 @@ beforeAll(async () => {
   const r = await trainCvae({ dataset, outDir: modelDir, preset: 'custom', overrides: { encoderWidths: [32], latentDim: 3, decoderWidths: [32], batchSize: 32, epochs: 2 }, maxSeconds: 1e-3 });
   // the time budget stops training at the first epoch end
   expect(r.budgetSpent).toBe(true);
+  expect(r.loop.stoppedEarly).toBe(false);
   expect(r.loop.epochsDone).toBe(1);
   loaded = await loadCvaeModel(modelDir);
 });

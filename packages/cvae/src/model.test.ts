@@ -58,6 +58,14 @@ test('loss: per-pixel mean squared error plus (beta / N) x batch-mean summed KL,
   let seMu = 0;
   for (let i = 0; i < b; i++) for (let p = 0; p < 7; p++) seMu += (yMu[i][p] - yv[i][p]) ** 2;
   expect(v.total.dataSync()[0]).toBeCloseTo(seMu / (b * 7), 6);
+  const y0 = model.decode(tf.zeros([b, 3]), labels).arraySync();
+  let se0 = 0;
+  for (let i = 0; i < b; i++) for (let p = 0; p < 7; p++) se0 += (y0[i][p] - yv[i][p]) ** 2;
+  expect(v.parts!.reconPrior.dataSync()[0]).toBeCloseTo(se0 / (b * 7), 6);
+  const zeroCfg = new SpectrumCvae({ ...cfg, validationLatent: 'zero' });
+  zeroCfg.params.restore(model.params.snapshot());
+  expect(zeroCfg.loss({ flux, labels }, 0).total.dataSync()[0]).toBeCloseTo(se0 / (b * 7), 6);
+  zeroCfg.dispose();
   // flux scaling round trip and sigmoid range
   expect(Array.from(model.unscaleFlux(y).dataSync())).toEqual(Array.from(flux.dataSync()).map((x) => expect.closeTo(x, 6)));
   for (const x of yHat.flat()) expect(x > 0 && x < 1).toBe(true);

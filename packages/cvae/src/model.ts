@@ -64,8 +64,9 @@ export class SpectrumCvae {
    * Loss of a batch `{flux [b,N] raw, labels [b,L] normalized, eps? [b,d], mask? [b,N]}`.
    * With `eps` (training): z = μ + exp(½ log σ²) ε and total = recon + (β/N) KL, where
    * recon = mean over batch and (unmasked) pixels of (ŷ − y)² and KL = mean over batch of
-   * Σ_latent ½(μ² + σ² − log σ² − 1). Without `eps` (validation): z = μ and total = recon, so
-   * early stopping and the learning-rate schedule follow the validation reconstruction loss.
+   * Σ_latent ½(μ² + σ² − log σ² − 1). Without `eps` (validation): `recon` with z = μ and
+   * `reconPrior` with z = 0; total is `recon` (config.validationLatent 'mean', the validation
+   * reconstruction loss) or `reconPrior` ('zero'), which drives early stopping and the schedule.
    */
   loss(batch: Batch, step: number): LossResult {
     const y = this.scaleFlux(batch.flux);
@@ -77,7 +78,11 @@ export class SpectrumCvae {
     const recon = (batch.mask ? tf.div(tf.sum(tf.mul(se, batch.mask)), tf.maximum(tf.sum(batch.mask), 1)) : tf.mean(se)) as tf.Scalar;
     const klPer = tf.mul(tf.sum(tf.sub(tf.add(tf.square(mu), tf.exp(logvar)), tf.add(logvar, 1)), 1), 0.5);
     const kl = tf.mean(klPer) as tf.Scalar;
-    if (!batch.eps) return { total: recon, parts: { recon, kl } };
+    if (!batch.eps) {
+      const se0 = tf.square(tf.sub(this.decode(tf.zerosLike(mu), c), y));
+      const reconPrior = (batch.mask ? tf.div(tf.sum(tf.mul(se0, batch.mask)), tf.maximum(tf.sum(batch.mask), 1)) : tf.mean(se0)) as tf.Scalar;
+      return { total: this.config.validationLatent === 'zero' ? reconPrior : recon, parts: { recon, kl, reconPrior } };
+    }
     const total = tf.add(recon, tf.mul(kl, this.betaAt(step) / this.config.nPixels)) as tf.Scalar;
     return { total, parts: { recon, kl } };
   }

@@ -53,6 +53,8 @@ test('training writes a loadable model directory, and an interrupted run resumed
   await copyFile(join(full, 'checkpoints', 'ckpt-0000000015.safetensors'), mid);
   const b2 = await trainCvae({ ...base, outDir: interrupted, resumeFrom: mid });
   expect(b2.loop.globalStep).toBe(a.loop.globalStep);
+  expect(b2.resumedFromStep).toBe(15);
+  expect(a.resumedFromStep).toBeNull();
   const pa = await finalParams(full);
   const pb = await finalParams(interrupted);
   expect([...pb.keys()]).toEqual([...pa.keys()]);
@@ -71,7 +73,10 @@ test('a changed config refuses to resume', async () => {
   const out = tempDir();
   await trainCvae({ dataset, outDir: out, preset: 'custom', overrides: { ...tiny, epochs: 1 } });
   await expect(trainCvae({ dataset, outDir: out, preset: 'custom', overrides: { ...tiny, epochs: 2, beta: 0.5 }, resume: true })).rejects.toThrow(/different config/);
-  // more epochs with the same config is a legitimate continuation
-  const r = await trainCvae({ dataset, outDir: out, preset: 'custom', overrides: { ...tiny, epochs: 2 }, resume: true });
+  // more epochs with the same config is a legitimate continuation, also in chunks (untilEpoch)
+  const r = await trainCvae({ dataset, outDir: out, preset: 'custom', overrides: { ...tiny, epochs: 4 }, resume: true, untilEpoch: 2 });
   expect(r.loop.epochsDone).toBe(2);
+  expect(r.resumedFromStep).toBe(7);
+  const r2 = await trainCvae({ dataset, outDir: out, preset: 'custom', overrides: { ...tiny, epochs: 4 }, resume: true });
+  expect(r2.loop.epochsDone).toBe(4);
 });

@@ -31,6 +31,12 @@ export interface TrainCvaeOptions {
    * final checkpoint written; a later call with `resume` continues).
    */
   maxSeconds?: number;
+  /**
+   * Train only until this many epochs are done in total (a chunk of a longer run: a later call
+   * with `resume` continues to `config.epochs`; the epoch count is not part of the checkpoint config).
+   */
+  untilEpoch?: number;
+  /** Stop at the next step with a checkpoint (see nn-core `trainLoop`). */
   signal?: AbortSignal;
   checkpointEverySteps?: number;
   reportEverySteps?: number;
@@ -43,6 +49,8 @@ export interface TrainCvaeResult {
   config: CvaeConfig;
   /** True when the time budget (`maxSeconds`) ended training. */
   budgetSpent: boolean;
+  /** Global step of the checkpoint this call resumed from, or null for a fresh start. */
+  resumedFromStep: number | null;
   loop: TrainResult;
   /** Epoch (0-based) whose weights are in weights.safetensors, and its validation reconstruction MSE (scaled flux²). */
   bestEpoch: number;
@@ -118,7 +126,7 @@ export async function trainCvae(opts: TrainCvaeOptions): Promise<TrainCvaeResult
       optimizer,
       schedule,
       earlyStopping,
-      epochs,
+      epochs: Math.min(epochs, opts.untilEpoch ?? Infinity),
       batchSize: config.batchSize,
       seed: config.seed,
       reportEverySteps: opts.reportEverySteps ?? 20,
@@ -149,11 +157,14 @@ export async function trainCvae(opts: TrainCvaeOptions): Promise<TrainCvaeResult
   samples = train.stats.examplesServed;
   model.dispose();
   optimizer.dispose();
+  const resumed = opts.resumeFrom !== undefined || opts.resume === true;
   return {
     modelDir: opts.outDir,
     config,
     budgetSpent,
-    loop,
+    resumedFromStep: resumed ? loop.globalStep - train.stats.batchesServed : null,
+    // a stop for the time budget is not an early stop (the run is not finished)
+    loop: { ...loop, stoppedEarly: loop.stoppedEarly && !(budgetSpent && earlyStopping.badEpochs < config.earlyStoppingPatience) },
     bestEpoch: bestEpoch >= 0 ? bestEpoch : earlyStopping.bestEpoch,
     bestValRecon: bestValRecon ?? (earlyStopping.best === Infinity ? null : earlyStopping.best),
     trainSeconds,

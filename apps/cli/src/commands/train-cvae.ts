@@ -14,6 +14,7 @@ interface TrainCvaeCliOptions {
   beta?: string;
   klWarmupSteps?: string;
   patience?: string;
+  valLatent?: string;
   seed?: string;
   memoryMib: string;
   maxMinutes?: string;
@@ -47,6 +48,7 @@ export function register(program: Command): void {
     .option('--beta <x>', 'KL weight relative to the pixel-summed squared error (default 1)')
     .option('--kl-warmup-steps <n>', 'linear KL warm-up over this many steps (default 0)')
     .option('--patience <n>', 'early-stopping patience in epochs (default 50)')
+    .option('--val-latent <mean|zero>', 'validation loss with z = mu (reconstruction, default) or z = 0 (generation error)')
     .option('--seed <n>', 'seed of initialisation, shuffling and noise (default 1)')
     .option('--memory-mib <n>', 'cap on decoded training flux in memory, MiB (validation gets a quarter more)', '1024')
     .option('--max-minutes <m>', 'time budget: stop at the first epoch end after it (resume later with --resume)')
@@ -66,6 +68,10 @@ export function register(program: Command): void {
       set('klWarmupSteps', num('kl-warmup-steps', o.klWarmupSteps));
       set('earlyStoppingPatience', num('patience', o.patience));
       set('seed', num('seed', o.seed));
+      if (o.valLatent !== undefined) {
+        if (o.valLatent !== 'mean' && o.valLatent !== 'zero') throw new Error(`--val-latent must be 'mean' or 'zero', got '${o.valLatent}'`);
+        overrides.validationLatent = o.valLatent;
+      }
       if (!(o.preset in CVAE_PRESETS)) throw new Error(`unknown preset '${o.preset}' (expected ${Object.keys(CVAE_PRESETS).join(', ')})`);
       const memoryMib = num('memory-mib', o.memoryMib)!;
       const maxMinutes = num('max-minutes', o.maxMinutes);
