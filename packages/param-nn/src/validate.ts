@@ -131,29 +131,45 @@ async function evaluateSet(network: RecoveryNetwork, set: CoefficientSet, labelN
   };
 }
 
+/** Options of {@link prepareRecovery}: everything of {@link ValidateEmulatorOptions} but the emulator. */
+export type PrepareRecoveryOptions = Omit<ValidateEmulatorOptions, 'generator' | 'emulatorRanges' | 'generatedCount' | 'factor'>;
+
+/** A trained recovery network with the projected reference sets, ready to judge emulators. */
+export interface PreparedRecovery {
+  network: RecoveryNetwork;
+  labelNames: string[];
+  numPixels: number;
+  sets: Record<'train' | 'validation' | 'test', CoefficientSet>;
+  /** Results on the reference sets (clean and with noisy copies). */
+  reference: Record<'train' | 'validation' | 'test', SetResult>;
+  pca: PcaFitReport;
+  training: ValidationResult['training'];
+  durationsSeconds: Record<string, number>;
+  seed: number;
+  snrRange: { min: number; max: number };
+  blockRows: number;
+  /** Frees the network (and its PCA). */
+  dispose(): void;
+}
+
+async function timed<T>(durations: Record<string, number>, name: string, onStage: ((s: string) => void) | undefined, fn: () => Promise<T>): Promise<T> {
+  onStage?.(name);
+  const t0 = performance.now();
+  const r = await fn();
+  durations[name] = (performance.now() - t0) / 1000;
+  return r;
+}
+
 /**
- * Validate an emulator by parameter recovery (the paper's Sect. on Table 3 and Fig. 4):
- * 1. fit a streaming PCA on the training spectra;
- * 2. project train/validation/test spectra; add one noisy copy per spectrum (SNR uniform in
- *    5..300, σ = 1/SNR) to the training and validation sets;
- * 3. train the recovery network (Adamax, MSE, batch 1024, early stopping on validation);
- * 4. draw labels uniformly in the emulator's ranges (∩ training ranges), generate spectra,
- *    project them, and compute per-label RMSE (physical units) of clean-spectrum predictions
- *    for train, validation, test and generated;
- * 5. verdict per label: generated RMSE ≤ factor × test RMSE.
+ * Steps 1–3 of the validation: fit a streaming PCA on the training spectra; project
+ * train/validation/test; add one noisy copy per spectrum (SNR uniform in 5..300, σ = 1/SNR) to
+ * the training and validation sets; train the recovery network (Adamax, MSE, batch 1024 by
+ * default, early stopping on validation, best weights); evaluate it on the three sets.
  */
-export async function validateEmulator(opts: ValidateEmulatorOptions): Promise<ValidationResult> {
+export async function prepareRecovery(opts: PrepareRecoveryOptions): Promise<PreparedRecovery> {
   await initBackend({ quiet: true });
   const durations: Record<string, number> = {};
-  const stage = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
-    opts.onStage?.(name);
-    const t0 = performance.now();
-    const r = await fn();
-    durations[name] = (performance.now() - t0) / 1000;
-    return r;
-  };
   const seed = opts.seed ?? 1;
-  const factor = opts.factor ?? DEFAULT_VERDICT_FACTOR;
   const snrRange = opts.snrRange ?? DEFAULT_SNR_RANGE;
   const blockRows = opts.blockRows ?? 1024;
   const labelNames = [...opts.data.train.labelNames];
@@ -166,8 +182,8 @@ export async function validateEmulator(opts: ValidateEmulatorOptions): Promise<V
   if (opts.data.test.numSpectra === 0 || opts.data.validation.numSpectra === 0) throw new Error('validateEmulator: the validation and test sets must not be empty');
   await mkdir(opts.outDir, { recursive: true });
 
-  const { model: pca, report: pcaReport } = await stage('pca', () => fitPca(opts.data.train, { seed, ...opts.pca }));
-  const sets = await stage('project', async () => {
+  const { model: pca, report: pcaReport } = await timed(durations, 'pca', opts.onStage, () => fitPca(opts.data.train, { seed, ...opts.pca }));
+  const sets = await timed(durations, 'project', opts.onStage, async () => {
     const out: Partial<Record<'train' | 'validation' | 'test', CoefficientSet>> = {};
     for (const name of ['train', 'validation', 'test'] as const) out[name] = await pca.projectSource(opts.data[name], blockRows);
     return out as Record<'train' | 'validation' | 'test', CoefficientSet>;
@@ -175,7 +191,7 @@ export async function validateEmulator(opts: ValidateEmulatorOptions): Promise<V
   const k = pca.components;
   const trainAug = augmentWithNoisyCopies(sets.train, k, nl, { seed: seed * 4 + 1, snrRange });
   const valAug = augmentWithNoisyCopies(sets.validation, k, nl, { seed: seed * 4 + 2, snrRange });
-  const trained = await stage('train', () =>
+  const trained = await timed(durations, 'train', opts.onStage, () =>
     trainRecovery({
       pca,
       labelNames,
@@ -195,31 +211,17 @@ export async function validateEmulator(opts: ValidateEmulatorOptions): Promise<V
   );
   const network = trained.network;
   try {
-    const ranges: Record<string, LabelRange> = {};
-    for (const n of labelNames) {
-      const t = network.scalers.labelRanges[n];
-      const e = opts.emulatorRanges?.[n];
-      const r = e ? { min: Math.max(t.min, e.min), max: Math.min(t.max, e.max) } : { ...t };
-      if (!(r.max >= r.min)) throw new Error(`validateEmulator: the emulator's range of ${n} [${e?.min}, ${e?.max}] does not overlap the training range [${t.min}, ${t.max}]`);
-      ranges[n] = r;
-    }
-    const gen = generatedSource(opts.generator, { count: opts.generatedCount ?? opts.data.test.numSpectra, numPixels: opts.data.train.numPixels, labelNames, ranges, seed: seed * 4 + 3 });
-    const generated = await stage('generate', () => network.pca.projectSource(gen, blockRows));
-    const results = await stage('evaluate', async () => {
-      const r: Partial<Record<EvaluationSet, SetResult>> = {};
-      r.train = await evaluateSet(network, sets.train, labelNames, seed * 4 + 1, snrRange);
-      r.validation = await evaluateSet(network, sets.validation, labelNames, seed * 4 + 2, snrRange);
-      r.test = await evaluateSet(network, sets.test, labelNames, seed * 4 + 5, snrRange);
-      r.generated = await evaluateSet(network, generated, labelNames, seed * 4 + 6, snrRange);
-      return r as Record<EvaluationSet, SetResult>;
-    });
-    const v = verdicts(results.test.rmse, results.generated.rmse, labelNames, factor);
+    const reference = await timed(durations, 'evaluate-reference', opts.onStage, async () => ({
+      train: await evaluateSet(network, sets.train, labelNames, seed * 4 + 1, snrRange),
+      validation: await evaluateSet(network, sets.validation, labelNames, seed * 4 + 2, snrRange),
+      test: await evaluateSet(network, sets.test, labelNames, seed * 4 + 5, snrRange),
+    }));
     return {
+      network,
       labelNames,
-      sets: results,
-      verdicts: v,
-      pass: v.every((x) => x.pass),
-      factor,
+      numPixels: opts.data.train.numPixels,
+      sets,
+      reference,
       pca: pcaReport,
       training: {
         epochsDone: trained.result.epochsDone,
@@ -231,11 +233,67 @@ export async function validateEmulator(opts: ValidateEmulatorOptions): Promise<V
         modelPath: trained.modelPath,
         hidden: network.arch.hidden,
       },
-      generatedRanges: ranges,
       durationsSeconds: durations,
+      seed,
+      snrRange,
+      blockRows,
+      dispose: () => network.dispose(),
     };
-  } finally {
+  } catch (err) {
     network.dispose();
+    throw err;
+  }
+}
+
+/**
+ * Step 4–5: judge an emulator with a prepared recovery network. Labels are drawn uniformly in the
+ * emulator's ranges intersected with the network's training ranges (so the verdict measures the
+ * emulator, not extrapolation of the network); the generated spectra are projected and their
+ * labels recovered; RMSE per label (physical units, clean spectra) for train, validation, test
+ * and generated; verdict per label: generated RMSE ≤ factor × test RMSE.
+ */
+export async function judgeEmulator(
+  prepared: PreparedRecovery,
+  generator: SpectrumGenerator,
+  opts: { emulatorRanges?: Record<string, LabelRange>; generatedCount?: number; factor?: number; seed?: number; onStage?: (s: string) => void } = {},
+): Promise<ValidationResult> {
+  const { network, labelNames, seed, snrRange, blockRows } = prepared;
+  const durations = { ...prepared.durationsSeconds };
+  const factor = opts.factor ?? DEFAULT_VERDICT_FACTOR;
+  const ranges: Record<string, LabelRange> = {};
+  for (const n of labelNames) {
+    const t = network.scalers.labelRanges[n];
+    const e = opts.emulatorRanges?.[n];
+    const r = e ? { min: Math.max(t.min, e.min), max: Math.min(t.max, e.max) } : { ...t };
+    if (!(r.max >= r.min)) throw new Error(`judgeEmulator: the emulator's range of ${n} [${e?.min}, ${e?.max}] does not overlap the training range [${t.min}, ${t.max}]`);
+    ranges[n] = r;
+  }
+  const genSeed = opts.seed ?? seed * 4 + 3;
+  const gen = generatedSource(generator, { count: opts.generatedCount ?? prepared.sets.test.rows, numPixels: prepared.numPixels, labelNames, ranges, seed: genSeed });
+  const generated = await timed(durations, 'generate', opts.onStage, () => network.pca.projectSource(gen, blockRows));
+  const genResult = await timed(durations, 'evaluate-generated', opts.onStage, () => evaluateSet(network, generated, labelNames, genSeed + 3, snrRange));
+  const sets = { ...prepared.reference, generated: genResult };
+  const v = verdicts(sets.test.rmse, sets.generated.rmse, labelNames, factor);
+  return {
+    labelNames,
+    sets,
+    verdicts: v,
+    pass: v.every((x) => x.pass),
+    factor,
+    pca: prepared.pca,
+    training: prepared.training,
+    generatedRanges: ranges,
+    durationsSeconds: durations,
+  };
+}
+
+/** The whole validation: {@link prepareRecovery} then {@link judgeEmulator}. */
+export async function validateEmulator(opts: ValidateEmulatorOptions): Promise<ValidationResult> {
+  const prepared = await prepareRecovery(opts);
+  try {
+    return await judgeEmulator(prepared, opts.generator, { emulatorRanges: opts.emulatorRanges, generatedCount: opts.generatedCount, factor: opts.factor, onStage: opts.onStage });
+  } finally {
+    prepared.dispose();
   }
 }
 
