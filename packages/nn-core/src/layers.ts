@@ -66,7 +66,10 @@ export class ParamStore {
   /** Create a variable `name` from float32 values. */
   add(name: string, values: Float32Array, shape: number[]): tf.Variable {
     if (this.vars.has(name)) throw new Error(`parameter '${name}' already exists`);
-    const v = tf.variable(tf.tensor(values, shape, 'float32'), true);
+    // The variable takes its own reference to the data; the initial tensor is released.
+    const init = tf.tensor(values, shape, 'float32');
+    const v = tf.variable(init, true);
+    init.dispose();
     this.vars.set(name, v);
     return v;
   }

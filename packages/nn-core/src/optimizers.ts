@@ -43,8 +43,11 @@ export class AdamFamily {
     this.hyper = { ...DEFAULT_HYPER, ...(kind === 'adamw' ? { weightDecay: 0.01 } : {}), ...hyper };
     const second = kind === 'adamax' ? 'u' : 'v';
     for (const [name, v] of params.vars) {
-      this.slots.set(`${name}/m`, tf.variable(tf.zerosLike(v), false));
-      this.slots.set(`${name}/${second}`, tf.variable(tf.zerosLike(v), false));
+      for (const slot of ['m', second]) {
+        const zeros = tf.zerosLike(v);
+        this.slots.set(`${name}/${slot}`, tf.variable(zeros, false));
+        zeros.dispose();
+      }
     }
   }
 

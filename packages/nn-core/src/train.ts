@@ -348,8 +348,9 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
     if (stoppedEarly) break;
     if ((opts.checkpointEachEpoch ?? true) && epoch < epochs) await saveCheckpoint('epoch');
   }
-  for (const t of [...Object.values(windowSums), ...Object.values(epochSumsT)]) t.dispose();
+  // The final checkpoint reads the running epoch sums (mid-epoch after an abort): save, then dispose.
   await saveCheckpoint('final');
+  for (const t of [...Object.values(windowSums), ...Object.values(epochSumsT)]) t.dispose();
   await opts.onProgress?.({ phase: 'done', epoch, stepInEpoch, stepsPerEpoch, globalStep, losses: {}, lr: schedule.lr(globalStep), samplesPerSec: 0 });
   return { epochsDone: epoch, globalStep, stoppedEarly, aborted, lastValLoss, history, finalCheckpoint: lastCheckpoint };
 }

@@ -8,3 +8,6 @@ export * from './emulator.js';
 export * from './data.js';
 export * from './train.js';
 export * from './metrics.js';
+export * from './dataset.js';
+export * from './model-dir.js';
+export * from './train-dataset.js';

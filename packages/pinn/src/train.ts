@@ -10,7 +10,7 @@ import { MODEL_KIND, PinnEmulator } from './emulator.js';
 import { computeNormalization, type Normalization } from './normalization.js';
 
 /** Options of `trainPinn`. */
-export interface TrainPinnOptions {
+export interface TrainPinnInMemoryOptions {
   train: AtmosphereLike[];
   val?: AtmosphereLike[];
   /** Output directory: checkpoints/, model.safetensors, run.json. */
@@ -37,7 +37,7 @@ export interface TrainPinnOptions {
 }
 
 /** Result of `trainPinn`: the trained emulator (caller disposes) and the loop result. */
-export interface TrainPinnResult {
+export interface TrainPinnInMemoryResult {
   emulator: PinnEmulator;
   result: TrainResult;
   modelPath: string;
@@ -45,7 +45,7 @@ export interface TrainPinnResult {
 }
 
 /** Train (or resume) a Kurucz-a1 emulator; writes checkpoints and the final model file. */
-export async function trainPinn(opts: TrainPinnOptions): Promise<TrainPinnResult> {
+export async function trainPinn(opts: TrainPinnInMemoryOptions): Promise<TrainPinnInMemoryResult> {
   await initBackend({ quiet: true });
   const arch: PinnArchitecture = { ...PRESETS[opts.preset ?? 'small'], ...opts.arch };
   const physics: PhysicsOptions = { ...DEFAULT_PHYSICS, ...opts.physics };

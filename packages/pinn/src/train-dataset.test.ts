@@ -1,0 +1,94 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { syntheticAtmospheres, writeAtmosphereDataset } from '@stellar-emu/grid-io';
+import { assertBitwiseEqual, initBackend, readCheckpoint, tf } from '@stellar-emu/nn-core';
+import { loadPinnModel, MODEL_JSON, MODEL_WEIGHTS } from './model-dir.js';
+import { trainPinnOnDataset, type TrainPinnOptions } from './train-dataset.js';
+
+let datasetDir: string;
+const ranges = { teffK: { min: 4500, max: 7000 }, logg: { min: 3.5, max: 4.8 }, feh: { min: -1, max: 0.3 }, afe: { min: 0, max: 0.3 } };
+
+beforeAll(async () => {
+  // cpu: the chunked-resume comparison is bitwise.
+  await initBackend({ force: 'cpu', quiet: true });
+  datasetDir = mkdtempSync(join(tmpdir(), 'pinn-ds-'));
+  await writeAtmosphereDataset(syntheticAtmospheres({ n: 48, seed: 3, nLayers: 20, ranges }), datasetDir, { split: { scheme: '90/10', seed: 0 } });
+});
+
+const base = (outDir: string): TrainPinnOptions => ({
+  datasetDir,
+  outDir,
+  preset: 'small',
+  epochs: 4,
+  seed: 7,
+  batchSize: 128,
+  learningRate: 2e-3,
+  checkpointEverySteps: 3,
+});
+
+async function weights(dir: string): Promise<Map<string, Float32Array>> {
+  const ck = await readCheckpoint(join(dir, MODEL_WEIGHTS));
+  return new Map([...ck.tensors].map(([k, t]) => [k, t.data as Float32Array]));
+}
+
+test('chunked training (untilEpoch 2, then resume to 4) is bitwise equal to one call with epochs = 4', async () => {
+  const whole = await trainPinnOnDataset(base(mkdtempSync(join(tmpdir(), 'pinn-whole-'))));
+  expect(whole).toMatchObject({ epochsDone: 4, done: true, aborted: false, stoppedEarly: false, resumedFromStep: 0, backend: 'cpu' });
+  const chunkedDir = mkdtempSync(join(tmpdir(), 'pinn-chunk-'));
+  const progress: number[] = [];
+  const first = await trainPinnOnDataset({ ...base(chunkedDir), untilEpoch: 2, resume: true });
+  expect(first).toMatchObject({ epochsDone: 2, done: false, resumedFromStep: 0 });
+  const second = await trainPinnOnDataset({
+    ...base(chunkedDir),
+    untilEpoch: 4,
+    resume: true,
+    onProgress: (p) => {
+      expect(p.epochs).toBe(4);
+      expect(p.resumedFromStep).toBe(first.globalStep);
+      progress.push(p.globalStep);
+    },
+  });
+  expect(second).toMatchObject({ epochsDone: 4, done: true, resumedFromStep: first.globalStep, globalStep: whole.globalStep });
+  expect(progress.length).toBeGreaterThan(0);
+  expect(second.history).toEqual(whole.history);
+  const a = await weights(whole.modelDir);
+  const b = await weights(chunkedDir);
+  expect([...b.keys()]).toEqual([...a.keys()]);
+  for (const [k, v] of a) assertBitwiseEqual(b.get(k)!, v, k);
+
+  const model = JSON.parse(readFileSync(join(chunkedDir, MODEL_JSON), 'utf8'));
+  expect(model.training).toMatchObject({ epochs: 4, epochsDone: 4, done: true });
+  expect(model.dataset.hash).toMatch(/^[0-9a-f]{64}$/);
+  expect(model.labelRanges.teffK.min).toBeGreaterThanOrEqual(4500);
+  expect(model.tauConvention).toMatch(/ABROSS_0 \* RHOX_0/);
+});
+
+test('abort writes a checkpoint; resuming a finished run does not train again; model dir errors are clear', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pinn-abort-'));
+  const ac = new AbortController();
+  const r = await trainPinnOnDataset({ ...base(dir), reportEverySteps: 1, onProgress: (p) => (p.globalStep >= 2 ? ac.abort() : undefined), signal: ac.signal });
+  expect(r).toMatchObject({ aborted: true, done: false });
+  expect(r.lastCheckpoint).toMatch(/ckpt-0+2\.safetensors$/);
+  const rest = await trainPinnOnDataset({ ...base(dir), resume: true });
+  expect(rest).toMatchObject({ epochsDone: 4, done: true, resumedFromStep: 2 });
+  const again = await trainPinnOnDataset({ ...base(dir), resume: true });
+  expect(again).toMatchObject({ epochsDone: 4, done: true, resumedFromStep: rest.globalStep, globalStep: rest.globalStep });
+
+  const before = tf.memory().numTensors;
+  const { emulator, model } = await loadPinnModel(dir);
+  expect(model.preset).toBe('small');
+  const [p] = emulator.predictAtmosphere([{ teffK: 5500, logg: 4.2, feh: -0.2, afe: 0.1 }]);
+  expect(p.temperature.every((t) => t > 1000 && t < 30000)).toBe(true);
+  emulator.dispose();
+  expect(tf.memory().numTensors).toBe(before);
+
+  await expect(loadPinnModel(join(dir, 'nope'))).rejects.toThrow(/does not exist/);
+  await expect(loadPinnModel(datasetDir)).rejects.toThrow(/has no model\.json/);
+  const w = readFileSync(join(dir, MODEL_WEIGHTS));
+  w[w.length - 10] ^= 1;
+  writeFileSync(join(dir, MODEL_WEIGHTS), w);
+  await expect(loadPinnModel(dir)).rejects.toThrow(/does not match model\.json.*corrupt/);
+  writeFileSync(join(dir, MODEL_JSON), '{"kind": "kurucz-a1');
+  await expect(loadPinnModel(dir)).rejects.toThrow(/not valid JSON.*corrupt/);
+});
