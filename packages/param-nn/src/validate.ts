@@ -8,6 +8,7 @@ import { LABEL_UNITS, type LabelRange } from './labels.js';
 import type { RecoveryNetwork, RecoveryPreset } from './network.js';
 import { augmentWithNoisyCopies, DEFAULT_SNR_RANGE } from './noise.js';
 import { fitPca, type PcaFitReport, type PcaOptions } from './pca.js';
+import type { SpectrumSource } from './sources.js';
 import { generatedSource, type SplitSources, type SpectrumGenerator } from './splits.js';
 import { trainRecovery, type CoefficientSet } from './train.js';
 
@@ -59,8 +60,8 @@ export function verdicts(test: Record<string, number>, generated: Record<string,
 export interface ValidateEmulatorOptions {
   /** The 70/15/15 sets of the reference spectra (with labels). */
   data: SplitSources;
-  /** The emulator under test. */
-  generator: SpectrumGenerator;
+  /** The emulator under test, or a set of spectra it generated (with their labels). */
+  generator: SpectrumGenerator | SpectrumSource;
   /** Label ranges of the emulator: generated labels are drawn uniformly in their intersection with the training ranges. */
   emulatorRanges?: Record<string, LabelRange>;
   /** Number of generated spectra (default: the size of the test set). */
@@ -246,7 +247,8 @@ export async function prepareRecovery(opts: PrepareRecoveryOptions): Promise<Pre
 }
 
 /**
- * Step 4–5: judge an emulator with a prepared recovery network. Labels are drawn uniformly in the
+ * Step 4–5: judge an emulator with a prepared recovery network. The emulator is a generator
+ * function, or an already generated set of labelled spectra (a source). Labels are drawn uniformly in the
  * emulator's ranges intersected with the network's training ranges (so the verdict measures the
  * emulator, not extrapolation of the network); the generated spectra are projected and their
  * labels recovered; RMSE per label (physical units, clean spectra) for train, validation, test
@@ -254,7 +256,7 @@ export async function prepareRecovery(opts: PrepareRecoveryOptions): Promise<Pre
  */
 export async function judgeEmulator(
   prepared: PreparedRecovery,
-  generator: SpectrumGenerator,
+  generator: SpectrumGenerator | SpectrumSource,
   opts: { emulatorRanges?: Record<string, LabelRange>; generatedCount?: number; factor?: number; seed?: number; onStage?: (s: string) => void } = {},
 ): Promise<ValidationResult> {
   const { network, labelNames, seed, snrRange, blockRows } = prepared;
@@ -269,7 +271,12 @@ export async function judgeEmulator(
     ranges[n] = r;
   }
   const genSeed = opts.seed ?? seed * 4 + 3;
-  const gen = generatedSource(generator, { count: opts.generatedCount ?? prepared.sets.test.rows, numPixels: prepared.numPixels, labelNames, ranges, seed: genSeed });
+  const gen =
+    typeof generator === 'function'
+      ? generatedSource(generator, { count: opts.generatedCount ?? prepared.sets.test.rows, numPixels: prepared.numPixels, labelNames, ranges, seed: genSeed })
+      : generator;
+  if (gen.numPixels !== prepared.numPixels) throw new Error(`judgeEmulator: generated spectra have ${gen.numPixels} pixels, the reference ${prepared.numPixels}`);
+  if (gen.labelNames.join() !== labelNames.join()) throw new Error(`judgeEmulator: generated spectra have labels ${gen.labelNames.join(', ')}, expected ${labelNames.join(', ')}`);
   const generated = await timed(durations, 'generate', opts.onStage, () => network.pca.projectSource(gen, blockRows));
   const genResult = await timed(durations, 'evaluate-generated', opts.onStage, () => evaluateSet(network, generated, labelNames, genSeed + 3, snrRange));
   const sets = { ...prepared.reference, generated: genResult };

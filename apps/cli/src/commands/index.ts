@@ -10,6 +10,7 @@ import { register as registerGenerateSpectrum } from './generate-spectrum.js';
 import { register as registerSynth } from './synth.js';
 import { register as registerDev } from './dev.js';
 import { register as registerHello } from './hello.js';
+import { register as registerValidateCvae } from './validate-cvae.js';
 
 export function registerCommands(program: Command): void {
   registerBackend(program);
@@ -22,4 +23,5 @@ export function registerCommands(program: Command): void {
   registerSynth(program);
   registerDev(program);
   registerHello(program);
+  registerValidateCvae(program);
 }
