@@ -15,10 +15,12 @@ export interface CvaeConfig {
   /** Decoder hidden widths (ReLU), input = latent ⊕ labels; output N pixels with a sigmoid. */
   decoderWidths: number[];
   /**
-   * Weight of the KL term relative to the reconstruction error summed over pixels: the loss is
-   * mean_batch[ mean_pixels (ŷ − y)² ] + (beta / N) · mean_batch[ sum_latent KL ], i.e. beta = 1 is
-   * the usual "sum of squared errors + KL" ELBO divided by N so that the reported numbers are
-   * per pixel.
+   * Weight of the KL term: loss = mean_batch[ mean_pixels (ŷ − y)² ] + beta · mean_batch[ sum_latent KL ]
+   * (the Keras-style "MSE + KL" of the paper's reference implementation). With the per-pixel mean,
+   * beta = 1 makes one nat of KL cost as much as the whole mean squared error, which drives the
+   * posterior to the prior: the decoder learns the spectrum from the labels, and z = 0 or
+   * z ~ N(0, I) decodes correctly. beta = 1/N gives the textbook ELBO (summed squared error + KL)
+   * up to a constant factor, under which the encoder carries most of the spectrum in z.
    */
   beta: number;
   /** Linear KL warm-up: beta is scaled by min(1, step / klWarmupSteps) (0: no warm-up). */

@@ -62,7 +62,7 @@ export class SpectrumCvae {
 
   /**
    * Loss of a batch `{flux [b,N] raw, labels [b,L] normalized, eps? [b,d], mask? [b,N]}`.
-   * With `eps` (training): z = μ + exp(½ log σ²) ε and total = recon + (β/N) KL, where
+   * With `eps` (training): z = μ + exp(½ log σ²) ε and total = recon + β KL, where
    * recon = mean over batch and (unmasked) pixels of (ŷ − y)² and KL = mean over batch of
    * Σ_latent ½(μ² + σ² − log σ² − 1). Without `eps` (validation): `recon` with z = μ and
    * `reconPrior` with z = 0; total is `recon` (config.validationLatent 'mean', the validation
@@ -83,7 +83,7 @@ export class SpectrumCvae {
       const reconPrior = (batch.mask ? tf.div(tf.sum(tf.mul(se0, batch.mask)), tf.maximum(tf.sum(batch.mask), 1)) : tf.mean(se0)) as tf.Scalar;
       return { total: this.config.validationLatent === 'zero' ? reconPrior : recon, parts: { recon, kl, reconPrior } };
     }
-    const total = tf.add(recon, tf.mul(kl, this.betaAt(step) / this.config.nPixels)) as tf.Scalar;
+    const total = tf.add(recon, tf.mul(kl, this.betaAt(step))) as tf.Scalar;
     return { total, parts: { recon, kl } };
   }
 
