@@ -16,6 +16,7 @@ export * from './dataset/splits.js';
 export * from './dataset/parquet-stream.js';
 export * from './dataset/write.js';
 export * from './dataset/read.js';
+export * from './dataset/list-column.js';
 export * from './dataset/resplit.js';
 export * from './ingest/ingest.js';
 export { assertAllClose, type CloseOptions } from './testing/assert-close.js';

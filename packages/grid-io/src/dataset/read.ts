@@ -1,7 +1,9 @@
 // Dataset reader: manifest plus row groups streamed from Parquet with hyparquet, with column projection and split filtering.
 import { join } from 'node:path';
-import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, type AsyncBuffer, type FileMetaData } from 'hyparquet';
+import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema, type AsyncBuffer, type ColumnMetaData, type FileMetaData, type SchemaTree } from 'hyparquet';
+import { getTreePath } from 'hyparquet/src/schema.js';
 import type { AtmosphereModel, SpectrumRecord } from '../types.js';
+import { chunkRange, decodeFixedListChunk, decodeListChunk, listColumnChunk, listLevels, type FluxDecodePath, type ListChunk } from './list-column.js';
 import { readManifest, type DatasetManifest } from './manifest.js';
 
 /** One row as read from a dataset: column name -> value (lists as number arrays). */
@@ -45,6 +47,24 @@ interface OpenFile {
   path: string;
   buffer: AsyncBuffer;
   metadata: FileMetaData;
+  schema: SchemaTree;
+}
+
+/** Internals of an open dataset used by {@link readFluxRowGroup}. */
+interface DatasetInternals {
+  /** Raw bytes, column metadata and schema path of a list column chunk of one row group. */
+  listChunkBytes(index: number, column: string): Promise<{ bytes: Uint8Array; md: ColumnMetaData; schemaPath: SchemaTree[]; numRows: number; where: string }>;
+}
+const internals = new WeakMap<OpenDataset, DatasetInternals>();
+
+/** Copy row `i` of a decoded list chunk into a plain number array (what hyparquet returns for lists). */
+function listRow(chunk: ListChunk, i: number): number[] {
+  const { values, offsets } = chunk;
+  const o = offsets[i];
+  const n = offsets[i + 1] - o;
+  const out = new Array<number>(n);
+  for (let j = 0; j < n; j++) out[j] = values[o + j];
+  return out;
 }
 
 /**
@@ -72,19 +92,54 @@ export async function openDataset(dir: string): Promise<OpenDataset> {
       rowGroups.push({ index: rowGroups.length, file: f.path, indexInFile: i, rowStart: start, numRows: n });
       start += n;
     });
-    files.push({ path: f.path, buffer, metadata });
+    files.push({ path: f.path, buffer, metadata, schema: parquetSchema(metadata) });
   }
+  const listColumns = new Set(manifest.columns.filter((c) => c.kind.startsWith('list<')).map((c) => c.name));
+  const allColumns = manifest.columns.map((c) => c.name);
   const known = new Set(manifest.columns.map((c) => c.name));
   const checkColumns = (cols?: string[]) => {
     for (const c of cols ?? []) if (!known.has(c)) throw new Error(`${dir}: no column "${c}" (columns: ${[...known].join(', ')})`);
   };
 
-  const readRowGroup = async (index: number, columns?: string[]): Promise<DatasetRow[]> => {
+  const groupFile = (index: number) => {
     const g = rowGroups[index];
     if (!g) throw new RangeError(`${dir}: no row group ${index} (dataset has ${rowGroups.length})`);
+    return { g, f: files.find((x) => x.path === g.file)! };
+  };
+
+  const listChunkBytes: DatasetInternals['listChunkBytes'] = async (index, column) => {
+    const { g, f } = groupFile(index);
+    const where = `${join(dir, f.path)}: row group ${g.indexInFile}`;
+    const md = listColumnChunk(f.metadata, g.indexInFile, column, join(dir, f.path)).meta_data!;
+    const { start, end } = chunkRange(md);
+    const bytes = new Uint8Array(await f.buffer.slice(start, end));
+    return { bytes, md, schemaPath: getTreePath(f.schema, md.path_in_schema), numRows: g.numRows, where };
+  };
+
+  const readRowGroup = async (index: number, columns?: string[]): Promise<DatasetRow[]> => {
+    const { g, f } = groupFile(index);
     checkColumns(columns);
-    const f = files.find((x) => x.path === g.file)!;
-    return (await parquetReadObjects({ file: f.buffer, metadata: f.metadata, rowStart: g.rowStart, rowEnd: g.rowStart + g.numRows, columns })) as DatasetRow[];
+    const cols = columns ?? allColumns;
+    // list columns: decoded directly (levels run by run, values in one copy) when the chunk allows
+    const lists = new Map<string, ListChunk>();
+    for (const c of cols) {
+      if (!listColumns.has(c) || lists.has(c)) continue;
+      const { bytes, md, schemaPath, numRows } = await listChunkBytes(index, c);
+      const chunk = decodeListChunk(bytes, md, listLevels(schemaPath), numRows);
+      if (chunk) lists.set(c, chunk);
+    }
+    if (lists.size === 0) return (await parquetReadObjects({ file: f.buffer, metadata: f.metadata, rowStart: g.rowStart, rowEnd: g.rowStart + g.numRows, columns })) as DatasetRow[];
+    const rest = cols.filter((c) => !lists.has(c));
+    const other = rest.length
+      ? ((await parquetReadObjects({ file: f.buffer, metadata: f.metadata, rowStart: g.rowStart, rowEnd: g.rowStart + g.numRows, columns: rest })) as DatasetRow[])
+      : null;
+    const rows: DatasetRow[] = new Array(g.numRows);
+    for (let i = 0; i < g.numRows; i++) {
+      const row: DatasetRow = {};
+      for (const c of cols) row[c] = lists.has(c) ? listRow(lists.get(c)!, i) : other![i][c];
+      rows[i] = row;
+    }
+    return rows;
   };
 
   async function* iterateRows(opts: IterateRowsOptions = {}): AsyncGenerator<DatasetRow[]> {
@@ -110,7 +165,49 @@ export async function openDataset(dir: string): Promise<OpenDataset> {
     if (pending.length) yield pending;
   }
 
-  return { dir, manifest, numRows: manifest.rowCount, rowGroups, readRowGroup, iterateRows };
+  const ds: OpenDataset = { dir, manifest, numRows: manifest.rowCount, rowGroups, readRowGroup, iterateRows };
+  internals.set(ds, { listChunkBytes });
+  return ds;
+}
+
+/** Result of {@link readFluxRowGroup}. */
+export interface FluxRowGroup {
+  /** Row-major [rows * nPixels] float32 flux (NaN kept). */
+  flux: Float32Array;
+  /** Rows returned (after the split filter). */
+  rows: number;
+  /** Pixels per spectrum. */
+  nPixels: number;
+  /** Index within the row group of each returned row. */
+  rowIndex: Int32Array;
+  /** 'fast' when the chunk was decoded directly, 'generic' when it went through hyparquet. */
+  path: FluxDecodePath;
+}
+
+/**
+ * Read the fixed-length list column `column` (default `flux`) of row group `index` of an open
+ * dataset into one row-major Float32Array, without building per-row arrays: standard LISTs with
+ * PLAIN values and RLE/bit-packed levels are decoded directly (one copy of the float bytes);
+ * other encodings go through hyparquet. Every list must have the same length. With `split`, only
+ * rows of that split (or those splits) are kept, compacted in place.
+ */
+export async function readFluxRowGroup(dataset: OpenDataset, index: number, split?: string | string[], column = 'flux'): Promise<FluxRowGroup> {
+  const inner = internals.get(dataset);
+  if (!inner) throw new Error('readFluxRowGroup: not a dataset opened by openDataset');
+  if (!dataset.manifest.columns.some((c) => c.name === column && c.kind.startsWith('list<'))) throw new Error(`${dataset.dir}: no list column "${column}"`);
+  const { bytes, md, schemaPath, numRows, where } = await inner.listChunkBytes(index, column);
+  const { flux, nPixels, path } = decodeFixedListChunk(bytes, md, schemaPath, numRows, undefined, where);
+  if (split === undefined) return { flux, rows: numRows, nPixels, rowIndex: Int32Array.from({ length: numRows }, (_, i) => i), path };
+  const keep = new Set(Array.isArray(split) ? split : [split]);
+  const splits = await dataset.readRowGroup(index, ['split']);
+  const rowIndex: number[] = [];
+  splits.forEach((r, i) => {
+    if (keep.has(r.split as string)) {
+      if (rowIndex.length !== i) flux.copyWithin(rowIndex.length * nPixels, i * nPixels, (i + 1) * nPixels);
+      rowIndex.push(i);
+    }
+  });
+  return { flux: flux.subarray(0, rowIndex.length * nPixels), rows: rowIndex.length, nPixels, rowIndex: Int32Array.from(rowIndex), path };
 }
 
 /** Open a dataset and stream its row batches: `{ manifest, batches }`. */
