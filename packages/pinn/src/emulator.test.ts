@@ -6,6 +6,7 @@ import { DEFAULT_PHYSICS, PRESETS } from './config.js';
 import { PinnEmulator } from './emulator.js';
 import { computeNormalization, ExtrapolationError } from './normalization.js';
 import { hydrostaticFamily } from '../test/synthetic.js';
+import { forward64 } from '../test/reference.js';
 
 let emu: PinnEmulator;
 beforeAll(async () => {
@@ -52,4 +53,35 @@ test('save and load round-trip the predictions exactly; corrupt and missing file
   writeFileSync(path, bytes);
   await expect(PinnEmulator.load(path)).rejects.toThrow(/checksum mismatch.*corrupt/);
   await expect(PinnEmulator.load(join(dir, 'nope.safetensors'))).rejects.toThrow(/file not found/);
+});
+
+test('the inference path (folded GELU, fused matMuls) matches the float64 reference forward pass, with and without the tau cache', () => {
+  const grid = emu.defaultTauGrid();
+  const labelsN = emu.normalizeLabels(labels);
+  const tauN = emu.normalizeLogTau(grid);
+  const expected: number[] = [];
+  for (let j = 0; j < labels.length; j++) for (let d = 0; d < grid.length; d++) expected.push(...forward64(emu.net, Array.from(labelsN.subarray(j * 4, j * 4 + 4)), tauN[d]));
+  for (const useTauCache of [true, false]) {
+    emu.clearTauCache();
+    assertAllClose(emu.predictNormalized(labels, grid, { useTauCache, batchSize: 2 }), expected, { rtol: 1e-4, atol: 2e-5, label: `tau cache ${useTauCache}` });
+  }
+  // Each model on its own tau grid: the same numbers as a prediction on that grid.
+  const own = emu.predictOnTauGrids([
+    { labels: labels[0], tau: grid },
+    { labels: labels[1], tau: grid.slice(5, 30) },
+  ]);
+  const [a, b] = emu.predictAtmosphere([labels[0], labels[1]], { tauGrid: grid });
+  assertAllClose(own[0].pressure, a.pressure, { rtol: 1e-5 });
+  assertAllClose(own[1].temperature, b.temperature.slice(5, 30), { rtol: 1e-5 });
+});
+
+test('pressureLogSlope (tangent) matches central differences of the predicted pressure', () => {
+  const grid = emu.defaultTauGrid().slice(10, 50);
+  const { pressure, dlnPdlnTau } = emu.pressureLogSlope(labels[0], grid);
+  const h = 1e-3;
+  const up = emu.predictAtmosphere([labels[0]], { tauGrid: grid.map((t) => t * Math.exp(h)) })[0].pressure;
+  const dn = emu.predictAtmosphere([labels[0]], { tauGrid: grid.map((t) => t * Math.exp(-h)) })[0].pressure;
+  const fd = up.map((p, i) => (Math.log(p) - Math.log(dn[i])) / (2 * h));
+  assertAllClose(dlnPdlnTau, fd, { rtol: 2e-2, atol: 2e-3 });
+  assertAllClose(pressure, emu.predictAtmosphere([labels[0]], { tauGrid: grid })[0].pressure, { rtol: 1e-4 });
 });

@@ -1,12 +1,29 @@
 // The emulator: network + normalization; training loss, batched prediction with a tau cache, label gradients, save/load.
 import { CheckpointError, readCheckpoint, tf, writeCheckpoint, type Batch, type LossResult, type StoredTensor } from '@stellar-emu/nn-core';
-import { QUANTITIES, type PhysicsOptions, type PinnArchitecture } from './config.js';
-import { PinnNetwork } from './model.js';
+import { Q_PRESSURE, QUANTITIES, type PhysicsOptions, type PinnArchitecture } from './config.js';
+import { InferenceNet, PinnNetwork } from './model.js';
 import { checkLabelRange, labelFeatures, type Normalization } from './normalization.js';
 import { hydrostaticResidual } from './physics.js';
 import type { StellarLabels } from './atmosphere.js';
 
 const LN10 = Math.LN10;
+
+/**
+ * Depth points per inference pass: 4,096 x 1,024 float32 activations are 16 MB, so a layer's
+ * input and output stay in the last-level cache between the matMul and the GELU passes.
+ */
+export const POINTS_PER_PASS = 4096;
+
+/** Concatenate output chunks, read them back once and dispose them. */
+function readAndDispose(parts: tf.Tensor[], expected: number): Float32Array {
+  if (parts.length === 0) return new Float32Array(0);
+  const all = parts.length === 1 ? parts[0] : tf.concat(parts, 0);
+  const out = all.dataSync() as Float32Array;
+  if (all !== parts[0]) all.dispose();
+  for (const t of parts) t.dispose();
+  if (out.length !== expected) throw new Error(`prediction returned ${out.length} values, expected ${expected}`);
+  return out;
+}
 
 /** A predicted model atmosphere in physical units (cgs), surface first. */
 export interface PredictedAtmosphere extends StellarLabels {
@@ -24,7 +41,7 @@ export interface PredictedAtmosphere extends StellarLabels {
 export interface PredictOptions {
   /** Rosseland tau grid (default: the model's default grid, uniform in log10 tau). */
   tauGrid?: number[];
-  /** Models per forward pass (default 256). */
+  /** Models per forward pass (default 256; large batches are split into passes of <= POINTS_PER_PASS depth points). */
   batchSize?: number;
   /** Compute the tau half of the first layer once per tau grid (default true). */
   useTauCache?: boolean;
@@ -49,6 +66,7 @@ export const MODEL_KIND = 'kurucz-a1-pinn';
 export class PinnEmulator {
   readonly net: PinnNetwork;
   private tauCache: { key: string; tensor: tf.Tensor2D } | null = null;
+  private infer: InferenceNet | null = null;
 
   constructor(
     readonly arch: PinnArchitecture,
@@ -91,19 +109,29 @@ export class PinnEmulator {
     return Float32Array.from(tau, (t) => (Math.log10(t) - this.norm.logTauMean) / this.norm.logTauStd);
   }
 
+  /** The inference-only network (folded GELU, fused matMuls), built on first use. */
+  private inference(): InferenceNet {
+    return (this.infer ??= new InferenceNet(this.net));
+  }
+
   private gridTauPart(tauGrid: number[]): tf.Tensor2D {
     const key = tauGrid.join(',');
     if (this.tauCache?.key === key) return this.tauCache.tensor;
     this.tauCache?.tensor.dispose();
-    const t = tf.tidy(() => this.net.tauPart(tf.tensor2d(this.normalizeLogTau(tauGrid), [tauGrid.length, 1])));
+    const t = tf.tidy(() => this.inference().tauPart(tf.tensor2d(this.normalizeLogTau(tauGrid), [tauGrid.length, 1])));
     this.tauCache = { key, tensor: t };
     return t;
   }
 
-  /** Drop the cached tau half (e.g. after the weights changed). */
+  /**
+   * Drop every tensor derived from the weights (the tau cache and the inference copies); call
+   * after the weights changed (training, restore).
+   */
   clearTauCache(): void {
     this.tauCache?.tensor.dispose();
     this.tauCache = null;
+    this.infer?.dispose();
+    this.infer = null;
   }
 
   /** The default prediction tau grid. */
@@ -131,33 +159,112 @@ export class PinnEmulator {
     });
   }
 
-  /** Normalized outputs [n * D * 6] (model-major, then depth, then quantity). */
+  /**
+   * Normalized outputs [n * D * 6] (model-major, then depth, then quantity). Inference only: no
+   * tangents; per pass one fused matMul per layer over all [models x depths] rows. With the tau
+   * cache the tau encoder and its share of the first layer are computed once per tau grid and
+   * kept on the device; without it every depth point runs the whole network.
+   */
   predictNormalized(labels: StellarLabels[], tauGrid: number[], opts: PredictOptions = {}): Float32Array {
     const D = tauGrid.length;
-    const bs = opts.batchSize ?? 256;
+    const bs = Math.max(1, Math.min(opts.batchSize ?? 256, Math.floor(POINTS_PER_PASS / D)));
     const useCache = opts.useTauCache ?? true;
-    const out = new Float32Array(labels.length * D * 6);
+    const inf = this.inference();
     const labelsN = this.normalizeLabels(labels);
-    const tauN = this.normalizeLogTau(tauGrid);
     const tauPart = useCache ? this.gridTauPart(tauGrid) : null;
+    const tauN = useCache ? null : tf.tensor2d(this.normalizeLogTau(tauGrid), [D, 1]);
+    const parts: tf.Tensor[] = [];
     for (let s = 0; s < labels.length; s += bs) {
       const n = Math.min(bs, labels.length - s);
-      const y = tf.tidy(() => {
-        const l = tf.tensor2d(labelsN.subarray(s * 4, (s + n) * 4), [n, 4]);
-        if (tauPart) {
-          const lp = this.net.labelPart(l); // [n, H1]
-          const h1 = lp.shape[1];
-          const z1 = tf.reshape(tf.add(tf.expandDims(lp, 1), tf.expandDims(tauPart, 0)), [n * D, h1]) as tf.Tensor2D;
-          return this.net.fromPreActivation(z1);
-        }
-        const lRep = tf.reshape(tf.tile(tf.expandDims(l, 1), [1, D, 1]), [n * D, 4]) as tf.Tensor2D;
-        const tRep = tf.tile(tf.tensor2d(tauN, [D, 1]), [n, 1]) as tf.Tensor2D;
-        return this.net.forward(lRep, tRep);
-      });
-      out.set(y.dataSync() as Float32Array, s * D * 6);
-      y.dispose();
+      parts.push(
+        tf.tidy(() => {
+          const l = tf.tensor2d(labelsN.subarray(s * 4, (s + n) * 4), [n, 4]);
+          let z1: tf.Tensor2D;
+          if (tauPart) {
+            const lp = inf.labelPart(l); // [n, H1]
+            const h1 = lp.shape[1];
+            z1 = tf.reshape(tf.add(tf.reshape(lp, [n, 1, h1]), tf.reshape(tauPart, [1, D, h1])), [n * D, h1]);
+          } else {
+            const lRep = tf.reshape(tf.tile(tf.reshape(l, [n, 1, 4]), [1, D, 1]), [n * D, 4]) as tf.Tensor2D;
+            const tRep = tf.tile(tauN!, [n, 1]) as tf.Tensor2D;
+            z1 = tf.add(inf.labelPart(lRep), inf.tauPart(tRep)) as tf.Tensor2D;
+          }
+          return inf.fromPreActivation(z1);
+        }),
+      );
     }
-    return out;
+    tauN?.dispose();
+    return readAndDispose(parts, labels.length * D * 6);
+  }
+
+  /**
+   * Predict on each model's own tau grid (e.g. a dataset's layers): physical outputs per model.
+   * All depth points of all models go through the network in passes of POINTS_PER_PASS points.
+   */
+  predictOnTauGrids(items: { labels: StellarLabels; tau: ArrayLike<number> }[], opts: { allowExtrapolation?: boolean } = {}): PredictedAtmosphere[] {
+    if (!opts.allowExtrapolation) for (const it of items) checkLabelRange(this.norm, [it.labels], Array.from(it.tau, Math.log10));
+    let P = 0;
+    for (const it of items) P += it.tau.length;
+    const lab = new Float32Array(P * 4);
+    const tau = new Float32Array(P);
+    let p = 0;
+    for (const it of items) {
+      const f = this.normalizeLabels([it.labels]);
+      const t = this.normalizeLogTau(it.tau);
+      for (let d = 0; d < t.length; d++, p++) {
+        lab.set(f, p * 4);
+        tau[p] = t[d];
+      }
+    }
+    const inf = this.inference();
+    const chunk = POINTS_PER_PASS;
+    const parts: tf.Tensor[] = [];
+    for (let s = 0; s < P; s += chunk) {
+      const n = Math.min(chunk, P - s);
+      parts.push(
+        tf.tidy(() => {
+          const z1 = tf.add(inf.labelPart(tf.tensor2d(lab.subarray(s * 4, (s + n) * 4), [n, 4])), inf.tauPart(tf.tensor2d(tau.subarray(s, s + n), [n, 1])));
+          return inf.fromPreActivation(z1 as tf.Tensor2D);
+        }),
+      );
+    }
+    const raw = readAndDispose(parts, P * 6);
+    p = 0;
+    return items.map((it) => {
+      const D = it.tau.length;
+      const out: PredictedAtmosphere = { ...it.labels, nLayers: D, tauRosseland: Array.from(it.tau), rhox: [], temperature: [], pressure: [], xne: [], abross: [], accrad: [] };
+      QUANTITIES.forEach((q, k) => {
+        const arr = new Array<number>(D);
+        for (let d = 0; d < D; d++) arr[d] = 10 ** (this.norm.outMean[k] + this.norm.outStd[k] * raw[(p + d) * 6 + k]);
+        out[q] = arr;
+      });
+      p += D;
+      return out;
+    });
+  }
+
+  /**
+   * d ln P / d ln tau of the network itself (forward-mode tangent, as in the physics loss) on a
+   * tau grid, for one label set; also returns P (dyn cm^-2). dP/dtau = (d ln P / d ln tau) P / tau.
+   */
+  pressureLogSlope(labels: StellarLabels, tauGrid: ArrayLike<number>): { pressure: Float64Array; dlnPdlnTau: Float64Array } {
+    const D = tauGrid.length;
+    const y = tf.tidy(() => {
+      const l = tf.tile(tf.tensor2d(this.normalizeLabels([labels]), [1, 4]), [D, 1]) as tf.Tensor2D;
+      const t = tf.tensor2d(this.normalizeLogTau(tauGrid), [D, 1]);
+      const { y, dyDlogTauN } = this.net.forwardWithTauTangent(l, t);
+      return tf.concat([tf.slice(y, [0, Q_PRESSURE], [-1, 1]), tf.slice(dyDlogTauN, [0, Q_PRESSURE], [-1, 1])], 1);
+    });
+    const v = y.dataSync();
+    y.dispose();
+    const pressure = new Float64Array(D);
+    const slope = new Float64Array(D);
+    const k = Q_PRESSURE;
+    for (let d = 0; d < D; d++) {
+      pressure[d] = 10 ** (this.norm.outMean[k] + this.norm.outStd[k] * v[d * 2]);
+      slope[d] = (v[d * 2 + 1] * this.norm.outStd[k]) / this.norm.logTauStd;
+    }
+    return { pressure, dlnPdlnTau: slope };
   }
 
   /**

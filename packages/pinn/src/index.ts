@@ -11,3 +11,4 @@ export * from './metrics.js';
 export * from './dataset.js';
 export * from './model-dir.js';
 export * from './train-dataset.js';
+export * from './evaluate.js';

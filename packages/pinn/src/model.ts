@@ -1,5 +1,5 @@
 // The Kurucz-a1 network: label and tau encoders, split first MLP layer, tangents in log tau.
-import { activateWithDerivative, DenseStack, ParamStore, Rng, tf } from '@stellar-emu/nn-core';
+import { activate, activateWithDerivative, DenseStack, ParamStore, Rng, tf, type Dense } from '@stellar-emu/nn-core';
 import type { PinnArchitecture } from './config.js';
 
 /**
@@ -55,8 +55,7 @@ export class PinnNetwork {
 
   /** The rest of the network from the first layer's pre-activation. */
   fromPreActivation(z1: tf.Tensor2D): tf.Tensor2D {
-    const [a1] = activateWithDerivative(z1, this.arch.activation);
-    return this.head.apply(a1 as tf.Tensor2D);
+    return this.head.apply(activate(z1, this.arch.activation) as tf.Tensor2D);
   }
 
   /** Normalized outputs [B, 6] at points (labelsN [B, 4], logTauN [B, 1]). */
@@ -95,5 +94,113 @@ export class PinnNetwork {
 
   dispose(): void {
     this.params.dispose();
+  }
+}
+
+const SQRT1_2 = Math.SQRT1_2;
+
+/** One dense layer of the inference path: weights and bias with the GELU scale factors folded in. */
+interface InferLayer {
+  W: tf.Tensor2D;
+  b: tf.Tensor1D | null;
+  gelu: boolean;
+}
+
+/**
+ * Inference-only forward pass of a PinnNetwork: no tangents, one fused matMul + bias per layer
+ * over all [points, width] rows, and erf-GELU in three elementwise ops. With u = z / sqrt 2,
+ * GELU(z) = (1 / sqrt 2) u (1 + erf u); the 1/sqrt 2 of u is folded into each GELU layer's
+ * weights and bias and the 1/sqrt 2 of the output into the next layer's weights, so a hidden layer
+ * computes g = u (1 + erf u) with u = fusedMatMul(g_prev, W', b'). Only for GELU networks without
+ * LayerNorm (the presets); other networks use their plain `apply` path. The copies are made once
+ * and must be rebuilt (dispose + new) after the weights change.
+ */
+export class InferenceNet {
+  private readonly label: InferLayer[] = [];
+  private readonly tau: InferLayer[] = [];
+  private readonly head: InferLayer[] = [];
+  private readonly W1Label: tf.Tensor2D;
+  private readonly W1Tau: tf.Tensor2D;
+  private readonly b1: tf.Tensor1D;
+  /** true when the folded GELU path is used. */
+  readonly fast: boolean;
+
+  constructor(readonly net: PinnNetwork) {
+    this.fast = net.arch.activation === 'gelu' && !net.arch.layerNorm;
+    const s = this.fast ? SQRT1_2 : 1;
+    const chain = (stack: DenseStack, out: InferLayer[], rawInput: boolean) => {
+      let inputIsG = !rawInput;
+      for (const l of stack.layers) {
+        const d = l as Dense;
+        const gelu = this.fast && d.activation === 'gelu';
+        const wScale = !this.fast ? 1 : gelu ? (inputIsG ? 0.5 : SQRT1_2) : inputIsG ? SQRT1_2 : 1;
+        const bScale = gelu ? SQRT1_2 : 1;
+        out.push({ W: tf.mul(d.W, wScale) as tf.Tensor2D, b: tf.mul(d.b, bScale) as tf.Tensor1D, gelu });
+        inputIsG = gelu;
+      }
+    };
+    if (this.fast) {
+      chain(net.labelEncoder, this.label, true);
+      chain(net.tauEncoder, this.tau, true);
+      // Encoder outputs are g = sqrt 2 GELU; the first MLP layer is GELU too: weights x 1/2, bias x 1/sqrt 2.
+      const wl = this.label.length ? 0.5 : SQRT1_2;
+      const wt = this.tau.length ? 0.5 : SQRT1_2;
+      this.W1Label = tf.mul(net.W1Label, wl) as tf.Tensor2D;
+      this.W1Tau = tf.mul(net.W1Tau, wt) as tf.Tensor2D;
+      this.b1 = tf.mul(net.b1, s) as tf.Tensor1D;
+      chain(net.head, this.head, false);
+    } else {
+      this.W1Label = tf.clone(net.W1Label) as tf.Tensor2D;
+      this.W1Tau = tf.clone(net.W1Tau) as tf.Tensor2D;
+      this.b1 = tf.clone(net.b1) as tf.Tensor1D;
+    }
+  }
+
+  private static dense(x: tf.Tensor2D, l: InferLayer): tf.Tensor2D {
+    return tf.tidy((): tf.Tensor2D => {
+      const u = tf.fused.matMul({ a: x, b: l.W, bias: l.b ?? undefined }) as tf.Tensor2D;
+      return l.gelu ? (tf.mul(u, tf.add(tf.erf(u), 1)) as tf.Tensor2D) : u;
+    });
+  }
+
+  private run(x: tf.Tensor2D, layers: InferLayer[]): tf.Tensor2D {
+    let h = x;
+    for (const l of layers) {
+      const next = InferenceNet.dense(h, l);
+      if (h !== x) h.dispose();
+      h = next;
+    }
+    return h;
+  }
+
+  /** Label half of the first layer (scaled pre-activation, no bias): [B, 4] -> [B, H1]. */
+  labelPart(labelsN: tf.Tensor2D): tf.Tensor2D {
+    if (!this.fast) return this.net.labelPart(labelsN);
+    return tf.tidy(() => tf.matMul(this.run(labelsN, this.label), this.W1Label));
+  }
+
+  /** Tau half of the first layer plus bias (scaled pre-activation): [D, 1] -> [D, H1]. */
+  tauPart(logTauN: tf.Tensor2D): tf.Tensor2D {
+    if (!this.fast) return this.net.tauPart(logTauN);
+    return tf.tidy(() => tf.fused.matMul({ a: this.run(logTauN, this.tau), b: this.W1Tau, bias: this.b1 }) as tf.Tensor2D);
+  }
+
+  /** Outputs [P, 6] from the first layer's (scaled) pre-activation [P, H1]. */
+  fromPreActivation(z1: tf.Tensor2D): tf.Tensor2D {
+    if (!this.fast) return this.net.head.apply(activate(z1, this.net.arch.activation) as tf.Tensor2D);
+    const g1 = tf.tidy(() => tf.mul(z1, tf.add(tf.erf(z1), 1)) as tf.Tensor2D);
+    const y = this.run(g1, this.head);
+    g1.dispose();
+    return y;
+  }
+
+  dispose(): void {
+    for (const l of [...this.label, ...this.tau, ...this.head]) {
+      l.W.dispose();
+      l.b?.dispose();
+    }
+    this.W1Label.dispose();
+    this.W1Tau.dispose();
+    this.b1.dispose();
   }
 }

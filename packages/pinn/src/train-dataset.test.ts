@@ -5,8 +5,11 @@ import { syntheticAtmospheres, writeAtmosphereDataset } from '@stellar-emu/grid-
 import { assertBitwiseEqual, initBackend, readCheckpoint, tf } from '@stellar-emu/nn-core';
 import { loadPinnModel, MODEL_JSON, MODEL_WEIGHTS } from './model-dir.js';
 import { trainPinnOnDataset, type TrainPinnOptions } from './train-dataset.js';
+import { evaluatePinnModel } from './evaluate.js';
 
 let datasetDir: string;
+let trainedDir: string;
+let otherDir: string;
 const ranges = { teffK: { min: 4500, max: 7000 }, logg: { min: 3.5, max: 4.8 }, feh: { min: -1, max: 0.3 }, afe: { min: 0, max: 0.3 } };
 
 beforeAll(async () => {
@@ -52,6 +55,8 @@ test('chunked training (untilEpoch 2, then resume to 4) is bitwise equal to one 
   expect(second).toMatchObject({ epochsDone: 4, done: true, resumedFromStep: first.globalStep, globalStep: whole.globalStep });
   expect(progress.length).toBeGreaterThan(0);
   expect(second.history).toEqual(whole.history);
+  trainedDir = chunkedDir;
+  otherDir = whole.modelDir;
   const a = await weights(whole.modelDir);
   const b = await weights(chunkedDir);
   expect([...b.keys()]).toEqual([...a.keys()]);
@@ -91,4 +96,30 @@ test('abort writes a checkpoint; resuming a finished run does not train again; m
   await expect(loadPinnModel(dir)).rejects.toThrow(/does not match model\.json.*corrupt/);
   writeFileSync(join(dir, MODEL_JSON), '{"kind": "kurucz-a1');
   await expect(loadPinnModel(dir)).rejects.toThrow(/not valid JSON.*corrupt/);
+});
+
+test('evaluatePinnModel writes the report\'s pinn section (depth errors, hydrostatic curves and residuals, label errors, summary)', async () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'pinn-eval-')), 'metrics.json');
+  const { summary } = await evaluatePinnModel({ modelDir: trainedDir, datasetDir, baselineModelDir: otherDir, out });
+  const m = JSON.parse(readFileSync(out, 'utf8'));
+  expect(m.nModels).toBeGreaterThan(0);
+  expect(m.depthError.map((d: { quantity: string }) => d.quantity)).toEqual(['rhox', 'temperature', 'pressure', 'xne', 'abross', 'accrad']);
+  for (const d of m.depthError) {
+    expect(d.logTau.length).toBeGreaterThan(3);
+    for (const k of ['medianPercent', 'p16Percent', 'p84Percent']) {
+      expect(d[k]).toHaveLength(d.logTau.length);
+      expect(d[k].every(Number.isFinite)).toBe(true);
+    }
+    d.logTau.forEach((_: number, i: number) => expect(d.p16Percent[i]).toBeLessThanOrEqual(d.p84Percent[i]));
+  }
+  expect(m.hydrostatic.curves.map((c: { model: string }) => c.model)).toEqual(['grid', 'pinn', 'baseline']);
+  for (const c of m.hydrostatic.curves) expect(c.dPdTau).toHaveLength(c.tau.length);
+  // The grid is in hydrostatic equilibrium: its residual is small (synthetic models are exact to FD error).
+  expect(summary.medianHydrostaticResidualGrid).toBeLessThan(0.01);
+  expect(m.hydrostaticResiduals.map((r: { model: string }) => r.model)).toEqual(['grid', 'pinn', 'baseline']);
+  expect(m.labelError.medianPercent).toHaveLength(m.nModels);
+  expect(m.labelError.labels.teffK).toHaveLength(m.nModels);
+  expect(Number.isFinite(m.summary.medianHydrostaticResidual)).toBe(true);
+  expect(summary['medianPercent.temperature']).toBe(m.summary.medianPercent.temperature);
+  expect(summary.medianHydrostaticResidual).toBe(m.summary.medianHydrostaticResidual);
 });
