@@ -1,11 +1,13 @@
 // grid-io benchmark: ingest of the whole ATLAS9 grid (models/s, MB/s) and Parquet write/read of
-// 10,000 synthetic 19,000-pixel spectra (MB/s of float32 flux data), plus peak RSS. Prints one JSON object.
+// 10,000 synthetic 19,000-pixel spectra (MB/s of float32 flux data; wall clock and per CPU
+// second), the Float32Array flux read path, plus peak RSS. Prints one JSON object (tools/bench/lib.mjs).
+// Imports the built package: `npm run bench -- grid-io` builds first (`node tools/bench/run.mjs grid-io` does not).
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { ingestAtmospheres, openDataset, writeSpectrumDataset } from '@stellar-emu/grid-io';
+import { ingestAtmospheres, openDataset, readFluxRowGroup, writeSpectrumDataset } from '@stellar-emu/grid-io';
 import { runSuite } from './lib.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -25,7 +27,17 @@ function fluxPool() {
   });
 }
 
+/** Wall and CPU seconds (user + system of this process) of `fn`. */
+async function timed(fn) {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const value = await fn();
+  const cpu = process.cpuUsage(c0);
+  return { value, wallS: (performance.now() - t0) / 1000, cpuS: (cpu.user + cpu.system) / 1e6 };
+}
+
 await runSuite('grid-io', async (record) => {
+  const load = () => os.loadavg()[0].toFixed(1);
   const work = await mkdtemp(join(tmpdir(), 'grid-io-bench-'));
   try {
     // 1. ingest of the whole ATLAS9 grid (17 gzip files, 6,890 models) into a Parquet dataset
@@ -58,27 +70,48 @@ await runSuite('grid-io', async (record) => {
       }
     }
     const floatMB = (N_SPECTRA * N_PIXELS * 4) / 1e6;
-    const t1 = performance.now();
-    const manifest = await writeSpectrumDataset(spectra(), join(work, 'spectra'), { fluxType: 'float' });
-    const w = (performance.now() - t1) / 1000;
-    if (manifest.rowCount !== N_SPECTRA) throw new Error(`wrote ${manifest.rowCount} spectra`);
-    record('parquet-write-spectra-seconds', +w.toFixed(3), 's', `${N_SPECTRA} x ${N_PIXELS} pixels, LIST<float>, snappy, statistics pass included`);
-    record('parquet-write-MB-per-s', +(floatMB / w).toFixed(1), 'MB/s', 'float32 flux bytes (4 B/pixel); target >= 50');
+    const loadW = load();
+    const wr = await timed(() => writeSpectrumDataset(spectra(), join(work, 'spectra'), { fluxType: 'float' }));
+    const w = wr.wallS;
+    if (wr.value.rowCount !== N_SPECTRA) throw new Error(`wrote ${wr.value.rowCount} spectra`);
+    record('parquet-write-spectra-seconds', +w.toFixed(3), 's', `${N_SPECTRA} x ${N_PIXELS} pixels, LIST<float> (flux uncompressed, other columns snappy), statistics pass included`);
+    record('parquet-write-MB-per-s', +(floatMB / w).toFixed(1), 'MB/s', `float32 flux bytes (4 B/pixel), wall clock; target >= 50; 1-min load ${loadW} on ${os.cpus().length} CPUs`);
+    record('parquet-write-MB-per-cpu-s', +(floatMB / wr.cpuS).toFixed(1), 'MB/s', 'per second of this process\'s CPU time (less sensitive to other load)');
     record('parquet-spectra-file-MB', +((await stat(join(work, 'spectra', 'data.parquet'))).size / 1e6).toFixed(1), 'MB');
 
     // 3. Parquet read of the same file, every column, row group by row group
-    const t2 = performance.now();
-    const ds = await openDataset(join(work, 'spectra'));
-    let rows = 0;
-    let checksum = 0;
-    for await (const batch of ds.iterateRows()) {
-      rows += batch.length;
-      checksum += batch[0].flux[1];
-    }
-    const r = (performance.now() - t2) / 1000;
-    if (rows !== N_SPECTRA || !Number.isFinite(checksum)) throw new Error(`read ${rows} spectra`);
-    record('parquet-read-spectra-seconds', +r.toFixed(3), 's', 'hyparquet, all columns, one row group at a time');
-    record('parquet-read-MB-per-s', +(floatMB / r).toFixed(1), 'MB/s', 'float32 flux bytes (4 B/pixel); target >= 50');
+    const loadR = load();
+    const rd = await timed(async () => {
+      const ds = await openDataset(join(work, 'spectra'));
+      let rows = 0;
+      let checksum = 0;
+      for await (const batch of ds.iterateRows()) {
+        rows += batch.length;
+        checksum += batch[0].flux[1];
+      }
+      if (rows !== N_SPECTRA || !Number.isFinite(checksum)) throw new Error(`read ${rows} spectra`);
+    });
+    const r = rd.wallS;
+    record('parquet-read-spectra-seconds', +r.toFixed(3), 's', 'iterateRows: all columns, one row group at a time, flux as number[] per row');
+    record('parquet-read-MB-per-s', +(floatMB / r).toFixed(1), 'MB/s', `float32 flux bytes (4 B/pixel), wall clock; target >= 50; 1-min load ${loadR} on ${os.cpus().length} CPUs`);
+    record('parquet-read-MB-per-cpu-s', +(floatMB / rd.cpuS).toFixed(1), 'MB/s', 'per second of this process\'s CPU time');
+
+    // 4. the Float32Array path (readFluxRowGroup: flux column only, no per-row arrays), as the CVAE and param-nn read
+    const fx = await timed(async () => {
+      const ds = await openDataset(join(work, 'spectra'));
+      let rows = 0;
+      let fast = 0;
+      for (const g of ds.rowGroups) {
+        const f = await readFluxRowGroup(ds, g.index);
+        rows += f.rows;
+        if (f.path === 'fast') fast++;
+      }
+      if (rows !== N_SPECTRA) throw new Error(`read ${rows} spectra`);
+      return { fast, groups: ds.rowGroups.length };
+    });
+    record('parquet-read-flux-float32-MB-per-s', +(floatMB / fx.wallS).toFixed(1), 'MB/s', `readFluxRowGroup, ${fx.value.fast}/${fx.value.groups} row groups on the fast path, wall clock`);
+    record('parquet-read-flux-float32-MB-per-cpu-s', +(floatMB / fx.cpuS).toFixed(1), 'MB/s', 'per second of CPU time');
+    record('peak-rss', +(process.resourceUsage().maxRSS / 1024).toFixed(1), 'MiB', 'process.resourceUsage().maxRSS');
   } finally {
     await rm(work, { recursive: true, force: true });
   }

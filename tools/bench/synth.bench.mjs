@@ -1,6 +1,6 @@
 // Synthetic-generator benchmark: spectra/s (19,000 px, labels drawn in the CVAE box) and
 // atmospheres/s (80 layers, Kurucz-a1 box), single-threaded, plus peak RSS. Prints one JSON object.
-// Imports the built package (run `npx nx run @stellar-emu/grid-io:build` first).
+// Imports the built package: `npm run bench -- synth` builds first (`node tools/bench/run.mjs synth` does not).
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { syntheticAtmospheres, syntheticSpectra } from '@stellar-emu/grid-io';
