@@ -6,6 +6,8 @@ import { register as registerInspect } from './inspect.js';
 import { register as registerSplit } from './split.js';
 import { register as registerReport } from './report.js';
 import { register as registerTrainCvae } from './train-cvae.js';
+import { register as registerTrainPinn } from './train.js';
+import { register as registerPredict } from './predict.js';
 import { register as registerGenerateSpectrum } from './generate-spectrum.js';
 import { register as registerSynth } from './synth.js';
 import { register as registerDev } from './dev.js';
@@ -19,6 +21,8 @@ export function registerCommands(program: Command): void {
   registerInspect(program);
   registerReport(program);
   registerTrainCvae(program);
+  registerTrainPinn(program);
+  registerPredict(program);
   registerGenerateSpectrum(program);
   registerSynth(program);
   registerDev(program);

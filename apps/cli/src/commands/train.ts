@@ -1,0 +1,128 @@
+// `stellar-emu train pinn`: train the Kurucz-a1 atmosphere PINN on a grid-io atmosphere dataset (resumable).
+import type { Command } from 'commander';
+import { SingleBar, Presets } from 'cli-progress';
+import { initBackend } from '@stellar-emu/nn-core';
+import { evaluatePinnModel, trainPinnOnDataset, type PinnTrainProgress } from '@stellar-emu/pinn';
+
+interface TrainPinnCliOptions {
+  data: string;
+  out: string;
+  preset: string;
+  epochs: string;
+  alpha: string;
+  batchSize?: string;
+  lr?: string;
+  seed: string;
+  paperPhysics?: boolean;
+  untilEpoch?: string;
+  patience?: string;
+  resume?: boolean;
+  metrics?: string;
+  baseline?: string;
+  progress: boolean;
+  json?: boolean;
+}
+
+const num = (name: string, v: string | undefined): number | undefined => {
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  if (!Number.isFinite(x)) throw new Error(`--${name} must be a number, got '${v}'`);
+  return x;
+};
+
+/** The `train` parent command, shared with other models' sub-commands; created if absent. */
+export function trainParent(program: Command): Command {
+  return program.commands.find((c) => c.name() === 'train') ?? program.command('train').description('train an emulator');
+}
+
+export function register(program: Command): void {
+  trainParent(program)
+    .command('pinn')
+    .description('train the Kurucz-a1 physics-informed atmosphere emulator on an atmosphere dataset (split column: train / val)')
+    .requiredOption('--data <dataset>', 'grid-io atmosphere dataset directory (e.g. from `stellar-emu ingest atmospheres --split 90/10`)')
+    .requiredOption('--out <model-dir>', 'model directory: model.json, model.safetensors, checkpoints/')
+    .option('--preset <name>', 'architecture: small or paper (512/512 encoders, 1024-512-256 MLP)', 'small')
+    .option('--epochs <n>', 'total epochs (fixes the cosine learning-rate schedule)', '30')
+    .option('--alpha <x>', 'weight of the hydrostatic term; 0 = plain MLP baseline', '0.03')
+    .option('--batch-size <n>', 'depth points per step (default 1024)')
+    .option('--lr <x>', 'peak Adam learning rate of the cosine schedule (default 1e-3)')
+    .option('--seed <n>', 'seed of initialisation and shuffling', '0')
+    .option('--paper-physics', 'hydrostatic term with g alone (the paper) instead of g - ACCRAD')
+    .option('--until-epoch <n>', 'stop after this many epochs in total (continue later with --resume)')
+    .option('--patience <n>', 'early stopping after this many epochs without validation improvement')
+    .option('--resume', 'continue from the newest checkpoint in <model-dir>/checkpoints (same options required)')
+    .option('--metrics <file>', 'after training, evaluate on the validation split and write the metrics JSON')
+    .option('--baseline <model-dir>', 'with --metrics: an alpha = 0 model for the hydrostatic comparison')
+    .option('--no-progress', 'no progress bar on stderr')
+    .option('--json', 'print the result as JSON')
+    .action(async (o: TrainPinnCliOptions) => {
+      if (o.preset !== 'small' && o.preset !== 'paper') throw new Error(`--preset must be 'small' or 'paper', got '${o.preset}'`);
+      await initBackend();
+      const epochs = num('epochs', o.epochs)!;
+      const bar = o.progress ? new SingleBar({ stream: process.stderr, format: 'pinn |{bar}| {percentage}% | epoch {epoch}/{epochs} | step {value}/{total} | loss {loss} | {pps} pts/s | eta {etaText}', hideCursor: true, etaBuffer: 50 }, Presets.shades_classic) : null;
+      let started = false;
+      const onProgress = (p: PinnTrainProgress) => {
+        const total = p.stepsPerEpoch * p.epochs;
+        const payload = {
+          epoch: Math.min(p.epoch + 1, p.epochs),
+          epochs: p.epochs,
+          loss: p.losses.total !== undefined ? p.losses.total.toExponential(3) : '-',
+          pps: p.samplesPerSec ? p.samplesPerSec.toFixed(0) : '-',
+          etaText: p.etaSeconds === null ? '-' : `${Math.round(p.etaSeconds)} s`,
+        };
+        if (bar && !started) {
+          bar.start(total, p.globalStep, payload);
+          started = true;
+        }
+        bar?.update(p.globalStep, p.phase === 'step' ? payload : { etaText: payload.etaText });
+        if (p.phase === 'epoch') {
+          const line = `epoch ${p.epoch + 1}/${p.epochs}  train ${Object.entries(p.losses).map(([k, v]) => `${k} ${v.toExponential(3)}`).join('  ')}  val ${p.valLoss?.toExponential(3) ?? '-'}  lr ${p.lr.toExponential(2)}`;
+          if (bar && started) {
+            bar.stop();
+            started = false;
+          }
+          process.stderr.write(`${line}\n`);
+        }
+      };
+      const ac = new AbortController();
+      const onSigint = () => {
+        process.stderr.write('\ninterrupted: writing a checkpoint (resume with --resume)\n');
+        ac.abort();
+      };
+      process.once('SIGINT', onSigint);
+      let r;
+      try {
+        r = await trainPinnOnDataset({
+          datasetDir: o.data,
+          outDir: o.out,
+          preset: o.preset,
+          epochs,
+          seed: num('seed', o.seed)!,
+          alpha: num('alpha', o.alpha),
+          batchSize: num('batch-size', o.batchSize),
+          learningRate: num('lr', o.lr),
+          paperPhysics: o.paperPhysics,
+          untilEpoch: num('until-epoch', o.untilEpoch),
+          earlyStoppingPatience: num('patience', o.patience),
+          resume: o.resume,
+          signal: ac.signal,
+          onProgress,
+        });
+      } finally {
+        bar?.stop();
+        process.off('SIGINT', onSigint);
+      }
+      const summary: Record<string, unknown> = { ...r, history: r.history.length ? r.history.at(-1) : null, durationS: +r.durationS.toFixed(1) };
+      if (o.metrics && !r.aborted) {
+        const ev = await evaluatePinnModel({ modelDir: r.modelDir, datasetDir: o.data, baselineModelDir: o.baseline, out: o.metrics });
+        summary.metrics = { file: o.metrics, ...ev.summary };
+      }
+      if (o.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+      else {
+        const state = r.aborted ? 'interrupted' : r.done ? (r.stoppedEarly ? 'stopped early' : 'done') : 'paused';
+        process.stdout.write(`trained ${o.preset} PINN (alpha ${o.alpha}) on ${r.backend}: ${r.epochsDone}/${epochs} epochs, step ${r.globalStep}, ${state}, ${r.durationS.toFixed(0)} s -> ${r.modelDir}\n`);
+        if (summary.metrics) process.stdout.write(`validation: ${JSON.stringify(summary.metrics)}\n`);
+      }
+      if (r.aborted) process.exitCode = 130;
+    });
+}
