@@ -53,7 +53,11 @@ if (!existsSync(join(modelDir, 'result.json'))) {
   Object.assign(result, { training: summary });
 }
 const loaded = await loadCvaeModel(modelDir);
-const m = await evaluateCvae(loaded, dataset, { split: 'val' });
-await writeFile(join(work, 'metrics.json'), `${JSON.stringify(m)}\n`);
-Object.assign(result, { metrics: { nSpectra: m.nSpectra, ...m.summary, seconds: m.seconds }, peakRssMiB: process.resourceUsage().maxRSS / 1024 });
+const metrics = {};
+for (const z of ['sample', 'zero']) {
+  const m = await evaluateCvae(loaded, dataset, { split: 'val', z, seed: 1 });
+  await writeFile(join(work, `metrics-z-${z}.json`), `${JSON.stringify(m)}\n`);
+  metrics[`z=${z}`] = { nSpectra: m.nSpectra, ...m.summary, seconds: m.seconds };
+}
+Object.assign(result, { metrics, peakRssMiB: process.resourceUsage().maxRSS / 1024 });
 process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

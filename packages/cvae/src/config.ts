@@ -36,10 +36,12 @@ export interface CvaeConfig {
   plateau: { factor: number; patience: number; minLr: number };
   /**
    * Latent used for the validation loss that drives early stopping and the learning-rate
-   * schedule: 'mean' (z = μ from the encoder: the reconstruction loss) or 'zero' (z = 0: the
-   * spectrum from the labels alone, i.e. the generation error). Both are reported.
+   * schedule: 'sample' (z = μ + σ ε with a fixed draw per validation spectrum: the same
+   * reconstruction term as in training), 'mean' (z = μ) or 'zero' (z = 0). All three are reported.
+   * With a collapsed posterior the decoder sees z ~ N(0, I) in training, whose typical set
+   * excludes the origin, so z = μ ≈ 0 is an atypical input and a poor early-stopping signal.
    */
-  validationLatent: 'mean' | 'zero';
+  validationLatent: 'sample' | 'mean' | 'zero';
   /** Early stopping patience in epochs on the validation loss. */
   earlyStoppingPatience: number;
   batchSize: number;
@@ -65,7 +67,7 @@ export const CVAE_TRAINING_DEFAULTS = {
   fluxRange: [0, 1.1] as [number, number],
   learningRate: 1e-3,
   plateau: { factor: 0.5, patience: 10, minLr: 1e-6 },
-  validationLatent: 'mean' as 'mean' | 'zero',
+  validationLatent: 'sample' as 'sample' | 'mean' | 'zero',
   earlyStoppingPatience: 50,
   batchSize: 512,
   epochs: 1000,
@@ -105,5 +107,5 @@ export function validateCvaeConfig(c: CvaeConfig): void {
   if (!(c.beta >= 0)) bad(`beta must be >= 0, got ${c.beta}`);
   if (!(c.learningRate > 0)) bad(`learningRate must be > 0`);
   if (!Number.isInteger(c.batchSize) || c.batchSize < 1) bad(`batchSize must be a positive integer`);
-  if (c.validationLatent !== 'mean' && c.validationLatent !== 'zero') bad(`validationLatent must be 'mean' or 'zero'`);
+  if (!['sample', 'mean', 'zero'].includes(c.validationLatent)) bad(`validationLatent must be 'sample', 'mean' or 'zero'`);
 }

@@ -43,8 +43,12 @@ export interface SpectrumSourceOptions {
   cacheBytes: number;
   /** Label columns in conditioning order, and their scales. */
   labelScales: LabelScale[];
-  /** Attach reparameterisation noise `eps` [b, latentDim] drawn from (seed, epoch, example). */
-  noise?: { latentDim: number; seed: number };
+  /**
+   * Attach reparameterisation noise [b, latentDim] drawn from (seed, epoch, example), as `eps`
+   * (training) or, with `key: 'epsVal'`, as a fixed validation draw (the epoch stays 0 unless
+   * `epochOrder` is called).
+   */
+  noise?: { latentDim: number; seed: number; key?: 'eps' | 'epsVal' };
 }
 
 /** Counters of a source (memory and decoding). */
@@ -211,7 +215,7 @@ export class SpectrumSource implements BatchSource {
         const rng = new Rng(deriveSeed(this.opts.noise.seed, this.currentEpoch, indices[i]));
         for (let j = 0; j < d; j++) eps[i * d + j] = rng.normal();
       }
-      out.eps = tf.tensor2d(eps, [n, d]);
+      out[this.opts.noise.key ?? 'eps'] = tf.tensor2d(eps, [n, d]);
     }
     return out;
   }

@@ -7,7 +7,7 @@ import { generateSpectra } from './generate.js';
 export interface EvaluateOptions {
   /** Held-out split to score (default 'val'). */
   split?: string;
-  /** Latent used for the generated spectra (default 'zero': the decoder's mean spectrum). */
+  /** Latent of the generated spectra: 'sample' (default, z ~ N(0, I) seeded, as the paper generates) or 'zero'. */
   z?: 'zero' | 'sample';
   seed?: number;
   /** Score at most this many spectra (the first ones of the split). */
@@ -98,7 +98,7 @@ export async function evaluateCvae(loaded: LoadedCvae, dataset: string, opts: Ev
       const idx = Int32Array.from({ length: b }, (_, i) => start + i);
       const ref = src.readFlux(idx);
       const labels = src.physicalLabels.subarray(start * L, (start + b) * L);
-      const gen = await generateSpectra(loaded, labels, { z: opts.z ?? 'zero', seed: opts.seed, batchSize: b });
+      const gen = await generateSpectra(loaded, labels, { z: opts.z ?? 'sample', seed: opts.seed, batchSize: b });
       for (let i = 0; i < b; i++) {
         let sum = 0;
         let cnt = 0;
@@ -146,7 +146,7 @@ export async function evaluateCvae(loaded: LoadedCvae, dataset: string, opts: Ev
     return {
       split,
       nSpectra: n,
-      z: opts.z ?? 'zero',
+      z: opts.z ?? 'sample',
       summary: summarize(residual),
       residuals: { labels: labelCols, meanAbsResidual: Array.from(residual) },
       examples,

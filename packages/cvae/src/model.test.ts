@@ -53,15 +53,22 @@ test('loss: per-pixel mean squared error plus beta x batch-mean summed KL, with 
     tf.dispose([r.total, ...Object.values(r.parts!)]);
   }
   // validation (no eps): z = mu and total = reconstruction only
-  const v = model.loss({ flux, labels }, 20);
+  const v = new SpectrumCvae({ ...cfg, validationLatent: 'mean' });
+  v.params.restore(model.params.snapshot());
+  const vl = v.loss({ flux, labels }, 20);
+  v.dispose();
   const yMu = model.decode(mu, labels).arraySync();
   let seMu = 0;
   for (let i = 0; i < b; i++) for (let p = 0; p < 7; p++) seMu += (yMu[i][p] - yv[i][p]) ** 2;
-  expect(v.total.dataSync()[0]).toBeCloseTo(seMu / (b * 7), 6);
+  expect(vl.total.dataSync()[0]).toBeCloseTo(seMu / (b * 7), 6);
   const y0 = model.decode(tf.zeros([b, 3]), labels).arraySync();
   let se0 = 0;
   for (let i = 0; i < b; i++) for (let p = 0; p < 7; p++) se0 += (y0[i][p] - yv[i][p]) ** 2;
-  expect(v.parts!.reconPrior.dataSync()[0]).toBeCloseTo(se0 / (b * 7), 6);
+  expect(vl.parts!.reconPrior.dataSync()[0]).toBeCloseTo(se0 / (b * 7), 6);
+  // default 'sample': the reconstruction term of training with the validation draw
+  const vs = model.loss({ flux, labels, epsVal: eps }, 20);
+  expect(vs.total.dataSync()[0]).toBeCloseTo(recon, 6);
+  expect(() => model.loss({ flux, labels }, 20)).toThrow(/epsVal/);
   const zeroCfg = new SpectrumCvae({ ...cfg, validationLatent: 'zero' });
   zeroCfg.params.restore(model.params.snapshot());
   expect(zeroCfg.loss({ flux, labels }, 0).total.dataSync()[0]).toBeCloseTo(se0 / (b * 7), 6);

@@ -61,12 +61,13 @@ export class SpectrumCvae {
   }
 
   /**
-   * Loss of a batch `{flux [b,N] raw, labels [b,L] normalized, eps? [b,d], mask? [b,N]}`.
+   * Loss of a batch `{flux [b,N] raw, labels [b,L] normalized, eps? | epsVal? [b,d], mask? [b,N]}`.
    * With `eps` (training): z = μ + exp(½ log σ²) ε and total = recon + β KL, where
    * recon = mean over batch and (unmasked) pixels of (ŷ − y)² and KL = mean over batch of
-   * Σ_latent ½(μ² + σ² − log σ² − 1). Without `eps` (validation): `recon` with z = μ and
-   * `reconPrior` with z = 0; total is `recon` (config.validationLatent 'mean', the validation
-   * reconstruction loss) or `reconPrior` ('zero'), which drives early stopping and the schedule.
+   * Σ_latent ½(μ² + σ² − log σ² − 1). Without `eps` (validation): `recon` with z = μ,
+   * `reconPrior` with z = 0 and, given `epsVal` (a fixed draw per spectrum), `reconSample` with
+   * z = μ + σ epsVal; total is the one chosen by config.validationLatent ('sample': the
+   * validation reconstruction loss), which drives early stopping and the schedule.
    */
   loss(batch: Batch, step: number): LossResult {
     const y = this.scaleFlux(batch.flux);
@@ -79,9 +80,16 @@ export class SpectrumCvae {
     const klPer = tf.mul(tf.sum(tf.sub(tf.add(tf.square(mu), tf.exp(logvar)), tf.add(logvar, 1)), 1), 0.5);
     const kl = tf.mean(klPer) as tf.Scalar;
     if (!batch.eps) {
-      const se0 = tf.square(tf.sub(this.decode(tf.zerosLike(mu), c), y));
-      const reconPrior = (batch.mask ? tf.div(tf.sum(tf.mul(se0, batch.mask)), tf.maximum(tf.sum(batch.mask), 1)) : tf.mean(se0)) as tf.Scalar;
-      return { total: this.config.validationLatent === 'zero' ? reconPrior : recon, parts: { recon, kl, reconPrior } };
+      const reconWith = (zz: tf.Tensor): tf.Scalar => {
+        const e = tf.square(tf.sub(this.decode(zz as tf.Tensor2D, c), y));
+        return (batch.mask ? tf.div(tf.sum(tf.mul(e, batch.mask)), tf.maximum(tf.sum(batch.mask), 1)) : tf.mean(e)) as tf.Scalar;
+      };
+      const reconPrior = reconWith(tf.zerosLike(mu));
+      const parts: Record<string, tf.Scalar> = { recon, kl, reconPrior };
+      if (batch.epsVal) parts.reconSample = reconWith(tf.add(mu, tf.mul(tf.exp(tf.mul(logvar, 0.5)), batch.epsVal)));
+      const v = this.config.validationLatent;
+      if (v === 'sample' && !parts.reconSample) throw new Error("validationLatent 'sample' needs validation batches with 'epsVal'");
+      return { total: v === 'zero' ? reconPrior : v === 'sample' ? parts.reconSample : recon, parts };
     }
     const total = tf.add(recon, tf.mul(kl, this.betaAt(step))) as tf.Scalar;
     return { total, parts: { recon, kl } };

@@ -79,7 +79,10 @@ export async function trainCvae(opts: TrainCvaeOptions): Promise<TrainCvaeResult
   const scales = labelScalesFromManifest(m, config.labelColumns);
   const cacheBytes = opts.cacheBytes ?? 2 ** 30;
   const train = await openSpectrumSource({ dir: opts.dataset, split: 'train', splitSeed: config.seed, cacheBytes, labelScales: scales, noise: { latentDim: config.latentDim, seed: config.seed } });
-  const val = await openSpectrumSource({ dir: opts.dataset, split: 'val', splitSeed: config.seed, cacheBytes: opts.valCacheBytes ?? Math.floor(cacheBytes / 4), labelScales: scales });
+  const val = await openSpectrumSource({ dir: opts.dataset, split: 'val', splitSeed: config.seed, cacheBytes: opts.valCacheBytes ?? Math.floor(cacheBytes / 4),
+    labelScales: scales,
+    noise: { latentDim: config.latentDim, seed: config.seed ^ 0x5eed, key: 'epsVal' },
+  });
   const model = new SpectrumCvae(config);
   const optimizer = createOptimizer('adam', model.params);
   const schedule = new ReduceOnPlateau({ lr: config.learningRate, factor: config.plateau.factor, patience: config.plateau.patience, minLr: config.plateau.minLr });

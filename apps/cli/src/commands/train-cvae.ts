@@ -48,7 +48,7 @@ export function register(program: Command): void {
     .option('--beta <x>', 'KL weight relative to the pixel-summed squared error (default 1)')
     .option('--kl-warmup-steps <n>', 'linear KL warm-up over this many steps (default 0)')
     .option('--patience <n>', 'early-stopping patience in epochs (default 50)')
-    .option('--val-latent <mean|zero>', 'validation loss with z = mu (reconstruction, default) or z = 0 (generation error)')
+    .option('--val-latent <sample|mean|zero>', 'latent of the validation loss: posterior sample with a fixed draw (default), z = mu, or z = 0')
     .option('--seed <n>', 'seed of initialisation, shuffling and noise (default 1)')
     .option('--memory-mib <n>', 'cap on decoded training flux in memory, MiB (validation gets a quarter more)', '1024')
     .option('--max-minutes <m>', 'time budget: stop at the first epoch end after it (resume later with --resume)')
@@ -69,7 +69,7 @@ export function register(program: Command): void {
       set('earlyStoppingPatience', num('patience', o.patience));
       set('seed', num('seed', o.seed));
       if (o.valLatent !== undefined) {
-        if (o.valLatent !== 'mean' && o.valLatent !== 'zero') throw new Error(`--val-latent must be 'mean' or 'zero', got '${o.valLatent}'`);
+        if (o.valLatent !== 'sample' && o.valLatent !== 'mean' && o.valLatent !== 'zero') throw new Error(`--val-latent must be sample, mean or zero, got '${o.valLatent}'`);
         overrides.validationLatent = o.valLatent;
       }
       if (!(o.preset in CVAE_PRESETS)) throw new Error(`unknown preset '${o.preset}' (expected ${Object.keys(CVAE_PRESETS).join(', ')})`);
