@@ -7,9 +7,11 @@ import type { Duration } from '@temporalio/common';
 import { isTaskQueue, TASK_QUEUES } from '@stellar-emu/workflows';
 import { connectWorker, describeConnection, resolveTemporalConfig } from './config.js';
 import { createWorker } from './worker.js';
+import { requestDrain } from './activities/heartbeat.js';
 
 const USAGE = `usage: node apps/worker/dist/main.js --task-queue <cpu|gpu|name> [options]
-  --task-queue <q>                 task queue to poll (cpu: orchestration and light activities, gpu: training)
+  --task-queue <q[,q2]>            task queue(s) to poll (cpu: orchestration and light activities, gpu: training);
+                                   "cpu,gpu" runs one worker per queue in this process
   --address <host:port>            Temporal frontend (TEMPORAL_ADDRESS; default the local dev server 127.0.0.1:7233)
   --namespace <ns>                 namespace (TEMPORAL_NAMESPACE; default "default")
   --tls-cert <pem> --tls-key <pem> mTLS client certificate and key (TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY)
@@ -49,9 +51,9 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const taskQueue = values['task-queue'];
-  if (!taskQueue) throw new Error(`--task-queue is required\n${USAGE}`);
-  if (!isTaskQueue(taskQueue)) process.stderr.write(`[worker] note: '${taskQueue}' is not one of ${Object.values(TASK_QUEUES).join(', ')}\n`);
+  const queues = (values['task-queue'] ?? '').split(',').map((q) => q.trim()).filter(Boolean);
+  if (queues.length === 0) throw new Error(`--task-queue is required\n${USAGE}`);
+  for (const q of queues) if (!isTaskQueue(q)) process.stderr.write(`[worker] note: '${q}' is not one of ${Object.values(TASK_QUEUES).join(', ')}\n`);
 
   const config = resolveTemporalConfig({
     address: values.address,
@@ -64,16 +66,20 @@ async function main(): Promise<void> {
   // We handle the signals ourselves (below) instead of the runtime's default handlers.
   Runtime.install({ shutdownSignals: [] });
   const connection = await connectWorker(config);
-  const worker = await createWorker({
-    connection,
-    namespace: config.namespace,
-    taskQueue,
-    workflowBundleCodePath: values['workflow-bundle'],
-    maxConcurrentActivityTaskExecutions:
-      positiveInt('--max-concurrent-activities', values['max-concurrent-activities']) ?? (taskQueue === TASK_QUEUES.gpu ? 1 : undefined),
-    maxConcurrentWorkflowTaskExecutions: positiveInt('--max-concurrent-workflow-tasks', values['max-concurrent-workflow-tasks']),
-    ...(values['shutdown-grace'] ? { shutdownGraceTime: values['shutdown-grace'] as Duration } : {}),
-  });
+  const workers = await Promise.all(
+    queues.map((taskQueue) =>
+      createWorker({
+        connection,
+        namespace: config.namespace,
+        taskQueue,
+        workflowBundleCodePath: values['workflow-bundle'],
+        maxConcurrentActivityTaskExecutions:
+          positiveInt('--max-concurrent-activities', values['max-concurrent-activities']) ?? (taskQueue === TASK_QUEUES.gpu ? 1 : undefined),
+        maxConcurrentWorkflowTaskExecutions: positiveInt('--max-concurrent-workflow-tasks', values['max-concurrent-workflow-tasks']),
+        ...(values['shutdown-grace'] ? { shutdownGraceTime: values['shutdown-grace'] as Duration } : {}),
+      }),
+    ),
+  );
 
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -82,16 +88,17 @@ async function main(): Promise<void> {
       process.stderr.write(`[worker] ${signal} again: exiting now\n`);
       process.exit(130);
     }
-    process.stderr.write(`[worker] ${signal}: shutting down (running activities may finish)\n`);
-    worker.shutdown();
+    process.stderr.write(`[worker] ${signal}: draining — training activities write a checkpoint and hand over, others may finish\n`);
+    requestDrain();
+    for (const w of workers) w.shutdown();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
   // One line that parents (e.g. `stellar-emu hello`) wait for.
-  process.stdout.write(`worker ready: task queue ${taskQueue} on ${describeConnection(config)}\n`);
+  process.stdout.write(`worker ready: task queue ${queues.join(',')} on ${describeConnection(config)}\n`);
   try {
-    await worker.run();
+    await Promise.all(workers.map((w) => w.run()));
   } finally {
     await connection.close();
   }

@@ -1,5 +1,6 @@
 // Replay of a committed history (recorded from a real run on the dev server with
 // STELLAR_EMU_RECORD_HISTORY=1): the current workflow code must replay it, a changed one must not.
+import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
@@ -24,5 +25,22 @@ describe('hello workflow replay', () => {
     await expect(Worker.runReplayHistory({ workflowsPath: nondeterministicWorkflows, bundlerOptions }, history)).rejects.toThrow(
       DeterminismViolationError,
     );
+  });
+});
+
+/** Every workflow of the pipeline has a committed history, recorded from the e2e tests. */
+const PIPELINE_WORKFLOWS = ['pipeline', 'ingestGrid', 'splitDataset', 'trainPinn', 'trainCvae', 'validateCvae', 'generateReport', 'scheduledRetrain', 'sweep'];
+const historiesDir = fileURLToPath(new URL('../test/histories/', import.meta.url));
+
+describe('pipeline workflows replay', () => {
+  const files = readdirSync(historiesDir).filter((f) => f.endsWith('.json'));
+
+  test('a history is committed for every pipeline workflow', () => {
+    for (const name of PIPELINE_WORKFLOWS) expect(files, `${name}.json`).toContain(`${name}.json`);
+  });
+
+  test.each(PIPELINE_WORKFLOWS)('replays the committed %s history with the current code', async (name) => {
+    const history = JSON.parse(await readFile(`${historiesDir}${name}.json`, 'utf8'));
+    await expect(Worker.runReplayHistory({ workflowsPath: resolveWorkflowsPath(), bundlerOptions }, history)).resolves.toBeUndefined();
   });
 });

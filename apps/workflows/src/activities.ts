@@ -23,8 +23,10 @@ export interface HelloTensorResult {
   elapsedMs: number;
 }
 
+import type { PipelineActivities } from './pipeline/activities.js';
+
 /** Every activity the worker registers. Workflows proxy this interface. */
-export interface Activities {
+export interface Activities extends PipelineActivities {
   /** Multiply two seeded random matrices through nn-core's tfjs and return ||A·B||_F. */
   helloTensor(input: HelloTensorInput): Promise<HelloTensorResult>;
 }

@@ -3,3 +3,7 @@
 export * from './task-queues.js';
 export type * from './activities.js';
 export * from './hello.js';
+export type * from './pipeline/types.js';
+export type * from './pipeline/activities.js';
+export type { PipelineConfig } from './pipeline/config.js';
+export * from './pipeline/workflows.js';

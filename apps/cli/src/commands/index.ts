@@ -13,6 +13,7 @@ import { register as registerSynth } from './synth.js';
 import { register as registerDev } from './dev.js';
 import { register as registerHello } from './hello.js';
 import { register as registerValidateCvae } from './validate-cvae.js';
+import { register as registerPipeline } from './pipeline.js';
 
 export function registerCommands(program: Command): void {
   registerBackend(program);
@@ -28,4 +29,5 @@ export function registerCommands(program: Command): void {
   registerDev(program);
   registerHello(program);
   registerValidateCvae(program);
+  registerPipeline(program);
 }

@@ -1,8 +1,31 @@
 // Activity implementations registered by the worker; their signatures live in @stellar-emu/workflows.
 import type { Activities } from '@stellar-emu/workflows';
 import { helloTensor } from './hello.js';
+import {
+  inputFingerprint,
+  prepareDatasetStep,
+  readTrainedFingerprint,
+  splitDatasetStep,
+  writeTrainedFingerprint,
+} from './data.js';
+import { finishTraining, findTrainedModel, trainChunk } from './train.js';
+import { evaluateCvaeStep, evaluatePinnStep, generateReportStep, validateCvaeStep } from './evaluate.js';
 
 /** All activities, checked against the interface the workflows proxy. */
 export function createActivities(): Activities {
-  return { helloTensor };
+  return {
+    helloTensor,
+    prepareDatasetStep,
+    splitDatasetStep,
+    trainChunk,
+    finishTraining,
+    findTrainedModel,
+    evaluatePinnStep,
+    evaluateCvaeStep,
+    validateCvaeStep,
+    generateReportStep,
+    inputFingerprint,
+    readTrainedFingerprint,
+    writeTrainedFingerprint,
+  };
 }

@@ -102,5 +102,5 @@ export interface ReportRef {
   /** Directory holding index.html, metrics.json and the figures. */
   dir: string;
   pass: boolean;
-  checks: { name: string; value: number; limit: number; pass: boolean }[];
+  checks: { name: string; value: number | null; limit: number; pass: boolean }[];
 }

@@ -31,14 +31,18 @@ const cpu = proxyActivities<PipelineActivities>({
   retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
-const gpu = proxyActivities<PipelineActivities>({
-  taskQueue: TASK_QUEUES.gpu,
-  // A chunk is a bounded number of epochs; a crashed worker is noticed by the heartbeat timeout.
-  startToCloseTimeout: '7 days',
-  heartbeatTimeout: '60 seconds',
-  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  retry: { initialInterval: '2 seconds', maximumInterval: '30 seconds', maximumAttempts: 50, nonRetryableErrorTypes: NON_RETRYABLE },
-});
+/** Training activities; a crashed worker is noticed when its heartbeats stop for `heartbeatSeconds`. */
+function gpuActivities(heartbeatSeconds = 60) {
+  return proxyActivities<PipelineActivities>({
+    taskQueue: TASK_QUEUES.gpu,
+    // A chunk is a bounded number of epochs, so one attempt never runs for days.
+    startToCloseTimeout: '7 days',
+    heartbeatTimeout: `${heartbeatSeconds} seconds`,
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 50, nonRetryableErrorTypes: NON_RETRYABLE },
+  });
+}
+const gpu = gpuActivities();
 
 /** What the `progress` query of every pipeline workflow returns. */
 export interface WorkflowProgress {
@@ -95,6 +99,8 @@ export interface TrainWorkflowInput {
   artifacts: string;
   /** Continue-as-new after this many chunks, bounding the history of multi-day runs (default 25). */
   chunksPerRun?: number;
+  /** Seconds without a heartbeat after which a training attempt counts as crashed (default 60). */
+  heartbeatTimeoutSeconds?: number;
   /** Carried across continue-as-new. */
   epochsDone?: number;
   lastProgress?: TrainProgress | null;
@@ -110,12 +116,13 @@ async function trainInChunks(model: 'pinn' | 'cvae', input: TrainWorkflowInput):
     t.state.stage = 'done';
     return existing;
   }
+  const trainActivities = gpuActivities(input.heartbeatTimeoutSeconds);
   let epochsDone = input.epochsDone ?? 0;
   const chunksPerRun = input.chunksPerRun ?? 25;
   for (let chunk = 0; ; chunk++) {
     const untilEpoch = Math.min(input.settings.epochs, epochsDone + input.settings.epochsPerChunk);
     t.state.stage = `train ${model}: epochs ${epochsDone}..${untilEpoch} of ${input.settings.epochs}`;
-    const r = await gpu.trainChunk({ ...base, untilEpoch });
+    const r = await trainActivities.trainChunk({ ...base, untilEpoch });
     t.state.training = r.progress;
     epochsDone = r.epochsDone;
     if (r.done) {

@@ -1,0 +1,148 @@
+// Client side of the pipelines: load configs, start workflows, watch their progress.
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { Client, WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { SingleBar } from 'cli-progress';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import type { TrainProgress, WorkflowProgress } from '@stellar-emu/workflows';
+import { PipelineConfigError, validatePipelineConfig, type PipelineConfig } from '@stellar-emu/workflows/config';
+
+/** Read and validate a pipeline config (JSON or YAML); errors name the file and the field or line. */
+export async function loadPipelineConfig(file: string): Promise<PipelineConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new PipelineConfigError(file, [`cannot read: ${(err as Error).message}`]);
+  }
+  let value: unknown;
+  try {
+    value = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text, { prettyErrors: true });
+  } catch (err) {
+    if (err instanceof YAMLParseError) {
+      const line = err.linePos?.[0]?.line;
+      throw new PipelineConfigError(file, [`${line ? `line ${line}: ` : ''}${err.message.split('\n')[0]}`]);
+    }
+    throw new PipelineConfigError(file, [`not valid JSON: ${(err as Error).message}`]);
+  }
+  const config = validatePipelineConfig(value, file);
+  // Paths in a config file are relative to the file.
+  const base = resolve(file, '..');
+  const fix = (p: string) => resolve(base, p);
+  return {
+    ...config,
+    artifacts: fix(config.artifacts),
+    ...(config.atmospheres && 'grid' in config.atmospheres ? { atmospheres: { grid: fix(config.atmospheres.grid) } } : {}),
+    ...(config.atmospheres && 'dataset' in config.atmospheres ? { atmospheres: { dataset: fix(config.atmospheres.dataset) } } : {}),
+    ...(config.spectra && 'dataset' in config.spectra ? { spectra: { dataset: fix(config.spectra.dataset) } } : {}),
+  };
+}
+
+/** Live training details: the heartbeat of a running training activity in a child workflow. */
+export async function liveTraining(client: Client, workflowId: string): Promise<TrainProgress | null> {
+  for (const suffix of ['.train-pinn', '.train-pinn-baseline', '.train-cvae', '']) {
+    try {
+      const desc = await client.workflow.getHandle(`${workflowId}${suffix}`).describe();
+      if (desc.status.name !== 'RUNNING') continue;
+      for (const pending of desc.raw.pendingActivities ?? []) {
+        const payload = pending.heartbeatDetails?.payloads?.[0];
+        if (payload) {
+          const details = defaultPayloadConverter.fromPayload<TrainProgress>(payload as never);
+          if (details && typeof details === 'object' && 'globalStep' in details) return details;
+        }
+      }
+    } catch {
+      /* not started, or gone */
+    }
+  }
+  return null;
+}
+
+function fmtSeconds(s: number | null): string {
+  if (s === null || !Number.isFinite(s)) return '?';
+  if (s < 90) return `${Math.round(s)}s`;
+  if (s < 5400) return `${Math.round(s / 60)}m`;
+  return `${(s / 3600).toFixed(1)}h`;
+}
+
+/** One line describing a training progress record. */
+export function describeTraining(t: TrainProgress): string {
+  const loss = Object.entries(t.losses)
+    .slice(0, 3)
+    .map(([k, v]) => `${k} ${Number(v).toPrecision(3)}`)
+    .join(', ');
+  return `${t.model} epoch ${t.epoch + 1}/${t.epochs} step ${t.globalStep}${loss ? ` · ${loss}` : ''}${t.valLoss !== null ? ` · val ${t.valLoss.toPrecision(3)}` : ''} · ETA ${fmtSeconds(t.etaSeconds)}${t.resumedFromStep ? ` · resumed from step ${t.resumedFromStep}` : ''}`;
+}
+
+/** Snapshot of a workflow's progress: its query plus live training heartbeat. */
+export async function progressSnapshot(client: Client, handle: WorkflowHandle): Promise<{ progress: WorkflowProgress | null; training: TrainProgress | null; status: string }> {
+  const desc = await handle.describe();
+  let progress: WorkflowProgress | null = null;
+  if (desc.status.name === 'RUNNING') {
+    try {
+      progress = await handle.query<WorkflowProgress>('progress');
+    } catch {
+      progress = null;
+    }
+  }
+  const training = desc.status.name === 'RUNNING' ? await liveTraining(client, handle.workflowId) : null;
+  return { progress, training, status: desc.status.name };
+}
+
+/**
+ * Watch a workflow until it closes, showing a progress bar on a terminal (a line per change
+ * otherwise), and return its result.
+ */
+export async function watchWorkflow<T>(client: Client, handle: WorkflowHandle, opts: { expectedSteps?: number; quiet?: boolean } = {}): Promise<T> {
+  const tty = process.stderr.isTTY && !opts.quiet;
+  const bar = tty
+    ? new SingleBar({ format: '{bar} {value}/{total} steps | {stage} | {detail}', hideCursor: true, clearOnComplete: false, barsize: 24 }, undefined)
+    : null;
+  const total = opts.expectedSteps ?? 10;
+  bar?.start(total, 0, { stage: 'starting', detail: '' });
+  let lastLine = '';
+  let done = false;
+  const result = handle.result().finally(() => {
+    done = true;
+  });
+  while (!done) {
+    await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
+    if (done) break;
+    try {
+      const snap = await progressSnapshot(client, handle);
+      const steps = snap.progress?.steps ?? [];
+      const finished = steps.filter((s) => s.status === 'done' || s.status === 'skipped').length;
+      const stage = snap.progress?.stage ?? snap.status.toLowerCase();
+      const detail = snap.training ? describeTraining(snap.training) : '';
+      if (bar) {
+        bar.setTotal(Math.max(total, steps.length + 1));
+        bar.update(finished, { stage, detail });
+      } else if (!opts.quiet) {
+        const line = `[${finished}/${Math.max(total, steps.length)}] ${stage}${detail ? ` | ${detail}` : ''}`;
+        if (line !== lastLine) process.stderr.write(`${line}\n`);
+        lastLine = line;
+      }
+    } catch {
+      /* the workflow may be between runs (continue-as-new); try again */
+    }
+  }
+  bar?.update(bar.getTotal(), { stage: 'done', detail: '' });
+  bar?.stop();
+  return (await result) as T;
+}
+
+/** Start a workflow, or attach to a running one with the same id. */
+export async function startOrAttach<A extends unknown[]>(
+  client: Client,
+  workflow: string,
+  opts: { workflowId: string; taskQueue: string; args: A; memo?: Record<string, unknown> },
+): Promise<{ handle: WorkflowHandle; attached: boolean }> {
+  try {
+    const handle = await client.workflow.start(workflow, { taskQueue: opts.taskQueue, workflowId: opts.workflowId, args: opts.args, memo: opts.memo });
+    return { handle, attached: false };
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return { handle: client.workflow.getHandle(opts.workflowId), attached: true };
+    throw err;
+  }
+}

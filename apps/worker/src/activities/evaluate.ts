@@ -1,0 +1,140 @@
+// Evaluation, validation and report activities: metrics files in the artifact store, never bulk data in workflows.
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { currentBackend, initBackend } from '@stellar-emu/nn-core';
+import { evaluatePinnModel } from '@stellar-emu/pinn';
+import { evaluateCvae, generateSpectra, labelMatrix, loadCvaeModel } from '@stellar-emu/cvae';
+import { datasetSplits, metricsJson, validateEmulator } from '@stellar-emu/param-nn';
+import { currentGitCommit, generateReportFromRun, machineInfo, writeRunMetrics } from '@stellar-emu/report';
+import type { EvaluateInput, GenerateReportInput, MetricsRef, ReportRef, StepOutcome, ValidateCvaeInput } from '@stellar-emu/workflows';
+import { hashFile, LocalArtifactStore, stepKey, writeFileAtomic } from '../artifacts/store.js';
+import { heartbeatPump } from './heartbeat.js';
+
+async function metricsStep(
+  artifacts: string,
+  step: string,
+  key: string,
+  compute: (dir: string) => Promise<{ path: string; summary: MetricsRef['summary'] }>,
+): Promise<StepOutcome<MetricsRef>> {
+  const store = new LocalArtifactStore(artifacts);
+  const done = await store.findCompleted(step, key);
+  if (done) return { skipped: true, key, result: done.summary.metrics as MetricsRef };
+  const hb = heartbeatPump(5000);
+  hb.update({ step });
+  try {
+    const { path, summary } = await compute(await store.stepDir(step, key));
+    const ref: MetricsRef = { path, sha256: await hashFile(path), summary };
+    await store.recordCompleted({ step, key, outputs: { metrics: { path, sha256: ref.sha256 } }, summary: { metrics: ref }, completedAt: new Date().toISOString() });
+    return { skipped: false, key, result: ref };
+  } finally {
+    hb.stop();
+  }
+}
+
+/** Validation metrics of a PINN (and its alpha = 0 baseline): the report's `pinn` section. */
+export async function evaluatePinnStep(input: EvaluateInput): Promise<StepOutcome<MetricsRef>> {
+  const key = stepKey('evaluate-pinn', {}, { model: input.model.sha256, baseline: input.baseline?.sha256 ?? '', dataset: input.dataset.sha256 });
+  return metricsStep(input.artifacts, 'evaluate-pinn', key, async (dir) => {
+    await initBackend();
+    const out = join(dir, 'pinn-metrics.json');
+    const r = await evaluatePinnModel({ modelDir: input.model.path, datasetDir: input.dataset.path, baselineModelDir: input.baseline?.path, out });
+    return { path: out, summary: r.summary };
+  });
+}
+
+/** Residual metrics of a CVAE on held-out spectra: the report's `cvae` section. */
+export async function evaluateCvaeStep(input: EvaluateInput): Promise<StepOutcome<MetricsRef>> {
+  const key = stepKey('evaluate-cvae', {}, { model: input.model.sha256, dataset: input.dataset.sha256 });
+  return metricsStep(input.artifacts, 'evaluate-cvae', key, async (dir) => {
+    await initBackend();
+    const loaded = await loadCvaeModel(input.model.path);
+    const m = await evaluateCvae(loaded, input.dataset.path, { split: 'val' });
+    const out = join(dir, 'cvae-metrics.json');
+    await writeFileAtomic(out, `${JSON.stringify(m)}\n`);
+    return { path: out, summary: { median: m.summary.median, p95: m.summary.p95, max: m.summary.max } };
+  });
+}
+
+/** Parameter-recovery validation of a CVAE (PCA + recovery network): the report's `recovery` section. */
+export async function validateCvaeStep(input: ValidateCvaeInput): Promise<StepOutcome<MetricsRef>> {
+  const key = stepKey('validate-cvae', input.settings, { model: input.cvae.sha256, dataset: input.dataset.sha256 });
+  return metricsStep(input.artifacts, 'validate-cvae', key, async (dir) => {
+    await initBackend();
+    const hb = heartbeatPump(3000);
+    try {
+      const loaded = await loadCvaeModel(input.cvae.path);
+      const labelNames = loaded.meta.labels.map((l) => l.key);
+      const data = await datasetSplits(input.dataset.path, labelNames, input.settings.seed);
+      const emulatorRanges = Object.fromEntries(loaded.meta.labels.map((l) => [l.key, { min: l.rangeMin, max: l.rangeMax }]));
+      const result = await validateEmulator({
+        data,
+        generator: async (labels, { seed }) => generateSpectra(loaded, labelMatrix(loaded.meta, labels), { seed, z: 'sample' }),
+        emulatorRanges,
+        generatedCount: input.settings.generated,
+        outDir: join(dir, 'recovery'),
+        preset: input.settings.preset,
+        epochs: input.settings.epochs,
+        seed: input.settings.seed,
+        factor: input.settings.factor,
+        onStage: (stage) => hb.update({ step: 'validate cvae', stage }),
+        onProgress: (p) => hb.update({ step: 'validate cvae', epoch: p.epoch, globalStep: p.globalStep, losses: p.losses }),
+      });
+      const out = join(dir, 'recovery-metrics.json');
+      await writeFileAtomic(out, `${JSON.stringify(metricsJson(result, { id: input.cvae.sha256.slice(0, 12) }))}\n`);
+      const summary: MetricsRef['summary'] = { pass: result.pass, factor: result.factor };
+      for (const v of result.verdicts) summary[`${v.label}Ratio`] = +v.ratio.toFixed(3);
+      return { path: out, summary };
+    } finally {
+      hb.stop();
+    }
+  });
+}
+
+async function readJson(path: string): Promise<Record<string, unknown>> {
+  return JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+}
+
+/** A run id usable as a directory name (schedule-started ids carry timestamps with ':'). */
+export function runDirName(runId: string): string {
+  return runId.replace(/[^A-Za-z0-9._-]/g, '-');
+}
+
+/** Gather the metrics of a run into the report contract, store them, and render the report. */
+export async function generateReportStep(input: GenerateReportInput): Promise<ReportRef> {
+  const artifacts = resolve(input.artifacts);
+  const runId = runDirName(input.runId);
+  const t = input.thresholds ?? {};
+  const metrics: Record<string, unknown> = {
+    schemaVersion: 1,
+    run: {
+      id: runId,
+      createdAt: new Date().toISOString(),
+      gitCommit: currentGitCommit(),
+      backend: currentBackend()?.name ?? (await initBackend({ quiet: true })).name,
+      config: input.metadata,
+      datasetHashes: Object.fromEntries(
+        Object.entries((input.metadata.datasets ?? {}) as Record<string, { sha256: string }>).map(([k, v]) => [k, v.sha256]),
+      ),
+      durationsSeconds: {},
+      machine: machineInfo(),
+    },
+    thresholds: {
+      ...(t.pinnMedianErrorPct ? { pinn: { medianPercent: t.pinnMedianErrorPct } } : {}),
+      ...(t.cvaeMedianResidual !== undefined ? { cvae: { medianResidual: t.cvaeMedianResidual } } : {}),
+      ...(t.recoveryFactor !== undefined ? { recovery: { factor: t.recoveryFactor } } : {}),
+    },
+  };
+  if (input.pinn) metrics.pinn = await readJson(input.pinn.path);
+  if (input.cvae) {
+    const c = await readJson(input.cvae.path);
+    metrics.cvae = { examples: c.examples, residuals: c.residuals, summary: c.summary };
+  }
+  if (input.recovery) metrics.recovery = (await readJson(input.recovery.path)).recovery;
+  await writeRunMetrics(artifacts, runId, metrics);
+  const r = await generateReportFromRun(artifacts, runId);
+  return {
+    dir: join(artifacts, 'runs', runId, 'report'),
+    pass: r.pass,
+    checks: r.checks.map((c) => ({ name: c.name, value: c.value ?? null, limit: c.limit, pass: c.pass })),
+  };
+}

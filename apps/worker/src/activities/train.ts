@@ -1,0 +1,159 @@
+// Training activities: bounded chunks of PINN or CVAE training that heartbeat their progress,
+// resume from the last checkpoint after a crash, and checkpoint on cancellation or drain.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { initBackend, latestCheckpoint, type Progress } from '@stellar-emu/nn-core';
+import { trainPinnOnDataset } from '@stellar-emu/pinn';
+import { trainCvae } from '@stellar-emu/cvae';
+import type { ModelRef, TrainChunkInput, TrainChunkResult, TrainProgress } from '@stellar-emu/workflows';
+import { hashPath, LocalArtifactStore, stepKey } from '../artifacts/store.js';
+import { drainSignal, heartbeatPump } from './heartbeat.js';
+
+/** The step key of a training run: model kind, settings and the dataset's content hash. */
+export function trainingKey(input: Omit<TrainChunkInput, 'untilEpoch'>): string {
+  return stepKey(`train-${input.model}`, input.settings, { dataset: input.dataset.sha256 });
+}
+
+async function modelDirFor(input: Omit<TrainChunkInput, 'untilEpoch'>): Promise<string> {
+  const store = new LocalArtifactStore(input.artifacts);
+  return join(await store.stepDir(`train-${input.model}`, trainingKey(input)), 'model');
+}
+
+function anySignal(signals: (AbortSignal | undefined)[]): AbortSignal {
+  const present = signals.filter((s): s is AbortSignal => s !== undefined);
+  return AbortSignal.any(present);
+}
+
+/**
+ * Train until `untilEpoch` epochs are done in total. Progress goes to the activity heartbeat
+ * every few seconds ({epoch, step, losses, checkpoint, eta}); a retried attempt resumes from the
+ * newest checkpoint in the model directory. Cancellation writes a checkpoint, then reports the
+ * cancellation; a worker drain (SIGTERM) writes a checkpoint and fails retryably.
+ */
+export async function trainChunk(input: TrainChunkInput): Promise<TrainChunkResult> {
+  await initBackend();
+  const modelDir = await modelDirFor(input);
+  const ckptDir = join(modelDir, 'checkpoints');
+  const resumeFrom = existsSync(ckptDir) ? await latestCheckpoint(ckptDir) : null;
+  const hb = heartbeatPump(3000);
+  const signal = anySignal([hb.signal, drainSignal]);
+  const t0 = performance.now();
+  let progress: TrainProgress = {
+    model: input.model,
+    epoch: 0,
+    epochs: input.settings.epochs,
+    globalStep: 0,
+    stepInEpoch: 0,
+    stepsPerEpoch: 0,
+    losses: {},
+    valLoss: null,
+    samplesPerSec: 0,
+    etaSeconds: null,
+    checkpoint: resumeFrom,
+    resumedFromStep: 0,
+  };
+  let firstStep: number | null = null;
+  const onProgress = (p: Progress) => {
+    if (firstStep === null) firstStep = Math.max(0, p.globalStep - 1);
+    const totalSteps = p.stepsPerEpoch * input.settings.epochs;
+    const elapsed = (performance.now() - t0) / 1000;
+    const stepsDone = p.globalStep - (firstStep ?? 0);
+    const rate = stepsDone > 0 ? stepsDone / elapsed : 0;
+    progress = {
+      ...progress,
+      epoch: p.epoch,
+      globalStep: p.globalStep,
+      stepInEpoch: p.stepInEpoch,
+      stepsPerEpoch: p.stepsPerEpoch,
+      losses: { ...progress.losses, ...p.losses },
+      valLoss: p.valLoss ?? progress.valLoss,
+      samplesPerSec: p.samplesPerSec,
+      etaSeconds: rate > 0 ? Math.max(0, (totalSteps - p.globalStep) / rate) : null,
+      checkpoint: p.checkpointPath ?? progress.checkpoint,
+    };
+    hb.update(progress);
+  };
+  try {
+    let epochsDone: number;
+    let done: boolean;
+    let stoppedEarly: boolean;
+    let aborted: boolean;
+    if (input.model === 'pinn') {
+      const r = await trainPinnOnDataset({
+        datasetDir: input.dataset.path,
+        outDir: modelDir,
+        preset: input.settings.preset,
+        epochs: input.settings.epochs,
+        seed: input.settings.seed,
+        alpha: input.settings.alpha,
+        batchSize: input.settings.batchSize,
+        learningRate: input.settings.learningRate,
+        untilEpoch: input.untilEpoch,
+        checkpointEverySteps: input.settings.checkpointEverySteps,
+        resume: true,
+        signal,
+        onProgress,
+      });
+      progress.resumedFromStep = r.resumedFromStep;
+      progress.checkpoint = r.lastCheckpoint ?? progress.checkpoint;
+      ({ epochsDone, done, stoppedEarly, aborted } = r);
+    } else {
+      const r = await trainCvae({
+        dataset: input.dataset.path,
+        outDir: modelDir,
+        preset: input.settings.preset,
+        overrides: {
+          epochs: input.settings.epochs,
+          seed: input.settings.seed,
+          ...(input.settings.batchSize ? { batchSize: input.settings.batchSize } : {}),
+          ...(input.settings.learningRate ? { learningRate: input.settings.learningRate } : {}),
+        },
+        untilEpoch: input.untilEpoch,
+        resume: resumeFrom !== null,
+        checkpointEverySteps: input.settings.checkpointEverySteps,
+        signal,
+        onProgress,
+      });
+      progress.resumedFromStep = r.resumedFromStep ?? 0;
+      progress.checkpoint = r.loop.finalCheckpoint ?? progress.checkpoint;
+      epochsDone = r.loop.epochsDone;
+      stoppedEarly = r.loop.stoppedEarly;
+      aborted = r.loop.aborted;
+      done = stoppedEarly || epochsDone >= input.settings.epochs;
+    }
+    hb.update(progress);
+    if (aborted) {
+      if (hb.signal?.aborted) throw new CancelledFailure(`training cancelled; checkpoint ${progress.checkpoint}`);
+      throw ApplicationFailure.retryable(`worker draining; resume from checkpoint ${progress.checkpoint}`, 'WorkerDraining');
+    }
+    return { modelDir, epochsDone, done, stoppedEarly, progress, sha256: done ? await hashPath(modelDir) : null };
+  } finally {
+    hb.stop();
+  }
+}
+
+/** Record a finished training run so identical re-runs skip it. */
+export async function finishTraining(input: TrainChunkInput & { result: TrainChunkResult }): Promise<ModelRef> {
+  const store = new LocalArtifactStore(input.artifacts);
+  const key = trainingKey(input);
+  const path = input.result.modelDir;
+  const sha256 = await hashPath(path);
+  const ref: ModelRef = { model: input.model, path, sha256, epochsDone: input.result.epochsDone };
+  await store.recordCompleted({
+    step: `train-${input.model}`,
+    key,
+    outputs: { model: { path, sha256 } },
+    summary: { model: ref, progress: input.result.progress },
+    completedAt: new Date().toISOString(),
+  });
+  return ref;
+}
+
+/** A finished training run with these inputs, if any. */
+export async function findTrainedModel(input: Omit<TrainChunkInput, 'untilEpoch'>): Promise<ModelRef | null> {
+  const store = new LocalArtifactStore(input.artifacts);
+  const done = await store.findCompleted(`train-${input.model}`, trainingKey(input));
+  return done ? (done.summary.model as ModelRef) : null;
+}

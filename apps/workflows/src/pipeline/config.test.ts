@@ -1,0 +1,46 @@
+import { demoPipelineConfig, PipelineConfigError, validatePipelineConfig } from './config.js';
+
+const good = {
+  name: 'tiny',
+  atmospheres: { synthetic: { n: 40, seed: 1 } },
+  pinn: { epochs: 2 },
+};
+
+describe('pipeline config', () => {
+  test('a minimal config gets its defaults', () => {
+    const c = validatePipelineConfig(good, 'tiny.yaml');
+    expect(c.pinn).toMatchObject({ preset: 'small', alpha: 0.03, baseline: true, epochsPerChunk: 5 });
+    expect(c.artifacts).toBe('.artifacts');
+    expect(c.split.seed).toBe(0);
+  });
+
+  test('the demo config is valid and trains both emulators', () => {
+    const c = demoPipelineConfig('/tmp/a');
+    expect(c.pinn && c.cvae && c.validation).toBeTruthy();
+    expect(c.artifacts).toBe('/tmp/a');
+  });
+
+  const bad: [string, unknown, RegExp][] = [
+    ['unknown top-level key (a typo)', { ...good, pinnn: {} }, /\(top level\): Unrecognized key.*pinnn/],
+    ['wrong type', { ...good, pinn: { epochs: 'ten' } }, /pinn\.epochs: .*number/],
+    ['negative epochs', { ...good, pinn: { epochs: -1 } }, /pinn\.epochs: .*>=\s*1/],
+    ['alpha above 1', { ...good, pinn: { epochs: 2, alpha: 3 } }, /pinn\.alpha: /],
+    ['pinn without atmospheres', { name: 'x', pinn: { epochs: 2 } }, /pinn: needs an `atmospheres` data source/],
+    ['validation without cvae', { ...good, validation: {} }, /validation: needs a `cvae` section/],
+    ['nothing to do', { name: 'x', atmospheres: { grid: 'g' } }, /nothing to do/],
+    ['bad run name', { ...good, name: 'a b/c' }, /name: letters, digits/],
+    ['two data sources at once', { ...good, atmospheres: { grid: 'g', dataset: 'd' } }, /atmospheres: /],
+    ['too few synthetic models', { ...good, atmospheres: { synthetic: { n: 3, seed: 1 } } }, /at least 10/],
+  ];
+  test.each(bad)('rejects %s with the file and field named', (_, value, message) => {
+    let err: unknown;
+    try {
+      validatePipelineConfig(value, 'conf/pipeline.yaml');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(PipelineConfigError);
+    expect((err as Error).message).toMatch(/^conf\/pipeline\.yaml: invalid pipeline config:/);
+    expect((err as Error).message).toMatch(message);
+  });
+});
