@@ -20,7 +20,11 @@ export interface LabelRange {
 }
 
 /** Per-label [min, max] over row-major labels [rows, names.length]. */
-export function labelRanges(labels: Float64Array, rows: number, names: readonly string[]): Record<string, LabelRange> {
+export function labelRanges(
+  labels: Float64Array,
+  rows: number,
+  names: readonly string[],
+): Record<string, LabelRange> {
   const out: Record<string, LabelRange> = {};
   names.forEach((name, j) => {
     let min = Infinity;
@@ -30,7 +34,8 @@ export function labelRanges(labels: Float64Array, rows: number, names: readonly 
       if (v < min) min = v;
       if (v > max) max = v;
     }
-    if (!(Number.isFinite(min) && Number.isFinite(max))) throw new Error(`labelRanges: label ${name} has no finite values`);
+    if (!(Number.isFinite(min) && Number.isFinite(max)))
+      throw new Error(`labelRanges: label ${name} has no finite values`);
     out[name] = { min, max };
   });
   return out;
@@ -52,7 +57,12 @@ export interface ClippedLabels {
  * Clip raw predictions to the training range of each label and flag what was clipped: the
  * network never reports a label outside the box it was trained on (no silent extrapolation).
  */
-export function clipToRanges(raw: Float64Array, rows: number, names: readonly string[], ranges: Record<string, LabelRange>): ClippedLabels {
+export function clipToRanges(
+  raw: Float64Array,
+  rows: number,
+  names: readonly string[],
+  ranges: Record<string, LabelRange>,
+): ClippedLabels {
   const nl = names.length;
   const values = new Float64Array(raw.length);
   const outOfRange = new Uint8Array(raw.length);
@@ -64,7 +74,8 @@ export function clipToRanges(raw: Float64Array, rows: number, names: readonly st
     for (let i = 0; i < rows; i++) {
       const v = raw[i * nl + j];
       let c = v;
-      if (!(v >= r.min)) c = r.min; // also catches NaN
+      if (!(v >= r.min))
+        c = r.min; // also catches NaN
       else if (v > r.max) c = r.max;
       if (c !== v) {
         outOfRange[i * nl + j] = 1;

@@ -13,7 +13,8 @@ export interface ColMatrix {
 
 /** Copy a row-major [rows, cols] array into a column-major float64 matrix. */
 export function fromRowMajor(src: ArrayLike<number>, rows: number, cols: number): ColMatrix {
-  if (src.length !== rows * cols) throw new Error(`fromRowMajor: ${src.length} values for a ${rows}x${cols} matrix`);
+  if (src.length !== rows * cols)
+    throw new Error(`fromRowMajor: ${src.length} values for a ${rows}x${cols} matrix`);
   const data = new Float64Array(rows * cols);
   for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) data[j * rows + i] = src[i * cols + j];
   return { rows, cols, data };
@@ -166,7 +167,8 @@ export function matTMulCol(a: ColMatrix, b: ColMatrix): ColMatrix {
   const out: ColMatrix = { rows: a.cols, cols: b.cols, data: new Float64Array(a.cols * b.cols) };
   for (let i = 0; i < a.cols; i++) {
     const ac = a.data.subarray(i * a.rows, (i + 1) * a.rows);
-    for (let j = 0; j < b.cols; j++) out.data[j * a.cols + i] = dot(ac, b.data.subarray(j * b.rows, (j + 1) * b.rows));
+    for (let j = 0; j < b.cols; j++)
+      out.data[j * a.cols + i] = dot(ac, b.data.subarray(j * b.rows, (j + 1) * b.rows));
   }
   return out;
 }

@@ -1,5 +1,16 @@
 // The parameter-recovery network: PCA coefficients -> dense ReLU stack -> labels, with its scalers, PCA and file format.
-import { CheckpointError, DenseStack, ParamStore, readCheckpoint, Rng, tf, writeCheckpoint, type Batch, type LossResult, type StoredTensor } from '@stellar-emu/nn-core';
+import {
+  CheckpointError,
+  DenseStack,
+  ParamStore,
+  readCheckpoint,
+  Rng,
+  tf,
+  writeCheckpoint,
+  type Batch,
+  type LossResult,
+  type StoredTensor,
+} from '@stellar-emu/nn-core';
 import { clipToRanges, type ClippedLabels, type LabelRange } from './labels.js';
 import { PcaModel } from './pca.js';
 
@@ -39,7 +50,13 @@ export interface RecoveryScalers {
 }
 
 /** Compute the scalers from (augmented) training coefficients and labels. */
-export function computeScalers(coeffs: Float32Array, labels: Float64Array, rows: number, k: number, labelNames: readonly string[]): RecoveryScalers {
+export function computeScalers(
+  coeffs: Float32Array,
+  labels: Float64Array,
+  rows: number,
+  k: number,
+  labelNames: readonly string[],
+): RecoveryScalers {
   const mean = new Float64Array(k);
   const sq = new Float64Array(k);
   for (let i = 0; i < rows; i++) for (let j = 0; j < k; j++) mean[j] += coeffs[i * k + j];
@@ -59,7 +76,8 @@ export function computeScalers(coeffs: Float32Array, labels: Float64Array, rows:
       if (v < min) min = v;
       if (v > max) max = v;
     }
-    if (!(Number.isFinite(min) && Number.isFinite(max))) throw new Error(`computeScalers: label ${name} has no finite training values`);
+    if (!(Number.isFinite(min) && Number.isFinite(max)))
+      throw new Error(`computeScalers: label ${name} has no finite training values`);
     ranges[name] = { min, max };
   });
   return { inputMean: Array.from(mean), inputStd: std, labelRanges: ranges };
@@ -78,8 +96,17 @@ export class RecoveryNetwork {
     readonly pca: PcaModel,
     readonly seed = 1,
   ) {
-    if (pca.components !== arch.inputDim) throw new Error(`RecoveryNetwork: PCA has ${pca.components} components, the network takes ${arch.inputDim}`);
-    this.stack = new DenseStack(this.params, 'recovery', arch.inputDim, { widths: [...arch.hidden, arch.labelNames.length], activation: 'relu', lastActivation: 'linear' }, new Rng(seed));
+    if (pca.components !== arch.inputDim)
+      throw new Error(
+        `RecoveryNetwork: PCA has ${pca.components} components, the network takes ${arch.inputDim}`,
+      );
+    this.stack = new DenseStack(
+      this.params,
+      'recovery',
+      arch.inputDim,
+      { widths: [...arch.hidden, arch.labelNames.length], activation: 'relu', lastActivation: 'linear' },
+      new Rng(seed),
+    );
     this.inMean = tf.tensor1d(scalers.inputMean, 'float32');
     this.inStd = tf.tensor1d(scalers.inputStd, 'float32');
   }
@@ -88,7 +115,9 @@ export class RecoveryNetwork {
   standardize(coeffs: Float32Array, rows: number): Float32Array {
     const k = this.arch.inputDim;
     const out = new Float32Array(rows * k);
-    for (let i = 0; i < rows; i++) for (let j = 0; j < k; j++) out[i * k + j] = (coeffs[i * k + j] - this.scalers.inputMean[j]) / this.scalers.inputStd[j];
+    for (let i = 0; i < rows; i++)
+      for (let j = 0; j < k; j++)
+        out[i * k + j] = (coeffs[i * k + j] - this.scalers.inputMean[j]) / this.scalers.inputStd[j];
     return out;
   }
 
@@ -119,7 +148,11 @@ export class RecoveryNetwork {
    * Labels in physical units from PCA coefficients [rows, k], clipped to the training ranges
    * with out-of-range flags (see `clipToRanges`).
    */
-  async predictFromCoefficients(coeffs: Float32Array, rows: number, batchSize = 4096): Promise<ClippedLabels> {
+  async predictFromCoefficients(
+    coeffs: Float32Array,
+    rows: number,
+    batchSize = 4096,
+  ): Promise<ClippedLabels> {
     const names = this.arch.labelNames;
     const nl = names.length;
     const k = this.arch.inputDim;
@@ -127,7 +160,10 @@ export class RecoveryNetwork {
     for (let start = 0; start < rows; start += batchSize) {
       const n = Math.min(batchSize, rows - start);
       const t = tf.tidy(() => {
-        const x = tf.div(tf.sub(tf.tensor2d(coeffs.subarray(start * k, (start + n) * k), [n, k]), this.inMean), this.inStd) as tf.Tensor2D;
+        const x = tf.div(
+          tf.sub(tf.tensor2d(coeffs.subarray(start * k, (start + n) * k), [n, k]), this.inMean),
+          this.inStd,
+        ) as tf.Tensor2D;
         return this.forward(x);
       });
       const y = await t.data();
@@ -154,28 +190,47 @@ export class RecoveryNetwork {
     tensors.set('pca/mean', { shape: [this.pca.numPixels], data: this.pca.mean });
     tensors.set('pca/basis', { shape: [this.pca.numPixels, this.pca.components], data: this.pca.basis });
     tensors.set('pca/explained_variance', { shape: [this.pca.components], data: this.pca.explainedVariance });
-    const state: RecoveryFileState = { arch: this.arch, scalers: this.scalers, seed: this.seed, pcaTotalVariance: this.pca.totalVariance, info };
+    const state: RecoveryFileState = {
+      arch: this.arch,
+      scalers: this.scalers,
+      seed: this.seed,
+      pcaTotalVariance: this.pca.totalVariance,
+      info,
+    };
     await writeCheckpoint(path, tensors, RECOVERY_MODEL_KIND, state);
   }
 
   /** Load a model written by `save`; a missing, corrupt or foreign file gives a CheckpointError. */
   static async load(path: string): Promise<{ network: RecoveryNetwork; info: Record<string, unknown> }> {
     const ck = await readCheckpoint(path);
-    if (ck.kind !== RECOVERY_MODEL_KIND) throw new CheckpointError(path, `is a '${ck.kind}' file, not a ${RECOVERY_MODEL_KIND} model`);
+    if (ck.kind !== RECOVERY_MODEL_KIND)
+      throw new CheckpointError(path, `is a '${ck.kind}' file, not a ${RECOVERY_MODEL_KIND} model`);
     const state = ck.state as RecoveryFileState;
     const mean = ck.tensors.get('pca/mean');
     const basis = ck.tensors.get('pca/basis');
     const ev = ck.tensors.get('pca/explained_variance');
-    if (!mean || !basis || !ev) throw new CheckpointError(path, 'has no PCA (pca/mean, pca/basis, pca/explained_variance)');
-    const pca = new PcaModel(mean.data as Float32Array, basis.data as Float32Array, basis.shape[0], basis.shape[1], ev.data as Float64Array, state.pcaTotalVariance);
+    if (!mean || !basis || !ev)
+      throw new CheckpointError(path, 'has no PCA (pca/mean, pca/basis, pca/explained_variance)');
+    const pca = new PcaModel(
+      mean.data as Float32Array,
+      basis.data as Float32Array,
+      basis.shape[0],
+      basis.shape[1],
+      ev.data as Float64Array,
+      state.pcaTotalVariance,
+    );
     const net = new RecoveryNetwork(state.arch, state.scalers, pca, state.seed);
     const values = new Map<string, { shape: number[]; data: Float32Array }>();
-    for (const [k, t] of ck.tensors) if (k.startsWith('param/')) values.set(k.slice(6), { shape: t.shape, data: t.data as Float32Array });
+    for (const [k, t] of ck.tensors)
+      if (k.startsWith('param/')) values.set(k.slice(6), { shape: t.shape, data: t.data as Float32Array });
     try {
       net.params.restore(values);
     } catch (err) {
       net.dispose();
-      throw new CheckpointError(path, `weights do not fit the stored architecture: ${(err as Error).message}`);
+      throw new CheckpointError(
+        path,
+        `weights do not fit the stored architecture: ${(err as Error).message}`,
+      );
     }
     return { network: net, info: state.info };
   }

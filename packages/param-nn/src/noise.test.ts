@@ -1,5 +1,11 @@
 import { Rng } from '@stellar-emu/nn-core';
-import { addCoefficientNoise, addFluxNoise, augmentWithNoisyCopies, noiseSigmaForSnr, snrForIndex } from './noise.js';
+import {
+  addCoefficientNoise,
+  addFluxNoise,
+  augmentWithNoisyCopies,
+  noiseSigmaForSnr,
+  snrForIndex,
+} from './noise.js';
 import { fromRowMajor, orthonormalizeColumns, toRowMajorF32 } from './linalg.js';
 
 describe('noise augmentation', () => {
@@ -62,7 +68,11 @@ describe('noise augmentation', () => {
     const D = 400;
     const k = 4;
     const rng = new Rng(3);
-    const V = fromRowMajor(Array.from({ length: D * k }, () => rng.normal()), D, k);
+    const V = fromRowMajor(
+      Array.from({ length: D * k }, () => rng.normal()),
+      D,
+      k,
+    );
     orthonormalizeColumns(V);
     const basis = toRowMajorF32(V);
     const n = 3000;

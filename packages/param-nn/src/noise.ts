@@ -23,7 +23,8 @@ export function noiseSigmaForSnr(snr: number): number {
 }
 
 function checkRange(r: { min: number; max: number }): void {
-  if (!(r.min > 0 && r.max >= r.min && Number.isFinite(r.max))) throw new Error(`noise: SNR range must satisfy 0 < min <= max < ∞, got [${r.min}, ${r.max}]`);
+  if (!(r.min > 0 && r.max >= r.min && Number.isFinite(r.max)))
+    throw new Error(`noise: SNR range must satisfy 0 < min <= max < ∞, got [${r.min}, ${r.max}]`);
 }
 
 /**
@@ -46,8 +47,15 @@ export function snrForIndex(index: number, opts: NoiseOptions = {}): number {
  * A noisy copy of spectra in flux space: row i (global index `firstIndex + i`) gets white
  * Gaussian noise of σ = 1/SNR_i, SNR_i uniform in the range. Returns the copies and the SNRs.
  */
-export function addFluxNoise(flux: Float32Array, rows: number, numPixels: number, firstIndex: number, opts: NoiseOptions = {}): { flux: Float32Array; snr: Float64Array } {
-  if (flux.length !== rows * numPixels) throw new Error(`addFluxNoise: ${flux.length} values for ${rows} spectra of ${numPixels} pixels`);
+export function addFluxNoise(
+  flux: Float32Array,
+  rows: number,
+  numPixels: number,
+  firstIndex: number,
+  opts: NoiseOptions = {},
+): { flux: Float32Array; snr: Float64Array } {
+  if (flux.length !== rows * numPixels)
+    throw new Error(`addFluxNoise: ${flux.length} values for ${rows} spectra of ${numPixels} pixels`);
   const r = opts.snrRange ?? DEFAULT_SNR_RANGE;
   checkRange(r);
   const out = new Float32Array(flux.length);
@@ -56,7 +64,8 @@ export function addFluxNoise(flux: Float32Array, rows: number, numPixels: number
     const rng = spectrumRng(opts.seed ?? 1, firstIndex + i);
     snr[i] = r.min + (r.max - r.min) * rng.uniform();
     const sigma = noiseSigmaForSnr(snr[i]);
-    for (let j = 0; j < numPixels; j++) out[i * numPixels + j] = flux[i * numPixels + j] + sigma * rng.normal();
+    for (let j = 0; j < numPixels; j++)
+      out[i * numPixels + j] = flux[i * numPixels + j] + sigma * rng.normal();
   }
   return { flux: out, snr };
 }
@@ -68,8 +77,15 @@ export function addFluxNoise(flux: Float32Array, rows: number, numPixels: number
  * normals per spectrum (19,000 → 25). The SNR of row i equals `addFluxNoise`'s for the same
  * seed and index.
  */
-export function addCoefficientNoise(coeffs: Float32Array, rows: number, k: number, firstIndex: number, opts: NoiseOptions = {}): { coeffs: Float32Array; snr: Float64Array } {
-  if (coeffs.length !== rows * k) throw new Error(`addCoefficientNoise: ${coeffs.length} values for ${rows} x ${k} coefficients`);
+export function addCoefficientNoise(
+  coeffs: Float32Array,
+  rows: number,
+  k: number,
+  firstIndex: number,
+  opts: NoiseOptions = {},
+): { coeffs: Float32Array; snr: Float64Array } {
+  if (coeffs.length !== rows * k)
+    throw new Error(`addCoefficientNoise: ${coeffs.length} values for ${rows} x ${k} coefficients`);
   const r = opts.snrRange ?? DEFAULT_SNR_RANGE;
   checkRange(r);
   const out = new Float32Array(coeffs.length);

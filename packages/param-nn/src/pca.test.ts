@@ -8,7 +8,11 @@ import { functionSource, matrixSource } from './sources.js';
  * iteration + Jacobi eigensolver of a small projected matrix). Returns the right singular
  * vectors (column-major D x D) and squared singular values, descending.
  */
-function exactPca(x: Float64Array, n: number, dim: number): { mean: Float64Array; vectors: Float64Array[]; sigma2: number[] } {
+function exactPca(
+  x: Float64Array,
+  n: number,
+  dim: number,
+): { mean: Float64Array; vectors: Float64Array[]; sigma2: number[] } {
   const mean = new Float64Array(dim);
   for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) mean[j] += x[i * dim + j] / n;
   // Columns of A (n x dim) and of V (dim x dim).
@@ -68,7 +72,8 @@ function lowRankData(n: number, dim: number, rank: number, noise: number, seed: 
   }
   const out = new Float32Array(n * dim);
   for (let i = 0; i < n; i++) {
-    for (let j = 0; j < dim; j++) out[i * dim + j] = 1 - 0.2 * Math.exp(-(((j - dim / 2) / 5) ** 2)) + noise * rng.normal();
+    for (let j = 0; j < dim; j++)
+      out[i * dim + j] = 1 - 0.2 * Math.exp(-(((j - dim / 2) / 5) ** 2)) + noise * rng.normal();
     for (let r = 0; r < rank; r++) {
       const z = rng.normal() * 0.05 * 0.6 ** r;
       for (let j = 0; j < dim; j++) out[i * dim + j] += z * dirs[r][j];
@@ -94,7 +99,14 @@ function subspaceSin(exact: Float64Array[], basis: Float32Array, dim: number, k:
 }
 
 /** Relative reconstruction error ‖Xc − Xc V Vᵀ‖_F / ‖Xc‖_F of the float32 basis, in float64. */
-function reconstructionError(x: Float32Array, n: number, dim: number, mean: ArrayLike<number>, basis: Float32Array, k: number): number {
+function reconstructionError(
+  x: Float32Array,
+  n: number,
+  dim: number,
+  mean: ArrayLike<number>,
+  basis: Float32Array,
+  k: number,
+): number {
   let num = 0;
   let den = 0;
   const xc = new Float64Array(dim);
@@ -162,7 +174,11 @@ describe('fitPca (streaming randomized PCA) against an exact SVD', () => {
     // Keep the target away from a tie so float32 rounding cannot flip the choice.
     expect(Math.abs(errAt(kExact) - target) / target).toBeGreaterThan(0.01);
     expect(Math.abs(errAt(kExact - 1) - target) / target).toBeGreaterThan(0.01);
-    const { model, report } = await fitPca(matrixSource(x, dim), { maxRelativeError: target, maxComponents: 30, blockRows: 100 });
+    const { model, report } = await fitPca(matrixSource(x, dim), {
+      maxRelativeError: target,
+      maxComponents: 30,
+      blockRows: 100,
+    });
     expect(report.componentSelection).toBe('reconstruction-error');
     expect(report.targetMet).toBe(true);
     expect(report.components).toBe(kExact);
@@ -191,7 +207,11 @@ describe('fitPca (streaming randomized PCA) against an exact SVD', () => {
  * Second independent reference for wider data: the covariance Xcᵀ Xc accumulated in float64 and
  * diagonalized by a cyclic Jacobi eigensolver written here (not the library's).
  */
-function covariancePca(x: Float32Array, n: number, dim: number): { mean: Float64Array; vectors: Float64Array[]; values: number[] } {
+function covariancePca(
+  x: Float32Array,
+  n: number,
+  dim: number,
+): { mean: Float64Array; vectors: Float64Array[]; values: number[] } {
   const mean = new Float64Array(dim);
   for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) mean[j] += x[i * dim + j];
   for (let j = 0; j < dim; j++) mean[j] /= n;
@@ -304,8 +324,8 @@ describe('fitPca memory cap', () => {
     expect(maxLive).toBe(1);
     expect(report.estimatedPeakBytes).toBeLessThanOrEqual(cap);
     expect(pcaWorkingBytes(dim, report.subspaceDim, report.blockRows)).toBeLessThanOrEqual(cap);
-    // Measured: the device tensors plus the one host block stay under the cap.
-    expect(report.measuredPeakTensorBytes + report.blockRows * dim * 4).toBeLessThanOrEqual(cap);
+    // Measured: the device tensors plus the host block and its shifted copy stay under the cap.
+    expect(report.measuredPeakTensorBytes + 2 * report.blockRows * dim * 4).toBeLessThanOrEqual(cap);
 
     // Reference on the same data (materialized here only for the check).
     const x = new Float32Array(n * dim);
@@ -320,7 +340,10 @@ describe('fitPca memory cap', () => {
     const errFit = reconstructionError(x, n, dim, model.mean, model.basis, 6);
     expect(Math.abs(errFit - errExact) / errExact).toBeLessThan(1e-3);
     expect(subspaceSin(ref.vectors, model.basis, dim, 6)).toBeLessThan(1e-3);
-    for (let i = 0; i < 6; i++) expect(Math.abs(model.explainedVariance[i] - ref.values[i] / (n - 1)) / (ref.values[i] / (n - 1))).toBeLessThan(1e-4);
+    for (let i = 0; i < 6; i++)
+      expect(
+        Math.abs(model.explainedVariance[i] - ref.values[i] / (n - 1)) / (ref.values[i] / (n - 1)),
+      ).toBeLessThan(1e-4);
     model.dispose();
   });
 });

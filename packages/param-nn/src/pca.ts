@@ -1,7 +1,14 @@
 // Streaming randomized PCA of spectra (subspace iteration over row blocks + Rayleigh-Ritz), and projection.
 import { performance } from 'node:perf_hooks';
 import { Rng, tf } from '@stellar-emu/nn-core';
-import { fromRowMajor, matMulCol, matTMulCol, orthonormalizeColumns, symmetricEigen, toRowMajorF32, type ColMatrix } from './linalg.js';
+import {
+  matMulCol,
+  matTMulCol,
+  orthonormalizeColumns,
+  symmetricEigen,
+  toRowMajorF32,
+  type ColMatrix,
+} from './linalg.js';
 import type { SpectrumSource } from './sources.js';
 
 /** Number of principal components used when neither `components` nor `maxRelativeError` is given. */
@@ -69,10 +76,10 @@ export function pcaWorkingBytes(numPixels: number, subspaceDim: number, blockRow
   const D = numPixels;
   const l = subspaceDim;
   // host: Q, Z and one temporary in float64, Q as float32, statistics (shift, sum, sumsq) in
-  // float64; device: Q, Z old, Z new and the block product in float32, shift and statistics.
-  const fixed = D * l * (8 * 3 + 4) + D * 8 * 3 + D * l * 4 * 4 + D * 4 * 3;
-  // host block; device block, centered block and its square (float32); the b x l products.
-  const perRow = D * 4 * 4 + l * 4 * 2;
+  // float64; device: Q, Z old, Z new and the block product in float32.
+  const fixed = D * l * (8 * 3 + 4) + D * 8 * 3 + D * l * 4 * 4;
+  // host: the source's block and the shifted copy; device: the shifted block (float32); the b x l product.
+  const perRow = D * 4 * 3 + l * 4 * 2;
   return fixed + perRow * blockRows;
 }
 
@@ -93,8 +100,10 @@ export class PcaModel {
     /** Total variance Σ over pixels of the pixel variance (trace of the covariance), flux². */
     readonly totalVariance: number,
   ) {
-    if (mean.length !== numPixels) throw new Error(`PcaModel: mean has ${mean.length} values, expected ${numPixels}`);
-    if (basis.length !== numPixels * components) throw new Error(`PcaModel: basis has ${basis.length} values, expected ${numPixels}x${components}`);
+    if (mean.length !== numPixels)
+      throw new Error(`PcaModel: mean has ${mean.length} values, expected ${numPixels}`);
+    if (basis.length !== numPixels * components)
+      throw new Error(`PcaModel: basis has ${basis.length} values, expected ${numPixels}x${components}`);
   }
 
   private meanT: tf.Tensor1D | null = null;
@@ -102,13 +111,15 @@ export class PcaModel {
 
   private tensors(): { meanT: tf.Tensor1D; basisT: tf.Tensor2D } {
     if (!this.meanT || this.meanT.isDisposed) this.meanT = tf.tensor1d(this.mean, 'float32');
-    if (!this.basisT || this.basisT.isDisposed) this.basisT = tf.tensor2d(this.basis, [this.numPixels, this.components], 'float32');
+    if (!this.basisT || this.basisT.isDisposed)
+      this.basisT = tf.tensor2d(this.basis, [this.numPixels, this.components], 'float32');
     return { meanT: this.meanT, basisT: this.basisT };
   }
 
   /** Coefficients [rows, k] of row-major spectra [rows, numPixels], as a tensor (caller disposes). */
   projectTensor(flux: Float32Array, rows: number): tf.Tensor2D {
-    if (flux.length !== rows * this.numPixels) throw new Error(`project: ${flux.length} values for ${rows} spectra of ${this.numPixels} pixels`);
+    if (flux.length !== rows * this.numPixels)
+      throw new Error(`project: ${flux.length} values for ${rows} spectra of ${this.numPixels} pixels`);
     const { meanT, basisT } = this.tensors();
     return tf.tidy(() => tf.matMul(tf.sub(tf.tensor2d(flux, [rows, this.numPixels]), meanT), basisT));
   }
@@ -124,27 +135,35 @@ export class PcaModel {
   /** Spectra [rows, numPixels] from coefficients [rows, k]. */
   async reconstruct(coeffs: Float32Array, rows: number): Promise<Float32Array> {
     const { meanT, basisT } = this.tensors();
-    const t = tf.tidy(() => tf.add(tf.matMul(tf.tensor2d(coeffs, [rows, this.components]), basisT, false, true), meanT));
+    const t = tf.tidy(() =>
+      tf.add(tf.matMul(tf.tensor2d(coeffs, [rows, this.components]), basisT, false, true), meanT),
+    );
     const out = (await t.data()) as Float32Array;
     t.dispose();
     return out;
   }
 
   /** Coefficients of every spectrum of a source (one pass), with its labels. */
-  async projectSource(source: SpectrumSource, blockRows = 1024): Promise<{ coeffs: Float32Array; labels: Float64Array; rows: number }> {
-    if (source.numPixels !== this.numPixels) throw new Error(`projectSource: the source has ${source.numPixels} pixels, the PCA ${this.numPixels}`);
+  async projectSource(
+    source: SpectrumSource,
+    blockRows = 1024,
+  ): Promise<{ coeffs: Float32Array; labels: Float64Array; rows: number }> {
+    if (source.numPixels !== this.numPixels)
+      throw new Error(`projectSource: the source has ${source.numPixels} pixels, the PCA ${this.numPixels}`);
     const k = this.components;
     const nl = source.labelNames.length;
     const coeffs = new Float32Array(source.numSpectra * k);
     const labels = new Float64Array(source.numSpectra * nl);
     let r = 0;
     for await (const b of source.blocks(blockRows)) {
-      if (r + b.rows > source.numSpectra) throw new Error(`projectSource: the source yielded more than its ${source.numSpectra} spectra`);
+      if (r + b.rows > source.numSpectra)
+        throw new Error(`projectSource: the source yielded more than its ${source.numSpectra} spectra`);
       coeffs.set(await this.project(b.flux, b.rows), r * k);
       if (nl && b.labels) labels.set(b.labels, r * nl);
       r += b.rows;
     }
-    if (r !== source.numSpectra) throw new Error(`projectSource: the source yielded ${r} spectra, expected ${source.numSpectra}`);
+    if (r !== source.numSpectra)
+      throw new Error(`projectSource: the source yielded ${r} spectra, expected ${source.numSpectra}`);
     return { coeffs, labels, rows: r };
   }
 
@@ -152,8 +171,16 @@ export class PcaModel {
   truncate(k: number): PcaModel {
     if (k < 1 || k > this.components) throw new Error(`truncate: k=${k} outside 1..${this.components}`);
     const basis = new Float32Array(this.numPixels * k);
-    for (let i = 0; i < this.numPixels; i++) for (let j = 0; j < k; j++) basis[i * k + j] = this.basis[i * this.components + j];
-    return new PcaModel(this.mean, basis, this.numPixels, k, this.explainedVariance.slice(0, k), this.totalVariance);
+    for (let i = 0; i < this.numPixels; i++)
+      for (let j = 0; j < k; j++) basis[i * k + j] = this.basis[i * this.components + j];
+    return new PcaModel(
+      this.mean,
+      basis,
+      this.numPixels,
+      k,
+      this.explainedVariance.slice(0, k),
+      this.totalVariance,
+    );
   }
 
   dispose(): void {
@@ -178,20 +205,30 @@ export class PcaModel {
  * the Ritz vectors Q W are the principal directions. Block products run on tfjs in float32; the
  * D x (k+p) matrices are the only data-sized state.
  */
-export async function fitPca(source: SpectrumSource, opts: PcaOptions = {}): Promise<{ model: PcaModel; report: PcaFitReport }> {
+export async function fitPca(
+  source: SpectrumSource,
+  opts: PcaOptions = {},
+): Promise<{ model: PcaModel; report: PcaFitReport }> {
   const t0 = performance.now();
   const D = source.numPixels;
   const N = source.numSpectra;
   if (N < 2) throw new Error(`fitPca: need at least 2 spectra, got ${N}`);
   const byError = opts.maxRelativeError !== undefined;
-  if (byError && !(opts.maxRelativeError! > 0 && opts.maxRelativeError! < 1)) throw new Error(`fitPca: maxRelativeError must be in (0, 1), got ${opts.maxRelativeError}`);
-  if (byError && opts.components !== undefined) throw new Error('fitPca: give either components or maxRelativeError, not both');
-  const kMax = Math.min(byError ? (opts.maxComponents ?? 100) : (opts.components ?? DEFAULT_PCA_COMPONENTS), D, N - 1);
+  if (byError && !(opts.maxRelativeError! > 0 && opts.maxRelativeError! < 1))
+    throw new Error(`fitPca: maxRelativeError must be in (0, 1), got ${opts.maxRelativeError}`);
+  if (byError && opts.components !== undefined)
+    throw new Error('fitPca: give either components or maxRelativeError, not both');
+  const kMax = Math.min(
+    byError ? (opts.maxComponents ?? 100) : (opts.components ?? DEFAULT_PCA_COMPONENTS),
+    D,
+    N - 1,
+  );
   if (!Number.isInteger(kMax) || kMax < 1) throw new Error(`fitPca: invalid number of components ${kMax}`);
   const p = opts.oversampling ?? 10;
   const l = Math.min(kMax + p, D, N);
   const q = opts.powerIterations ?? 2;
-  if (!Number.isInteger(q) || q < 1) throw new Error(`fitPca: powerIterations must be an integer >= 1, got ${q}`);
+  if (!Number.isInteger(q) || q < 1)
+    throw new Error(`fitPca: powerIterations must be an integer >= 1, got ${q}`);
   const passes = 1 + q;
   const cap = opts.memoryCapBytes ?? DEFAULT_PCA_MEMORY_CAP_BYTES;
   const fixedBytes = pcaWorkingBytes(D, l, 0);
@@ -213,7 +250,6 @@ export async function fitPca(source: SpectrumSource, opts: PcaOptions = {}): Pro
   orthonormalizeColumns(Q, (opts.seed ?? 1) + 7);
 
   let shift: Float64Array | null = null;
-  let shiftT: tf.Tensor1D | null = null;
   const sum = new Float64Array(D);
   const sumSq = new Float64Array(D);
   const tensorBase = tf.memory().numBytes;
@@ -221,50 +257,69 @@ export async function fitPca(source: SpectrumSource, opts: PcaOptions = {}): Pro
   let Zc: ColMatrix | null = null;
   const d = new Float64Array(D);
 
-  try {
+  {
+    let scratch = new Float32Array(0);
     for (let pass = 0; pass < passes; pass++) {
       const Qt = tf.tensor2d(toRowMajorF32(Q), [D, l], 'float32');
-      let Z: tf.Tensor2D = tf.zeros([D, l], 'float32');
+      // Accumulated transposed: Zt = (Xsᵀ Xs Q)ᵀ, [l, D] — its row-major data is Z column-major.
+      let Zt: tf.Tensor2D = tf.zeros([l, D], 'float32');
       let seen = 0;
       for await (const block of source.blocks(blockRows)) {
-        if (block.rows > blockRows) throw new Error(`fitPca: the source yielded a block of ${block.rows} spectra, more than the ${blockRows} asked for`);
-        if (block.flux.length !== block.rows * D) throw new Error(`fitPca: a block of ${block.rows} spectra has ${block.flux.length} values, expected ${block.rows * D}`);
+        const rows = block.rows;
+        if (rows > blockRows)
+          throw new Error(
+            `fitPca: the source yielded a block of ${rows} spectra, more than the ${blockRows} asked for`,
+          );
+        if (block.flux.length !== rows * D)
+          throw new Error(
+            `fitPca: a block of ${rows} spectra has ${block.flux.length} values, expected ${rows * D}`,
+          );
         if (!shift) {
           shift = new Float64Array(D);
-          for (let r = 0; r < block.rows; r++) for (let j = 0; j < D; j++) shift[j] += block.flux[r * D + j];
-          for (let j = 0; j < D; j++) shift[j] /= block.rows;
-          shiftT = tf.tensor1d(Float32Array.from(shift), 'float32');
+          for (let r = 0; r < rows; r++) for (let j = 0; j < D; j++) shift[j] += block.flux[r * D + j];
+          for (let j = 0; j < D; j++) shift[j] /= rows;
         }
-        const first = pass === 0;
-        const out: { Znew: tf.Tensor2D; stats?: tf.Tensor } = tf.tidy(() => {
-          const X = tf.tensor2d(block.flux, [block.rows, D], 'float32');
-          const Xs = tf.sub(X, shiftT!);
-          const XQ = tf.matMul(Xs, Qt);
-          const Znew = tf.add(Z, tf.matMul(Xs, XQ, true, false)) as tf.Tensor2D;
-          peakTensor = Math.max(peakTensor, tf.memory().numBytes - tensorBase);
-          if (!first) return { Znew };
-          const stats = tf.stack([tf.sum(Xs, 0), tf.sum(tf.square(Xs), 0)]);
-          peakTensor = Math.max(peakTensor, tf.memory().numBytes - tensorBase);
-          return { Znew, stats };
-        });
-        Z.dispose();
-        Z = out.Znew;
-        if (out.stats) {
-          const s = await out.stats.data();
-          out.stats.dispose();
-          for (let j = 0; j < D; j++) {
-            sum[j] += s[j];
-            sumSq[j] += s[D + j];
+        // Shift on the host (the block is the source's and stays untouched); in the first pass
+        // the float64 pixel sums and sums of squares come from the same loop.
+        if (scratch.length < rows * D) scratch = new Float32Array(blockRows * D);
+        const xs = scratch.subarray(0, rows * D);
+        const f = block.flux;
+        if (pass === 0) {
+          for (let r = 0; r < rows; r++) {
+            const off = r * D;
+            for (let j = 0; j < D; j++) {
+              const v = f[off + j] - shift[j];
+              xs[off + j] = v;
+              sum[j] += v;
+              sumSq[j] += v * v;
+            }
+          }
+        } else {
+          for (let r = 0; r < rows; r++) {
+            const off = r * D;
+            for (let j = 0; j < D; j++) xs[off + j] = f[off + j] - shift[j];
           }
         }
-        seen += block.rows;
+        const next = tf.tidy(() => {
+          const Xs = tf.tensor2d(xs, [rows, D], 'float32');
+          const XQ = tf.matMul(Xs, Qt);
+          const out = tf.add(Zt, tf.matMul(XQ, Xs, true, false)) as tf.Tensor2D;
+          peakTensor = Math.max(peakTensor, tf.memory().numBytes - tensorBase);
+          return out;
+        });
+        Zt.dispose();
+        Zt = next;
+        seen += rows;
       }
+      const Z = Zt;
       Qt.dispose();
       if (seen !== N) {
         Z.dispose();
-        throw new Error(`fitPca: pass ${pass + 1} saw ${seen} spectra, the source has ${N} (sources must yield the same data on every pass)`);
+        throw new Error(
+          `fitPca: pass ${pass + 1} saw ${seen} spectra, the source has ${N} (sources must yield the same data on every pass)`,
+        );
       }
-      const Zh = fromRowMajor(await Z.data(), D, l);
+      const Zh: ColMatrix = { rows: D, cols: l, data: Float64Array.from(await Z.data()) };
       Z.dispose();
       if (pass === 0) for (let j = 0; j < D; j++) d[j] = sum[j] / N;
       // Xcᵀ Xc Q = Xsᵀ Xs Q − N d (dᵀ Q)
@@ -283,8 +338,6 @@ export async function fitPca(source: SpectrumSource, opts: PcaOptions = {}): Pro
       }
       opts.onPass?.({ pass: pass + 1, passes, seconds: (performance.now() - t0) / 1000 });
     }
-  } finally {
-    shiftT?.dispose();
   }
 
   // Rayleigh-Ritz: T = Qᵀ (C Q), C = Xcᵀ Xc.

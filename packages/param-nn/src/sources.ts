@@ -26,11 +26,19 @@ export interface SpectrumSource {
 }
 
 /** Spectra (and optional labels) already in memory as row-major arrays. */
-export function matrixSource(flux: Float32Array, numPixels: number, labels?: { names: readonly string[]; values: Float64Array }): SpectrumSource {
-  if (flux.length % numPixels !== 0) throw new Error(`matrixSource: ${flux.length} values are not a multiple of ${numPixels} pixels`);
+export function matrixSource(
+  flux: Float32Array,
+  numPixels: number,
+  labels?: { names: readonly string[]; values: Float64Array },
+): SpectrumSource {
+  if (flux.length % numPixels !== 0)
+    throw new Error(`matrixSource: ${flux.length} values are not a multiple of ${numPixels} pixels`);
   const numSpectra = flux.length / numPixels;
   const nl = labels?.names.length ?? 0;
-  if (labels && labels.values.length !== numSpectra * nl) throw new Error(`matrixSource: ${labels.values.length} label values for ${numSpectra} spectra x ${nl} labels`);
+  if (labels && labels.values.length !== numSpectra * nl)
+    throw new Error(
+      `matrixSource: ${labels.values.length} label values for ${numSpectra} spectra x ${nl} labels`,
+    );
   return {
     numPixels,
     numSpectra,
@@ -68,10 +76,15 @@ export function functionSource(opts: {
     labelNames,
     async *blocks(maxRows: number) {
       const step = Math.max(1, Math.floor(maxRows));
+      // One buffer per pass, reused for every block (consumers may not keep a block).
+      const fluxBuf = new Float32Array(Math.min(step, opts.numSpectra) * opts.numPixels);
+      const labelBuf = new Float64Array(Math.min(step, opts.numSpectra) * labelNames.length);
       for (let r = 0; r < opts.numSpectra; r += step) {
         const rows = Math.min(step, opts.numSpectra - r);
-        const flux = new Float32Array(rows * opts.numPixels);
-        const labels = new Float64Array(rows * labelNames.length);
+        const flux = fluxBuf.subarray(0, rows * opts.numPixels);
+        const labels = labelBuf.subarray(0, rows * labelNames.length);
+        flux.fill(0);
+        labels.fill(0);
         await opts.fill(r, rows, flux, labels);
         yield { rows, flux, ...(labelNames.length ? { labels } : {}) };
       }
@@ -80,23 +93,31 @@ export function functionSource(opts: {
 }
 
 /** Collect a whole source into memory (for small sets: test and generated spectra). */
-export async function collectSource(source: SpectrumSource, maxRows = 1024): Promise<{ flux: Float32Array; labels: Float64Array; rows: number }> {
+export async function collectSource(
+  source: SpectrumSource,
+  maxRows = 1024,
+): Promise<{ flux: Float32Array; labels: Float64Array; rows: number }> {
   const flux = new Float32Array(source.numSpectra * source.numPixels);
   const nl = source.labelNames.length;
   const labels = new Float64Array(source.numSpectra * nl);
   let r = 0;
   for await (const b of source.blocks(maxRows)) {
-    if (r + b.rows > source.numSpectra) throw new Error(`collectSource: the source yielded more than its ${source.numSpectra} spectra`);
+    if (r + b.rows > source.numSpectra)
+      throw new Error(`collectSource: the source yielded more than its ${source.numSpectra} spectra`);
     flux.set(b.flux, r * source.numPixels);
     if (b.labels) labels.set(b.labels, r * nl);
     r += b.rows;
   }
-  if (r !== source.numSpectra) throw new Error(`collectSource: the source yielded ${r} spectra, expected ${source.numSpectra}`);
+  if (r !== source.numSpectra)
+    throw new Error(`collectSource: the source yielded ${r} spectra, expected ${source.numSpectra}`);
   return { flux, labels, rows: r };
 }
 
 /** Apply `fn` to every block of a source (e.g. smoothing or shifting spectra) without holding the pass. */
-export function mapSource(source: SpectrumSource, fn: (block: SpectrumBlock) => SpectrumBlock): SpectrumSource {
+export function mapSource(
+  source: SpectrumSource,
+  fn: (block: SpectrumBlock) => SpectrumBlock,
+): SpectrumSource {
   return {
     numPixels: source.numPixels,
     numSpectra: source.numSpectra,

@@ -29,7 +29,8 @@ export function seededSplit(n: number, seed: number): Uint8Array {
 
 /** The rows of `source` whose global index i has `assignment[i] === which`, re-blocked. */
 export function filterSource(source: SpectrumSource, assignment: Uint8Array, which: number): SpectrumSource {
-  if (assignment.length !== source.numSpectra) throw new Error(`filterSource: ${assignment.length} assignments for ${source.numSpectra} spectra`);
+  if (assignment.length !== source.numSpectra)
+    throw new Error(`filterSource: ${assignment.length} assignments for ${source.numSpectra} spectra`);
   let count = 0;
   for (const a of assignment) if (a === which) count++;
   const D = source.numPixels;
@@ -58,7 +59,12 @@ export function filterSource(source: SpectrumSource, assignment: Uint8Array, whi
           }
         }
       }
-      if (n > 0) yield { rows: n, flux: flux.subarray(0, n * D), ...(nl ? { labels: labels.subarray(0, n * nl) } : {}) };
+      if (n > 0)
+        yield {
+          rows: n,
+          flux: flux.subarray(0, n * D),
+          ...(nl ? { labels: labels.subarray(0, n * nl) } : {}),
+        };
     },
   };
 }
@@ -66,7 +72,11 @@ export function filterSource(source: SpectrumSource, assignment: Uint8Array, whi
 /** Split any source 70/15/15 by a seeded permutation of its rows. */
 export function splitSource(source: SpectrumSource, seed: number): SplitSources {
   const a = seededSplit(source.numSpectra, seed);
-  return { train: filterSource(source, a, 0), validation: filterSource(source, a, 1), test: filterSource(source, a, 2) };
+  return {
+    train: filterSource(source, a, 0),
+    validation: filterSource(source, a, 1),
+    test: filterSource(source, a, 2),
+  };
 }
 
 /** Counters of a dataset source (shared by its passes). */
@@ -81,7 +91,10 @@ export interface DatasetSourceStats {
  * the manifest). NaN flux pixels (missing data) become 1, the continuum, and are counted in
  * `stats.nanFilled`.
  */
-export async function datasetSource(dirOrDataset: string | OpenDataset, labelNames: readonly string[]): Promise<SpectrumSource & { stats: DatasetSourceStats; dataset: OpenDataset }> {
+export async function datasetSource(
+  dirOrDataset: string | OpenDataset,
+  labelNames: readonly string[],
+): Promise<SpectrumSource & { stats: DatasetSourceStats; dataset: OpenDataset }> {
   const ds = typeof dirOrDataset === 'string' ? await openDataset(dirOrDataset) : dirOrDataset;
   const m = ds.manifest;
   if (m.kind !== 'spectra') throw new Error(`${ds.dir}: is a '${m.kind}' dataset, not spectra`);
@@ -91,7 +104,10 @@ export async function datasetSource(dirOrDataset: string | OpenDataset, labelNam
     if (!c) throw new Error(`${ds.dir}: no label '${n}' (labels: ${Object.keys(keys).join(', ')})`);
     return c;
   });
-  if (!m.pixels || m.pixels.min !== m.pixels.max) throw new Error(`${ds.dir}: spectra must all have the same number of pixels (manifest pixels: ${JSON.stringify(m.pixels)})`);
+  if (!m.pixels || m.pixels.min !== m.pixels.max)
+    throw new Error(
+      `${ds.dir}: spectra must all have the same number of pixels (manifest pixels: ${JSON.stringify(m.pixels)})`,
+    );
   const D = m.pixels.max;
   const nl = labelNames.length;
   const stats: DatasetSourceStats = { nanFilled: 0 };
@@ -104,7 +120,11 @@ export async function datasetSource(dirOrDataset: string | OpenDataset, labelNam
     async *blocks(maxRows: number) {
       const step = Math.max(1, Math.floor(maxRows));
       for await (const rows of ds.iterateRows({ columns: ['flux', ...cols], batchSize: step })) {
-        const block: SpectrumBlock = { rows: rows.length, flux: new Float32Array(rows.length * D), labels: new Float64Array(rows.length * nl) };
+        const block: SpectrumBlock = {
+          rows: rows.length,
+          flux: new Float32Array(rows.length * D),
+          labels: new Float64Array(rows.length * nl),
+        };
         rows.forEach((row, i) => {
           const f = row.flux as ArrayLike<number>;
           if (f.length !== D) throw new Error(`${ds.dir}: a spectrum has ${f.length} pixels, expected ${D}`);
@@ -127,16 +147,27 @@ export async function datasetSource(dirOrDataset: string | OpenDataset, labelNam
  * The 70/15/15 sets of a dataset: the dataset's own split column when it was written with the
  * '70/15/15' scheme (train/val/test), otherwise a seeded permutation of its rows.
  */
-export async function datasetSplits(dir: string, labelNames: readonly string[], seed: number): Promise<SplitSources & { scheme: 'dataset' | 'seeded'; stats: DatasetSourceStats }> {
+export async function datasetSplits(
+  dir: string,
+  labelNames: readonly string[],
+  seed: number,
+): Promise<SplitSources & { scheme: 'dataset' | 'seeded'; stats: DatasetSourceStats }> {
   const src = await datasetSource(dir, labelNames);
   const ds = src.dataset;
   if (ds.manifest.split?.scheme === '70/15/15') {
     const assignment = new Uint8Array(ds.numRows);
     let i = 0;
     for await (const rows of ds.iterateRows({ columns: ['split'] })) {
-      for (const r of rows) assignment[i++] = r.split === 'train' ? 0 : r.split === 'val' ? 1 : r.split === 'test' ? 2 : 3;
+      for (const r of rows)
+        assignment[i++] = r.split === 'train' ? 0 : r.split === 'val' ? 1 : r.split === 'test' ? 2 : 3;
     }
-    return { train: filterSource(src, assignment, 0), validation: filterSource(src, assignment, 1), test: filterSource(src, assignment, 2), scheme: 'dataset', stats: src.stats };
+    return {
+      train: filterSource(src, assignment, 0),
+      validation: filterSource(src, assignment, 1),
+      test: filterSource(src, assignment, 2),
+      scheme: 'dataset',
+      stats: src.stats,
+    };
   }
   return { ...splitSource(src, seed), scheme: 'seeded', stats: src.stats };
 }
@@ -146,7 +177,10 @@ export async function datasetSplits(dir: string, labelNames: readonly string[], 
  * `labelNames`), row-major [labels.length, numPixels] or one array per spectrum, on the same
  * wavelength grid as the training data. The app wires the CVAE's batched generator here.
  */
-export type SpectrumGenerator = (labels: Record<string, number>[], opts: { seed: number }) => Promise<Float32Array | ArrayLike<number>[]> | Float32Array | ArrayLike<number>[];
+export type SpectrumGenerator = (
+  labels: Record<string, number>[],
+  opts: { seed: number },
+) => Promise<Float32Array | ArrayLike<number>[]> | Float32Array | ArrayLike<number>[];
 
 /**
  * `count` generated spectra at labels drawn uniformly (and independently per label) in `ranges`,
@@ -155,7 +189,13 @@ export type SpectrumGenerator = (labels: Record<string, number>[], opts: { seed:
  */
 export function generatedSource(
   generator: SpectrumGenerator,
-  opts: { count: number; numPixels: number; labelNames: readonly string[]; ranges: Record<string, LabelRange>; seed: number },
+  opts: {
+    count: number;
+    numPixels: number;
+    labelNames: readonly string[];
+    ranges: Record<string, LabelRange>;
+    seed: number;
+  },
 ): SpectrumSource {
   const { count, numPixels: D, labelNames, ranges, seed } = opts;
   const nl = labelNames.length;
@@ -183,12 +223,15 @@ export function generatedSource(
         const out = await generator(objs, { seed: deriveSeed(seed, 0x6e5, start) });
         const flux = new Float32Array(rows * D);
         if (out instanceof Float32Array) {
-          if (out.length !== rows * D) throw new Error(`generator returned ${out.length} values for ${rows} spectra of ${D} pixels`);
+          if (out.length !== rows * D)
+            throw new Error(`generator returned ${out.length} values for ${rows} spectra of ${D} pixels`);
           flux.set(out);
         } else {
-          if (out.length !== rows) throw new Error(`generator returned ${out.length} spectra for ${rows} label sets`);
+          if (out.length !== rows)
+            throw new Error(`generator returned ${out.length} spectra for ${rows} label sets`);
           out.forEach((s, i) => {
-            if (s.length !== D) throw new Error(`generator returned a spectrum of ${s.length} pixels, expected ${D}`);
+            if (s.length !== D)
+              throw new Error(`generator returned a spectrum of ${s.length} pixels, expected ${D}`);
             for (let j = 0; j < D; j++) flux[i * D + j] = s[j];
           });
         }

@@ -2,8 +2,23 @@
 import { access, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createOptimizer, EarlyStopping, initBackend, MemoryBatchSource, ReduceOnPlateau, trainLoop, type Progress, type TrainResult } from '@stellar-emu/nn-core';
-import { computeScalers, RECOVERY_MODEL_KIND, RECOVERY_PRESETS, RecoveryNetwork, type RecoveryPreset } from './network.js';
+import {
+  createOptimizer,
+  EarlyStopping,
+  initBackend,
+  MemoryBatchSource,
+  ReduceOnPlateau,
+  trainLoop,
+  type Progress,
+  type TrainResult,
+} from '@stellar-emu/nn-core';
+import {
+  computeScalers,
+  RECOVERY_MODEL_KIND,
+  RECOVERY_PRESETS,
+  RecoveryNetwork,
+  type RecoveryPreset,
+} from './network.js';
 import type { PcaModel } from './pca.js';
 
 /** Coefficients and labels of a set of spectra, row-major. */
@@ -88,10 +103,25 @@ export async function trainRecovery(opts: TrainRecoveryOptions): Promise<TrainRe
   const train = source(opts.train);
   const validation = opts.validation && opts.validation.rows > 0 ? source(opts.validation) : undefined;
   const optimizer = createOptimizer('adamax', network.params);
-  const schedule = new ReduceOnPlateau({ lr, factor: 0.5, patience: opts.plateauPatience ?? 5, minLr: lr / 64 });
+  const schedule = new ReduceOnPlateau({
+    lr,
+    factor: 0.5,
+    patience: opts.plateauPatience ?? 5,
+    minLr: lr / 64,
+  });
   const patience = opts.earlyStoppingPatience ?? 10;
   const earlyStopping = patience > 0 ? new EarlyStopping({ patience }) : undefined;
-  const config = { model: RECOVERY_MODEL_KIND, inputDim: k, hidden, labelNames, batchSize, lr, seed, nTrain: opts.train.rows, nValidation: opts.validation?.rows ?? 0 };
+  const config = {
+    model: RECOVERY_MODEL_KIND,
+    inputDim: k,
+    hidden,
+    labelNames,
+    batchSize,
+    lr,
+    seed,
+    nTrain: opts.train.rows,
+    nValidation: opts.validation?.rows ?? 0,
+  };
   await mkdir(opts.outDir, { recursive: true });
   const ckptDir = join(opts.outDir, 'checkpoints');
   const bestPath = join(opts.outDir, 'best.safetensors');
@@ -145,7 +175,12 @@ export async function trainRecovery(opts: TrainRecoveryOptions): Promise<TrainRe
       network.params.restore(best.params.snapshot());
       best.dispose();
     }
-    await network.save(modelPath, { bestEpoch, bestValLoss: Number.isFinite(bestVal) ? bestVal : null, epochsDone: result.epochsDone, stoppedEarly: result.stoppedEarly });
+    await network.save(modelPath, {
+      bestEpoch,
+      bestValLoss: Number.isFinite(bestVal) ? bestVal : null,
+      epochsDone: result.epochsDone,
+      stoppedEarly: result.stoppedEarly,
+    });
     return {
       network,
       result,

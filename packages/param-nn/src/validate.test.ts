@@ -3,10 +3,26 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '@stellar-emu/nn-core';
-import { CVAE_LABEL_RANGES, syntheticSpectra, synthesizeFlux, writeSpectrumDataset, type SpectrumGrid, type SpectrumLabels } from '@stellar-emu/grid-io';
+import {
+  CVAE_LABEL_RANGES,
+  syntheticSpectra,
+  synthesizeFlux,
+  writeSpectrumDataset,
+  type SpectrumGrid,
+  type SpectrumLabels,
+} from '@stellar-emu/grid-io';
 import { RECOVERY_LABELS } from './labels.js';
 import { datasetSplits, type SpectrumGenerator } from './splits.js';
-import { EVALUATION_SETS, formatRmseTable, judgeEmulator, metricsJson, prepareRecovery, writeMetrics, type PreparedRecovery, type ValidationResult } from './validate.js';
+import {
+  EVALUATION_SETS,
+  formatRmseTable,
+  judgeEmulator,
+  metricsJson,
+  prepareRecovery,
+  writeMetrics,
+  type PreparedRecovery,
+  type ValidationResult,
+} from './validate.js';
 
 /** A 2,000-pixel window of the default grid (0.05 Å pixels) around Hβ: 4800.00–4899.95 Å. */
 const GRID: SpectrumGrid = { startAngstrom: 4800, stepAngstrom: 0.05, n: 2000 };
@@ -37,7 +53,9 @@ function syntheticGenerator(kind: 'perfect' | 'shift' | 'smooth'): SpectrumGener
       const lab = l as unknown as SpectrumLabels;
       if (kind === 'shift') {
         // Every line 0.5 Å redder: the flux at λ is the true flux at λ − 0.5 Å (exact, no edge effects).
-        return Float32Array.from(synthesizeFlux(lab, { grid: { ...GRID, startAngstrom: GRID.startAngstrom - 0.5 } }));
+        return Float32Array.from(
+          synthesizeFlux(lab, { grid: { ...GRID, startAngstrom: GRID.startAngstrom - 0.5 } }),
+        );
       }
       const key = JSON.stringify(l);
       let f = cache.get(key);
@@ -55,13 +73,30 @@ beforeAll(async () => {
   await initBackend({ quiet: true });
   dir = await mkdtemp(join(tmpdir(), 'param-nn-validate-'));
   // Reference set: synthetic spectra, labels uniform in the CVAE box, split 70/15/15 by grid-io.
-  await writeSpectrumDataset(syntheticSpectra({ n: N_SPECTRA, seed: 21, grid: GRID }), join(dir, 'data'), { split: { scheme: '70/15/15', seed: 3 } });
+  await writeSpectrumDataset(syntheticSpectra({ n: N_SPECTRA, seed: 21, grid: GRID }), join(dir, 'data'), {
+    split: { scheme: '70/15/15', seed: 3 },
+  });
   const data = await datasetSplits(join(dir, 'data'), RECOVERY_LABELS, 1);
   expect(data.scheme).toBe('dataset');
-  prepared = await prepareRecovery({ data, outDir: join(dir, 'out'), preset: 'small', epochs: 150, batchSize: 512, lr: 3e-3, earlyStoppingPatience: 15, seed: 1, pca: { memoryCapBytes: 8 * 2 ** 20 } });
+  prepared = await prepareRecovery({
+    data,
+    outDir: join(dir, 'out'),
+    preset: 'small',
+    epochs: 150,
+    batchSize: 512,
+    lr: 3e-3,
+    earlyStoppingPatience: 15,
+    seed: 1,
+    pca: { memoryCapBytes: 8 * 2 ** 20 },
+  });
   for (const kind of ['perfect', 'shift', 'smooth'] as const) {
-    results[kind] = await judgeEmulator(prepared, syntheticGenerator(kind), { emulatorRanges: CVAE_LABEL_RANGES, generatedCount: N_GENERATED });
-    console.log(`[${kind}] ${JSON.stringify(results[kind]!.durationsSeconds)}\n${formatRmseTable(results[kind]!)}`);
+    results[kind] = await judgeEmulator(prepared, syntheticGenerator(kind), {
+      emulatorRanges: CVAE_LABEL_RANGES,
+      generatedCount: N_GENERATED,
+    });
+    console.log(
+      `[${kind}] ${JSON.stringify(results[kind]!.durationsSeconds)}\n${formatRmseTable(results[kind]!)}`,
+    );
   }
 }, 240_000);
 
@@ -104,7 +139,9 @@ describe('validation of an emulator by parameter recovery (synthetic spectra, sm
     expect(back.schemaVersion).toBe(1);
     expect(back.thresholds.recovery.factor).toBe(1.2);
     expect(back.recovery.rmse.map((x: any) => x.label)).toEqual([...RECOVERY_LABELS]);
-    for (const row of back.recovery.rmse) for (const s of ['train', 'validation', 'test', 'generated']) expect(Number.isFinite(row[s])).toBe(true);
+    for (const row of back.recovery.rmse)
+      for (const s of ['train', 'validation', 'test', 'generated'])
+        expect(Number.isFinite(row[s])).toBe(true);
     for (const sc of back.recovery.scatter) {
       expect(sc.test.true.length).toBe(sc.test.predicted.length);
       expect(sc.generated.true.length).toBe(N_GENERATED);
@@ -115,7 +152,12 @@ describe('validation of an emulator by parameter recovery (synthetic spectra, sm
 
   test('a perfect emulator (the same generator) passes every verdict', () => {
     const r = results.perfect!;
-    for (const v of r.verdicts) expect({ label: v.label, pass: v.pass, ratio: v.ratio }).toEqual({ label: v.label, pass: true, ratio: v.ratio });
+    for (const v of r.verdicts)
+      expect({ label: v.label, pass: v.pass, ratio: v.ratio }).toEqual({
+        label: v.label,
+        pass: true,
+        ratio: v.ratio,
+      });
     expect(r.pass).toBe(true);
   });
 

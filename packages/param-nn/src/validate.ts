@@ -20,9 +20,15 @@ export const EVALUATION_SETS = ['train', 'validation', 'test', 'generated'] as c
 export type EvaluationSet = (typeof EVALUATION_SETS)[number];
 
 /** Root-mean-square error per label, physical units, of clipped predictions against truth. */
-export function rmsePerLabel(pred: Float64Array, truth: Float64Array, rows: number, names: readonly string[]): Record<string, number> {
+export function rmsePerLabel(
+  pred: Float64Array,
+  truth: Float64Array,
+  rows: number,
+  names: readonly string[],
+): Record<string, number> {
   const nl = names.length;
-  if (pred.length !== rows * nl || truth.length !== rows * nl) throw new Error(`rmsePerLabel: expected ${rows} x ${nl} values`);
+  if (pred.length !== rows * nl || truth.length !== rows * nl)
+    throw new Error(`rmsePerLabel: expected ${rows} x ${nl} values`);
   if (rows === 0) throw new Error('rmsePerLabel: no rows');
   const out: Record<string, number> = {};
   names.forEach((n, j) => {
@@ -47,12 +53,25 @@ export interface LabelVerdict {
 }
 
 /** Verdict per label: generated RMSE within `factor` of the test RMSE. */
-export function verdicts(test: Record<string, number>, generated: Record<string, number>, names: readonly string[], factor = DEFAULT_VERDICT_FACTOR): LabelVerdict[] {
+export function verdicts(
+  test: Record<string, number>,
+  generated: Record<string, number>,
+  names: readonly string[],
+  factor = DEFAULT_VERDICT_FACTOR,
+): LabelVerdict[] {
   if (!(factor > 0)) throw new Error(`verdicts: factor must be > 0, got ${factor}`);
   return names.map((label) => {
     const t = test[label];
     const g = generated[label];
-    return { label, unit: LABEL_UNITS[label] ?? 'unknown', testRmse: t, generatedRmse: g, ratio: t > 0 ? g / t : g === 0 ? 1 : Infinity, factor, pass: g <= factor * t };
+    return {
+      label,
+      unit: LABEL_UNITS[label] ?? 'unknown',
+      testRmse: t,
+      generatedRmse: g,
+      ratio: t > 0 ? g / t : g === 0 ? 1 : Infinity,
+      factor,
+      pass: g <= factor * t,
+    };
   });
 }
 
@@ -111,12 +130,27 @@ export interface ValidationResult {
   pass: boolean;
   factor: number;
   pca: PcaFitReport;
-  training: { epochsDone: number; bestEpoch: number | null; bestValLoss: number | null; stoppedEarly: boolean; samplesPerSec: number; seconds: number; modelPath: string; hidden: number[] };
+  training: {
+    epochsDone: number;
+    bestEpoch: number | null;
+    bestValLoss: number | null;
+    stoppedEarly: boolean;
+    samplesPerSec: number;
+    seconds: number;
+    modelPath: string;
+    hidden: number[];
+  };
   generatedRanges: Record<string, LabelRange>;
   durationsSeconds: Record<string, number>;
 }
 
-async function evaluateSet(network: RecoveryNetwork, set: CoefficientSet, labelNames: readonly string[], noiseSeed: number, snrRange: { min: number; max: number }): Promise<SetResult> {
+async function evaluateSet(
+  network: RecoveryNetwork,
+  set: CoefficientSet,
+  labelNames: readonly string[],
+  noiseSeed: number,
+  snrRange: { min: number; max: number },
+): Promise<SetResult> {
   const k = network.arch.inputDim;
   const nl = labelNames.length;
   const clean = await network.predictFromCoefficients(set.coeffs, set.rows);
@@ -133,7 +167,10 @@ async function evaluateSet(network: RecoveryNetwork, set: CoefficientSet, labelN
 }
 
 /** Options of {@link prepareRecovery}: everything of {@link ValidateEmulatorOptions} but the emulator. */
-export type PrepareRecoveryOptions = Omit<ValidateEmulatorOptions, 'generator' | 'emulatorRanges' | 'generatedCount' | 'factor'>;
+export type PrepareRecoveryOptions = Omit<
+  ValidateEmulatorOptions,
+  'generator' | 'emulatorRanges' | 'generatedCount' | 'factor'
+>;
 
 /** A trained recovery network with the projected reference sets, ready to judge emulators. */
 export interface PreparedRecovery {
@@ -153,7 +190,12 @@ export interface PreparedRecovery {
   dispose(): void;
 }
 
-async function timed<T>(durations: Record<string, number>, name: string, onStage: ((s: string) => void) | undefined, fn: () => Promise<T>): Promise<T> {
+async function timed<T>(
+  durations: Record<string, number>,
+  name: string,
+  onStage: ((s: string) => void) | undefined,
+  fn: () => Promise<T>,
+): Promise<T> {
   onStage?.(name);
   const t0 = performance.now();
   const r = await fn();
@@ -177,16 +219,22 @@ export async function prepareRecovery(opts: PrepareRecoveryOptions): Promise<Pre
   const nl = labelNames.length;
   if (nl === 0) throw new Error('validateEmulator: the training spectra have no labels');
   for (const s of [opts.data.validation, opts.data.test]) {
-    if (s.labelNames.join() !== labelNames.join()) throw new Error('validateEmulator: the sets have different labels');
-    if (s.numPixels !== opts.data.train.numPixels) throw new Error('validateEmulator: the sets have different pixel counts');
+    if (s.labelNames.join() !== labelNames.join())
+      throw new Error('validateEmulator: the sets have different labels');
+    if (s.numPixels !== opts.data.train.numPixels)
+      throw new Error('validateEmulator: the sets have different pixel counts');
   }
-  if (opts.data.test.numSpectra === 0 || opts.data.validation.numSpectra === 0) throw new Error('validateEmulator: the validation and test sets must not be empty');
+  if (opts.data.test.numSpectra === 0 || opts.data.validation.numSpectra === 0)
+    throw new Error('validateEmulator: the validation and test sets must not be empty');
   await mkdir(opts.outDir, { recursive: true });
 
-  const { model: pca, report: pcaReport } = await timed(durations, 'pca', opts.onStage, () => fitPca(opts.data.train, { seed, ...opts.pca }));
+  const { model: pca, report: pcaReport } = await timed(durations, 'pca', opts.onStage, () =>
+    fitPca(opts.data.train, { seed, ...opts.pca }),
+  );
   const sets = await timed(durations, 'project', opts.onStage, async () => {
     const out: Partial<Record<'train' | 'validation' | 'test', CoefficientSet>> = {};
-    for (const name of ['train', 'validation', 'test'] as const) out[name] = await pca.projectSource(opts.data[name], blockRows);
+    for (const name of ['train', 'validation', 'test'] as const)
+      out[name] = await pca.projectSource(opts.data[name], blockRows);
     return out as Record<'train' | 'validation' | 'test', CoefficientSet>;
   });
   const k = pca.components;
@@ -257,7 +305,13 @@ export async function prepareRecovery(opts: PrepareRecoveryOptions): Promise<Pre
 export async function judgeEmulator(
   prepared: PreparedRecovery,
   generator: SpectrumGenerator | SpectrumSource,
-  opts: { emulatorRanges?: Record<string, LabelRange>; generatedCount?: number; factor?: number; seed?: number; onStage?: (s: string) => void } = {},
+  opts: {
+    emulatorRanges?: Record<string, LabelRange>;
+    generatedCount?: number;
+    factor?: number;
+    seed?: number;
+    onStage?: (s: string) => void;
+  } = {},
 ): Promise<ValidationResult> {
   const { network, labelNames, seed, snrRange, blockRows } = prepared;
   const durations = { ...prepared.durationsSeconds };
@@ -267,18 +321,37 @@ export async function judgeEmulator(
     const t = network.scalers.labelRanges[n];
     const e = opts.emulatorRanges?.[n];
     const r = e ? { min: Math.max(t.min, e.min), max: Math.min(t.max, e.max) } : { ...t };
-    if (!(r.max >= r.min)) throw new Error(`judgeEmulator: the emulator's range of ${n} [${e?.min}, ${e?.max}] does not overlap the training range [${t.min}, ${t.max}]`);
+    if (!(r.max >= r.min))
+      throw new Error(
+        `judgeEmulator: the emulator's range of ${n} [${e?.min}, ${e?.max}] does not overlap the training range [${t.min}, ${t.max}]`,
+      );
     ranges[n] = r;
   }
   const genSeed = opts.seed ?? seed * 4 + 3;
   const gen =
     typeof generator === 'function'
-      ? generatedSource(generator, { count: opts.generatedCount ?? prepared.sets.test.rows, numPixels: prepared.numPixels, labelNames, ranges, seed: genSeed })
+      ? generatedSource(generator, {
+          count: opts.generatedCount ?? prepared.sets.test.rows,
+          numPixels: prepared.numPixels,
+          labelNames,
+          ranges,
+          seed: genSeed,
+        })
       : generator;
-  if (gen.numPixels !== prepared.numPixels) throw new Error(`judgeEmulator: generated spectra have ${gen.numPixels} pixels, the reference ${prepared.numPixels}`);
-  if (gen.labelNames.join() !== labelNames.join()) throw new Error(`judgeEmulator: generated spectra have labels ${gen.labelNames.join(', ')}, expected ${labelNames.join(', ')}`);
-  const generated = await timed(durations, 'generate', opts.onStage, () => network.pca.projectSource(gen, blockRows));
-  const genResult = await timed(durations, 'evaluate-generated', opts.onStage, () => evaluateSet(network, generated, labelNames, genSeed + 3, snrRange));
+  if (gen.numPixels !== prepared.numPixels)
+    throw new Error(
+      `judgeEmulator: generated spectra have ${gen.numPixels} pixels, the reference ${prepared.numPixels}`,
+    );
+  if (gen.labelNames.join() !== labelNames.join())
+    throw new Error(
+      `judgeEmulator: generated spectra have labels ${gen.labelNames.join(', ')}, expected ${labelNames.join(', ')}`,
+    );
+  const generated = await timed(durations, 'generate', opts.onStage, () =>
+    network.pca.projectSource(gen, blockRows),
+  );
+  const genResult = await timed(durations, 'evaluate-generated', opts.onStage, () =>
+    evaluateSet(network, generated, labelNames, genSeed + 3, snrRange),
+  );
   const sets = { ...prepared.reference, generated: genResult };
   const v = verdicts(sets.test.rmse, sets.generated.rmse, labelNames, factor);
   return {
@@ -298,7 +371,12 @@ export async function judgeEmulator(
 export async function validateEmulator(opts: ValidateEmulatorOptions): Promise<ValidationResult> {
   const prepared = await prepareRecovery(opts);
   try {
-    return await judgeEmulator(prepared, opts.generator, { emulatorRanges: opts.emulatorRanges, generatedCount: opts.generatedCount, factor: opts.factor, onStage: opts.onStage });
+    return await judgeEmulator(prepared, opts.generator, {
+      emulatorRanges: opts.emulatorRanges,
+      generatedCount: opts.generatedCount,
+      factor: opts.factor,
+      onStage: opts.onStage,
+    });
   } finally {
     prepared.dispose();
   }
@@ -321,7 +399,11 @@ const CONTRACT_LABELS = new Set(['teffK', 'logg', 'vsiniKms', 'mh', 'vmicKms', '
  * `thresholds.recovery.factor`, and a `paramNn` section with the verdicts, PCA and training
  * details (extra keys the contract ignores).
  */
-export function metricsJson(result: ValidationResult, run: RunInfo, maxScatterPoints = 5000): Record<string, unknown> {
+export function metricsJson(
+  result: ValidationResult,
+  run: RunInfo,
+  maxScatterPoints = 5000,
+): Record<string, unknown> {
   const names = result.labelNames;
   const nl = names.length;
   const column = (set: SetResult, j: number, which: 'truth' | 'predicted') => {
@@ -342,14 +424,27 @@ export function metricsJson(result: ValidationResult, run: RunInfo, maxScatterPo
       config: run.config ?? {},
       datasetHashes: run.datasetHashes ?? {},
       durationsSeconds: result.durationsSeconds,
-      machine: { cpus: cpus.length, memoryBytes: os.totalmem(), nodeVersion: process.version, platform: process.platform, arch: process.arch, ...(cpus[0]?.model ? { cpuModel: cpus[0].model } : {}) },
+      machine: {
+        cpus: cpus.length,
+        memoryBytes: os.totalmem(),
+        nodeVersion: process.version,
+        platform: process.platform,
+        arch: process.arch,
+        ...(cpus[0]?.model ? { cpuModel: cpus[0].model } : {}),
+      },
     },
     thresholds: { recovery: { factor: result.factor } },
     recovery: {
       scatter: contractLabels.map(([label, j]) => ({
         label,
-        test: { true: column(result.sets.test, j, 'truth'), predicted: column(result.sets.test, j, 'predicted') },
-        generated: { true: column(result.sets.generated, j, 'truth'), predicted: column(result.sets.generated, j, 'predicted') },
+        test: {
+          true: column(result.sets.test, j, 'truth'),
+          predicted: column(result.sets.test, j, 'predicted'),
+        },
+        generated: {
+          true: column(result.sets.generated, j, 'truth'),
+          predicted: column(result.sets.generated, j, 'predicted'),
+        },
       })),
       rmse: contractLabels.map(([label]) => ({
         label,
@@ -365,7 +460,9 @@ export function metricsJson(result: ValidationResult, run: RunInfo, maxScatterPo
       verdicts: result.verdicts,
       units: Object.fromEntries(names.map((n) => [n, LABEL_UNITS[n] ?? 'unknown'])),
       rows: Object.fromEntries(EVALUATION_SETS.map((s) => [s, result.sets[s].rows])),
-      rmseWithNoisyCopies: Object.fromEntries(EVALUATION_SETS.map((s) => [s, result.sets[s].rmseWithNoisyCopies])),
+      rmseWithNoisyCopies: Object.fromEntries(
+        EVALUATION_SETS.map((s) => [s, result.sets[s].rmseWithNoisyCopies]),
+      ),
       clippedPredictions: Object.fromEntries(EVALUATION_SETS.map((s) => [s, result.sets[s].clipped])),
       generatedLabelRanges: result.generatedRanges,
       pca: result.pca,
@@ -386,7 +483,8 @@ export async function writeMetrics(dir: string, metrics: Record<string, unknown>
 export function formatRmseTable(result: ValidationResult): string {
   const names = result.labelNames;
   const head = ['set', ...names.map((n) => `${n} [${(LABEL_UNITS[n] ?? '?').split(' ')[0]}]`)];
-  const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toPrecision(3));
+  const fmt = (x: number) =>
+    Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toPrecision(3);
   const rows = EVALUATION_SETS.map((s) => [s, ...names.map((n) => fmt(result.sets[s].rmse[n]))]);
   rows.push(['verdict', ...result.verdicts.map((v) => `${v.pass ? 'PASS' : 'FAIL'} ${v.ratio.toFixed(2)}x`)]);
   const widths = head.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j].length)));
