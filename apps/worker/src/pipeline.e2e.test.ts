@@ -163,7 +163,7 @@ describe('pipelines on the real Temporal dev server', () => {
     } finally {
       worker.kill('SIGTERM');
     }
-  });
+  }, 600_000);
 
   test('cancelling trainPinn leaves a valid checkpoint that a new run resumes from', async () => {
     await inProcessGpuWorker();
@@ -191,7 +191,7 @@ describe('pipelines on the real Temporal dev server', () => {
     const epoch = (ck.state as { epoch: number }).epoch;
     const resumed = await trainChunk({ model: 'pinn', dataset, settings: long, artifacts, untilEpoch: epoch + 1 });
     expect(resumed.progress.resumedFromStep).toBeGreaterThanOrEqual(step);
-  });
+  }, 300_000);
 
   test('the whole pipeline on tiny data writes a report; an unchanged re-run skips every step', async () => {
     if (workers.length < 2) await inProcessGpuWorker();
@@ -231,7 +231,7 @@ describe('pipelines on the real Temporal dev server', () => {
         ['report', 'generateReport'],
       ]) await saveHistory(client, `${id1}.${child}`, name);
     }
-  });
+  }, 600_000);
 
   test('a sweep over alpha trains one PINN per value and picks the lowest validation metric', async () => {
     if (workers.length < 2) await inProcessGpuWorker();
@@ -248,7 +248,7 @@ describe('pipelines on the real Temporal dev server', () => {
     expect(r.best.value).toBe(Math.min(...r.trials.map((t) => t.value)));
     expect(r.trials[0].model.sha256).not.toBe(r.trials[1].model.sha256);
     await saveHistory(client, id, 'sweep');
-  });
+  }, 600_000);
 
   test('a schedule: create, trigger, retrain once, skip when the grid is unchanged, delete', async () => {
     if (workers.length < 2) await inProcessGpuWorker();
@@ -288,5 +288,5 @@ describe('pipelines on the real Temporal dev server', () => {
     const ids: string[] = [];
     for await (const s of client.schedule.list()) ids.push(s.scheduleId);
     expect(ids).not.toContain(scheduleId);
-  });
+  }, 600_000);
 });
