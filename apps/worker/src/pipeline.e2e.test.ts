@@ -5,7 +5,7 @@ process.env.STELLAR_EMU_BACKEND = 'cpu';
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,6 +62,11 @@ async function saveHistory(client: Client, workflowId: string, name: string): Pr
   if (!record) return;
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   await writeFile(join(historiesDir, `${name}.json`), `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 2)}\n`);
+  // Replay needs the recorded id (child workflow ids derive from it).
+  const idsFile = join(historiesDir, 'workflow-ids.json');
+  const ids = existsSync(idsFile) ? (JSON.parse(await readFile(idsFile, 'utf8')) as Record<string, string>) : {};
+  ids[name] = workflowId;
+  await writeFile(idsFile, `${JSON.stringify(ids, null, 2)}\n`);
 }
 
 async function tensorsOf(path: string): Promise<Map<string, Buffer>> {

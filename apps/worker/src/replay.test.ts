@@ -33,7 +33,7 @@ const PIPELINE_WORKFLOWS = ['pipeline', 'ingestGrid', 'splitDataset', 'trainPinn
 const historiesDir = fileURLToPath(new URL('../test/histories/', import.meta.url));
 
 describe('pipeline workflows replay', () => {
-  const files = readdirSync(historiesDir).filter((f) => f.endsWith('.json'));
+  const files = readdirSync(historiesDir).filter((f) => f.endsWith('.json') && f !== 'workflow-ids.json');
 
   test('a history is committed for every pipeline workflow', () => {
     for (const name of PIPELINE_WORKFLOWS) expect(files, `${name}.json`).toContain(`${name}.json`);
@@ -41,6 +41,13 @@ describe('pipeline workflows replay', () => {
 
   test.each(PIPELINE_WORKFLOWS)('replays the committed %s history with the current code', async (name) => {
     const history = JSON.parse(await readFile(`${historiesDir}${name}.json`, 'utf8'));
-    await expect(Worker.runReplayHistory({ workflowsPath: resolveWorkflowsPath(), bundlerOptions }, history)).resolves.toBeUndefined();
+    // Child workflow ids derive from the parent's id, so replay needs the recorded one.
+    const ids = JSON.parse(await readFile(`${historiesDir}workflow-ids.json`, 'utf8')) as Record<string, string>;
+    await expect(Worker.runReplayHistory({ workflowsPath: resolveWorkflowsPath(), bundlerOptions }, history, ids[name])).resolves.toBeUndefined();
   });
+});
+
+test('a pipeline whose ingest child gets a different id violates determinism', async () => {
+  const history = JSON.parse(await readFile(`${historiesDir}pipeline.json`, 'utf8'));
+  await expect(Worker.runReplayHistory({ workflowsPath: resolveWorkflowsPath(), bundlerOptions }, history, 'another-id')).rejects.toThrow(DeterminismViolationError);
 });
