@@ -8,20 +8,30 @@ import {
   type SpectrumGrid,
   type SpectrumRecord,
 } from '@stellar-emu/grid-io';
-import { register } from './validate-cvae.js';
+import { registerCommands } from './index.js';
 
 /** A 400-pixel window around Hβ keeps the test fast. */
 const GRID: SpectrumGrid = { startAngstrom: 4840, stepAngstrom: 0.05, n: 400 };
 
+let printed = '';
+
 async function run(args: string[]): Promise<number> {
+  // The whole registry, so that `validate cvae` is tested beside the parent `validate --config`.
   const program = new Command('stellar-emu').exitOverride();
-  register(program);
+  registerCommands(program);
   const before = process.exitCode;
   process.exitCode = 0;
+  const write = process.stdout.write.bind(process.stdout);
+  printed = '';
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    printed += String(chunk);
+    return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
+  }) as typeof process.stdout.write;
   try {
     await program.parseAsync(['node', 'stellar-emu', ...args]);
     return Number(process.exitCode ?? 0);
   } finally {
+    process.stdout.write = write;
     process.exitCode = before;
   }
 }
@@ -84,6 +94,8 @@ describe('stellar-emu validate cvae --generated', () => {
     expect(m.paramNn.pass).toBe(m.paramNn.verdicts.every((v: { pass: boolean }) => v.pass));
     expect(m.paramNn.rows.generated).toBe(300);
     expect(code).toBe(m.paramNn.pass ? 0 : 2);
+    // --json reached the sub-command (the parent `validate` has a --json of its own).
+    expect(printed).toMatch(/"verdicts"/);
     // Labels the 400-pixel window constrains must pass for a faithful emulator.
     for (const label of ['teffK', 'logg', 'mh'])
       expect(m.paramNn.verdicts.find((v: { label: string }) => v.label === label).pass).toBe(true);

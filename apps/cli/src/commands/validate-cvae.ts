@@ -123,7 +123,9 @@ export function register(program: Command): void {
     )
     .option('--resume', 'continue training from the newest checkpoint in <out>/recovery/checkpoints')
     .option('--json', 'print the verdicts as JSON')
-    .action(async (o: ValidateCvaeCliOptions) => {
+    .action(async (o: ValidateCvaeCliOptions, cmd: Command) => {
+      // The parent `validate` (CI pipeline validation) defines --json too; commander gives it the flag.
+      const json = o.json ?? (cmd.parent?.opts().json as boolean | undefined);
       if (!o.model === !o.generated)
         throw new Error('give exactly one of --model <cvae-dir> and --generated <dataset>');
       if (!(o.preset in RECOVERY_PRESETS))
@@ -206,7 +208,7 @@ export function register(program: Command): void {
             datasetHashes,
           });
           const path = await writeMetrics(o.out, metrics);
-          if (o.json)
+          if (json)
             process.stdout.write(
               `${JSON.stringify({ pass: result.pass, metrics: path, verdicts: result.verdicts }, null, 2)}\n`,
             );
