@@ -39,7 +39,6 @@ export async function trainChunk(input: TrainChunkInput): Promise<TrainChunkResu
   const resumeFrom = existsSync(ckptDir) ? await latestCheckpoint(ckptDir) : null;
   const hb = heartbeatPump(3000);
   const signal = anySignal([hb.signal, drainSignal]);
-  const t0 = performance.now();
   let progress: TrainProgress = {
     model: input.model,
     epoch: 0,
@@ -54,13 +53,18 @@ export async function trainChunk(input: TrainChunkInput): Promise<TrainChunkResu
     checkpoint: resumeFrom,
     resumedFromStep: 0,
   };
-  let firstStep: number | null = null;
+  // Step rate for the ETA: an exponential moving average over progress reports, so start-up
+  // (data loading, the first compiled step) does not skew it.
+  let last: { step: number; t: number } | null = null;
+  let stepsPerSecond = 0;
   const onProgress = (p: Progress) => {
-    if (firstStep === null) firstStep = Math.max(0, p.globalStep - 1);
+    const now = performance.now();
+    if (last && p.globalStep > last.step && now > last.t) {
+      const rate = (p.globalStep - last.step) / ((now - last.t) / 1000);
+      stepsPerSecond = stepsPerSecond === 0 ? rate : 0.7 * stepsPerSecond + 0.3 * rate;
+    }
+    last = { step: p.globalStep, t: now };
     const totalSteps = p.stepsPerEpoch * input.settings.epochs;
-    const elapsed = (performance.now() - t0) / 1000;
-    const stepsDone = p.globalStep - (firstStep ?? 0);
-    const rate = stepsDone > 0 ? stepsDone / elapsed : 0;
     progress = {
       ...progress,
       epoch: p.epoch,
@@ -70,7 +74,7 @@ export async function trainChunk(input: TrainChunkInput): Promise<TrainChunkResu
       losses: { ...progress.losses, ...p.losses },
       valLoss: p.valLoss ?? progress.valLoss,
       samplesPerSec: p.samplesPerSec,
-      etaSeconds: rate > 0 ? Math.max(0, (totalSteps - p.globalStep) / rate) : null,
+      etaSeconds: stepsPerSecond > 0 ? Math.max(0, (totalSteps - p.globalStep) / stepsPerSecond) : null,
       checkpoint: p.checkpointPath ?? progress.checkpoint,
     };
     hb.update(progress);
