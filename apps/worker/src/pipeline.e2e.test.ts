@@ -215,6 +215,19 @@ describe('pipelines on the real Temporal dev server', () => {
     const first = await client.workflow.execute(pipeline, { taskQueue: TASK_QUEUES.cpu, workflowId: id1, args: [config] });
     expect(existsSync(join(first.report.dir, 'index.html'))).toBe(true);
     expect(existsSync(join(first.report.dir, 'metrics.json'))).toBe(true);
+    // Every figure of the papers exists for a real (tiny) run: SVG with drawn marks and a PNG.
+    const reportMetrics = JSON.parse(await readFile(join(first.report.dir, 'metrics.json'), 'utf8')) as { report: { figures: { id: string; svg: string; png: string }[] } };
+    expect(reportMetrics.report.figures.map((f) => f.id).sort()).toEqual([
+      'cvae-residual-heatmap', 'cvae-residual-labels', 'cvae-spectra',
+      'pinn-depth-error', 'pinn-hydrostatic', 'pinn-hydrostatic-residuals', 'pinn-label-error',
+      'recovery-scatter',
+    ]);
+    for (const f of reportMetrics.report.figures) {
+      const svg = await readFile(join(first.report.dir, f.svg), 'utf8');
+      expect(svg.length, f.id).toBeGreaterThan(2000);
+      expect(svg, f.id).toMatch(/<path|<rect|<circle/);
+      expect((await readFile(join(first.report.dir, f.png))).subarray(1, 4).toString(), f.id).toBe('PNG');
+    }
     expect(Object.keys(first.models).sort()).toEqual(['cvae', 'pinn', 'pinnBaseline']);
     expect(first.skipped).toEqual([]);
     expect(first.steps.every((s) => s.status === 'done')).toBe(true);
