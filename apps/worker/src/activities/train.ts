@@ -53,17 +53,14 @@ export async function trainChunk(input: TrainChunkInput): Promise<TrainChunkResu
     checkpoint: resumeFrom,
     resumedFromStep: 0,
   };
-  // Step rate for the ETA: an exponential moving average over progress reports, so start-up
+  // Step rate for the ETA: measured from the first progress report of this attempt, so start-up
   // (data loading, the first compiled step) does not skew it.
-  let last: { step: number; t: number } | null = null;
+  let first: { step: number; t: number } | null = null;
   let stepsPerSecond = 0;
   const onProgress = (p: Progress) => {
     const now = performance.now();
-    if (last && p.globalStep > last.step && now > last.t) {
-      const rate = (p.globalStep - last.step) / ((now - last.t) / 1000);
-      stepsPerSecond = stepsPerSecond === 0 ? rate : 0.7 * stepsPerSecond + 0.3 * rate;
-    }
-    last = { step: p.globalStep, t: now };
+    if (!first) first = { step: p.globalStep, t: now };
+    else if (p.globalStep > first.step && now > first.t) stepsPerSecond = (p.globalStep - first.step) / ((now - first.t) / 1000);
     const totalSteps = p.stepsPerEpoch * input.settings.epochs;
     progress = {
       ...progress,
