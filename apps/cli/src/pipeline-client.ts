@@ -39,8 +39,12 @@ export async function loadPipelineConfig(file: string): Promise<PipelineConfig> 
   };
 }
 
-/** Live training details: the heartbeat of a running training activity in a child workflow. */
-export async function liveTraining(client: Client, workflowId: string): Promise<TrainProgress | null> {
+/**
+ * Live training details: the heartbeats of the running training activities of a workflow and its
+ * training children (PINN, its baseline and the CVAE train in parallel).
+ */
+export async function liveTraining(client: Client, workflowId: string): Promise<TrainProgress[]> {
+  const found: TrainProgress[] = [];
   for (const suffix of ['.train-pinn', '.train-pinn-baseline', '.train-cvae', '']) {
     try {
       const desc = await client.workflow.getHandle(`${workflowId}${suffix}`).describe();
@@ -49,14 +53,14 @@ export async function liveTraining(client: Client, workflowId: string): Promise<
         const payload = pending.heartbeatDetails?.payloads?.[0];
         if (payload) {
           const details = defaultPayloadConverter.fromPayload<TrainProgress>(payload as never);
-          if (details && typeof details === 'object' && 'globalStep' in details) return details;
+          if (details && typeof details === 'object' && 'globalStep' in details) found.push(details);
         }
       }
     } catch {
       /* not started, or gone */
     }
   }
-  return null;
+  return found;
 }
 
 function fmtSeconds(s: number | null): string {
@@ -76,7 +80,7 @@ export function describeTraining(t: TrainProgress): string {
 }
 
 /** Snapshot of a workflow's progress: its query plus live training heartbeat. */
-export async function progressSnapshot(client: Client, handle: WorkflowHandle): Promise<{ progress: WorkflowProgress | null; training: TrainProgress | null; status: string }> {
+export async function progressSnapshot(client: Client, handle: WorkflowHandle): Promise<{ progress: WorkflowProgress | null; training: TrainProgress[]; status: string }> {
   const desc = await handle.describe();
   let progress: WorkflowProgress | null = null;
   if (desc.status.name === 'RUNNING') {
@@ -86,7 +90,7 @@ export async function progressSnapshot(client: Client, handle: WorkflowHandle): 
       progress = null;
     }
   }
-  const training = desc.status.name === 'RUNNING' ? await liveTraining(client, handle.workflowId) : null;
+  const training = desc.status.name === 'RUNNING' ? await liveTraining(client, handle.workflowId) : [];
   return { progress, training, status: desc.status.name };
 }
 
@@ -114,7 +118,7 @@ export async function watchWorkflow<T>(client: Client, handle: WorkflowHandle, o
       const steps = snap.progress?.steps ?? [];
       const finished = steps.filter((s) => s.status === 'done' || s.status === 'skipped').length;
       const stage = snap.progress?.stage ?? snap.status.toLowerCase();
-      const detail = snap.training ? describeTraining(snap.training) : '';
+      const detail = snap.training.map(describeTraining).join(' ; ');
       if (bar) {
         bar.setTotal(Math.max(total, steps.length + 1));
         bar.update(finished, { stage, detail });

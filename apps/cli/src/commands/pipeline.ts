@@ -122,7 +122,7 @@ export function register(program: Command): void {
       }
       process.stdout.write(`${workflowId}: ${snap.status}${snap.progress ? ` — ${snap.progress.stage}` : ''}\n`);
       for (const s of snap.progress?.steps ?? []) process.stdout.write(`  ${s.status.padEnd(7)} ${s.name}${s.detail ? `  (${s.detail})` : ''}\n`);
-      if (snap.training) process.stdout.write(`  training: ${describeTraining(snap.training)}\n`);
+      for (const t of snap.training) process.stdout.write(`  training: ${describeTraining(t)}\n`);
     } finally {
       await connection.close();
     }

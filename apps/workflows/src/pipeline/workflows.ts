@@ -59,12 +59,17 @@ export const progressQuery = defineQuery<WorkflowProgress>('progress');
 function tracker(workflow: string) {
   const state: WorkflowProgress = { workflow, stage: 'starting', steps: [], training: null };
   setHandler(progressQuery, () => state);
+  // Steps run in parallel (PINN and CVAE training): the stage names every running one.
+  const restage = () => {
+    const running = state.steps.filter((s) => s.status === 'running').map((s) => s.name);
+    if (running.length > 0) state.stage = running.join(' + ');
+  };
   return {
     state,
     async step<T>(name: string, run: () => Promise<T>, describe?: (r: T) => string): Promise<T> {
       const entry: WorkflowProgress['steps'][number] = { name, status: 'running' };
       state.steps.push(entry);
-      state.stage = name;
+      restage();
       try {
         const r = await run();
         const skipped = typeof r === 'object' && r !== null && (r as { skipped?: unknown }).skipped === true;
@@ -75,6 +80,8 @@ function tracker(workflow: string) {
         entry.status = 'failed';
         entry.detail = err instanceof Error ? err.message : String(err);
         throw err;
+      } finally {
+        restage();
       }
     },
   };
