@@ -14,7 +14,10 @@ export {
 /** Add --address, --namespace, --tls-cert, --tls-key, --tls-ca and --api-key to a command. */
 export function addConnectionOptions(command: Command): Command {
   return command
-    .option('--address <host:port>', 'Temporal frontend (env TEMPORAL_ADDRESS; default: the local dev server, started if needed)')
+    .option(
+      '--address <host:port>',
+      'Temporal frontend (env TEMPORAL_ADDRESS; default: the local dev server, started if needed)',
+    )
     .option('--namespace <ns>', 'Temporal namespace (env TEMPORAL_NAMESPACE; default "default")')
     .option('--tls-cert <pem>', 'mTLS client certificate (env TEMPORAL_TLS_CERT)')
     .option('--tls-key <pem>', 'mTLS client key (env TEMPORAL_TLS_KEY)')
@@ -37,7 +40,9 @@ export function workerConnectionArgs(config: TemporalConnectionConfig): string[]
 }
 
 /** Connect a client; close `connection` when done. */
-export async function connectClient(config: TemporalConnectionConfig): Promise<{ client: Client; connection: Connection }> {
+export async function connectClient(
+  config: TemporalConnectionConfig,
+): Promise<{ client: Client; connection: Connection }> {
   const connection = await Connection.connect(connectionOptions(config));
   return { client: new Client({ connection, namespace: config.namespace }), connection };
 }

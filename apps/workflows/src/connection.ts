@@ -28,7 +28,8 @@ export interface TemporalConnectionConfig {
   apiKey?: string;
 }
 
-const nonEmpty = (v: string | undefined): string | undefined => (v === undefined || v.trim() === '' ? undefined : v.trim());
+const nonEmpty = (v: string | undefined): string | undefined =>
+  v === undefined || v.trim() === '' ? undefined : v.trim();
 
 /** The local dev server's address (port from STELLAR_EMU_TEMPORAL_PORT, default 7233). */
 export function localDevServerAddress(env: NodeJS.ProcessEnv = process.env): string {
@@ -36,14 +37,19 @@ export function localDevServerAddress(env: NodeJS.ProcessEnv = process.env): str
 }
 
 /** Merge flags over TEMPORAL_* environment variables over the local dev server defaults. */
-export function resolveTemporalConfig(flags: TemporalConnectionFlags = {}, env: NodeJS.ProcessEnv = process.env): TemporalConnectionConfig {
+export function resolveTemporalConfig(
+  flags: TemporalConnectionFlags = {},
+  env: NodeJS.ProcessEnv = process.env,
+): TemporalConnectionConfig {
   const explicitAddress = nonEmpty(flags.address) ?? nonEmpty(env.TEMPORAL_ADDRESS);
   const clientCertPath = nonEmpty(flags.tlsCert) ?? nonEmpty(env.TEMPORAL_TLS_CERT);
   const clientKeyPath = nonEmpty(flags.tlsKey) ?? nonEmpty(env.TEMPORAL_TLS_KEY);
   const caPath = nonEmpty(flags.tlsCa) ?? nonEmpty(env.TEMPORAL_TLS_CA);
   const apiKey = nonEmpty(flags.apiKey) ?? nonEmpty(env.TEMPORAL_API_KEY);
   if (Boolean(clientCertPath) !== Boolean(clientKeyPath)) {
-    throw new Error('a TLS client certificate and its key go together: give both --tls-cert and --tls-key (TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY)');
+    throw new Error(
+      'a TLS client certificate and its key go together: give both --tls-cert and --tls-key (TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY)',
+    );
   }
   const useTls = Boolean(clientCertPath || caPath || apiKey);
   return {
@@ -65,11 +71,20 @@ export function connectionBasics(config: TemporalConnectionConfig): {
     ? {
         ...(config.tls.caPath ? { serverRootCACertificate: readFileSync(config.tls.caPath) } : {}),
         ...(config.tls.clientCertPath && config.tls.clientKeyPath
-          ? { clientCertPair: { crt: readFileSync(config.tls.clientCertPath), key: readFileSync(config.tls.clientKeyPath) } }
+          ? {
+              clientCertPair: {
+                crt: readFileSync(config.tls.clientCertPath),
+                key: readFileSync(config.tls.clientKeyPath),
+              },
+            }
           : {}),
       }
     : undefined;
-  return { address: config.address, ...(tls ? { tls } : {}), ...(config.apiKey ? { apiKey: config.apiKey } : {}) };
+  return {
+    address: config.address,
+    ...(tls ? { tls } : {}),
+    ...(config.apiKey ? { apiKey: config.apiKey } : {}),
+  };
 }
 
 /** One line for logs, without secrets. */
