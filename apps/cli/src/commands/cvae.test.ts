@@ -14,7 +14,7 @@ test('train cvae, then generate spectrum: CSV, same seed reproducible, training-
   const ds = join(root, 'ds');
   await writeSpectrumDataset(syntheticSpectra({ n: 60, seed: 5, grid: { startAngstrom: 5000, stepAngstrom: 0.1, n: 300 } }), ds, { split: { scheme: '90/10', seed: 0 } });
   const model = join(root, 'model');
-  const t = run(['train', 'cvae', '--dataset', ds, '--out', model, '--epochs', '2', '--batch-size', '16', '--json']);
+  const t = run(['train', 'cvae', '--data', ds, '--out', model, '--epochs', '2', '--batch-size', '16', '--json']);
   expect(t.status, t.stderr).toBe(0);
   const summary = JSON.parse(t.stdout);
   expect(summary).toMatchObject({ nPixels: 300, epochsDone: 2, labels: ['teff_k', 'logg', 'vsini_kms', 'mh', 'vmic_kms', 'resolution'] });

@@ -9,6 +9,7 @@ import { loadDevServerTools } from '../repo.js';
 import { startWorker } from '../worker-process.js';
 import { addConnectionOptions, connectClient, resolveTemporalConfig, workerConnectionArgs, type TemporalConnectionFlags } from '../temporal.js';
 import { describeTraining, loadPipelineConfig, progressSnapshot, startOrAttach, watchWorkflow } from '../pipeline-client.js';
+import { parentCommand } from './shared.js';
 
 interface RunOptions extends TemporalConnectionFlags {
   demo?: boolean;
@@ -214,7 +215,7 @@ export function register(program: Command): void {
 
   // `validate cvae` (parameter recovery) lives under the same parent; `validate --config` is the
   // CI entry point that runs the pipeline of a config and fails on its thresholds.
-  const validate = (program.commands.find((c) => c.name() === 'validate') ?? program.command('validate').description('validate an emulator'))
+  const validate = parentCommand(program, 'validate', 'validate an emulator')
     .option('--config <file>', 'CI validation: run the pipeline of this config (with thresholds) and exit 2 when a check fails')
     .option('--wait', 'wait for the result (always: CI needs the verdict)')
     .option('--artifacts <dir>', 'artifact store directory')

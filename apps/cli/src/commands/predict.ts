@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { atmosphereContentId, atmosphereModelToDeck, formatDeck, openDataset, writeAtmosphereDataset, type AtmosphereModel } from '@stellar-emu/grid-io';
 import { initBackend } from '@stellar-emu/nn-core';
 import { checkLabelRange, loadPinnModel, QUANTITIES, type PinnEmulator, type PredictedAtmosphere, type StellarLabels } from '@stellar-emu/pinn';
+import { requiredNumber } from './shared.js';
 
 interface PredictCliOptions {
   model: string;
@@ -26,11 +27,7 @@ interface LabelRow {
   line: number;
 }
 
-const num = (name: string, v: string | undefined): number => {
-  const x = Number(v);
-  if (v === undefined || v.trim() === '' || !Number.isFinite(x)) throw new Error(`--${name} must be a number, got '${v}'`);
-  return x;
-};
+const num = requiredNumber;
 
 /** Accepted column names of each label (CSV header or Parquet column). */
 const LABEL_COLUMNS: Record<keyof StellarLabels, string[]> = {

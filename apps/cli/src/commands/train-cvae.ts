@@ -3,9 +3,10 @@ import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { initBackend } from '@stellar-emu/nn-core';
 import { CVAE_PRESETS, evaluateCvae, loadCvaeModel, trainCvae, type CvaeConfig } from '@stellar-emu/cvae';
+import { optionalNumber, parentCommand } from './shared.js';
 
 interface TrainCvaeCliOptions {
-  dataset: string;
+  data: string;
   out: string;
   preset: string;
   epochs?: string;
@@ -23,23 +24,14 @@ interface TrainCvaeCliOptions {
   json?: boolean;
 }
 
-const num = (name: string, v: string | undefined): number | undefined => {
-  if (v === undefined) return undefined;
-  const x = Number(v);
-  if (!Number.isFinite(x)) throw new Error(`--${name} must be a number, got '${v}'`);
-  return x;
-};
+const num = optionalNumber;
 
-/** The `train` parent command (shared with other models' sub-commands), created if absent. */
-export function trainCommand(program: Command): Command {
-  return program.commands.find((c) => c.name() === 'train') ?? program.command('train').description('train an emulator');
-}
 
 export function register(program: Command): void {
-  trainCommand(program)
+  parentCommand(program, 'train', 'train an emulator')
     .command('cvae')
     .description('train the conditional VAE spectrum emulator on a spectrum dataset (N and labels from its manifest)')
-    .requiredOption('--dataset <dir>', 'grid-io spectrum dataset (train/val from its split column, else 90/10 by id)')
+    .requiredOption('--data <dataset>', 'grid-io spectrum dataset (train/val from its split column, else 90/10 by id)')
     .requiredOption('--out <dir>', 'model directory: model.json, weights.safetensors (best epoch), checkpoints/')
     .option('--preset <name>', `architecture preset (${Object.keys(CVAE_PRESETS).join(', ')})`, 'small')
     .option('--epochs <n>', 'maximum epochs (default 1000; early stopping patience 50)')
@@ -77,7 +69,7 @@ export function register(program: Command): void {
       const maxMinutes = num('max-minutes', o.maxMinutes);
       const ac = new AbortController();
       const r = await trainCvae({
-        dataset: o.dataset,
+        dataset: o.data,
         outDir: o.out,
         preset: o.preset as keyof typeof CVAE_PRESETS,
         overrides,
@@ -111,7 +103,7 @@ export function register(program: Command): void {
       };
       if (o.metrics) {
         const loaded = await loadCvaeModel(r.modelDir);
-        const m = await evaluateCvae(loaded, o.dataset, { split: 'val' });
+        const m = await evaluateCvae(loaded, o.data, { split: 'val' });
         loaded.model.dispose();
         await writeFile(o.metrics, `${JSON.stringify(m)}\n`);
         summary.metrics = { file: o.metrics, nSpectra: m.nSpectra, ...m.summary };

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { initBackend } from '@stellar-emu/nn-core';
 import { evaluatePinnModel, trainPinnOnDataset, type PinnTrainProgress } from '@stellar-emu/pinn';
+import { optionalNumber, parentCommand } from './shared.js';
 
 interface TrainPinnCliOptions {
   data: string;
@@ -23,20 +24,11 @@ interface TrainPinnCliOptions {
   json?: boolean;
 }
 
-const num = (name: string, v: string | undefined): number | undefined => {
-  if (v === undefined) return undefined;
-  const x = Number(v);
-  if (!Number.isFinite(x)) throw new Error(`--${name} must be a number, got '${v}'`);
-  return x;
-};
+const num = optionalNumber;
 
-/** The `train` parent command, shared with other models' sub-commands; created if absent. */
-export function trainParent(program: Command): Command {
-  return program.commands.find((c) => c.name() === 'train') ?? program.command('train').description('train an emulator');
-}
 
 export function register(program: Command): void {
-  trainParent(program)
+  parentCommand(program, 'train', 'train an emulator')
     .command('pinn')
     .description('train the Kurucz-a1 physics-informed atmosphere emulator on an atmosphere dataset (split column: train / val)')
     .requiredOption('--data <dataset>', 'grid-io atmosphere dataset directory (e.g. from `stellar-emu ingest atmospheres --split 90/10`)')

@@ -23,6 +23,7 @@ import {
   type SpectrumGenerator,
   type SpectrumSource,
 } from '@stellar-emu/param-nn';
+import { optionalNumber, parentCommand } from './shared.js';
 
 interface ValidateCvaeCliOptions {
   model?: string;
@@ -44,20 +45,7 @@ interface ValidateCvaeCliOptions {
   json?: boolean;
 }
 
-const num = (name: string, v: string | undefined): number | undefined => {
-  if (v === undefined) return undefined;
-  const x = Number(v);
-  if (!Number.isFinite(x)) throw new Error(`--${name} must be a number, got '${v}'`);
-  return x;
-};
-
-/** The `validate` parent command (shared with other models' sub-commands), created if absent. */
-export function validateCommand(program: Command): Command {
-  return (
-    program.commands.find((c) => c.name() === 'validate') ??
-    program.command('validate').description('validate an emulator')
-  );
-}
+const num = optionalNumber;
 
 async function sha256File(path: string): Promise<string> {
   return createHash('sha256')
@@ -84,7 +72,7 @@ function cvaeGenerator(loaded: LoadedCvae): SpectrumGenerator {
 }
 
 export function register(program: Command): void {
-  validateCommand(program)
+  parentCommand(program, 'validate', 'validate an emulator')
     .command('cvae')
     .description(
       'validate a CVAE by parameter recovery: PCA of the reference spectra, a recovery network trained with noisy copies (SNR 5-300), ' +
