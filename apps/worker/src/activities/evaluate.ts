@@ -74,6 +74,7 @@ export async function validateCvaeStep(input: ValidateCvaeInput): Promise<StepOu
         outDir: join(dir, 'recovery'),
         preset: input.settings.preset,
         epochs: input.settings.epochs,
+        batchSize: input.settings.batchSize,
         seed: input.settings.seed,
         factor: input.settings.factor,
         onStage: (stage) => hb.update({ step: 'validate cvae', stage }),

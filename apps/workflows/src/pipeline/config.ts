@@ -58,6 +58,8 @@ export const pipelineConfigSchema = z
       .object({
         preset: z.enum(['small', 'paper']).default('small'),
         epochs: z.number().int().min(1).default(20),
+        /** Recovery-network batch size (the paper's 1024; smaller for small datasets, or an epoch is one step). */
+        batchSize: z.number().int().min(1).max(65_536).default(1024),
         seed: z.number().int().min(0).default(3),
         /** Verdict: generated RMSE <= factor x test RMSE, per label. */
         factor: z.number().min(1).default(1.2),
@@ -116,9 +118,10 @@ export function demoPipelineConfig(artifacts = '.artifacts'): PipelineConfig {
       artifacts,
       atmospheres: { synthetic: { n: 600, seed: 1 } },
       spectra: { synthetic: { n: 1500, seed: 7, pixels: 2000 } },
-      pinn: { preset: 'small', epochs: 30, epochsPerChunk: 10 },
-      cvae: { preset: 'small', epochs: 60, epochsPerChunk: 20 },
-      validation: { preset: 'small', epochs: 40, generated: 300 },
+      // Batches sized to the demo's small datasets, so every epoch takes many optimizer steps.
+      pinn: { preset: 'small', epochs: 30, epochsPerChunk: 10, batchSize: 256 },
+      cvae: { preset: 'small', epochs: 60, epochsPerChunk: 20, batchSize: 64 },
+      validation: { preset: 'small', epochs: 60, batchSize: 64, generated: 300 },
       thresholds: { cvaeMedianResidual: 0.05, recoveryFactor: 1.5 },
     },
     'demo config',
