@@ -24,7 +24,13 @@ export function pointSource(models: AtmosphereLike[], norm: Normalization, physi
     for (let i = 0; i < m.nLayers; i++, p++) {
       labels.set(f, p * 4);
       logTau[p] = (Math.log10(tau[i]) - norm.logTauMean) / norm.logTauStd;
-      QUANTITIES.forEach((q, k) => (y[p * 6 + k] = (Math.log10(m[q][i]) - norm.outMean[k]) / norm.outStd[k]));
+      QUANTITIES.forEach((q, k) => {
+        const v = m[q][i];
+        // log10 targets: a zero, negative or non-finite value would become NaN in the loss.
+        if (!(v > 0) || !Number.isFinite(v)) throw new Error(`${q}[${i}] = ${v} is not a positive finite number (model Teff ${m.teffK}, log g ${m.logg}, [Fe/H] ${m.feh}): log10 targets need positive values`);
+        y[p * 6 + k] = (Math.log10(v) - norm.outMean[k]) / norm.outStd[k];
+      });
+      if (!(tau[i] > 0) || !Number.isFinite(tau[i])) throw new Error(`tau[${i}] = ${tau[i]} is not a positive finite number (model Teff ${m.teffK}, log g ${m.logg}, [Fe/H] ${m.feh})`);
       pmask[p] = i >= physics.maskOuterLayers && i < m.nLayers - physics.maskInnerLayers ? 1 : 0;
     }
   }
