@@ -139,3 +139,15 @@ test('progress reports carry epoch, step, losses and samples/s; early stopping e
   expect(epoch.valLoss).toBeGreaterThan(0);
   expect(reports.some((r) => r.phase === 'checkpoint')).toBe(true);
 });
+
+test('checkpoint retention keeps the newest N of every kind (step, epoch-end, final, earlier attempts) and resumes from the newest', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'keep-'));
+  const names = () => readdirSync(dir).filter((n) => /^ckpt-\d+\.safetensors$/.test(n)).sort();
+  // First attempt: 2 epochs of 13 steps, step checkpoints every 4 and at epoch ends.
+  await run(dir, { epochs: 2, keepCheckpoints: 2 });
+  expect(names()).toEqual(['ckpt-0000000024.safetensors', 'ckpt-0000000026.safetensors']);
+  // A second attempt resuming from it prunes what the first left, too.
+  await run(dir, { keepCheckpoints: 2, resumeFrom: 'latest' });
+  expect(names()).toEqual(['ckpt-0000000036.safetensors', 'ckpt-0000000039.safetensors']);
+  expect(await latestCheckpoint(dir)).toBe(join(dir, 'ckpt-0000000039.safetensors'));
+});

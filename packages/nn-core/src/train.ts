@@ -1,5 +1,5 @@
 // The resumable training loop: deterministic shuffling, progress callbacks, atomic checkpoints.
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { currentBackend, tf } from './backend.js';
@@ -79,7 +79,7 @@ export interface TrainOptions {
   checkpointEverySteps?: number;
   /** Also checkpoint at the end of every epoch (default true). */
   checkpointEachEpoch?: boolean;
-  /** Keep this many most recent step checkpoints (default 3). */
+  /** Keep this many newest checkpoints in checkpointDir, older ones are deleted (default 3; Infinity keeps all). */
   keepCheckpoints?: number;
   /** Resume from this checkpoint file, or 'latest' in checkpointDir. */
   resumeFrom?: string;
@@ -132,6 +132,19 @@ export async function latestCheckpoint(dir: string): Promise<string | null> {
   }
   const ckpts = names.filter((n) => /^ckpt-\d+\.safetensors$/.test(n)).sort();
   return ckpts.length ? join(dir, ckpts.at(-1)!) : null;
+}
+
+/**
+ * Keep the `keep` newest checkpoints of a directory (step, epoch-end and final ones, from this
+ * and earlier attempts alike) and delete the rest, never `current`: a multi-day run must not fill
+ * the disk with checkpoints it will never resume from.
+ */
+export async function pruneCheckpoints(dir: string, keep: number, current?: string): Promise<string[]> {
+  if (!Number.isFinite(keep)) return [];
+  const names = (await readdir(dir)).filter((n) => /^ckpt-\d+\.safetensors$/.test(n)).sort();
+  const doomed = names.slice(0, Math.max(0, names.length - Math.max(1, keep))).map((n) => join(dir, n)).filter((p) => p !== current);
+  for (const p of doomed) await unlink(p).catch(() => {});
+  return doomed;
 }
 
 function ckptName(step: number): string {
@@ -225,7 +238,6 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
   let aborted = false;
   let lastCheckpoint: string | null = null;
   let lastValLoss: number | null = history.length ? history.at(-1)!.valLoss : null;
-  const ckptPaths: string[] = [];
 
   const readSums = (sums: Record<string, tf.Tensor>): Record<string, number> => {
     const out: Record<string, number> = {};
@@ -255,14 +267,7 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
     const path = join(opts.checkpointDir, ckptName(globalStep));
     await writeCheckpoint(path, collectTrainingTensors(params, optimizer), 'training', state);
     lastCheckpoint = path;
-    if (reason === 'step') {
-      ckptPaths.push(path);
-      const keep = opts.keepCheckpoints ?? 3;
-      while (ckptPaths.length > keep) {
-        const old = ckptPaths.shift()!;
-        if (old !== path) await import('node:fs/promises').then((fs) => fs.unlink(old).catch(() => {}));
-      }
-    }
+    await pruneCheckpoints(opts.checkpointDir, opts.keepCheckpoints ?? 3, path);
     await opts.onProgress?.({ phase: 'checkpoint', epoch, stepInEpoch, stepsPerEpoch, globalStep, losses: {}, lr: schedule.lr(globalStep), samplesPerSec: 0, checkpointPath: path });
   };
 
