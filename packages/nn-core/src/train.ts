@@ -245,7 +245,7 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
     return out;
   };
 
-  const saveCheckpoint = async (reason: 'step' | 'epoch' | 'final') => {
+  const saveCheckpoint = async (_reason: 'step' | 'epoch' | 'final') => {
     if (!opts.checkpointDir) return;
     const state: LoopState = {
       epoch,
