@@ -19,6 +19,7 @@ export * from './dataset/read.js';
 export * from './dataset/list-column.js';
 export * from './dataset/resplit.js';
 export * from './ingest/ingest.js';
+export * from './ingest/spectra.js';
 export { assertAllClose, type CloseOptions } from './testing/assert-close.js';
 export * from './synth/rng.js';
 export * from './synth/labels.js';
