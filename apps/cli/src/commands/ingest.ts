@@ -1,6 +1,7 @@
 // `stellar-emu ingest atmospheres <files...> --out <dataset>`: Kurucz decks to a Parquet dataset, with a quarantine report.
+// `stellar-emu ingest spectra --labels <labels.csv> --out <dataset>`: real spectra listed in a label table to a spectrum dataset.
 import type { Command } from 'commander';
-import { ingestAtmospheres, parseSplitScheme, type IngestResult } from '@stellar-emu/grid-io';
+import { SPECTRUM_DEFAULT_GRID, ingestAtmospheres, ingestSpectra, parseSplitScheme, type IngestResult, type IngestSpectraResult, type SpectrumGrid } from '@stellar-emu/grid-io';
 
 /** Options of the ingest command. */
 export interface IngestCommandOptions {
@@ -34,8 +35,94 @@ export async function runIngest(inputs: string[], opts: IngestCommandOptions, ou
   return { code, result };
 }
 
+/** Options of `ingest spectra` (strings as commander passes them). */
+export interface IngestSpectraCommandOptions {
+  labels: string;
+  out: string;
+  normalize?: boolean;
+  split?: string;
+  seed?: string;
+  grid?: string;
+  method?: string;
+  maxGap?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** Parse `--grid <start>,<step>,<n>` (Å, Å, pixels). */
+export function parseGridOption(text: string): SpectrumGrid {
+  const parts = text.split(',').map((p) => p.trim());
+  const [startAngstrom, stepAngstrom, n] = parts.map(Number);
+  if (parts.length !== 3 || parts.some((p) => p === '') || !(startAngstrom > 0 && stepAngstrom > 0 && Number.isInteger(n) && n >= 1)) {
+    throw new Error(`--grid must be <start Å>,<step Å>,<pixels> (e.g. 4450,0.05,19000), got "${text}"`);
+  }
+  return { startAngstrom, stepAngstrom, n };
+}
+
+/**
+ * Run a spectrum ingest: progress on `err` (a line per ~10 % when not a TTY, a counter when it
+ * is) unless `quiet`, which header columns were used as aliases or ignored on `err`, and a
+ * one-line summary (or JSON) on `out`. Errors (bad table row, missing file, spectrum not covering
+ * the grid) are thrown with `<labels>:<line>: …`.
+ */
+export async function runIngestSpectra(
+  opts: IngestSpectraCommandOptions,
+  out: (s: string) => void = (s) => process.stdout.write(s),
+  err: NodeJS.WriteStream | null = opts.quiet ? null : process.stderr,
+): Promise<IngestSpectraResult> {
+  const seed = Number(opts.seed ?? 0);
+  if (!Number.isSafeInteger(seed)) throw new Error(`--seed must be an integer, got "${opts.seed}"`);
+  const split = opts.split === 'none' ? null : { scheme: parseSplitScheme(opts.split ?? '90/10'), seed };
+  const grid = opts.grid ? parseGridOption(opts.grid) : SPECTRUM_DEFAULT_GRID;
+  const method = opts.method ?? 'linear';
+  if (method !== 'linear' && method !== 'average') throw new Error(`--method must be linear or average, got "${method}"`);
+  const maxGapAngstrom = opts.maxGap === undefined ? undefined : Number(opts.maxGap);
+  if (maxGapAngstrom !== undefined && !(maxGapAngstrom > 0)) throw new Error(`--max-gap must be a number > 0 (Å), got "${opts.maxGap}"`);
+  const t0 = performance.now();
+  let lastTenth = -1;
+  const result = await ingestSpectra({
+    labels: opts.labels,
+    out: opts.out,
+    grid,
+    method,
+    maxGapAngstrom,
+    normalize: Boolean(opts.normalize),
+    split,
+    notes: { command: `stellar-emu ingest spectra --labels ${opts.labels}` },
+    onProgress: ({ done, total }) => {
+      if (!err) return;
+      const s = (performance.now() - t0) / 1000;
+      const text = `ingest spectra ${done}/${total} (${(done / Math.max(s, 1e-9)).toFixed(1)}/s, ${s.toFixed(1)} s)`;
+      if (err.isTTY) {
+        if (done % 25 === 0 || done === total) err.write(`\r${text}${done === total ? '\n' : ''}`);
+      } else {
+        const tenth = Math.floor((10 * done) / total);
+        if (tenth !== lastTenth || done === total) {
+          lastTenth = tenth;
+          err.write(`${text}\n`);
+        }
+      }
+    },
+  });
+  const aliases = result.columns.filter((c) => c.alias);
+  if (err && aliases.length) err.write(`${opts.labels}: header ${aliases.map((c) => `'${c.header}' read as ${c.column}`).join(', ')}\n`);
+  if (err && result.ignoredColumns.length) err.write(`${opts.labels}: ignored column${result.ignoredColumns.length > 1 ? 's' : ''} ${result.ignoredColumns.map((c) => `'${c}'`).join(', ')}\n`);
+  const m = result.manifest;
+  const last = grid.startAngstrom + (grid.n - 1) * grid.stepAngstrom;
+  const splitText = m.split ? `split ${m.split.scheme} seed ${m.split.seed}: ${Object.entries(m.splitCounts).map(([k, v]) => `${k} ${v}`).join(', ')}` : 'no split';
+  if (opts.json) {
+    out(`${JSON.stringify({ out: opts.out, ingested: result.ingested, seconds: result.seconds, spectraPerSecond: result.ingested / result.seconds, grid, method, normalize: Boolean(opts.normalize), split: m.split, splitCounts: m.splitCounts, columns: result.columns, ignoredColumns: result.ignoredColumns }, null, 2)}\n`);
+  } else {
+    out(
+      `ingested ${result.ingested} ${result.ingested === 1 ? 'spectrum' : 'spectra'} from ${opts.labels} into ${opts.out} in ${result.seconds.toFixed(2)} s (${(result.ingested / result.seconds).toFixed(1)}/s; ` +
+        `${grid.n} px ${grid.startAngstrom}–${last} Å, ${method}${opts.normalize ? ', continuum-normalized' : ''}; ${splitText})\n`,
+    );
+  }
+  return result;
+}
+
 export function register(program: Command): void {
-  const ingest = program.command('ingest').description('ingest model atmospheres or spectra into a Parquet dataset');
+  const ingest = program.command('ingest').description('ingest model atmospheres (Kurucz decks) or spectra (fort.7 text or CSV, listed in a label table) into a Parquet dataset');
   ingest
     .command('atmospheres')
     .description('read Kurucz decks (ATLAS9 grids, ATLAS12 models; plain or gzip; files or directories) into <dataset>/data.parquet + manifest.json')
@@ -51,5 +138,24 @@ export function register(program: Command): void {
         process.stderr.write(code === 1 ? 'stellar-emu ingest: nothing was ingested\n' : 'stellar-emu ingest: --strict and some inputs were rejected\n');
         process.exitCode = code;
       }
+    });
+  ingest
+    .command('spectra')
+    .description(
+      'read the spectra listed in a CSV label table (file + teff_k, logg, vsini_kms, mh, vmic_kms, resolution; aliases teff, vsini, feh, vmic), ' +
+        'resample each onto the grid (linear interpolation at pixel centres by default), optionally continuum-normalize, into <dataset>/data.parquet + manifest.json',
+    )
+    .requiredOption('--labels <labels.csv>', 'label table; its file column is relative to the folder of the table (.csv spectra read as CSV, others as two-column text, gzip accepted)')
+    .requiredOption('--out <dataset>', 'output dataset directory')
+    .option('--normalize', 'continuum-normalize each spectrum (0.95 quantile in 20 Å windows)')
+    .option('--split <scheme>', 'split column: 90/10, 70/15/15 or none', '90/10')
+    .option('--seed <n>', 'seed of the split hash', '0')
+    .option('--grid <start,step,n>', 'target grid in Å (default 4450,0.05,19000: 4450-5399.95 Å)')
+    .option('--method <m>', 'resampling: linear (interpolation at pixel centres) or average (exact pixel means)', 'linear')
+    .option('--max-gap <angstrom>', 'samples further apart than this are a gap (an error inside the grid)', '1')
+    .option('--json', 'print the summary as JSON')
+    .option('--quiet', 'no progress on stderr')
+    .action(async (opts: IngestSpectraCommandOptions) => {
+      await runIngestSpectra(opts);
     });
 }
