@@ -229,6 +229,13 @@ describe('pipelines on the real Temporal dev server', () => {
       expect((await readFile(join(first.report.dir, f.png))).subarray(1, 4).toString(), f.id).toBe('PNG');
     }
     expect(Object.keys(first.models).sort()).toEqual(['cvae', 'pinn', 'pinnBaseline']);
+    // Training runs carry a memo (kind, dataset hash, pipeline) so `stellar-emu runs` can filter them.
+    for (const [child, kind] of [['train-pinn', 'pinn'], ['train-pinn-baseline', 'pinn-baseline'], ['train-cvae', 'cvae']]) {
+      const memo = (await client.workflow.getHandle(`${id1}.${child}`).describe()).memo ?? {};
+      expect(memo.kind, child).toBe(kind);
+      expect(memo.pipeline, child).toBe(id1);
+      expect(String(memo.datasetSha256), child).toMatch(/^[0-9a-f]{64}$/);
+    }
     expect(first.skipped).toEqual([]);
     expect(first.steps.every((s) => s.status === 'done')).toBe(true);
 

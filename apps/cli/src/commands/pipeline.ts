@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import { TASK_QUEUES, type PipelineResult } from '@stellar-emu/workflows';
 import { demoPipelineConfig, type PipelineConfig } from '@stellar-emu/workflows/config';
+import { currentGitCommit } from '@stellar-emu/report';
 import { loadDevServerTools } from '../repo.js';
 import { startWorker } from '../worker-process.js';
 import { addConnectionOptions, connectClient, resolveTemporalConfig, workerConnectionArgs, type TemporalConnectionFlags } from '../temporal.js';
@@ -68,7 +69,7 @@ async function runPipeline(opts: RunOptions): Promise<PipelineResult | null> {
       workflowId,
       taskQueue: TASK_QUEUES.cpu,
       args: [config],
-      memo: { kind: 'pipeline', name: config.name, artifacts: config.artifacts, gitCommit: process.env.GIT_COMMIT ?? null },
+      memo: { kind: 'pipeline', name: config.name, artifacts: config.artifacts, gitCommit: process.env.GIT_COMMIT ?? currentGitCommit() },
     });
     process.stderr.write(`${attached ? 'attached to' : 'started'} workflow ${handle.workflowId} (artifacts in ${config.artifacts})\n`);
     if (!opts.wait) {
@@ -131,23 +132,40 @@ export function register(program: Command): void {
 
   const runs = program
     .command('runs')
-    .description('list pipeline runs (and their child workflows with --all)')
+    .description('list runs: pipelines by default; training runs with --type trainPinn|trainCvae or --all, filtered by their memo')
     .option('--type <workflow-type>', 'workflow type to list', 'pipeline')
+    .option('--all', 'every workflow type (pipelines, their child workflows, sweeps, schedules)')
     .option('--status <status>', 'Running, Completed, Failed, ...')
+    .option('--kind <kind>', 'memo kind: pipeline, pinn, pinn-baseline, cvae, scheduledRetrain')
+    .option('--dataset <sha256-prefix>', "training runs on this dataset (memo's dataset content hash)")
+    .option('--commit <git-prefix>', "runs started from this git commit (memo's gitCommit)")
     .option('--limit <n>', 'at most this many', '20')
     .option('--json', 'print JSON');
-  addConnectionOptions(runs).action(async (opts: TemporalConnectionFlags & { type: string; status?: string; limit: string; json?: boolean }) => {
+  addConnectionOptions(runs).action(async (opts: TemporalConnectionFlags & { type: string; all?: boolean; status?: string; kind?: string; dataset?: string; commit?: string; limit: string; json?: boolean }) => {
     const { client, connection } = await connectClient(resolveTemporalConfig(opts));
     try {
-      const clauses = [`WorkflowType = '${opts.type.replace(/'/g, '')}'`];
+      const clauses: string[] = [];
+      if (!opts.all) clauses.push(`WorkflowType = '${opts.type.replace(/'/g, '')}'`);
       if (opts.status) clauses.push(`ExecutionStatus = '${opts.status.replace(/'/g, '')}'`);
+      // The memo is not indexed by the server: filter on it here.
+      const memoMatches = (memo: Record<string, unknown>) =>
+        (!opts.kind || memo.kind === opts.kind) &&
+        (!opts.dataset || String(memo.datasetSha256 ?? '').startsWith(opts.dataset)) &&
+        (!opts.commit || String(memo.gitCommit ?? '').startsWith(opts.commit));
       const rows: Record<string, unknown>[] = [];
-      for await (const wf of client.workflow.list({ query: clauses.join(' AND ') })) {
-        rows.push({ workflowId: wf.workflowId, type: wf.type, status: wf.status.name, start: wf.startTime.toISOString(), close: wf.closeTime?.toISOString() ?? null, memo: wf.memo ?? {} });
+      for await (const wf of client.workflow.list(clauses.length ? { query: clauses.join(' AND ') } : {})) {
+        const memo = (wf.memo ?? {}) as Record<string, unknown>;
+        if (!memoMatches(memo)) continue;
+        rows.push({ workflowId: wf.workflowId, type: wf.type, status: wf.status.name, start: wf.startTime.toISOString(), close: wf.closeTime?.toISOString() ?? null, memo });
         if (rows.length >= Number(opts.limit)) break;
       }
       if (opts.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-      else for (const r of rows) process.stdout.write(`${String(r.status).padEnd(10)} ${r.start}  ${r.workflowId}\n`);
+      else
+        for (const r of rows) {
+          const memo = r.memo as Record<string, unknown>;
+          const tags = [memo.kind, memo.datasetSha256 ? `dataset ${String(memo.datasetSha256).slice(0, 12)}` : null, memo.gitCommit ? `commit ${String(memo.gitCommit).slice(0, 10)}` : null].filter(Boolean).join(', ');
+          process.stdout.write(`${String(r.status).padEnd(10)} ${r.start}  ${r.workflowId}${tags ? `  (${tags})` : ''}\n`);
+        }
     } finally {
       await connection.close();
     }

@@ -1,11 +1,11 @@
 // `stellar-emu validate cvae`: judge a CVAE by parameter recovery (PCA + recovery network, RMSE table, verdicts, metrics.json).
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { initBackend } from '@stellar-emu/nn-core';
 import { generateSpectra, labelMatrix, loadCvaeModel, type LoadedCvae } from '@stellar-emu/cvae';
+import { currentGitCommit } from '@stellar-emu/report';
 import {
   DEFAULT_PCA_MEMORY_CAP_BYTES,
   DEFAULT_VERDICT_FACTOR,
@@ -53,18 +53,6 @@ async function sha256File(path: string): Promise<string> {
     .digest('hex');
 }
 
-function gitCommit(): string | null {
-  try {
-    return (
-      execFileSync('git', ['rev-parse', 'HEAD'], {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'ignore'],
-      }).trim() || null
-    );
-  } catch {
-    return null;
-  }
-}
 
 /** The CVAE as a param-nn generator: labels by record key, latent z ~ N(0, I) from the seed. */
 function cvaeGenerator(loaded: LoadedCvae): SpectrumGenerator {
@@ -186,7 +174,7 @@ export function register(program: Command): void {
           if (o.model) datasetHashes.model = await sha256File(join(o.model, 'model.json'));
           const metrics = metricsJson(result, {
             id: `validate-cvae-${new Date().toISOString().replace(/[:.]/g, '-')}`,
-            gitCommit: gitCommit(),
+            gitCommit: currentGitCommit(),
             config: {
               command: 'validate cvae',
               ...o,

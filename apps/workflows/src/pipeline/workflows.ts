@@ -219,6 +219,7 @@ export async function pipeline(config: PipelineConfig): Promise<PipelineResult> 
         const model = await executeChild(trainPinn, {
           workflowId: `${runId}.train-pinn${suffix}`,
           args: [{ dataset: split.result, settings: trainSettings(config.pinn!, alpha), artifacts }],
+          memo: { kind: `pinn${suffix}`, alpha, datasetSha256: split.result.sha256, pipeline: runId },
         });
         return { ...model, skipped: before !== null };
       }, (m) => m.path);
@@ -242,6 +243,7 @@ export async function pipeline(config: PipelineConfig): Promise<PipelineResult> 
       const model = await executeChild(trainCvae, {
         workflowId: `${runId}.train-cvae`,
         args: [{ dataset: split.result, settings: trainSettings(config.cvae!), artifacts }],
+        memo: { kind: 'cvae', datasetSha256: split.result.sha256, pipeline: runId },
       });
       return { ...model, skipped: before !== null };
     }, (m) => m.path);
@@ -312,6 +314,7 @@ export async function sweep(input: SweepInput): Promise<SweepResult> {
         const model = await executeChild(trainPinn, {
           workflowId: `${workflowId}.alpha-${i}`,
           args: [{ dataset: input.dataset, settings: { ...input.settings, alpha }, artifacts: input.artifacts }],
+          memo: { kind: 'pinn', alpha, datasetSha256: input.dataset.sha256, sweep: workflowId },
         });
         const ev = await cpu.evaluatePinnStep({ model, dataset: input.dataset, artifacts: input.artifacts });
         const value = Number(ev.result.summary[metric]);
