@@ -2,75 +2,22 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend, tf } from './backend.js';
-import { DenseStack, ParamStore } from './layers.js';
-import { MemoryBatchSource } from './memory-source.js';
-import { createOptimizer } from './optimizers.js';
-import { Rng } from './rng.js';
-import { EarlyStopping, ReduceOnPlateau } from './schedules.js';
+import { EarlyStopping } from './schedules.js';
 import { assertBitwiseEqual } from './testing.js';
-import { latestCheckpoint, trainLoop, type Progress, type TrainOptions } from './train.js';
+import { latestCheckpoint, type Progress } from './train.js';
+import { config, run } from '../test/train-fixture.js';
 
 beforeAll(async () => {
   await initBackend({ force: 'cpu', quiet: true });
 });
-
-function data(n: number, seed: number): MemoryBatchSource {
-  const rng = new Rng(seed);
-  const x = new Float32Array(n * 3).map(() => rng.normal());
-  const y = new Float32Array(n * 2);
-  for (let i = 0; i < n; i++) {
-    y[2 * i] = Math.sin(x[3 * i]) + 0.5 * x[3 * i + 1] * x[3 * i + 2];
-    y[2 * i + 1] = Math.tanh(x[3 * i + 2]) - 0.3 * x[3 * i];
-  }
-  return new MemoryBatchSource({ x: { width: 3, data: x }, y: { width: 2, data: y } });
-}
-
-const config = { widths: [16, 16, 2], epochs: 3, batchSize: 16 };
-
-function setup(initSeed: number) {
-  const params = new ParamStore();
-  const net = new DenseStack(params, 'net', 3, { widths: config.widths, activation: 'gelu', lastActivation: 'linear', layerNorm: true }, new Rng(initSeed));
-  const optimizer = createOptimizer('adamw', params, { weightDecay: 1e-3 });
-  const loss = (b: Record<string, tf.Tensor>) => {
-    const pred = net.apply(b.x as tf.Tensor2D);
-    const mse = tf.mean(tf.square(tf.sub(pred, b.y))) as tf.Scalar;
-    return { total: mse, parts: { mse, l1: tf.mean(tf.abs(tf.sub(pred, b.y))) as tf.Scalar } };
-  };
-  return { params, optimizer, loss };
-}
-
-async function run(dir: string, extra: Partial<TrainOptions> = {}, initSeed = 1) {
-  const { params, optimizer, loss } = setup(initSeed);
-  const result = await trainLoop({
-    params,
-    optimizer,
-    loss,
-    train: data(200, 3),
-    validation: data(40, 4),
-    schedule: new ReduceOnPlateau({ lr: 3e-3, patience: 0, factor: 0.5 }),
-    earlyStopping: new EarlyStopping({ patience: 10 }),
-    epochs: config.epochs,
-    batchSize: config.batchSize,
-    seed: 99,
-    checkpointDir: dir,
-    checkpointEverySteps: 4,
-    keepCheckpoints: 100,
-    config,
-    normalization: { x: 'raw' },
-    ...extra,
-  });
-  const snap = params.snapshot();
-  params.dispose();
-  optimizer.dispose();
-  return { result, snap };
-}
 
 test('resuming from an interrupted run, and from any checkpoint, ends bitwise where the uninterrupted run ends', async () => {
   const ref = await run(mkdtempSync(join(tmpdir(), 'ref-')));
   expect(ref.result.globalStep).toBe(3 * 13);
 
   // Interrupt at a random step (the progress callback throws, as a killed process would stop).
-  const stopAt = 1 + Math.floor(Math.random() * (ref.result.globalStep - 2));
+  // A random step after the first checkpoint (step 4): before it there is nothing to resume from.
+  const stopAt = 5 + Math.floor(Math.random() * (ref.result.globalStep - 6));
   const dir = mkdtempSync(join(tmpdir(), 'int-'));
   await expect(
     run(dir, {
