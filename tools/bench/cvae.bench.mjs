@@ -63,7 +63,7 @@ await runSuite('cvae', async (record) => {
       const buildS = (performance.now() - t0) / 1000;
       for (const batch of [1, 1024]) {
         const rate = await genRate(loaded, batch, quick ? 1 : preset === 'paper' && batch === 1024 ? 8 : 4);
-        record(`generate [${preset}, batch ${batch}]`, +rate.toFixed(1), 'spectra/s', `${info.name} backend; ${(rate / synthRate).toFixed(0)}x the synthetic generator`);
+        record(`generate [${preset}, batch ${batch}]`, +rate.toFixed(1), 'spectra/s', `${info.name} backend; ${(rate / synthRate).toPrecision(2)}x the synthetic generator`);
       }
       record(`model build [${preset}]`, +buildS.toFixed(2), 's', `${loaded.model.params.size()} parameters, seeded init`);
       loaded.model.dispose();
