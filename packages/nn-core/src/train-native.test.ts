@@ -5,8 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { currentBackend, initBackend } from './backend.js';
 import { assertAllClose } from './testing.js';
-import { type Progress } from './train.js';
-import { run } from '../test/train-fixture.js';
+import { interruptAtRandomStep, run } from '../test/train-fixture.js';
 
 /** Stated tolerance of a resumed run against an uninterrupted one on a native backend. */
 const NATIVE_RESUME_TOLERANCE = { rtol: 1e-5, atol: 1e-6 };
@@ -18,17 +17,8 @@ beforeAll(async () => {
 
 test('on the native backend, a run interrupted at a random step and resumed ends within rtol 1e-5 / atol 1e-6 of the uninterrupted run', async () => {
   const ref = await run(mkdtempSync(join(tmpdir(), 'nref-')));
-  // A random step after the first checkpoint (step 4): before it there is nothing to resume from.
-  const stopAt = 5 + Math.floor(Math.random() * (ref.result.globalStep - 6));
   const dir = mkdtempSync(join(tmpdir(), 'nint-'));
-  await expect(
-    run(dir, {
-      reportEverySteps: 1,
-      onProgress: (p: Progress) => {
-        if (p.phase === 'step' && p.globalStep === stopAt) throw new Error('interrupted');
-      },
-    }),
-  ).rejects.toThrow('interrupted');
+  const stopAt = await interruptAtRandomStep(dir, ref.result.globalStep);
   const resumed = await run(dir, { resumeFrom: 'latest' }, 4242);
   expect(resumed.result.globalStep).toBe(ref.result.globalStep);
   for (const [k, v] of ref.snap) assertAllClose(resumed.snap.get(k)!.data, v.data, { ...NATIVE_RESUME_TOLERANCE, label: `${k} (${currentBackend()!.name}, interrupted at ${stopAt})` });

@@ -6,7 +6,7 @@ import { MemoryBatchSource } from '../src/memory-source.js';
 import { createOptimizer } from '../src/optimizers.js';
 import { Rng } from '../src/rng.js';
 import { EarlyStopping, ReduceOnPlateau } from '../src/schedules.js';
-import { trainLoop, type TrainOptions } from '../src/train.js';
+import { trainLoop, type Progress, type TrainOptions } from '../src/train.js';
 
 export function data(n: number, seed: number): MemoryBatchSource {
   const rng = new Rng(seed);
@@ -59,3 +59,21 @@ export async function run(dir: string, extra: Partial<TrainOptions> = {}, initSe
   return { result, snap };
 }
 
+
+/**
+ * Run into `dir` and interrupt it at a random step after the first checkpoint (step 4; before it
+ * there is nothing to resume from) — the progress callback throws, as a killed process stops.
+ * Returns the step.
+ */
+export async function interruptAtRandomStep(dir: string, totalSteps: number): Promise<number> {
+  const stopAt = 5 + Math.floor(Math.random() * (totalSteps - 6));
+  await expect(
+    run(dir, {
+      reportEverySteps: 1,
+      onProgress: (p: Progress) => {
+        if (p.phase === 'step' && p.globalStep === stopAt) throw new Error('interrupted');
+      },
+    }),
+  ).rejects.toThrow('interrupted');
+  return stopAt;
+}
