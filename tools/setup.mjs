@@ -12,7 +12,11 @@
 // On a machine with an NVIDIA GPU (or STELLAR_EMU_GPU=1) the same is done for
 // @tensorflow/tfjs-node-gpu with the CUDA-enabled `tensorflow` wheel.
 // STELLAR_EMU_SKIP_NATIVE=1 skips the binding (nn-core then falls back to wasm, then cpu).
-// `node tools/setup.mjs tensorflow|temporal|browser` runs one part only.
+// PySME (spectrum synthesis): a virtual environment under .tools/pysme/venv with the exact pins of
+// tools/pysme-requirements.txt (installed with --no-deps), its config and caches under
+// .tools/pysme/home (never the user's ~/.sme); STELLAR_EMU_PYSME_PYTHON=/path/to/python uses an
+// existing interpreter that has pysme-astro instead; STELLAR_EMU_SKIP_PYSME=1 skips it.
+// `node tools/setup.mjs tensorflow|temporal|browser|pysme` runs one part only.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, lstatSync, renameSync } from 'node:fs';
@@ -222,6 +226,42 @@ async function setupBinding(pkgName, kind) {
   return true;
 }
 
+/** The PySME virtual environment: created once per requirements file and Python version. */
+function setupPysme() {
+  const dir = join(toolsDir, 'pysme');
+  const venv = join(dir, 'venv');
+  const home = join(dir, 'home');
+  const reqFile = join(root, 'tools', 'pysme-requirements.txt');
+  const venvPython = join(venv, 'bin', 'python');
+  const stamp = join(dir, '.complete');
+  const py = python();
+  if (!py) throw new Error('python3 with pip and venv is needed for PySME (or set STELLAR_EMU_PYSME_PYTHON)');
+  const pyVersion = spawnSync(py, ['-c', 'import sys; print("%d.%d.%d" % sys.version_info[:3])'], { encoding: 'utf8' }).stdout.trim();
+  const wanted = `${createHash('sha256').update(readFileSync(reqFile)).digest('hex')} python-${pyVersion}`;
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === wanted && existsSync(venvPython)) {
+    log(`PySME: environment up to date (.tools/pysme/venv, python ${pyVersion})`);
+    return;
+  }
+  const t0 = Date.now();
+  rmSync(stamp, { force: true });
+  rmSync(venv, { recursive: true, force: true });
+  mkdirSync(home, { recursive: true });
+  log(`PySME: creating .tools/pysme/venv (python ${pyVersion}) with the pins of tools/pysme-requirements.txt`);
+  run(py, ['-m', 'venv', venv]);
+  run(venvPython, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-deps', '-r', reqFile]);
+  // First import writes PySME's config and unpacks its hydrogen line profiles: do it now, under
+  // .tools/pysme/home, so that nothing is written to the user's home at run time.
+  const check = spawnSync(venvPython, ['-c', 'import pysme, pysme.synthesize; print(pysme.__version__)'], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, HOME: home, MPLCONFIGDIR: join(home, 'matplotlib'), PYTHONNOUSERSITE: '1' },
+  });
+  if (check.status !== 0) throw new Error(`PySME installed but does not import:\n${(check.stderr || check.stdout).split('\n').slice(-15).join('\n')}`);
+  rmSync(join(dir, 'syntherr.log'), { force: true });
+  writeFileSync(stamp, `${wanted}\n`);
+  log(`PySME ${check.stdout.trim().split('\n').pop()}: ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
+
 function gpuVisible() {
   if (process.env.STELLAR_EMU_GPU === '1') return true;
   if (process.env.STELLAR_EMU_GPU === '0') return false;
@@ -249,6 +289,17 @@ async function main() {
       const r = spawnSync(process.execPath, [temporalTool, 'ensure'], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
       if (r.status !== 0) fail('could not provide a temporal CLI (see above)');
       log(`temporal CLI: ${r.stdout.trim()}`);
+    }
+  }
+  if (!only || only === 'pysme') {
+    if (process.env.STELLAR_EMU_SKIP_PYSME === '1' || process.env.STELLAR_EMU_PYSME_PYTHON) {
+      log(process.env.STELLAR_EMU_PYSME_PYTHON ? `PySME: using STELLAR_EMU_PYSME_PYTHON=${process.env.STELLAR_EMU_PYSME_PYTHON}` : 'STELLAR_EMU_SKIP_PYSME=1: no PySME environment (spectrum synthesis unavailable)');
+    } else {
+      try {
+        setupPysme();
+      } catch (err) {
+        fail(`${err.message}\nSet STELLAR_EMU_SKIP_PYSME=1 to continue without spectrum synthesis.`);
+      }
     }
   }
   if (!only || only === 'browser') {

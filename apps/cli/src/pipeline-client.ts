@@ -63,6 +63,30 @@ export async function liveTraining(client: Client, workflowId: string): Promise<
   return found;
 }
 
+/** Live synthesis counts: the heartbeats of the running `synth` batches of a workflow or its synthesis child. */
+export async function liveSynthesis(client: Client, workflowId: string): Promise<{ done: number; batches: number; intrinsicCalls: number }> {
+  const out = { done: 0, batches: 0, intrinsicCalls: 0 };
+  for (const suffix of ['.synthesize-spectra', '']) {
+    try {
+      const desc = await client.workflow.getHandle(`${workflowId}${suffix}`).describe();
+      if (desc.status.name !== 'RUNNING') continue;
+      for (const pending of desc.raw.pendingActivities ?? []) {
+        const payload = pending.heartbeatDetails?.payloads?.[0];
+        if (!payload) continue;
+        const d = defaultPayloadConverter.fromPayload<{ done?: number; intrinsicCalls?: number }>(payload as never);
+        if (d && typeof d === 'object' && typeof d.intrinsicCalls === 'number') {
+          out.done += d.done ?? 0;
+          out.intrinsicCalls += d.intrinsicCalls;
+          out.batches++;
+        }
+      }
+    } catch {
+      /* not started, or gone */
+    }
+  }
+  return out;
+}
+
 function fmtSeconds(s: number | null): string {
   if (s === null || !Number.isFinite(s)) return '?';
   if (s < 90) return `${Math.round(s)}s`;
@@ -80,7 +104,10 @@ export function describeTraining(t: TrainProgress): string {
 }
 
 /** Snapshot of a workflow's progress: its query plus live training heartbeat. */
-export async function progressSnapshot(client: Client, handle: WorkflowHandle): Promise<{ progress: WorkflowProgress | null; training: TrainProgress[]; status: string }> {
+export async function progressSnapshot(
+  client: Client,
+  handle: WorkflowHandle,
+): Promise<{ progress: WorkflowProgress | null; training: TrainProgress[]; synthesis: string | null; status: string }> {
   const desc = await handle.describe();
   let progress: WorkflowProgress | null = null;
   if (desc.status.name === 'RUNNING') {
@@ -90,8 +117,25 @@ export async function progressSnapshot(client: Client, handle: WorkflowHandle): 
       progress = null;
     }
   }
-  const training = desc.status.name === 'RUNNING' ? await liveTraining(client, handle.workflowId) : [];
-  return { progress, training, status: desc.status.name };
+  const running = desc.status.name === 'RUNNING';
+  const training = running ? await liveTraining(client, handle.workflowId) : [];
+  let synthesis: string | null = null;
+  let s = progress?.synthesis;
+  if (running && !s) {
+    // A pipeline: its synthesis runs in the child workflow `<id>.synthesize-spectra`.
+    try {
+      const child = client.workflow.getHandle(`${handle.workflowId}.synthesize-spectra`);
+      if ((await child.describe()).status.name === 'RUNNING') s = (await child.query<WorkflowProgress>('progress')).synthesis;
+    } catch {
+      s = undefined;
+    }
+  }
+  if (running && s) {
+    // Finished batches from the query, rows of the running ones from their heartbeats.
+    const live = await liveSynthesis(client, handle.workflowId);
+    synthesis = `synth ${Math.min(s.total, s.done + live.done)}/${s.total} spectra (${s.batchesDone}/${s.batches} batches, ${live.batches} running)`;
+  }
+  return { progress, training, synthesis, status: desc.status.name };
 }
 
 /**
@@ -118,7 +162,7 @@ export async function watchWorkflow<T>(client: Client, handle: WorkflowHandle, o
       const steps = snap.progress?.steps ?? [];
       const finished = steps.filter((s) => s.status === 'done' || s.status === 'skipped').length;
       const stage = snap.progress?.stage ?? snap.status.toLowerCase();
-      const detail = snap.training.map(describeTraining).join(' ; ');
+      const detail = [...(snap.synthesis ? [snap.synthesis] : []), ...snap.training.map(describeTraining)].join(' ; ');
       if (bar) {
         bar.setTotal(Math.max(total, steps.length + 1));
         bar.update(finished, { stage, detail });

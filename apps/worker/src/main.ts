@@ -8,16 +8,18 @@ import { isTaskQueue, TASK_QUEUES } from '@stellar-emu/workflows';
 import { connectWorker, describeConnection, resolveTemporalConfig } from './config.js';
 import { createWorker } from './worker.js';
 import { requestDrain } from './activities/heartbeat.js';
+import { closeSynthesisEngine } from './activities/synth.js';
 
 const USAGE = `usage: node apps/worker/dist/main.js --task-queue <cpu|gpu|name> [options]
-  --task-queue <q[,q2]>            task queue(s) to poll (cpu: orchestration and light activities, gpu: training);
-                                   "cpu,gpu" runs one worker per queue in this process
+  --task-queue <q[,q2]>            task queue(s) to poll (cpu: orchestration and light activities, gpu: training,
+                                   synth: PySME spectrum synthesis);
+                                   "cpu,gpu,synth" runs one worker per queue in this process
   --address <host:port>            Temporal frontend (TEMPORAL_ADDRESS; default the local dev server 127.0.0.1:7233)
   --namespace <ns>                 namespace (TEMPORAL_NAMESPACE; default "default")
   --tls-cert <pem> --tls-key <pem> mTLS client certificate and key (TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY)
   --tls-ca <pem>                   server root CA (TEMPORAL_TLS_CA)
   --api-key <key>                  API key (TEMPORAL_API_KEY)
-  --max-concurrent-activities <n>  activity slots (default: 1 on gpu, Temporal's default otherwise)
+  --max-concurrent-activities <n>  activity slots (default: 1 on gpu and synth, Temporal's default otherwise)
   --max-concurrent-workflow-tasks <n>
   --workflow-bundle <file>         prebuilt workflow bundle instead of bundling at start-up
   --shutdown-grace <duration>      time running activities get at shutdown (default "30 seconds")`;
@@ -74,7 +76,7 @@ async function main(): Promise<void> {
         taskQueue,
         workflowBundleCodePath: values['workflow-bundle'],
         maxConcurrentActivityTaskExecutions:
-          positiveInt('--max-concurrent-activities', values['max-concurrent-activities']) ?? (taskQueue === TASK_QUEUES.gpu ? 1 : undefined),
+          positiveInt('--max-concurrent-activities', values['max-concurrent-activities']) ?? (taskQueue === TASK_QUEUES.gpu || taskQueue === TASK_QUEUES.synth ? 1 : undefined),
         maxConcurrentWorkflowTaskExecutions: positiveInt('--max-concurrent-workflow-tasks', values['max-concurrent-workflow-tasks']),
         ...(values['shutdown-grace'] ? { shutdownGraceTime: values['shutdown-grace'] as Duration } : {}),
       }),
@@ -100,6 +102,7 @@ async function main(): Promise<void> {
   try {
     await Promise.all(workers.map((w) => w.run()));
   } finally {
+    await closeSynthesisEngine();
     await connection.close();
   }
   process.stderr.write('[worker] stopped\n');

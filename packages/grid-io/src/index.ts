@@ -25,6 +25,7 @@ export * from './synth/rng.js';
 export * from './synth/labels.js';
 export * from './synth/atmosphere.js';
 export * from './synth/broadening.js';
+export * from './synth/fft.js';
 export * from './synth/linelist.js';
 export * from './synth/spectrum.js';
 export * from './spectra/grid.js';

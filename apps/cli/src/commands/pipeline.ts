@@ -1,5 +1,6 @@
 // `stellar-emu pipeline run | status | runs | schedule | validate`: the durable pipelines on Temporal.
 import { randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ScheduleOverlapPolicy, type Client } from '@temporalio/client';
@@ -36,22 +37,41 @@ export async function resolveRunConfig(opts: Pick<RunOptions, 'config' | 'grid' 
   return config;
 }
 
-/** Bring up what a run needs locally: the dev server (unless a cluster is named) and a worker. */
-async function withTemporal<T>(opts: TemporalConnectionFlags & { worker: boolean }, body: (client: Client) => Promise<T>): Promise<T> {
+/**
+ * Bring up what a run needs locally: the dev server (unless a cluster is named) and a worker on
+ * the cpu, gpu and synth queues, plus `synthWorkers - 1` more synth-only workers (one PySME
+ * process each: spectrum synthesis uses one core per worker).
+ */
+export async function withTemporal<T>(opts: TemporalConnectionFlags & { worker: boolean; synthWorkers?: number }, body: (client: Client) => Promise<T>): Promise<T> {
   const config = resolveTemporalConfig(opts);
   if (config.localDevServer) {
     const server = await (await loadDevServerTools()).startDevServer();
     config.address = server.address;
     if (!server.reused) process.stderr.write(`started the Temporal dev server at ${server.address} ('stellar-emu dev stop' stops it)\n`);
   }
-  const worker = opts.worker ? await startWorker(['--task-queue', `${TASK_QUEUES.cpu},${TASK_QUEUES.gpu}`, ...workerConnectionArgs(config)]) : null;
+  const workers = [];
+  if (opts.worker) {
+    const extra = Math.max(0, (opts.synthWorkers ?? defaultSynthWorkers()) - 1);
+    const started = await Promise.all([
+      startWorker(['--task-queue', `${TASK_QUEUES.cpu},${TASK_QUEUES.gpu},${TASK_QUEUES.synth}`, ...workerConnectionArgs(config)]),
+      ...Array.from({ length: extra }, () => startWorker(['--task-queue', TASK_QUEUES.synth, ...workerConnectionArgs(config)])),
+    ]);
+    workers.push(...started);
+  }
   const { client, connection } = await connectClient(config);
   try {
     return await body(client);
   } finally {
     await connection.close();
-    await worker?.stop();
+    await Promise.all(workers.map((w) => w.stop()));
   }
+}
+
+/** Synth workers started locally by default: one per core (PySME is single-threaded), at most 4. */
+export function defaultSynthWorkers(): number {
+  const env = Number(process.env.STELLAR_EMU_SYNTH_WORKERS);
+  if (Number.isInteger(env) && env >= 1) return env;
+  return Math.max(1, Math.min(4, availableParallelism()));
 }
 
 function printResult(result: PipelineResult): void {

@@ -1,5 +1,14 @@
 // `stellar-emu synth atmospheres|spectra --n N --seed S --out <dataset>`: seeded synthetic datasets, labelled synthetic.
+import { randomUUID } from 'node:crypto';
+import { cp, rename, rm } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { TASK_QUEUES, type DatasetRef, type SmeSpectraSettings, type StepOutcome } from '@stellar-emu/workflows';
+import { smeSource } from '@stellar-emu/workflows/config';
+import { startOrAttach, watchWorkflow } from '../pipeline-client.js';
+import { addConnectionOptions, type TemporalConnectionFlags } from '../temporal.js';
+import { withTemporal } from './pipeline.js';
+import { optionalNumber, requiredNumber } from './shared.js';
 import {
   type AtmosphereModel,
   type DatasetManifest,
@@ -74,6 +83,7 @@ function* withProgress<T>(items: Iterable<T>, total: number, label: string, err:
  * stderr unless `quiet`.
  */
 export async function runSynth(kind: 'atmospheres' | 'spectra', opts: SynthCommandOptions): Promise<SynthResult> {
+  if (opts.n === undefined) throw new Error('--n <count> is required');
   const n = parseInteger('n', opts.n);
   if (n < 1) throw new Error(`--n must be >= 1, got ${n}`);
   const seed = parseInteger('seed', opts.seed, 0);
@@ -95,6 +105,85 @@ export async function runSynth(kind: 'atmospheres' | 'spectra', opts: SynthComma
   return { kind, out: opts.out, rows: manifest.rowCount, seconds, perSecond: manifest.rowCount / seconds, manifest };
 }
 
+/** Options of `synth spectra --engine sme`. */
+export interface SmeSynthOptions extends TemporalConnectionFlags {
+  n?: string;
+  seed?: string;
+  labels?: string;
+  perAtmosphere?: string;
+  window?: string;
+  step?: string;
+  linelist?: string;
+  grid?: string;
+  atmospheres?: string;
+  medium?: string;
+  vmac?: string;
+  batchSize?: string;
+  synthWorkers?: string;
+  artifacts?: string;
+  out: string;
+  worker: boolean;
+  json?: boolean;
+}
+
+/** Parse `4450-5400` into [4450, 5400] (Å). */
+export function parseWindow(text: string): [number, number] {
+  const m = /^\s*([0-9.]+)\s*[-:,]\s*([0-9.]+)\s*$/.exec(text);
+  const a = m ? Number(m[1]) : Number.NaN;
+  const b = m ? Number(m[2]) : Number.NaN;
+  if (!(a > 0 && b > a)) throw new Error(`--window must look like 4450-5400 (Å, first below last), got '${text}'`);
+  return [a, b];
+}
+
+/** The `sme` spectra source of a `synth spectra --engine sme` command line (validated by the pipeline config schema). */
+export function smeSourceFromOptions(opts: SmeSynthOptions): SmeSpectraSettings {
+  if (opts.atmospheres !== undefined) {
+    if (!opts.atmospheres.startsWith('pinn:')) throw new Error(`--atmospheres must be pinn:<model-dir>, got '${opts.atmospheres}'`);
+    throw new Error('--atmospheres pinn:<model-dir> is not available yet: give --grid <ATLAS9 folder>');
+  }
+  if (!opts.linelist) throw new Error('--linelist <VALD file> is required with --engine sme');
+  if (!opts.grid) throw new Error('--grid <folder of ATLAS9 decks> is required with --engine sme');
+  if ((opts.n === undefined) === (opts.labels === undefined)) throw new Error('give exactly one of --n N (seeded labels) or --labels <csv>');
+  const raw = {
+    ...(opts.n !== undefined ? { n: requiredNumber('n', opts.n) } : {}),
+    ...(opts.labels !== undefined ? { labels: resolve(opts.labels) } : {}),
+    seed: optionalNumber('seed', opts.seed) ?? 0,
+    perAtmosphere: optionalNumber('per-atmosphere', opts.perAtmosphere) ?? 4,
+    linelist: resolve(opts.linelist),
+    grid: resolve(opts.grid),
+    window: parseWindow(opts.window ?? '4450-5400'),
+    stepAngstrom: optionalNumber('step', opts.step) ?? 0.05,
+    medium: opts.medium ?? 'air',
+    vmacKms: optionalNumber('vmac', opts.vmac) ?? 0,
+    batchSize: optionalNumber('batch-size', opts.batchSize) ?? 16,
+  };
+  const parsed = smeSource.safeParse(raw);
+  if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `${i.path.join('.') || 'sme'}: ${i.message}`).join('; '));
+  return parsed.data as SmeSpectraSettings;
+}
+
+/** Run the synthesizeGrid workflow (local dev server and workers unless told otherwise) and copy its dataset to `--out`. */
+export async function runSmeSynth(opts: SmeSynthOptions): Promise<{ out: string; rows: number; seconds: number; result: StepOutcome<DatasetRef> }> {
+  const source = smeSourceFromOptions(opts);
+  const artifacts = resolve(opts.artifacts ?? '.artifacts');
+  const out = resolve(opts.out);
+  const t0 = performance.now();
+  const synthWorkers = optionalNumber('synth-workers', opts.synthWorkers);
+  const result = await withTemporal({ ...opts, synthWorkers }, async (client) => {
+    const workflowId = `synthesize-grid-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 6)}`;
+    const { handle } = await startOrAttach(client, 'synthesizeGrid', { workflowId, taskQueue: TASK_QUEUES.cpu, args: [{ source, artifacts }], memo: { kind: 'synthesizeGrid' } });
+    process.stderr.write(`started workflow ${handle.workflowId} (rows and dataset in ${artifacts})\n`);
+    return watchWorkflow<StepOutcome<DatasetRef>>(client, handle, { expectedSteps: 3 });
+  });
+  // Copy the finished dataset next to --out and rename it into place: an existing --out is replaced only when the copy is complete.
+  const tmp = `${out}.tmp-${process.pid}`;
+  await rm(tmp, { recursive: true, force: true });
+  await cp(result.result.path, tmp, { recursive: true });
+  await rm(out, { recursive: true, force: true });
+  await rename(tmp, out);
+  return { out, rows: result.result.rows, seconds: (performance.now() - t0) / 1000, result };
+}
+
 export function register(program: Command): void {
   const synth = program.command('synth').description('write seeded synthetic datasets (labelled synthetic in every row and in the manifest)');
   for (const kind of ['atmospheres', 'spectra'] as const) {
@@ -105,15 +194,40 @@ export function register(program: Command): void {
           ? 'hydrostatic grey atmospheres (80 layers, log tau -6.875..2) over the Kurucz-a1 box: Teff 2500-50000 K, log g -1..5.5, [Fe/H] -4..1.5, [a/Fe] -0.2..0.6'
           : 'normalized spectra on 4450-5399.95 Å at 0.05 Å with CVAE labels drawn in Teff 4000-11000 K, log g 2-5, v sin i 0-300 km/s, [M/H] -1.5..1.5, vmic 0-4 km/s, R 1000-115000',
       )
-      .requiredOption('--n <count>', 'number of rows')
+      .option('--n <count>', 'number of rows')
       .option('--seed <seed>', 'seed of the label draws', '0')
       .requiredOption('--out <dataset>', 'output dataset directory (e.g. atm.parquet is used as a directory name)')
       .option('--split <scheme>', 'assign a split column: 90/10 or 70/15/15')
       .option('--split-seed <n>', 'seed of the split hash', '0')
       .option('--json', 'print the summary as JSON')
       .option('--quiet', 'no progress on stderr');
-    if (kind === 'spectra') cmd.option('--snr <snr>', 'add seeded Gaussian noise of sd 1/snr per pixel');
-    cmd.action(async (opts: SynthCommandOptions) => {
+    if (kind === 'spectra') {
+      cmd
+        .option('--snr <snr>', 'add seeded Gaussian noise of sd 1/snr per pixel')
+        .option('--engine <engine>', 'toy: the project\'s synthetic generator (unit tests); sme: PySME radiative transfer from ATLAS atmospheres and a VALD line list', 'toy')
+        .option('--labels <csv>', '(sme) label table with teff, logg, mh, vmic, vsini, resolution columns instead of --n')
+        .option('--per-atmosphere <k>', '(sme) spectra per intrinsic spectrum: v sin i and R vary, one PySME call each group', '4')
+        .option('--window <from-to>', '(sme) wavelength window in Å', '4450-5400')
+        .option('--step <angstrom>', '(sme) pixel step in Å', '0.05')
+        .option('--linelist <vald>', '(sme) VALD line list (e.g. ../shared/data/atomic/linelists/korg_vald_solar_threshold01/linelist.vald)')
+        .option('--grid <dir>', '(sme) ATLAS9 grid folder to interpolate atmospheres in (e.g. ../shared/data/atlas9-kurucz1993)')
+        .option('--atmospheres <source>', '(sme) pinn:<model-dir> (not available yet)')
+        .option('--medium <air|vac>', '(sme) wavelength medium of the output', 'air')
+        .option('--vmac <kms>', '(sme) radial-tangential macroturbulence, km/s', '0')
+        .option('--batch-size <rows>', '(sme) rows per synth activity', '16')
+        .option('--synth-workers <n>', '(sme) local synth workers (default: one per core, at most 4)')
+        .option('--artifacts <dir>', '(sme) artifact store (rows, plan, dataset)', '.artifacts')
+        .option('--no-worker', '(sme) start no local workers (expect workers on the cpu and synth queues)');
+      addConnectionOptions(cmd);
+    }
+    cmd.action(async (opts: SynthCommandOptions & Partial<SmeSynthOptions> & { engine?: string }) => {
+        if (kind === 'spectra' && opts.engine !== undefined && opts.engine !== 'toy') {
+          if (opts.engine !== 'sme') throw new Error(`--engine must be toy or sme, got '${opts.engine}'`);
+          const r = await runSmeSynth({ ...(opts as SmeSynthOptions), n: opts.n });
+          if (opts.json) process.stdout.write(`${JSON.stringify({ kind, engine: 'sme', out: r.out, rows: r.rows, seconds: r.seconds, skipped: r.result.skipped }, null, 2)}\n`);
+          else process.stdout.write(`wrote ${r.rows} PySME spectra to ${r.out} in ${r.seconds.toFixed(1)} s${r.result.skipped ? ' (an identical grid existed)' : ''}\n`);
+          return;
+        }
         const r = await runSynth(kind, opts);
         if (opts.json) process.stdout.write(`${JSON.stringify({ kind: r.kind, out: r.out, rows: r.rows, seconds: r.seconds, perSecond: r.perSecond, synthetic: r.manifest.synthetic }, null, 2)}\n`);
         else process.stdout.write(`wrote ${r.rows} synthetic ${kind} to ${r.out} in ${r.seconds.toFixed(2)} s (${r.perSecond.toFixed(1)}/s)\n`);

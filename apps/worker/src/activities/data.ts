@@ -68,6 +68,13 @@ async function deckFiles(grid: string): Promise<string[]> {
 export async function fingerprintSource(source: DataSource): Promise<string> {
   if ('synthetic' in source) return stepKey('synthetic', { ...source.synthetic, generator: GENERATOR_VERSION }, {});
   if ('dataset' in source) return hashPath(resolve(source.dataset));
+  if ('sme' in source) {
+    const grid: Record<string, string> = {};
+    for (const f of await deckFiles(source.sme.grid)) grid[f.split('/').pop()!] = await hashFile(f);
+    const inputs: Record<string, string> = { linelist: await hashFile(resolve(source.sme.linelist)), grid: stepKey('grid', {}, grid) };
+    if (source.sme.labels) inputs.labels = await hashFile(resolve(source.sme.labels));
+    return stepKey('sme', source.sme, inputs);
+  }
   const files = await deckFiles(source.grid);
   const hashes: Record<string, string> = {};
   for (const f of files) hashes[f.split('/').pop()!] = await hashFile(f);
@@ -81,6 +88,9 @@ export async function prepareDatasetStep(input: PrepareDatasetInput): Promise<St
     const path = resolve(source.dataset);
     const ref = await datasetRef(path, kind);
     return { skipped: true, key: stepKey('adopt', { path }, { dataset: ref.sha256 }), result: ref };
+  }
+  if ('sme' in source) {
+    throw inputError('PySME spectra are synthesized by the synthesizeGrid workflow on the synth queue, not by prepareDatasetStep');
   }
   if ('grid' in source && kind !== 'atmospheres') {
     throw inputError(`spectra from a grid folder are not supported; give { dataset: <grid-io spectrum dataset> } or { synthetic: ... }`);

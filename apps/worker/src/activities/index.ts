@@ -10,6 +10,7 @@ import {
 } from './data.js';
 import { finishTraining, findTrainedModel, trainChunk } from './train.js';
 import { evaluateCvaeStep, evaluatePinnStep, generateReportStep, validateCvaeStep } from './evaluate.js';
+import { assembleSpectrumGrid, planSpectrumGrid, synthesizeSpectrumBatch } from './synth.js';
 
 /** All activities, checked against the interface the workflows proxy. */
 export function createActivities(): Activities {
@@ -27,5 +28,8 @@ export function createActivities(): Activities {
     inputFingerprint,
     readTrainedFingerprint,
     writeTrainedFingerprint,
+    planSpectrumGrid,
+    synthesizeSpectrumBatch,
+    assembleSpectrumGrid,
   };
 }

@@ -3,6 +3,7 @@ import type { PipelineConfig } from './config.js';
 import type {
   DataSource,
   DatasetRef,
+  SmeSpectraSettings,
   MetricsRef,
   ModelRef,
   ReportRef,
@@ -60,6 +61,47 @@ export interface FingerprintInput {
   source: DataSource;
 }
 
+/** Input of the `synthesizeGrid` workflow and its planning step. */
+export interface SynthesizeGridInput {
+  source: SmeSpectraSettings;
+  artifacts: string;
+  /** Seconds without a heartbeat after which a batch counts as crashed and is retried elsewhere (default 90). */
+  heartbeatTimeoutSeconds?: number;
+}
+
+/** A planned spectrum grid: its rows are on disk (`<dir>/plan.json`), batches are index ranges. */
+export interface SpectrumGridPlan {
+  /** Folder of the grid: plan, row store, dataset. */
+  dir: string;
+  /** Content key of the whole grid (every row key, in order). */
+  key: string;
+  rows: number;
+  /** Distinct intrinsic spectra (PySME calls). */
+  intrinsic: number;
+  batches: { start: number; end: number }[];
+  /** Label limits moved to the atmosphere source's coverage (e.g. [M/H] max 1.5 -> 1.0). */
+  cut: string[];
+  /** The finished dataset when an identical grid was assembled before. */
+  done: DatasetRef | null;
+}
+
+/** One batch of a grid for a `synth` worker: rows [start, end) of the plan in `dir`. */
+export interface SynthBatchInput {
+  dir: string;
+  start: number;
+  end: number;
+}
+
+/** What a batch did: rows it computed and rows it found finished (by another attempt or worker). */
+export interface SynthBatchResult {
+  done: number;
+  reused: number;
+  /** PySME calls (one per intrinsic spectrum). */
+  intrinsicCalls: number;
+  engineSeconds: number;
+  broadenSeconds: number;
+}
+
 /** Every pipeline activity. Training runs on the `gpu` task queue, the rest on `cpu`. */
 export interface PipelineActivities {
   prepareDatasetStep(input: PrepareDatasetInput): Promise<StepOutcome<DatasetRef>>;
@@ -74,6 +116,12 @@ export interface PipelineActivities {
   evaluateCvaeStep(input: EvaluateInput): Promise<StepOutcome<MetricsRef>>;
   validateCvaeStep(input: ValidateCvaeInput): Promise<StepOutcome<MetricsRef>>;
   generateReportStep(input: GenerateReportInput): Promise<ReportRef>;
+  /** `synth` queue: check the line list, the atmosphere source and every label row, write the plan. */
+  planSpectrumGrid(input: SynthesizeGridInput): Promise<SpectrumGridPlan>;
+  /** `synth` queue: synthesize one batch; heartbeats {done, total}; finished rows are kept across attempts and workers. */
+  synthesizeSpectrumBatch(input: SynthBatchInput): Promise<SynthBatchResult>;
+  /** `synth` queue: write the grid-io spectrum dataset (with provenance) from the finished rows. */
+  assembleSpectrumGrid(input: { dir: string; artifacts: string }): Promise<StepOutcome<DatasetRef>>;
   /** Content hash of a data source's inputs (files of a grid, or the synthetic recipe). */
   inputFingerprint(input: FingerprintInput): Promise<string>;
   /** The input fingerprint the named schedule last trained on, or null. */

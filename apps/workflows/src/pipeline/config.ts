@@ -4,6 +4,31 @@ import { z } from 'zod';
 
 const runName = z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only');
 
+const range = z.object({ min: z.number(), max: z.number() }).strict().refine((r) => r.min < r.max, 'min must be below max');
+
+/** PySME spectra: the synthesis settings (see SmeSpectraSettings in types.ts). */
+export const smeSource = z
+  .object({
+    n: z.number().int().min(1).max(10_000_000).optional(),
+    seed: z.number().int().min(0).default(0),
+    labels: z.string().min(1).optional(),
+    perAtmosphere: z.number().int().min(1).max(10_000).default(4),
+    linelist: z.string().min(1),
+    grid: z.string().min(1),
+    window: z.tuple([z.number().positive(), z.number().positive()]).default([4450, 5400]).refine(([a, b]) => a < b, 'window: first below last'),
+    stepAngstrom: z.number().positive().max(10).default(0.05),
+    medium: z.enum(['air', 'vac']).default('air'),
+    vmacKms: z.number().min(0).max(50).default(0),
+    batchSize: z.number().int().min(1).max(100_000).default(16),
+    box: z
+      .object({ teffK: range, logg: range, mh: range, vmicKms: range, vsiniKms: range, resolution: range })
+      .partial()
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .refine((s) => (s.n === undefined) !== (s.labels === undefined), 'give exactly one of `n` (sampled labels) or `labels` (a CSV table)');
+
 const dataSource = z.union([
   z
     .object({
@@ -19,6 +44,7 @@ const dataSource = z.union([
     .strict(),
   z.object({ grid: z.string().min(1) }).strict(),
   z.object({ dataset: z.string().min(1) }).strict(),
+  z.object({ sme: smeSource }).strict(),
 ]);
 
 const train = z

@@ -11,11 +11,42 @@ export interface DatasetRef {
   synthetic: boolean;
 }
 
+/**
+ * Spectra synthesized with PySME from real atmospheres and a VALD line list (see
+ * `@stellar-emu/synthesis`). Labels: `n` seeded rows (in groups of `perAtmosphere` sharing one
+ * intrinsic spectrum) or a CSV label table.
+ */
+export interface SmeSpectraSettings {
+  /** Number of spectra to sample (with `seed`), or omit and give `labels`. */
+  n?: number;
+  seed: number;
+  /** CSV label table (teff, logg, mh, vmic, vsini, resolution). */
+  labels?: string;
+  /** Spectra per intrinsic spectrum (one PySME call each): v sin i and R vary within a group. */
+  perAtmosphere: number;
+  /** VALD line list. */
+  linelist: string;
+  /** Folder of ATLAS9 decks to interpolate in (e.g. Kurucz's 1993 grid). */
+  grid: string;
+  /** Output wavelength window [first, last pixel centre + step) in Å and the pixel step. */
+  window: [number, number];
+  stepAngstrom: number;
+  /** Wavelength medium of the output ('air': HARPS, SYNSPEC). */
+  medium: 'air' | 'vac';
+  /** Radial–tangential macroturbulence (km/s), 0 as the CVAE paper. */
+  vmacKms: number;
+  /** Rows per `synth` activity. */
+  batchSize: number;
+  /** Narrower label ranges than the CVAE paper's Table 1 (each cut further to the grid's coverage). */
+  box?: Partial<Record<'teffK' | 'logg' | 'mh' | 'vmicKms' | 'vsiniKms' | 'resolution', { min: number; max: number }>>;
+}
+
 /** Where a dataset comes from. */
 export type DataSource =
   | { synthetic: { n: number; seed: number; pixels?: number } }
   | { grid: string }
-  | { dataset: string };
+  | { dataset: string }
+  | { sme: SmeSpectraSettings };
 
 /** A step's result plus whether it was skipped because an identical run already completed. */
 export interface StepOutcome<T> {

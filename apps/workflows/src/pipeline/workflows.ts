@@ -9,7 +9,14 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { TASK_QUEUES } from '../task-queues.js';
-import type { PipelineActivities, PrepareDatasetInput, SplitDatasetInput, GenerateReportInput, ValidateCvaeInput } from './activities.js';
+import type {
+  PipelineActivities,
+  PrepareDatasetInput,
+  SplitDatasetInput,
+  GenerateReportInput,
+  SynthesizeGridInput,
+  ValidateCvaeInput,
+} from './activities.js';
 import type { PipelineConfig } from './config.js';
 import type {
   DatasetRef,
@@ -31,6 +38,16 @@ const cpu = proxyActivities<PipelineActivities>({
   retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
+/** Spectrum synthesis (PySME) on the `synth` queue: a killed worker's batch is retried on any synth worker. */
+function synthActivities(heartbeatSeconds = 90) {
+  return proxyActivities<PipelineActivities>({
+    taskQueue: TASK_QUEUES.synth,
+    startToCloseTimeout: '24 hours',
+    heartbeatTimeout: `${heartbeatSeconds} seconds`,
+    retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE },
+  });
+}
+
 /** Training activities; a crashed worker is noticed when its heartbeats stop for `heartbeatSeconds`. */
 function gpuActivities(heartbeatSeconds = 60) {
   return proxyActivities<PipelineActivities>({
@@ -51,6 +68,8 @@ export interface WorkflowProgress {
   steps: { name: string; status: 'pending' | 'running' | 'done' | 'skipped' | 'failed'; detail?: string }[];
   /** Latest training progress known to the workflow (chunk granularity; live details are in the activity's heartbeat). */
   training: TrainProgress | null;
+  /** Spectrum synthesis: spectra finished of the grid (batch granularity; live counts are in the heartbeats). */
+  synthesis?: { done: number; total: number; batchesDone: number; batches: number };
 }
 
 /** Query: live progress of a pipeline workflow. */
@@ -97,6 +116,37 @@ export async function ingestGrid(input: PrepareDatasetInput): Promise<StepOutcom
 export async function splitDataset(input: SplitDatasetInput): Promise<StepOutcome<DatasetRef>> {
   const t = tracker('splitDataset');
   return t.step(`split ${input.scheme}`, () => cpu.splitDatasetStep(input));
+}
+
+/**
+ * Synthesize a PySME spectrum grid: plan (check inputs, write the rows), fan the batches out on
+ * the `synth` queue (each resumes from the rows already written, on any worker), then assemble
+ * the dataset. Skipped when an identical grid exists.
+ */
+export async function synthesizeGrid(input: SynthesizeGridInput): Promise<StepOutcome<DatasetRef>> {
+  const t = tracker('synthesizeGrid');
+  const synth = synthActivities(input.heartbeatTimeoutSeconds);
+  const plan = await t.step('plan', () => synth.planSpectrumGrid(input), (p) =>
+    `${p.rows} spectra from ${p.intrinsic} intrinsic spectra in ${p.batches.length} batches${p.cut.length ? `; label box cut: ${p.cut.join('; ')}` : ''}`);
+  if (plan.done) {
+    t.state.stage = 'done';
+    return { skipped: true, key: plan.key, result: plan.done };
+  }
+  const progress = { done: 0, total: plan.rows, batchesDone: 0, batches: plan.batches.length };
+  t.state.synthesis = progress;
+  await t.step('synthesize', async () => {
+    await Promise.all(
+      plan.batches.map(async (b) => {
+        await synth.synthesizeSpectrumBatch({ dir: plan.dir, start: b.start, end: b.end });
+        progress.done += b.end - b.start;
+        progress.batchesDone++;
+      }),
+    );
+    return progress;
+  }, (p) => `${p.done} spectra in ${p.batches} batches`);
+  const out = await t.step('assemble', () => synth.assembleSpectrumGrid({ dir: plan.dir, artifacts: input.artifacts }), (r) => r.result.path);
+  t.state.stage = 'done';
+  return out;
 }
 
 /** Input of the training workflows. */
@@ -232,9 +282,14 @@ export async function pipeline(config: PipelineConfig): Promise<PipelineResult> 
 
   const cvaeBranch = async () => {
     if (!config.cvae || !config.spectra) return;
-    const raw = await child('ingest spectra', () =>
-      executeChild(ingestGrid, { workflowId: `${runId}.ingest-spectra`, args: [{ kind: 'spectra', source: config.spectra!, artifacts }] }),
-      (r) => `${r.result.rows} spectra`);
+    const spectra = config.spectra;
+    const raw = 'sme' in spectra
+      ? await child('synthesize spectra', () =>
+        executeChild(synthesizeGrid, { workflowId: `${runId}.synthesize-spectra`, args: [{ source: spectra.sme, artifacts }] }),
+        (r) => `${r.result.rows} PySME spectra`)
+      : await child('ingest spectra', () =>
+        executeChild(ingestGrid, { workflowId: `${runId}.ingest-spectra`, args: [{ kind: 'spectra', source: spectra, artifacts }] }),
+        (r) => `${r.result.rows} spectra`);
     const split = await child('split spectra', () =>
       executeChild(splitDataset, { workflowId: `${runId}.split-spectra`, args: [{ dataset: raw.result, scheme: '90/10', seed: config.split.seed, artifacts }] }));
     datasets.spectra = split.result;

@@ -1,5 +1,6 @@
 // Stable content ids: sha256 of a record's labels and arrays, independent of where the record came from.
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { ATMOSPHERE_QUANTITIES, type AtmosphereModel, type SpectrumRecord } from '../types.js';
 
 function updateNumbers(h: ReturnType<typeof createHash>, values: ArrayLike<number>): void {
@@ -30,5 +31,12 @@ export function spectrumContentId(r: Omit<SpectrumRecord, 'id'>): string {
   updateNumbers(h, keys.map((k) => r.labels[k]));
   updateNumbers(h, [r.wavelengthStartAngstrom, r.wavelengthStepAngstrom, r.flux.length]);
   updateNumbers(h, r.flux);
+  return h.digest('hex');
+}
+
+/** sha256 (64 hex digits) of a file's bytes, streamed. The one file hash of the project. */
+export async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
   return h.digest('hex');
 }

@@ -95,9 +95,10 @@ export interface IngestSpectraResult {
 }
 
 /** One data row of the label table. */
-interface LabelRow {
+export interface LabelTableRow {
+  /** 1-based line of the row in the table. */
   line: number;
-  /** The file as written in the table. */
+  /** The file as written in the table ('' for a table without a file column). */
   file: string;
   /** The file relative to the working directory (joined to the table's folder). */
   path: string;
@@ -141,13 +142,17 @@ function isSkipped(trimmed: string): boolean {
 }
 
 /**
- * Parse the label table: header, column mapping, and every data row (labels checked as numbers).
- * Errors are `<labels>:<line>: …`.
+ * Parse a spectrum label table (CSV, TSV, ';' or whitespace separated; `#` comments): header,
+ * column mapping ({@link SPECTRUM_LABEL_TABLE_COLUMNS}), and every data row with its labels
+ * checked as numbers in their domain. With `fileColumn: false` (label tables of spectra still to
+ * be synthesized) no file column is needed. Errors are `<labels>:<line>: …`.
  */
-function parseLabelTable(
+export function parseSpectrumLabelTable(
   text: string,
   labelsPath: string,
-): { rows: LabelRow[]; columns: LabelColumnUse[]; ignoredColumns: string[] } {
+  opts: { fileColumn?: boolean } = {},
+): { rows: LabelTableRow[]; columns: LabelColumnUse[]; ignoredColumns: string[] } {
+  const needFile = opts.fileColumn ?? true;
   const lines = text.split(/\r?\n/);
   let h = 0;
   while (h < lines.length && isSkipped(lines[h].trim())) h++;
@@ -164,9 +169,9 @@ function parseLabelTable(
   const where = `${labelsPath}:${h + 1}`;
   const norm = header.map(normalizeHeader);
   const used = new Set<number>();
-  const fileIdx = norm.findIndex((n) => FILE_COLUMN_NAMES.includes(n));
-  if (fileIdx < 0) throw new Error(`${where}: no 'file' column in header [${header.join(', ')}]`);
-  used.add(fileIdx);
+  const fileIdx = needFile ? norm.findIndex((n) => FILE_COLUMN_NAMES.includes(n)) : -1;
+  if (needFile && fileIdx < 0) throw new Error(`${where}: no 'file' column in header [${header.join(', ')}]`);
+  if (fileIdx >= 0) used.add(fileIdx);
   const columns: (LabelColumnUse & { index: number })[] = [];
   const missing: string[] = [];
   for (const c of SPECTRUM_LABEL_TABLE_COLUMNS) {
@@ -196,7 +201,7 @@ function parseLabelTable(
   }
   const ignoredColumns = header.filter((_, i) => !used.has(i));
   const base = dirname(labelsPath);
-  const rows: LabelRow[] = [];
+  const rows: LabelTableRow[] = [];
   for (let k = h + 1; k < lines.length; k++) {
     const t = lines[k].trim();
     if (isSkipped(t)) continue;
@@ -206,8 +211,8 @@ function parseLabelTable(
       throw new Error(
         `${at}: expected ${header.length} fields as in the header (line ${h + 1}), found ${fields.length}`,
       );
-    const file = fields[fileIdx];
-    if (file === '') throw new Error(`${at}: empty 'file' field`);
+    const file = fileIdx >= 0 ? fields[fileIdx] : '';
+    if (needFile && file === '') throw new Error(`${at}: empty 'file' field`);
     const labels: Record<string, number> = {};
     for (const c of columns) {
       const raw = fields[c.index];
@@ -221,7 +226,7 @@ function parseLabelTable(
         throw new Error(`${at}: column ${c.column}: expected a number >= 0, found '${raw}'`);
       labels[c.key] = v;
     }
-    rows.push({ line: k + 1, file, path: isAbsolute(file) ? file : join(base, file), labels });
+    rows.push({ line: k + 1, file, path: file === '' ? '' : isAbsolute(file) ? file : join(base, file), labels });
   }
   return { rows, columns: columns.map(({ index: _index, ...c }) => c), ignoredColumns };
 }
@@ -311,7 +316,7 @@ export async function ingestSpectra(opts: IngestSpectraOptions): Promise<IngestS
   } catch (err) {
     throw new Error(`${opts.labels}: cannot read the label table (${(err as Error).message})`);
   }
-  const { rows, columns, ignoredColumns } = parseLabelTable(tableBytes.toString('utf8'), opts.labels);
+  const { rows, columns, ignoredColumns } = parseSpectrumLabelTable(tableBytes.toString('utf8'), opts.labels);
   if (rows.length === 0) throw new Error(`${opts.labels}: no spectrum rows after the header`);
   for (const r of rows) {
     let ok = false;
