@@ -14,13 +14,45 @@ export type DevServerTools = typeof import('../../../tools/temporal-server.mjs')
  */
 export async function loadDevServerTools(): Promise<DevServerTools> {
   const path = join(REPO_ROOT, 'tools', 'temporal-server.mjs');
-  if (!existsSync(path)) throw new Error(`${path} not found: 'stellar-emu dev' works from a stellar-emu checkout`);
+  if (!existsSync(path))
+    throw new Error(`${path} not found: 'stellar-emu dev' works from a stellar-emu checkout`);
   return (await import(pathToFileURL(path).href)) as DevServerTools;
 }
 
 /** The built worker entry, `apps/worker/dist/main.js`. */
 export function workerEntry(): string {
   const path = join(REPO_ROOT, 'apps', 'worker', 'dist', 'main.js');
-  if (!existsSync(path)) throw new Error(`${path} not found: build first ('npx nx run-many -t build') or start a worker yourself and pass --no-worker`);
+  if (!existsSync(path))
+    throw new Error(
+      `${path} not found: build first ('npx nx run-many -t build') or start a worker yourself and pass --no-worker`,
+    );
   return path;
+}
+
+/**
+ * Real data for the demo's spectrum synthesis: `STELLAR_EMU_DATA`, else `../shared/data` beside
+ * the checkout. The folder holds `atlas9-kurucz1993/` (Kurucz's 1993 ATLAS9 grid, from
+ * kurucz.harvard.edu/grids/), a VALD line list at
+ * `atomic/linelists/korg_vald_solar_threshold01/linelist.vald`, the solar deck
+ * `atomic/atmosphere/ksun.mod` and the HARPS Sun `atomic/solar_spectrum/sun_harps_ganymede_4440-5410_air.csv`.
+ * Null (with the reason) when any is missing.
+ */
+export function demoDataFiles(): {
+  data: { atlas9Grid: string; linelist: string; sunDeck: string; sunObserved: string } | null;
+  reason: string;
+} {
+  const dir = process.env.STELLAR_EMU_DATA ?? join(REPO_ROOT, '..', 'shared', 'data');
+  const files = {
+    atlas9Grid: join(dir, 'atlas9-kurucz1993'),
+    linelist: join(dir, 'atomic', 'linelists', 'korg_vald_solar_threshold01', 'linelist.vald'),
+    sunDeck: join(dir, 'atomic', 'atmosphere', 'ksun.mod'),
+    sunObserved: join(dir, 'atomic', 'solar_spectrum', 'sun_harps_ganymede_4440-5410_air.csv'),
+  };
+  const missing = Object.values(files).filter((p) => !existsSync(p));
+  if (missing.length)
+    return {
+      data: null,
+      reason: `${missing[0]} not found (set STELLAR_EMU_DATA to a folder laid out like ../shared/data)`,
+    };
+  return { data: files, reason: `real data from ${dir}` };
 }

@@ -1,8 +1,21 @@
 // Pass/fail checks: one per threshold of the validation config, evaluated on the metrics.
-import { DEFAULT_RECOVERY_FACTOR, LABEL_INFO, PINN_QUANTITIES, type Check, type RunMetrics } from './metrics-schema.js';
+import {
+  DEFAULT_RECOVERY_FACTOR,
+  DEFAULT_SUN_MEDIAN_ABS_RESIDUAL,
+  LABEL_INFO,
+  PINN_QUANTITIES,
+  type Check,
+  type RunMetrics,
+} from './metrics-schema.js';
 import { median } from './stats.js';
 
-function upperLimit(name: string, value: number | null | undefined, limit: number, unit: string, detail?: string): Check {
+function upperLimit(
+  name: string,
+  value: number | null | undefined,
+  limit: number,
+  unit: string,
+  detail?: string,
+): Check {
   if (value === null || value === undefined || !Number.isFinite(value)) {
     return { name, value: null, limit, unit, pass: false, detail: 'metric missing from the run' };
   }
@@ -30,10 +43,31 @@ export function evaluateChecks(metrics: RunMetrics): Check[] {
     checks.push(upperLimit('pinn.hydrostaticMedianAbsDex', value, t.pinn.hydrostaticMedianAbsDex, 'dex'));
   }
   if (t.cvae?.medianResidual !== undefined) {
-    checks.push(upperLimit('cvae.medianResidual', metrics.cvae?.summary.median, t.cvae.medianResidual, 'normalized flux'));
+    checks.push(
+      upperLimit(
+        'cvae.medianResidual',
+        metrics.cvae?.summary.median,
+        t.cvae.medianResidual,
+        'normalized flux',
+      ),
+    );
   }
   if (t.cvae?.p95Residual !== undefined) {
-    checks.push(upperLimit('cvae.p95Residual', metrics.cvae?.summary.p95, t.cvae.p95Residual, 'normalized flux'));
+    checks.push(
+      upperLimit('cvae.p95Residual', metrics.cvae?.summary.p95, t.cvae.p95Residual, 'normalized flux'),
+    );
+  }
+  if (metrics.synthesis?.sun || t.synthesis) {
+    const sun = metrics.synthesis?.sun;
+    checks.push(
+      upperLimit(
+        'synthesis.sunMedianAbsResidual',
+        sun?.medianAbsResidual,
+        t.synthesis?.sunMedianAbsResidual ?? DEFAULT_SUN_MEDIAN_ABS_RESIDUAL,
+        'normalized flux',
+        sun ? `synthesized Sun vs observed over ${sun.pixels} pixels` : undefined,
+      ),
+    );
   }
   if (metrics.recovery || t.recovery) {
     const factor = t.recovery?.factor ?? DEFAULT_RECOVERY_FACTOR;
@@ -41,7 +75,13 @@ export function evaluateChecks(metrics: RunMetrics): Check[] {
     if (rows.length === 0) checks.push(upperLimit('recovery', null, factor, 'factor'));
     for (const row of rows) {
       checks.push(
-        upperLimit(`recovery.${row.label}`, row.generated, factor * row.test, LABEL_INFO[row.label].unit, `generated RMSE ≤ ${factor} × test RMSE (${row.test})`),
+        upperLimit(
+          `recovery.${row.label}`,
+          row.generated,
+          factor * row.test,
+          LABEL_INFO[row.label].unit,
+          `generated RMSE ≤ ${factor} × test RMSE (${row.test})`,
+        ),
       );
     }
   }

@@ -11,13 +11,14 @@ import {
   type RecoverySection,
   type RunMetrics,
   type SpectrumLabel,
+  type SynthesisSection,
 } from './metrics-schema.js';
 import { quantile } from './stats.js';
 
 /** One figure of the report: id (file stem), section, title, caption and its Vega-Lite spec. */
 export interface FigureSpec {
   id: string;
-  section: 'pinn' | 'cvae' | 'recovery';
+  section: 'pinn' | 'cvae' | 'recovery' | 'synthesis';
   title: string;
   caption: string;
   spec: TopLevelSpec;
@@ -36,7 +37,10 @@ export const VEGA_LITE_CONFIG = {
   title: { fontSize: 14, anchor: 'start' as const },
 };
 
-const MODEL_COLORS = { domain: ['grid', 'PINN', 'MLP baseline (α = 0)'], range: ['#333333', '#1f77b4', '#d62728'] };
+const MODEL_COLORS = {
+  domain: ['grid', 'PINN', 'MLP baseline (α = 0)'],
+  range: ['#333333', '#1f77b4', '#d62728'],
+};
 const MODEL_NAME = { grid: 'grid', pinn: 'PINN', baseline: 'MLP baseline (α = 0)' } as const;
 
 const axisTitle = (name: string, unit: string) => `${name} (${unit})`;
@@ -86,7 +90,10 @@ function pinnDepthError(pinn: PinnSection): FigureSpec {
               y2: { field: 'p84' },
             },
           },
-          { mark: { type: 'line', color: '#1f77b4', strokeWidth: 2 }, encoding: { y: { field: 'median', type: 'quantitative' } } },
+          {
+            mark: { type: 'line', color: '#1f77b4', strokeWidth: 2 },
+            encoding: { y: { field: 'median', type: 'quantitative' } },
+          },
         ],
       },
     },
@@ -97,15 +104,17 @@ function pinnDepthError(pinn: PinnSection): FigureSpec {
 function pinnHydrostatic(pinn: PinnSection): FigureSpec | null {
   const h = pinn.hydrostatic;
   if (!h) return null;
-  const values = h.curves.flatMap((c) =>
-    c.tau.map((t, i) => ({
-      model: MODEL_NAME[c.model],
-      logTau: Math.log10(t),
-      dPdTau: c.dPdTau[i],
-      gOverKappa: c.gOverKappa[i],
-      ratioDex: Math.log10(c.dPdTau[i]) - Math.log10(c.gOverKappa[i]),
-    })),
-  ).filter((v) => v.dPdTau > 0 && v.gOverKappa > 0);
+  const values = h.curves
+    .flatMap((c) =>
+      c.tau.map((t, i) => ({
+        model: MODEL_NAME[c.model],
+        logTau: Math.log10(t),
+        dPdTau: c.dPdTau[i],
+        gOverKappa: c.gOverKappa[i],
+        ratioDex: Math.log10(c.dPdTau[i]) - Math.log10(c.gOverKappa[i]),
+      })),
+    )
+    .filter((v) => v.dPdTau > 0 && v.gOverKappa > 0);
   const all = values.flatMap((v) => [v.dPdTau, v.gOverKappa]);
   const lo = Math.min(...all);
   const hi = Math.max(...all);
@@ -126,11 +135,28 @@ function pinnHydrostatic(pinn: PinnSection): FigureSpec | null {
           height: 280,
           layer: [
             {
-              data: { values: [{ x: lo, y: lo }, { x: hi, y: hi }] },
+              data: {
+                values: [
+                  { x: lo, y: lo },
+                  { x: hi, y: hi },
+                ],
+              },
               mark: { type: 'line', strokeDash: [5, 4], color: '#999' },
               encoding: {
-                x: { field: 'x', type: 'quantitative', scale: { type: 'log' }, title: axisTitle('g/κ', 'dyn cm⁻²'), axis: { format: '.0e' } },
-                y: { field: 'y', type: 'quantitative', scale: { type: 'log' }, title: axisTitle('dP/dτ', 'dyn cm⁻²'), axis: { format: '.0e' } },
+                x: {
+                  field: 'x',
+                  type: 'quantitative',
+                  scale: { type: 'log' },
+                  title: axisTitle('g/κ', 'dyn cm⁻²'),
+                  axis: { format: '.0e' },
+                },
+                y: {
+                  field: 'y',
+                  type: 'quantitative',
+                  scale: { type: 'log' },
+                  title: axisTitle('dP/dτ', 'dyn cm⁻²'),
+                  axis: { format: '.0e' },
+                },
               },
             },
             {
@@ -166,13 +192,24 @@ function pinnResiduals(pinn: PinnSection): FigureSpec | null {
   const r = pinn.hydrostaticResiduals;
   if (!r) return null;
   // Common range: the widest 1–99 % interval; values beyond are gathered in the end bins.
-  const limit = Math.max(...r.map((x) => Math.max(Math.abs(quantile(x.residualDex, 0.01)), Math.abs(quantile(x.residualDex, 0.99)))), 1e-4);
+  const limit = Math.max(
+    ...r.map((x) =>
+      Math.max(Math.abs(quantile(x.residualDex, 0.01)), Math.abs(quantile(x.residualDex, 0.99))),
+    ),
+    1e-4,
+  );
   const nBins = 40;
   const width = (2 * limit) / nBins;
   const values = r.flatMap((x) => {
     const counts = new Array<number>(nBins).fill(0);
-    for (const v of x.residualDex) counts[Math.min(nBins - 1, Math.max(0, Math.floor((v + limit) / width)))] += 1;
-    return counts.map((c, i) => ({ model: MODEL_NAME[x.model], lo: -limit + i * width, hi: -limit + (i + 1) * width, fraction: c / x.residualDex.length }));
+    for (const v of x.residualDex)
+      counts[Math.min(nBins - 1, Math.max(0, Math.floor((v + limit) / width)))] += 1;
+    return counts.map((c, i) => ({
+      model: MODEL_NAME[x.model],
+      lo: -limit + i * width,
+      hi: -limit + (i + 1) * width,
+      fraction: c / x.residualDex.length,
+    }));
   });
   return {
     id: 'pinn-hydrostatic-residuals',
@@ -189,7 +226,12 @@ function pinnResiduals(pinn: PinnSection): FigureSpec | null {
         height: 180,
         mark: { type: 'rect' },
         encoding: {
-          x: { field: 'lo', type: 'quantitative', title: axisTitle('log dP/dτ − log g/κ', 'dex'), scale: { domain: [-limit, limit] } },
+          x: {
+            field: 'lo',
+            type: 'quantitative',
+            title: axisTitle('log dP/dτ − log g/κ', 'dex'),
+            scale: { domain: [-limit, limit] },
+          },
           x2: { field: 'hi' },
           y: { field: 'fraction', type: 'quantitative', title: 'fraction of layers' },
           color: { field: 'model', type: 'nominal', scale: MODEL_COLORS, legend: null },
@@ -203,7 +245,10 @@ function pinnResiduals(pinn: PinnSection): FigureSpec | null {
 function pinnLabelError(pinn: PinnSection): FigureSpec | null {
   const e = pinn.labelError;
   if (!e) return null;
-  const values = e.medianPercent.map((m, i) => ({ error: Math.max(m, 1e-4), ...Object.fromEntries(PINN_LABELS.map((k) => [k, e.labels[k][i]])) }));
+  const values = e.medianPercent.map((m, i) => ({
+    error: Math.max(m, 1e-4),
+    ...Object.fromEntries(PINN_LABELS.map((k) => [k, e.labels[k][i]])),
+  }));
   return {
     id: 'pinn-label-error',
     section: 'pinn',
@@ -219,7 +264,12 @@ function pinnLabelError(pinn: PinnSection): FigureSpec | null {
         mark: { type: 'point', filled: true, size: 22, opacity: 0.7, color: '#1f77b4' },
         encoding: {
           x: { field: k, type: 'quantitative', title: labelTitle(k), scale: { zero: false } },
-          y: { field: 'error', type: 'quantitative', title: 'median relative error (%)', scale: { type: 'log' } },
+          y: {
+            field: 'error',
+            type: 'quantitative',
+            title: 'median relative error (%)',
+            scale: { type: 'log' },
+          },
         },
       })),
     },
@@ -236,7 +286,8 @@ function cvaeSpectra(cvae: CvaeSection): FigureSpec | null {
     id: 'cvae-spectra',
     section: 'cvae',
     title: 'CVAE: generated against reference spectra',
-    caption: 'Spectra generated by the CVAE at random test labels against the reference spectra at the same labels; lower panels: generated − reference.',
+    caption:
+      'Spectra generated by the CVAE at random test labels against the reference spectra at the same labels; lower panels: generated − reference.',
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       config: VEGA_LITE_CONFIG,
@@ -257,10 +308,31 @@ function cvaeSpectra(cvae: CvaeSection): FigureSpec | null {
               height: 150,
               mark: { type: 'line', strokeWidth: 1 },
               encoding: {
-                x: { field: 'wavelength', type: 'quantitative', title: null, scale: { zero: false, nice: false } },
+                x: {
+                  field: 'wavelength',
+                  type: 'quantitative',
+                  title: null,
+                  scale: { zero: false, nice: false },
+                },
                 y: { field: 'flux', type: 'quantitative', title: 'normalized flux', scale: { zero: false } },
-                color: { field: 'kind', type: 'nominal', title: null, scale: { domain: ['reference', 'generated (CVAE)'], range: ['#333333', '#1f77b4'] } },
-                strokeDash: { field: 'kind', type: 'nominal', legend: null, scale: { domain: ['reference', 'generated (CVAE)'], range: [[1, 0], [4, 2]] } },
+                color: {
+                  field: 'kind',
+                  type: 'nominal',
+                  title: null,
+                  scale: { domain: ['reference', 'generated (CVAE)'], range: ['#333333', '#1f77b4'] },
+                },
+                strokeDash: {
+                  field: 'kind',
+                  type: 'nominal',
+                  legend: null,
+                  scale: {
+                    domain: ['reference', 'generated (CVAE)'],
+                    range: [
+                      [1, 0],
+                      [4, 2],
+                    ],
+                  },
+                },
               },
             },
             {
@@ -269,7 +341,12 @@ function cvaeSpectra(cvae: CvaeSection): FigureSpec | null {
               transform: [{ filter: 'datum.diff !== null' }],
               mark: { type: 'line', strokeWidth: 1, color: '#d62728' },
               encoding: {
-                x: { field: 'wavelength', type: 'quantitative', title: axisTitle('wavelength', 'Å'), scale: { zero: false, nice: false } },
+                x: {
+                  field: 'wavelength',
+                  type: 'quantitative',
+                  title: axisTitle('wavelength', 'Å'),
+                  scale: { zero: false, nice: false },
+                },
                 y: { field: 'diff', type: 'quantitative', title: 'gen. − ref.' },
               },
             },
@@ -282,7 +359,10 @@ function cvaeSpectra(cvae: CvaeSection): FigureSpec | null {
 
 function residualRows(cvae: CvaeSection) {
   const r = cvae.residuals!;
-  return r.meanAbsResidual.map((m, i) => ({ residual: m, ...Object.fromEntries(SPECTRUM_LABELS.map((k) => [k, r.labels[k][i]])) }));
+  return r.meanAbsResidual.map((m, i) => ({
+    residual: m,
+    ...Object.fromEntries(SPECTRUM_LABELS.map((k) => [k, r.labels[k][i]])),
+  }));
 }
 
 const RESIDUAL_TITLE = 'mean |generated − reference| (normalized flux)';
@@ -294,7 +374,8 @@ function cvaeHeatmap(cvae: CvaeSection): FigureSpec | null {
     id: 'cvae-residual-heatmap',
     section: 'cvae',
     title: 'CVAE: residual over Teff–log g',
-    caption: 'Median of the wavelength-averaged absolute residual per Teff–log g bin (Kiel diagram orientation: both axes decrease to the right and upwards).',
+    caption:
+      'Median of the wavelength-averaged absolute residual per Teff–log g bin (Kiel diagram orientation: both axes decrease to the right and upwards).',
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       config: VEGA_LITE_CONFIG,
@@ -303,9 +384,27 @@ function cvaeHeatmap(cvae: CvaeSection): FigureSpec | null {
       height: 320,
       mark: { type: 'rect', stroke: 'white', strokeWidth: 0.5 },
       encoding: {
-        x: { field: 'teffK', type: 'quantitative', bin: { maxbins: 12 }, title: labelTitle('teffK'), scale: { reverse: true } },
-        y: { field: 'logg', type: 'quantitative', bin: { maxbins: 10 }, title: labelTitle('logg'), scale: { reverse: true } },
-        color: { aggregate: 'median', field: 'residual', type: 'quantitative', title: ['median residual', '(normalized flux)'], scale: { scheme: 'viridis' } },
+        x: {
+          field: 'teffK',
+          type: 'quantitative',
+          bin: { maxbins: 12 },
+          title: labelTitle('teffK'),
+          scale: { reverse: true },
+        },
+        y: {
+          field: 'logg',
+          type: 'quantitative',
+          bin: { maxbins: 10 },
+          title: labelTitle('logg'),
+          scale: { reverse: true },
+        },
+        color: {
+          aggregate: 'median',
+          field: 'residual',
+          type: 'quantitative',
+          title: ['median residual', '(normalized flux)'],
+          scale: { scheme: 'viridis' },
+        },
       },
     },
   };
@@ -318,7 +417,8 @@ function cvaeResidualLabels(cvae: CvaeSection): FigureSpec | null {
     id: 'cvae-residual-labels',
     section: 'cvae',
     title: 'CVAE: residual against each label',
-    caption: 'Wavelength-averaged absolute residual of each test spectrum against its labels; line: median in bins of the label.',
+    caption:
+      'Wavelength-averaged absolute residual of each test spectrum against its labels; line: median in bins of the label.',
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       config: VEGA_LITE_CONFIG,
@@ -331,15 +431,27 @@ function cvaeResidualLabels(cvae: CvaeSection): FigureSpec | null {
           {
             mark: { type: 'point', filled: true, size: 14, opacity: 0.5, color: '#1f77b4' },
             encoding: {
-              x: { field: k, type: 'quantitative', title: labelTitle(k), scale: k === 'resolution' ? { type: 'log' } : { zero: false } },
+              x: {
+                field: k,
+                type: 'quantitative',
+                title: labelTitle(k),
+                scale: k === 'resolution' ? { type: 'log' } : { zero: false },
+              },
               y: { field: 'residual', type: 'quantitative', title: RESIDUAL_TITLE },
             },
           },
           {
             transform: [
               { bin: { maxbins: 8 }, field: k, as: ['binLo', 'binHi'] },
-              { aggregate: [{ op: 'median', field: 'residual', as: 'medianResidual' }], groupby: ['binLo', 'binHi'] },
-              { calculate: k === 'resolution' ? 'sqrt(datum.binLo * datum.binHi)' : '(datum.binLo + datum.binHi) / 2', as: 'binMid' },
+              {
+                aggregate: [{ op: 'median', field: 'residual', as: 'medianResidual' }],
+                groupby: ['binLo', 'binHi'],
+              },
+              {
+                calculate:
+                  k === 'resolution' ? 'sqrt(datum.binLo * datum.binHi)' : '(datum.binLo + datum.binHi) / 2',
+                as: 'binMid',
+              },
             ],
             mark: { type: 'line', color: '#d62728', point: { color: '#d62728', size: 20 } },
             encoding: {
@@ -361,7 +473,8 @@ function recoveryScatter(recovery: RecoverySection): FigureSpec | null {
     id: 'recovery-scatter',
     section: 'recovery',
     title: 'Parameter recovery: predicted against true',
-    caption: 'Labels predicted from the test spectra and from CVAE-generated spectra at the same labels, against the true labels (dashed: equality).',
+    caption:
+      'Labels predicted from the test spectra and from CVAE-generated spectra at the same labels, against the true labels (dashed: equality).',
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       config: VEGA_LITE_CONFIG,
@@ -369,22 +482,39 @@ function recoveryScatter(recovery: RecoverySection): FigureSpec | null {
       concat: s.map((entry) => {
         const rows = [
           ...entry.test.true.map((t, i) => ({ truth: t, predicted: entry.test.predicted[i], set: 'test' })),
-          ...entry.generated.true.map((t, i) => ({ truth: t, predicted: entry.generated.predicted[i], set: 'generated' })),
+          ...entry.generated.true.map((t, i) => ({
+            truth: t,
+            predicted: entry.generated.predicted[i],
+            set: 'generated',
+          })),
         ];
         const all = rows.flatMap((r) => [r.truth, r.predicted]);
         const lo = Math.min(...all);
         const hi = Math.max(...all);
-        const scale = entry.label === 'resolution' && lo > 0 ? { type: 'log' as const, domain: [lo, hi], nice: false } : { domain: [lo, hi], zero: false };
+        const scale =
+          entry.label === 'resolution' && lo > 0
+            ? { type: 'log' as const, domain: [lo, hi], nice: false }
+            : { domain: [lo, hi], zero: false };
         return {
           width: 220,
           height: 200,
           layer: [
             {
-              data: { values: [{ truth: lo, predicted: lo }, { truth: hi, predicted: hi }] },
+              data: {
+                values: [
+                  { truth: lo, predicted: lo },
+                  { truth: hi, predicted: hi },
+                ],
+              },
               mark: { type: 'line', strokeDash: [5, 4], color: '#999' },
               encoding: {
                 x: { field: 'truth', type: 'quantitative', title: labelTitle(entry.label, 'true '), scale },
-                y: { field: 'predicted', type: 'quantitative', title: labelTitle(entry.label, 'predicted '), scale },
+                y: {
+                  field: 'predicted',
+                  type: 'quantitative',
+                  title: labelTitle(entry.label, 'predicted '),
+                  scale,
+                },
               },
             },
             {
@@ -393,7 +523,12 @@ function recoveryScatter(recovery: RecoverySection): FigureSpec | null {
               encoding: {
                 x: { field: 'truth', type: 'quantitative' },
                 y: { field: 'predicted', type: 'quantitative' },
-                color: { field: 'set', type: 'nominal', title: 'spectra', scale: { domain: ['test', 'generated'], range: ['#1f77b4', '#ff7f0e'] } },
+                color: {
+                  field: 'set',
+                  type: 'nominal',
+                  title: 'spectra',
+                  scale: { domain: ['test', 'generated'], range: ['#1f77b4', '#ff7f0e'] },
+                },
               },
             },
           ],
@@ -403,11 +538,115 @@ function recoveryScatter(recovery: RecoverySection): FigureSpec | null {
   };
 }
 
+/** Zoom windows of the solar figure: Mg b and H-beta, where the strongest lines are, when inside the grid. */
+const SUN_ZOOMS = [
+  { name: 'H-beta', fromAngstrom: 4845, toAngstrom: 4878 },
+  { name: 'Mg b', fromAngstrom: 5164, toAngstrom: 5188 },
+];
+
+/**
+ * The synthesized Sun against the observed one: the whole range binned (0.5 Å means of both
+ * and of the residual) and full-resolution zooms on the strongest lines, each with its residual.
+ */
+function synthesisSun(synthesis: SynthesisSection): FigureSpec | null {
+  const sun = synthesis.sun;
+  if (!sun) return null;
+  const n = sun.synthesized.length;
+  const wl = (i: number) => sun.wavelengthStartAngstrom + i * sun.wavelengthStepAngstrom;
+  const binPx = Math.max(1, Math.round(0.5 / sun.wavelengthStepAngstrom));
+  const binned: { wavelength: number; flux: number; kind: string; residual: number | null }[] = [];
+  for (let i = 0; i < n; i += binPx) {
+    let so = 0,
+      ss = 0,
+      k = 0;
+    for (let j = i; j < Math.min(n, i + binPx); j++) {
+      const o = sun.observed[j];
+      if (o === null || !Number.isFinite(o)) continue;
+      so += o;
+      ss += sun.synthesized[j];
+      k++;
+    }
+    if (k === 0) continue;
+    const w = wl(i + (Math.min(n, i + binPx) - i - 1) / 2);
+    binned.push(
+      { wavelength: w, flux: so / k, kind: 'observed', residual: (so - ss) / k },
+      { wavelength: w, flux: ss / k, kind: 'synthesized (PySME)', residual: null },
+    );
+  }
+  const colors = { domain: ['observed', 'synthesized (PySME)'], range: ['#333333', '#1f77b4'] };
+  const panel = (rows: typeof binned, title: string, width: number) => ({
+    data: { values: rows },
+    title: { text: title, fontSize: 12 },
+    vconcat: [
+      {
+        width,
+        height: 150,
+        mark: { type: 'line', strokeWidth: 1 },
+        encoding: {
+          x: { field: 'wavelength', type: 'quantitative', title: null, scale: { zero: false, nice: false } },
+          y: { field: 'flux', type: 'quantitative', title: 'normalized flux', scale: { zero: false } },
+          color: { field: 'kind', type: 'nominal', title: null, scale: colors },
+        },
+      },
+      {
+        width,
+        height: 60,
+        transform: [{ filter: 'datum.residual !== null' }],
+        mark: { type: 'line', strokeWidth: 1, color: '#d62728' },
+        encoding: {
+          x: {
+            field: 'wavelength',
+            type: 'quantitative',
+            title: axisTitle('wavelength (' + sun.settings.medium + ')', 'Å'),
+            scale: { zero: false, nice: false },
+          },
+          y: { field: 'residual', type: 'quantitative', title: 'obs. − synth.' },
+        },
+      },
+    ],
+  });
+  const zooms = SUN_ZOOMS.flatMap((z) => {
+    const rows: typeof binned = [];
+    for (let i = 0; i < n; i++) {
+      const w = wl(i);
+      const o = sun.observed[i];
+      if (w < z.fromAngstrom || w > z.toAngstrom || o === null || !Number.isFinite(o)) continue;
+      rows.push(
+        { wavelength: w, flux: o, kind: 'observed', residual: o - sun.synthesized[i] },
+        { wavelength: w, flux: sun.synthesized[i], kind: 'synthesized (PySME)', residual: null },
+      );
+    }
+    return rows.length > 20
+      ? [panel(rows, `${z.name}, ${z.fromAngstrom}–${z.toAngstrom} Å, full resolution`, 360)]
+      : [];
+  });
+  const s = sun.settings;
+  return {
+    id: 'synthesis-sun',
+    section: 'synthesis',
+    title: 'Synthesis engine: the synthesized Sun against the observed Sun',
+    caption: `${sun.deck} synthesized with PySME ${synthesis.engine.version} and the project's kernels (v_mic ${s.vmicKms} km/s, v sin i ${s.vsiniKms} km/s, macroturbulence ${s.vmacKms} km/s, R ${Math.round(s.resolution)}, ${s.medium} wavelengths) against ${sun.observedFile}; median |obs. − synth.| ${sun.medianAbsResidual.toFixed(4)} (95th percentile ${sun.p95AbsResidual.toFixed(4)}) over ${sun.pixels} pixels. Continuum: ${sun.method}.`,
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      config: VEGA_LITE_CONFIG,
+      vconcat: [panel(binned, 'whole range, 0.5 Å bins', 760), ...(zooms.length ? [{ hconcat: zooms }] : [])],
+    } as TopLevelSpec,
+  };
+}
+
 /** Every figure whose metrics exist, in report order. */
 export function buildFigures(metrics: RunMetrics): FigureSpec[] {
   const out: (FigureSpec | null)[] = [];
-  if (metrics.pinn) out.push(pinnDepthError(metrics.pinn), pinnHydrostatic(metrics.pinn), pinnResiduals(metrics.pinn), pinnLabelError(metrics.pinn));
-  if (metrics.cvae) out.push(cvaeSpectra(metrics.cvae), cvaeHeatmap(metrics.cvae), cvaeResidualLabels(metrics.cvae));
+  if (metrics.pinn)
+    out.push(
+      pinnDepthError(metrics.pinn),
+      pinnHydrostatic(metrics.pinn),
+      pinnResiduals(metrics.pinn),
+      pinnLabelError(metrics.pinn),
+    );
+  if (metrics.cvae)
+    out.push(cvaeSpectra(metrics.cvae), cvaeHeatmap(metrics.cvae), cvaeResidualLabels(metrics.cvae));
   if (metrics.recovery) out.push(recoveryScatter(metrics.recovery));
+  if (metrics.synthesis) out.push(synthesisSun(metrics.synthesis));
   return out.filter((f): f is FigureSpec => f !== null);
 }

@@ -19,7 +19,12 @@ export interface RenderedFigure {
 }
 
 export const escapeHtml = (s: string): string =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
 
 /** Numbers in tables: 4 significant digits, plain notation between 1e-3 and 1e6. */
 export function formatNumber(x: number | null | undefined): string {
@@ -30,7 +35,8 @@ export function formatNumber(x: number | null | undefined): string {
   return x.toExponential(3);
 }
 
-const badge = (pass: boolean) => `<span class="badge ${pass ? 'pass' : 'fail'}">${pass ? 'pass' : 'fail'}</span>`;
+const badge = (pass: boolean) =>
+  `<span class="badge ${pass ? 'pass' : 'fail'}">${pass ? 'pass' : 'fail'}</span>`;
 
 function table(head: string[], rows: string[][], cls = ''): string {
   return `<table${cls ? ` class="${cls}"` : ''}><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${rows
@@ -86,6 +92,38 @@ function cvaeSummary(m: RunMetrics): string {
   )}`;
 }
 
+function synthesisSummary(m: RunMetrics): string {
+  const sun = m.synthesis!.sun;
+  if (!sun)
+    return `<p>Engine: ${escapeHtml(m.synthesis!.engine.name)} ${escapeHtml(m.synthesis!.engine.version)}.</p>`;
+  const s = sun.settings;
+  return `<p>The engine that made the training spectra, checked on the Sun: ${escapeHtml(sun.deck)} with the line list ${escapeHtml(sun.linelist)}, against the observed ${escapeHtml(sun.observedFile)}.</p>${table(
+    [
+      'median |obs. − synth.|',
+      '95th percentile',
+      'pixels',
+      'left out',
+      'v_mic',
+      'v sin i',
+      'macroturbulence',
+      'R',
+    ],
+    [
+      [
+        formatNumber(sun.medianAbsResidual),
+        formatNumber(sun.p95AbsResidual),
+        String(sun.pixels),
+        sun.excluded.map((r) => `${r.fromAngstrom.toFixed(1)}–${r.toAngstrom.toFixed(1)} Å`).join(', ') ||
+          'none',
+        `${s.vmicKms} km/s`,
+        `${s.vsiniKms} km/s`,
+        `${s.vmacKms} km/s`,
+        formatNumber(s.resolution),
+      ],
+    ],
+  )}`;
+}
+
 function recoveryTable(m: RunMetrics, checks: Check[]): string {
   const r = m.recovery!;
   const factor = m.thresholds.recovery?.factor ?? DEFAULT_RECOVERY_FACTOR;
@@ -127,9 +165,23 @@ function metadataHtml(m: RunMetrics): string {
   const hashes = Object.entries(run.datasetHashes);
   return `${table(['', ''], kv, 'kv')}
 <h3>Durations</h3>
-${durations.length ? table(['step', 'duration (s)'], durations.map(([k, v]) => [escapeHtml(k), formatNumber(v)])) : '<p>none recorded</p>'}
+${
+  durations.length
+    ? table(
+        ['step', 'duration (s)'],
+        durations.map(([k, v]) => [escapeHtml(k), formatNumber(v)]),
+      )
+    : '<p>none recorded</p>'
+}
 <h3>Dataset hashes</h3>
-${hashes.length ? table(['dataset', 'sha256'], hashes.map(([k, v]) => [escapeHtml(k), `<code>${escapeHtml(v)}</code>`])) : '<p>none recorded</p>'}
+${
+  hashes.length
+    ? table(
+        ['dataset', 'sha256'],
+        hashes.map(([k, v]) => [escapeHtml(k), `<code>${escapeHtml(v)}</code>`]),
+      )
+    : '<p>none recorded</p>'
+}
 <h3>Configuration</h3>
 <pre class="config">${escapeHtml(JSON.stringify(run.config, null, 2))}</pre>`;
 }
@@ -160,19 +212,41 @@ pre.config { background: #f7f7f7; border: 1px solid #e4e4e4; padding: 0.8rem; fo
 `;
 
 /** The whole page. Figures are inline SVG; links point at the SVG/PNG files next to it. */
-export function renderHtml(m: RunMetrics, figures: RenderedFigure[], checks: Check[], pass: boolean, generatedAt: string): string {
-  const bySection = (s: FigureSpec['section']) => figures.filter((f) => f.figure.section === s).map(figureHtml).join('\n');
+export function renderHtml(
+  m: RunMetrics,
+  figures: RenderedFigure[],
+  checks: Check[],
+  pass: boolean,
+  generatedAt: string,
+): string {
+  const bySection = (s: FigureSpec['section']) =>
+    figures
+      .filter((f) => f.figure.section === s)
+      .map(figureHtml)
+      .join('\n');
   const absent = [
     ['PINN', m.pinn],
     ['CVAE', m.cvae],
     ['parameter recovery', m.recovery],
+    ['spectrum synthesis', m.synthesis],
   ]
     .filter(([, v]) => !v)
     .map(([k]) => k as string);
   const sections: string[] = [];
-  if (m.pinn) sections.push(`<section id="pinn"><h2>PINN atmospheres (Kurucz-a1)</h2>${pinnSummary(m)}${bySection('pinn')}</section>`);
-  if (m.cvae) sections.push(`<section id="cvae"><h2>CVAE spectra</h2>${cvaeSummary(m)}${bySection('cvae')}</section>`);
-  if (m.recovery) sections.push(`<section id="recovery"><h2>Parameter recovery</h2>${recoveryTable(m, checks)}${bySection('recovery')}</section>`);
+  if (m.pinn)
+    sections.push(
+      `<section id="pinn"><h2>PINN atmospheres (Kurucz-a1)</h2>${pinnSummary(m)}${bySection('pinn')}</section>`,
+    );
+  if (m.cvae)
+    sections.push(`<section id="cvae"><h2>CVAE spectra</h2>${cvaeSummary(m)}${bySection('cvae')}</section>`);
+  if (m.recovery)
+    sections.push(
+      `<section id="recovery"><h2>Parameter recovery</h2>${recoveryTable(m, checks)}${bySection('recovery')}</section>`,
+    );
+  if (m.synthesis)
+    sections.push(
+      `<section id="synthesis"><h2>Spectrum synthesis (PySME)</h2>${synthesisSummary(m)}${bySection('synthesis')}</section>`,
+    );
   const title = `stellar-emu report — run ${m.run.id}`;
   return `<!doctype html>
 <html lang="en">

@@ -54,7 +54,11 @@ function sameLength<T extends Record<string, unknown>>(keys: (keyof T & string)[
     const n = lengths.find((l) => l !== undefined);
     keys.forEach((k, i) => {
       if (lengths[i] !== undefined && lengths[i] !== n) {
-        ctx.addIssue({ code: 'custom', path: [k], message: `length ${lengths[i]} differs from ${keys[0]} (${n})` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [k],
+          message: `length ${lengths[i]} differs from ${keys[0]} (${n})`,
+        });
       }
     });
   };
@@ -62,7 +66,9 @@ function sameLength<T extends Record<string, unknown>>(keys: (keyof T & string)[
 
 /** Per-label arrays (one value per model or spectrum) that must all have length `n`. */
 function labelColumns<K extends string>(names: readonly K[]) {
-  return z.object(Object.fromEntries(names.map((k) => [k, nonEmptyArray])) as Record<K, typeof nonEmptyArray>);
+  return z.object(
+    Object.fromEntries(names.map((k) => [k, nonEmptyArray])) as Record<K, typeof nonEmptyArray>,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -135,7 +141,11 @@ export const pinnSectionSchema = z.object({
     .superRefine((v, ctx) => {
       for (const k of PINN_LABELS) {
         if (v.labels[k].length !== v.medianPercent.length) {
-          ctx.addIssue({ code: 'custom', path: ['labels', k], message: `length differs from medianPercent (${v.medianPercent.length})` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['labels', k],
+            message: `length differs from medianPercent (${v.medianPercent.length})`,
+          });
         }
       }
     })
@@ -193,7 +203,11 @@ export const cvaeSectionSchema = z.object({
     .superRefine((v, ctx) => {
       for (const k of SPECTRUM_LABELS) {
         if (v.labels[k].length !== v.meanAbsResidual.length) {
-          ctx.addIssue({ code: 'custom', path: ['labels', k], message: `length differs from meanAbsResidual (${v.meanAbsResidual.length})` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['labels', k],
+            message: `length differs from meanAbsResidual (${v.meanAbsResidual.length})`,
+          });
         }
       }
     })
@@ -271,6 +285,9 @@ export const runMetadataSchema = z.object({
 /** Default factor of the recovery verdict: generated RMSE ≤ factor × test RMSE. */
 export const DEFAULT_RECOVERY_FACTOR = 1.2;
 
+/** Default limit of the synthesized Sun's median |observed − synthesized| (normalized flux; issue acceptance). */
+export const DEFAULT_SUN_MEDIAN_ABS_RESIDUAL = 0.015;
+
 /** Limits from the validation config; each one present becomes a pass/fail check. */
 export const thresholdsSchema = z.object({
   pinn: z
@@ -289,11 +306,56 @@ export const thresholdsSchema = z.object({
       p95Residual: finite.optional(),
     })
     .optional(),
+  synthesis: z
+    .object({
+      /** Upper limit of the synthesized Sun's median |observed − synthesized| (default 0.015). */
+      sunMedianAbsResidual: finite.default(DEFAULT_SUN_MEDIAN_ABS_RESIDUAL),
+    })
+    .optional(),
   recovery: z
     .object({
       /** Generated RMSE must be ≤ factor × test RMSE for every label (default 1.2). */
       factor: finite.refine((x) => x > 0, 'must be > 0').default(DEFAULT_RECOVERY_FACTOR),
     })
+    .optional(),
+});
+
+const maybeFinite = z.number().nullable();
+
+/**
+ * The synthesis engine checked against the observed Sun: a deck synthesized with PySME and the
+ * project's kernels against a real solar spectrum on the same grid (observed continuum placed
+ * by `method`; NaN pixels — detector gaps — are null).
+ */
+export const synthesisSectionSchema = z.object({
+  engine: z.object({ name: z.string(), version: z.string() }),
+  sun: z
+    .object({
+      deck: z.string(),
+      observedFile: z.string(),
+      linelist: z.string(),
+      settings: z.object({
+        vmicKms: finite,
+        vsiniKms: finite,
+        vmacKms: finite,
+        resolution: finite,
+        medium: z.enum(['air', 'vac']),
+      }),
+      wavelengthStartAngstrom: finite,
+      wavelengthStepAngstrom: finite,
+      observed: z.array(maybeFinite).min(1),
+      synthesized: z.array(finite).min(1),
+      medianAbsResidual: finite,
+      p95AbsResidual: finite,
+      pixels: z.number().int().nonnegative(),
+      excluded: z.array(z.object({ fromAngstrom: finite, toAngstrom: finite })),
+      method: z.string(),
+      engineSeconds: finite,
+    })
+    .refine(
+      (s) => s.observed.length === s.synthesized.length,
+      'observed and synthesized must have the same length',
+    )
     .optional(),
 });
 
@@ -305,6 +367,7 @@ export const runMetricsSchema = z.object({
   pinn: pinnSectionSchema.optional(),
   cvae: cvaeSectionSchema.optional(),
   recovery: recoverySectionSchema.optional(),
+  synthesis: synthesisSectionSchema.optional(),
 });
 
 /** Input as written by a run (defaults may be omitted). */
@@ -314,6 +377,7 @@ export type RunMetrics = z.infer<typeof runMetricsSchema>;
 export type PinnSection = z.infer<typeof pinnSectionSchema>;
 export type CvaeSection = z.infer<typeof cvaeSectionSchema>;
 export type RecoverySection = z.infer<typeof recoverySectionSchema>;
+export type SynthesisSection = z.infer<typeof synthesisSectionSchema>;
 export type RunMetadata = z.infer<typeof runMetadataSchema>;
 export type Thresholds = z.infer<typeof thresholdsSchema>;
 
@@ -353,7 +417,9 @@ export function parseRunMetrics(value: unknown, source = 'metrics'): RunMetrics 
   const r = runMetricsSchema.safeParse(value);
   if (!r.success) {
     const lines = r.error.issues.slice(0, 20).map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new Error(`${source} does not match the metrics contract v${METRICS_SCHEMA_VERSION}:\n${lines.join('\n')}`);
+    throw new Error(
+      `${source} does not match the metrics contract v${METRICS_SCHEMA_VERSION}:\n${lines.join('\n')}`,
+    );
   }
   return r.data;
 }

@@ -1,6 +1,6 @@
 // Spectrum grids from PySME: label rows, their content keys, a resumable row store, one intrinsic synthesis per atmosphere, and the dataset.
 import { createHash } from 'node:crypto';
-import { appendFile, mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { appendFile, mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   CVAE_LABEL_RANGES,
@@ -273,18 +273,28 @@ export class RowStore {
     new Uint8Array(out.buffer).set(buf);
     return out;
   }
-  /** Remove temporary files left by interrupted writes. */
-  async cleanTemporary(): Promise<number> {
+  /**
+   * Remove temporary files left by interrupted writes, older than `olderThanMs` (default 10
+   * minutes: another worker may be writing a younger one into the same store right now).
+   */
+  async cleanTemporary(olderThanMs = 600_000): Promise<number> {
     let n = 0;
+    const dir = join(this.dir, 'rows');
+    let names: string[] = [];
     try {
-      for (const f of await readdir(join(this.dir, 'rows'))) {
-        if (f.includes('.tmp-')) {
-          await rm(join(this.dir, 'rows', f), { force: true });
-          n++;
-        }
-      }
+      names = await readdir(dir);
     } catch {
-      /* no rows yet */
+      return 0;
+    }
+    for (const f of names) {
+      if (!f.includes('.tmp-')) continue;
+      try {
+        if (Date.now() - (await stat(join(dir, f))).mtimeMs < olderThanMs) continue;
+        await rm(join(dir, f), { force: true });
+        n++;
+      } catch {
+        /* gone meanwhile */
+      }
     }
     return n;
   }

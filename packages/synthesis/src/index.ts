@@ -4,3 +4,4 @@ export * from './grid.js';
 export * from './sources.js';
 export * from './interpolate.js';
 export * from './broaden.js';
+export * from './observed.js';

@@ -7,7 +7,7 @@ import { ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import { TASK_QUEUES, type PipelineResult } from '@stellar-emu/workflows';
 import { demoPipelineConfig, type PipelineConfig } from '@stellar-emu/workflows/config';
 import { currentGitCommit } from '@stellar-emu/report';
-import { loadDevServerTools } from '../repo.js';
+import { demoDataFiles, loadDevServerTools } from '../repo.js';
 import { startWorker } from '../worker-process.js';
 import { addConnectionOptions, connectClient, resolveTemporalConfig, workerConnectionArgs, type TemporalConnectionFlags } from '../temporal.js';
 import { describeTraining, loadPipelineConfig, progressSnapshot, startOrAttach, watchWorkflow } from '../pipeline-client.js';
@@ -27,7 +27,17 @@ interface RunOptions extends TemporalConnectionFlags {
 
 /** The config a `pipeline run` uses: a file, or the demo; `--grid` and `--artifacts` override. */
 export async function resolveRunConfig(opts: Pick<RunOptions, 'config' | 'grid' | 'artifacts'>): Promise<PipelineConfig> {
-  const base = opts.config ? await loadPipelineConfig(opts.config) : demoPipelineConfig(resolve(opts.artifacts ?? '.artifacts'));
+  let base: PipelineConfig;
+  if (opts.config) base = await loadPipelineConfig(opts.config);
+  else {
+    const { data, reason } = demoDataFiles();
+    process.stderr.write(
+      data
+        ? `demo: CVAE spectra synthesized with PySME (${reason})\n`
+        : `demo: no VALD line list / ATLAS9 grid: ${reason}; the CVAE trains on the toy generator's spectra instead of PySME spectra\n`,
+    );
+    base = demoPipelineConfig(resolve(opts.artifacts ?? '.artifacts'), data);
+  }
   const config: PipelineConfig = { ...base };
   if (opts.artifacts) config.artifacts = resolve(opts.artifacts);
   if (opts.grid) {
@@ -38,9 +48,9 @@ export async function resolveRunConfig(opts: Pick<RunOptions, 'config' | 'grid' 
 }
 
 /**
- * Bring up what a run needs locally: the dev server (unless a cluster is named) and a worker on
- * the cpu, gpu and synth queues, plus `synthWorkers - 1` more synth-only workers (one PySME
- * process each: spectrum synthesis uses one core per worker).
+ * Bring up what a run needs locally: the dev server (unless a cluster is named), a worker on the
+ * cpu and gpu queues, and `synthWorkers` workers on the synth queue (one PySME process each, in
+ * their own processes so that synthesis never waits on a training step's event loop).
  */
 export async function withTemporal<T>(opts: TemporalConnectionFlags & { worker: boolean; synthWorkers?: number }, body: (client: Client) => Promise<T>): Promise<T> {
   const config = resolveTemporalConfig(opts);
@@ -51,10 +61,10 @@ export async function withTemporal<T>(opts: TemporalConnectionFlags & { worker: 
   }
   const workers = [];
   if (opts.worker) {
-    const extra = Math.max(0, (opts.synthWorkers ?? defaultSynthWorkers()) - 1);
+    const synth = Math.max(1, opts.synthWorkers ?? defaultSynthWorkers());
     const started = await Promise.all([
-      startWorker(['--task-queue', `${TASK_QUEUES.cpu},${TASK_QUEUES.gpu},${TASK_QUEUES.synth}`, ...workerConnectionArgs(config)]),
-      ...Array.from({ length: extra }, () => startWorker(['--task-queue', TASK_QUEUES.synth, ...workerConnectionArgs(config)])),
+      startWorker(['--task-queue', `${TASK_QUEUES.cpu},${TASK_QUEUES.gpu}`, ...workerConnectionArgs(config)]),
+      ...Array.from({ length: synth }, () => startWorker(['--task-queue', TASK_QUEUES.synth, ...workerConnectionArgs(config)])),
     ]);
     workers.push(...started);
   }
@@ -96,7 +106,8 @@ async function runPipeline(opts: RunOptions): Promise<PipelineResult | null> {
       process.stdout.write(`${handle.workflowId}\n`);
       return null;
     }
-    const result = await watchWorkflow<PipelineResult>(client, handle, { expectedSteps: (config.pinn ? 5 : 0) + (config.cvae ? 4 : 0) + (config.validation ? 1 : 0) + 1 });
+    const sme = config.spectra && 'sme' in config.spectra ? config.spectra.sme : null;
+    const result = await watchWorkflow<PipelineResult>(client, handle, { expectedSteps: (config.pinn ? 5 : 0) + (config.cvae ? 4 : 0) + (config.validation ? 1 : 0) + (sme?.sun ? 1 : 0) + 1 });
     if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else printResult(result);
     if (opts.failOnCheck && !result.report.pass) process.exitCode = 2;

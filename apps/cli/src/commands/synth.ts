@@ -137,12 +137,11 @@ export function parseWindow(text: string): [number, number] {
 
 /** The `sme` spectra source of a `synth spectra --engine sme` command line (validated by the pipeline config schema). */
 export function smeSourceFromOptions(opts: SmeSynthOptions): SmeSpectraSettings {
-  if (opts.atmospheres !== undefined) {
-    if (!opts.atmospheres.startsWith('pinn:')) throw new Error(`--atmospheres must be pinn:<model-dir>, got '${opts.atmospheres}'`);
-    throw new Error('--atmospheres pinn:<model-dir> is not available yet: give --grid <ATLAS9 folder>');
-  }
+  if (opts.atmospheres !== undefined && !opts.atmospheres.startsWith('pinn:')) throw new Error(`--atmospheres must be pinn:<model-dir>, got '${opts.atmospheres}'`);
+  if (opts.atmospheres !== undefined && opts.grid !== undefined) throw new Error('give one atmosphere source: --grid <ATLAS9 folder> or --atmospheres pinn:<model-dir>');
   if (!opts.linelist) throw new Error('--linelist <VALD file> is required with --engine sme');
-  if (!opts.grid) throw new Error('--grid <folder of ATLAS9 decks> is required with --engine sme');
+  const atmospheres = opts.atmospheres !== undefined ? `pinn:${resolve(opts.atmospheres.slice('pinn:'.length))}` : opts.grid !== undefined ? resolve(opts.grid) : null;
+  if (!atmospheres) throw new Error('--grid <folder of ATLAS9 decks> or --atmospheres pinn:<model-dir> is required with --engine sme');
   if ((opts.n === undefined) === (opts.labels === undefined)) throw new Error('give exactly one of --n N (seeded labels) or --labels <csv>');
   const raw = {
     ...(opts.n !== undefined ? { n: requiredNumber('n', opts.n) } : {}),
@@ -150,7 +149,7 @@ export function smeSourceFromOptions(opts: SmeSynthOptions): SmeSpectraSettings 
     seed: optionalNumber('seed', opts.seed) ?? 0,
     perAtmosphere: optionalNumber('per-atmosphere', opts.perAtmosphere) ?? 4,
     linelist: resolve(opts.linelist),
-    grid: resolve(opts.grid),
+    grid: atmospheres,
     window: parseWindow(opts.window ?? '4450-5400'),
     stepAngstrom: optionalNumber('step', opts.step) ?? 0.05,
     medium: opts.medium ?? 'air',
@@ -211,7 +210,7 @@ export function register(program: Command): void {
         .option('--step <angstrom>', '(sme) pixel step in Å', '0.05')
         .option('--linelist <vald>', '(sme) VALD line list (e.g. ../shared/data/atomic/linelists/korg_vald_solar_threshold01/linelist.vald)')
         .option('--grid <dir>', '(sme) ATLAS9 grid folder to interpolate atmospheres in (e.g. ../shared/data/atlas9-kurucz1993)')
-        .option('--atmospheres <source>', '(sme) pinn:<model-dir> (not available yet)')
+        .option('--atmospheres <source>', '(sme) pinn:<model-dir>: atmospheres from a trained PINN emulator instead of --grid')
         .option('--medium <air|vac>', '(sme) wavelength medium of the output', 'air')
         .option('--vmac <kms>', '(sme) radial-tangential macroturbulence, km/s', '0')
         .option('--batch-size <rows>', '(sme) rows per synth activity', '16')

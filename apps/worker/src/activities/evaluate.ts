@@ -123,6 +123,7 @@ export async function generateReportStep(input: GenerateReportInput): Promise<Re
       ...(t.pinnMedianErrorPct ? { pinn: { medianPercent: t.pinnMedianErrorPct } } : {}),
       ...(t.cvaeMedianResidual !== undefined ? { cvae: { medianResidual: t.cvaeMedianResidual } } : {}),
       ...(t.recoveryFactor !== undefined ? { recovery: { factor: t.recoveryFactor } } : {}),
+      ...(t.sunMedianAbsResidual !== undefined ? { synthesis: { sunMedianAbsResidual: t.sunMedianAbsResidual } } : {}),
     },
   };
   if (input.pinn) metrics.pinn = await readJson(input.pinn.path);
@@ -131,6 +132,7 @@ export async function generateReportStep(input: GenerateReportInput): Promise<Re
     metrics.cvae = { examples: c.examples, residuals: c.residuals, summary: c.summary };
   }
   if (input.recovery) metrics.recovery = (await readJson(input.recovery.path)).recovery;
+  if (input.synthesis) metrics.synthesis = await readJson(input.synthesis.path);
   await writeRunMetrics(artifacts, runId, metrics);
   const r = await generateReportFromRun(artifacts, runId);
   return {

@@ -10,7 +10,7 @@ import {
 } from './data.js';
 import { finishTraining, findTrainedModel, trainChunk } from './train.js';
 import { evaluateCvaeStep, evaluatePinnStep, generateReportStep, validateCvaeStep } from './evaluate.js';
-import { assembleSpectrumGrid, planSpectrumGrid, synthesizeSpectrumBatch } from './synth.js';
+import { assembleSpectrumGrid, checkSynthesisStep, planSpectrumGrid, synthesizeSpectrumBatch } from './synth.js';
 
 /** All activities, checked against the interface the workflows proxy. */
 export function createActivities(): Activities {
@@ -31,5 +31,6 @@ export function createActivities(): Activities {
     planSpectrumGrid,
     synthesizeSpectrumBatch,
     assembleSpectrumGrid,
+    checkSynthesisStep,
   };
 }

@@ -2,9 +2,21 @@
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { readManifest, sha256File, type SpectrumGrid } from '@stellar-emu/grid-io';
+import { initBackend } from '@stellar-emu/nn-core';
+import { loadPinnModel } from '@stellar-emu/pinn';
+import {
+  KURUCZ_1993_SOLAR_ABUNDANCE_CHANGE,
+  readDecks,
+  readManifest,
+  readSpectrumCsv,
+  readSpectrumText,
+  sha256File,
+  type KuruczDeck,
+  type SpectrumGrid,
+} from '@stellar-emu/grid-io';
 import {
   atlasGridSource,
+  compareWithObserved,
   cvaeBoxFor,
   intrinsicKey,
   loadAtlasGrid,
@@ -14,6 +26,7 @@ import {
   sampleSpectrumRows,
   SmeEngine,
   synthesisWindow,
+  synthesizeDeck,
   synthesizeRows,
   writeSmeDataset,
   type AtmosphereSource,
@@ -25,6 +38,8 @@ import {
 } from '@stellar-emu/synthesis';
 import type {
   DatasetRef,
+  MetricsRef,
+  SunCheckSettings,
   SmeSpectraSettings,
   SpectrumGridPlan,
   StepOutcome,
@@ -32,7 +47,7 @@ import type {
   SynthBatchResult,
   SynthesizeGridInput,
 } from '@stellar-emu/workflows';
-import { hashPath, LocalArtifactStore, stepKey, writeFileAtomic } from '../artifacts/store.js';
+import { hashFile, hashPath, LocalArtifactStore, stepKey, writeFileAtomic } from '../artifacts/store.js';
 import { heartbeatPump } from './heartbeat.js';
 import { inputError } from './data.js';
 
@@ -59,6 +74,18 @@ function sharedEngine(): Promise<SmeEngine> {
   return engine;
 }
 
+/**
+ * Stop the engine when the activity is cancelled (its workflow was cancelled or terminated, or the
+ * worker drains): a PySME call cannot be interrupted otherwise, and a synth worker runs one
+ * activity at a time, so killing its engine stops only this activity's work.
+ */
+function stopEngineOn(signal: AbortSignal | undefined): () => void {
+  if (!signal) return () => undefined;
+  const onAbort = () => void closeSynthesisEngine();
+  signal.addEventListener('abort', onAbort, { once: true });
+  return () => signal.removeEventListener('abort', onAbort);
+}
+
 /** Stop this process's PySME engine (worker shutdown and tests). */
 export async function closeSynthesisEngine(): Promise<void> {
   const e = engine;
@@ -66,7 +93,36 @@ export async function closeSynthesisEngine(): Promise<void> {
   if (e) await (await e).close().catch(() => undefined);
 }
 
+/**
+ * The PINN emulator as an atmosphere source (`pinn:<model-dir>`): its atmosphere at the labels
+ * ([Fe/H] = [M/H], [alpha/Fe] = 0) on its default tau grid, with the abundance mix of the
+ * Kurucz 1993 grid it was trained on; it covers its training box (a rectangle: the corners of a
+ * grid that is not a full box are extrapolation for the network). Hash: its weights' sha256.
+ */
+async function pinnSource(dir: string): Promise<AtmosphereSource> {
+  await initBackend({ quiet: true });
+  const { emulator, model } = await loadPinnModel(dir);
+  const r = model.labelRanges;
+  const box = { teffK: { min: r.teffK.min, max: r.teffK.max }, logg: { min: r.logg.min, max: r.logg.max }, mh: { min: r.feh.min, max: r.feh.max } };
+  const inside = (l: { teffK: number; logg: number; mh: number }) =>
+    l.teffK >= box.teffK.min && l.teffK <= box.teffK.max && l.logg >= box.logg.min && l.logg <= box.logg.max && l.mh >= box.mh.min && l.mh <= box.mh.max && r.afe.min <= 0 && r.afe.max >= 0;
+  return {
+    kind: 'pinn',
+    description: `pinn:${resolve(dir)}`,
+    sha256: model.weights.sha256,
+    box,
+    covers: inside,
+    atmosphere(l) {
+      if (!inside(l)) throw inputError(`pinn:${dir}: Teff ${l.teffK} K, log g ${l.logg}, [M/H] ${l.mh} lies outside the emulator's training box`);
+      const [a] = emulator.predictAtmosphere([{ teffK: l.teffK, logg: l.logg, feh: l.mh, afe: 0 }]);
+      return { rhox: a.rhox, temperature: a.temperature, pressure: a.pressure, xne: a.xne, abundancePattern: KURUCZ_1993_SOLAR_ABUNDANCE_CHANGE, vturbKms: 2, source: `pinn:${resolve(dir)}` };
+    },
+  };
+}
+
+/** The atmosphere source of a grid: `pinn:<model-dir>` or a folder of ATLAS decks (loaded once per process). */
 function gridSource(dir: string): Promise<AtmosphereSource> {
+  if (dir.startsWith('pinn:')) return pinnSource(dir.slice('pinn:'.length));
   const key = resolve(dir);
   const cached = grids.get(key);
   if (cached) return cached;
@@ -217,7 +273,9 @@ async function readPlan(dir: string): Promise<PlanFile> {
 export async function synthesizeSpectrumBatch(input: SynthBatchInput): Promise<SynthBatchResult> {
   const plan = await readPlan(input.dir);
   const store = new RowStore(input.dir);
+  await store.cleanTemporary();
   const hb = heartbeatPump();
+  const release = stopEngineOn(hb.signal);
   try {
     const atm = await gridSource(plan.source.grid);
     if (atm.sha256 !== plan.ctx.atmosphereSha256)
@@ -287,4 +345,115 @@ export async function assembleSpectrumGrid(input: {
   });
   await readManifest(out);
   return { skipped: false, key: plan.key, result: ref };
+}
+
+/**
+ * The synthesis engine checked on the Sun: the solar deck through PySME and the project's
+ * kernels against the observed spectrum, with the metrics the report's synthesis section takes.
+ * Skipped when the same deck, observation, line list, settings and PySME version were checked.
+ */
+export async function checkSynthesisStep(input: {
+  sun: SunCheckSettings;
+  linelist: string;
+  medium: 'air' | 'vac';
+  artifacts: string;
+}): Promise<StepOutcome<MetricsRef>> {
+  const { sun } = input;
+  const hashes: Record<string, string> = {};
+  for (const [k, p] of [
+    ['deck', sun.deck],
+    ['observed', sun.observed],
+    ['linelist', input.linelist],
+  ] as const) {
+    try {
+      hashes[k] = await hashFile(resolve(p));
+    } catch {
+      throw inputError(`${p}: no such file (the ${k} of the Sun check)`);
+    }
+  }
+  const e = await sharedEngine();
+  const step = 'sun-check';
+  const key = stepKey(step, { sun, medium: input.medium }, { ...hashes, pysme: e.versions!.pysme });
+  const store = new LocalArtifactStore(input.artifacts);
+  const done = await store.findCompleted(step, key);
+  if (done) return { skipped: true, key, result: done.summary.metrics as MetricsRef };
+  let deck: KuruczDeck | undefined;
+  try {
+    for await (const d of readDecks(resolve(sun.deck))) {
+      deck = d;
+      break;
+    }
+  } catch (err) {
+    throw inputError((err as Error).message);
+  }
+  if (!deck) throw inputError(`${sun.deck}: no Kurucz deck in the file`);
+  const observed = /\.csv(\.gz)?$/i.test(sun.observed)
+    ? await readSpectrumCsv(resolve(sun.observed))
+    : await readSpectrumText(resolve(sun.observed));
+  const grid = windowGrid(sun.window, 0.05);
+  const hb = heartbeatPump();
+  const release = stopEngineOn(hb.signal);
+  let flux: Float64Array;
+  let seconds: number;
+  try {
+    hb.update({ step, stage: 'synthesizing the Sun' });
+    ({ flux, seconds } = await synthesizeDeck(e, deck, {
+      grid,
+      linelist: resolve(input.linelist),
+      medium: input.medium,
+      vmicKms: sun.vmicKms,
+      vsiniKms: sun.vsiniKms,
+      vmacKms: sun.vmacKms,
+      resolution: sun.resolution,
+    }));
+  } finally {
+    release();
+    hb.stop();
+  }
+  const c = compareWithObserved(observed, flux, grid);
+  const metrics = {
+    engine: { name: 'pysme', version: e.versions!.pysme },
+    sun: {
+      deck: sun.deck,
+      observedFile: sun.observed,
+      linelist: input.linelist,
+      settings: {
+        vmicKms: sun.vmicKms,
+        vsiniKms: sun.vsiniKms,
+        vmacKms: sun.vmacKms,
+        resolution: sun.resolution,
+        medium: input.medium,
+      },
+      wavelengthStartAngstrom: grid.startAngstrom,
+      wavelengthStepAngstrom: grid.stepAngstrom,
+      observed: Array.from(c.observed, (v) => (Number.isFinite(v) ? +v.toFixed(5) : null)),
+      synthesized: Array.from(c.synthesized, (v) => +v.toFixed(5)),
+      medianAbsResidual: c.medianAbsResidual,
+      p95AbsResidual: c.p95AbsResidual,
+      pixels: c.pixels,
+      excluded: c.excluded,
+      method: c.method,
+      engineSeconds: seconds,
+    },
+  };
+  const dir = await store.stepDir(step, key);
+  const path = join(dir, 'metrics.json');
+  await writeFileAtomic(path, `${JSON.stringify(metrics)}\n`);
+  const ref: MetricsRef = {
+    path,
+    sha256: await hashFile(path),
+    summary: {
+      sunMedianAbsResidual: +c.medianAbsResidual.toFixed(4),
+      sunP95AbsResidual: +c.p95AbsResidual.toFixed(4),
+      pixels: c.pixels,
+    },
+  };
+  await store.recordCompleted({
+    step,
+    key,
+    outputs: { metrics: { path, sha256: ref.sha256 } },
+    summary: { metrics: ref },
+    completedAt: new Date().toISOString(),
+  });
+  return { skipped: false, key, result: ref };
 }

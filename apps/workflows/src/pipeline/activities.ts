@@ -4,6 +4,7 @@ import type {
   DataSource,
   DatasetRef,
   SmeSpectraSettings,
+  SunCheckSettings,
   MetricsRef,
   ModelRef,
   ReportRef,
@@ -51,6 +52,8 @@ export interface GenerateReportInput {
   pinn?: MetricsRef;
   cvae?: MetricsRef;
   recovery?: MetricsRef;
+  /** The synthesis engine's check on the Sun. */
+  synthesis?: MetricsRef;
   thresholds: PipelineConfig['thresholds'];
   /** Free-form run metadata: config, dataset hashes, durations. */
   metadata: Record<string, unknown>;
@@ -65,7 +68,7 @@ export interface FingerprintInput {
 export interface SynthesizeGridInput {
   source: SmeSpectraSettings;
   artifacts: string;
-  /** Seconds without a heartbeat after which a batch counts as crashed and is retried elsewhere (default 90). */
+  /** Seconds without a heartbeat after which a batch counts as crashed and is retried elsewhere (default 30; heartbeats continue during a PySME call). */
   heartbeatTimeoutSeconds?: number;
 }
 
@@ -120,6 +123,13 @@ export interface PipelineActivities {
   planSpectrumGrid(input: SynthesizeGridInput): Promise<SpectrumGridPlan>;
   /** `synth` queue: synthesize one batch; heartbeats {done, total}; finished rows are kept across attempts and workers. */
   synthesizeSpectrumBatch(input: SynthBatchInput): Promise<SynthBatchResult>;
+  /** `synth` queue: the synthesized Sun against the observed one (metrics for the report). */
+  checkSynthesisStep(input: {
+    sun: SunCheckSettings;
+    linelist: string;
+    medium: 'air' | 'vac';
+    artifacts: string;
+  }): Promise<StepOutcome<MetricsRef>>;
   /** `synth` queue: write the grid-io spectrum dataset (with provenance) from the finished rows. */
   assembleSpectrumGrid(input: { dir: string; artifacts: string }): Promise<StepOutcome<DatasetRef>>;
   /** Content hash of a data source's inputs (files of a grid, or the synthetic recipe). */
@@ -127,5 +137,10 @@ export interface PipelineActivities {
   /** The input fingerprint the named schedule last trained on, or null. */
   readTrainedFingerprint(input: { artifacts: string; name: string }): Promise<string | null>;
   /** Remember the fingerprint a completed scheduled run trained on. */
-  writeTrainedFingerprint(input: { artifacts: string; name: string; fingerprint: string; runId: string }): Promise<void>;
+  writeTrainedFingerprint(input: {
+    artifacts: string;
+    name: string;
+    fingerprint: string;
+    runId: string;
+  }): Promise<void>;
 }

@@ -25,19 +25,60 @@ describe('pipeline config', () => {
     ['wrong type', { ...good, pinn: { epochs: 'ten' } }, /pinn\.epochs: .*number/],
     ['negative epochs', { ...good, pinn: { epochs: -1 } }, /pinn\.epochs: .*>=\s*1/],
     ['alpha above 1', { ...good, pinn: { epochs: 2, alpha: 3 } }, /pinn\.alpha: /],
-    ['pinn without atmospheres', { name: 'x', pinn: { epochs: 2 } }, /pinn: needs an `atmospheres` data source/],
+    [
+      'pinn without atmospheres',
+      { name: 'x', pinn: { epochs: 2 } },
+      /pinn: needs an `atmospheres` data source/,
+    ],
     ['validation without cvae', { ...good, validation: {} }, /validation: needs a `cvae` section/],
     ['nothing to do', { name: 'x', atmospheres: { grid: 'g' } }, /nothing to do/],
     ['bad run name', { ...good, name: 'a b/c' }, /name: letters, digits/],
     ['two data sources at once', { ...good, atmospheres: { grid: 'g', dataset: 'd' } }, /atmospheres: /],
     ['too few synthetic models', { ...good, atmospheres: { synthetic: { n: 3, seed: 1 } } }, /at least 10/],
-    ['PySME spectra with both n and labels', { name: 'x', spectra: { sme: { n: 10, labels: 'l.csv', linelist: 'v', grid: 'g' } }, cvae: { epochs: 1 } }, /exactly one of `n`/],
-    ['PySME spectra without a line list', { name: 'x', spectra: { sme: { n: 10, grid: 'g' } }, cvae: { epochs: 1 } }, /spectra/],
-    ['PySME window reversed', { name: 'x', spectra: { sme: { n: 10, linelist: 'v', grid: 'g', window: [5400, 4450] } }, cvae: { epochs: 1 } }, /first below last/],
+    [
+      'PySME spectra with both n and labels',
+      {
+        name: 'x',
+        spectra: { sme: { n: 10, labels: 'l.csv', linelist: 'v', grid: 'g' } },
+        cvae: { epochs: 1 },
+      },
+      /exactly one of `n`/,
+    ],
+    [
+      'PySME spectra without a line list',
+      { name: 'x', spectra: { sme: { n: 10, grid: 'g' } }, cvae: { epochs: 1 } },
+      /spectra/,
+    ],
+    [
+      'PySME window reversed',
+      {
+        name: 'x',
+        spectra: { sme: { n: 10, linelist: 'v', grid: 'g', window: [5400, 4450] } },
+        cvae: { epochs: 1 },
+      },
+      /first below last/,
+    ],
   ];
   test('PySME spectra take the paper window, air wavelengths, 0.05 Å and no macroturbulence by default', () => {
-    const c = validatePipelineConfig({ name: 'x', spectra: { sme: { n: 40, linelist: 'v.vald', grid: 'atlas9' } }, cvae: { epochs: 1 } });
-    expect(c.spectra).toEqual({ sme: { n: 40, seed: 0, perAtmosphere: 4, linelist: 'v.vald', grid: 'atlas9', window: [4450, 5400], stepAngstrom: 0.05, medium: 'air', vmacKms: 0, batchSize: 16 } });
+    const c = validatePipelineConfig({
+      name: 'x',
+      spectra: { sme: { n: 40, linelist: 'v.vald', grid: 'atlas9' } },
+      cvae: { epochs: 1 },
+    });
+    expect(c.spectra).toEqual({
+      sme: {
+        n: 40,
+        seed: 0,
+        perAtmosphere: 4,
+        linelist: 'v.vald',
+        grid: 'atlas9',
+        window: [4450, 5400],
+        stepAngstrom: 0.05,
+        medium: 'air',
+        vmacKms: 0,
+        batchSize: 16,
+      },
+    });
   });
   test.each(bad)('rejects %s with the file and field named', (_, value, message) => {
     let err: unknown;

@@ -4,7 +4,10 @@ import { z } from 'zod';
 
 const runName = z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only');
 
-const range = z.object({ min: z.number(), max: z.number() }).strict().refine((r) => r.min < r.max, 'min must be below max');
+const range = z
+  .object({ min: z.number(), max: z.number() })
+  .strict()
+  .refine((r) => r.min < r.max, 'min must be below max');
 
 /** PySME spectra: the synthesis settings (see SmeSpectraSettings in types.ts). */
 export const smeSource = z
@@ -15,7 +18,10 @@ export const smeSource = z
     perAtmosphere: z.number().int().min(1).max(10_000).default(4),
     linelist: z.string().min(1),
     grid: z.string().min(1),
-    window: z.tuple([z.number().positive(), z.number().positive()]).default([4450, 5400]).refine(([a, b]) => a < b, 'window: first below last'),
+    window: z
+      .tuple([z.number().positive(), z.number().positive()])
+      .default([4450, 5400])
+      .refine(([a, b]) => a < b, 'window: first below last'),
     stepAngstrom: z.number().positive().max(10).default(0.05),
     medium: z.enum(['air', 'vac']).default('air'),
     vmacKms: z.number().min(0).max(50).default(0),
@@ -25,9 +31,25 @@ export const smeSource = z
       .partial()
       .strict()
       .optional(),
+    /** Check the engine on the Sun (defaults: v_mic 1 km/s, v sin i 1.6 and macroturbulence 3.98 km/s as Valenti & Fischer 2005, R 115,000 as HARPS). */
+    sun: z
+      .object({
+        deck: z.string().min(1),
+        observed: z.string().min(1),
+        window: z.tuple([z.number().positive(), z.number().positive()]).default([4450, 5400]),
+        vmicKms: z.number().min(0).default(1.0),
+        vsiniKms: z.number().min(0).default(1.6),
+        vmacKms: z.number().min(0).default(3.98),
+        resolution: z.number().positive().default(115_000),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
-  .refine((s) => (s.n === undefined) !== (s.labels === undefined), 'give exactly one of `n` (sampled labels) or `labels` (a CSV table)');
+  .refine(
+    (s) => (s.n === undefined) !== (s.labels === undefined),
+    'give exactly one of `n` (sampled labels) or `labels` (a CSV table)',
+  );
 
 const dataSource = z.union([
   z
@@ -69,7 +91,10 @@ export const pipelineConfigSchema = z
     atmospheres: dataSource.optional(),
     /** Spectra for the CVAE and its validation; omit to skip them. */
     spectra: dataSource.optional(),
-    split: z.object({ seed: z.number().int().min(0).default(0) }).strict().default({ seed: 0 }),
+    split: z
+      .object({ seed: z.number().int().min(0).default(0) })
+      .strict()
+      .default({ seed: 0 }),
     pinn: train
       .extend({
         /** Weight of the hydrostatic physics loss; 0 is the paper's MLP baseline. */
@@ -100,16 +125,26 @@ export const pipelineConfigSchema = z
         pinnMedianErrorPct: z.record(z.string(), z.number().positive()).optional(),
         cvaeMedianResidual: z.number().positive().optional(),
         recoveryFactor: z.number().min(1).optional(),
+        /** Limit of the synthesized Sun's median |observed − synthesized| (default 0.015). */
+        sunMedianAbsResidual: z.number().positive().optional(),
       })
       .strict()
       .default({}),
   })
   .strict()
   .superRefine((c, ctx) => {
-    if (c.pinn && !c.atmospheres) ctx.addIssue({ code: 'custom', path: ['pinn'], message: 'needs an `atmospheres` data source' });
-    if (c.cvae && !c.spectra) ctx.addIssue({ code: 'custom', path: ['cvae'], message: 'needs a `spectra` data source' });
-    if (c.validation && !c.cvae) ctx.addIssue({ code: 'custom', path: ['validation'], message: 'needs a `cvae` section (it validates the CVAE)' });
-    if (!c.pinn && !c.cvae) ctx.addIssue({ code: 'custom', path: [], message: 'nothing to do: give a `pinn` or a `cvae` section' });
+    if (c.pinn && !c.atmospheres)
+      ctx.addIssue({ code: 'custom', path: ['pinn'], message: 'needs an `atmospheres` data source' });
+    if (c.cvae && !c.spectra)
+      ctx.addIssue({ code: 'custom', path: ['cvae'], message: 'needs a `spectra` data source' });
+    if (c.validation && !c.cvae)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['validation'],
+        message: 'needs a `cvae` section (it validates the CVAE)',
+      });
+    if (!c.pinn && !c.cvae)
+      ctx.addIssue({ code: 'custom', path: [], message: 'nothing to do: give a `pinn` or a `cvae` section' });
   });
 
 /** A validated pipeline config. */
@@ -136,18 +171,49 @@ export function validatePipelineConfig(value: unknown, file = '<config>'): Pipel
   );
 }
 
-/** The demo config: synthetic data, small presets — the README's main job. */
-export function demoPipelineConfig(artifacts = '.artifacts'): PipelineConfig {
+/** Real data the demo synthesizes its spectra from (see `demoPipelineConfig`). */
+export interface DemoData {
+  /** Folder of ATLAS9 decks (Kurucz 1993 grid). */
+  atlas9Grid: string;
+  /** VALD line list. */
+  linelist: string;
+  /** Solar Kurucz deck and the observed Sun, for the engine's check. */
+  sunDeck: string;
+  sunObserved: string;
+}
+
+/**
+ * The demo config — the README's main job: small presets; the PINN on synthetic atmospheres;
+ * the CVAE on spectra synthesized with PySME from interpolated ATLAS9 atmospheres and a VALD
+ * line list when `data` is given (100 Å around H-beta, 2,000 pixels; 400 spectra from 100
+ * intrinsic spectra, each broadened to 4 (v sin i, R)), and the engine checked on the Sun over
+ * 4450–5400 Å. Without `data`, the CVAE trains on the toy generator's spectra.
+ */
+export function demoPipelineConfig(artifacts = '.artifacts', data: DemoData | null = null): PipelineConfig {
+  const spectra = data
+    ? {
+        sme: {
+          n: 400,
+          seed: 7,
+          perAtmosphere: 4,
+          linelist: data.linelist,
+          grid: data.atlas9Grid,
+          window: [4811.3, 4911.3],
+          batchSize: 10,
+          sun: { deck: data.sunDeck, observed: data.sunObserved },
+        },
+      }
+    : { synthetic: { n: 1500, seed: 7, pixels: 2000 } };
   return validatePipelineConfig(
     {
       name: 'demo',
       artifacts,
       atmospheres: { synthetic: { n: 600, seed: 1 } },
-      spectra: { synthetic: { n: 1500, seed: 7, pixels: 2000 } },
+      spectra,
       // Batches sized to the demo's small datasets, so every epoch takes many optimizer steps.
       pinn: { preset: 'small', epochs: 30, epochsPerChunk: 10, batchSize: 256 },
-      cvae: { preset: 'small', epochs: 60, epochsPerChunk: 20, batchSize: 64 },
-      validation: { preset: 'small', epochs: 60, batchSize: 64, generated: 300 },
+      cvae: { preset: 'small', epochs: data ? 120 : 60, epochsPerChunk: 20, batchSize: data ? 32 : 64 },
+      validation: { preset: 'small', epochs: 60, batchSize: data ? 32 : 64, generated: 300 },
       thresholds: { cvaeMedianResidual: 0.05, recoveryFactor: 1.5 },
     },
     'demo config',

@@ -26,7 +26,7 @@ export interface SmeSpectraSettings {
   perAtmosphere: number;
   /** VALD line list. */
   linelist: string;
-  /** Folder of ATLAS9 decks to interpolate in (e.g. Kurucz's 1993 grid). */
+  /** Folder of ATLAS9 decks to interpolate in (e.g. Kurucz's 1993 grid), or `pinn:<model-dir>` for a trained PINN emulator. */
   grid: string;
   /** Output wavelength window [first, last pixel centre + step) in Å and the pixel step. */
   window: [number, number];
@@ -38,7 +38,26 @@ export interface SmeSpectraSettings {
   /** Rows per `synth` activity. */
   batchSize: number;
   /** Narrower label ranges than the CVAE paper's Table 1 (each cut further to the grid's coverage). */
-  box?: Partial<Record<'teffK' | 'logg' | 'mh' | 'vmicKms' | 'vsiniKms' | 'resolution', { min: number; max: number }>>;
+  box?: Partial<
+    Record<'teffK' | 'logg' | 'mh' | 'vmicKms' | 'vsiniKms' | 'resolution', { min: number; max: number }>
+  >;
+  /** Check the engine on the Sun first: a solar deck synthesized against an observed solar spectrum (shown in the report). */
+  sun?: SunCheckSettings;
+}
+
+/** The synthesized Sun against an observed one (e.g. ksun.mod against the HARPS Sun). */
+export interface SunCheckSettings {
+  /** A Kurucz deck of the Sun. */
+  deck: string;
+  /** The observed spectrum (CSV or two-column text: wavelength in Å, relative flux; in the source's medium). */
+  observed: string;
+  /** Wavelength window [first, last) in Å (default the CVAE paper's 4450–5400). */
+  window: [number, number];
+  vmicKms: number;
+  vsiniKms: number;
+  /** Radial–tangential macroturbulence, km/s. */
+  vmacKms: number;
+  resolution: number;
 }
 
 /** Where a dataset comes from. */
@@ -51,6 +70,8 @@ export type DataSource =
 /** A step's result plus whether it was skipped because an identical run already completed. */
 export interface StepOutcome<T> {
   skipped: boolean;
+  /** What the step wants the user to know (e.g. label limits cut to a grid's coverage). */
+  notes?: string[];
   /** Hash of the step's name, config and inputs. */
   key: string;
   result: T;
@@ -97,6 +118,8 @@ export interface TrainProgress {
   checkpoint: string | null;
   /** The global step this attempt resumed from (0 for a fresh start). */
   resumedFromStep: number;
+  /** Corrupt checkpoints this attempt renamed aside before resuming from an older one (absent when none). */
+  checkpointWarnings?: string[];
 }
 
 /** Result of one training chunk. */

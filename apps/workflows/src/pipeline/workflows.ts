@@ -29,22 +29,38 @@ import type {
 } from './types.js';
 
 /** Errors that retrying cannot fix (bad input, bad config): fail the step at once. */
-const NON_RETRYABLE = ['InputError', 'PipelineConfigError', 'DeckParseError', 'CheckpointError', 'ExtrapolationError'];
+const NON_RETRYABLE = [
+  'InputError',
+  'PipelineConfigError',
+  'DeckParseError',
+  'CheckpointError',
+  'ExtrapolationError',
+];
 
 const cpu = proxyActivities<PipelineActivities>({
   taskQueue: TASK_QUEUES.cpu,
   startToCloseTimeout: '12 hours',
   heartbeatTimeout: '2 minutes',
-  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
+  retry: {
+    initialInterval: '2 seconds',
+    maximumInterval: '1 minute',
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: NON_RETRYABLE,
+  },
 });
 
 /** Spectrum synthesis (PySME) on the `synth` queue: a killed worker's batch is retried on any synth worker. */
-function synthActivities(heartbeatSeconds = 90) {
+function synthActivities(heartbeatSeconds = 30) {
   return proxyActivities<PipelineActivities>({
     taskQueue: TASK_QUEUES.synth,
     startToCloseTimeout: '24 hours',
     heartbeatTimeout: `${heartbeatSeconds} seconds`,
-    retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE },
+    retry: {
+      initialInterval: '1 second',
+      maximumInterval: '30 seconds',
+      maximumAttempts: 20,
+      nonRetryableErrorTypes: NON_RETRYABLE,
+    },
   });
 }
 
@@ -56,7 +72,12 @@ function gpuActivities(heartbeatSeconds = 60) {
     startToCloseTimeout: '7 days',
     heartbeatTimeout: `${heartbeatSeconds} seconds`,
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 50, nonRetryableErrorTypes: NON_RETRYABLE },
+    retry: {
+      initialInterval: '1 second',
+      maximumInterval: '30 seconds',
+      maximumAttempts: 50,
+      nonRetryableErrorTypes: NON_RETRYABLE,
+    },
   });
 }
 const gpu = gpuActivities();
@@ -109,7 +130,11 @@ function tracker(workflow: string) {
 /** Synthesise, ingest or adopt a dataset (cpu queue). Skipped when an identical one exists. */
 export async function ingestGrid(input: PrepareDatasetInput): Promise<StepOutcome<DatasetRef>> {
   const t = tracker('ingestGrid');
-  return t.step(`prepare ${input.kind}`, () => cpu.prepareDatasetStep(input), (r) => `${r.result.rows} rows`);
+  return t.step(
+    `prepare ${input.kind}`,
+    () => cpu.prepareDatasetStep(input),
+    (r) => `${r.result.rows} rows`,
+  );
 }
 
 /** Assign train/validation(/test) by a hash of each row's id and a seed (cpu queue). */
@@ -126,27 +151,39 @@ export async function splitDataset(input: SplitDatasetInput): Promise<StepOutcom
 export async function synthesizeGrid(input: SynthesizeGridInput): Promise<StepOutcome<DatasetRef>> {
   const t = tracker('synthesizeGrid');
   const synth = synthActivities(input.heartbeatTimeoutSeconds);
-  const plan = await t.step('plan', () => synth.planSpectrumGrid(input), (p) =>
-    `${p.rows} spectra from ${p.intrinsic} intrinsic spectra in ${p.batches.length} batches${p.cut.length ? `; label box cut: ${p.cut.join('; ')}` : ''}`);
+  const plan = await t.step(
+    'plan',
+    () => synth.planSpectrumGrid(input),
+    (p) =>
+      `${p.rows} spectra from ${p.intrinsic} intrinsic spectra in ${p.batches.length} batches${p.cut.length ? `; label box cut: ${p.cut.join('; ')}` : ''}`,
+  );
   if (plan.done) {
     t.state.stage = 'done';
     return { skipped: true, key: plan.key, result: plan.done };
   }
   const progress = { done: 0, total: plan.rows, batchesDone: 0, batches: plan.batches.length };
   t.state.synthesis = progress;
-  await t.step('synthesize', async () => {
-    await Promise.all(
-      plan.batches.map(async (b) => {
-        await synth.synthesizeSpectrumBatch({ dir: plan.dir, start: b.start, end: b.end });
-        progress.done += b.end - b.start;
-        progress.batchesDone++;
-      }),
-    );
-    return progress;
-  }, (p) => `${p.done} spectra in ${p.batches} batches`);
-  const out = await t.step('assemble', () => synth.assembleSpectrumGrid({ dir: plan.dir, artifacts: input.artifacts }), (r) => r.result.path);
+  await t.step(
+    'synthesize',
+    async () => {
+      await Promise.all(
+        plan.batches.map(async (b) => {
+          await synth.synthesizeSpectrumBatch({ dir: plan.dir, start: b.start, end: b.end });
+          progress.done += b.end - b.start;
+          progress.batchesDone++;
+        }),
+      );
+      return progress;
+    },
+    (p) => `${p.done} spectra in ${p.batches} batches`,
+  );
+  const out = await t.step(
+    'assemble',
+    () => synth.assembleSpectrumGrid({ dir: plan.dir, artifacts: input.artifacts }),
+    (r) => r.result.path,
+  );
   t.state.stage = 'done';
-  return out;
+  return plan.cut.length ? { ...out, notes: [`label box cut: ${plan.cut.join('; ')}`] } : out;
 }
 
 /** Input of the training workflows. */
@@ -169,7 +206,11 @@ async function trainInChunks(model: 'pinn' | 'cvae', input: TrainWorkflowInput):
   const base = { model, dataset: input.dataset, settings: input.settings, artifacts: input.artifacts };
   const existing = await cpu.findTrainedModel(base);
   if (existing) {
-    t.state.steps.push({ name: `train ${model}`, status: 'skipped', detail: `already trained: ${existing.path}` });
+    t.state.steps.push({
+      name: `train ${model}`,
+      status: 'skipped',
+      detail: `already trained: ${existing.path}`,
+    });
     t.state.stage = 'done';
     return existing;
   }
@@ -205,13 +246,21 @@ export async function trainCvae(input: TrainWorkflowInput): Promise<ModelRef> {
 /** Validate a CVAE by parameter recovery (PCA + recovery network), on the `gpu` queue. */
 export async function validateCvae(input: ValidateCvaeInput): Promise<StepOutcome<MetricsRef>> {
   const t = tracker('validateCvae');
-  return t.step('validate cvae', () => gpu.validateCvaeStep(input), (r) => JSON.stringify(r.result.summary));
+  return t.step(
+    'validate cvae',
+    () => gpu.validateCvaeStep(input),
+    (r) => JSON.stringify(r.result.summary),
+  );
 }
 
 /** Render the HTML report from stored metrics (cpu queue). */
 export async function generateReport(input: GenerateReportInput): Promise<ReportRef> {
   const t = tracker('generateReport');
-  return t.step('report', () => cpu.generateReportStep(input), (r) => `${r.dir} (${r.pass ? 'pass' : 'FAIL'})`);
+  return t.step(
+    'report',
+    () => cpu.generateReportStep(input),
+    (r) => `${r.dir} (${r.pass ? 'pass' : 'FAIL'})`,
+  );
 }
 
 /** What `pipeline` returns. */
@@ -226,7 +275,10 @@ export interface PipelineResult {
   steps: WorkflowProgress['steps'];
 }
 
-function trainSettings(c: NonNullable<PipelineConfig['pinn'] | PipelineConfig['cvae']>, alpha?: number): TrainSettings {
+function trainSettings(
+  c: NonNullable<PipelineConfig['pinn'] | PipelineConfig['cvae']>,
+  alpha?: number,
+): TrainSettings {
   return {
     preset: c.preset,
     epochs: c.epochs,
@@ -249,92 +301,186 @@ export async function pipeline(config: PipelineConfig): Promise<PipelineResult> 
   const models: Record<string, ModelRef> = {};
   const metrics: Record<string, MetricsRef> = {};
   const child = <T>(name: string, run: () => Promise<T>, describe?: (r: T) => string) =>
-    t.step(name, async () => {
-      const r = await run();
-      if (typeof r === 'object' && r !== null && (r as { skipped?: boolean }).skipped) skipped.push(name);
-      return r;
-    }, describe);
+    t.step(
+      name,
+      async () => {
+        const r = await run();
+        if (typeof r === 'object' && r !== null && (r as { skipped?: boolean }).skipped) skipped.push(name);
+        return r;
+      },
+      describe,
+    );
 
   const pinnBranch = async () => {
     if (!config.pinn || !config.atmospheres) return;
-    const raw = await child('ingest atmospheres', () =>
-      executeChild(ingestGrid, { workflowId: `${runId}.ingest-atmospheres`, args: [{ kind: 'atmospheres', source: config.atmospheres!, artifacts }] }),
-      (r) => `${r.result.rows} models`);
+    const raw = await child(
+      'ingest atmospheres',
+      () =>
+        executeChild(ingestGrid, {
+          workflowId: `${runId}.ingest-atmospheres`,
+          args: [{ kind: 'atmospheres', source: config.atmospheres!, artifacts }],
+        }),
+      (r) => `${r.result.rows} models`,
+    );
     const split = await child('split atmospheres', () =>
-      executeChild(splitDataset, { workflowId: `${runId}.split-atmospheres`, args: [{ dataset: raw.result, scheme: '90/10', seed: config.split.seed, artifacts }] }));
+      executeChild(splitDataset, {
+        workflowId: `${runId}.split-atmospheres`,
+        args: [{ dataset: raw.result, scheme: '90/10', seed: config.split.seed, artifacts }],
+      }),
+    );
     datasets.atmospheres = split.result;
     const train = (alpha: number, suffix: string) =>
-      child(`train pinn${suffix}`, async () => {
-        const before = await cpu.findTrainedModel({ model: 'pinn', dataset: split.result, settings: trainSettings(config.pinn!, alpha), artifacts });
-        const model = await executeChild(trainPinn, {
-          workflowId: `${runId}.train-pinn${suffix}`,
-          args: [{ dataset: split.result, settings: trainSettings(config.pinn!, alpha), artifacts }],
-          memo: { kind: `pinn${suffix}`, alpha, datasetSha256: split.result.sha256, pipeline: runId },
-        });
-        return { ...model, skipped: before !== null };
-      }, (m) => m.path);
+      child(
+        `train pinn${suffix}`,
+        async () => {
+          const before = await cpu.findTrainedModel({
+            model: 'pinn',
+            dataset: split.result,
+            settings: trainSettings(config.pinn!, alpha),
+            artifacts,
+          });
+          const model = await executeChild(trainPinn, {
+            workflowId: `${runId}.train-pinn${suffix}`,
+            args: [{ dataset: split.result, settings: trainSettings(config.pinn!, alpha), artifacts }],
+            memo: { kind: `pinn${suffix}`, alpha, datasetSha256: split.result.sha256, pipeline: runId },
+          });
+          return { ...model, skipped: before !== null };
+        },
+        (m) => m.path,
+      );
     models.pinn = await train(config.pinn.alpha, '');
     if (config.pinn.baseline && config.pinn.alpha !== 0) models.pinnBaseline = await train(0, '-baseline');
     const ev = await child('evaluate pinn', () =>
-      cpu.evaluatePinnStep({ model: models.pinn, baseline: models.pinnBaseline, dataset: split.result, artifacts }));
+      cpu.evaluatePinnStep({
+        model: models.pinn,
+        baseline: models.pinnBaseline,
+        dataset: split.result,
+        artifacts,
+      }),
+    );
     metrics.pinn = ev.result;
   };
 
   const cvaeBranch = async () => {
     if (!config.cvae || !config.spectra) return;
     const spectra = config.spectra;
-    const raw = 'sme' in spectra
-      ? await child('synthesize spectra', () =>
-        executeChild(synthesizeGrid, { workflowId: `${runId}.synthesize-spectra`, args: [{ source: spectra.sme, artifacts }] }),
-        (r) => `${r.result.rows} PySME spectra`)
-      : await child('ingest spectra', () =>
-        executeChild(ingestGrid, { workflowId: `${runId}.ingest-spectra`, args: [{ kind: 'spectra', source: spectra, artifacts }] }),
-        (r) => `${r.result.rows} spectra`);
+    const raw =
+      'sme' in spectra
+        ? await child(
+            'synthesize spectra',
+            () =>
+              executeChild(synthesizeGrid, {
+                workflowId: `${runId}.synthesize-spectra`,
+                args: [{ source: spectra.sme, artifacts }],
+              }),
+            (r) => `${r.result.rows} PySME spectra${r.notes?.length ? `; ${r.notes.join('; ')}` : ''}`,
+          )
+        : await child(
+            'ingest spectra',
+            () =>
+              executeChild(ingestGrid, {
+                workflowId: `${runId}.ingest-spectra`,
+                args: [{ kind: 'spectra', source: spectra, artifacts }],
+              }),
+            (r) => `${r.result.rows} spectra`,
+          );
     const split = await child('split spectra', () =>
-      executeChild(splitDataset, { workflowId: `${runId}.split-spectra`, args: [{ dataset: raw.result, scheme: '90/10', seed: config.split.seed, artifacts }] }));
+      executeChild(splitDataset, {
+        workflowId: `${runId}.split-spectra`,
+        args: [{ dataset: raw.result, scheme: '90/10', seed: config.split.seed, artifacts }],
+      }),
+    );
     datasets.spectra = split.result;
-    models.cvae = await child('train cvae', async () => {
-      const before = await cpu.findTrainedModel({ model: 'cvae', dataset: split.result, settings: trainSettings(config.cvae!), artifacts });
-      const model = await executeChild(trainCvae, {
-        workflowId: `${runId}.train-cvae`,
-        args: [{ dataset: split.result, settings: trainSettings(config.cvae!), artifacts }],
-        memo: { kind: 'cvae', datasetSha256: split.result.sha256, pipeline: runId },
-      });
-      return { ...model, skipped: before !== null };
-    }, (m) => m.path);
-    const ev = await child('evaluate cvae', () => cpu.evaluateCvaeStep({ model: models.cvae, dataset: split.result, artifacts }));
+    models.cvae = await child(
+      'train cvae',
+      async () => {
+        const before = await cpu.findTrainedModel({
+          model: 'cvae',
+          dataset: split.result,
+          settings: trainSettings(config.cvae!),
+          artifacts,
+        });
+        const model = await executeChild(trainCvae, {
+          workflowId: `${runId}.train-cvae`,
+          args: [{ dataset: split.result, settings: trainSettings(config.cvae!), artifacts }],
+          memo: { kind: 'cvae', datasetSha256: split.result.sha256, pipeline: runId },
+        });
+        return { ...model, skipped: before !== null };
+      },
+      (m) => m.path,
+    );
+    const ev = await child('evaluate cvae', () =>
+      cpu.evaluateCvaeStep({ model: models.cvae, dataset: split.result, artifacts }),
+    );
     metrics.cvae = ev.result;
     if (config.validation) {
       const v = await child('validate cvae', () =>
         executeChild(validateCvae, {
           workflowId: `${runId}.validate-cvae`,
           args: [{ cvae: models.cvae, dataset: raw.result, settings: config.validation!, artifacts }],
-        }));
+        }),
+      );
       metrics.recovery = v.result;
     }
   };
 
-  await Promise.all([pinnBranch(), cvaeBranch()]);
+  // The synthesis engine checked on the Sun, beside the grid it synthesizes.
+  const sunBranch = async () => {
+    const spectra = config.spectra;
+    if (!config.cvae || !spectra || !('sme' in spectra) || !spectra.sme.sun) return;
+    const sme = spectra.sme;
+    const r = await child(
+      'check synthesis on the Sun',
+      () =>
+        synthActivities().checkSynthesisStep({
+          sun: sme.sun!,
+          linelist: sme.linelist,
+          medium: sme.medium,
+          artifacts,
+        }),
+      (x) => `median |obs - synth| ${x.result.summary.sunMedianAbsResidual}`,
+    );
+    metrics.synthesis = r.result;
+  };
 
-  const report = await t.step('report', () =>
-    executeChild(generateReport, {
-      workflowId: `${runId}.report`,
-      args: [{
-        runId,
-        artifacts,
-        pinn: metrics.pinn,
-        cvae: metrics.cvae,
-        recovery: metrics.recovery,
-        thresholds: config.thresholds,
-        metadata: {
-          config,
-          datasets: Object.fromEntries(Object.entries(datasets).map(([k, d]) => [k, { path: d.path, sha256: d.sha256, rows: d.rows }])),
-          models: Object.fromEntries(Object.entries(models).map(([k, m]) => [k, { path: m.path, sha256: m.sha256, epochs: m.epochsDone }])),
-          workflowId: runId,
-          startedAt: workflowInfo().startTime.toISOString(),
-        },
-      }],
-    }), (r) => `${r.dir} (${r.pass ? 'pass' : 'FAIL'})`);
+  await Promise.all([pinnBranch(), cvaeBranch(), sunBranch()]);
+
+  const report = await t.step(
+    'report',
+    () =>
+      executeChild(generateReport, {
+        workflowId: `${runId}.report`,
+        args: [
+          {
+            runId,
+            artifacts,
+            pinn: metrics.pinn,
+            cvae: metrics.cvae,
+            recovery: metrics.recovery,
+            synthesis: metrics.synthesis,
+            thresholds: config.thresholds,
+            metadata: {
+              config,
+              datasets: Object.fromEntries(
+                Object.entries(datasets).map(([k, d]) => [
+                  k,
+                  { path: d.path, sha256: d.sha256, rows: d.rows },
+                ]),
+              ),
+              models: Object.fromEntries(
+                Object.entries(models).map(([k, m]) => [
+                  k,
+                  { path: m.path, sha256: m.sha256, epochs: m.epochsDone },
+                ]),
+              ),
+              workflowId: runId,
+              startedAt: workflowInfo().startTime.toISOString(),
+            },
+          },
+        ],
+      }),
+    (r) => `${r.dir} (${r.pass ? 'pass' : 'FAIL'})`,
+  );
   t.state.stage = 'done';
   return { runId, datasets, models, metrics, report, skipped, steps: t.state.steps };
 }
@@ -365,17 +511,30 @@ export async function sweep(input: SweepInput): Promise<SweepResult> {
   const { workflowId } = workflowInfo();
   const trials = await Promise.all(
     input.alphas.map((alpha, i) =>
-      t.step(`alpha=${alpha}`, async () => {
-        const model = await executeChild(trainPinn, {
-          workflowId: `${workflowId}.alpha-${i}`,
-          args: [{ dataset: input.dataset, settings: { ...input.settings, alpha }, artifacts: input.artifacts }],
-          memo: { kind: 'pinn', alpha, datasetSha256: input.dataset.sha256, sweep: workflowId },
-        });
-        const ev = await cpu.evaluatePinnStep({ model, dataset: input.dataset, artifacts: input.artifacts });
-        const value = Number(ev.result.summary[metric]);
-        if (!Number.isFinite(value)) throw new Error(`evaluation of alpha=${alpha} has no numeric '${metric}' (has ${Object.keys(ev.result.summary).join(', ')})`);
-        return { alpha, model, metrics: ev.result, value };
-      }, (r) => `${metric}=${r.value}`),
+      t.step(
+        `alpha=${alpha}`,
+        async () => {
+          const model = await executeChild(trainPinn, {
+            workflowId: `${workflowId}.alpha-${i}`,
+            args: [
+              { dataset: input.dataset, settings: { ...input.settings, alpha }, artifacts: input.artifacts },
+            ],
+            memo: { kind: 'pinn', alpha, datasetSha256: input.dataset.sha256, sweep: workflowId },
+          });
+          const ev = await cpu.evaluatePinnStep({
+            model,
+            dataset: input.dataset,
+            artifacts: input.artifacts,
+          });
+          const value = Number(ev.result.summary[metric]);
+          if (!Number.isFinite(value))
+            throw new Error(
+              `evaluation of alpha=${alpha} has no numeric '${metric}' (has ${Object.keys(ev.result.summary).join(', ')})`,
+            );
+          return { alpha, model, metrics: ev.result, value };
+        },
+        (r) => `${metric}=${r.value}`,
+      ),
     ),
   );
   const best = trials.reduce((a, b) => (b.value < a.value ? b : a));
@@ -402,13 +561,29 @@ export async function scheduledRetrain(config: PipelineConfig): Promise<Schedule
   const fingerprint = await t.step('fingerprint inputs', () => cpu.inputFingerprint({ source }));
   const last = await cpu.readTrainedFingerprint({ artifacts: config.artifacts, name: config.name });
   if (last === fingerprint) {
-    t.state.steps.push({ name: 'train', status: 'skipped', detail: 'input grid unchanged since the last trained model' });
+    t.state.steps.push({
+      name: 'train',
+      status: 'skipped',
+      detail: 'input grid unchanged since the last trained model',
+    });
     t.state.stage = 'done';
     return { skipped: true, reason: 'input grid unchanged since the last trained model', fingerprint };
   }
   const { workflowId } = workflowInfo();
-  const result = await t.step('pipeline', () => executeChild(pipeline, { workflowId: `${workflowId}.pipeline`, args: [config] }));
-  await cpu.writeTrainedFingerprint({ artifacts: config.artifacts, name: config.name, fingerprint, runId: workflowId });
+  const result = await t.step('pipeline', () =>
+    executeChild(pipeline, { workflowId: `${workflowId}.pipeline`, args: [config] }),
+  );
+  await cpu.writeTrainedFingerprint({
+    artifacts: config.artifacts,
+    name: config.name,
+    fingerprint,
+    runId: workflowId,
+  });
   t.state.stage = 'done';
-  return { skipped: false, reason: last === null ? 'first run' : 'input grid changed', fingerprint, pipeline: result };
+  return {
+    skipped: false,
+    reason: last === null ? 'first run' : 'input grid changed',
+    fingerprint,
+    pipeline: result,
+  };
 }
