@@ -1,12 +1,25 @@
 #!/usr/bin/env node
-// `npm test` after setup: build, typecheck, lint and test every project with Nx, then print one
-// closing line with the totals from each project's vitest JSON report.
+// `npm test` after setup: check that the install left package-lock.json as committed, then build,
+// typecheck, lint and test every project with Nx, and print one closing line with the totals
+// from each project's vitest JSON report.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkLockfile } from './lockfile-check.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+// An install that changes the lock means CI did not test the committed tree: stop before the
+// build (STELLAR_EMU_ALLOW_LOCK_CHANGE=1 lets a developer test a dependency change before committing it).
+const lock = checkLockfile(root);
+if (lock.status === 'changed') {
+  if (process.env.STELLAR_EMU_ALLOW_LOCK_CHANGE === '1') process.stderr.write(`warning: ${lock.message}\n`);
+  else {
+    process.stderr.write(`\nerror: ${lock.message}\n`);
+    process.exit(1);
+  }
+} else if (lock.status === 'skipped') process.stdout.write(`${lock.message}\n`);
 const reports = join(root, 'test-output', 'vitest');
 rmSync(reports, { recursive: true, force: true });
 const nx = join(root, 'node_modules', '.bin', 'nx');

@@ -8,7 +8,13 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createRng, SPECTRUM_DEFAULT_GRID } from '@stellar-emu/grid-io';
 import { realDataDir } from '@stellar-emu/grid-io/testing';
-import { atlasGridSource, IntensityBroadener, loadAtlasGrid, SmeEngine, synthesisWindow } from '@stellar-emu/synthesis';
+import {
+  atlasGridSource,
+  IntensityBroadener,
+  loadAtlasGrid,
+  SmeEngine,
+  synthesisWindow,
+} from '@stellar-emu/synthesis';
 import { runSuite } from './lib.mjs';
 
 const N_INTRINSIC = Number(process.env.PYSME_BENCH_INTRINSIC ?? 2);
@@ -20,7 +26,12 @@ await runSuite('pysme', async (record) => {
   const linelist = join(data, 'atomic/linelists/korg_vald_solar_threshold01/linelist.vald');
   const t0 = performance.now();
   const grid = await loadAtlasGrid(join(data, 'atlas9-kurucz1993'));
-  record('atlas9-grid-load', +((performance.now() - t0) / 1000).toFixed(2), 's', `${grid.models.length} models`);
+  record(
+    'atlas9-grid-load',
+    +((performance.now() - t0) / 1000).toFixed(2),
+    's',
+    `${grid.models.length} models`,
+  );
   const source = atlasGridSource(grid);
   const out = SPECTRUM_DEFAULT_GRID;
   const maxVsiniKms = 300;
@@ -28,7 +39,12 @@ await runSuite('pysme', async (record) => {
   const window = synthesisWindow({ grid: out, maxVsiniKms, minResolution, vmacKms: 0 });
   const c0 = performance.now();
   const engine = await SmeEngine.start();
-  record('engine-start', +((performance.now() - c0) / 1000).toFixed(2), 's', `PySME ${engine.versions.pysme} import ${engine.versions.importSeconds.toFixed(1)} s`);
+  record(
+    'engine-start',
+    +((performance.now() - c0) / 1000).toFixed(2),
+    's',
+    `PySME ${engine.versions.pysme} import ${engine.versions.importSeconds.toFixed(1)} s`,
+  );
   const rng = createRng(5);
   const load = os.loadavg()[0];
   let engineS = 0;
@@ -45,21 +61,42 @@ await runSuite('pysme', async (record) => {
       const vmicKms = rng.uniform(0, 4);
       const atmosphere = source.atmosphere(labels);
       // Intrinsic spectrum: one PySME call (specific intensities), then the project's kernels.
-      const si = await engine.intensities({ atmosphere, labels: { ...labels, vmicKms }, linelist, medium: 'air', ...window });
+      const si = await engine.intensities({
+        atmosphere,
+        labels: { ...labels, vmicKms },
+        linelist,
+        medium: 'air',
+        ...window,
+      });
       engineS += si.seconds;
       const p0 = performance.now();
       const b = new IntensityBroadener(si, out, { maxVsiniKms, minResolution });
       prepareS += (performance.now() - p0) / 1000;
       const d0 = performance.now();
       for (let j = 0; j < PER_INTRINSIC; j++) {
-        const f = b.spectrum({ vsiniKms: rng.uniform(0, 300), vmacKms: 0, resolution: rng.uniform(1000, 115_000) });
+        const f = b.spectrum({
+          vsiniKms: rng.uniform(0, 300),
+          vmacKms: 0,
+          resolution: rng.uniform(1000, 115_000),
+        });
         if (!Number.isFinite(f[9500])) throw new Error('non-finite flux');
         derived++;
       }
       derivedS += (performance.now() - d0) / 1000;
       // Plain: PySME's own synthesis with its own broadening, one call per spectrum.
       const wave = Array.from({ length: out.n }, (_, i) => out.startAngstrom + i * out.stepAngstrom);
-      const r = await engine.directSpectrum({ atmosphere, labels: { ...labels, vmicKms }, linelist, medium: 'air', wminAngstrom: out.startAngstrom, wmaxAngstrom: wave[wave.length - 1], vsiniKms: 50, vmacKms: 0, resolution: 50_000, waveAngstrom: wave });
+      const r = await engine.directSpectrum({
+        atmosphere,
+        labels: { ...labels, vmicKms },
+        linelist,
+        medium: 'air',
+        wminAngstrom: out.startAngstrom,
+        wmaxAngstrom: wave[wave.length - 1],
+        vsiniKms: 50,
+        vmacKms: 0,
+        resolution: 50_000,
+        waveAngstrom: wave,
+      });
       directS += r.seconds;
       direct++;
     }
@@ -67,12 +104,37 @@ await runSuite('pysme', async (record) => {
     await engine.close();
   }
   const note = `${N_INTRINSIC} intrinsic spectra at seeded labels in the CVAE box (cut to the grid), 19,000 px, one core per PySME process; 1-min load average ${load.toFixed(1)} on ${os.cpus().length} CPUs`;
-  record('pysme-intrinsic-s', +(engineS / N_INTRINSIC).toFixed(2), 's', `PySME specific intensities per intrinsic spectrum (${note})`);
-  record('broadener-prepare-s', +(prepareS / N_INTRINSIC).toFixed(3), 's', 'resampling + FFT of the 7 mu rows');
-  record('broadener-spectrum-ms', +((1000 * derivedS) / derived).toFixed(1), 'ms', 'one (v sin i, R) derivation: kernels in Fourier space, one inverse FFT');
+  record(
+    'pysme-intrinsic-s',
+    +(engineS / N_INTRINSIC).toFixed(2),
+    's',
+    `PySME specific intensities per intrinsic spectrum (${note})`,
+  );
+  record(
+    'broadener-prepare-s',
+    +(prepareS / N_INTRINSIC).toFixed(3),
+    's',
+    'resampling + FFT of the 7 mu rows',
+  );
+  record(
+    'broadener-spectrum-ms',
+    +((1000 * derivedS) / derived).toFixed(1),
+    'ms',
+    'one (v sin i, R) derivation: kernels in Fourier space, one inverse FFT',
+  );
   const plain = direct / directS;
   const reuse = (N_INTRINSIC * PER_INTRINSIC) / (engineS + prepareS + derivedS);
-  record('plain-spectra-per-core-s', +plain.toPrecision(3), 'spectra/core-s', 'PySME synthesis with its own v sin i and Gaussian instrument, one call per spectrum');
-  record('reuse-spectra-per-core-s', +reuse.toPrecision(3), 'spectra/core-s', `one PySME call per intrinsic spectrum, ${PER_INTRINSIC} (v sin i, R) derived from it`);
+  record(
+    'plain-spectra-per-core-s',
+    +plain.toPrecision(3),
+    'spectra/core-s',
+    'PySME synthesis with its own v sin i and Gaussian instrument, one call per spectrum',
+  );
+  record(
+    'reuse-spectra-per-core-s',
+    +reuse.toPrecision(3),
+    'spectra/core-s',
+    `one PySME call per intrinsic spectrum, ${PER_INTRINSIC} (v sin i, R) derived from it`,
+  );
   record('reuse-speedup', +(reuse / plain).toFixed(1), 'x', 'reuse over plain');
 });

@@ -6,7 +6,11 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { SingleBar } from 'cli-progress';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { TrainProgress, WorkflowProgress } from '@stellar-emu/workflows';
-import { PipelineConfigError, validatePipelineConfig, type PipelineConfig } from '@stellar-emu/workflows/config';
+import {
+  PipelineConfigError,
+  validatePipelineConfig,
+  type PipelineConfig,
+} from '@stellar-emu/workflows/config';
 
 /** Read and validate a pipeline config (JSON or YAML); errors name the file and the field or line. */
 export async function loadPipelineConfig(file: string): Promise<PipelineConfig> {
@@ -33,9 +37,15 @@ export async function loadPipelineConfig(file: string): Promise<PipelineConfig> 
   return {
     ...config,
     artifacts: fix(config.artifacts),
-    ...(config.atmospheres && 'grid' in config.atmospheres ? { atmospheres: { grid: fix(config.atmospheres.grid) } } : {}),
-    ...(config.atmospheres && 'dataset' in config.atmospheres ? { atmospheres: { dataset: fix(config.atmospheres.dataset) } } : {}),
-    ...(config.spectra && 'dataset' in config.spectra ? { spectra: { dataset: fix(config.spectra.dataset) } } : {}),
+    ...(config.atmospheres && 'grid' in config.atmospheres
+      ? { atmospheres: { grid: fix(config.atmospheres.grid) } }
+      : {}),
+    ...(config.atmospheres && 'dataset' in config.atmospheres
+      ? { atmospheres: { dataset: fix(config.atmospheres.dataset) } }
+      : {}),
+    ...(config.spectra && 'dataset' in config.spectra
+      ? { spectra: { dataset: fix(config.spectra.dataset) } }
+      : {}),
   };
 }
 
@@ -64,7 +74,10 @@ export async function liveTraining(client: Client, workflowId: string): Promise<
 }
 
 /** Live synthesis counts: the heartbeats of the running `synth` batches of a workflow or its synthesis child. */
-export async function liveSynthesis(client: Client, workflowId: string): Promise<{ done: number; batches: number; intrinsicCalls: number }> {
+export async function liveSynthesis(
+  client: Client,
+  workflowId: string,
+): Promise<{ done: number; batches: number; intrinsicCalls: number }> {
   const out = { done: 0, batches: 0, intrinsicCalls: 0 };
   for (const suffix of ['.synthesize-spectra', '']) {
     try {
@@ -73,7 +86,9 @@ export async function liveSynthesis(client: Client, workflowId: string): Promise
       for (const pending of desc.raw.pendingActivities ?? []) {
         const payload = pending.heartbeatDetails?.payloads?.[0];
         if (!payload) continue;
-        const d = defaultPayloadConverter.fromPayload<{ done?: number; intrinsicCalls?: number }>(payload as never);
+        const d = defaultPayloadConverter.fromPayload<{ done?: number; intrinsicCalls?: number }>(
+          payload as never,
+        );
         if (d && typeof d === 'object' && typeof d.intrinsicCalls === 'number') {
           out.done += d.done ?? 0;
           out.intrinsicCalls += d.intrinsicCalls;
@@ -100,14 +115,19 @@ export function describeTraining(t: TrainProgress): string {
     .slice(0, 3)
     .map(([k, v]) => `${k} ${Number(v).toPrecision(3)}`)
     .join(', ');
-  return `${t.model} epoch ${t.epoch + 1}/${t.epochs} step ${t.globalStep}${loss ? ` · ${loss}` : ''}${t.valLoss !== null ? ` · val ${t.valLoss.toPrecision(3)}` : ''} · ETA ${fmtSeconds(t.etaSeconds)}${t.resumedFromStep ? ` · resumed from step ${t.resumedFromStep}` : ''}`;
+  return `${t.model} epoch ${t.epoch + 1}/${t.epochs} step ${t.globalStep}${loss ? ` · ${loss}` : ''}${t.valLoss !== null ? ` · val ${t.valLoss.toPrecision(3)}` : ''} · ETA ${fmtSeconds(t.etaSeconds)}${t.resumedFromStep ? ` · resumed from step ${t.resumedFromStep}` : ''}${t.checkpointWarnings?.length ? ` · ${t.checkpointWarnings.length} corrupt checkpoint${t.checkpointWarnings.length > 1 ? 's' : ''} set aside` : ''}`;
 }
 
 /** Snapshot of a workflow's progress: its query plus live training heartbeat. */
 export async function progressSnapshot(
   client: Client,
   handle: WorkflowHandle,
-): Promise<{ progress: WorkflowProgress | null; training: TrainProgress[]; synthesis: string | null; status: string }> {
+): Promise<{
+  progress: WorkflowProgress | null;
+  training: TrainProgress[];
+  synthesis: string | null;
+  status: string;
+}> {
   const desc = await handle.describe();
   let progress: WorkflowProgress | null = null;
   if (desc.status.name === 'RUNNING') {
@@ -125,7 +145,8 @@ export async function progressSnapshot(
     // A pipeline: its synthesis runs in the child workflow `<id>.synthesize-spectra`.
     try {
       const child = client.workflow.getHandle(`${handle.workflowId}.synthesize-spectra`);
-      if ((await child.describe()).status.name === 'RUNNING') s = (await child.query<WorkflowProgress>('progress')).synthesis;
+      if ((await child.describe()).status.name === 'RUNNING')
+        s = (await child.query<WorkflowProgress>('progress')).synthesis;
     } catch {
       s = undefined;
     }
@@ -142,10 +163,22 @@ export async function progressSnapshot(
  * Watch a workflow until it closes, showing a progress bar on a terminal (a line per change
  * otherwise), and return its result.
  */
-export async function watchWorkflow<T>(client: Client, handle: WorkflowHandle, opts: { expectedSteps?: number; quiet?: boolean } = {}): Promise<T> {
+export async function watchWorkflow<T>(
+  client: Client,
+  handle: WorkflowHandle,
+  opts: { expectedSteps?: number; quiet?: boolean } = {},
+): Promise<T> {
   const tty = process.stderr.isTTY && !opts.quiet;
   const bar = tty
-    ? new SingleBar({ format: '{bar} {value}/{total} steps | {stage} | {detail}', hideCursor: true, clearOnComplete: false, barsize: 24 }, undefined)
+    ? new SingleBar(
+        {
+          format: '{bar} {value}/{total} steps | {stage} | {detail}',
+          hideCursor: true,
+          clearOnComplete: false,
+          barsize: 24,
+        },
+        undefined,
+      )
     : null;
   const total = opts.expectedSteps ?? 10;
   bar?.start(total, 0, { stage: 'starting', detail: '' });
@@ -162,7 +195,10 @@ export async function watchWorkflow<T>(client: Client, handle: WorkflowHandle, o
       const steps = snap.progress?.steps ?? [];
       const finished = steps.filter((s) => s.status === 'done' || s.status === 'skipped').length;
       const stage = snap.progress?.stage ?? snap.status.toLowerCase();
-      const detail = [...(snap.synthesis ? [snap.synthesis] : []), ...snap.training.map(describeTraining)].join(' ; ');
+      const detail = [
+        ...(snap.synthesis ? [snap.synthesis] : []),
+        ...snap.training.map(describeTraining),
+      ].join(' ; ');
       if (bar) {
         bar.setTotal(Math.max(total, steps.length + 1));
         bar.update(finished, { stage, detail });
@@ -180,17 +216,37 @@ export async function watchWorkflow<T>(client: Client, handle: WorkflowHandle, o
   return (await result) as T;
 }
 
-/** Start a workflow, or attach to a running one with the same id. */
+/**
+ * Refuse a workflow id that cannot name a run: runs are stored under `<artifacts>/runs/<id>`, so
+ * the id may hold only letters, digits, '.', '_' and '-', and may not be '.' or '..' (which would
+ * write the run's report over the artifact store itself). `what` names the flag in the message.
+ */
+export function assertWorkflowId(id: string, what = 'workflow id'): void {
+  if (!/^[A-Za-z0-9._-]{1,200}$/.test(id) || id === '.' || id === '..') {
+    throw new Error(
+      `${what} '${id}' is not allowed: use 1-200 letters, digits, '.', '_' and '-', not '.' or '..' (it names the run's folder <artifacts>/runs/<id>)`,
+    );
+  }
+}
+
+/** Start a workflow, or attach to a running one with the same id (refused up front: see {@link assertWorkflowId}). */
 export async function startOrAttach<A extends unknown[]>(
   client: Client,
   workflow: string,
   opts: { workflowId: string; taskQueue: string; args: A; memo?: Record<string, unknown> },
 ): Promise<{ handle: WorkflowHandle; attached: boolean }> {
+  assertWorkflowId(opts.workflowId);
   try {
-    const handle = await client.workflow.start(workflow, { taskQueue: opts.taskQueue, workflowId: opts.workflowId, args: opts.args, memo: opts.memo });
+    const handle = await client.workflow.start(workflow, {
+      taskQueue: opts.taskQueue,
+      workflowId: opts.workflowId,
+      args: opts.args,
+      memo: opts.memo,
+    });
     return { handle, attached: false };
   } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) return { handle: client.workflow.getHandle(opts.workflowId), attached: true };
+    if (err instanceof WorkflowExecutionAlreadyStartedError)
+      return { handle: client.workflow.getHandle(opts.workflowId), attached: true };
     throw err;
   }
 }

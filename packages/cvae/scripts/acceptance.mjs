@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { syntheticSpectra, writeSpectrumDataset } from '@stellar-emu/grid-io';
+import { hasManifest, syntheticSpectra, writeSpectrumDataset } from '@stellar-emu/grid-io';
 import { initBackend } from '@stellar-emu/nn-core';
 import { evaluateCvae, loadCvaeModel, trainCvae } from '@stellar-emu/cvae';
 
@@ -19,7 +19,7 @@ const dataset = join(work, `synthetic-${n}`);
 const modelDir = join(work, 'model-small');
 const log = (s) => process.stderr.write(`[acceptance ${new Date().toISOString()}] ${s}\n`);
 
-if (!existsSync(join(dataset, 'manifest.json'))) {
+if (!hasManifest(dataset)) {
   log(`generating ${n} synthetic spectra -> ${dataset}`);
   const t0 = performance.now();
   let i = 0;

@@ -1,7 +1,8 @@
 // The model directory: model.json (config, labels, scales, training box, wavelength grid) + weights.safetensors.
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CheckpointError, readCheckpoint, writeCheckpoint, writeFileAtomic, type StoredTensor } from '@stellar-emu/nn-core';
+import { writeDirectoryAtomic } from '@stellar-emu/grid-io';
+import { CheckpointError, readCheckpoint, writeCheckpoint, type StoredTensor } from '@stellar-emu/nn-core';
 import { validateCvaeConfig, type CvaeConfig } from './config.js';
 import type { LabelScale } from './data.js';
 import { SpectrumCvae } from './model.js';
@@ -52,13 +53,20 @@ export class CvaeModelError extends Error {
   }
 }
 
-/** Write the network's parameters to `<dir>/weights.safetensors` and `meta` to `<dir>/model.json`, atomically. */
+/**
+ * Write the network's parameters to `<dir>/weights.safetensors` and `meta` to `<dir>/model.json`
+ * as one unit: both go into a temporary sibling folder (with the rest of `dir` — checkpoints/ —
+ * hard-linked in), fsynced, which then replaces `dir` (grid-io `writeDirectoryAtomic`). A failure
+ * at any point leaves the previous weights, model.json and checkpoints as they were.
+ */
 export async function saveCvaeModel(dir: string, model: SpectrumCvae, meta: Omit<CvaeModelJson, 'format' | 'weightsFile' | 'createdAt'>): Promise<void> {
   const tensors = new Map<string, StoredTensor>();
   for (const [k, v] of model.params.snapshot()) tensors.set(k, v);
-  await writeCheckpoint(join(dir, WEIGHTS_FILE), tensors, 'cvae-weights', { config: meta.config });
   const json: CvaeModelJson = { format: CVAE_MODEL_FORMAT, createdAt: new Date().toISOString(), weightsFile: WEIGHTS_FILE, ...meta };
-  await writeFileAtomic(join(dir, MODEL_JSON), `${JSON.stringify(json, null, 2)}\n`);
+  await writeDirectoryAtomic(dir, async (stage) => {
+    await writeCheckpoint(join(stage, WEIGHTS_FILE), tensors, 'cvae-weights', { config: meta.config });
+    await writeFile(join(stage, MODEL_JSON), `${JSON.stringify(json, null, 2)}\n`);
+  });
 }
 
 /** Validate a parsed model.json. */

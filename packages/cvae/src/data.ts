@@ -31,7 +31,7 @@ export function labelScalesFromManifest(manifest: DatasetManifest, columns: stri
 
 /** Options of {@link openSpectrumSource}. */
 export interface SpectrumSourceOptions {
-  /** Dataset directory (grid-io spectrum dataset: manifest.json + Parquet). */
+  /** Dataset directory (grid-io spectrum dataset: Parquet + _manifest.json). */
   dir: string;
   /** Keep rows of this split; null: all rows. Rows without a split get one from their id (90/10, `splitSeed`). */
   split: string | null;

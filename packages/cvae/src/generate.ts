@@ -2,7 +2,7 @@
 import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
-import { writeSpectrumDataset, type SpectrumRecord } from '@stellar-emu/grid-io';
+import { MANIFEST_FILE, parquetCompressors, writeSpectrumDataset, type SpectrumRecord } from '@stellar-emu/grid-io';
 import { deriveSeed, Rng, tf } from '@stellar-emu/nn-core';
 import type { CvaeModelJson, LoadedCvae } from './artifact.js';
 import { scaleLabel } from './data.js';
@@ -127,7 +127,7 @@ export function* spectrumRecords(meta: CvaeModelJson, labels: Float64Array, flux
 
 /**
  * Write generated spectra in the grid-io spectrum schema: to a dataset directory
- * (data.parquet + manifest.json), or, when `out` ends in `.parquet`, to that single file with
+ * (data.parquet + _manifest.json), or, when `out` ends in `.parquet`, to that single file with
  * the manifest beside it as `<name>.manifest.json`.
  */
 export async function writeSpectraParquet(out: string, meta: CvaeModelJson, labels: Float64Array, flux: Float32Array, source: string, notes: Record<string, unknown> = {}): Promise<void> {
@@ -140,7 +140,7 @@ export async function writeSpectraParquet(out: string, meta: CvaeModelJson, labe
   try {
     await writeSpectrumDataset(records, tmp, { notes: { generator: 'stellar-emu cvae', ...notes } });
     await rename(join(tmp, 'data.parquet'), out);
-    await rename(join(tmp, 'manifest.json'), out.replace(/\.parquet$/, '.manifest.json'));
+    await rename(join(tmp, MANIFEST_FILE), out.replace(/\.parquet$/, '.manifest.json'));
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
@@ -149,7 +149,7 @@ export async function writeSpectraParquet(out: string, meta: CvaeModelJson, labe
 /** Read a label table: CSV with a header row (record keys or column names), or a Parquet file. */
 export async function readLabelTable(path: string): Promise<Record<string, number>[]> {
   if (path.endsWith('.parquet')) {
-    const rows = (await parquetReadObjects({ file: await asyncBufferFromFile(path) })) as Record<string, unknown>[];
+    const rows = (await parquetReadObjects({ file: await asyncBufferFromFile(path), compressors: parquetCompressors })) as Record<string, unknown>[];
     return rows.map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => typeof v === 'number' || typeof v === 'bigint').map(([k, v]) => [k, Number(v)])));
   }
   const text = await readFile(path, 'utf8');

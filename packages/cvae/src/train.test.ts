@@ -1,8 +1,9 @@
-import { copyFile, mkdir } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { copyFile, mkdir, readdir, readFile, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertBitwiseEqual, createOptimizer, initBackend, latestCheckpoint, readCheckpoint, tf } from '@stellar-emu/nn-core';
 import { tempDir, writeToyDataset } from '../test/fixtures.js';
-import { loadCvaeModel } from './artifact.js';
+import { loadCvaeModel, saveCvaeModel } from './artifact.js';
 import { makeCvaeConfig, type CvaeConfig } from './config.js';
 import { SpectrumCvae } from './model.js';
 import { trainCvae, type TrainCvaeOptions } from './train.js';
@@ -79,4 +80,50 @@ test('a changed config refuses to resume', async () => {
   expect(r.resumedFromStep).toBe(7);
   const r2 = await trainCvae({ dataset, outDir: out, preset: 'custom', overrides: { ...tiny, epochs: 4 }, resume: true });
   expect(r2.loop.epochsDone).toBe(4);
+});
+
+test('resume with a truncated newest checkpoint falls back to the older one with a warning and ends bitwise where the uninterrupted run ends', async () => {
+  const base: Omit<TrainCvaeOptions, 'outDir'> = { dataset, preset: 'custom', overrides: tiny, cacheBytes: 40_000, reportEverySteps: 2, checkpointEverySteps: 3 };
+  const full = tempDir();
+  const a = await trainCvae({ ...base, outDir: full });
+  const dir = tempDir();
+  const first = await trainCvae({ ...base, outDir: dir, untilEpoch: 2 });
+  const newest = (await latestCheckpoint(join(dir, 'checkpoints')))!;
+  expect(newest).toBe(first.loop.finalCheckpoint);
+  await truncate(newest, Math.floor((await stat(newest)).size / 2));
+  const warned: string[] = [];
+  const b = await trainCvae({ ...base, outDir: dir, resume: true, onProgress: (p) => void (p.checkpointWarnings && warned.push(...p.checkpointWarnings)) });
+  expect(b.resumedFromStep).toBeLessThan(first.loop.globalStep);
+  expect(b.loop.checkpointWarnings).toHaveLength(1);
+  expect(b.loop.checkpointWarnings[0]).toContain(newest);
+  expect(new Set(warned)).toEqual(new Set(b.loop.checkpointWarnings));
+  expect(b.loop.globalStep).toBe(a.loop.globalStep);
+  expect(b.loop.history).toEqual(a.loop.history);
+  const pa = await finalParams(full);
+  const pb = await finalParams(dir);
+  for (const [k, v] of pa) assertBitwiseEqual(pb.get(k)!, v, k);
+  expect((await readdir(join(dir, 'checkpoints'))).filter((n) => n.includes('.corrupt-'))).toHaveLength(1);
+});
+
+test('a model save that fails after the weights are serialized leaves the previous model directory (weights, model.json, checkpoints) byte-identical', async () => {
+  const dir = tempDir();
+  await trainCvae({ dataset, outDir: dir, preset: 'custom', overrides: { ...tiny, epochs: 1 }, checkpointEverySteps: 3 });
+  const hashes = async () => {
+    const out: Record<string, string> = {};
+    for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
+      if (e.isFile()) out[join(e.parentPath, e.name).slice(dir.length + 1)] = createHash('sha256').update(await readFile(join(e.parentPath, e.name))).digest('hex');
+    }
+    return out;
+  };
+  const before = await hashes();
+  expect(Object.keys(before)).toEqual(expect.arrayContaining(['model.json', 'weights.safetensors']));
+  const loaded = await loadCvaeModel(dir);
+  const other = new SpectrumCvae(loaded.meta.config); // different (fresh) weights
+  const { format: _f, weightsFile: _w, createdAt: _c, ...meta } = loaded.meta;
+  await expect(saveCvaeModel(dir, other, { ...meta, training: { ...meta.training, seconds: 1n } })).rejects.toThrow(/BigInt/);
+  expect(await hashes()).toEqual(before);
+  other.dispose();
+  loaded.model.dispose();
+  const again = await loadCvaeModel(dir);
+  again.model.dispose();
 });

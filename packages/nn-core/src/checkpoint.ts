@@ -1,6 +1,6 @@
 // Checkpoint files: safetensors layout with a self-verifying sha256, written atomically.
 import { createHash } from 'node:crypto';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -36,7 +36,8 @@ export interface StoredTensor {
 export class CheckpointError extends Error {
   constructor(
     readonly path: string,
-    detail: string,
+    /** What is wrong, without the `checkpoint <path>: ` prefix. */
+    readonly detail: string,
   ) {
     super(`checkpoint ${path}: ${detail}`);
     this.name = 'CheckpointError';
@@ -118,20 +119,25 @@ export function decodeCheckpoint(file: Buffer, path = '<buffer>'): DecodedCheckp
   return { kind: meta.kind, state: JSON.parse(meta.state), tensors };
 }
 
+/** Temporary files of {@link writeFileAtomic}: `.<name>.tmp-<pid>-<ms>` beside the target. */
+export const ATOMIC_TEMP_FILE_RE = /^\..+\.tmp-\d+-\d+$/;
+
 /**
  * Write bytes to `path` atomically: write a temporary file in the same directory, fsync it,
- * rename it over `path`, then fsync the directory. A crash leaves the old file or the new one.
+ * rename it over `path`, then fsync the directory. A crash leaves the old file or the new one
+ * (plus, after a crash mid-write, a temporary file that {@link removeTempFiles} clears); any
+ * failure removes the temporary file and leaves the old file untouched.
  */
 export async function writeFileAtomic(path: string, bytes: Buffer | string): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Date.now()}`);
-  const fh = await open(tmp, 'w');
   try {
-    await fh.writeFile(bytes);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writeFile(bytes);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
     await rename(tmp, path);
   } catch (err) {
     await unlink(tmp).catch(() => {});
@@ -143,6 +149,32 @@ export async function writeFileAtomic(path: string, bytes: Buffer | string): Pro
   } finally {
     await dir.close();
   }
+}
+
+/**
+ * Delete the leftover temporary files of interrupted {@link writeFileAtomic} calls in `dir`
+ * (`.<name>.tmp-<pid>-<ms>`); returns their paths. Call it when a run starts, before anything
+ * writes into `dir`: the files of a write in progress would be deleted too.
+ */
+export async function removeTempFiles(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const n of names) {
+    if (!ATOMIC_TEMP_FILE_RE.test(n)) continue;
+    const p = join(dir, n);
+    try {
+      await unlink(p);
+      removed.push(p);
+    } catch {
+      /* gone already, or not a file */
+    }
+  }
+  return removed;
 }
 
 /** Encode and atomically write a checkpoint. */

@@ -1,10 +1,11 @@
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { initBackend, tf } from './backend.js';
 import { EarlyStopping } from './schedules.js';
 import { assertBitwiseEqual } from './testing.js';
-import { latestCheckpoint, type Progress } from './train.js';
+import { CheckpointError } from './checkpoint.js';
+import { findResumableCheckpoint, latestCheckpoint, type Progress } from './train.js';
 import { config, interruptAtRandomStep, run } from '../test/train-fixture.js';
 
 beforeAll(async () => {
@@ -87,4 +88,71 @@ test('checkpoint retention keeps the newest N of every kind (step, epoch-end, fi
   await run(dir, { keepCheckpoints: 2, resumeFrom: 'latest' });
   expect(names()).toEqual(['ckpt-0000000036.safetensors', 'ckpt-0000000039.safetensors']);
   expect(await latestCheckpoint(dir)).toBe(join(dir, 'ckpt-0000000039.safetensors'));
+});
+
+test('a truncated newest checkpoint: resume falls back to the newest that verifies, renames the bad one aside with a warning, clears leftover temp files, and ends bitwise where the uninterrupted run ends', async () => {
+  const ref = await run(mkdtempSync(join(tmpdir(), 'ref-')));
+  const dir = mkdtempSync(join(tmpdir(), 'corrupt-'));
+  // From step 9 on there are at least two checkpoints (steps 4 and 8): one to lose, one to resume from.
+  const stopAt = await interruptAtRandomStep(dir, ref.result.globalStep, 9);
+  tf.disposeVariables();
+  const newest = (await latestCheckpoint(dir))!;
+  const size = statSync(newest).size;
+  truncateSync(newest, Math.floor(size / 2));
+  const truncated = readFileSync(newest);
+  // A checkpoint write that a crash interrupted leaves its temporary file behind.
+  const leftover = join(dir, '.ckpt-0000000999.safetensors.tmp-4242-1700000000000');
+  writeFileSync(leftover, 'half a checkpoint');
+
+  const warnings: string[] = [];
+  const reported = new Set<string>();
+  const resumed = await run(
+    dir,
+    {
+      resumeFrom: 'latest',
+      onWarning: (w) => void warnings.push(w),
+      onProgress: (p) => void reported.add(JSON.stringify(p.checkpointWarnings ?? null)),
+    },
+    12345,
+  );
+  for (const [k, v] of ref.snap) assertBitwiseEqual(resumed.snap.get(k)!.data, v.data, `${k} (interrupted at ${stopAt}, newest checkpoint ${basename(newest)} truncated)`);
+  expect(resumed.result.history).toEqual(ref.result.history);
+
+  expect(warnings).toHaveLength(1);
+  expect(warnings[0]).toContain(newest);
+  expect(warnings[0]).toMatch(/corrupt \(.*(truncated|exceeds the file size|checksum mismatch).*\); renamed to ckpt-\d+\.safetensors\.corrupt-/);
+  expect(resumed.result.checkpointWarnings).toEqual(warnings);
+  // Every progress report of the resumed run carries the warning.
+  expect([...reported]).toEqual([JSON.stringify(warnings)]);
+  const names = readdirSync(dir);
+  const aside = names.filter((n) => n.startsWith(`${basename(newest)}.corrupt-`));
+  expect(aside).toHaveLength(1);
+  expect(readFileSync(join(dir, aside[0]))).toEqual(truncated);
+  expect(names.filter((n) => n.includes('.tmp-'))).toEqual([]);
+  // The bad file is aside: the newest checkpoint now is the run's valid final one.
+  expect((await findResumableCheckpoint(dir)).warnings).toEqual([]);
+});
+
+test('a directory holding only corrupt checkpoints fails with a message naming each of them, and leaves them in place', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'all-corrupt-'));
+  await run(dir, { epochs: 1 });
+  const ckpts = readdirSync(dir).filter((n) => n.startsWith('ckpt-')).sort();
+  expect(ckpts.length).toBe(4); // steps 4, 8, 12 and the final 13
+  truncateSync(join(dir, ckpts[0]), 100);
+  const flipped = readFileSync(join(dir, ckpts[1]));
+  flipped[flipped.length - 5] ^= 0x01;
+  writeFileSync(join(dir, ckpts[1]), flipped);
+  truncateSync(join(dir, ckpts[2]), statSync(join(dir, ckpts[2])).size - 8);
+  writeFileSync(join(dir, ckpts[3]), 'not a checkpoint at all');
+
+  const err = await findResumableCheckpoint(dir).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(CheckpointError);
+  const message = (err as Error).message;
+  expect(message).toMatch(/no checkpoint to resume from verifies/);
+  for (const n of ckpts) expect(message).toContain(n);
+  expect(message).toMatch(/checksum mismatch/);
+  expect(message).toMatch(/truncated/);
+  await expect(run(dir, { epochs: 1, resumeFrom: 'latest' })).rejects.toThrow(/no checkpoint to resume from verifies/);
+  tf.disposeVariables();
+  expect(readdirSync(dir).sort()).toEqual(ckpts);
 });

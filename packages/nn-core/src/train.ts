@@ -1,9 +1,9 @@
 // The resumable training loop: deterministic shuffling, progress callbacks, atomic checkpoints.
-import { mkdir, readdir, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir, rename, unlink } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { currentBackend, tf } from './backend.js';
-import { CheckpointError, readCheckpoint, writeCheckpoint, type StoredTensor } from './checkpoint.js';
+import { CheckpointError, readCheckpoint, removeTempFiles, writeCheckpoint, type DecodedCheckpoint, type StoredTensor } from './checkpoint.js';
 import type { ParamStore } from './layers.js';
 import type { AdamFamily } from './optimizers.js';
 import { deriveSeed, Rng, type RngState } from './rng.js';
@@ -55,6 +55,11 @@ export interface Progress {
   samplesPerSec: number;
   /** Checkpoint path ('checkpoint' reports). */
   checkpointPath?: string;
+  /**
+   * Corrupt checkpoints met when this run resumed (each renamed aside, see
+   * {@link findResumableCheckpoint}); present on every report of such a run.
+   */
+  checkpointWarnings?: string[];
 }
 
 /** Options of `trainLoop`. */
@@ -81,8 +86,13 @@ export interface TrainOptions {
   checkpointEachEpoch?: boolean;
   /** Keep this many newest checkpoints in checkpointDir, older ones are deleted (default 3; Infinity keeps all). */
   keepCheckpoints?: number;
-  /** Resume from this checkpoint file, or 'latest' in checkpointDir. */
+  /**
+   * Resume from this checkpoint file, or 'latest': the newest checkpoint in checkpointDir that
+   * verifies (newer corrupt ones are renamed aside with a warning; see {@link findResumableCheckpoint}).
+   */
   resumeFrom?: string;
+  /** Receives each warning (corrupt checkpoints renamed aside); default: a line on stderr. */
+  onWarning?: (message: string) => void;
   /** Stored in every checkpoint; on resume it must match the checkpoint's config. */
   config: Record<string, unknown>;
   /** Normalization statistics, stored in every checkpoint. */
@@ -100,6 +110,8 @@ export interface TrainResult {
   lastValLoss: number | null;
   history: { epoch: number; trainLoss: number; valLoss: number | null; lr: number }[];
   finalCheckpoint: string | null;
+  /** Corrupt checkpoints renamed aside when this run resumed (empty when none). */
+  checkpointWarnings: string[];
 }
 
 /** The training state stored in a checkpoint's metadata (besides config and normalization). */
@@ -132,6 +144,80 @@ export async function latestCheckpoint(dir: string): Promise<string | null> {
   }
   const ckpts = names.filter((n) => /^ckpt-\d+\.safetensors$/.test(n)).sort();
   return ckpts.length ? join(dir, ckpts.at(-1)!) : null;
+}
+
+/** Default warning sink of the training loop: one line on stderr. */
+export function warnOnStderr(message: string): void {
+  process.stderr.write(`warning: ${message}\n`);
+}
+
+/** Outcome of {@link findResumableCheckpoint}. */
+export interface ResumableCheckpoint {
+  /** The newest checkpoint that verifies, or null when the directory holds none at all. */
+  path: string | null;
+  /** Its verified contents. */
+  checkpoint: DecodedCheckpoint | null;
+  /** Its loop state. */
+  state: LoopState | null;
+  /** Newer checkpoints that failed to verify, and the names they were renamed to. */
+  quarantined: { path: string; renamedTo: string; reason: string }[];
+  /** One message per renamed checkpoint (also passed to `onWarning`). */
+  warnings: string[];
+}
+
+/**
+ * The checkpoint a run in `dir` resumes from: the newest `ckpt-*.safetensors` that verifies
+ * (sha256, layout, kind 'training'). Newer ones that do not verify (truncated by a crash or a
+ * full disk, bit rot) are renamed to `<name>.corrupt-<timestamp>` — kept for inspection, never
+ * resumed from or pruned — and named in a warning. When checkpoints exist but none verifies, a
+ * CheckpointError names every one with its reason and leaves them in place. An empty or missing
+ * directory gives `{ path: null }`.
+ */
+export async function findResumableCheckpoint(dir: string, opts: { onWarning?: (message: string) => void } = {}): Promise<ResumableCheckpoint> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    names = [];
+  }
+  const ckpts = names.filter((n) => /^ckpt-\d+\.safetensors$/.test(n)).sort().reverse();
+  const bad: { path: string; reason: string }[] = [];
+  for (const n of ckpts) {
+    const path = join(dir, n);
+    let ck: DecodedCheckpoint;
+    try {
+      ck = await readCheckpoint(path);
+    } catch (err) {
+      if (!(err instanceof CheckpointError)) throw err;
+      if (err.detail === 'file not found') continue; // pruned meanwhile
+      bad.push({ path, reason: err.detail });
+      continue;
+    }
+    if (ck.kind !== 'training') {
+      bad.push({ path, reason: `is a '${ck.kind}' file, not a training checkpoint` });
+      continue;
+    }
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const quarantined: ResumableCheckpoint['quarantined'] = [];
+    const warnings: string[] = [];
+    for (const b of bad) {
+      const renamedTo = `${b.path}.corrupt-${stamp}`;
+      await rename(b.path, renamedTo);
+      quarantined.push({ ...b, renamedTo });
+      const message = `checkpoint ${b.path} is corrupt (${b.reason}); renamed to ${basename(renamedTo)}, resuming from the older ${basename(path)}`;
+      warnings.push(message);
+      opts.onWarning?.(message);
+    }
+    return { path, checkpoint: ck, state: ck.state as LoopState, quarantined, warnings };
+  }
+  if (bad.length) {
+    throw new CheckpointError(
+      dir,
+      `no checkpoint to resume from verifies: ${bad.map((b) => `${basename(b.path)} (${b.reason})`).join('; ')}. ` +
+        'They are left in place; move them aside (or start a fresh run) to train from the beginning',
+    );
+  }
+  return { path: null, checkpoint: null, state: null, quarantined: [], warnings: [] };
 }
 
 /**
@@ -194,7 +280,14 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
   const stepsPerEpoch = Math.ceil(train.numExamples / batchSize);
   const names = params.names();
   const varList = names.map((n) => params.get(n));
-  if (opts.checkpointDir) await mkdir(opts.checkpointDir, { recursive: true });
+  if (opts.checkpointDir) {
+    await mkdir(opts.checkpointDir, { recursive: true });
+    // Temporary files of checkpoint writes that a crash interrupted.
+    await removeTempFiles(opts.checkpointDir);
+  }
+  const onWarning = opts.onWarning ?? warnOnStderr;
+  const checkpointWarnings: string[] = [];
+  const report = (p: Progress) => opts.onProgress?.(checkpointWarnings.length ? { ...p, checkpointWarnings: [...checkpointWarnings] } : p);
 
   let epoch = 0;
   let stepInEpoch = 0;
@@ -205,9 +298,19 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
   let history: TrainResult['history'] = [];
 
   if (opts.resumeFrom) {
-    const path = opts.resumeFrom === 'latest' ? await latestCheckpoint(opts.checkpointDir ?? '.') : opts.resumeFrom;
-    if (!path) throw new CheckpointError(opts.checkpointDir ?? '.', 'no checkpoint to resume from (no ckpt-*.safetensors in the directory)');
-    const st = await loadTrainingCheckpoint(path, params, optimizer);
+    let path: string;
+    let ck: DecodedCheckpoint;
+    if (opts.resumeFrom === 'latest') {
+      const found = await findResumableCheckpoint(opts.checkpointDir ?? '.', { onWarning });
+      if (!found.path) throw new CheckpointError(opts.checkpointDir ?? '.', 'no checkpoint to resume from (no ckpt-*.safetensors in the directory)');
+      checkpointWarnings.push(...found.warnings);
+      path = found.path;
+      ck = found.checkpoint!;
+    } else {
+      path = opts.resumeFrom;
+      ck = await readCheckpoint(path);
+    }
+    const st = applyTrainingCheckpoint(ck, path, params, optimizer);
     if (JSON.stringify(st.config) !== JSON.stringify(opts.config)) {
       throw new CheckpointError(path, 'was written with a different config; refusing to resume (start a new run or pass the same options)');
     }
@@ -268,7 +371,7 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
     await writeCheckpoint(path, collectTrainingTensors(params, optimizer), 'training', state);
     lastCheckpoint = path;
     await pruneCheckpoints(opts.checkpointDir, opts.keepCheckpoints ?? 3, path);
-    await opts.onProgress?.({ phase: 'checkpoint', epoch, stepInEpoch, stepsPerEpoch, globalStep, losses: {}, lr: schedule.lr(globalStep), samplesPerSec: 0, checkpointPath: path });
+    await report({ phase: 'checkpoint', epoch, stepInEpoch, stepsPerEpoch, globalStep, losses: {}, lr: schedule.lr(globalStep), samplesPerSec: 0, checkpointPath: path });
   };
 
   outer: while (epoch < epochs) {
@@ -327,7 +430,7 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
         windowSteps = 0;
         windowSamples = 0;
         windowStart = now;
-        await opts.onProgress?.({ phase: 'step', epoch, stepInEpoch, stepsPerEpoch, globalStep, losses, lr, samplesPerSec });
+        await report({ phase: 'step', epoch, stepInEpoch, stepsPerEpoch, globalStep, losses, lr, samplesPerSec });
       }
       if (opts.checkpointEverySteps && globalStep % opts.checkpointEverySteps === 0) await saveCheckpoint('step');
     }
@@ -343,7 +446,7 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
     schedule.onEpochEnd(metric);
     history.push({ epoch, trainLoss: trainLosses.total, valLoss: lastValLoss, lr: lrUsed });
     if (opts.earlyStopping?.update(metric, epoch)) stoppedEarly = true;
-    await opts.onProgress?.({ phase: 'epoch', epoch, stepInEpoch, stepsPerEpoch, globalStep, losses: trainLosses, valLoss: val?.total, lr: lrUsed, samplesPerSec: 0 });
+    await report({ phase: 'epoch', epoch, stepInEpoch, stepsPerEpoch, globalStep, losses: trainLosses, valLoss: val?.total, lr: lrUsed, samplesPerSec: 0 });
     epoch += 1;
     stepInEpoch = 0;
     epochBatches = 0;
@@ -356,8 +459,8 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
   // The final checkpoint reads the running epoch sums (mid-epoch after an abort): save, then dispose.
   await saveCheckpoint('final');
   for (const t of [...Object.values(windowSums), ...Object.values(epochSumsT)]) t.dispose();
-  await opts.onProgress?.({ phase: 'done', epoch, stepInEpoch, stepsPerEpoch, globalStep, losses: {}, lr: schedule.lr(globalStep), samplesPerSec: 0 });
-  return { epochsDone: epoch, globalStep, stoppedEarly, aborted, lastValLoss, history, finalCheckpoint: lastCheckpoint };
+  await report({ phase: 'done', epoch, stepInEpoch, stepsPerEpoch, globalStep, losses: {}, lr: schedule.lr(globalStep), samplesPerSec: 0 });
+  return { epochsDone: epoch, globalStep, stoppedEarly, aborted, lastValLoss, history, finalCheckpoint: lastCheckpoint, checkpointWarnings };
 }
 
 /** Parameters as `param/<name>` and optimizer slots as `opt/<slot>` tensors. */
@@ -370,7 +473,11 @@ export function collectTrainingTensors(params: ParamStore, optimizer?: AdamFamil
 
 /** Load a training checkpoint into params and optimizer; returns its loop state. */
 export async function loadTrainingCheckpoint(path: string, params: ParamStore, optimizer?: AdamFamily): Promise<LoopState> {
-  const ck = await readCheckpoint(path);
+  return applyTrainingCheckpoint(await readCheckpoint(path), path, params, optimizer);
+}
+
+/** Restore params and optimizer from a decoded training checkpoint (read from `path`); returns its loop state. */
+export function applyTrainingCheckpoint(ck: DecodedCheckpoint, path: string, params: ParamStore, optimizer?: AdamFamily): LoopState {
   if (ck.kind !== 'training') throw new CheckpointError(path, `is a '${ck.kind}' file, not a training checkpoint`);
   const state = ck.state as LoopState;
   const values = new Map<string, { shape: number[]; data: Float32Array }>();

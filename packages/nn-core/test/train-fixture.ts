@@ -61,12 +61,12 @@ export async function run(dir: string, extra: Partial<TrainOptions> = {}, initSe
 
 
 /**
- * Run into `dir` and interrupt it at a random step after the first checkpoint (step 4; before it
- * there is nothing to resume from) — the progress callback throws, as a killed process stops.
- * Returns the step.
+ * Run into `dir` and interrupt it at a random step from `minStep` on (default 5: after the first
+ * checkpoint at step 4, before which there is nothing to resume from) up to two steps before the
+ * end — the progress callback throws, as a killed process stops. Returns the step.
  */
-export async function interruptAtRandomStep(dir: string, totalSteps: number): Promise<number> {
-  const stopAt = 5 + Math.floor(Math.random() * (totalSteps - 6));
+export async function interruptAtRandomStep(dir: string, totalSteps: number, minStep = 5): Promise<number> {
+  const stopAt = minStep + Math.floor(Math.random() * (totalSteps - 1 - minStep));
   await expect(
     run(dir, {
       reportEverySteps: 1,

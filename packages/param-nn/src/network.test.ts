@@ -1,7 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assertAllClose, initBackend, readCheckpoint, Rng, tf } from '@stellar-emu/nn-core';
+import { assertAllClose, initBackend, latestCheckpoint, readCheckpoint, Rng, tf } from '@stellar-emu/nn-core';
 import { clipToRanges } from './labels.js';
 import { RECOVERY_PRESETS, RecoveryNetwork } from './network.js';
 import { fitPca } from './pca.js';
@@ -177,6 +177,27 @@ describe('recovery network', () => {
     const wb = second.network.params.snapshot();
     for (const [k, v] of wa) assertAllClose(wb.get(k)!.data, v.data, { rtol: 1e-5, atol: 1e-6, label: k });
     expect(second.bestEpoch).toBe(a.bestEpoch);
+    second.network.dispose();
+  });
+
+  test('resuming with a truncated newest checkpoint falls back to the older one, with a warning, and reproduces the uninterrupted run', async () => {
+    const opts = { labelNames: names, preset: 'small' as const, batchSize: 256, seed: 5 };
+    const a = await trainRecovery({ ...(await coefficientSets(5)), ...opts, outDir: join(dir, 'straight-c'), epochs: 6 });
+    const wa = a.network.params.snapshot();
+    a.network.dispose();
+    const out = join(dir, 'corrupt');
+    const first = await trainRecovery({ ...(await coefficientSets(5)), ...opts, outDir: out, epochs: 3 });
+    first.network.dispose();
+    const newest = (await latestCheckpoint(join(out, 'checkpoints')))!;
+    expect(newest).toBe(first.result.finalCheckpoint);
+    await truncate(newest, Math.floor((await stat(newest)).size / 2));
+    const second = await trainRecovery({ ...(await coefficientSets(5)), ...opts, outDir: out, epochs: 6, resume: true });
+    expect(second.result.checkpointWarnings).toHaveLength(1);
+    expect(second.result.checkpointWarnings[0]).toContain(newest);
+    expect(second.result.history).toEqual(a.result.history);
+    const wb = second.network.params.snapshot();
+    for (const [k, v] of wa) assertAllClose(wb.get(k)!.data, v.data, { rtol: 1e-5, atol: 1e-6, label: k });
+    expect((await readdir(join(out, 'checkpoints'))).filter((n) => n.includes('.corrupt-'))).toHaveLength(1);
     second.network.dispose();
   });
 });

@@ -1,9 +1,9 @@
 // Emulator validation by parameter recovery: PCA, noisy-copy training, RMSE table (train/validation/test/generated), verdicts, metrics JSON.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { currentBackend, initBackend, tf, type Progress } from '@stellar-emu/nn-core';
+import { currentBackend, initBackend, tf, writeFileAtomic, type Progress } from '@stellar-emu/nn-core';
 import { LABEL_UNITS, type LabelRange } from './labels.js';
 import type { RecoveryNetwork, RecoveryPreset } from './network.js';
 import { augmentWithNoisyCopies, DEFAULT_SNR_RANGE } from './noise.js';
@@ -475,7 +475,8 @@ export function metricsJson(
 export async function writeMetrics(dir: string, metrics: Record<string, unknown>): Promise<string> {
   await mkdir(dir, { recursive: true });
   const path = join(dir, 'metrics.json');
-  await writeFile(path, `${JSON.stringify(metrics, null, 2)}\n`);
+  // Atomic: a failed write leaves the previous metrics.json whole.
+  await writeFileAtomic(path, `${JSON.stringify(metrics, null, 2)}\n`);
   return path;
 }
 

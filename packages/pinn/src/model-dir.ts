@@ -1,8 +1,9 @@
 // Model directories: model.json (config, training box, normalization, tau convention, provenance) beside the weights.
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CheckpointError, writeFileAtomic } from '@stellar-emu/nn-core';
+import { writeDirectoryAtomic } from '@stellar-emu/grid-io';
+import { CheckpointError } from '@stellar-emu/nn-core';
 import { LABEL_NAMES, type PhysicsOptions, type PinnArchitecture } from './config.js';
 import { MODEL_KIND, PinnEmulator } from './emulator.js';
 import type { Normalization } from './normalization.js';
@@ -63,8 +64,17 @@ export async function fileSha256(path: string): Promise<string> {
   return createHash('sha256').update(await readFile(path)).digest('hex');
 }
 
-/** Write the weights and model.json of `emulator` into `dir` (both atomically, weights first). */
+/**
+ * Write the weights and model.json of `emulator` into `dir` as one unit: both go into a temporary
+ * sibling folder (with the rest of `dir` — checkpoints/ — hard-linked in), fsynced, which then
+ * replaces `dir` (grid-io `writeDirectoryAtomic`). A failure at any point leaves the previous
+ * model (weights and model.json matching each other) and the checkpoints as they were.
+ */
 export async function writeModelDir(dir: string, emulator: PinnEmulator, meta: Omit<PinnModelJson, 'kind' | 'formatVersion' | 'weights' | 'arch' | 'physics' | 'seed' | 'normalization' | 'tauConvention' | 'labelRanges' | 'outputs' | 'createdAt'>): Promise<PinnModelJson> {
+  return writeDirectoryAtomic(dir, (stage) => writeModelFiles(stage, emulator, meta));
+}
+
+async function writeModelFiles(dir: string, emulator: PinnEmulator, meta: Parameters<typeof writeModelDir>[2]): Promise<PinnModelJson> {
   const weightsPath = join(dir, MODEL_WEIGHTS);
   await emulator.save(weightsPath, { modelJson: MODEL_JSON });
   const n = emulator.norm;
@@ -92,7 +102,7 @@ export async function writeModelDir(dir: string, emulator: PinnEmulator, meta: O
     ],
     createdAt: new Date().toISOString(),
   };
-  await writeFileAtomic(join(dir, MODEL_JSON), `${JSON.stringify(json, null, 2)}\n`);
+  await writeFile(join(dir, MODEL_JSON), `${JSON.stringify(json, null, 2)}\n`);
   return json;
 }
 

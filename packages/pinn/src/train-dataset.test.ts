@@ -1,9 +1,10 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { syntheticAtmospheres, writeAtmosphereDataset } from '@stellar-emu/grid-io';
-import { assertBitwiseEqual, initBackend, readCheckpoint, tf } from '@stellar-emu/nn-core';
-import { loadPinnModel, MODEL_JSON, MODEL_WEIGHTS } from './model-dir.js';
+import { assertBitwiseEqual, initBackend, latestCheckpoint, readCheckpoint, tf } from '@stellar-emu/nn-core';
+import { CHECKPOINT_SUBDIR, loadPinnModel, MODEL_JSON, MODEL_WEIGHTS, writeModelDir, type PinnModelJson } from './model-dir.js';
 import { trainPinnOnDataset, type TrainPinnOptions } from './train-dataset.js';
 import { evaluatePinnModel } from './evaluate.js';
 
@@ -67,6 +68,69 @@ test('chunked training (untilEpoch 2, then resume to 4) is bitwise equal to one 
   expect(model.dataset.hash).toMatch(/^[0-9a-f]{64}$/);
   expect(model.labelRanges.teffK.min).toBeGreaterThanOrEqual(4500);
   expect(model.tauConvention).toMatch(/ABROSS_0 \* RHOX_0/);
+});
+
+test('resume with a truncated newest checkpoint falls back to the older one, renames the bad file aside with a warning, and ends bitwise where the uninterrupted run ends', async () => {
+  // The uninterrupted run of the first test.
+  const wholeModel = JSON.parse(readFileSync(join(otherDir, MODEL_JSON), 'utf8'));
+  const whole = { modelDir: otherDir, globalStep: wholeModel.training.globalStep as number, history: wholeModel.training.history as unknown[] };
+  const dir = mkdtempSync(join(tmpdir(), 'pinn-corrupt-'));
+  const first = await trainPinnOnDataset({ ...base(dir), untilEpoch: 2 });
+  const ckptDir = join(dir, CHECKPOINT_SUBDIR);
+  const newest = (await latestCheckpoint(ckptDir))!;
+  expect(newest).toBe(first.lastCheckpoint);
+  truncateSync(newest, Math.floor(statSync(newest).size / 3));
+  writeFileSync(join(ckptDir, '.ckpt-0000000099.safetensors.tmp-77-1700000000000'), 'interrupted write');
+  const warned: string[] = [];
+  const reported: string[][] = [];
+  const rest = await trainPinnOnDataset({
+    ...base(dir),
+    resume: true,
+    onWarning: (w) => void warned.push(w),
+    onProgress: (p) => void reported.push(p.checkpointWarnings ?? []),
+  });
+  expect(rest).toMatchObject({ epochsDone: 4, done: true, globalStep: whole.globalStep });
+  // It resumed from the checkpoint before the lost one.
+  expect(rest.resumedFromStep).toBeGreaterThan(0);
+  expect(rest.resumedFromStep).toBeLessThan(first.globalStep);
+  expect(rest.history).toEqual(whole.history);
+  const a = await weights(whole.modelDir);
+  const b = await weights(dir);
+  for (const [k, v] of a) assertBitwiseEqual(b.get(k)!, v, k);
+  expect(warned).toHaveLength(1);
+  expect(warned[0]).toContain(newest);
+  expect(rest.checkpointWarnings).toEqual(warned);
+  expect(reported.length).toBeGreaterThan(0);
+  for (const r of reported) expect(r).toEqual(warned);
+  const names = readdirSync(ckptDir);
+  expect(names.filter((n) => n.startsWith(`${newest.split('/').pop()}.corrupt-`))).toHaveLength(1);
+  expect(names.filter((n) => n.includes('.tmp-'))).toEqual([]);
+});
+
+/** sha256 of every file under `dir`, by relative path. */
+function fileHashes(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile()) continue;
+    const p = join(e.parentPath, e.name);
+    out[p.slice(dir.length + 1)] = createHash('sha256').update(readFileSync(p)).digest('hex');
+  }
+  return out;
+}
+
+test('a model write that fails after the weights are serialized leaves the previous model directory (weights, model.json, checkpoints) byte-identical and loadable', async () => {
+  const before = fileHashes(trainedDir);
+  expect(Object.keys(before)).toContain(MODEL_WEIGHTS);
+  expect(Object.keys(before).some((k) => k.startsWith(`${CHECKPOINT_SUBDIR}/`))).toBe(true);
+  const { emulator: other, model } = await loadPinnModel(otherDir);
+  // model.json cannot be serialized: the failure comes after the new weights were written.
+  const meta = { ...(model as Omit<PinnModelJson, 'kind'>), training: { ...model.training, durationS: 1n as unknown as number } };
+  await expect(writeModelDir(trainedDir, other, meta)).rejects.toThrow(/BigInt/);
+  other.dispose();
+  expect(fileHashes(trainedDir)).toEqual(before);
+  expect(readdirSync(join(trainedDir, '..')).filter((n) => n.startsWith(`.${trainedDir.split('/').pop()}.`))).toEqual([]);
+  const { emulator } = await loadPinnModel(trainedDir);
+  emulator.dispose();
 });
 
 test('abort writes a checkpoint; resuming a finished run does not train again; model dir errors are clear', async () => {

@@ -6,12 +6,13 @@ import {
   CosineLr,
   createOptimizer,
   EarlyStopping,
+  findResumableCheckpoint,
   initBackend,
-  latestCheckpoint,
   readCheckpoint,
   trainLoop,
   type Progress,
   type TrainResult,
+  warnOnStderr,
 } from '@stellar-emu/nn-core';
 import { DEFAULT_PHYSICS, PRESETS, type PhysicsOptions } from './config.js';
 import { pointSource } from './data.js';
@@ -52,7 +53,10 @@ export interface TrainPinnOptions {
   untilEpoch?: number;
   /** Checkpoint every this many steps (default 500; checkpoints are also written at epoch ends). */
   checkpointEverySteps?: number;
-  /** true: resume from the latest checkpoint in outDir/checkpoints if any; a string: from that file. */
+  /**
+   * true: resume from the newest checkpoint in outDir/checkpoints that verifies, if any (newer
+   * corrupt ones are renamed aside and named in `checkpointWarnings`); a string: from that file.
+   */
   resume?: boolean | string;
   /** Stop early when the validation loss has not improved for this many epochs (default: off). */
   earlyStoppingPatience?: number;
@@ -61,6 +65,8 @@ export interface TrainPinnOptions {
   /** Aborting writes a checkpoint and returns `{ aborted: true }`. */
   signal?: AbortSignal;
   onProgress?: (p: PinnTrainProgress) => void | Promise<void>;
+  /** Receives warnings (corrupt checkpoints renamed aside on resume); default: a line on stderr. */
+  onWarning?: (message: string) => void;
 }
 
 /** Outcome of `trainPinnOnDataset`. */
@@ -78,6 +84,8 @@ export interface TrainPinnResult {
   history: TrainResult['history'];
   /** nn-core backend name (tensorflow, cpu, ...). */
   backend: string;
+  /** Corrupt checkpoints renamed aside when this call resumed (empty when none). */
+  checkpointWarnings: string[];
   /** Wall time of this call in seconds. */
   durationS: number;
 }
@@ -150,14 +158,22 @@ export async function trainPinnOnDataset(o: TrainPinnOptions): Promise<TrainPinn
   await mkdir(ckptDir, { recursive: true });
 
   let resumeFrom: string | undefined;
-  if (typeof o.resume === 'string') resumeFrom = o.resume;
-  else if (o.resume) resumeFrom = (await latestCheckpoint(ckptDir)) ?? undefined;
-  else await removeStaleCheckpoints(ckptDir);
+  let state: { globalStep?: number; earlyStopping?: unknown } | null = null;
+  const checkpointWarnings: string[] = [];
+  if (typeof o.resume === 'string') {
+    resumeFrom = o.resume;
+    state = (await readCheckpoint(resumeFrom)).state;
+  } else if (o.resume) {
+    const found = await findResumableCheckpoint(ckptDir, { onWarning: o.onWarning ?? warnOnStderr });
+    resumeFrom = found.path ?? undefined;
+    state = found.state;
+    checkpointWarnings.push(...found.warnings);
+  } else await removeStaleCheckpoints(ckptDir);
 
   let resumedFromStep = 0;
   let alreadyStopped = false;
-  if (resumeFrom) {
-    const st = (await readCheckpoint(resumeFrom)).state;
+  if (state) {
+    const st = state;
     resumedFromStep = st.globalStep ?? 0;
     const es = st.earlyStopping as { badEpochs?: number } | null;
     alreadyStopped = !!(o.earlyStoppingPatience && es && (es.badEpochs ?? 0) >= o.earlyStoppingPatience);
@@ -172,7 +188,8 @@ export async function trainPinnOnDataset(o: TrainPinnOptions): Promise<TrainPinn
         const elapsed = (performance.now() - t0) / 1000;
         const stepsDone = p.globalStep - resumedFromStep;
         const etaSeconds = stepsDone > 0 ? ((targetSteps - p.globalStep) * elapsed) / stepsDone : null;
-        await o.onProgress!({ ...p, epochs: o.epochs, resumedFromStep, etaSeconds });
+        const warnings = [...checkpointWarnings, ...(p.checkpointWarnings ?? [])];
+        await o.onProgress!({ ...p, epochs: o.epochs, resumedFromStep, etaSeconds, ...(warnings.length ? { checkpointWarnings: warnings } : {}) });
       }
     : undefined;
   try {
@@ -195,6 +212,7 @@ export async function trainPinnOnDataset(o: TrainPinnOptions): Promise<TrainPinn
       config,
       normalization: norm as unknown as Record<string, unknown>,
       onProgress,
+      onWarning: o.onWarning,
       signal: o.signal,
     });
     const stoppedEarly = result.stoppedEarly || alreadyStopped;
@@ -220,6 +238,7 @@ export async function trainPinnOnDataset(o: TrainPinnOptions): Promise<TrainPinn
       history: result.history,
       backend: backend.name,
       durationS,
+      checkpointWarnings: [...checkpointWarnings, ...result.checkpointWarnings],
     };
   } finally {
     optimizer.dispose();

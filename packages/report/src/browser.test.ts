@@ -36,7 +36,9 @@ function chromiumAvailable(): boolean {
 const available = chromiumAvailable();
 const inCi = process.env.CI === 'true' || process.env.CI === '1';
 if (!available && !inCi) {
-  process.stderr.write(`[report browser test] skipped: no Chromium at ${CHROMIUM} (node tools/setup-browser.mjs installs it; under CI=true this test fails instead)\n`);
+  process.stderr.write(
+    `[report browser test] skipped: no Chromium at ${CHROMIUM} (node tools/setup-browser.mjs installs it; under CI=true this test fails instead)\n`,
+  );
 }
 
 describe.skipIf(!available && !inCi)('report in headless Chromium', () => {
@@ -45,11 +47,22 @@ describe.skipIf(!available && !inCi)('report in headless Chromium', () => {
   let profile: string;
 
   beforeAll(async () => {
-    if (!available) throw new Error(`CI: headless Chromium is required for the browser test but ${CHROMIUM} is missing (run node tools/setup-browser.mjs)`);
+    if (!available)
+      throw new Error(
+        `CI: headless Chromium is required for the browser test but ${CHROMIUM} is missing (run node tools/setup-browser.mjs)`,
+      );
     await mkdir(ARTIFACTS, { recursive: true });
-    report = await writeReport({ metrics: buildSampleMetrics({ seed: 7, size: 'tiny', runId: 'browser-test' }), outDir: join(ARTIFACTS, 'tiny-run') });
+    report = await writeReport({
+      metrics: buildSampleMetrics({ seed: 7, size: 'tiny', runId: 'browser-test' }),
+      outDir: join(ARTIFACTS, 'tiny-run'),
+    });
     profile = await mkdtemp(join(tmpdir(), 'stellar-emu-chromium-'));
-    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 900 } });
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: { width: 1280, height: 900 },
+    });
   });
 
   afterAll(async () => {
@@ -62,10 +75,13 @@ describe.skipIf(!available && !inCi)('report in headless Chromium', () => {
     const problems: string[] = [];
     const requests: string[] = [];
     page.on('console', (msg) => {
-      if (msg.type() === 'error' || msg.type() === 'warning') problems.push(`console.${msg.type()}: ${msg.text()}`);
+      if (msg.type() === 'error' || msg.type() === 'warning')
+        problems.push(`console.${msg.type()}: ${msg.text()}`);
     });
     page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-    page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()} ${req.failure()?.errorText ?? ''}`));
+    page.on('requestfailed', (req) =>
+      problems.push(`request failed: ${req.url()} ${req.failure()?.errorText ?? ''}`),
+    );
     page.on('request', (req) => requests.push(req.url()));
 
     const url = pathToFileURL(report.indexHtml).href;

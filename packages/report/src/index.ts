@@ -14,5 +14,10 @@ export {
   type WriteReportOptions,
 } from './report.js';
 export { currentGitCommit, machineInfo } from './run-info.js';
-export { buildSampleMetrics, SAMPLE_THRESHOLDS, type SampleMetricsOptions, type SampleSize } from './sample/sample-metrics.js';
+export {
+  buildSampleMetrics,
+  SAMPLE_THRESHOLDS,
+  type SampleMetricsOptions,
+  type SampleSize,
+} from './sample/sample-metrics.js';
 export { quantile, median, rmse } from './stats.js';

@@ -1,5 +1,12 @@
 import { evaluateChecks } from './checks.js';
-import { METRICS_SCHEMA_VERSION, PINN_QUANTITIES, SPECTRUM_LABELS, parseRunMetrics, runMetricsSchema, type RunMetricsInput } from './metrics-schema.js';
+import {
+  METRICS_SCHEMA_VERSION,
+  PINN_QUANTITIES,
+  SPECTRUM_LABELS,
+  parseRunMetrics,
+  runMetricsSchema,
+  type RunMetricsInput,
+} from './metrics-schema.js';
 import { buildSampleMetrics } from './sample/sample-metrics.js';
 import { median, quantile, rmse } from './stats.js';
 
@@ -26,7 +33,8 @@ test('sample summaries are computed from the sample arrays', () => {
     expect(rmse(s.test.true, s.test.predicted)).toBeCloseTo(row.test, 3 - Math.ceil(Math.log10(row.test)));
   }
   // Physics-informed vs baseline: the PINN's hydrostatic residual is much smaller.
-  const absMedian = (m: string) => median(sample.pinn!.hydrostaticResiduals!.find((r) => r.model === m)!.residualDex.map(Math.abs));
+  const absMedian = (m: string) =>
+    median(sample.pinn!.hydrostaticResiduals!.find((r) => r.model === m)!.residualDex.map(Math.abs));
   expect(absMedian('pinn')).toBeLessThan(absMedian('baseline') / 2);
   // Temperature is the easiest quantity, as for the real emulators.
   const s = sample.pinn!.summary.medianPercent;
@@ -36,7 +44,9 @@ test('sample summaries are computed from the sample arrays', () => {
 test('contract violations name the offending path', () => {
   const bad = structuredClone(sample) as unknown as RunMetricsInput;
   bad.pinn!.depthError[0].p84Percent = bad.pinn!.depthError[0].p84Percent.slice(1);
-  expect(() => parseRunMetrics(bad, 'run x')).toThrow(/run x does not match.*\n\s+pinn\.depthError\.0\.p84Percent: length/);
+  expect(() => parseRunMetrics(bad, 'run x')).toThrow(
+    /run x does not match.*\n\s+pinn\.depthError\.0\.p84Percent: length/,
+  );
   expect(runMetricsSchema.safeParse({ ...sample, schemaVersion: 2 }).success).toBe(false);
   const nan = structuredClone(sample) as unknown as RunMetricsInput;
   nan.cvae!.summary.median = Number.NaN;
@@ -49,7 +59,12 @@ test('checks: one per threshold, missing metrics fail, recovery verdict with the
     ...base,
     thresholds: { pinn: { medianPercent: { temperature: 0.5, xne: 0.1 } }, cvae: { medianResidual: 0.01 } },
     pinn: { ...sample.pinn!, summary: { medianPercent: { temperature: 0.3, xne: 2 } } },
-    recovery: { rmse: [{ label: 'teffK', train: 50, validation: 60, test: 100, generated: 119 }, { label: 'logg', train: null, validation: null, test: 0.1, generated: 0.13 }] },
+    recovery: {
+      rmse: [
+        { label: 'teffK', train: 50, validation: 60, test: 100, generated: 119 },
+        { label: 'logg', train: null, validation: null, test: 0.1, generated: 0.13 },
+      ],
+    },
   });
   const checks = evaluateChecks(m);
   expect(checks.map((c) => [c.name, c.value, c.limit, c.pass])).toEqual([

@@ -1,5 +1,10 @@
 import { assertAllClose } from '../test/assert-close.js';
-import { ATLAS_LOG_TAU, analyticAtmosphere, greyTemperatureK, pressureGradient } from './sample/atmosphere.js';
+import {
+  ATLAS_LOG_TAU,
+  analyticAtmosphere,
+  greyTemperatureK,
+  pressureGradient,
+} from './sample/atmosphere.js';
 import { quantile, rmse, Rng } from './stats.js';
 
 test('grey temperature: T = Teff at tau ≈ 2/3 and the Hopf boundary value at the surface', () => {
@@ -20,7 +25,11 @@ test('analytic atmosphere is in hydrostatic equilibrium: P = ∫(g − g_rad) d 
     for (let i = 1; i < a.tau.length; i++) expect(a[k][i]).toBeGreaterThan(a[k][i - 1]);
   }
   // g_rad/g < 1 %: total pressure ≈ g · rhox.
-  assertAllClose(a.pressure, a.rhox.map((r) => r * a.gravityCmS2), { rtol: 0.01 });
+  assertAllClose(
+    a.pressure,
+    a.rhox.map((r) => r * a.gravityCmS2),
+    { rtol: 0.01 },
+  );
   // Interior layers where the opacity varies slowly: finite-difference dP/dτ matches (g − g_rad)/κ.
   const d = pressureGradient(a.tau, a.pressure);
   const expected = a.abross.map((k, i) => (a.gravityCmS2 - a.accrad[i]) / k);

@@ -14,7 +14,11 @@ const offlineLoader = (): vega.Loader => {
 /** Render a Vega-Lite spec to a standalone SVG document string. */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const vgSpec = compile(spec).spec;
-  const view = new vega.View(vega.parse(vgSpec), { renderer: 'none', loader: offlineLoader(), logLevel: vega.Warn });
+  const view = new vega.View(vega.parse(vgSpec), {
+    renderer: 'none',
+    loader: offlineLoader(),
+    logLevel: vega.Warn,
+  });
   try {
     return await view.toSVG();
   } finally {

@@ -1,23 +1,62 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { METRICS_INPUT_FILE, generateReportFromRun, readRunMetrics, writeReport, writeRunMetrics } from './report.js';
+import {
+  METRICS_INPUT_FILE,
+  generateReportFromRun,
+  readRunMetrics,
+  writeReport,
+  writeRunMetrics,
+} from './report.js';
 import { reportMetricsSchema } from './metrics-schema.js';
 import { buildSampleMetrics } from './sample/sample-metrics.js';
 
 /** Axis titles (with physical units) that each figure must show. */
 const EXPECTED_AXES: Record<string, string[]> = {
-  'pinn-depth-error': ['log τ_Ross', 'relative error (%)', 'T (K)', 'P (dyn cm⁻²)', 'RHOX (g cm⁻²)', 'ABROSS (cm² g⁻¹)', 'XNE (cm⁻³)', 'ACCRAD (cm s⁻²)'],
+  'pinn-depth-error': [
+    'log τ_Ross',
+    'relative error (%)',
+    'T (K)',
+    'P (dyn cm⁻²)',
+    'RHOX (g cm⁻²)',
+    'ABROSS (cm² g⁻¹)',
+    'XNE (cm⁻³)',
+    'ACCRAD (cm s⁻²)',
+  ],
   'pinn-hydrostatic': ['g/κ (dyn cm⁻²)', 'dP/dτ (dyn cm⁻²)', '(dex)', 'Teff = 4500 K'],
-  'pinn-hydrostatic-residuals': ['log dP/dτ − log g/κ (dex)', 'fraction of layers', 'PINN', 'grid', 'MLP baseline'],
+  'pinn-hydrostatic-residuals': [
+    'log dP/dτ − log g/κ (dex)',
+    'fraction of layers',
+    'PINN',
+    'grid',
+    'MLP baseline',
+  ],
   'pinn-label-error': ['Teff (K)', 'log g (dex', '[Fe/H] (dex)', '[α/Fe] (dex)', 'median relative error (%)'],
   'cvae-spectra': ['wavelength (Å)', 'normalized flux', 'generated (CVAE)'],
   'cvae-residual-heatmap': ['Teff (K)', 'log g (dex', 'median residual'],
-  'cvae-residual-labels': ['Teff (K)', 'v sin i (km s⁻¹)', '[M/H] (dex)', 'v_mic (km s⁻¹)', 'R = λ/Δλ', 'normalized flux'],
-  'recovery-scatter': ['true Teff (K)', 'predicted Teff (K)', 'predicted log g (dex', 'true v sin i (km s⁻¹)'],
+  'cvae-residual-labels': [
+    'Teff (K)',
+    'v sin i (km s⁻¹)',
+    '[M/H] (dex)',
+    'v_mic (km s⁻¹)',
+    'R = λ/Δλ',
+    'normalized flux',
+  ],
+  'recovery-scatter': [
+    'true Teff (K)',
+    'predicted Teff (K)',
+    'predicted log g (dex',
+    'true v sin i (km s⁻¹)',
+  ],
 };
 
-const decode = (s: string) => s.replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'");
+const decode = (s: string) =>
+  s
+    .replace(/&amp;/g, '&')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'");
 
 let artifacts: string;
 beforeAll(async () => {
@@ -51,7 +90,14 @@ test('a tiny run: stored metrics → report with every figure (SVG + PNG), check
   expect(out.checks).toEqual(r.checks);
   expect(out.pass).toBe(out.checks.every((c) => c.pass));
   expect(out.checks.map((c) => c.name)).toEqual(
-    expect.arrayContaining(['pinn.medianPercent.temperature', 'pinn.hydrostaticMedianAbsDex', 'cvae.medianResidual', 'cvae.p95Residual', 'recovery.teffK', 'recovery.resolution']),
+    expect.arrayContaining([
+      'pinn.medianPercent.temperature',
+      'pinn.hydrostaticMedianAbsDex',
+      'cvae.medianResidual',
+      'cvae.p95Residual',
+      'recovery.teffK',
+      'recovery.resolution',
+    ]),
   );
   for (const c of out.checks) expect(c.pass).toBe(c.value !== null && c.value <= c.limit);
   expect(out.report.figures).toHaveLength(8);
@@ -60,7 +106,8 @@ test('a tiny run: stored metrics → report with every figure (SVG + PNG), check
   // Self-contained: no scripts, no external resources, every figure inline.
   expect(html).not.toMatch(/<script|<link[^>]+href="(?!data:)|src="(?!data:)|url\((?!#)/i);
   expect(html).not.toMatch(/(src|href)="https?:/i);
-  for (const id of Object.keys(EXPECTED_AXES)) expect(html).toMatch(new RegExp(`<figure[^>]+data-figure="${id}"[^]*?<svg`));
+  for (const id of Object.keys(EXPECTED_AXES))
+    expect(html).toMatch(new RegExp(`<figure[^>]+data-figure="${id}"[^]*?<svg`));
   for (const c of out.checks) expect(html).toContain(c.name);
   expect(html).toContain(`data-pass="${out.pass}"`);
   // Ids stay unique once several SVGs are inlined.
@@ -73,13 +120,26 @@ test('a tiny run: stored metrics → report with every figure (SVG + PNG), check
 test('sections render only when their metrics exist; a threshold without metrics fails', async () => {
   const metrics = buildSampleMetrics({ seed: 4, size: 'tiny', sections: { pinn: false, recovery: false } });
   const out = join(artifacts, 'cvae-only');
-  const r = await writeReport({ metrics: { ...metrics, thresholds: { ...metrics.thresholds, pinn: { medianPercent: { temperature: 1 } } } }, outDir: out });
-  expect(r.figures.map((f) => f.id)).toEqual(['cvae-spectra', 'cvae-residual-heatmap', 'cvae-residual-labels']);
+  const r = await writeReport({
+    metrics: {
+      ...metrics,
+      thresholds: { ...metrics.thresholds, pinn: { medianPercent: { temperature: 1 } } },
+    },
+    outDir: out,
+  });
+  expect(r.figures.map((f) => f.id)).toEqual([
+    'cvae-spectra',
+    'cvae-residual-heatmap',
+    'cvae-residual-labels',
+  ]);
   const html = await readFile(r.indexHtml, 'utf8');
   expect(html).not.toContain('id="pinn"');
   expect(html).not.toContain('id="recovery"');
   expect(html).toContain('Not in this run: PINN, parameter recovery');
-  expect(r.checks.find((c) => c.name === 'pinn.medianPercent.temperature')).toMatchObject({ value: null, pass: false });
+  expect(r.checks.find((c) => c.name === 'pinn.medianPercent.temperature')).toMatchObject({
+    value: null,
+    pass: false,
+  });
   expect(r.pass).toBe(false);
 
   // Regenerating into the same directory drops figures that no longer exist.
@@ -92,7 +152,11 @@ test('sections render only when their metrics exist; a threshold without metrics
 test('a run without metrics, or with invalid metrics, is reported clearly', async () => {
   await expect(generateReportFromRun(artifacts, 'nope')).rejects.toThrow(/no stored metrics for run 'nope'/);
   await expect(generateReportFromRun(artifacts, '../x')).rejects.toThrow(/run id/);
-  await writeRunMetrics(artifacts, 'broken', buildSampleMetrics({ seed: 1, size: 'tiny', sections: { pinn: false, cvae: false, recovery: false } }));
+  await writeRunMetrics(
+    artifacts,
+    'broken',
+    buildSampleMetrics({ seed: 1, size: 'tiny', sections: { pinn: false, cvae: false, recovery: false } }),
+  );
   const path = join(artifacts, 'runs', 'broken', METRICS_INPUT_FILE);
   const json = JSON.parse(await readFile(path, 'utf8'));
   delete json.run.backend;

@@ -1,7 +1,8 @@
 // Writing a report (index.html, metrics.json, figures/*.svg|png) from metrics, or from a stored run.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { fsyncPath, writeDirectoryAtomic } from '@stellar-emu/grid-io';
 import { evaluateChecks } from './checks.js';
 import { buildFigures } from './figures.js';
 import { renderHtml, type RenderedFigure } from './html.js';
@@ -33,8 +34,42 @@ export interface ReportResult {
 async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.tmp-${randomBytes(6).toString('hex')}`);
-  await writeFile(tmp, data);
-  await rename(tmp, path);
+  try {
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await fsyncPath(dirname(path));
+}
+
+/** The entries of a report directory that a new report replaces as a whole; others are kept. */
+const REPORT_ENTRIES = new Set(['figures', 'index.html', 'metrics.json']);
+
+/**
+ * Write a report's files (paths relative to `outDir`) as one unit: into a temporary sibling
+ * folder, fsynced, renamed into place only when complete (grid-io `writeDirectoryAtomic`), so a
+ * failure at any point leaves the previous report whole.
+ */
+async function writeReportFiles(outDir: string, files: Map<string, string | Uint8Array>): Promise<void> {
+  await writeDirectoryAtomic(
+    outDir,
+    async (stage) => {
+      await mkdir(join(stage, 'figures'));
+      for (const [rel, data] of files) {
+        await mkdir(dirname(join(stage, rel)), { recursive: true });
+        await writeFile(join(stage, rel), data);
+      }
+    },
+    { carryOver: (name) => !REPORT_ENTRIES.has(name) && !name.startsWith('.tmp-') },
+  );
 }
 
 /** Render every figure whose metrics exist, evaluate the checks and write the report files. */
@@ -42,8 +77,7 @@ export async function writeReport(options: WriteReportOptions): Promise<ReportRe
   const metrics: RunMetrics = parseRunMetrics(options.metrics);
   const outDir = resolve(options.outDir);
   const figuresDir = join(outDir, 'figures');
-  await rm(figuresDir, { recursive: true, force: true });
-  await mkdir(figuresDir, { recursive: true });
+  const pending = new Map<string, string | Uint8Array>();
 
   const rendered: RenderedFigure[] = [];
   const files: ReportResult['figures'] = [];
@@ -51,9 +85,14 @@ export async function writeReport(options: WriteReportOptions): Promise<ReportRe
     const svg = await renderSvg(figure.spec);
     const svgPath = join(figuresDir, `${figure.id}.svg`);
     const pngPath = join(figuresDir, `${figure.id}.png`);
-    await writeFile(svgPath, svg);
-    await writeFile(pngPath, svgToPng(svg, options.pngScale ?? 2));
-    rendered.push({ figure, inlineSvg: prefixSvgIds(svg, `${figure.id}-`), svgFile: `figures/${figure.id}.svg`, pngFile: `figures/${figure.id}.png` });
+    pending.set(`figures/${figure.id}.svg`, svg);
+    pending.set(`figures/${figure.id}.png`, svgToPng(svg, options.pngScale ?? 2));
+    rendered.push({
+      figure,
+      inlineSvg: prefixSvgIds(svg, `${figure.id}-`),
+      svgFile: `figures/${figure.id}.svg`,
+      pngFile: `figures/${figure.id}.png`,
+    });
     files.push({ id: figure.id, title: figure.title, svg: svgPath, png: pngPath });
   }
 
@@ -64,12 +103,21 @@ export async function writeReport(options: WriteReportOptions): Promise<ReportRe
     ...metrics,
     checks,
     pass,
-    report: { generatedAt, figures: rendered.map((f) => ({ id: f.figure.id, title: f.figure.title, svg: f.svgFile, png: f.pngFile })) },
+    report: {
+      generatedAt,
+      figures: rendered.map((f) => ({
+        id: f.figure.id,
+        title: f.figure.title,
+        svg: f.svgFile,
+        png: f.pngFile,
+      })),
+    },
   };
   const indexHtml = join(outDir, 'index.html');
   const metricsJson = join(outDir, 'metrics.json');
-  await writeAtomic(metricsJson, `${JSON.stringify(output, null, 2)}\n`);
-  await writeAtomic(indexHtml, renderHtml(metrics, rendered, checks, pass, generatedAt));
+  pending.set('metrics.json', `${JSON.stringify(output, null, 2)}\n`);
+  pending.set('index.html', renderHtml(metrics, rendered, checks, pass, generatedAt));
+  await writeReportFiles(outDir, pending);
   return { outDir, indexHtml, metricsJson, figures: files, checks, pass };
 }
 
@@ -86,7 +134,11 @@ export function runDirectory(artifactsDir: string, runId: string): string {
 }
 
 /** Store a run's metrics (validated) as `<artifacts>/runs/<id>/metrics-input.json`; returns the path. */
-export async function writeRunMetrics(artifactsDir: string, runId: string, metrics: unknown): Promise<string> {
+export async function writeRunMetrics(
+  artifactsDir: string,
+  runId: string,
+  metrics: unknown,
+): Promise<string> {
   const parsed = parseRunMetrics(metrics);
   const path = join(runDirectory(artifactsDir, runId), METRICS_INPUT_FILE);
   await writeAtomic(path, `${JSON.stringify(parsed, null, 2)}\n`);
@@ -100,7 +152,8 @@ export async function readRunMetrics(artifactsDir: string, runId: string): Promi
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`no stored metrics for run '${runId}': ${path} does not exist`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new Error(`no stored metrics for run '${runId}': ${path} does not exist`);
     throw err;
   }
   let json: unknown;
@@ -117,7 +170,11 @@ export async function readRunMetrics(artifactsDir: string, runId: string): Promi
  * `<artifacts>/runs/<id>/metrics-input.json` and writes to `outDir`
  * (default `<artifacts>/runs/<id>/report`).
  */
-export async function generateReportFromRun(artifactsDir: string, runId: string, outDir?: string): Promise<ReportResult> {
+export async function generateReportFromRun(
+  artifactsDir: string,
+  runId: string,
+  outDir?: string,
+): Promise<ReportResult> {
   const metrics = await readRunMetrics(artifactsDir, runId);
   return writeReport({ metrics, outDir: outDir ?? join(runDirectory(artifactsDir, runId), 'report') });
 }

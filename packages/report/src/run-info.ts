@@ -20,7 +20,10 @@ export function machineInfo(): RunMetadata['machine'] {
 export function currentGitCommit(cwd: string = process.cwd()): string | null {
   const head = spawnSync('git', ['rev-parse', 'HEAD'], { cwd, encoding: 'utf8' });
   if (head.status !== 0 || !head.stdout) return null;
-  const status = spawnSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd, encoding: 'utf8' });
+  const status = spawnSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+    cwd,
+    encoding: 'utf8',
+  });
   const dirty = status.status === 0 && status.stdout.trim() !== '';
   return `${head.stdout.trim()}${dirty ? '-dirty' : ''}`;
 }

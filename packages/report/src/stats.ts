@@ -2,7 +2,9 @@
 
 /** Quantile q ∈ [0, 1] of finite values with linear interpolation (type 7); NaN when empty. */
 export function quantile(values: ArrayLike<number>, q: number): number {
-  const v = Array.from(values).filter(Number.isFinite).sort((a, b) => a - b);
+  const v = Array.from(values)
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b);
   if (v.length === 0) return Number.NaN;
   const pos = (v.length - 1) * Math.min(1, Math.max(0, q));
   const lo = Math.floor(pos);
@@ -14,7 +16,8 @@ export const median = (values: ArrayLike<number>): number => quantile(values, 0.
 
 /** Root-mean-square of predicted − true. */
 export function rmse(truth: ArrayLike<number>, predicted: ArrayLike<number>): number {
-  if (truth.length !== predicted.length || truth.length === 0) throw new Error('rmse: arrays must be non-empty and of equal length');
+  if (truth.length !== predicted.length || truth.length === 0)
+    throw new Error('rmse: arrays must be non-empty and of equal length');
   let s = 0;
   for (let i = 0; i < truth.length; i++) s += (predicted[i] - truth[i]) ** 2;
   return Math.sqrt(s / truth.length);

@@ -4,10 +4,25 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CVAE_LABEL_RANGES } from '@stellar-emu/grid-io';
-import { intrinsicKey, readSpectrumLabelTable, RowStore, rowKey, sampleSpectrumRows, synthesisWindow, type RowKeyContext } from './grid.js';
+import {
+  intrinsicKey,
+  readSpectrumLabelTable,
+  RowStore,
+  rowKey,
+  sampleSpectrumRows,
+  synthesisWindow,
+  type RowKeyContext,
+} from './grid.js';
 
 const ctx: RowKeyContext = {
-  settings: { grid: { startAngstrom: 5000, stepAngstrom: 0.05, n: 400 }, linelist: '/x/lines.vald', medium: 'air', vmacKms: 0, maxVsiniKms: 300, minResolution: 1000 },
+  settings: {
+    grid: { startAngstrom: 5000, stepAngstrom: 0.05, n: 400 },
+    linelist: '/x/lines.vald',
+    medium: 'air',
+    vmacKms: 0,
+    maxVsiniKms: 300,
+    minResolution: 1000,
+  },
   linelistSha256: 'a'.repeat(64),
   atmosphereSha256: 'b'.repeat(64),
   pysmeVersion: '1.2.0',
@@ -46,7 +61,9 @@ describe('row keys', () => {
     expect(rowKey(row, { ...ctx, linelistSha256: 'c'.repeat(64) })).not.toBe(k);
     expect(rowKey(row, { ...ctx, atmosphereSha256: 'c'.repeat(64) })).not.toBe(k);
     expect(rowKey(row, { ...ctx, pysmeVersion: '1.2.1' })).not.toBe(k);
-    expect(rowKey(row, { ...ctx, settings: { ...ctx.settings, grid: { ...ctx.settings.grid, n: 401 } } })).not.toBe(k);
+    expect(
+      rowKey(row, { ...ctx, settings: { ...ctx.settings, grid: { ...ctx.settings.grid, n: 401 } } }),
+    ).not.toBe(k);
     expect(rowKey(row, { ...ctx, settings: { ...ctx.settings, linelist: '/elsewhere/lines.vald' } })).toBe(k);
   });
 });
@@ -54,7 +71,12 @@ describe('row keys', () => {
 describe('synthesisWindow', () => {
   it('widens the grid by v sin i + 6 sigma of the instrument + 6 vmac + 5 km/s, plus 1 Å', () => {
     const c = 299792.458;
-    const w = synthesisWindow({ grid: { startAngstrom: 5000, stepAngstrom: 0.05, n: 401 }, maxVsiniKms: 100, minResolution: 10_000, vmacKms: 2 });
+    const w = synthesisWindow({
+      grid: { startAngstrom: 5000, stepAngstrom: 0.05, n: 401 },
+      maxVsiniKms: 100,
+      minResolution: 10_000,
+      vmacKms: 2,
+    });
     const margin = 100 + (6 * c) / (10_000 * 2 * Math.sqrt(2 * Math.LN2)) + 12 + 5;
     expect(w.wminAngstrom).toBeCloseTo(5000 * (1 - margin / c) - 1, 9);
     expect(w.wmaxAngstrom).toBeCloseTo(5020 * (1 + margin / c) + 1, 9);
@@ -68,11 +90,18 @@ describe('RowStore', () => {
     expect((await s.keys()).size).toBe(0);
     const flux = Float32Array.from({ length: 50 }, (_, i) => 1 - i / 100);
     await s.write('k1', flux, 'host:1');
-    await s.write('k2', flux.map((v) => v / 2), 'host:2');
+    await s.write(
+      'k2',
+      flux.map((v) => v / 2),
+      'host:2',
+    );
     expect([...(await s.keys())].sort()).toEqual(['k1', 'k2']);
     expect(Array.from(await s.read('k2', 50))).toEqual(Array.from(flux.map((v) => v / 2)));
     await expect(s.read('k1', 49)).rejects.toThrow(/200 bytes, expected 196 \(49 pixels\)/);
-    expect(await s.computedLog()).toEqual([{ key: 'k1', who: 'host:1' }, { key: 'k2', who: 'host:2' }]);
+    expect(await s.computedLog()).toEqual([
+      { key: 'k1', who: 'host:1' },
+      { key: 'k2', who: 'host:2' },
+    ]);
     const old = join(dir, 'rows', 'k3.f32.tmp-999-x');
     const young = join(dir, 'rows', 'k4.f32.tmp-998-y');
     await writeFile(old, 'partial');
@@ -90,7 +119,10 @@ describe('readSpectrumLabelTable', () => {
   it('reads the six labels by their accepted names and names the line of a bad value', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'labels-'));
     const good = join(dir, 'good.csv');
-    await writeFile(good, '# a comment\nteff,logg,mh,vmic,vsini,resolution\n5800,4.4,0.0,1.0,2,115000\n6500,4.0,-0.5,1.5,30,50000\n');
+    await writeFile(
+      good,
+      '# a comment\nteff,logg,mh,vmic,vsini,resolution\n5800,4.4,0.0,1.0,2,115000\n6500,4.0,-0.5,1.5,30,50000\n',
+    );
     const t = await readSpectrumLabelTable(good);
     expect(t.rows).toEqual([
       { teffK: 5800, logg: 4.4, mh: 0, vmicKms: 1, vsiniKms: 2, resolution: 115000 },
@@ -98,10 +130,17 @@ describe('readSpectrumLabelTable', () => {
     ]);
     expect(t.lines).toEqual([3, 4]);
     const bad = join(dir, 'bad.csv');
-    await writeFile(bad, 'teff,logg,mh,vmic,vsini,resolution\n5800,4.4,0.0,1.0,2,115000\n6500,4.0,-0.5,1.5,-3,50000\n');
-    await expect(readSpectrumLabelTable(bad)).rejects.toThrow(/bad\.csv:3: column vsini_kms: expected a number >= 0, found '-3'/);
+    await writeFile(
+      bad,
+      'teff,logg,mh,vmic,vsini,resolution\n5800,4.4,0.0,1.0,2,115000\n6500,4.0,-0.5,1.5,-3,50000\n',
+    );
+    await expect(readSpectrumLabelTable(bad)).rejects.toThrow(
+      /bad\.csv:3: column vsini_kms: expected a number >= 0, found '-3'/,
+    );
     const missing = join(dir, 'missing.csv');
     await writeFile(missing, 'teff,logg,mh,vmic,vsini\n5800,4.4,0.0,1.0,2\n');
-    await expect(readSpectrumLabelTable(missing)).rejects.toThrow(/missing\.csv:1: missing label column resolution/);
+    await expect(readSpectrumLabelTable(missing)).rejects.toThrow(
+      /missing\.csv:1: missing label column resolution/,
+    );
   });
 });

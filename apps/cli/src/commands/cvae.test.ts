@@ -3,7 +3,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { syntheticSpectra, writeSpectrumDataset } from '@stellar-emu/grid-io';
+import { MANIFEST_FILE, syntheticSpectra, writeSpectrumDataset } from '@stellar-emu/grid-io';
 
 const cli = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 const run = (args: string[]) =>
@@ -43,6 +43,6 @@ test('train cvae, then generate spectrum: CSV, same seed reproducible, training-
   await writeFile(join(root, 'labels.csv'), `teffK,logg,vsiniKms,mh,vmicKms,resolution\n${args.filter((_, i) => i % 2).join(',')}\n`);
   const many = run(['generate', 'spectrum', '--model', model, '--labels', join(root, 'labels.csv'), '--n', '2', '--out', join(root, 'gen')]);
   expect(many.status, many.stderr).toBe(0);
-  const manifest = JSON.parse(await readFile(join(root, 'gen', 'manifest.json'), 'utf8'));
+  const manifest = JSON.parse(await readFile(join(root, 'gen', MANIFEST_FILE), 'utf8'));
   expect(manifest).toMatchObject({ kind: 'spectra', rowCount: 2, pixels: { min: 300, max: 300 } });
 });

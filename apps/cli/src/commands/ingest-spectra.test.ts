@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,7 +37,7 @@ describe('stellar-emu ingest spectra (built CLI)', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  test('ingest two spectra on a custom grid with --normalize and --split 70/15/15; a missing file exits 1 naming labels.csv:line', async () => {
+  test('ingest two spectra on a custom grid with --normalize and --split 70/15/15; a missing file is rejected naming labels.csv:line (exit 0, 2 with --strict), a table of missing files only exits 1', async () => {
     const labels = join(dir, 'labels.csv');
     await writeFile(
       labels,
@@ -103,7 +104,20 @@ describe('stellar-emu ingest spectra (built CLI)', () => {
       '--grid',
       '5000,0.05,200',
     ]);
-    expect(bad.status).toBe(1);
-    expect(bad.stderr).toMatch(/labels\.csv:3: spectrum file 'nope\.txt' not found/);
+    // The good row is ingested; the missing file is rejected, named on stdout and counted on stderr.
+    expect(bad.status, bad.stderr).toBe(0);
+    expect(bad.stdout).toMatch(/labels\.csv:3: spectrum file 'nope\.txt' not found/);
+    expect(bad.stderr).toMatch(/1 row rejected \(see .*bad\/quarantine\.json\)/);
+    expect((await openDataset(join(dir, 'bad'))).manifest.rowCount).toBe(1);
+    const strict = run(['ingest', 'spectra', '--labels', labels, '--out', join(dir, 'strict'), '--grid', '5000,0.05,200', '--strict']);
+    expect(strict.status).toBe(2);
+    expect(strict.stderr).toMatch(/--strict and some rows were rejected/);
+    // Nothing good: exit 1, nothing written.
+    await writeFile(labels, 'file,teff_k,logg,vsini_kms,mh,vmic_kms,resolution\nnope.txt,6200,4.1,10,-0.5,1.5,20000\n');
+    const none = run(['ingest', 'spectra', '--labels', labels, '--out', join(dir, 'none'), '--grid', '5000,0.05,200']);
+    expect(none.status).toBe(1);
+    expect(none.stdout).toMatch(/labels\.csv:2: spectrum file 'nope\.txt' not found/);
+    expect(none.stderr).toMatch(/nothing was ingested/);
+    expect(existsSync(join(dir, 'none'))).toBe(false);
   });
 });

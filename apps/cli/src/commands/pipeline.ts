@@ -9,8 +9,21 @@ import { demoPipelineConfig, type PipelineConfig } from '@stellar-emu/workflows/
 import { currentGitCommit } from '@stellar-emu/report';
 import { demoDataFiles, loadDevServerTools } from '../repo.js';
 import { startWorker } from '../worker-process.js';
-import { addConnectionOptions, connectClient, resolveTemporalConfig, workerConnectionArgs, type TemporalConnectionFlags } from '../temporal.js';
-import { describeTraining, loadPipelineConfig, progressSnapshot, startOrAttach, watchWorkflow } from '../pipeline-client.js';
+import {
+  addConnectionOptions,
+  connectClient,
+  resolveTemporalConfig,
+  workerConnectionArgs,
+  type TemporalConnectionFlags,
+} from '../temporal.js';
+import {
+  assertWorkflowId,
+  describeTraining,
+  loadPipelineConfig,
+  progressSnapshot,
+  startOrAttach,
+  watchWorkflow,
+} from '../pipeline-client.js';
 import { parentCommand } from './shared.js';
 
 interface RunOptions extends TemporalConnectionFlags {
@@ -26,7 +39,9 @@ interface RunOptions extends TemporalConnectionFlags {
 }
 
 /** The config a `pipeline run` uses: a file, or the demo; `--grid` and `--artifacts` override. */
-export async function resolveRunConfig(opts: Pick<RunOptions, 'config' | 'grid' | 'artifacts'>): Promise<PipelineConfig> {
+export async function resolveRunConfig(
+  opts: Pick<RunOptions, 'config' | 'grid' | 'artifacts'>,
+): Promise<PipelineConfig> {
   let base: PipelineConfig;
   if (opts.config) base = await loadPipelineConfig(opts.config);
   else {
@@ -52,19 +67,27 @@ export async function resolveRunConfig(opts: Pick<RunOptions, 'config' | 'grid' 
  * cpu and gpu queues, and `synthWorkers` workers on the synth queue (one PySME process each, in
  * their own processes so that synthesis never waits on a training step's event loop).
  */
-export async function withTemporal<T>(opts: TemporalConnectionFlags & { worker: boolean; synthWorkers?: number }, body: (client: Client) => Promise<T>): Promise<T> {
+export async function withTemporal<T>(
+  opts: TemporalConnectionFlags & { worker: boolean; synthWorkers?: number },
+  body: (client: Client) => Promise<T>,
+): Promise<T> {
   const config = resolveTemporalConfig(opts);
   if (config.localDevServer) {
     const server = await (await loadDevServerTools()).startDevServer();
     config.address = server.address;
-    if (!server.reused) process.stderr.write(`started the Temporal dev server at ${server.address} ('stellar-emu dev stop' stops it)\n`);
+    if (!server.reused)
+      process.stderr.write(
+        `started the Temporal dev server at ${server.address} ('stellar-emu dev stop' stops it)\n`,
+      );
   }
   const workers = [];
   if (opts.worker) {
     const synth = Math.max(1, opts.synthWorkers ?? defaultSynthWorkers());
     const started = await Promise.all([
       startWorker(['--task-queue', `${TASK_QUEUES.cpu},${TASK_QUEUES.gpu}`, ...workerConnectionArgs(config)]),
-      ...Array.from({ length: synth }, () => startWorker(['--task-queue', TASK_QUEUES.synth, ...workerConnectionArgs(config)])),
+      ...Array.from({ length: synth }, () =>
+        startWorker(['--task-queue', TASK_QUEUES.synth, ...workerConnectionArgs(config)]),
+      ),
     ]);
     workers.push(...started);
   }
@@ -86,28 +109,45 @@ export function defaultSynthWorkers(): number {
 
 function printResult(result: PipelineResult): void {
   const out = process.stdout;
-  out.write(`pipeline ${result.runId}: report ${result.report.pass ? 'PASS' : 'FAIL'} — ${result.report.dir}/index.html\n`);
-  for (const s of result.steps) out.write(`  ${s.status.padEnd(7)} ${s.name}${s.detail ? `  (${s.detail})` : ''}\n`);
-  for (const c of result.report.checks.filter((x) => !x.pass)) out.write(`  check failed: ${c.name} = ${c.value} (limit ${c.limit})\n`);
+  out.write(
+    `pipeline ${result.runId}: report ${result.report.pass ? 'PASS' : 'FAIL'} — ${result.report.dir}/index.html\n`,
+  );
+  for (const s of result.steps)
+    out.write(`  ${s.status.padEnd(7)} ${s.name}${s.detail ? `  (${s.detail})` : ''}\n`);
+  for (const c of result.report.checks.filter((x) => !x.pass))
+    out.write(`  check failed: ${c.name} = ${c.value} (limit ${c.limit})\n`);
 }
 
 async function runPipeline(opts: RunOptions): Promise<PipelineResult | null> {
+  if (opts.id !== undefined) assertWorkflowId(opts.id, '--id'); // before a server, worker or config is touched
   const config = await resolveRunConfig(opts);
-  const workflowId = opts.id ?? `pipeline-${config.name}-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 6)}`;
+  const workflowId =
+    opts.id ??
+    `pipeline-${config.name}-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 6)}`;
   return withTemporal(opts, async (client) => {
     const { handle, attached } = await startOrAttach(client, 'pipeline', {
       workflowId,
       taskQueue: TASK_QUEUES.cpu,
       args: [config],
-      memo: { kind: 'pipeline', name: config.name, artifacts: config.artifacts, gitCommit: process.env.GIT_COMMIT ?? currentGitCommit() },
+      memo: {
+        kind: 'pipeline',
+        name: config.name,
+        artifacts: config.artifacts,
+        gitCommit: process.env.GIT_COMMIT ?? currentGitCommit(),
+      },
     });
-    process.stderr.write(`${attached ? 'attached to' : 'started'} workflow ${handle.workflowId} (artifacts in ${config.artifacts})\n`);
+    process.stderr.write(
+      `${attached ? 'attached to' : 'started'} workflow ${handle.workflowId} (artifacts in ${config.artifacts})\n`,
+    );
     if (!opts.wait) {
       process.stdout.write(`${handle.workflowId}\n`);
       return null;
     }
     const sme = config.spectra && 'sme' in config.spectra ? config.spectra.sme : null;
-    const result = await watchWorkflow<PipelineResult>(client, handle, { expectedSteps: (config.pinn ? 5 : 0) + (config.cvae ? 4 : 0) + (config.validation ? 1 : 0) + (sme?.sun ? 1 : 0) + 1 });
+    const result = await watchWorkflow<PipelineResult>(client, handle, {
+      expectedSteps:
+        (config.pinn ? 5 : 0) + (config.cvae ? 4 : 0) + (config.validation ? 1 : 0) + (sme?.sun ? 1 : 0) + 1,
+    });
     if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else printResult(result);
     if (opts.failOnCheck && !result.report.pass) process.exitCode = 2;
@@ -116,11 +156,15 @@ async function runPipeline(opts: RunOptions): Promise<PipelineResult | null> {
 }
 
 export function register(program: Command): void {
-  const pipeline = program.command('pipeline').description('durable pipelines: data -> split -> PINN and CVAE training -> validation -> report');
+  const pipeline = program
+    .command('pipeline')
+    .description('durable pipelines: data -> split -> PINN and CVAE training -> validation -> report');
 
   const run = pipeline
     .command('run')
-    .description('run the whole pipeline (the demo on synthetic data unless --config is given) and wait for its report')
+    .description(
+      'run the whole pipeline (the demo on synthetic data unless --config is given) and wait for its report',
+    )
     .option('--demo', 'synthetic data and small presets (the default when no --config is given)')
     .option('--config <file>', 'pipeline config, JSON or YAML')
     .option('--grid <path>', 'train the PINN on a real grid folder (e.g. ../shared/data/atlas9-kurucz1993)')
@@ -139,31 +183,38 @@ export function register(program: Command): void {
     .description('progress of a pipeline, training or validation workflow (a progress bar with --watch)')
     .option('--watch', 'follow until it closes')
     .option('--json', 'print the snapshot as JSON');
-  addConnectionOptions(status).action(async (workflowId: string, opts: TemporalConnectionFlags & { watch?: boolean; json?: boolean }) => {
-    const { client, connection } = await connectClient(resolveTemporalConfig(opts));
-    try {
-      const handle = client.workflow.getHandle(workflowId);
-      if (opts.watch) {
-        await watchWorkflow(client, handle);
-        process.stdout.write(`${workflowId}: ${(await handle.describe()).status.name}\n`);
-        return;
+  addConnectionOptions(status).action(
+    async (workflowId: string, opts: TemporalConnectionFlags & { watch?: boolean; json?: boolean }) => {
+      const { client, connection } = await connectClient(resolveTemporalConfig(opts));
+      try {
+        const handle = client.workflow.getHandle(workflowId);
+        if (opts.watch) {
+          await watchWorkflow(client, handle);
+          process.stdout.write(`${workflowId}: ${(await handle.describe()).status.name}\n`);
+          return;
+        }
+        const snap = await progressSnapshot(client, handle);
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(snap, null, 2)}\n`);
+          return;
+        }
+        process.stdout.write(
+          `${workflowId}: ${snap.status}${snap.progress ? ` — ${snap.progress.stage}` : ''}\n`,
+        );
+        for (const s of snap.progress?.steps ?? [])
+          process.stdout.write(`  ${s.status.padEnd(7)} ${s.name}${s.detail ? `  (${s.detail})` : ''}\n`);
+        for (const t of snap.training) process.stdout.write(`  training: ${describeTraining(t)}\n`);
+      } finally {
+        await connection.close();
       }
-      const snap = await progressSnapshot(client, handle);
-      if (opts.json) {
-        process.stdout.write(`${JSON.stringify(snap, null, 2)}\n`);
-        return;
-      }
-      process.stdout.write(`${workflowId}: ${snap.status}${snap.progress ? ` — ${snap.progress.stage}` : ''}\n`);
-      for (const s of snap.progress?.steps ?? []) process.stdout.write(`  ${s.status.padEnd(7)} ${s.name}${s.detail ? `  (${s.detail})` : ''}\n`);
-      for (const t of snap.training) process.stdout.write(`  training: ${describeTraining(t)}\n`);
-    } finally {
-      await connection.close();
-    }
-  });
+    },
+  );
 
   const runs = program
     .command('runs')
-    .description('list runs: pipelines by default; training runs with --type trainPinn|trainCvae or --all, filtered by their memo')
+    .description(
+      'list runs: pipelines by default; training runs with --type trainPinn|trainCvae or --all, filtered by their memo',
+    )
     .option('--type <workflow-type>', 'workflow type to list', 'pipeline')
     .option('--all', 'every workflow type (pipelines, their child workflows, sweeps, schedules)')
     .option('--status <status>', 'Running, Completed, Failed, ...')
@@ -172,37 +223,67 @@ export function register(program: Command): void {
     .option('--commit <git-prefix>', "runs started from this git commit (memo's gitCommit)")
     .option('--limit <n>', 'at most this many', '20')
     .option('--json', 'print JSON');
-  addConnectionOptions(runs).action(async (opts: TemporalConnectionFlags & { type: string; all?: boolean; status?: string; kind?: string; dataset?: string; commit?: string; limit: string; json?: boolean }) => {
-    const { client, connection } = await connectClient(resolveTemporalConfig(opts));
-    try {
-      const clauses: string[] = [];
-      if (!opts.all) clauses.push(`WorkflowType = '${opts.type.replace(/'/g, '')}'`);
-      if (opts.status) clauses.push(`ExecutionStatus = '${opts.status.replace(/'/g, '')}'`);
-      // The memo is not indexed by the server: filter on it here.
-      const memoMatches = (memo: Record<string, unknown>) =>
-        (!opts.kind || memo.kind === opts.kind) &&
-        (!opts.dataset || String(memo.datasetSha256 ?? '').startsWith(opts.dataset)) &&
-        (!opts.commit || String(memo.gitCommit ?? '').startsWith(opts.commit));
-      const rows: Record<string, unknown>[] = [];
-      for await (const wf of client.workflow.list(clauses.length ? { query: clauses.join(' AND ') } : {})) {
-        const memo = (wf.memo ?? {}) as Record<string, unknown>;
-        if (!memoMatches(memo)) continue;
-        rows.push({ workflowId: wf.workflowId, type: wf.type, status: wf.status.name, start: wf.startTime.toISOString(), close: wf.closeTime?.toISOString() ?? null, memo });
-        if (rows.length >= Number(opts.limit)) break;
-      }
-      if (opts.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-      else
-        for (const r of rows) {
-          const memo = r.memo as Record<string, unknown>;
-          const tags = [memo.kind, memo.datasetSha256 ? `dataset ${String(memo.datasetSha256).slice(0, 12)}` : null, memo.gitCommit ? `commit ${String(memo.gitCommit).slice(0, 10)}` : null].filter(Boolean).join(', ');
-          process.stdout.write(`${String(r.status).padEnd(10)} ${r.start}  ${r.workflowId}${tags ? `  (${tags})` : ''}\n`);
+  addConnectionOptions(runs).action(
+    async (
+      opts: TemporalConnectionFlags & {
+        type: string;
+        all?: boolean;
+        status?: string;
+        kind?: string;
+        dataset?: string;
+        commit?: string;
+        limit: string;
+        json?: boolean;
+      },
+    ) => {
+      const { client, connection } = await connectClient(resolveTemporalConfig(opts));
+      try {
+        const clauses: string[] = [];
+        if (!opts.all) clauses.push(`WorkflowType = '${opts.type.replace(/'/g, '')}'`);
+        if (opts.status) clauses.push(`ExecutionStatus = '${opts.status.replace(/'/g, '')}'`);
+        // The memo is not indexed by the server: filter on it here.
+        const memoMatches = (memo: Record<string, unknown>) =>
+          (!opts.kind || memo.kind === opts.kind) &&
+          (!opts.dataset || String(memo.datasetSha256 ?? '').startsWith(opts.dataset)) &&
+          (!opts.commit || String(memo.gitCommit ?? '').startsWith(opts.commit));
+        const rows: Record<string, unknown>[] = [];
+        for await (const wf of client.workflow.list(clauses.length ? { query: clauses.join(' AND ') } : {})) {
+          const memo = (wf.memo ?? {}) as Record<string, unknown>;
+          if (!memoMatches(memo)) continue;
+          rows.push({
+            workflowId: wf.workflowId,
+            type: wf.type,
+            status: wf.status.name,
+            start: wf.startTime.toISOString(),
+            close: wf.closeTime?.toISOString() ?? null,
+            memo,
+          });
+          if (rows.length >= Number(opts.limit)) break;
         }
-    } finally {
-      await connection.close();
-    }
-  });
+        if (opts.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        else
+          for (const r of rows) {
+            const memo = r.memo as Record<string, unknown>;
+            const tags = [
+              memo.kind,
+              memo.datasetSha256 ? `dataset ${String(memo.datasetSha256).slice(0, 12)}` : null,
+              memo.gitCommit ? `commit ${String(memo.gitCommit).slice(0, 10)}` : null,
+            ]
+              .filter(Boolean)
+              .join(', ');
+            process.stdout.write(
+              `${String(r.status).padEnd(10)} ${r.start}  ${r.workflowId}${tags ? `  (${tags})` : ''}\n`,
+            );
+          }
+      } finally {
+        await connection.close();
+      }
+    },
+  );
 
-  const schedule = program.command('schedule').description('Temporal Schedules for periodic retraining (skipped when the input grid is unchanged)');
+  const schedule = program
+    .command('schedule')
+    .description('Temporal Schedules for periodic retraining (skipped when the input grid is unchanged)');
   const create = schedule
     .command('create <schedule-id>')
     .description('retrain on a schedule with a pipeline config')
@@ -210,32 +291,54 @@ export function register(program: Command): void {
     .option('--every <interval>', 'interval, e.g. 1d, 12h, 30m', '1d')
     .option('--cron <expr>', 'cron expression instead of --every')
     .option('--paused', 'create it paused');
-  addConnectionOptions(create).action(async (id: string, opts: TemporalConnectionFlags & { config: string; every: string; cron?: string; paused?: boolean }) => {
-    const config = await loadPipelineConfig(opts.config);
-    const { client, connection } = await connectClient(resolveTemporalConfig(opts));
-    try {
-      await client.schedule.create({
-        scheduleId: id,
-        spec: opts.cron ? { cronExpressions: [opts.cron] } : { intervals: [{ every: opts.every as never }] },
-        action: { type: 'startWorkflow', workflowType: 'scheduledRetrain', taskQueue: TASK_QUEUES.cpu, args: [config], workflowId: `${id}-run`, memo: { kind: 'scheduledRetrain', name: config.name } },
-        policies: { overlap: ScheduleOverlapPolicy.SKIP },
-        state: { paused: Boolean(opts.paused) },
-      });
-      process.stdout.write(`schedule ${id} created\n`);
-    } finally {
-      await connection.close();
-    }
-  });
+  addConnectionOptions(create).action(
+    async (
+      id: string,
+      opts: TemporalConnectionFlags & { config: string; every: string; cron?: string; paused?: boolean },
+    ) => {
+      const config = await loadPipelineConfig(opts.config);
+      const { client, connection } = await connectClient(resolveTemporalConfig(opts));
+      try {
+        await client.schedule.create({
+          scheduleId: id,
+          spec: opts.cron
+            ? { cronExpressions: [opts.cron] }
+            : { intervals: [{ every: opts.every as never }] },
+          action: {
+            type: 'startWorkflow',
+            workflowType: 'scheduledRetrain',
+            taskQueue: TASK_QUEUES.cpu,
+            args: [config],
+            workflowId: `${id}-run`,
+            memo: { kind: 'scheduledRetrain', name: config.name },
+          },
+          policies: { overlap: ScheduleOverlapPolicy.SKIP },
+          state: { paused: Boolean(opts.paused) },
+        });
+        process.stdout.write(`schedule ${id} created\n`);
+      } finally {
+        await connection.close();
+      }
+    },
+  );
   const list = schedule.command('list').description('list schedules').option('--json');
   addConnectionOptions(list).action(async (opts: TemporalConnectionFlags & { json?: boolean }) => {
     const { client, connection } = await connectClient(resolveTemporalConfig(opts));
     try {
       const rows: { id: string; paused: boolean; recent: string[] }[] = [];
       for await (const s of client.schedule.list()) {
-        rows.push({ id: s.scheduleId, paused: s.state.paused, recent: s.info.recentActions.map((a) => a.action.workflow.workflowId) });
+        rows.push({
+          id: s.scheduleId,
+          paused: s.state.paused,
+          recent: s.info.recentActions.map((a) => a.action.workflow.workflowId),
+        });
       }
       if (opts.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-      else for (const r of rows) process.stdout.write(`${r.id}${r.paused ? ' (paused)' : ''}  recent: ${r.recent.join(', ') || '-'}\n`);
+      else
+        for (const r of rows)
+          process.stdout.write(
+            `${r.id}${r.paused ? ' (paused)' : ''}  recent: ${r.recent.join(', ') || '-'}\n`,
+          );
     } finally {
       await connection.close();
     }
@@ -255,7 +358,9 @@ export function register(program: Command): void {
         else if (verb === 'unpause') await h.unpause('unpaused from stellar-emu');
         else if (verb === 'trigger') await h.trigger(ScheduleOverlapPolicy.ALLOW_ALL);
         else await h.delete();
-        process.stdout.write(`schedule ${id}: ${verb}d\n`.replace('triggerd', 'triggered').replace('unpaused', 'unpaused'));
+        process.stdout.write(
+          `schedule ${id}: ${verb}d\n`.replace('triggerd', 'triggered').replace('unpaused', 'unpaused'),
+        );
       } finally {
         await connection.close();
       }
@@ -265,14 +370,21 @@ export function register(program: Command): void {
   // `validate cvae` (parameter recovery) lives under the same parent; `validate --config` is the
   // CI entry point that runs the pipeline of a config and fails on its thresholds.
   const validate = parentCommand(program, 'validate', 'validate an emulator')
-    .option('--config <file>', 'CI validation: run the pipeline of this config (with thresholds) and exit 2 when a check fails')
+    .option(
+      '--config <file>',
+      'CI validation: run the pipeline of this config (with thresholds) and exit 2 when a check fails',
+    )
     .option('--wait', 'wait for the result (always: CI needs the verdict)')
     .option('--artifacts <dir>', 'artifact store directory')
     .option('--no-worker', 'do not start a worker here')
     .option('--json', 'print the result as JSON');
   addConnectionOptions(validate).action(async (opts: RunOptions) => {
-    if (!opts.config) throw new Error('validate: give --config <file> (CI validation of a pipeline) or a sub-command: validate cvae ...');
+    if (!opts.config)
+      throw new Error(
+        'validate: give --config <file> (CI validation of a pipeline) or a sub-command: validate cvae ...',
+      );
     const result = await runPipeline({ ...opts, wait: true, failOnCheck: true });
-    if (result && !result.report.pass) process.stderr.write(`validation FAILED: see ${result.report.dir}/index.html\n`);
+    if (result && !result.report.pass)
+      process.stderr.write(`validation FAILED: see ${result.report.dir}/index.html\n`);
   });
 }

@@ -2,7 +2,7 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { atmosphereContentId, atmosphereModelToDeck, formatDeck, openDataset, writeAtmosphereDataset, type AtmosphereModel } from '@stellar-emu/grid-io';
+import { atmosphereContentId, atmosphereModelToDeck, formatDeck, openDataset, parquetCompressors, writeAtmosphereDataset, type AtmosphereModel } from '@stellar-emu/grid-io';
 import { initBackend } from '@stellar-emu/nn-core';
 import { checkLabelRange, loadPinnModel, QUANTITIES, type PinnEmulator, type PredictedAtmosphere, type StellarLabels } from '@stellar-emu/pinn';
 import { requiredNumber } from './shared.js';
@@ -60,7 +60,7 @@ async function readLabelTable(path: string): Promise<LabelRow[]> {
     for await (const batch of ds.iterateRows()) rows.push(...batch);
   } else if (/\.parquet$/i.test(path)) {
     const { asyncBufferFromFile, parquetReadObjects } = await import('hyparquet');
-    rows = (await parquetReadObjects({ file: await asyncBufferFromFile(path) })) as Record<string, unknown>[];
+    rows = (await parquetReadObjects({ file: await asyncBufferFromFile(path), compressors: parquetCompressors })) as Record<string, unknown>[];
   } else {
     const lines = (await readFile(path, 'utf8')).split(/\r?\n/).filter((l) => l.trim() !== '' && !l.startsWith('#'));
     if (lines.length < 2) throw new Error(`--labels ${path}: expected a header line and at least one row`);

@@ -3,7 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { cp, rename, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { TASK_QUEUES, type DatasetRef, type SmeSpectraSettings, type StepOutcome } from '@stellar-emu/workflows';
+import {
+  TASK_QUEUES,
+  type DatasetRef,
+  type SmeSpectraSettings,
+  type StepOutcome,
+} from '@stellar-emu/workflows';
 import { smeSource } from '@stellar-emu/workflows/config';
 import { startOrAttach, watchWorkflow } from '../pipeline-client.js';
 import { addConnectionOptions, type TemporalConnectionFlags } from '../temporal.js';
@@ -53,7 +58,12 @@ function parseInteger(name: string, text: string | undefined, fallback?: number)
 }
 
 /** Wrap an iterator and report progress on `err` (a line per ~10 % when not a TTY). */
-function* withProgress<T>(items: Iterable<T>, total: number, label: string, err: NodeJS.WriteStream | null): Generator<T> {
+function* withProgress<T>(
+  items: Iterable<T>,
+  total: number,
+  label: string,
+  err: NodeJS.WriteStream | null,
+): Generator<T> {
   const t0 = performance.now();
   let done = 0;
   let lastShown = -1;
@@ -82,27 +92,57 @@ function* withProgress<T>(items: Iterable<T>, total: number, label: string, err:
  * directory `out` (a name like `atm.parquet` is used as the directory name). Progress goes to
  * stderr unless `quiet`.
  */
-export async function runSynth(kind: 'atmospheres' | 'spectra', opts: SynthCommandOptions): Promise<SynthResult> {
+export async function runSynth(
+  kind: 'atmospheres' | 'spectra',
+  opts: SynthCommandOptions,
+): Promise<SynthResult> {
   if (opts.n === undefined) throw new Error('--n <count> is required');
   const n = parseInteger('n', opts.n);
   if (n < 1) throw new Error(`--n must be >= 1, got ${n}`);
   const seed = parseInteger('seed', opts.seed, 0);
-  const split = opts.split ? { scheme: parseSplitScheme(opts.split), seed: parseInteger('split-seed', opts.splitSeed, 0) } : undefined;
+  const split = opts.split
+    ? { scheme: parseSplitScheme(opts.split), seed: parseInteger('split-seed', opts.splitSeed, 0) }
+    : undefined;
   const err = opts.quiet ? null : process.stderr;
-  const notes = { command: `stellar-emu synth ${kind} --n ${n} --seed ${seed}`, generator: `synthetic:${kind}`, seed, synthetic: true };
+  const notes = {
+    command: `stellar-emu synth ${kind} --n ${n} --seed ${seed}`,
+    generator: `synthetic:${kind}`,
+    seed,
+    synthetic: true,
+  };
   const t0 = performance.now();
   let manifest: DatasetManifest;
   if (kind === 'atmospheres') {
-    const models: Iterable<AtmosphereModel> = withProgress(syntheticAtmospheres({ n, seed }), n, 'synth atmospheres', err);
+    const models: Iterable<AtmosphereModel> = withProgress(
+      syntheticAtmospheres({ n, seed }),
+      n,
+      'synth atmospheres',
+      err,
+    );
     manifest = await writeAtmosphereDataset(models, opts.out, { split, notes });
   } else {
     const snr = opts.snr === undefined ? undefined : Number(opts.snr);
     if (snr !== undefined && !(snr > 0)) throw new Error(`--snr must be > 0, got "${opts.snr}"`);
-    const records: Iterable<SpectrumRecord> = withProgress(syntheticSpectra({ n, seed, ...(snr ? { snr } : {}) }), n, 'synth spectra', err);
-    manifest = await writeSpectrumDataset(records, opts.out, { split, notes: snr ? { ...notes, snr } : notes });
+    const records: Iterable<SpectrumRecord> = withProgress(
+      syntheticSpectra({ n, seed, ...(snr ? { snr } : {}) }),
+      n,
+      'synth spectra',
+      err,
+    );
+    manifest = await writeSpectrumDataset(records, opts.out, {
+      split,
+      notes: snr ? { ...notes, snr } : notes,
+    });
   }
   const seconds = (performance.now() - t0) / 1000;
-  return { kind, out: opts.out, rows: manifest.rowCount, seconds, perSecond: manifest.rowCount / seconds, manifest };
+  return {
+    kind,
+    out: opts.out,
+    rows: manifest.rowCount,
+    seconds,
+    perSecond: manifest.rowCount / seconds,
+    manifest,
+  };
 }
 
 /** Options of `synth spectra --engine sme`. */
@@ -131,18 +171,30 @@ export function parseWindow(text: string): [number, number] {
   const m = /^\s*([0-9.]+)\s*[-:,]\s*([0-9.]+)\s*$/.exec(text);
   const a = m ? Number(m[1]) : Number.NaN;
   const b = m ? Number(m[2]) : Number.NaN;
-  if (!(a > 0 && b > a)) throw new Error(`--window must look like 4450-5400 (Å, first below last), got '${text}'`);
+  if (!(a > 0 && b > a))
+    throw new Error(`--window must look like 4450-5400 (Å, first below last), got '${text}'`);
   return [a, b];
 }
 
 /** The `sme` spectra source of a `synth spectra --engine sme` command line (validated by the pipeline config schema). */
 export function smeSourceFromOptions(opts: SmeSynthOptions): SmeSpectraSettings {
-  if (opts.atmospheres !== undefined && !opts.atmospheres.startsWith('pinn:')) throw new Error(`--atmospheres must be pinn:<model-dir>, got '${opts.atmospheres}'`);
-  if (opts.atmospheres !== undefined && opts.grid !== undefined) throw new Error('give one atmosphere source: --grid <ATLAS9 folder> or --atmospheres pinn:<model-dir>');
+  if (opts.atmospheres !== undefined && !opts.atmospheres.startsWith('pinn:'))
+    throw new Error(`--atmospheres must be pinn:<model-dir>, got '${opts.atmospheres}'`);
+  if (opts.atmospheres !== undefined && opts.grid !== undefined)
+    throw new Error('give one atmosphere source: --grid <ATLAS9 folder> or --atmospheres pinn:<model-dir>');
   if (!opts.linelist) throw new Error('--linelist <VALD file> is required with --engine sme');
-  const atmospheres = opts.atmospheres !== undefined ? `pinn:${resolve(opts.atmospheres.slice('pinn:'.length))}` : opts.grid !== undefined ? resolve(opts.grid) : null;
-  if (!atmospheres) throw new Error('--grid <folder of ATLAS9 decks> or --atmospheres pinn:<model-dir> is required with --engine sme');
-  if ((opts.n === undefined) === (opts.labels === undefined)) throw new Error('give exactly one of --n N (seeded labels) or --labels <csv>');
+  const atmospheres =
+    opts.atmospheres !== undefined
+      ? `pinn:${resolve(opts.atmospheres.slice('pinn:'.length))}`
+      : opts.grid !== undefined
+        ? resolve(opts.grid)
+        : null;
+  if (!atmospheres)
+    throw new Error(
+      '--grid <folder of ATLAS9 decks> or --atmospheres pinn:<model-dir> is required with --engine sme',
+    );
+  if ((opts.n === undefined) === (opts.labels === undefined))
+    throw new Error('give exactly one of --n N (seeded labels) or --labels <csv>');
   const raw = {
     ...(opts.n !== undefined ? { n: requiredNumber('n', opts.n) } : {}),
     ...(opts.labels !== undefined ? { labels: resolve(opts.labels) } : {}),
@@ -157,12 +209,15 @@ export function smeSourceFromOptions(opts: SmeSynthOptions): SmeSpectraSettings 
     batchSize: optionalNumber('batch-size', opts.batchSize) ?? 16,
   };
   const parsed = smeSource.safeParse(raw);
-  if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `${i.path.join('.') || 'sme'}: ${i.message}`).join('; '));
+  if (!parsed.success)
+    throw new Error(parsed.error.issues.map((i) => `${i.path.join('.') || 'sme'}: ${i.message}`).join('; '));
   return parsed.data as SmeSpectraSettings;
 }
 
 /** Run the synthesizeGrid workflow (local dev server and workers unless told otherwise) and copy its dataset to `--out`. */
-export async function runSmeSynth(opts: SmeSynthOptions): Promise<{ out: string; rows: number; seconds: number; result: StepOutcome<DatasetRef> }> {
+export async function runSmeSynth(
+  opts: SmeSynthOptions,
+): Promise<{ out: string; rows: number; seconds: number; result: StepOutcome<DatasetRef> }> {
   const source = smeSourceFromOptions(opts);
   const artifacts = resolve(opts.artifacts ?? '.artifacts');
   const out = resolve(opts.out);
@@ -170,7 +225,12 @@ export async function runSmeSynth(opts: SmeSynthOptions): Promise<{ out: string;
   const synthWorkers = optionalNumber('synth-workers', opts.synthWorkers);
   const result = await withTemporal({ ...opts, synthWorkers }, async (client) => {
     const workflowId = `synthesize-grid-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 6)}`;
-    const { handle } = await startOrAttach(client, 'synthesizeGrid', { workflowId, taskQueue: TASK_QUEUES.cpu, args: [{ source, artifacts }], memo: { kind: 'synthesizeGrid' } });
+    const { handle } = await startOrAttach(client, 'synthesizeGrid', {
+      workflowId,
+      taskQueue: TASK_QUEUES.cpu,
+      args: [{ source, artifacts }],
+      memo: { kind: 'synthesizeGrid' },
+    });
     process.stderr.write(`started workflow ${handle.workflowId} (rows and dataset in ${artifacts})\n`);
     return watchWorkflow<StepOutcome<DatasetRef>>(client, handle, { expectedSteps: 3 });
   });
@@ -184,7 +244,9 @@ export async function runSmeSynth(opts: SmeSynthOptions): Promise<{ out: string;
 }
 
 export function register(program: Command): void {
-  const synth = program.command('synth').description('write seeded synthetic datasets (labelled synthetic in every row and in the manifest)');
+  const synth = program
+    .command('synth')
+    .description('write seeded synthetic datasets (labelled synthetic in every row and in the manifest)');
   for (const kind of ['atmospheres', 'spectra'] as const) {
     const cmd = synth
       .command(kind)
@@ -195,7 +257,10 @@ export function register(program: Command): void {
       )
       .option('--n <count>', 'number of rows')
       .option('--seed <seed>', 'seed of the label draws', '0')
-      .requiredOption('--out <dataset>', 'output dataset directory (e.g. atm.parquet is used as a directory name)')
+      .requiredOption(
+        '--out <dataset>',
+        'output dataset directory (e.g. atm.parquet is used as a directory name)',
+      )
       .option('--split <scheme>', 'assign a split column: 90/10 or 70/15/15')
       .option('--split-seed <n>', 'seed of the split hash', '0')
       .option('--json', 'print the summary as JSON')
@@ -203,14 +268,34 @@ export function register(program: Command): void {
     if (kind === 'spectra') {
       cmd
         .option('--snr <snr>', 'add seeded Gaussian noise of sd 1/snr per pixel')
-        .option('--engine <engine>', 'toy: the project\'s synthetic generator (unit tests); sme: PySME radiative transfer from ATLAS atmospheres and a VALD line list', 'toy')
-        .option('--labels <csv>', '(sme) label table with teff, logg, mh, vmic, vsini, resolution columns instead of --n')
-        .option('--per-atmosphere <k>', '(sme) spectra per intrinsic spectrum: v sin i and R vary, one PySME call each group', '4')
+        .option(
+          '--engine <engine>',
+          "toy: the project's synthetic generator (unit tests); sme: PySME radiative transfer from ATLAS atmospheres and a VALD line list",
+          'toy',
+        )
+        .option(
+          '--labels <csv>',
+          '(sme) label table with teff, logg, mh, vmic, vsini, resolution columns instead of --n',
+        )
+        .option(
+          '--per-atmosphere <k>',
+          '(sme) spectra per intrinsic spectrum: v sin i and R vary, one PySME call each group',
+          '4',
+        )
         .option('--window <from-to>', '(sme) wavelength window in Å', '4450-5400')
         .option('--step <angstrom>', '(sme) pixel step in Å', '0.05')
-        .option('--linelist <vald>', '(sme) VALD line list (e.g. ../shared/data/atomic/linelists/korg_vald_solar_threshold01/linelist.vald)')
-        .option('--grid <dir>', '(sme) ATLAS9 grid folder to interpolate atmospheres in (e.g. ../shared/data/atlas9-kurucz1993)')
-        .option('--atmospheres <source>', '(sme) pinn:<model-dir>: atmospheres from a trained PINN emulator instead of --grid')
+        .option(
+          '--linelist <vald>',
+          '(sme) VALD line list (e.g. ../shared/data/atomic/linelists/korg_vald_solar_threshold01/linelist.vald)',
+        )
+        .option(
+          '--grid <dir>',
+          '(sme) ATLAS9 grid folder to interpolate atmospheres in (e.g. ../shared/data/atlas9-kurucz1993)',
+        )
+        .option(
+          '--atmospheres <source>',
+          '(sme) pinn:<model-dir>: atmospheres from a trained PINN emulator instead of --grid',
+        )
         .option('--medium <air|vac>', '(sme) wavelength medium of the output', 'air')
         .option('--vmac <kms>', '(sme) radial-tangential macroturbulence, km/s', '0')
         .option('--batch-size <rows>', '(sme) rows per synth activity', '16')
@@ -220,16 +305,28 @@ export function register(program: Command): void {
       addConnectionOptions(cmd);
     }
     cmd.action(async (opts: SynthCommandOptions & Partial<SmeSynthOptions> & { engine?: string }) => {
-        if (kind === 'spectra' && opts.engine !== undefined && opts.engine !== 'toy') {
-          if (opts.engine !== 'sme') throw new Error(`--engine must be toy or sme, got '${opts.engine}'`);
-          const r = await runSmeSynth({ ...(opts as SmeSynthOptions), n: opts.n });
-          if (opts.json) process.stdout.write(`${JSON.stringify({ kind, engine: 'sme', out: r.out, rows: r.rows, seconds: r.seconds, skipped: r.result.skipped }, null, 2)}\n`);
-          else process.stdout.write(`wrote ${r.rows} PySME spectra to ${r.out} in ${r.seconds.toFixed(1)} s${r.result.skipped ? ' (an identical grid existed)' : ''}\n`);
-          return;
-        }
-        const r = await runSynth(kind, opts);
-        if (opts.json) process.stdout.write(`${JSON.stringify({ kind: r.kind, out: r.out, rows: r.rows, seconds: r.seconds, perSecond: r.perSecond, synthetic: r.manifest.synthetic }, null, 2)}\n`);
-        else process.stdout.write(`wrote ${r.rows} synthetic ${kind} to ${r.out} in ${r.seconds.toFixed(2)} s (${r.perSecond.toFixed(1)}/s)\n`);
-      });
+      if (kind === 'spectra' && opts.engine !== undefined && opts.engine !== 'toy') {
+        if (opts.engine !== 'sme') throw new Error(`--engine must be toy or sme, got '${opts.engine}'`);
+        const r = await runSmeSynth({ ...(opts as SmeSynthOptions), n: opts.n });
+        if (opts.json)
+          process.stdout.write(
+            `${JSON.stringify({ kind, engine: 'sme', out: r.out, rows: r.rows, seconds: r.seconds, skipped: r.result.skipped }, null, 2)}\n`,
+          );
+        else
+          process.stdout.write(
+            `wrote ${r.rows} PySME spectra to ${r.out} in ${r.seconds.toFixed(1)} s${r.result.skipped ? ' (an identical grid existed)' : ''}\n`,
+          );
+        return;
+      }
+      const r = await runSynth(kind, opts);
+      if (opts.json)
+        process.stdout.write(
+          `${JSON.stringify({ kind: r.kind, out: r.out, rows: r.rows, seconds: r.seconds, perSecond: r.perSecond, synthetic: r.manifest.synthetic }, null, 2)}\n`,
+        );
+      else
+        process.stdout.write(
+          `wrote ${r.rows} synthetic ${kind} to ${r.out} in ${r.seconds.toFixed(2)} s (${r.perSecond.toFixed(1)}/s)\n`,
+        );
+    });
   }
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { initBackend } from '@stellar-emu/nn-core';
 import { generateSpectra, labelMatrix, loadCvaeModel, type LoadedCvae } from '@stellar-emu/cvae';
+import { manifestPath } from '@stellar-emu/grid-io';
 import { currentGitCommit } from '@stellar-emu/report';
 import {
   DEFAULT_PCA_MEMORY_CAP_BYTES,
@@ -168,9 +169,9 @@ export function register(program: Command): void {
             onStage: (s) => log(s),
           });
           const datasetHashes: Record<string, string> = {
-            data: await sha256File(join(o.data, 'manifest.json')),
+            data: await sha256File(manifestPath(o.data)),
           };
-          if (o.generated) datasetHashes.generated = await sha256File(join(o.generated, 'manifest.json'));
+          if (o.generated) datasetHashes.generated = await sha256File(manifestPath(o.generated));
           if (o.model) datasetHashes.model = await sha256File(join(o.model, 'model.json'));
           const metrics = metricsJson(result, {
             id: `validate-cvae-${new Date().toISOString().replace(/[:.]/g, '-')}`,

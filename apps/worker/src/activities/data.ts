@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import {
   DECK_FILE_PATTERN,
+  IngestError,
   ingestAtmospheres,
   readManifest,
   resplitDataset,
@@ -123,9 +124,12 @@ export async function prepareDatasetStep(input: PrepareDatasetInput): Promise<St
       }
     } else {
       const files = await deckFiles(source.grid);
-      const result = await ingestAtmospheres(files, dir, { onModel: () => hb.update({ step, done: ++rows }) });
-      if (result.ingested === 0) {
-        throw inputError(`${source.grid}: nothing ingested; ${result.rejected.length} rejected (see ${result.quarantinePath}): ${result.rejected.slice(0, 3).map((r) => r.reason).join('; ')}`);
+      try {
+        await ingestAtmospheres(files, dir, { onModel: () => hb.update({ step, done: ++rows }) });
+      } catch (err) {
+        // Every deck rejected: nothing was written, retrying cannot help.
+        if (err instanceof IngestError) throw inputError(`${source.grid}: nothing ingested; ${err.rejected.length} rejected: ${err.rejected.slice(0, 3).map((r) => r.reason).join('; ')}`);
+        throw err;
       }
     }
   } finally {

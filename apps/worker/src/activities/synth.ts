@@ -103,9 +103,20 @@ async function pinnSource(dir: string): Promise<AtmosphereSource> {
   await initBackend({ quiet: true });
   const { emulator, model } = await loadPinnModel(dir);
   const r = model.labelRanges;
-  const box = { teffK: { min: r.teffK.min, max: r.teffK.max }, logg: { min: r.logg.min, max: r.logg.max }, mh: { min: r.feh.min, max: r.feh.max } };
+  const box = {
+    teffK: { min: r.teffK.min, max: r.teffK.max },
+    logg: { min: r.logg.min, max: r.logg.max },
+    mh: { min: r.feh.min, max: r.feh.max },
+  };
   const inside = (l: { teffK: number; logg: number; mh: number }) =>
-    l.teffK >= box.teffK.min && l.teffK <= box.teffK.max && l.logg >= box.logg.min && l.logg <= box.logg.max && l.mh >= box.mh.min && l.mh <= box.mh.max && r.afe.min <= 0 && r.afe.max >= 0;
+    l.teffK >= box.teffK.min &&
+    l.teffK <= box.teffK.max &&
+    l.logg >= box.logg.min &&
+    l.logg <= box.logg.max &&
+    l.mh >= box.mh.min &&
+    l.mh <= box.mh.max &&
+    r.afe.min <= 0 &&
+    r.afe.max >= 0;
   return {
     kind: 'pinn',
     description: `pinn:${resolve(dir)}`,
@@ -113,9 +124,20 @@ async function pinnSource(dir: string): Promise<AtmosphereSource> {
     box,
     covers: inside,
     atmosphere(l) {
-      if (!inside(l)) throw inputError(`pinn:${dir}: Teff ${l.teffK} K, log g ${l.logg}, [M/H] ${l.mh} lies outside the emulator's training box`);
+      if (!inside(l))
+        throw inputError(
+          `pinn:${dir}: Teff ${l.teffK} K, log g ${l.logg}, [M/H] ${l.mh} lies outside the emulator's training box`,
+        );
       const [a] = emulator.predictAtmosphere([{ teffK: l.teffK, logg: l.logg, feh: l.mh, afe: 0 }]);
-      return { rhox: a.rhox, temperature: a.temperature, pressure: a.pressure, xne: a.xne, abundancePattern: KURUCZ_1993_SOLAR_ABUNDANCE_CHANGE, vturbKms: 2, source: `pinn:${resolve(dir)}` };
+      return {
+        rhox: a.rhox,
+        temperature: a.temperature,
+        pressure: a.pressure,
+        xne: a.xne,
+        abundancePattern: KURUCZ_1993_SOLAR_ABUNDANCE_CHANGE,
+        vturbKms: 2,
+        source: `pinn:${resolve(dir)}`,
+      };
     },
   };
 }
@@ -308,6 +330,7 @@ export async function synthesizeSpectrumBatch(input: SynthBatchInput): Promise<S
       broadenSeconds: p.broadenSeconds,
     };
   } finally {
+    release();
     hb.stop();
   }
 }

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { initBackend, latestCheckpoint, type Progress } from '@stellar-emu/nn-core';
+import { findResumableCheckpoint, initBackend, type Progress } from '@stellar-emu/nn-core';
 import { trainPinnOnDataset } from '@stellar-emu/pinn';
 import { trainCvae } from '@stellar-emu/cvae';
 import type { ModelRef, TrainChunkInput, TrainChunkResult, TrainProgress } from '@stellar-emu/workflows';
@@ -36,7 +36,11 @@ export async function trainChunk(input: TrainChunkInput): Promise<TrainChunkResu
   await initBackend();
   const modelDir = await modelDirFor(input);
   const ckptDir = join(modelDir, 'checkpoints');
-  const resumeFrom = existsSync(ckptDir) ? await latestCheckpoint(ckptDir) : null;
+  // The newest checkpoint that verifies; newer corrupt ones are renamed aside and reported in the
+  // progress (a directory of corrupt checkpoints only is a non-retryable CheckpointError).
+  const found = existsSync(ckptDir) ? await findResumableCheckpoint(ckptDir, { onWarning: (w) => console.warn(`trainChunk ${input.model}: ${w}`) }) : null;
+  const resumeFrom = found?.path ?? null;
+  const checkpointWarnings = [...(found?.warnings ?? [])];
   const hb = heartbeatPump(3000);
   const signal = anySignal([hb.signal, drainSignal]);
   let progress: TrainProgress = {
@@ -52,6 +56,12 @@ export async function trainChunk(input: TrainChunkInput): Promise<TrainChunkResu
     etaSeconds: null,
     checkpoint: resumeFrom,
     resumedFromStep: 0,
+    ...(checkpointWarnings.length ? { checkpointWarnings } : {}),
+  };
+  if (checkpointWarnings.length) hb.update(progress);
+  const addWarnings = (more: string[] | undefined) => {
+    for (const w of more ?? []) if (!checkpointWarnings.includes(w)) checkpointWarnings.push(w);
+    if (checkpointWarnings.length) progress.checkpointWarnings = [...checkpointWarnings];
   };
   // Step rate for the ETA: measured from the first progress report of this attempt, so start-up
   // (data loading, the first compiled step) does not skew it.
@@ -74,6 +84,7 @@ export async function trainChunk(input: TrainChunkInput): Promise<TrainChunkResu
       etaSeconds: stepsPerSecond > 0 ? Math.max(0, (totalSteps - p.globalStep) / stepsPerSecond) : null,
       checkpoint: p.checkpointPath ?? progress.checkpoint,
     };
+    addWarnings(p.checkpointWarnings);
     hb.update(progress);
   };
   try {
@@ -99,6 +110,7 @@ export async function trainChunk(input: TrainChunkInput): Promise<TrainChunkResu
       });
       progress.resumedFromStep = r.resumedFromStep;
       progress.checkpoint = r.lastCheckpoint ?? progress.checkpoint;
+      addWarnings(r.checkpointWarnings);
       ({ epochsDone, done, stoppedEarly, aborted } = r);
     } else {
       const r = await trainCvae({
@@ -119,6 +131,7 @@ export async function trainChunk(input: TrainChunkInput): Promise<TrainChunkResu
       });
       progress.resumedFromStep = r.resumedFromStep ?? 0;
       progress.checkpoint = r.loop.finalCheckpoint ?? progress.checkpoint;
+      addWarnings(r.loop.checkpointWarnings);
       epochsDone = r.loop.epochsDone;
       stoppedEarly = r.loop.stoppedEarly;
       aborted = r.loop.aborted;

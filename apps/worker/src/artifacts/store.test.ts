@@ -1,7 +1,8 @@
-import { mkdtemp, writeFile, mkdir } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rename, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
+import { LEGACY_MANIFEST_FILE, MANIFEST_FILE, openDataset, readManifest, writeSpectrumDataset } from '@stellar-emu/grid-io';
 import { canonicalJson, hashPath, LocalArtifactStore, stepKey } from './store.js';
 
 describe('artifact store', () => {
@@ -20,6 +21,36 @@ describe('artifact store', () => {
     expect(await hashPath(join(dir, 'b.txt'))).toBe(sha('bee'));
     const expected = sha(`b.txt\0${sha('bee')}\nsub/a.txt\0${sha('ay')}\n`);
     expect(await hashPath(dir)).toBe(expected);
+  });
+
+  test('a dataset directory hashes to its sorted listing, in either manifest layout, and reading it changes nothing', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'store-ds-'));
+    const dir = join(root, 'ds');
+    const flux = Array.from({ length: 40 }, (_, j) => 1 - 0.01 * j);
+    const recs = Array.from({ length: 5 }, (_, i) => ({ id: `s${i}`, source: 'test', line: i, labels: { teffK: 5000 + i }, wavelengthStartAngstrom: 4450, wavelengthStepAngstrom: 0.05, flux, synthetic: true, split: null }));
+    await writeSpectrumDataset(recs, dir);
+    const sha = (b: string | Buffer) => createHash('sha256').update(b).digest('hex');
+    const listing = async (d: string) => {
+      const names = (await readdir(d)).sort();
+      let s = '';
+      for (const n of names) s += `${n}\0${sha(await readFile(join(d, n)))}\n`;
+      return { names, hash: sha(s) };
+    };
+    const fresh = await listing(dir);
+    expect(fresh.names).toEqual([MANIFEST_FILE, 'data.parquet']);
+    const before = await hashPath(dir);
+    expect(before).toBe(fresh.hash);
+    const legacy = join(root, 'legacy');
+    await cp(dir, legacy, { recursive: true });
+    await rename(join(legacy, MANIFEST_FILE), join(legacy, LEGACY_MANIFEST_FILE));
+    const legacyBefore = await hashPath(legacy);
+    expect(legacyBefore).toBe((await listing(legacy)).hash);
+    for (const d of [dir, legacy]) {
+      await readManifest(d);
+      for await (const batch of (await openDataset(d)).iterateRows()) expect(batch.length).toBe(5);
+    }
+    expect(await hashPath(dir)).toBe(before);
+    expect(await hashPath(legacy)).toBe(legacyBefore);
   });
 
   test('a completed step is found until one of its outputs changes', async () => {

@@ -185,7 +185,7 @@ export interface DemoData {
 /**
  * The demo config — the README's main job: small presets; the PINN on synthetic atmospheres;
  * the CVAE on spectra synthesized with PySME from interpolated ATLAS9 atmospheres and a VALD
- * line list when `data` is given (100 Å around H-beta, 2,000 pixels; 400 spectra from 100
+ * line list when `data` is given (100 Å around H-beta, 2,000 pixels; 360 spectra from 90
  * intrinsic spectra, each broadened to 4 (v sin i, R)), and the engine checked on the Sun over
  * 4450–5400 Å. Without `data`, the CVAE trains on the toy generator's spectra.
  */
@@ -193,7 +193,7 @@ export function demoPipelineConfig(artifacts = '.artifacts', data: DemoData | nu
   const spectra = data
     ? {
         sme: {
-          n: 400,
+          n: 360,
           seed: 7,
           perAtmosphere: 4,
           linelist: data.linelist,
@@ -212,7 +212,7 @@ export function demoPipelineConfig(artifacts = '.artifacts', data: DemoData | nu
       spectra,
       // Batches sized to the demo's small datasets, so every epoch takes many optimizer steps.
       pinn: { preset: 'small', epochs: 30, epochsPerChunk: 10, batchSize: 256 },
-      cvae: { preset: 'small', epochs: data ? 120 : 60, epochsPerChunk: 20, batchSize: data ? 32 : 64 },
+      cvae: { preset: 'small', epochs: data ? 100 : 60, epochsPerChunk: 20, batchSize: data ? 32 : 64 },
       validation: { preset: 'small', epochs: 60, batchSize: data ? 32 : 64, generated: 300 },
       thresholds: { cvaeMedianResidual: 0.05, recoveryFactor: 1.5 },
     },

@@ -8,7 +8,7 @@ import { assertAllClose } from '../testing/assert-close.js';
 import { realDataDir } from '../testing/real-data.js';
 import type { AtmosphereModel, SpectrumRecord } from '../types.js';
 import { spectrumContentId } from './content-hash.js';
-import { readManifest } from './manifest.js';
+import { MANIFEST_FILE, readManifest } from './manifest.js';
 import { denormalizeValues, normalizeValues, RunningStats } from './normalization.js';
 import { openDataset, rowToAtmosphereModel, rowToSpectrumRecord } from './read.js';
 import { assignSplit } from './splits.js';
@@ -125,10 +125,10 @@ describe('manifest validation', () => {
   test('a corrupt manifest is a clear error', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'man-'));
     await writeSpectrumDataset(spectra(2, 10), dir);
-    const good = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
-    await writeFile(join(dir, 'manifest.json'), JSON.stringify({ ...good, schemaVersion: 2, rowCount: -1 }));
-    await expect(readManifest(dir)).rejects.toThrow(/manifest\.json: invalid dataset manifest \(schemaVersion: .*rowCount: /);
-    await writeFile(join(dir, 'manifest.json'), '{"schemaVersion": 1,');
+    const good = JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8'));
+    await writeFile(join(dir, MANIFEST_FILE), JSON.stringify({ ...good, schemaVersion: 2, rowCount: -1 }));
+    await expect(readManifest(dir)).rejects.toThrow(/_manifest\.json: invalid dataset manifest \(schemaVersion: .*rowCount: /);
+    await writeFile(join(dir, MANIFEST_FILE), '{"schemaVersion": 1,');
     await expect(openDataset(dir)).rejects.toThrow(/not valid JSON/);
   });
 });

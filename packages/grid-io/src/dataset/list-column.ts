@@ -7,6 +7,7 @@ import { DEFAULT_PARSERS } from 'hyparquet/src/convert.js';
 import { decompressPage } from 'hyparquet/src/datapage.js';
 import { parquetSchema } from 'hyparquet/src/metadata.js';
 import { getTreePath } from 'hyparquet/src/schema.js';
+import { parquetCompressors } from './codecs.js';
 
 const LITTLE_ENDIAN = endianness() === 'LE';
 
@@ -95,10 +96,10 @@ function walkLevels(bytes: Uint8Array, start: number, end: number, bitWidth: num
   return true;
 }
 
-/** hyparquet's decompression (UNCOMPRESSED, SNAPPY); null for a codec it cannot handle without plug-ins. */
+/** Decompress a page with {@link parquetCompressors}; null for a codec none of them handles (LZO). */
 function tryDecompress(bytes: Uint8Array, size: number, codec: CompressionCodec): Uint8Array | null {
-  if (codec !== 'UNCOMPRESSED' && codec !== 'SNAPPY') return null;
-  return decompressPage(bytes, size, codec, undefined);
+  if (codec !== 'UNCOMPRESSED' && !parquetCompressors[codec]) return null;
+  return decompressPage(bytes, size, codec, parquetCompressors);
 }
 
 function bitWidthOf(maxLevel: number): number {
@@ -109,7 +110,7 @@ function bitWidthOf(maxLevel: number): number {
  * Decode one column chunk (its bytes from the first page header to the end of the chunk) of a
  * one-level list of FLOAT or DOUBLE with no null or empty lists and no null elements: PLAIN
  * values in DATA_PAGE (v1) or DATA_PAGE_V2 pages, levels RLE/bit-packed hybrid, UNCOMPRESSED or
- * any codec hyparquet can decompress. Returns null when the chunk needs the generic reader
+ * any codec of {@link parquetCompressors}. Returns null when the chunk needs the generic reader
  * (dictionary or other encodings, nulls, empty lists, nested lists, a big-endian host).
  */
 export function decodeListChunk(bytes: Uint8Array, md: ColumnMetaData, levels: ListLevels, numRows: number): ListChunk | null {
@@ -229,6 +230,7 @@ export function decodeListChunkGeneric(bytes: Uint8Array, md: ColumnMetaData, sc
     type: md.type,
     codec: md.codec as CompressionCodec,
     parsers: DEFAULT_PARSERS,
+    compressors: parquetCompressors,
   };
   // a copy: `bytes` may be a view into a larger (pooled) buffer
   const ab = new Uint8Array(bytes).buffer;

@@ -1,4 +1,5 @@
-// The manifest.json beside every dataset: schema version, counts, label ranges, normalization statistics, input hashes; validated with zod.
+// The _manifest.json beside every dataset (manifest.json in datasets written before): schema version, counts, label ranges, normalization statistics, input hashes; validated with zod.
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -21,7 +22,7 @@ const columnSpec = z.object({
   nullable: z.boolean().optional(),
 });
 
-/** zod schema of manifest.json. */
+/** zod schema of the dataset manifest. */
 export const manifestSchema = z.object({
   schemaVersion: z.literal(DATASET_SCHEMA_VERSION),
   kind: z.enum(['atmospheres', 'spectra']),
@@ -49,13 +50,38 @@ export const manifestSchema = z.object({
   notes: z.record(z.string(), z.unknown()).optional(),
 });
 
-/** Contents of manifest.json. */
+/** Contents of the dataset manifest. */
 export type DatasetManifest = z.infer<typeof manifestSchema>;
 /** Statistics of one quantity as stored in the manifest. */
 export type ManifestQuantityStats = z.infer<typeof quantityStats>;
 
-/** Name of the manifest file inside a dataset directory. */
-export const MANIFEST_FILE = 'manifest.json';
+/**
+ * Name of the manifest file inside a dataset directory. The leading underscore makes Parquet
+ * dataset readers skip it (pyarrow's discovery ignores names beginning with `_` or `.`, and so
+ * do polars and Spark), so `pyarrow.parquet.read_table(<dataset dir>)` and
+ * `pyarrow.dataset.dataset(<dataset dir>)` open the directory as a Parquet dataset.
+ */
+export const MANIFEST_FILE = '_manifest.json';
+
+/** The manifest's name in datasets written before schema-version-1 datasets were renamed; still read. */
+export const LEGACY_MANIFEST_FILE = 'manifest.json';
+
+/**
+ * Path of the manifest of dataset directory `dir`: `<dir>/_manifest.json`, else
+ * `<dir>/manifest.json` when only that exists (a dataset written by an earlier version), else
+ * `<dir>/_manifest.json` (where a new one goes). Every reader of a manifest goes through here.
+ */
+export function manifestPath(dir: string): string {
+  const path = join(dir, MANIFEST_FILE);
+  if (existsSync(path)) return path;
+  const legacy = join(dir, LEGACY_MANIFEST_FILE);
+  return existsSync(legacy) ? legacy : path;
+}
+
+/** Whether `dir` holds a dataset manifest under either name. */
+export function hasManifest(dir: string): boolean {
+  return existsSync(manifestPath(dir));
+}
 
 /** Validate a parsed manifest object; throws an Error naming `where` and every problem. */
 export function parseManifest(value: unknown, where = MANIFEST_FILE): DatasetManifest {
@@ -67,14 +93,18 @@ export function parseManifest(value: unknown, where = MANIFEST_FILE): DatasetMan
   return r.data;
 }
 
-/** Read and validate `<dir>/manifest.json`; a missing, unparsable or invalid manifest is a clear error. */
+/**
+ * Read and validate the manifest of `dir` ({@link manifestPath}: `_manifest.json`, or
+ * `manifest.json` of an older dataset); a missing, unparsable or invalid manifest is a clear error.
+ */
 export async function readManifest(dir: string): Promise<DatasetManifest> {
-  const path = join(dir, MANIFEST_FILE);
+  const path = manifestPath(dir);
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new Error(`${path}: cannot read dataset manifest (${(err as Error).message})`);
+    const hint = (err as NodeJS.ErrnoException).code === 'ENOENT' ? `: neither ${MANIFEST_FILE} nor ${LEGACY_MANIFEST_FILE} exists in ${dir}` : '';
+    throw new Error(`${path}: cannot read dataset manifest (${(err as Error).message})${hint}`);
   }
   let json: unknown;
   try {

@@ -1,9 +1,12 @@
 // Dataset reader: manifest plus row groups streamed from Parquet with hyparquet, with column projection and split filtering.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema, type AsyncBuffer, type ColumnMetaData, type FileMetaData, type SchemaTree } from 'hyparquet';
 import { getTreePath } from 'hyparquet/src/schema.js';
 import type { AtmosphereModel, SpectrumRecord } from '../types.js';
+import { parquetCompressors } from './codecs.js';
 import { chunkRange, decodeFixedListChunk, decodeListChunk, listColumnChunk, listLevels, type FluxDecodePath, type ListChunk } from './list-column.js';
+import { recoverDirectory } from './atomic-dir.js';
 import { readManifest, type DatasetManifest } from './manifest.js';
 
 /** One row as read from a dataset: column name -> value (lists as number arrays). */
@@ -68,10 +71,13 @@ function listRow(chunk: ListChunk, i: number): number[] {
 }
 
 /**
- * Open a dataset directory: validates manifest.json (zod) and reads each Parquet footer.
+ * Open a dataset directory: validates its manifest (zod; `_manifest.json`, or `manifest.json` of an
+ * older dataset) and reads each Parquet footer.
  * Row data are only read by {@link OpenDataset.readRowGroup} / {@link OpenDataset.iterateRows}.
  */
 export async function openDataset(dir: string): Promise<OpenDataset> {
+  // A crash in the middle of an atomic rewrite can leave the previous version beside `dir`.
+  if (!existsSync(dir)) await recoverDirectory(dir);
   const manifest = await readManifest(dir);
   const files: OpenFile[] = [];
   const rowGroups: RowGroupInfo[] = [];
@@ -128,10 +134,10 @@ export async function openDataset(dir: string): Promise<OpenDataset> {
       const chunk = decodeListChunk(bytes, md, listLevels(schemaPath), numRows);
       if (chunk) lists.set(c, chunk);
     }
-    if (lists.size === 0) return (await parquetReadObjects({ file: f.buffer, metadata: f.metadata, rowStart: g.rowStart, rowEnd: g.rowStart + g.numRows, columns })) as DatasetRow[];
+    if (lists.size === 0) return (await parquetReadObjects({ file: f.buffer, metadata: f.metadata, rowStart: g.rowStart, rowEnd: g.rowStart + g.numRows, columns, compressors: parquetCompressors })) as DatasetRow[];
     const rest = cols.filter((c) => !lists.has(c));
     const other = rest.length
-      ? ((await parquetReadObjects({ file: f.buffer, metadata: f.metadata, rowStart: g.rowStart, rowEnd: g.rowStart + g.numRows, columns: rest })) as DatasetRow[])
+      ? ((await parquetReadObjects({ file: f.buffer, metadata: f.metadata, rowStart: g.rowStart, rowEnd: g.rowStart + g.numRows, columns: rest, compressors: parquetCompressors })) as DatasetRow[])
       : null;
     const rows: DatasetRow[] = new Array(g.numRows);
     for (let i = 0; i < g.numRows; i++) {

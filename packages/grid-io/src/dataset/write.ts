@@ -1,7 +1,8 @@
 // Streaming writers of atmosphere and spectrum datasets: one Parquet file plus manifest.json, statistics gathered in the same pass.
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ATMOSPHERE_QUANTITIES, type AtmosphereModel, type SpectrumRecord } from '../types.js';
+import { writeDirectoryAtomic } from './atomic-dir.js';
 import { DATASET_SCHEMA_VERSION, MANIFEST_FILE, type DatasetManifest } from './manifest.js';
 import { RunningStats } from './normalization.js';
 import { ParquetStreamWriter, type ColumnSpec, type RowGroupData } from './parquet-stream.js';
@@ -92,33 +93,62 @@ class RangeTracker {
   }
 }
 
+/** Name of the quarantine report an ingest writes into its dataset directory (a leading `_`: pyarrow, polars and DuckDB skip it when they open the folder as a Parquet dataset). */
+export const QUARANTINE_FILE = '_quarantine.json';
+
+/**
+ * Files a dataset write replaces as a whole: the data, the manifest (either name), the quarantine
+ * report and the partial files of earlier, non-atomic versions. Other entries of an existing
+ * dataset directory are carried into the new version unchanged.
+ */
+const DATASET_FILES = new Set([DATA_FILE, MANIFEST_FILE, 'manifest.json', QUARANTINE_FILE, `${DATA_FILE}.partial`, `${MANIFEST_FILE}.partial`, 'manifest.json.partial']);
+
+/**
+ * Write a dataset directory as a whole: `write` fills a temporary sibling folder, which replaces
+ * `dir` only when complete and fsynced (see {@link writeDirectoryAtomic}), so a failure at any
+ * point leaves the previous dataset at `dir` readable and unchanged.
+ */
+export function writeDatasetAtomic<T>(dir: string, write: (stage: string) => Promise<T>): Promise<T> {
+  return writeDirectoryAtomic(dir, write, { carryOver: (name) => !DATASET_FILES.has(name) && !/^\..*\.tmp-/.test(name) });
+}
+
 async function finishDataset(dir: string, writer: ParquetStreamWriter, manifest: DatasetManifest): Promise<DatasetManifest> {
   await writer.finish();
-  await rename(join(dir, `${DATA_FILE}.partial`), join(dir, DATA_FILE));
-  const tmp = join(dir, `${MANIFEST_FILE}.partial`);
-  await writeFile(tmp, `${JSON.stringify(manifest, null, 2)}\n`);
-  await rename(tmp, join(dir, MANIFEST_FILE));
+  await writeFile(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
 }
 
-async function prepareDir(dir: string): Promise<string> {
-  await mkdir(dir, { recursive: true });
-  await rm(join(dir, MANIFEST_FILE), { force: true });
-  return join(dir, `${DATA_FILE}.partial`);
+/** The data file of a dataset being written into the (fresh, empty) folder `dir`. */
+function prepareDir(dir: string): string {
+  return join(dir, DATA_FILE);
 }
 
 /**
  * Stream atmospheres into `<dir>/data.parquet` (row groups of `rowGroupSize` models; only one
- * row group is held) and write `<dir>/manifest.json` with row count, label ranges,
+ * row group is held) and write the manifest with row count, label ranges,
  * normalization statistics (log10 for RHOX, T, P, XNE, ABROSS, tau; linear for ACCRAD and the
  * labels) gathered in the same pass, split counts and input hashes. Models must be finite.
+ * The directory is replaced as a whole ({@link writeDatasetAtomic}): an error while reading the
+ * models or writing leaves an existing dataset at `dir` as it was.
  */
 export async function writeAtmosphereDataset(
   models: AsyncIterable<AtmosphereModel> | Iterable<AtmosphereModel>,
   dir: string,
   opts: WriteDatasetOptions = {},
 ): Promise<DatasetManifest> {
-  const path = await prepareDir(dir);
+  return writeDatasetAtomic(dir, (stage) => writeAtmosphereDatasetFiles(models, stage, opts));
+}
+
+/**
+ * {@link writeAtmosphereDataset} into an empty folder without the atomic replacement (for
+ * writers that add files to the same version, inside {@link writeDatasetAtomic}).
+ */
+export async function writeAtmosphereDatasetFiles(
+  models: AsyncIterable<AtmosphereModel> | Iterable<AtmosphereModel>,
+  dir: string,
+  opts: WriteDatasetOptions = {},
+): Promise<DatasetManifest> {
+  const path = prepareDir(dir);
   const writer = new ParquetStreamWriter(path, ATMOSPHERE_COLUMNS);
   const groupSize = opts.rowGroupSize ?? 1024;
   const stats = new Map<string, RunningStats>();
@@ -190,16 +220,30 @@ export async function writeAtmosphereDataset(
 }
 
 /**
- * Stream spectra into `<dir>/data.parquet` and write `<dir>/manifest.json`. Label columns are
+ * Stream spectra into `<dir>/data.parquet` and write the manifest. Label columns are
  * taken from the first record's `labels` keys (camelCase -> snake_case: teffK -> teff_k); every
  * record must have the same keys. Flux is stored as LIST<float> (or LIST<double>), NaN kept.
+ * The directory is replaced as a whole ({@link writeDatasetAtomic}): an error while reading the
+ * records or writing leaves an existing dataset at `dir` as it was.
  */
 export async function writeSpectrumDataset(
   records: AsyncIterable<SpectrumRecord> | Iterable<SpectrumRecord>,
   dir: string,
   opts: WriteSpectrumDatasetOptions = {},
 ): Promise<DatasetManifest> {
-  const path = await prepareDir(dir);
+  return writeDatasetAtomic(dir, (stage) => writeSpectrumDatasetFiles(records, stage, opts));
+}
+
+/**
+ * {@link writeSpectrumDataset} into an empty folder without the atomic replacement (for writers
+ * that add files to the same version, inside {@link writeDatasetAtomic}).
+ */
+export async function writeSpectrumDatasetFiles(
+  records: AsyncIterable<SpectrumRecord> | Iterable<SpectrumRecord>,
+  dir: string,
+  opts: WriteSpectrumDatasetOptions = {},
+): Promise<DatasetManifest> {
+  const path = prepareDir(dir);
   const fluxKind = opts.fluxType === 'double' ? 'list<double>' : 'list<float>';
   const st: { writer: ParquetStreamWriter | null } = { writer: null };
   let columns: ColumnSpec[] = [];

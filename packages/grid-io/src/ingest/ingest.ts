@@ -3,7 +3,7 @@ import { readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DatasetManifest } from '../dataset/manifest.js';
 import type { SplitScheme } from '../dataset/splits.js';
-import { writeAtmosphereDataset } from '../dataset/write.js';
+import { QUARANTINE_FILE, writeAtmosphereDatasetFiles, writeDatasetAtomic } from '../dataset/write.js';
 import { readDeckResults } from '../kurucz/read-deck.js';
 import { deckToAtmosphereModel } from '../kurucz/to-model.js';
 import type { AtmosphereModel } from '../types.js';
@@ -15,6 +15,34 @@ export interface QuarantineEntry {
   line: number;
   code: string;
   reason: string;
+  /** The file the row names, when the entry is a row of a table (spectrum ingest: the spectrum file). */
+  input?: string;
+}
+
+/**
+ * An ingest that found nothing to write: every input (file, model or row) was rejected. The
+ * output directory is left as it was — an existing dataset there stays readable and unchanged —
+ * so the rejections are only here (and in the message), not in a quarantine report on disk.
+ */
+export class IngestError extends Error {
+  override readonly name = 'IngestError';
+  constructor(
+    message: string,
+    /** Every rejected input with its reason. */
+    readonly rejected: QuarantineEntry[],
+    /** Per-file outcome (atmosphere ingests). */
+    readonly files: IngestFileReport[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** Message of an ingest with nothing good: the count and the first reasons. */
+export function nothingIngestedMessage(what: string, dir: string, rejected: QuarantineEntry[], shown = 10): string {
+  if (rejected.length === 0) return `nothing to ingest: the inputs hold no ${what.split(' ')[0]}; ${dir} was left unchanged`;
+  const lines = rejected.slice(0, shown).map((r) => `  ${r.reason}`);
+  if (rejected.length > shown) lines.push(`  … and ${rejected.length - shown} more`);
+  return `nothing to ingest: all ${rejected.length} ${what} rejected; ${dir} was left unchanged:\n${lines.join('\n')}`;
 }
 
 /** Per-input-file outcome of an ingest. */
@@ -31,7 +59,7 @@ export interface IngestResult {
   ingested: number;
   rejected: QuarantineEntry[];
   files: IngestFileReport[];
-  /** Path of the quarantine report (`<dir>/quarantine.json`). */
+  /** Path of the quarantine report (`<dir>/_quarantine.json`). */
   quarantinePath: string;
   seconds: number;
   /** Bytes of input files read (compressed size for gzip files). */
@@ -45,7 +73,11 @@ export const DECK_FILE_PATTERN = /\.(dat|atm|mod|krz|dat\.gz|atm\.gz|mod\.gz|gz)
  * Read every deck of `inputs` (files, or directories whose deck files are taken in name order)
  * and stream the good models into an atmosphere dataset at `dir`. A bad file or model is
  * quarantined with its reason and ingest goes on; the report is written to
- * `<dir>/quarantine.json`. Each file is read once (its sha256 is computed on the way).
+ * `<dir>/_quarantine.json`. Each file is read once (its sha256 is computed on the way).
+ *
+ * The dataset directory is replaced as a whole, only when complete ({@link writeDatasetAtomic}):
+ * when no model at all is good an {@link IngestError} is thrown, and on that or any other error
+ * an existing dataset at `dir` is left readable and byte-identical.
  */
 export async function ingestAtmospheres(
   inputs: string[],
@@ -99,8 +131,18 @@ export async function ingestAtmospheres(
       if (report.sha256) hashes.push({ path, sha256: report.sha256 });
     }
   }
-  const manifest = await writeAtmosphereDataset(models(), dir, { split: opts.split, inputs: hashes, notes: { ...opts.notes, rejected: rejected.length } });
-  const quarantinePath = join(dir, 'quarantine.json');
-  await writeFile(quarantinePath, `${JSON.stringify({ rejected, files }, null, 2)}\n`);
+  // The manifest is built after the models are streamed: the count includes every reject.
+  const notes: Record<string, unknown> = { ...opts.notes, rejected: 0 };
+  async function* counted(): AsyncGenerator<AtmosphereModel> {
+    yield* models();
+    notes.rejected = rejected.length;
+  }
+  const manifest = await writeDatasetAtomic(dir, async (stage) => {
+    const m = await writeAtmosphereDatasetFiles(counted(), stage, { split: opts.split, inputs: hashes, notes });
+    if (ingested === 0) throw new IngestError(nothingIngestedMessage('inputs were', dir, rejected), rejected, files);
+    await writeFile(join(stage, QUARANTINE_FILE), `${JSON.stringify({ rejected, files }, null, 2)}\n`);
+    return m;
+  });
+  const quarantinePath = join(dir, QUARANTINE_FILE);
   return { manifest, ingested, rejected, files, quarantinePath, seconds: (performance.now() - t0) / 1000, inputBytes };
 }

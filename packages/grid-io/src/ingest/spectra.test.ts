@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -8,6 +8,7 @@ import { assignSplit } from '../dataset/splits.js';
 import type { SpectrumGrid } from '../spectra/grid.js';
 import { generateSyntheticSpectrum } from '../synth/spectrum.js';
 import type { SpectrumRecord } from '../types.js';
+import { IngestError } from './ingest.js';
 import { ingestSpectra, requiredCoverageAngstrom } from './spectra.js';
 
 /** 5000–5009.95 Å at 0.05 Å (200 pixel centres, like the default grid the end 5010 is not one). */
@@ -220,7 +221,7 @@ describe('ingestSpectra', () => {
     for (const rec of records) expect(rec.split).toBe(assignSplit(rec.id, '70/15/15', 5));
   });
 
-  it('a missing spectrum file is an error naming the table line, before anything is written', async () => {
+  it('a missing spectrum file is quarantined with the table line and the good rows are kept; a table of missing files only is an error, before anything is written', async () => {
     const labels = await table('missing', [
       HEADER,
       'a.txt,5800,4.4,2,0,1,50000',
@@ -231,13 +232,29 @@ describe('ingestSpectra', () => {
       'x.txt,6000,4.0,2,0,1,50000',
     ]);
     const out = join(dir, 'ds-missing');
-    await expect(ingestSpectra({ labels, out, grid: GRID })).rejects.toThrow(
-      `labels.csv:7: spectrum file 'x.txt' not found`,
-    );
-    expect(existsSync(out)).toBe(false);
+    const r = await ingestSpectra({ labels, out, grid: GRID });
+    expect(r.ingested).toBe(3);
+    expect(r.rejected).toEqual([
+      { file: labels, line: 7, code: 'not-found', reason: `${labels}:7: spectrum file 'x.txt' not found (${join(dir, 'missing', 'x.txt')})`, input: join(dir, 'missing', 'x.txt') },
+    ]);
+    const q = JSON.parse(await readFile(r.quarantinePath, 'utf8'));
+    expect(r.quarantinePath).toBe(join(out, '_quarantine.json'));
+    expect(q).toMatchObject({ labels, rows: 4, ingested: 3, rejected: r.rejected });
+    const { records, manifest } = await readBack(out);
+    expect(records.map((x) => x.line)).toEqual([2, 4, 6]);
+    expect(manifest.notes).toMatchObject({ rejected: 1 });
+
+    const none = await table('missing-only', [HEADER, 'x.txt,6000,4.0,2,0,1,50000', 'y.txt,6000,4.0,2,0,1,50000']);
+    const out2 = join(dir, 'ds-missing-only');
+    const err = await ingestSpectra({ labels: none, out: out2, grid: GRID }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IngestError);
+    expect((err as Error).message).toContain(`labels.csv:2: spectrum file 'x.txt' not found`);
+    expect((err as Error).message).toContain(`labels.csv:3: spectrum file 'y.txt' not found`);
+    expect((err as IngestError).rejected.map((e) => e.line)).toEqual([2, 3]);
+    expect(existsSync(out2)).toBe(false);
   });
 
-  it('a non-numeric label is an error naming the table line and column', async () => {
+  it('a non-numeric label is quarantined naming the table line and column; the other rows are kept', async () => {
     const labels = await table('bad-number', [
       HEADER,
       'a.txt,5800,4.4,2,0,1,50000',
@@ -247,9 +264,54 @@ describe('ingestSpectra', () => {
       '',
       'b.csv,6200,abc,10,-0.5,1.5,20000',
     ]);
-    await expect(ingestSpectra({ labels, out: join(dir, 'ds-bad'), grid: GRID })).rejects.toThrow(
-      `labels.csv:7: column logg: expected a number, found 'abc'`,
-    );
+    const r = await ingestSpectra({ labels, out: join(dir, 'ds-bad'), grid: GRID });
+    expect(r.ingested).toBe(2);
+    expect(r.rejected).toHaveLength(1);
+    expect(r.rejected[0]).toMatchObject({ file: labels, line: 7, code: 'label' });
+    expect(r.rejected[0].reason).toBe(`${labels}:7: column logg: expected a number, found 'abc'`);
+    expect((await readBack(join(dir, 'ds-bad'))).records.map((x) => x.line)).toEqual([2, 3]);
+  });
+
+  it('file paths resolve relative to the table; files outside its folder (../, absolute, links leading out) are refused unless allowOutside', async () => {
+    const labels = await table('paths', [
+      HEADER,
+      'a.txt,5800,4.4,2,0,1,50000',
+      `${join(dir, 'paths', 'b.csv')},6200,4.1,10,-0.5,1.5,20000`,
+      '../outside.txt,5800,4.4,2,0,1,50000',
+      `${join(dir, 'outside.txt')},5800,4.4,2,0,1,50000`,
+      'link.txt,5800,4.4,2,0,1,50000',
+      'sub/../a.txt,5900,4.4,2,0,1,50000',
+    ]);
+    await writeFile(join(dir, 'outside.txt'), FIXTURES['a.txt']);
+    await rm(join(dir, 'paths', 'link.txt'), { force: true });
+    await symlink(join(dir, 'outside.txt'), join(dir, 'paths', 'link.txt'));
+    await mkdir(join(dir, 'paths', 'sub'), { recursive: true });
+    // Run from another working directory: paths are relative to the table, not to the cwd.
+    const cwd = process.cwd();
+    process.chdir(tmpdir());
+    try {
+      const r = await ingestSpectra({ labels, out: join(dir, 'ds-paths'), grid: GRID });
+      expect(r.ingested).toBe(3);
+      expect((await readBack(join(dir, 'ds-paths'))).records.map((x) => [x.line, x.source])).toEqual([
+        [2, join(dir, 'paths', 'a.txt')],
+        [3, join(dir, 'paths', 'b.csv')],
+        [7, join(dir, 'paths', 'sub/../a.txt')],
+      ]);
+      expect(r.rejected.map((e) => [e.line, e.code])).toEqual([
+        [4, 'outside'],
+        [5, 'outside'],
+        [6, 'outside'],
+      ]);
+      expect(r.rejected[0].reason).toBe(
+        `${labels}:4: spectrum file '../outside.txt' (${join(dir, 'paths', '../outside.txt')}) is outside the label table's folder ${join(dir, 'paths')}; refused (allowOutside / --allow-outside reads it)`,
+      );
+      expect(r.rejected[2].reason).toMatch(/labels\.csv:6: spectrum file 'link\.txt' .*links outside the label table's folder/);
+      const all = await ingestSpectra({ labels, out: join(dir, 'ds-paths-all'), grid: GRID, allowOutside: true });
+      expect(all.ingested).toBe(6);
+      expect(all.rejected).toEqual([]);
+    } finally {
+      process.chdir(cwd);
+    }
   });
 
   it('a missing label column is an error naming the header line', async () => {
@@ -262,7 +324,7 @@ describe('ingestSpectra', () => {
     );
   });
 
-  it('a spectrum not covering the grid is an error with the range it has and needs; no NaN flux, no partial file left', async () => {
+  it('a spectrum not covering the grid is quarantined with the range it has and needs; no NaN flux, no partial file left', async () => {
     expect(requiredCoverageAngstrom(GRID)).toEqual({ min: 5000, max: 5009.95 });
     expect(requiredCoverageAngstrom(GRID, 'average')).toEqual({ min: 4999.975, max: 5009.975 });
     const labels = await table('short', [
@@ -271,11 +333,15 @@ describe('ingestSpectra', () => {
       'short.txt,5800,4.4,2,0,1,50000',
     ]);
     const out = join(dir, 'ds-short');
-    await expect(ingestSpectra({ labels, out, grid: GRID })).rejects.toThrow(
+    const r = await ingestSpectra({ labels, out, grid: GRID });
+    expect(r.ingested).toBe(1);
+    expect(r.rejected.map((e) => [e.line, e.code])).toEqual([[3, 'coverage']]);
+    expect(r.rejected[0].reason).toContain(
       `labels.csv:3: spectrum file 'short.txt' covers 5001–5010.5 Å but the grid needs 5000–5009.95 Å`,
     );
+    expect(r.manifest.pixels?.nanCount).toBe(0);
+    expect(r.manifest.rowCount).toBe(1);
     expect(existsSync(join(out, 'data.parquet.partial'))).toBe(false);
-    expect(existsSync(join(out, 'manifest.json'))).toBe(false);
     // Average resampling needs the outer pixel edges: a spectrum starting at the first centre is not enough.
     const edge = await table('edge', [HEADER, 'edge.txt,5800,4.4,2,0,1,50000']);
     await expect(
@@ -283,8 +349,9 @@ describe('ingestSpectra', () => {
     ).rejects.toThrow(
       `labels.csv:2: spectrum file 'edge.txt' covers 5000–5010.5 Å but the grid needs 4999.975–5009.975 Å (outer pixel edges`,
     );
-    const r = await ingestSpectra({ labels: edge, out: join(dir, 'ds-edge'), grid: GRID, method: 'linear' });
-    expect(r.manifest.pixels?.nanCount).toBe(0);
+    expect(existsSync(join(dir, 'ds-edge'))).toBe(false);
+    const e = await ingestSpectra({ labels: edge, out: join(dir, 'ds-edge'), grid: GRID, method: 'linear' });
+    expect(e.manifest.pixels?.nanCount).toBe(0);
   });
 
   it('a gap wider than maxGapAngstrom inside the grid is an error naming the gap', async () => {
@@ -296,10 +363,11 @@ describe('ingestSpectra', () => {
     expect(r.ingested).toBe(1);
   });
 
-  it('a bad row inside a spectrum file is reported with the table line and the file line', async () => {
+  it('a bad row inside a spectrum file is reported with the table line and the file line, never quoting the file', async () => {
     const labels = await table('bad-file', [HEADER, 'bad.txt,5800,4.4,2,0,1,50000']);
-    await expect(ingestSpectra({ labels, out: join(dir, 'ds-badfile'), grid: GRID })).rejects.toThrow(
-      `labels.csv:2: ${join(dir, 'bad-file', 'bad.txt')}:2: flux 'abc' is not a number`,
-    );
+    const err = await ingestSpectra({ labels, out: join(dir, 'ds-badfile'), grid: GRID }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IngestError);
+    expect((err as Error).message).toContain(`labels.csv:2: ${join(dir, 'bad-file', 'bad.txt')}:2: flux is not a number`);
+    expect((err as Error).message).not.toContain('abc');
   });
 });

@@ -1,12 +1,13 @@
 // Ingest of real spectra (SYNSPEC fort.7 two-column text or CSV) listed in a CSV label table: resample onto a grid, optionally normalize, stream into a spectrum dataset.
 import { createHash } from 'node:crypto';
-import { readFile, rm, stat } from 'node:fs/promises';
-import { dirname, isAbsolute, join } from 'node:path';
+import { readFile, realpath, stat, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { spectrumContentId } from '../dataset/content-hash.js';
 import type { DatasetManifest } from '../dataset/manifest.js';
 import type { SplitScheme } from '../dataset/splits.js';
-import { DATA_FILE, writeSpectrumDataset } from '../dataset/write.js';
+import { QUARANTINE_FILE, writeDatasetAtomic, writeSpectrumDatasetFiles } from '../dataset/write.js';
+import { IngestError, nothingIngestedMessage, type QuarantineEntry } from './ingest.js';
 import {
   SPECTRUM_DEFAULT_GRID,
   type SpectrumGrid,
@@ -65,10 +66,16 @@ export interface IngestSpectraOptions {
   split?: { scheme: SplitScheme; seed: number } | null;
   /** Flux storage: 'float' (default) or 'double'. */
   fluxType?: 'float' | 'double';
-  /** Called after each spectrum (done counts from 1). */
+  /** Called after each spectrum read, ingested or rejected (done counts from 1 to total, the rows whose file exists). */
   onProgress?: (p: { done: number; total: number; file: string }) => void;
   /** Extra provenance stored under `notes` in the manifest. */
   notes?: Record<string, unknown>;
+  /**
+   * Read spectrum files outside the label table's folder (absolute paths elsewhere, `../`, links
+   * leading out). Default false: such rows are rejected, so a table cannot make ingest read
+   * arbitrary files.
+   */
+  allowOutside?: boolean;
 }
 
 /** How one label column was found in the header. */
@@ -92,6 +99,10 @@ export interface IngestSpectraResult {
   seconds: number;
   /** Bytes of spectrum files read (compressed size for gzip files). */
   inputBytes: number;
+  /** Rejected rows: the table and line, a code, the reason (`input`: the spectrum file). */
+  rejected: QuarantineEntry[];
+  /** Path of the quarantine report (`<out>/_quarantine.json`, also written when nothing was rejected). */
+  quarantinePath: string;
 }
 
 /** One data row of the label table. */
@@ -141,6 +152,17 @@ function isSkipped(trimmed: string): boolean {
   return trimmed === '' || trimmed.startsWith('#');
 }
 
+/** A `file` field of a label table as a path: relative to the table's folder, or absolute. */
+function resolveTableFile(base: string, file: string): string {
+  return isAbsolute(file) ? file : join(base, file);
+}
+
+/** Whether `path` lies inside folder `dir` (or is it), comparing resolved paths. */
+function isInside(dir: string, path: string): boolean {
+  const rel = relative(resolve(dir), resolve(path));
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
 /**
  * Parse a spectrum label table (CSV, TSV, ';' or whitespace separated; `#` comments): header,
  * column mapping ({@link SPECTRUM_LABEL_TABLE_COLUMNS}), and every data row with its labels
@@ -150,7 +172,14 @@ function isSkipped(trimmed: string): boolean {
 export function parseSpectrumLabelTable(
   text: string,
   labelsPath: string,
-  opts: { fileColumn?: boolean } = {},
+  opts: {
+    fileColumn?: boolean;
+    /**
+     * Receives each bad data row (wrong field count, empty file field, a label that is not a
+     * number in its domain) instead of throwing; the row is left out. Header problems still throw.
+     */
+    onRowError?: (row: { line: number; message: string }) => void;
+  } = {},
 ): { rows: LabelTableRow[]; columns: LabelColumnUse[]; ignoredColumns: string[] } {
   const needFile = opts.fileColumn ?? true;
   const lines = text.split(/\r?\n/);
@@ -202,9 +231,7 @@ export function parseSpectrumLabelTable(
   const ignoredColumns = header.filter((_, i) => !used.has(i));
   const base = dirname(labelsPath);
   const rows: LabelTableRow[] = [];
-  for (let k = h + 1; k < lines.length; k++) {
-    const t = lines[k].trim();
-    if (isSkipped(t)) continue;
+  const parseRow = (k: number): LabelTableRow => {
     const at = `${labelsPath}:${k + 1}`;
     const fields = splitCsvLine(lines[k], delim);
     if (fields.length !== header.length)
@@ -226,7 +253,20 @@ export function parseSpectrumLabelTable(
         throw new Error(`${at}: column ${c.column}: expected a number >= 0, found '${raw}'`);
       labels[c.key] = v;
     }
-    rows.push({ line: k + 1, file, path: file === '' ? '' : isAbsolute(file) ? file : join(base, file), labels });
+    return { line: k + 1, file, path: file === '' ? '' : resolveTableFile(base, file), labels };
+  };
+  for (let k = h + 1; k < lines.length; k++) {
+    const t = lines[k].trim();
+    if (isSkipped(t)) continue;
+    if (!opts.onRowError) {
+      rows.push(parseRow(k));
+      continue;
+    }
+    try {
+      rows.push(parseRow(k));
+    } catch (err) {
+      opts.onRowError({ line: k + 1, message: (err as Error).message });
+    }
   }
   return { rows, columns: columns.map(({ index: _index, ...c }) => c), ignoredColumns };
 }
@@ -253,6 +293,7 @@ export function requiredCoverageAngstrom(
 async function readSpectrumFile(
   path: string,
 ): Promise<{ spectrum: Spectrum1D; sha256: string; bytes: number }> {
+  // Errors name the file, the line and what was expected, never the file's contents.
   const buf = await readFile(path);
   const sha256 = createHash('sha256').update(buf).digest('hex');
   let text: string;
@@ -263,7 +304,9 @@ async function readSpectrumFile(
       throw new Error(`${path}: truncated or corrupt gzip data (${(err as Error).message})`);
     }
   } else text = buf.toString('utf8');
-  const spectrum = /\.csv(\.gz)?$/i.test(path) ? parseSpectrumCsv(text, path) : parseSpectrumText(text, path);
+  const spectrum = /\.csv(\.gz)?$/i.test(path)
+    ? parseSpectrumCsv(text, path, { quoteContents: false })
+    : parseSpectrumText(text, path, { quoteContents: false });
   return { spectrum, sha256, bytes: buf.length };
 }
 
@@ -274,25 +317,32 @@ async function readSpectrumFile(
  * and `path` also accepted) giving each spectrum's path relative to the table's folder (or
  * absolute), and the six label columns of {@link SPECTRUM_LABEL_TABLE_COLUMNS} (teff_k, logg,
  * vsini_kms, mh, vmic_kms, resolution; aliases teff, vsini, feh, vmic). Other columns are ignored
- * (reported in `ignoredColumns`). Blank lines and lines starting with `#` are skipped. The whole
- * table is checked (numbers, files exist) before the dataset is touched.
+ * (reported in `ignoredColumns`). Blank lines and lines starting with `#` are skipped. A spectrum
+ * file outside the table's folder (an absolute path elsewhere, `../`, a link leading out) is
+ * refused unless `allowOutside` is set.
  *
  * Each spectrum is read by itself (`.csv` / `.csv.gz` with {@link parseSpectrumCsv}, anything else
  * with the two-column {@link parseSpectrumText}; gzip detected from the magic bytes), resampled
  * onto `grid` by {@link resampleSpectrum} — by default linear interpolation in wavelength at each
  * pixel centre, or with `method: 'average'` the exact mean of the piecewise-linear input over each
  * pixel — optionally continuum-normalized on the grid by {@link normalizeContinuum}, and streamed
- * into {@link writeSpectrumDataset}; only one spectrum is held at a time (plus the writer's current
- * row group). The resampler never extrapolates: a spectrum must cover
- * {@link requiredCoverageAngstrom} and have no gap wider than `maxGapAngstrom` inside it, otherwise
- * ingest stops with an error naming the table line, the file and the ranges (no NaN flux is written).
+ * into the dataset; only one spectrum is held at a time (plus the writer's current row group).
+ * The resampler never extrapolates: a spectrum must cover {@link requiredCoverageAngstrom} and
+ * have no gap wider than `maxGapAngstrom` inside it (no NaN flux is written).
+ *
+ * Quarantine: a bad row — a label that is not a number in its domain, a file that is missing,
+ * outside the folder, unreadable, damaged gzip, not a spectrum, not covering the grid or with a
+ * gap — is rejected with `<labels>:<line>: <reason>` (never quoting the spectrum file's contents)
+ * and ingest goes on; the rejects are listed in `rejected` and in `<out>/_quarantine.json`. Only
+ * when no row is good is an {@link IngestError} thrown (listing the reasons). Problems of the
+ * table itself (unreadable, no header, a missing column) throw at once.
+ *
+ * The dataset directory is replaced as a whole, only when complete ({@link writeDatasetAtomic}):
+ * on any error an existing dataset at `out` stays readable and byte-identical.
  *
  * Rows: `source` = the spectrum file (table folder joined with the `file` field), `line` = the
  * table line, `synthetic` = false, split from the id hash (default 90/10, seed 0). The manifest's
- * `inputs` list the table and every spectrum file with their sha256.
- *
- * Errors are plain `Error`s starting `<labels>:<line>: ` (e.g. `labels.csv:7: spectrum file
- * 'x.txt' not found`); on an error the partial Parquet file is removed.
+ * `inputs` list the table and every ingested spectrum file with their sha256.
  */
 export async function ingestSpectra(opts: IngestSpectraOptions): Promise<IngestSpectraResult> {
   const t0 = performance.now();
@@ -316,20 +366,48 @@ export async function ingestSpectra(opts: IngestSpectraOptions): Promise<IngestS
   } catch (err) {
     throw new Error(`${opts.labels}: cannot read the label table (${(err as Error).message})`);
   }
-  const { rows, columns, ignoredColumns } = parseSpectrumLabelTable(tableBytes.toString('utf8'), opts.labels);
-  if (rows.length === 0) throw new Error(`${opts.labels}: no spectrum rows after the header`);
-  for (const r of rows) {
+  const rejected: QuarantineEntry[] = [];
+  const reject = (line: number, code: string, reason: string, input?: string) =>
+    rejected.push({ file: opts.labels, line, code, reason, ...(input ? { input } : {}) });
+  const { rows: tableRows, columns, ignoredColumns } = parseSpectrumLabelTable(tableBytes.toString('utf8'), opts.labels, {
+    onRowError: (e) => reject(e.line, 'label', e.message),
+  });
+  if (tableRows.length === 0 && rejected.length === 0) throw new Error(`${opts.labels}: no spectrum rows after the header`);
+
+  // Resolve and check every file before the dataset is touched.
+  const base = dirname(opts.labels);
+  let realBase: string | null = null;
+  const rows: LabelTableRow[] = [];
+  for (const r of tableRows) {
+    const at = `${opts.labels}:${r.line}`;
+    const shown = `spectrum file '${r.file}'${r.path !== r.file ? ` (${r.path})` : ''}`;
+    if (!opts.allowOutside && !isInside(base, r.path)) {
+      reject(r.line, 'outside', `${at}: ${shown} is outside the label table's folder ${base || '.'}; refused (allowOutside / --allow-outside reads it)`, r.path);
+      continue;
+    }
     let ok = false;
     try {
       ok = (await stat(r.path)).isFile();
     } catch {
       ok = false;
     }
-    if (!ok)
-      throw new Error(
-        `${opts.labels}:${r.line}: spectrum file '${r.file}' not found${r.path !== r.file ? ` (${r.path})` : ''}`,
-      );
+    if (!ok) {
+      reject(r.line, 'not-found', `${at}: spectrum file '${r.file}' not found${r.path !== r.file ? ` (${r.path})` : ''}`, r.path);
+      continue;
+    }
+    if (!opts.allowOutside) {
+      // A link inside the folder may lead out of it.
+      realBase ??= await realpath(base || '.');
+      if (!isInside(realBase, await realpath(r.path))) {
+        reject(r.line, 'outside', `${at}: ${shown} links outside the label table's folder ${base || '.'}; refused (allowOutside / --allow-outside reads it)`, r.path);
+        continue;
+      }
+    }
+    rows.push(r);
   }
+  const total = tableRows.length + rejected.filter((r) => r.code === 'label').length;
+  const byLine = () => rejected.sort((a, b) => a.line - b.line);
+  if (rows.length === 0) throw new IngestError(nothingIngestedMessage('rows were', opts.out, byLine()), [...rejected]);
 
   const need = requiredCoverageAngstrom(grid, method);
   const wavelengths = continuum ? gridWavelengthsAngstrom(grid) : null;
@@ -338,58 +416,75 @@ export async function ingestSpectra(opts: IngestSpectraOptions): Promise<IngestS
   ];
   let inputBytes = 0;
   let done = 0;
+  let processed = 0;
+  /** The resampled (and normalized) flux of row `r`, or an Error with `code` saying why not. */
+  async function spectrumOf(r: LabelTableRow, at: string): Promise<{ flux: Float64Array; sha256: string; bytes: number }> {
+    let read: Awaited<ReturnType<typeof readSpectrumFile>>;
+    try {
+      read = await readSpectrumFile(r.path);
+    } catch (err) {
+      throw Object.assign(new Error(`${at}: ${(err as Error).message}`), { code: 'unreadable' });
+    }
+    const x = read.spectrum.wavelengthAngstrom;
+    const has = `${fmt(x[0])}–${fmt(x[x.length - 1])} Å`;
+    if (x[0] > need.min || x[x.length - 1] < need.max) {
+      throw Object.assign(
+        new Error(
+          `${at}: spectrum file '${r.file}' covers ${has} but the grid needs ${fmt(need.min)}–${fmt(need.max)} Å ` +
+            `(${method === 'linear' ? 'first to last pixel centre' : 'outer pixel edges'} of ${grid.n} px from ${fmt(grid.startAngstrom)} Å at ${fmt(grid.stepAngstrom)} Å)`,
+        ),
+        { code: 'coverage' },
+      );
+    }
+    const resampled = resampleSpectrum(read.spectrum, { grid, method, maxGapAngstrom: maxGap });
+    let nan = 0;
+    for (let i = 0; i < resampled.length; i++) if (resampled[i] !== resampled[i]) nan++;
+    if (nan > 0) {
+      let gap = '';
+      for (let i = 1; i < x.length && !gap; i++) {
+        if (x[i] - x[i - 1] > maxGap && x[i] > need.min && x[i - 1] < need.max)
+          gap = ` between ${fmt(x[i - 1])} and ${fmt(x[i])} Å (wider than maxGapAngstrom = ${maxGap} Å)`;
+      }
+      throw Object.assign(
+        new Error(`${at}: spectrum file '${r.file}' (${has}) leaves ${nan} of ${grid.n} grid pixels without flux: a gap in its samples${gap}`),
+        { code: 'gap' },
+      );
+    }
+    const flux = continuum ? normalizeContinuum(wavelengths!, resampled, continuum).flux : resampled;
+    return { flux: Float64Array.from(flux), sha256: read.sha256, bytes: read.bytes };
+  }
   async function* records(): AsyncGenerator<SpectrumRecord> {
     for (const r of rows) {
       const at = `${opts.labels}:${r.line}`;
-      let read: Awaited<ReturnType<typeof readSpectrumFile>>;
+      processed++;
+      let s: Awaited<ReturnType<typeof spectrumOf>>;
       try {
-        read = await readSpectrumFile(r.path);
+        s = await spectrumOf(r, at);
       } catch (err) {
-        throw new Error(`${at}: ${(err as Error).message}`);
+        reject(r.line, (err as { code?: string }).code ?? 'unreadable', (err as Error).message, r.path);
+        opts.onProgress?.({ done: processed, total: rows.length, file: r.path });
+        continue;
       }
-      inputBytes += read.bytes;
-      inputs.push({ path: r.path, sha256: read.sha256 });
-      const x = read.spectrum.wavelengthAngstrom;
-      const has = `${fmt(x[0])}–${fmt(x[x.length - 1])} Å`;
-      if (x[0] > need.min || x[x.length - 1] < need.max) {
-        throw new Error(
-          `${at}: spectrum file '${r.file}' covers ${has} but the grid needs ${fmt(need.min)}–${fmt(need.max)} Å ` +
-            `(${method === 'linear' ? 'first to last pixel centre' : 'outer pixel edges'} of ${grid.n} px from ${fmt(grid.startAngstrom)} Å at ${fmt(grid.stepAngstrom)} Å)`,
-        );
-      }
-      const resampled = resampleSpectrum(read.spectrum, { grid, method, maxGapAngstrom: maxGap });
-      let nan = 0;
-      for (let i = 0; i < resampled.length; i++) if (resampled[i] !== resampled[i]) nan++;
-      if (nan > 0) {
-        let gap = '';
-        for (let i = 1; i < x.length && !gap; i++) {
-          if (x[i] - x[i - 1] > maxGap && x[i] > need.min && x[i - 1] < need.max)
-            gap = ` between ${fmt(x[i - 1])} and ${fmt(x[i])} Å (wider than maxGapAngstrom = ${maxGap} Å)`;
-        }
-        throw new Error(
-          `${at}: spectrum file '${r.file}' (${has}) leaves ${nan} of ${grid.n} grid pixels without flux: a gap in its samples${gap}`,
-        );
-      }
-      const flux = continuum ? normalizeContinuum(wavelengths!, resampled, continuum).flux : resampled;
+      inputBytes += s.bytes;
+      inputs.push({ path: r.path, sha256: s.sha256 });
       const rec: Omit<SpectrumRecord, 'id'> = {
         source: r.path,
         line: r.line,
         labels: r.labels,
         wavelengthStartAngstrom: grid.startAngstrom,
         wavelengthStepAngstrom: grid.stepAngstrom,
-        flux: Array.from(flux),
+        flux: Array.from(s.flux),
         synthetic: false,
         split: null,
       };
       done++;
       yield { id: spectrumContentId(rec), ...rec };
-      opts.onProgress?.({ done, total: rows.length, file: r.path });
+      opts.onProgress?.({ done: processed, total: rows.length, file: r.path });
     }
   }
 
-  let manifest: DatasetManifest;
-  try {
-    manifest = await writeSpectrumDataset(records(), opts.out, {
+  const manifest = await writeDatasetAtomic(opts.out, async (stage) => {
+    const m = await writeSpectrumDatasetFiles(records(), stage, {
       split: split ?? undefined,
       inputs,
       fluxType: opts.fluxType,
@@ -405,12 +500,14 @@ export async function ingestSpectra(opts: IngestSpectraOptions): Promise<IngestS
           : false,
         headers: Object.fromEntries(columns.map((c) => [c.column, c.header])),
         ...(ignoredColumns.length ? { ignoredColumns } : {}),
+        rejected: rejected.length,
       },
     });
-  } catch (err) {
-    await rm(join(opts.out, `${DATA_FILE}.partial`), { force: true });
-    throw err;
-  }
+    byLine();
+    if (done === 0) throw new IngestError(nothingIngestedMessage('rows were', opts.out, rejected), [...rejected]);
+    await writeFile(join(stage, QUARANTINE_FILE), `${JSON.stringify({ labels: opts.labels, rows: total, ingested: done, rejected }, null, 2)}\n`);
+    return m;
+  });
   return {
     manifest,
     ingested: done,
@@ -418,5 +515,7 @@ export async function ingestSpectra(opts: IngestSpectraOptions): Promise<IngestS
     ignoredColumns,
     seconds: (performance.now() - t0) / 1000,
     inputBytes,
+    rejected,
+    quarantinePath: join(opts.out, QUARANTINE_FILE),
   };
 }

@@ -66,19 +66,29 @@ export class DeckLineParser {
     return out;
   }
 
-  /** Signal the end of input; returns the last deck or a truncation error. */
-  end(): DeckResult[] {
+  /** Lines pushed so far. */
+  get linesRead(): number {
+    return this.lineNo;
+  }
+
+  /**
+   * Signal the end of input; returns the last deck or a truncation error. `damaged`: the input
+   * ended early because the stream is damaged (the last model is kept when all its depth rows
+   * were read; no "not a deck" report for what little was read).
+   */
+  end(damaged = false): DeckResult[] {
     const out: DeckResult[] = [];
+    const at = damaged ? 'the damaged end of the stream' : 'end of file';
     if (this.deck) {
       if (this.state === 'rows') {
-        out.push({ ok: false, error: this.err('truncated', this.lineNo + 1, `expected ${this.deck.nLayers} depth rows, found ${this.rowsRead} (end of file)`) });
+        out.push({ ok: false, error: this.err('truncated', this.lineNo + 1, `expected ${this.deck.nLayers} depth rows, found ${this.rowsRead} (${at})`) });
       } else if (this.state === 'tail') {
         out.push({ ok: true, deck: this.deck });
       } else {
-        out.push({ ok: false, error: this.err('truncated', this.lineNo + 1, 'expected a READ DECK6 card and depth rows, found end of file') });
+        out.push({ ok: false, error: this.err('truncated', this.lineNo + 1, `expected a READ DECK6 card and depth rows, found ${at}`) });
       }
       this.deck = null;
-    } else if (!this.sawAnyDeck && !this.skipping) {
+    } else if (!this.sawAnyDeck && !this.skipping && !damaged) {
       out.push({ ok: false, error: this.err(this.lineNo === 0 ? 'empty-input' : 'not-a-deck', 0, this.lineNo === 0 ? 'empty file: expected a Kurucz deck starting with a TEFF card' : 'no TEFF card found: not a Kurucz deck') });
     }
     this.state = 'idle';
@@ -323,6 +333,12 @@ export class DeckLineParser {
   }
 }
 
+async function fileSha256(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
 async function isGzip(path: string): Promise<boolean> {
   const fh = await open(path, 'r');
   try {
@@ -386,7 +402,15 @@ export async function* readDeckResults(path: string, opts: ReadDeckOptions = {})
     }
   } catch (err) {
     if (err instanceof DeckParseError) {
-      yield { ok: false, error: err };
+      if (parser.linesRead === 0) {
+        yield { ok: false, error: err };
+        return;
+      }
+      // A damaged stream (gzip cut short or corrupt): keep every model completed before the
+      // damage — including the last one when all its depth rows were read — then report it.
+      for (const r of parser.end(true)) yield r;
+      yield { ok: false, error: new DeckParseError(err.code, err.file, 0, `${err.detail} after line ${parser.linesRead}; the complete models before it were kept`) };
+      if (opts.onSha256) opts.onSha256(await fileSha256(path));
       return;
     }
     if ((err as { code?: string }).code === 'ENOENT' || (err as { code?: string }).code === 'EISDIR') {

@@ -19,13 +19,24 @@ async function readText(path: string): Promise<string> {
   return buf.toString('utf8');
 }
 
+/** Options of the spectrum parsers shared by the text and CSV readers. */
+export interface SpectrumParseOptions {
+  /**
+   * Quote the offending text (a field, a line, the header) in error messages (default true).
+   * false: errors name only the file, the line and what was expected — never the file's contents
+   * (for files named by someone else's label table, whose errors end up in reports and logs).
+   */
+  quoteContents?: boolean;
+}
+
 /** Parse one numeric field; throws `${source}:${line}: ...` for non-numbers, NaN and Inf. */
-function parseField(field: string, what: string, source: string, line: number): number {
+function parseField(field: string, what: string, source: string, line: number, quote = true): number {
   const f = field.trim().replace(/^"(.*)"$/, '$1').trim();
-  if (NON_FINITE_RE.test(f)) throw new Error(`${source}:${line}: ${what} '${f}' is not a finite number`);
-  if (!NUMBER_RE.test(f)) throw new Error(`${source}:${line}: ${what} '${f}' is not a number`);
+  const shown = quote ? ` '${f}'` : '';
+  if (NON_FINITE_RE.test(f)) throw new Error(`${source}:${line}: ${what}${shown} is not a finite number`);
+  if (!NUMBER_RE.test(f)) throw new Error(`${source}:${line}: ${what}${shown} is not a number`);
   const v = Number(f.replace(/[dD]/, 'e'));
-  if (!Number.isFinite(v)) throw new Error(`${source}:${line}: ${what} '${f}' is not a finite number`);
+  if (!Number.isFinite(v)) throw new Error(`${source}:${line}: ${what}${shown} is not a finite number`);
   return v;
 }
 
@@ -33,12 +44,19 @@ class SpectrumBuilder {
   private w: number[] = [];
   private f: number[] = [];
   private lastLine = 0;
-  constructor(private readonly source: string) {}
+  constructor(
+    private readonly source: string,
+    private readonly quote = true,
+  ) {}
   add(wavelength: number, flux: number, line: number): void {
     const n = this.w.length;
-    if (!(wavelength > 0)) throw new Error(`${this.source}:${line}: wavelength ${wavelength} must be > 0 Å`);
+    if (!(wavelength > 0)) throw new Error(`${this.source}:${line}: wavelength${this.quote ? ` ${wavelength}` : ''} must be > 0 Å`);
     if (n > 0 && !(wavelength > this.w[n - 1])) {
-      throw new Error(`${this.source}:${line}: wavelength ${wavelength} does not increase (previous ${this.w[n - 1]} on line ${this.lastLine})`);
+      throw new Error(
+        this.quote
+          ? `${this.source}:${line}: wavelength ${wavelength} does not increase (previous ${this.w[n - 1]} on line ${this.lastLine})`
+          : `${this.source}:${line}: wavelength does not increase (not above the one on line ${this.lastLine})`,
+      );
     }
     this.w.push(wavelength);
     this.f.push(flux);
@@ -61,15 +79,16 @@ function isComment(trimmed: string): boolean {
  * `#`, `!` or `%` are skipped; Fortran `D` exponents are accepted. Wavelengths must increase.
  * @param source name used in error messages (`source:line: ...`)
  */
-export function parseSpectrumText(text: string, source: string): Spectrum1D {
-  const b = new SpectrumBuilder(source);
+export function parseSpectrumText(text: string, source: string, opts: SpectrumParseOptions = {}): Spectrum1D {
+  const quote = opts.quoteContents ?? true;
+  const b = new SpectrumBuilder(source, quote);
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
     const t = lines[i].trim();
     if (isComment(t)) continue;
     const fields = t.split(/\s+/);
-    if (fields.length < 2) throw new Error(`${source}:${i + 1}: expected 2 numbers (wavelength, flux), found ${fields.length} ('${t}')`);
-    b.add(parseField(fields[0], 'wavelength', source, i + 1), parseField(fields[1], 'flux', source, i + 1), i + 1);
+    if (fields.length < 2) throw new Error(`${source}:${i + 1}: expected 2 numbers (wavelength, flux), found ${fields.length}${quote ? ` ('${t}')` : ''}`);
+    b.add(parseField(fields[0], 'wavelength', source, i + 1, quote), parseField(fields[1], 'flux', source, i + 1, quote), i + 1);
   }
   return b.build();
 }
@@ -80,7 +99,7 @@ export async function readSpectrumText(path: string): Promise<Spectrum1D> {
 }
 
 /** Options of {@link parseSpectrumCsv} / {@link readSpectrumCsv}. */
-export interface CsvSpectrumOptions {
+export interface CsvSpectrumOptions extends SpectrumParseOptions {
   /** Wavelength column: header name or 0-based index. Default: the first header matching wave/wl/lambda, else column 0. */
   wavelengthColumn?: string | number;
   /** Flux column: header name or 0-based index. Default: the first header containing "flux", else column 1. */
@@ -94,6 +113,7 @@ export interface CsvSpectrumOptions {
  * when any of its fields is not a number. Wavelength in Å, strictly increasing.
  */
 export function parseSpectrumCsv(text: string, source: string, opts: CsvSpectrumOptions = {}): Spectrum1D {
+  const quote = opts.quoteContents ?? true;
   const lines = text.split(/\r?\n/);
   let i = 0;
   while (i < lines.length && isComment(lines[i].trim())) i++;
@@ -109,7 +129,7 @@ export function parseSpectrumCsv(text: string, source: string, opts: CsvSpectrum
     }
     if (typeof spec === 'string') {
       const k = firstFields.indexOf(spec);
-      if (!hasHeader || k < 0) throw new Error(`${source}:${i + 1}: no ${what} column named '${spec}' in header [${firstFields.join(', ')}]`);
+      if (!hasHeader || k < 0) throw new Error(`${source}:${i + 1}: no ${what} column named '${spec}' in the header${quote ? ` [${firstFields.join(', ')}]` : ''}`);
       return k;
     }
     if (hasHeader) {
@@ -122,13 +142,13 @@ export function parseSpectrumCsv(text: string, source: string, opts: CsvSpectrum
   const fCol = pick(opts.fluxColumn, /flux/i, 1, 'flux');
   if (wCol === fCol) throw new Error(`${source}: wavelength and flux columns are the same (${wCol})`);
   const need = Math.max(wCol, fCol) + 1;
-  const b = new SpectrumBuilder(source);
+  const b = new SpectrumBuilder(source, quote);
   for (let k = hasHeader ? i + 1 : i; k < lines.length; k++) {
     const t = lines[k].trim();
     if (isComment(t)) continue;
     const fields = t.split(delim);
-    if (fields.length < need) throw new Error(`${source}:${k + 1}: expected at least ${need} fields, found ${fields.length} ('${t}')`);
-    b.add(parseField(fields[wCol], 'wavelength', source, k + 1), parseField(fields[fCol], 'flux', source, k + 1), k + 1);
+    if (fields.length < need) throw new Error(`${source}:${k + 1}: expected at least ${need} fields, found ${fields.length}${quote ? ` ('${t}')` : ''}`);
+    b.add(parseField(fields[wCol], 'wavelength', source, k + 1, quote), parseField(fields[fCol], 'flux', source, k + 1, quote), k + 1);
   }
   return b.build();
 }

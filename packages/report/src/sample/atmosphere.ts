@@ -52,7 +52,8 @@ export const ATLAS_LOG_TAU: readonly number[] = Array.from({ length: 72 }, (_, i
 const hopf = (tau: number): number => 0.7104 - 0.1331 * Math.exp(-3.4488 * tau);
 
 /** Temperature in K at optical depth τ of a grey atmosphere. */
-export const greyTemperatureK = (teffK: number, tau: number): number => teffK * (0.75 * (tau + hopf(tau))) ** 0.25;
+export const greyTemperatureK = (teffK: number, tau: number): number =>
+  teffK * (0.75 * (tau + hopf(tau))) ** 0.25;
 
 /** Saha ionized fraction of an element with ionization energy `chiK` (in K) at density nCm3. */
 function sahaFraction(temperatureK: number, chiK: number, nCm3: number): number {
@@ -61,7 +62,11 @@ function sahaFraction(temperatureK: number, chiK: number, nCm3: number): number 
 }
 
 /** Opacity (cm² g⁻¹) and electron density (cm⁻³) at pressure P (dyn cm⁻²) and temperature T (K). */
-export function opacityAndElectrons(pressureDynCm2: number, temperatureK: number, labels: AtmosphereLabels): { kappaCm2G: number; xneCm3: number } {
+export function opacityAndElectrons(
+  pressureDynCm2: number,
+  temperatureK: number,
+  labels: AtmosphereLabels,
+): { kappaCm2G: number; xneCm3: number } {
   const metals = 10 ** (labels.feh + 0.4 * labels.afe);
   const nCm3 = pressureDynCm2 / (kBoltzErgK * temperatureK);
   const xH = sahaFraction(temperatureK, 157_800, nCm3);
@@ -69,8 +74,15 @@ export function opacityAndElectrons(pressureDynCm2: number, temperatureK: number
   const xneCm3 = nCm3 * (0.92 * xH + 1.0e-4 * metals * xMetal) + 1e-30;
   const rhoGCm3 = (pressureDynCm2 * muNeutral * mHydrogenG) / (kBoltzErgK * temperatureK * (1 + xH));
   // H⁻ bound-free (T⁹ up to ~7500 K, needs neutral H and free electrons), Kramers free-free, electron scattering.
-  const electronFraction = Math.min(1, (xneCm3 / nCm3) / 1e-4);
-  const kHminus = 2.5e-31 * Math.max(metals, 1e-3) ** 0.5 * rhoGCm3 ** 0.5 * (temperatureK ** 9 / (1 + (temperatureK / 7500) ** 9)) * (1 - xH) * electronFraction ** 0.5 + 1e-30;
+  const electronFraction = Math.min(1, xneCm3 / nCm3 / 1e-4);
+  const kHminus =
+    2.5e-31 *
+      Math.max(metals, 1e-3) ** 0.5 *
+      rhoGCm3 ** 0.5 *
+      (temperatureK ** 9 / (1 + (temperatureK / 7500) ** 9)) *
+      (1 - xH) *
+      electronFraction ** 0.5 +
+    1e-30;
   const kKramers = 3.7e22 * rhoGCm3 * temperatureK ** -3.5 * xH * xH;
   const kElectron = 0.2 * 1.7 * xH;
   const kFloor = 2e-4 * (0.5 + metals);
@@ -82,10 +94,14 @@ export function opacityAndElectrons(pressureDynCm2: number, temperatureK: number
  * Integrate the hydrostatic equation dP/dτ = (g − g_rad)/κ(P, T) with RK4 in ln τ on the ATLAS grid
  * (4 substeps per layer), with T(τ) grey and g_rad = κ σ Teff⁴ / c; column mass from d rhox = dτ/κ.
  */
-export function analyticAtmosphere(labels: AtmosphereLabels, logTau: readonly number[] = ATLAS_LOG_TAU): AnalyticAtmosphere {
+export function analyticAtmosphere(
+  labels: AtmosphereLabels,
+  logTau: readonly number[] = ATLAS_LOG_TAU,
+): AnalyticAtmosphere {
   const g = 10 ** labels.logg;
   const fluxOverC = (sigmaSbCgs * labels.teffK ** 4) / cLightCmS;
-  const kappaAt = (p: number, tau: number) => opacityAndElectrons(p, greyTemperatureK(labels.teffK, tau), labels).kappaCm2G;
+  const kappaAt = (p: number, tau: number) =>
+    opacityAndElectrons(p, greyTemperatureK(labels.teffK, tau), labels).kappaCm2G;
   // ODE in s = ln τ for y = ln P: dy/ds = τ (g − κ F/c) / (κ P).
   const dyds = (s: number, y: number) => {
     const tau = Math.exp(s);
@@ -98,7 +114,8 @@ export function analyticAtmosphere(labels: AtmosphereLabels, logTau: readonly nu
   // Starting pressure: with κ ∝ P^a the surface solution is P ≈ (1 + a) g τ / κ(P); damped fixed point.
   const tau0 = 10 ** logTau[0];
   let lnP = Math.log(g * tau0 * 1e3);
-  for (let i = 0; i < 200; i++) lnP = 0.5 * lnP + 0.5 * Math.log((1.5 * g * tau0) / kappaAt(Math.exp(lnP), tau0));
+  for (let i = 0; i < 200; i++)
+    lnP = 0.5 * lnP + 0.5 * Math.log((1.5 * g * tau0) / kappaAt(Math.exp(lnP), tau0));
 
   const out: AnalyticAtmosphere = {
     labels,

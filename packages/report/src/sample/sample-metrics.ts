@@ -23,7 +23,12 @@ import {
 } from '../metrics-schema.js';
 import { machineInfo } from '../run-info.js';
 import { median, quantile, rmse, Rng } from '../stats.js';
-import { analyticAtmosphere, pressureGradient, type AnalyticAtmosphere, type AtmosphereLabels } from './atmosphere.js';
+import {
+  analyticAtmosphere,
+  pressureGradient,
+  type AnalyticAtmosphere,
+  type AtmosphereLabels,
+} from './atmosphere.js';
 import { SAMPLE_GRID, sampleLineList, synthesizeSpectrum, type Line } from './spectrum.js';
 
 /** How much to compute: `tiny` for tests (about a second), `full` for the demo report. */
@@ -40,7 +45,10 @@ export interface SampleMetricsOptions {
   sections?: { pinn?: boolean; cvae?: boolean; recovery?: boolean };
 }
 
-const SIZES: Record<SampleSize, { pinnModels: number; train: number; validation: number; test: number; examples: number }> = {
+const SIZES: Record<
+  SampleSize,
+  { pinnModels: number; train: number; validation: number; test: number; examples: number }
+> = {
   tiny: { pinnModels: 16, train: 150, validation: 30, test: 60, examples: 3 },
   full: { pinnModels: 60, train: 500, validation: 100, test: 200, examples: 3 },
 };
@@ -116,7 +124,8 @@ function smoothNoise(rng: Rng, n: number, roughness = 1): number[] {
 }
 
 /** Emulator error grows near the surface and the bottom of the grid. */
-const depthFactor = (logTau: number) => 1 + 1.5 * Math.exp(-(logTau + 6.875) / 1.2) + 1.0 * Math.exp((logTau - 2) / 0.7);
+const depthFactor = (logTau: number) =>
+  1 + 1.5 * Math.exp(-(logTau + 6.875) / 1.2) + 1.0 * Math.exp((logTau - 2) / 0.7);
 
 interface EmulatedAtmosphere {
   quantities: Record<PinnQuantity, number[]>;
@@ -127,13 +136,21 @@ interface EmulatedAtmosphere {
  * opacity that its own pressure gradient implies, dP̂/dτ = g/κ̂, up to a small independent error;
  * the baseline (w = 0) errs in κ independently, with rougher depth structure.
  */
-function emulate(truth: AnalyticAtmosphere, rng: Rng, scale: number, physicsWeight: number, roughness: number): EmulatedAtmosphere {
+function emulate(
+  truth: AnalyticAtmosphere,
+  rng: Rng,
+  scale: number,
+  physicsWeight: number,
+  roughness: number,
+): EmulatedAtmosphere {
   const n = truth.logTau.length;
   const q = {} as Record<PinnQuantity, number[]>;
   for (const name of PINN_QUANTITIES) {
     if (name === 'abross') continue;
     const noise = smoothNoise(rng, n, roughness);
-    q[name] = truth[name].map((v, i) => v * Math.exp(PINN_ERROR_SCALE[name] * scale * depthFactor(truth.logTau[i]) * noise[i]));
+    q[name] = truth[name].map(
+      (v, i) => v * Math.exp(PINN_ERROR_SCALE[name] * scale * depthFactor(truth.logTau[i]) * noise[i]),
+    );
   }
   // Emulated pressure stays monotonic in τ (it would not be a usable atmosphere otherwise): each
   // layer keeps at least 20 % of the true pressure increment.
@@ -146,7 +163,8 @@ function emulate(truth: AnalyticAtmosphere, rng: Rng, scale: number, physicsWeig
   const own = smoothNoise(rng, n, roughness);
   q.abross = truth.abross.map((k, i) => {
     const tied = -physicsWeight * Math.log(g1[i] / g0[i]);
-    const free = (1 - physicsWeight * 0.8) * PINN_ERROR_SCALE.abross * scale * depthFactor(truth.logTau[i]) * own[i];
+    const free =
+      (1 - physicsWeight * 0.8) * PINN_ERROR_SCALE.abross * scale * depthFactor(truth.logTau[i]) * own[i];
     return k * Math.exp(tied + free);
   });
   return { quantities: q };
@@ -171,7 +189,9 @@ function drawAtmosphereLabels(rng: Rng): AtmosphereLabels {
 
 function samplePinn(rng: Rng, nModels: number) {
   const models = Array.from({ length: nModels }, () => drawAtmosphereLabels(rng));
-  const relErr: Record<PinnQuantity, number[][]> = Object.fromEntries(PINN_QUANTITIES.map((k) => [k, []])) as never;
+  const relErr: Record<PinnQuantity, number[][]> = Object.fromEntries(
+    PINN_QUANTITIES.map((k) => [k, []]),
+  ) as never;
   const residuals: Record<HydrostaticModel, number[]> = { grid: [], pinn: [], baseline: [] };
   const perModelMedian: number[] = [];
   let logTau: number[] = [];
@@ -193,8 +213,14 @@ function samplePinn(rng: Rng, nModels: number) {
     const g = truth.gravityCmS2;
     const interior = (xs: number[]) => xs.slice(1, -1);
     residuals.grid.push(...interior(hydrostatic(truth.tau, truth.pressure, truth.abross, g).residualDex));
-    residuals.pinn.push(...interior(hydrostatic(truth.tau, pinn.quantities.pressure, pinn.quantities.abross, g).residualDex));
-    residuals.baseline.push(...interior(hydrostatic(truth.tau, baseline.quantities.pressure, baseline.quantities.abross, g).residualDex));
+    residuals.pinn.push(
+      ...interior(hydrostatic(truth.tau, pinn.quantities.pressure, pinn.quantities.abross, g).residualDex),
+    );
+    residuals.baseline.push(
+      ...interior(
+        hydrostatic(truth.tau, baseline.quantities.pressure, baseline.quantities.abross, g).residualDex,
+      ),
+    );
   }
 
   const depthError = PINN_QUANTITIES.map((quantity) => {
@@ -218,7 +244,12 @@ function samplePinn(rng: Rng, nModels: number) {
   const giantBase = emulate(giant, rng, scale * 1.4, 0, 2);
   const curve = (model: HydrostaticModel, pressure: number[], abross: number[]) => {
     const h = hydrostatic(giant.tau, pressure, abross, giant.gravityCmS2);
-    return { model, tau: roundAll(giant.tau), dPdTau: roundAll(h.dPdTau), gOverKappa: roundAll(h.gOverKappa) };
+    return {
+      model,
+      tau: roundAll(giant.tau),
+      dPdTau: roundAll(h.dPdTau),
+      gOverKappa: roundAll(h.gOverKappa),
+    };
   };
 
   return {
@@ -235,13 +266,26 @@ function samplePinn(rng: Rng, nModels: number) {
           curve('baseline', giantBase.quantities.pressure, giantBase.quantities.abross),
         ],
       },
-      hydrostaticResiduals: (['grid', 'pinn', 'baseline'] as const).map((model) => ({ model, residualDex: roundAll(residuals[model], 5) })),
+      hydrostaticResiduals: (['grid', 'pinn', 'baseline'] as const).map((model) => ({
+        model,
+        residualDex: roundAll(residuals[model], 5),
+      })),
       labelError: {
-        labels: Object.fromEntries(PINN_LABELS.map((k) => [k, roundAll(models.map((m) => m[k]), 5)])) as Record<(typeof PINN_LABELS)[number], number[]>,
+        labels: Object.fromEntries(
+          PINN_LABELS.map((k) => [
+            k,
+            roundAll(
+              models.map((m) => m[k]),
+              5,
+            ),
+          ]),
+        ) as Record<(typeof PINN_LABELS)[number], number[]>,
         medianPercent: roundAll(perModelMedian, 5),
       },
       summary: {
-        medianPercent: Object.fromEntries(PINN_QUANTITIES.map((k) => [k, round(median(relErr[k].flat()), 6)])) as Record<PinnQuantity, number>,
+        medianPercent: Object.fromEntries(
+          PINN_QUANTITIES.map((k) => [k, round(median(relErr[k].flat()), 6)]),
+        ) as Record<PinnQuantity, number>,
       },
     },
   };
@@ -284,7 +328,8 @@ function generateSpectrum(labels: SpectrumLabels, lines: readonly Line[], rng: R
 /** Flux binned to 4-pixel means: the regressor's features (500 per spectrum). */
 function featuresOf(flux: Float64Array): Float64Array {
   const out = new Float64Array(Math.floor(flux.length / 4));
-  for (let i = 0; i < out.length; i++) out[i] = (flux[4 * i] + flux[4 * i + 1] + flux[4 * i + 2] + flux[4 * i + 3]) / 4;
+  for (let i = 0; i < out.length; i++)
+    out[i] = (flux[4 * i] + flux[4 * i + 1] + flux[4 * i + 2] + flux[4 * i + 3]) / 4;
   return out;
 }
 
@@ -355,7 +400,11 @@ class RidgeRegressor {
       xtx[i * n + i] += lambda;
     }
     const w = choleskySolve(xtx, n, xty);
-    return new RidgeRegressor(mean, labelMean, Object.fromEntries(SPECTRUM_LABELS.map((k, t) => [k, w[t]])) as Record<SpectrumLabel, Float64Array>);
+    return new RidgeRegressor(
+      mean,
+      labelMean,
+      Object.fromEntries(SPECTRUM_LABELS.map((k, t) => [k, w[t]])) as Record<SpectrumLabel, Float64Array>,
+    );
   }
 
   predict(f: Float64Array): SpectrumLabels {
@@ -379,7 +428,9 @@ function sampleSpectra(rng: Rng, size: (typeof SIZES)[SampleSize], withCvae: boo
   const testLabels = draw(size.test);
   const testRef = testLabels.map((l) => synthesizeSpectrum(l, lines));
   const generated = testLabels.map((l) => generateSpectrum(l, lines, rng));
-  const residual = generated.map((g, i) => g.reduce((s, v, j) => s + Math.abs(v - testRef[i][j]), 0) / g.length);
+  const residual = generated.map(
+    (g, i) => g.reduce((s, v, j) => s + Math.abs(v - testRef[i][j]), 0) / g.length,
+  );
   const hashes = {
     'spectra-train': hashJson(trainLabels),
     'spectra-validation': hashJson(valLabels),
@@ -397,10 +448,16 @@ function sampleSpectra(rng: Rng, size: (typeof SIZES)[SampleSize], withCvae: boo
           generatedFlux: roundAll(generated[i], 5),
         })),
         residuals: {
-          labels: Object.fromEntries(SPECTRUM_LABELS.map((k) => [k, roundAll(testLabels.map((l) => l[k]))])) as Record<SpectrumLabel, number[]>,
+          labels: Object.fromEntries(
+            SPECTRUM_LABELS.map((k) => [k, roundAll(testLabels.map((l) => l[k]))]),
+          ) as Record<SpectrumLabel, number[]>,
           meanAbsResidual: roundAll(residual, 5),
         },
-        summary: { median: round(median(residual), 6), p95: round(quantile(residual, 0.95), 6), max: round(Math.max(...residual), 6) },
+        summary: {
+          median: round(median(residual), 6),
+          p95: round(quantile(residual, 0.95), 6),
+          max: round(Math.max(...residual), 6),
+        },
       }
     : undefined;
 
@@ -416,7 +473,16 @@ function sampleSpectra(rng: Rng, size: (typeof SIZES)[SampleSize], withCvae: boo
     for (const lambda of [1e-3, 1e-2, 1e-1, 1]) {
       const m = RidgeRegressor.fit(trainFeatures, trainLabels, lambda);
       const pred = valFeatures.map((f) => m.predict(f));
-      const score = SPECTRUM_LABELS.reduce((s, k) => s + rmse(valLabels.map((l) => l[k]), pred.map((p) => p[k])) / spread(k), 0);
+      const score = SPECTRUM_LABELS.reduce(
+        (s, k) =>
+          s +
+          rmse(
+            valLabels.map((l) => l[k]),
+            pred.map((p) => p[k]),
+          ) /
+            spread(k),
+        0,
+      );
       if (score < bestScore) {
         bestScore = score;
         model = m;
@@ -476,7 +542,11 @@ export function buildSampleMetrics(options: SampleMetricsOptions = {}): RunMetri
         sample: true,
         seed,
         size: sizeName,
-        pinn: { nModels: size.pinnModels, labelBox: PINN_BOX, depthGrid: 'ATLAS9 72 layers, log tau -6.875..2' },
+        pinn: {
+          nModels: size.pinnModels,
+          labelBox: PINN_BOX,
+          depthGrid: 'ATLAS9 72 layers, log tau -6.875..2',
+        },
         spectra: { ...size, labelBox: SPECTRUM_BOX, grid: SAMPLE_GRID, snr: 200 },
         recovery: { method: 'ridge regression on 4-pixel-binned flux', lambdaLadder: [1e-3, 1e-2, 1e-1, 1] },
         thresholds: SAMPLE_THRESHOLDS,
@@ -499,11 +569,14 @@ export function buildSampleMetrics(options: SampleMetricsOptions = {}): RunMetri
     datasetHashes['pinn-validation'] = pinn.labelsHash;
   }
   if (sections.cvae || sections.recovery) {
-    const spectra = timed('spectraAndRecovery', () => sampleSpectra(new Rng(seed * 104_729 + 2), size, sections.cvae, sections.recovery));
+    const spectra = timed('spectraAndRecovery', () =>
+      sampleSpectra(new Rng(seed * 104_729 + 2), size, sections.cvae, sections.recovery),
+    );
     if (spectra.cvae) input.cvae = spectra.cvae;
     if (spectra.recovery) input.recovery = spectra.recovery;
     Object.assign(datasetHashes, spectra.hashes);
-    if (spectra.lambdaChosen !== null) (input.run.config.recovery as Record<string, unknown>).lambdaChosen = spectra.lambdaChosen;
+    if (spectra.lambdaChosen !== null)
+      (input.run.config.recovery as Record<string, unknown>).lambdaChosen = spectra.lambdaChosen;
   }
   return parseRunMetrics(input, 'sample metrics');
 }

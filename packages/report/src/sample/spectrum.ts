@@ -57,7 +57,11 @@ function erf(x: number): number {
   const sign = x < 0 ? -1 : 1;
   const a = Math.abs(x);
   const t = 1 / (1 + 0.3275911 * a);
-  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-a * a);
+  const y =
+    1 -
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
+      t *
+      Math.exp(-a * a);
   return sign * y;
 }
 
@@ -105,12 +109,17 @@ function instrumentKernel(resolution: number, grid: WavelengthGrid): number[] {
 }
 
 /** Continuum-normalized flux (dimensionless) at `labels` on `grid`. */
-export function synthesizeSpectrum(labels: SpectrumLabels, lines: readonly Line[], grid: WavelengthGrid = SAMPLE_GRID): Float64Array {
+export function synthesizeSpectrum(
+  labels: SpectrumLabels,
+  lines: readonly Line[],
+  grid: WavelengthGrid = SAMPLE_GRID,
+): Float64Array {
   const tau = new Float64Array(grid.n);
   const metals = 10 ** labels.mh;
   const tK = labels.teffK / 1000;
   for (const line of lines) {
-    const strength = 10 ** (line.logStrength + line.teffSlope * (tK - 7) + line.loggSlope * (labels.logg - 4)) * metals;
+    const strength =
+      10 ** (line.logStrength + line.teffSlope * (tK - 7) + line.loggSlope * (labels.logg - 4)) * metals;
     // Doppler width: b = sqrt(2kT/m + v_mic²) in km/s, σ_λ = λ b / (c √2).
     const bKms = Math.sqrt(2 * kOverMFeKms2K * labels.teffK + labels.vmicKms ** 2);
     const sigmaPix = (line.centerAngstrom * bKms) / (cLightKms * Math.SQRT2) / grid.stepAngstrom;

@@ -1,0 +1,70 @@
+// trainChunk resuming over a corrupt newest checkpoint. Backend: cpu (set before anything loads
+// tfjs), so that the resumed run is bitwise comparable with an uninterrupted one.
+process.env.STELLAR_EMU_BACKEND = 'cpu';
+
+import { mkdtemp, readdir, stat, truncate } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { assertBitwiseEqual, latestCheckpoint, readCheckpoint } from '@stellar-emu/nn-core';
+import type { TrainChunkInput, TrainChunkResult, TrainProgress, TrainSettings } from '@stellar-emu/workflows';
+import { prepareDatasetStep, splitDatasetStep } from './data.js';
+import { trainChunk } from './train.js';
+
+async function weights(modelDir: string): Promise<Map<string, Float32Array>> {
+  const ck = await readCheckpoint(join(modelDir, 'model.safetensors'));
+  return new Map([...ck.tensors].map(([k, t]) => [k, t.data as Float32Array]));
+}
+
+test('a retried trainChunk whose newest checkpoint is truncated resumes from the older one, names the bad file in its heartbeat and its result, and ends bitwise where an uninterrupted run ends', async () => {
+  const settings: TrainSettings = {
+    preset: 'small',
+    epochs: 2,
+    seed: 3,
+    alpha: 0.03,
+    epochsPerChunk: 1,
+    checkpointEverySteps: 3,
+    batchSize: 256,
+  };
+  const artifacts = await mkdtemp(join(tmpdir(), 'se-corrupt-'));
+  const refArtifacts = await mkdtemp(join(tmpdir(), 'se-corrupt-ref-'));
+  const raw = await prepareDatasetStep({
+    kind: 'atmospheres',
+    source: { synthetic: { n: 48, seed: 5 } },
+    artifacts,
+  });
+  const dataset = (await splitDatasetStep({ dataset: raw.result, scheme: '90/10', seed: 0, artifacts }))
+    .result;
+
+  // The uninterrupted reference in its own store, in the same two chunks.
+  await trainChunk({ model: 'pinn', dataset, settings, artifacts: refArtifacts, untilEpoch: 1 });
+  const ref = await trainChunk({ model: 'pinn', dataset, settings, artifacts: refArtifacts, untilEpoch: 2 });
+
+  const first = await trainChunk({ model: 'pinn', dataset, settings, artifacts, untilEpoch: 1 });
+  expect(first.progress.checkpointWarnings).toBeUndefined();
+  const ckptDir = join(first.modelDir, 'checkpoints');
+  const newest = (await latestCheckpoint(ckptDir))!;
+  await truncate(newest, Math.floor((await stat(newest)).size / 2));
+
+  const env = new MockActivityEnvironment();
+  const heartbeats: TrainProgress[] = [];
+  env.on('heartbeat', (d: TrainProgress) => heartbeats.push(d));
+  const input: TrainChunkInput = { model: 'pinn', dataset, settings, artifacts, untilEpoch: 2 };
+  const second = (await env.run(trainChunk, input)) as TrainChunkResult;
+  expect(second.done).toBe(true);
+  expect(second.progress.checkpointWarnings).toHaveLength(1);
+  expect(second.progress.checkpointWarnings![0]).toContain(newest);
+  expect(second.progress.checkpointWarnings![0]).toMatch(
+    /corrupt .*renamed to ckpt-\d+\.safetensors\.corrupt-/,
+  );
+  // The first heartbeat already carries the warning (it is sent before training starts).
+  expect(heartbeats.length).toBeGreaterThan(0);
+  expect(heartbeats[0].checkpointWarnings).toEqual(second.progress.checkpointWarnings);
+  expect(second.progress.resumedFromStep).toBeLessThan(first.progress.globalStep);
+  expect(second.progress.globalStep).toBe(ref.progress.globalStep);
+  const a = await weights(ref.modelDir);
+  const b = await weights(second.modelDir);
+  expect([...b.keys()]).toEqual([...a.keys()]);
+  for (const [k, v] of a) assertBitwiseEqual(b.get(k)!, v, k);
+  expect((await readdir(ckptDir)).filter((n) => n.includes('.corrupt-'))).toHaveLength(1);
+});

@@ -1,0 +1,6 @@
+// Types of lockfile-check.mjs for TypeScript callers (its test).
+
+export type LockfileCheck = { status: 'clean' } | { status: 'changed' | 'skipped'; message: string };
+
+/** Whether package-lock.json in the git checkout at `root` differs from the committed one. */
+export declare function checkLockfile(root: string): LockfileCheck;

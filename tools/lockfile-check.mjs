@@ -1,0 +1,40 @@
+// The lock-file check of `npm test`: an install must not change the committed package-lock.json.
+import { spawnSync } from 'node:child_process';
+
+/**
+ * Whether package-lock.json in the git checkout at `root` differs from the committed one
+ * (`git diff --quiet -- package-lock.json`). Returns { status: 'clean' }, { status: 'changed',
+ * message } with the diff's size and what to do, or { status: 'skipped', message } when `root`
+ * is not a git checkout (a tarball, an npm pack) or git is missing.
+ */
+export function checkLockfile(root) {
+  const git = (args) => spawnSync('git', args, { cwd: root, encoding: 'utf8' });
+  const inside = git(['rev-parse', '--is-inside-work-tree']);
+  if (inside.error || inside.status !== 0 || inside.stdout.trim() !== 'true') {
+    return {
+      status: 'skipped',
+      message: `lock-file check skipped: ${root} is not a git checkout${inside.error ? ` (${inside.error.message})` : ''}`,
+    };
+  }
+  const tracked = git(['ls-files', '--error-unmatch', '--', 'package-lock.json']);
+  if (tracked.status !== 0)
+    return { status: 'skipped', message: 'lock-file check skipped: package-lock.json is not committed' };
+  const diff = git(['diff', '--quiet', '--', 'package-lock.json']);
+  if (diff.status === 0) return { status: 'clean' };
+  if (diff.status !== 1)
+    return {
+      status: 'skipped',
+      message: `lock-file check skipped: git diff failed (${(diff.stderr || '').trim()})`,
+    };
+  const stat = git(['diff', '--shortstat', '--', 'package-lock.json']).stdout.trim();
+  return {
+    status: 'changed',
+    message: [
+      `package-lock.json differs from the committed lock (${stat || 'changed'}).`,
+      'The install rewrote it: the committed lock does not describe the tree that package.json asks for',
+      '(a dependency added, removed or re-ranged without the lock, or entries missing from it).',
+      'Run `npm install` in a clean checkout, review `git diff package-lock.json` and commit the lock;',
+      'CI installs exactly the committed lock. (STELLAR_EMU_ALLOW_LOCK_CHANGE=1 skips this check locally.)',
+    ].join('\n'),
+  };
+}
