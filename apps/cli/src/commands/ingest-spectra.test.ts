@@ -107,7 +107,7 @@ describe('stellar-emu ingest spectra (built CLI)', () => {
     // The good row is ingested; the missing file is rejected, named on stdout and counted on stderr.
     expect(bad.status, bad.stderr).toBe(0);
     expect(bad.stdout).toMatch(/labels\.csv:3: spectrum file 'nope\.txt' not found/);
-    expect(bad.stderr).toMatch(/1 row rejected \(see .*bad\/quarantine\.json\)/);
+    expect(bad.stderr).toMatch(/1 row rejected \(see .*bad\/_quarantine\.json\)/);
     expect((await openDataset(join(dir, 'bad'))).manifest.rowCount).toBe(1);
     const strict = run(['ingest', 'spectra', '--labels', labels, '--out', join(dir, 'strict'), '--grid', '5000,0.05,200', '--strict']);
     expect(strict.status).toBe(2);
