@@ -1,8 +1,7 @@
 // Writing a report (index.html, metrics.json, figures/*.svg|png) from metrics, or from a stored run.
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { fsyncPath, writeDirectoryAtomic } from '@stellar-emu/grid-io';
+import { writeDirectoryAtomic, writeFileAtomic } from '@stellar-emu/grid-io';
 import { evaluateChecks } from './checks.js';
 import { buildFigures } from './figures.js';
 import { renderHtml, type RenderedFigure } from './html.js';
@@ -31,24 +30,6 @@ export interface ReportResult {
   pass: boolean;
 }
 
-async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.tmp-${randomBytes(6).toString('hex')}`);
-  try {
-    const fh = await open(tmp, 'w');
-    try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await fsyncPath(dirname(path));
-}
 
 /** The entries of a report directory that a new report replaces as a whole; others are kept. */
 const REPORT_ENTRIES = new Set(['figures', 'index.html', 'metrics.json']);
@@ -141,7 +122,7 @@ export async function writeRunMetrics(
 ): Promise<string> {
   const parsed = parseRunMetrics(metrics);
   const path = join(runDirectory(artifactsDir, runId), METRICS_INPUT_FILE);
-  await writeAtomic(path, `${JSON.stringify(parsed, null, 2)}\n`);
+  await writeFileAtomic(path, `${JSON.stringify(parsed, null, 2)}\n`);
   return path;
 }
 

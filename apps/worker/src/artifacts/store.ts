@@ -1,10 +1,11 @@
 // Artifact store: datasets, checkpoints, models and reports live here; workflows carry only
 // paths and content hashes. A local directory by default; the interface admits a shared
 // file system or an object store later.
-import { createHash, randomBytes } from 'node:crypto';
+import { writeFileAtomic } from '@stellar-emu/grid-io';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { dirname, join, relative, resolve } from 'node:path';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
 
 /** One file or directory that a step produced, with its content hash. */
 export interface ArtifactRef {
@@ -79,19 +80,8 @@ export function stepKey(step: string, config: unknown, inputHashes: Record<strin
   return createHash('sha256').update(canonicalJson({ step, config, inputHashes })).digest('hex');
 }
 
-/** Write a file atomically: temp file, fsync, rename. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.tmp-${randomBytes(6).toString('hex')}`);
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path);
-}
+/** Write a file atomically (grid-io's one implementation: temp sibling, fsync, rename, folder fsync). */
+export { writeFileAtomic };
 
 /** The default store: a directory tree `<root>/steps/<step>/<key>/`, `<root>/runs/<id>/`. */
 export class LocalArtifactStore implements ArtifactStore {

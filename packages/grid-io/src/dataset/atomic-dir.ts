@@ -214,3 +214,27 @@ export async function writeDirectoryAtomic<T>(
   if (existing) await rm(backup, { recursive: true, force: true });
   return result;
 }
+
+/**
+ * Write one file atomically: a temporary sibling, fsync, rename over `path`, fsync of the folder;
+ * the temporary file is removed when anything fails, so `path` is either the old or the new
+ * content. The one file-level atomic write of the project (folders: {@link writeDirectoryAtomic}).
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = join(dirname(path), `.tmp-${randomBytes(6).toString('hex')}`);
+  try {
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await fsyncPath(dirname(path));
+}
