@@ -63,9 +63,10 @@ export async function resolveRunConfig(
 }
 
 /**
- * Bring up what a run needs locally: the dev server (unless a cluster is named), a worker on the
- * cpu and gpu queues, and `synthWorkers` workers on the synth queue (one PySME process each, in
- * their own processes so that synthesis never waits on a training step's event loop).
+ * Bring up what a run needs locally: the dev server (unless a cluster is named), one worker
+ * process per queue — cpu (workflows, light activities), gpu (training) — and `synthWorkers` on
+ * the synth queue (one PySME process each), so that neither workflow tasks nor synthesis wait on
+ * a training step's event loop.
  */
 export async function withTemporal<T>(
   opts: TemporalConnectionFlags & { worker: boolean; synthWorkers?: number },
@@ -84,7 +85,9 @@ export async function withTemporal<T>(
   if (opts.worker) {
     const synth = Math.max(1, opts.synthWorkers ?? defaultSynthWorkers());
     const started = await Promise.all([
-      startWorker(['--task-queue', `${TASK_QUEUES.cpu},${TASK_QUEUES.gpu}`, ...workerConnectionArgs(config)]),
+      // Workflow tasks (and so progress queries) never wait behind a training step's event loop.
+      startWorker(['--task-queue', TASK_QUEUES.cpu, ...workerConnectionArgs(config)]),
+      startWorker(['--task-queue', TASK_QUEUES.gpu, ...workerConnectionArgs(config)]),
       ...Array.from({ length: synth }, () =>
         startWorker(['--task-queue', TASK_QUEUES.synth, ...workerConnectionArgs(config)]),
       ),
