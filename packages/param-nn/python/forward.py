@@ -23,32 +23,17 @@ or from the shell: `python forward.py MODEL_FILE_OR_DIR INPUT.json` with INPUT.j
 The file's sha256 (in its own header) is verified.
 """
 
-import hashlib
 import json
 import os
-import struct
 import sys
 
 import numpy as np
 
-
-def read_safetensors(path):
-    """(metadata, {name: array}) of a stellar-emu safetensors file; verifies its sha256."""
-    with open(path, "rb") as f:
-        b = f.read()
-    n = struct.unpack("<Q", b[:8])[0]
-    header = json.loads(b[8 : 8 + n])
-    meta = header.pop("__metadata__")
-    z = bytearray(b)
-    z[35:99] = b"0" * 64
-    if hashlib.sha256(z).hexdigest() != meta["sha256"]:
-        raise ValueError(f"{path}: corrupt file (sha256 mismatch)")
-    dtypes = {"F32": "<f4", "F64": "<f8", "I32": "<i4"}
-    tensors = {}
-    for name, v in header.items():
-        count = int(np.prod(v["shape"], dtype=np.int64))
-        tensors[name] = np.frombuffer(b, dtypes[v["dtype"]], count, 8 + n + v["data_offsets"][0]).reshape(v["shape"])
-    return meta, tensors
+# The safetensors reader lives with the checkpoint format, in packages/nn-core/python (copy that
+# file beside this one to use it outside a checkout).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "nn-core", "python"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from stellar_emu_safetensors import read_safetensors  # noqa: E402
 
 
 def load_model(path):
