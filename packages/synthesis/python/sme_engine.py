@@ -189,18 +189,21 @@ def _sme(req):
     return sme, info
 
 
+def _synthesize(sme):
+    """PySME's synthesis with its warnings recorded (returned to the caller) and its wall time."""
+    t0 = time.time()
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        sme = synthesize_spectrum(sme)
+    return sme, time.time() - t0, [str(x.message) for x in w]
+
+
 def _intensities(req):
     sme, info = _sme(req)
     sme.specific_intensities_only = True
     # PySME divides each ray by its own continuum when normalizing; the disk integration needs the raw I and Ic.
     sme.normalize_by_continuum = False
-    t0 = time.time()
-    caught = []
-    with warnings.catch_warnings(record=True) as w:
-        warnings.simplefilter("always")
-        sme = synthesize_spectrum(sme)
-        caught = [str(x.message) for x in w]
-    seconds = time.time() - t0
+    sme, seconds, caught = _synthesize(sme)
     wint = np.asarray(sme.wint[0], dtype=float)
     sint = np.asarray(sme.sint[0], dtype=float)
     cint = np.asarray(sme.cint[0], dtype=float)
@@ -223,12 +226,7 @@ def _spectrum(req):
         sme.ipres = 0
     wave = np.asarray(req["wave"], dtype=float)
     sme.wave = [wave]
-    t0 = time.time()
-    with warnings.catch_warnings(record=True) as w:
-        warnings.simplefilter("always")
-        sme = synthesize_spectrum(sme)
-        caught = [str(x.message) for x in w]
-    seconds = time.time() - t0
+    sme, seconds, caught = _synthesize(sme)
     flux = np.asarray(sme.synth[0], dtype=float)
     header = {"ok": True, "n": int(flux.size), "seconds": seconds, "warnings": caught, "linelist": info}
     return header, [("flux", flux)]
