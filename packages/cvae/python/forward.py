@@ -10,7 +10,8 @@ their scales and training box, wavelength grid) and weights.safetensors (float32
             flux = fluxRange[0] + y (fluxRange[1] - fluxRange[0])      (continuum-normalized)
     encode: s = (flux - fluxRange[0]) / (fluxRange[1] - fluxRange[0])
             h = ReLU(enc.last(... ReLU(enc.0([s, c]))))
-            mu = h @ mu.W + mu.b, logvar = h @ logvar.W + logvar.b
+            mu = h @ mu.W + mu.b, logvar = B tanh((h @ logvar.W + logvar.b) / B)
+                                     (B = config.logvarBound; no tanh when it is null or absent)
 
 `stellar-emu generate spectrum` uses z = 0 (`--z zero`) or z ~ N(0, I) from its own seeded
 generator; any z of length config.latentDim can be decoded here.
@@ -100,7 +101,9 @@ def encode(model, flux, labels):
     lo, hi = cfg["fluxRange"]
     s = (np.asarray(flux, dtype=np.float64) - lo) / (hi - lo)
     h = _stack(w, "enc", np.concatenate([s, label_matrix(model, labels)], axis=1), relu)
-    return h @ w["mu.W"] + w["mu.b"], h @ w["logvar.W"] + w["logvar.b"]
+    raw = h @ w["logvar.W"] + w["logvar.b"]
+    b = cfg.get("logvarBound")
+    return h @ w["mu.W"] + w["mu.b"], (raw if b is None else b * np.tanh(raw / b))
 
 
 def wavelengths(model):

@@ -78,6 +78,8 @@ export function parseModelJson(value: unknown, dir: string): CvaeModelJson {
   if (!v || typeof v !== 'object') return fail('is not a JSON object');
   if (v.format !== CVAE_MODEL_FORMAT) fail(`has format ${JSON.stringify(v.format)}, expected '${CVAE_MODEL_FORMAT}'`);
   if (!v.config || typeof v.config !== 'object') fail('has no config');
+  // Model directories written before the log-variance bound have no such field: unbounded.
+  if (v.config!.logvarBound === undefined) v.config!.logvarBound = null;
   try {
     validateCvaeConfig(v.config!);
   } catch (err) {

@@ -26,6 +26,13 @@ export interface CvaeConfig {
   /** Linear KL warm-up: beta is scaled by min(1, step / klWarmupSteps) (0: no warm-up). */
   klWarmupSteps: number;
   /**
+   * Soft bound B on the latent log-variance: log σ² = B·tanh(raw / B), so σ stays in
+   * [e^(−B/2), e^(B/2)] and neither exp(log σ²) in the reparameterisation nor −log σ² in the KL
+   * can run away in one step (the KL spikes of unbounded heads). Near 0 the head is the identity,
+   * so initialisation is unchanged. `null`: unbounded (model directories written before the bound).
+   */
+  logvarBound: number | null;
+  /**
    * Scaled flux y = (flux − fluxRange[0]) / (fluxRange[1] − fluxRange[0]) is what the sigmoid
    * output models (continuum-normalized flux, dimensionless).
    */
@@ -64,6 +71,7 @@ export type CvaePresetName = keyof typeof CVAE_PRESETS;
 export const CVAE_TRAINING_DEFAULTS = {
   beta: 1,
   klWarmupSteps: 0,
+  logvarBound: 4 as number | null,
   fluxRange: [0, 1.1] as [number, number],
   learningRate: 1e-3,
   plateau: { factor: 0.5, patience: 10, minLr: 1e-6 },
@@ -105,6 +113,7 @@ export function validateCvaeConfig(c: CvaeConfig): void {
   for (const w of [...c.encoderWidths, ...c.decoderWidths, c.latentDim]) if (!Number.isInteger(w) || w < 1) bad(`widths must be positive integers, got ${w}`);
   if (!(c.fluxRange[1] > c.fluxRange[0])) bad(`fluxRange [${c.fluxRange}] must be increasing`);
   if (!(c.beta >= 0)) bad(`beta must be >= 0, got ${c.beta}`);
+  if (c.logvarBound !== null && !(c.logvarBound > 0)) bad(`logvarBound must be > 0 or null, got ${c.logvarBound}`);
   if (!(c.learningRate > 0)) bad(`learningRate must be > 0`);
   if (!Number.isInteger(c.batchSize) || c.batchSize < 1) bad(`batchSize must be a positive integer`);
   if (!['sample', 'mean', 'zero'].includes(c.validationLatent)) bad(`validationLatent must be 'sample', 'mean' or 'zero'`);

@@ -78,3 +78,30 @@ test('loss: per-pixel mean squared error plus beta x batch-mean summed KL, with 
   for (const x of yHat.flat()) expect(x > 0 && x < 1).toBe(true);
   model.dispose();
 });
+
+test('log-variance head: B·tanh(raw / B), the identity near 0, never beyond ±B; null leaves it unbounded', () => {
+  const cfg = makeCvaeConfig('custom', { nPixels: 7, labelColumns: ['a'] }, { encoderWidths: [5], latentDim: 3, decoderWidths: [5], logvarBound: 4 });
+  const bounded = new SpectrumCvae(cfg);
+  const free = new SpectrumCvae({ ...cfg, logvarBound: null });
+  const snap = bounded.params.snapshot();
+  // A head bias far outside the bound, and one near 0 (where the bound must not change the value).
+  const bias = Float32Array.from([50, -50, 0.01]);
+  snap.set('logvar.b', { shape: [3], data: bias });
+  snap.set('logvar.W', { shape: snap.get('logvar.W')!.shape, data: new Float32Array(snap.get('logvar.W')!.data.length) });
+  bounded.params.restore(snap);
+  free.params.restore(snap);
+  const y = tf.ones([2, 7]) as tf.Tensor2D;
+  const c = tf.zeros([2, 1]) as tf.Tensor2D;
+  const lb = Array.from(bounded.encode(y, c).logvar.dataSync());
+  const lf = Array.from(free.encode(y, c).logvar.dataSync());
+  for (let i = 0; i < 2; i++) {
+    expect(lf.slice(3 * i, 3 * i + 3)).toEqual(Array.from(bias).map((v) => expect.closeTo(v, 5)));
+    expect(lb[3 * i]).toBeCloseTo(4 * Math.tanh(50 / 4), 5);
+    expect(lb[3 * i + 1]).toBeCloseTo(-4 * Math.tanh(50 / 4), 5);
+    expect(lb[3 * i + 2]).toBeCloseTo(4 * Math.tanh(0.01 / 4), 7);
+    expect(Math.abs(lb[3 * i + 2] - 0.01)).toBeLessThan(1e-6);
+  }
+  expect(() => makeCvaeConfig('small', { nPixels: 7, labelColumns: ['a'] }, { logvarBound: 0 })).toThrow(/logvarBound/);
+  bounded.dispose();
+  free.dispose();
+});

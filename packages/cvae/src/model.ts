@@ -46,7 +46,9 @@ export class SpectrumCvae {
   /** Latent mean and log-variance for scaled flux y [b, N] and normalized labels c [b, L]. */
   encode(y: tf.Tensor2D, c: tf.Tensor2D): { mu: tf.Tensor2D; logvar: tf.Tensor2D } {
     const h = this.encoder.apply(tf.concat([y, c], 1));
-    return { mu: this.muHead.apply(h), logvar: this.logvarHead.apply(h) };
+    const raw = this.logvarHead.apply(h);
+    const b = this.config.logvarBound;
+    return { mu: this.muHead.apply(h), logvar: b === null ? raw : (tf.mul(tf.tanh(tf.div(raw, b)), b) as tf.Tensor2D) };
   }
 
   /** Scaled flux ŷ [b, N] for latents z [b, d] and normalized labels c [b, L]. */

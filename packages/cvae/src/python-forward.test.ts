@@ -26,7 +26,8 @@ describe.skipIf(!python)('CVAE forward pass in numpy (python/forward.py)', () =>
       dataset,
       outDir: modelDir,
       preset: 'small',
-      overrides: { batchSize: 32, epochs: 2, seed: 4 },
+      // a tight log-variance bound, so the tanh is far from the identity and numpy must apply it too
+      overrides: { batchSize: 32, epochs: 2, seed: 4, logvarBound: 0.02 },
     });
     const loaded = await loadCvaeModel(modelDir);
     const { meta, model } = loaded;
@@ -84,6 +85,8 @@ describe.skipIf(!python)('CVAE forward pass in numpy (python/forward.py)', () =>
       assertAllClose(pySampled.flux.flat(), sampled, { rtol: RTOL, atol: ATOL, label: 'flux, seeded z' });
       assertAllClose(pyZero.mu.flat(), enc[0], { rtol: RTOL, atol: ATOL, label: 'latent mean' });
       assertAllClose(pyZero.logvar.flat(), enc[1], { rtol: RTOL, atol: ATOL, label: 'latent log-variance' });
+      expect(Math.max(...Array.from(enc[1], Math.abs))).toBeGreaterThan(0.01);
+      expect(Math.max(...Array.from(enc[1], Math.abs))).toBeLessThanOrEqual(0.02);
       // the latent matters: z = 0 and sampled z give different spectra
       let diff = 0;
       for (let i = 0; i < zero.length; i++) diff = Math.max(diff, Math.abs(zero[i] - sampled[i]));

@@ -1,4 +1,4 @@
-// Grid bookkeeping: label sampling, content keys, the synthesis window, the row store and label tables.
+import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { mkdtemp, utimes, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -97,11 +97,24 @@ describe('RowStore', () => {
     );
     expect([...(await s.keys())].sort()).toEqual(['k1', 'k2']);
     expect(Array.from(await s.read('k2', 50))).toEqual(Array.from(flux.map((v) => v / 2)));
-    await expect(s.read('k1', 49)).rejects.toThrow(/200 bytes, expected 196 \(49 pixels\)/);
+    await expect(s.read('k1', 49)).rejects.toThrow(/200 bytes of flux, expected 196 \(49 pixels\)/);
     expect(await s.computedLog()).toEqual([
       { key: 'k1', who: 'host:1' },
       { key: 'k2', who: 'host:2' },
     ]);
+    // A worker killed between the rename and the log line: the row is finished, its line lost;
+    // the log still names who computed it, from the row file.
+    await s.write('k0', flux, 'host:3');
+    const logPath = join(dir, 'computed.log');
+    await writeFile(logPath, (await readFile(logPath, 'utf8')).replace('k0 host:3\n', ''));
+    expect(await s.computedLog()).toEqual([
+      { key: 'k1', who: 'host:1' },
+      { key: 'k2', who: 'host:2' },
+      { key: 'k0', who: 'host:3' },
+    ]);
+    await writeFile(join(dir, 'rows', 'bad.f32'), 'xy');
+    await expect(s.read('bad', 1)).rejects.toThrow(/bad\.f32: 2 bytes, not a row file/);
+    await rm(join(dir, 'rows', 'bad.f32'));
     const old = join(dir, 'rows', 'k3.f32.tmp-999-x');
     const young = join(dir, 'rows', 'k4.f32.tmp-998-y');
     await writeFile(old, 'partial');

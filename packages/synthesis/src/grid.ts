@@ -227,10 +227,13 @@ export async function readSpectrumLabelTable(
 }
 
 /**
- * Finished spectra of a grid on disk, one file per row key (`rows/<key>.f32`: float32 flux),
+ * Finished spectra of a grid on disk, one file per row key (`rows/<key>.f32`: the float32 flux,
+ * then the computing worker's identity in UTF-8 and its byte length as a little-endian uint32),
  * written to a temporary name and renamed into place (fsync first), so a crash never leaves a
  * half-written row and a finished row is never computed again. `computed.log` gets one line per
- * computed row (`<key> <worker>`), which tests read to prove that nothing was computed twice.
+ * computed row (`<key> <worker>`), which tests read to prove that nothing was computed twice; a
+ * worker killed between the rename and the log line leaves a finished row without its line, and
+ * {@link RowStore.computedLog} then takes the identity from the row file itself.
  */
 export class RowStore {
   readonly dir: string;
@@ -256,7 +259,11 @@ export class RowStore {
     const tmp = `${this.path(key)}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
     const fh = await open(tmp, 'w');
     try {
+      const tag = Buffer.from(who, 'utf8');
+      const len = Buffer.alloc(4);
+      len.writeUInt32LE(tag.byteLength);
       await fh.write(new Uint8Array(flux.buffer, flux.byteOffset, flux.byteLength));
+      await fh.write(Buffer.concat([tag, len]));
       await fh.sync();
     } finally {
       await fh.close();
@@ -267,10 +274,13 @@ export class RowStore {
   /** The flux of a finished row. */
   async read(key: string, n: number): Promise<Float32Array> {
     const buf = await readFile(this.path(key));
-    if (buf.byteLength !== 4 * n)
-      throw new Error(`${this.path(key)}: ${buf.byteLength} bytes, expected ${4 * n} (${n} pixels)`);
+    const tag = rowTag(buf, this.path(key));
+    if (buf.byteLength - tag.bytes !== 4 * n)
+      throw new Error(
+        `${this.path(key)}: ${buf.byteLength - tag.bytes} bytes of flux, expected ${4 * n} (${n} pixels)`,
+      );
     const out = new Float32Array(n);
-    new Uint8Array(out.buffer).set(buf);
+    new Uint8Array(out.buffer).set(buf.subarray(0, 4 * n));
     return out;
   }
   /**
@@ -300,19 +310,35 @@ export class RowStore {
   }
   /** Lines of computed.log: key and worker of every computation. */
   async computedLog(): Promise<{ key: string; who: string }[]> {
+    let text = '';
     try {
-      const text = await readFile(join(this.dir, 'computed.log'), 'utf8');
-      return text
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => {
-          const [key, ...who] = l.split(' ');
-          return { key, who: who.join(' ') };
-        });
+      text = await readFile(join(this.dir, 'computed.log'), 'utf8');
     } catch {
-      return [];
+      /* no row computed yet */
     }
+    const log = text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => {
+        const [key, ...who] = l.split(' ');
+        return { key, who: who.join(' ') };
+      });
+    // A finished row whose line was lost (its worker killed right after the rename).
+    const logged = new Set(log.map((l) => l.key));
+    for (const key of [...(await this.keys())].sort()) {
+      if (logged.has(key)) continue;
+      log.push({ key, who: rowTag(await readFile(this.path(key)), this.path(key)).who });
+    }
+    return log;
   }
+}
+
+/** The worker tag at the end of a row file, and its size in bytes (tag + length word). */
+function rowTag(buf: Buffer, path: string): { who: string; bytes: number } {
+  const len = buf.byteLength >= 4 ? buf.readUInt32LE(buf.byteLength - 4) : -1;
+  if (len < 0 || len + 4 > buf.byteLength || (buf.byteLength - len - 4) % 4 !== 0)
+    throw new Error(`${path}: ${buf.byteLength} bytes, not a row file (float32 flux + worker tag)`);
+  return { who: buf.subarray(buf.byteLength - 4 - len, buf.byteLength - 4).toString('utf8'), bytes: len + 4 };
 }
 
 /** Progress of {@link synthesizeRows}. */
