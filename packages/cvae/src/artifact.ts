@@ -1,7 +1,7 @@
 // The model directory: model.json (config, labels, scales, training box, wavelength grid) + weights.safetensors.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeDirectoryAtomic } from '@stellar-emu/grid-io';
+import { writeDirectoryAtomic, writeFileAtomic } from '@stellar-emu/grid-io';
 import { CheckpointError, readCheckpoint, writeCheckpoint, type StoredTensor } from '@stellar-emu/nn-core';
 import { validateCvaeConfig, type CvaeConfig } from './config.js';
 import type { LabelScale } from './data.js';
@@ -128,4 +128,41 @@ export async function loadCvaeModel(dir: string): Promise<LoadedCvae> {
     throw new CvaeModelError(dir, `${meta.weightsFile} does not fit model.json: ${(err as Error).message}`);
   }
   return { dir, meta, model };
+}
+
+/** File of a model directory with the per-epoch loss curves of its training. */
+export const TRAINING_HISTORY_JSON = 'training-history.json';
+
+/** The loss curves of a CVAE training (all epochs so far, across resumes). */
+export interface CvaeTrainingHistory {
+  preset: string;
+  epochsDone: number;
+  bestEpoch: number | null;
+  budgetSpent: boolean;
+  trainExamples: number;
+  valExamples: number;
+  /** nn-core's per-epoch history: trainLoss, valLoss, lr, trainParts (recon, kl), valParts (recon, reconPrior, reconSample, kl). */
+  history: {
+    epoch: number;
+    trainLoss: number;
+    valLoss: number | null;
+    lr: number;
+    trainParts?: Record<string, number>;
+    valParts?: Record<string, number>;
+  }[];
+}
+
+/** Write `training-history.json` (atomically) into a model directory. */
+export async function writeTrainingHistory(dir: string, h: CvaeTrainingHistory): Promise<void> {
+  await writeFileAtomic(join(dir, TRAINING_HISTORY_JSON), `${JSON.stringify(h)}\n`);
+}
+
+/** The training history of a model directory, or null when it has none (older models). */
+export async function readTrainingHistory(dir: string): Promise<CvaeTrainingHistory | null> {
+  try {
+    return JSON.parse(await readFile(join(dir, TRAINING_HISTORY_JSON), 'utf8')) as CvaeTrainingHistory;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new CvaeModelError(dir, `${TRAINING_HISTORY_JSON}: ${(err as Error).message}`);
+  }
 }

@@ -71,6 +71,8 @@ export interface CvaeMetrics {
   /** Median and 95th percentile of the residual in bins of each label (Fig. 6). */
   perLabel: { label: string; edges: number[]; median: (number | null)[]; p95: (number | null)[]; count: number[] }[];
   seconds: number;
+  /** Wall-clock seconds inside the decoder (generation only, no data reading), and its batch size. */
+  generation: { seconds: number; spectra: number; batchSize: number; spectraPerSecond: number };
 }
 
 /**
@@ -93,12 +95,15 @@ export async function evaluateCvae(loaded: LoadedCvae, dataset: string, opts: Ev
     const exampleIdx = new Set(Array.from({ length: nEx }, (_, i) => Math.floor((i * n) / Math.max(1, nEx))));
     const examples: CvaeMetrics['examples'] = [];
     const chunk = opts.batchSize ?? 256;
+    let genSeconds = 0;
     for (let start = 0; start < n; start += chunk) {
       const b = Math.min(chunk, n - start);
       const idx = Int32Array.from({ length: b }, (_, i) => start + i);
       const ref = src.readFlux(idx);
       const labels = src.physicalLabels.subarray(start * L, (start + b) * L);
+      const tg = performance.now();
       const gen = await generateSpectra(loaded, labels, { z: opts.z ?? 'sample', seed: opts.seed, batchSize: b });
+      genSeconds += (performance.now() - tg) / 1000;
       for (let i = 0; i < b; i++) {
         let sum = 0;
         let cnt = 0;
@@ -153,6 +158,7 @@ export async function evaluateCvae(loaded: LoadedCvae, dataset: string, opts: Ev
       teffLoggMap,
       perLabel,
       seconds: (performance.now() - t0) / 1000,
+      generation: { seconds: genSeconds, spectra: n, batchSize: chunk, spectraPerSecond: genSeconds > 0 ? n / genSeconds : 0 },
     };
   } finally {
     src.close();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createOptimizer, currentBackend, EarlyStopping, ReduceOnPlateau, tf, trainLoop, type Progress, type TrainResult } from '@stellar-emu/nn-core';
 import { openDataset } from '@stellar-emu/grid-io';
-import { saveCvaeModel, type ModelLabel } from './artifact.js';
+import { saveCvaeModel, writeTrainingHistory, type ModelLabel } from './artifact.js';
 import { makeCvaeConfig, type CvaeConfig, type CvaePresetName } from './config.js';
 import { labelScalesFromManifest, openSpectrumSource, type SpectrumSourceStats } from './data.js';
 import { SpectrumCvae } from './model.js';
@@ -161,6 +161,17 @@ export async function trainCvae(opts: TrainCvaeOptions): Promise<TrainCvaeResult
   model.dispose();
   optimizer.dispose();
   const resumed = opts.resumeFrom !== undefined || opts.resume === true;
+  const bestOut = bestEpoch >= 0 ? bestEpoch : earlyStopping.bestEpoch;
+  // The loss curves of every epoch so far (restored from the checkpoint on resume): the report's training figure.
+  await writeTrainingHistory(opts.outDir, {
+    preset: config.preset,
+    epochsDone: loop.epochsDone,
+    bestEpoch: bestOut >= 0 ? bestOut : null,
+    budgetSpent,
+    trainExamples: train.numExamples,
+    valExamples: val.numExamples,
+    history: loop.history,
+  });
   return {
     modelDir: opts.outDir,
     config,

@@ -108,7 +108,19 @@ export interface TrainResult {
   stoppedEarly: boolean;
   aborted: boolean;
   lastValLoss: number | null;
-  history: { epoch: number; trainLoss: number; valLoss: number | null; lr: number }[];
+  /**
+   * One entry per finished epoch: mean training loss, validation loss and learning rate, and
+   * every loss part (e.g. recon, kl) of the training epoch mean and of the validation pass
+   * (`trainParts` / `valParts`; absent in checkpoints written before they were recorded).
+   */
+  history: {
+    epoch: number;
+    trainLoss: number;
+    valLoss: number | null;
+    lr: number;
+    trainParts?: Record<string, number>;
+    valParts?: Record<string, number>;
+  }[];
   finalCheckpoint: string | null;
   /** Corrupt checkpoints renamed aside when this run resumed (empty when none). */
   checkpointWarnings: string[];
@@ -444,7 +456,14 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
     lastValLoss = val ? val.total : null;
     const lrUsed = schedule.lr(Math.max(0, globalStep - 1));
     schedule.onEpochEnd(metric);
-    history.push({ epoch, trainLoss: trainLosses.total, valLoss: lastValLoss, lr: lrUsed });
+    history.push({
+      epoch,
+      trainLoss: trainLosses.total,
+      valLoss: lastValLoss,
+      lr: lrUsed,
+      trainParts: { ...trainLosses },
+      ...(val ? { valParts: { ...val } } : {}),
+    });
     if (opts.earlyStopping?.update(metric, epoch)) stoppedEarly = true;
     await report({ phase: 'epoch', epoch, stepInEpoch, stepsPerEpoch, globalStep, losses: trainLosses, valLoss: val?.total, lr: lrUsed, samplesPerSec: 0 });
     epoch += 1;

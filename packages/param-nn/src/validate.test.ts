@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { initBackend } from '@stellar-emu/nn-core';
 import {
   CVAE_LABEL_RANGES,
+  DEFAULT_RECOVERY_FACTORS,
   syntheticSpectra,
   synthesizeFlux,
   writeSpectrumDataset,
@@ -137,7 +138,10 @@ describe('validation of an emulator by parameter recovery (synthetic spectra, sm
     const path = await writeMetrics(join(dir, 'metrics'), m);
     const back = JSON.parse(await readFile(path, 'utf8'));
     expect(back.schemaVersion).toBe(1);
-    expect(back.thresholds.recovery.factor).toBe(1.2);
+    // One home for the factors: grid-io's defaults, per label, in the metrics and in each verdict.
+    expect(back.thresholds.recovery.factors).toEqual({ ...DEFAULT_RECOVERY_FACTORS });
+    for (const v of back.paramNn.verdicts)
+      expect(v.factor).toBe(DEFAULT_RECOVERY_FACTORS[v.label as keyof typeof DEFAULT_RECOVERY_FACTORS]);
     expect(back.recovery.rmse.map((x: any) => x.label)).toEqual([...RECOVERY_LABELS]);
     for (const row of back.recovery.rmse)
       for (const s of ['train', 'validation', 'test', 'generated'])

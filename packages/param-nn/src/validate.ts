@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { recoveryFactors, type RecoveryFactorSetting } from '@stellar-emu/grid-io';
 import { currentBackend, initBackend, tf, writeFileAtomic, type Progress } from '@stellar-emu/nn-core';
 import { LABEL_UNITS, type LabelRange } from './labels.js';
 import type { RecoveryNetwork, RecoveryPreset } from './network.js';
@@ -11,9 +12,6 @@ import { fitPca, type PcaFitReport, type PcaOptions } from './pca.js';
 import type { SpectrumSource } from './sources.js';
 import { generatedSource, type SplitSources, type SpectrumGenerator } from './splits.js';
 import { trainRecovery, type CoefficientSet } from './train.js';
-
-/** Default verdict factor: generated RMSE ≤ 1.2 × test RMSE. */
-export const DEFAULT_VERDICT_FACTOR = 1.2;
 
 /** The four evaluated sets (the paper's Table 3 rows). */
 export const EVALUATION_SETS = ['train', 'validation', 'test', 'generated'] as const;
@@ -52,17 +50,18 @@ export interface LabelVerdict {
   pass: boolean;
 }
 
-/** Verdict per label: generated RMSE within `factor` of the test RMSE. */
+/** Verdict per label: generated RMSE within the label's factor (grid-io `recoveryFactor`) of the test RMSE. */
 export function verdicts(
   test: Record<string, number>,
   generated: Record<string, number>,
   names: readonly string[],
-  factor = DEFAULT_VERDICT_FACTOR,
+  setting?: RecoveryFactorSetting,
 ): LabelVerdict[] {
-  if (!(factor > 0)) throw new Error(`verdicts: factor must be > 0, got ${factor}`);
+  const factors = recoveryFactors(names, setting);
   return names.map((label) => {
     const t = test[label];
     const g = generated[label];
+    const factor = factors[label];
     return {
       label,
       unit: LABEL_UNITS[label] ?? 'unknown',
@@ -94,8 +93,8 @@ export interface ValidateEmulatorOptions {
   lr?: number;
   earlyStoppingPatience?: number;
   seed?: number;
-  /** Verdict factor (default 1.2). */
-  factor?: number;
+  /** Verdict factors: one for every label or per label (default: grid-io DEFAULT_RECOVERY_FACTORS). */
+  factor?: RecoveryFactorSetting;
   pca?: PcaOptions;
   /** SNR range of the noisy copies (default 5..300). */
   snrRange?: { min: number; max: number };
@@ -128,7 +127,8 @@ export interface ValidationResult {
   sets: Record<EvaluationSet, SetResult>;
   verdicts: LabelVerdict[];
   pass: boolean;
-  factor: number;
+  /** Verdict factor of each label. */
+  factors: Record<string, number>;
   pca: PcaFitReport;
   training: {
     epochsDone: number;
@@ -308,14 +308,13 @@ export async function judgeEmulator(
   opts: {
     emulatorRanges?: Record<string, LabelRange>;
     generatedCount?: number;
-    factor?: number;
+    factor?: RecoveryFactorSetting;
     seed?: number;
     onStage?: (s: string) => void;
   } = {},
 ): Promise<ValidationResult> {
   const { network, labelNames, seed, snrRange, blockRows } = prepared;
   const durations = { ...prepared.durationsSeconds };
-  const factor = opts.factor ?? DEFAULT_VERDICT_FACTOR;
   const ranges: Record<string, LabelRange> = {};
   for (const n of labelNames) {
     const t = network.scalers.labelRanges[n];
@@ -353,13 +352,13 @@ export async function judgeEmulator(
     evaluateSet(network, generated, labelNames, genSeed + 3, snrRange),
   );
   const sets = { ...prepared.reference, generated: genResult };
-  const v = verdicts(sets.test.rmse, sets.generated.rmse, labelNames, factor);
+  const v = verdicts(sets.test.rmse, sets.generated.rmse, labelNames, opts.factor);
   return {
     labelNames,
     sets,
     verdicts: v,
     pass: v.every((x) => x.pass),
-    factor,
+    factors: Object.fromEntries(v.map((x) => [x.label, x.factor])),
     pca: prepared.pca,
     training: prepared.training,
     generatedRanges: ranges,
@@ -396,7 +395,7 @@ const CONTRACT_LABELS = new Set(['teffK', 'logg', 'vsiniKms', 'mh', 'vmicKms', '
 /**
  * The metrics JSON: a `RunMetrics` object of the report's contract (schema version 1) with the
  * `recovery` section (RMSE table per label and set, predicted-vs-true of test and generated),
- * `thresholds.recovery.factor`, and a `paramNn` section with the verdicts, PCA and training
+ * `thresholds.recovery.factors` (per label), and a `paramNn` section with the verdicts, PCA and training
  * details (extra keys the contract ignores).
  */
 export function metricsJson(
@@ -433,7 +432,7 @@ export function metricsJson(
         ...(cpus[0]?.model ? { cpuModel: cpus[0].model } : {}),
       },
     },
-    thresholds: { recovery: { factor: result.factor } },
+    thresholds: { recovery: { factors: result.factors } },
     recovery: {
       scatter: contractLabels.map(([label, j]) => ({
         label,
@@ -456,7 +455,7 @@ export function metricsJson(
     },
     paramNn: {
       pass: result.pass,
-      factor: result.factor,
+      factors: result.factors,
       verdicts: result.verdicts,
       units: Object.fromEntries(names.map((n) => [n, LABEL_UNITS[n] ?? 'unknown'])),
       rows: Object.fromEntries(EVALUATION_SETS.map((s) => [s, result.sets[s].rows])),

@@ -1,13 +1,37 @@
 // Pass/fail checks: one per threshold of the validation config, evaluated on the metrics.
+import { recoveryFactor } from '@stellar-emu/grid-io';
 import {
-  DEFAULT_RECOVERY_FACTOR,
   DEFAULT_SUN_MEDIAN_ABS_RESIDUAL,
   LABEL_INFO,
   PINN_QUANTITIES,
+  SPECTRUM_LABELS,
   type Check,
+  type CvaeSection,
   type RunMetrics,
+  type SpectrumLabel,
 } from './metrics-schema.js';
-import { median } from './stats.js';
+import { binnedMarginal, median, type Marginal } from './stats.js';
+
+/** Bins per marginal panel of Fig. 6. */
+export const MARGINAL_BINS = 8;
+
+/**
+ * The binned curve of each label's marginal panel (Fig. 6): the residual binned on that label's
+ * own values (R in log10 R), mean ± standard deviation and median per bin.
+ */
+export function cvaeMarginals(cvae: CvaeSection): ({ label: SpectrumLabel } & Marginal)[] {
+  const r = cvae.residuals;
+  if (!r) return [];
+  return SPECTRUM_LABELS.map((k) => ({
+    label: k,
+    ...binnedMarginal(r.labels[k], r.meanAbsResidual, MARGINAL_BINS, k === 'resolution' ? 'log' : 'linear'),
+  }));
+}
+
+/** The recovery verdict factor of `label` under the run's thresholds (grid-io's defaults otherwise). */
+export function recoveryFactorOf(t: RunMetrics['thresholds'], label: string): number {
+  return recoveryFactor(label, t.recovery?.factors ?? t.recovery?.factor);
+}
 
 function upperLimit(
   name: string,
@@ -52,6 +76,25 @@ export function evaluateChecks(metrics: RunMetrics): Check[] {
       ),
     );
   }
+  if (t.cvae?.marginalMeanOverMedian !== undefined) {
+    const overall = metrics.cvae?.residuals ? median(metrics.cvae.residuals.meanAbsResidual) : null;
+    const marginals = metrics.cvae ? cvaeMarginals(metrics.cvae) : [];
+    if (marginals.length === 0 || overall === null)
+      checks.push(upperLimit('cvae.marginalMeanOverMedian', null, t.cvae.marginalMeanOverMedian, 'ratio'));
+    for (const m of marginals) {
+      const worst = Math.max(...m.mean.filter((v): v is number => v !== null));
+      const bin = m.mean.indexOf(worst);
+      checks.push(
+        upperLimit(
+          `cvae.marginalMeanOverMedian.${m.label}`,
+          overall! > 0 ? worst / overall! : null,
+          t.cvae.marginalMeanOverMedian,
+          'ratio',
+          `largest binned mean residual ${worst.toPrecision(3)} (bin ${m.edges[bin].toPrecision(4)}–${m.edges[bin + 1].toPrecision(4)}, ${m.count[bin]} spectra) over the overall median ${overall!.toPrecision(3)}`,
+        ),
+      );
+    }
+  }
   if (t.cvae?.p95Residual !== undefined) {
     checks.push(
       upperLimit('cvae.p95Residual', metrics.cvae?.summary.p95, t.cvae.p95Residual, 'normalized flux'),
@@ -70,10 +113,10 @@ export function evaluateChecks(metrics: RunMetrics): Check[] {
     );
   }
   if (metrics.recovery || t.recovery) {
-    const factor = t.recovery?.factor ?? DEFAULT_RECOVERY_FACTOR;
     const rows = metrics.recovery?.rmse ?? [];
-    if (rows.length === 0) checks.push(upperLimit('recovery', null, factor, 'factor'));
+    if (rows.length === 0) checks.push(upperLimit('recovery', null, recoveryFactorOf(t, 'teffK'), 'factor'));
     for (const row of rows) {
+      const factor = recoveryFactorOf(t, row.label);
       checks.push(
         upperLimit(
           `recovery.${row.label}`,

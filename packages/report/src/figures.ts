@@ -13,6 +13,7 @@ import {
   type SpectrumLabel,
   type SynthesisSection,
 } from './metrics-schema.js';
+import { cvaeMarginals, MARGINAL_BINS } from './checks.js';
 import { quantile } from './stats.js';
 
 /** One figure of the report: id (file stem), section, title, caption and its Vega-Lite spec. */
@@ -367,6 +368,45 @@ function residualRows(cvae: CvaeSection) {
 
 const RESIDUAL_TITLE = 'mean |generated − reference| (normalized flux)';
 
+/** Loss curves of the CVAE training: objective, reconstruction (train and validation) and KL per epoch. */
+function cvaeTraining(cvae: CvaeSection): FigureSpec | null {
+  const t = cvae.training;
+  if (!t || t.history.length === 0) return null;
+  // Reconstruction losses are mean squared errors of the scaled flux: shown as RMS in normalized flux.
+  const rms = (mse: number) => Math.sqrt(mse) * t.fluxScale;
+  const loss = t.history.flatMap((h) => [
+    ...(h.trainRecon !== undefined ? [{ epoch: h.epoch, value: rms(h.trainRecon), curve: 'train: reconstruction' }] : []),
+    ...(h.valLoss !== null ? [{ epoch: h.epoch, value: rms(h.valLoss), curve: 'validation: reconstruction (early stopping)' }] : []),
+  ]);
+  const kl = t.history.flatMap((h) => [
+    ...(h.trainKl !== undefined ? [{ epoch: h.epoch, value: h.trainKl, curve: 'train' }] : []),
+    ...(h.valKl !== undefined ? [{ epoch: h.epoch, value: h.valKl, curve: 'validation' }] : []),
+  ]);
+  const panel = (values: typeof loss, title: string) => ({
+    width: 360,
+    height: 220,
+    data: { values: values.filter((v) => v.value > 0) },
+    mark: { type: 'line' as const, strokeWidth: 1.5 },
+    encoding: {
+      x: { field: 'epoch', type: 'quantitative' as const, title: 'epoch' },
+      y: { field: 'value', type: 'quantitative' as const, scale: { type: 'log' as const }, title },
+      color: { field: 'curve', type: 'nominal' as const, title: null, legend: { orient: 'top' as const, direction: 'vertical' as const } },
+    },
+  });
+  return {
+    id: 'cvae-training',
+    section: 'cvae',
+    title: 'CVAE: training curves',
+    caption: `Preset ${t.preset}: per-epoch root-mean-square reconstruction error per pixel (training with posterior samples; validation with a fixed latent draw, the early-stopping signal) and the KL term (nats per spectrum, summed over the latent dimensions), log scales${t.bestEpoch !== null ? `; best validation epoch ${t.bestEpoch}` : ''}.`,
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      config: VEGA_LITE_CONFIG,
+      hconcat: [panel(loss, 'RMS reconstruction error (normalized flux)'), ...(kl.length ? [panel(kl, 'KL term (nats)')] : [])],
+      resolve: { scale: { color: 'independent' } },
+    },
+  };
+}
+
 /** Binned median residual over Teff–log g (CVAE Fig. 5). */
 function cvaeHeatmap(cvae: CvaeSection): FigureSpec | null {
   if (!cvae.residuals) return null;
@@ -410,57 +450,86 @@ function cvaeHeatmap(cvae: CvaeSection): FigureSpec | null {
   };
 }
 
-/** Residual against each label with the binned median (CVAE Fig. 6). */
+/** Residual against each label with binned mean ± sd and median, each panel binned on its own label (CVAE Fig. 6). */
 function cvaeResidualLabels(cvae: CvaeSection): FigureSpec | null {
   if (!cvae.residuals) return null;
+  const rows = residualRows(cvae);
+  const overall = quantile(cvae.residuals.meanAbsResidual, 0.5);
+  const marginals = cvaeMarginals(cvae);
   return {
     id: 'cvae-residual-labels',
     section: 'cvae',
     title: 'CVAE: residual against each label',
     caption:
-      'Wavelength-averaged absolute residual of each test spectrum against its labels; line: median in bins of the label.',
+      'Wavelength-averaged absolute residual of each test spectrum against each of its labels (points). Each panel is binned on its own label ' +
+      `(${MARGINAL_BINS} equal-width bins over the label's range; R in log R, on a log axis): red, the binned mean with ± 1 standard deviation; ` +
+      `black, the binned median; dashed, twice the overall median (${overall.toPrecision(3)}), the acceptance limit of the binned means.`,
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       config: VEGA_LITE_CONFIG,
-      data: { values: residualRows(cvae) },
       columns: 3,
-      concat: SPECTRUM_LABELS.map((k) => ({
-        width: 230,
-        height: 160,
-        layer: [
-          {
-            mark: { type: 'point', filled: true, size: 14, opacity: 0.5, color: '#1f77b4' },
-            encoding: {
-              x: {
-                field: k,
-                type: 'quantitative',
-                title: labelTitle(k),
-                scale: k === 'resolution' ? { type: 'log' } : { zero: false },
+      concat: marginals.map((m) => {
+        const k = m.label;
+        const xs = rows.map((row) => row[k] as number).filter((v) => Number.isFinite(v) && (k !== 'resolution' || v > 0));
+        const domain = [Math.min(...xs), Math.max(...xs)];
+        const xScale =
+          k === 'resolution'
+            ? { type: 'log' as const, domain, nice: false }
+            : { zero: false, domain, nice: false };
+        const curve = m.center.map((c, i) => ({
+          x: c,
+          mean: m.mean[i],
+          lo: m.mean[i] === null ? null : m.mean[i]! - (m.sd[i] ?? 0),
+          hi: m.mean[i] === null ? null : m.mean[i]! + (m.sd[i] ?? 0),
+          median: m.median[i],
+          n: m.count[i],
+        })).filter((c) => c.n > 0);
+        return {
+          width: 230,
+          height: 160,
+          layer: [
+            {
+              data: { values: rows.map((row) => ({ x: row[k], residual: row.residual })) },
+              transform: k === 'resolution' ? [{ filter: 'datum.x > 0' }] : [],
+              mark: { type: 'point', filled: true, size: 12, opacity: 0.35, color: '#1f77b4' },
+              encoding: {
+                x: { field: 'x', type: 'quantitative', title: labelTitle(k), scale: xScale },
+                y: { field: 'residual', type: 'quantitative', title: RESIDUAL_TITLE },
               },
-              y: { field: 'residual', type: 'quantitative', title: RESIDUAL_TITLE },
             },
-          },
-          {
-            transform: [
-              { bin: { maxbins: 8 }, field: k, as: ['binLo', 'binHi'] },
-              {
-                aggregate: [{ op: 'median', field: 'residual', as: 'medianResidual' }],
-                groupby: ['binLo', 'binHi'],
+            {
+              data: { values: curve },
+              mark: { type: 'errorbar', color: '#d62728', ticks: true },
+              encoding: {
+                x: { field: 'x', type: 'quantitative', scale: xScale },
+                y: { field: 'lo', type: 'quantitative' },
+                y2: { field: 'hi' },
               },
-              {
-                calculate:
-                  k === 'resolution' ? 'sqrt(datum.binLo * datum.binHi)' : '(datum.binLo + datum.binHi) / 2',
-                as: 'binMid',
-              },
-            ],
-            mark: { type: 'line', color: '#d62728', point: { color: '#d62728', size: 20 } },
-            encoding: {
-              x: { field: 'binMid', type: 'quantitative' },
-              y: { field: 'medianResidual', type: 'quantitative' },
             },
-          },
-        ],
-      })),
+            {
+              data: { values: curve },
+              mark: { type: 'line', color: '#d62728', point: { color: '#d62728', size: 24 } },
+              encoding: {
+                x: { field: 'x', type: 'quantitative', scale: xScale },
+                y: { field: 'mean', type: 'quantitative' },
+              },
+            },
+            {
+              data: { values: curve },
+              mark: { type: 'line', color: '#000000', strokeWidth: 1 },
+              encoding: {
+                x: { field: 'x', type: 'quantitative', scale: xScale },
+                y: { field: 'median', type: 'quantitative' },
+              },
+            },
+            {
+              data: { values: [{ limit: 2 * overall }] },
+              mark: { type: 'rule', color: '#555555', strokeDash: [4, 3] },
+              encoding: { y: { field: 'limit', type: 'quantitative' } },
+            },
+          ],
+        };
+      }),
     },
   };
 }
@@ -645,7 +714,12 @@ export function buildFigures(metrics: RunMetrics): FigureSpec[] {
       pinnLabelError(metrics.pinn),
     );
   if (metrics.cvae)
-    out.push(cvaeSpectra(metrics.cvae), cvaeHeatmap(metrics.cvae), cvaeResidualLabels(metrics.cvae));
+    out.push(
+      cvaeTraining(metrics.cvae),
+      cvaeSpectra(metrics.cvae),
+      cvaeHeatmap(metrics.cvae),
+      cvaeResidualLabels(metrics.cvae),
+    );
   if (metrics.recovery) out.push(recoveryScatter(metrics.recovery));
   if (metrics.synthesis) out.push(synthesisSun(metrics.synthesis));
   return out.filter((f): f is FigureSpec => f !== null);

@@ -1,6 +1,6 @@
 // @stellar-emu/report: metrics contract, checks, Vega-Lite figures and the self-contained HTML report.
 export * from './metrics-schema.js';
-export { evaluateChecks } from './checks.js';
+export { evaluateChecks, recoveryFactorOf } from './checks.js';
 export { buildFigures, VEGA_LITE_CONFIG, type FigureSpec } from './figures.js';
 export { renderSvg, svgToPng, prefixSvgIds } from './render.js';
 export {

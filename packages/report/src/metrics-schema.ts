@@ -214,6 +214,48 @@ export const cvaeSectionSchema = z.object({
     .optional(),
   /** Median, 95th percentile and maximum of meanAbsResidual (normalized flux units). */
   summary: z.object({ median: finite, p95: finite, max: finite }),
+  /** The held-out split scored ('test' for a 70/15/15 dataset). */
+  split: z.string().optional(),
+  /** The training's loss curves: one entry per epoch (losses are per-pixel means of the scaled flux; KL in nats). */
+  training: z
+    .object({
+      preset: z.string(),
+      epochsDone: z.number().int().min(0),
+      bestEpoch: z.number().int().min(0).nullable(),
+      budgetSpent: z.boolean(),
+      trainExamples: z.number().int().min(0),
+      valExamples: z.number().int().min(0),
+      /** Width of the flux range the network's sigmoid spans: RMS of the scaled flux × this = RMS in normalized flux. */
+      fluxScale: finite,
+      history: z.array(
+        z.object({
+          epoch: z.number().int().min(0),
+          /** Training objective: recon + β·KL (epoch mean). */
+          trainLoss: finite,
+          /** Validation loss that drives early stopping (reconstruction with a fixed latent draw). */
+          valLoss: finite.nullable(),
+          lr: finite,
+          trainRecon: finite.optional(),
+          trainKl: finite.optional(),
+          valKl: finite.optional(),
+        }),
+      ),
+    })
+    .optional(),
+  /** Generation speed of the CVAE against the synthesis code that made the grid, on this machine. */
+  speed: z
+    .object({
+      /** CVAE spectra per wall-clock second, all cores, batches of `batchSize`. */
+      cvaeSpectraPerSecond: finite,
+      batchSize: z.number().int().min(1),
+      /** PySME core-seconds per spectrum of the grid, with intensity reuse (null: not recorded). */
+      pysmeCoreSecondsPerSpectrum: finite.nullable(),
+      /** PySME core-seconds per intrinsic spectrum (one radiative-transfer call, no reuse). */
+      pysmeCoreSecondsPerCall: finite.nullable(),
+      /** Cores of the machine (PySME runs one process per core). */
+      cores: z.number().int().min(1),
+    })
+    .optional(),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -282,9 +324,6 @@ export const runMetadataSchema = z.object({
   }),
 });
 
-/** Default factor of the recovery verdict: generated RMSE ≤ factor × test RMSE. */
-export const DEFAULT_RECOVERY_FACTOR = 1.2;
-
 /** Default limit of the synthesized Sun's median |observed − synthesized| (normalized flux; issue acceptance). */
 export const DEFAULT_SUN_MEDIAN_ABS_RESIDUAL = 0.015;
 
@@ -304,6 +343,11 @@ export const thresholdsSchema = z.object({
       medianResidual: finite.optional(),
       /** Upper limit of the 95th percentile of the same residual (normalized flux). */
       p95Residual: finite.optional(),
+      /**
+       * Upper limit of each label's largest binned mean residual (Fig. 6 bins) over the overall
+       * median residual: no region of any label much worse than the typical spectrum.
+       */
+      marginalMeanOverMedian: finite.optional(),
     })
     .optional(),
   synthesis: z
@@ -314,8 +358,13 @@ export const thresholdsSchema = z.object({
     .optional(),
   recovery: z
     .object({
-      /** Generated RMSE must be ≤ factor × test RMSE for every label (default 1.2). */
-      factor: finite.refine((x) => x > 0, 'must be > 0').default(DEFAULT_RECOVERY_FACTOR),
+      /**
+       * Generated RMSE must be ≤ factor × test RMSE: `factor` for every label, or `factors` per
+       * label; a label named by neither takes grid-io's DEFAULT_RECOVERY_FACTORS (1.2; v sin i
+       * and R 1.5). Resolved by `recoveryFactorOf`, the report's only reader of these fields.
+       */
+      factor: finite.refine((x) => x > 0, 'must be > 0').optional(),
+      factors: z.partialRecord(z.enum(SPECTRUM_LABELS), finite.refine((x) => x > 0, 'must be > 0')).optional(),
     })
     .optional(),
 });

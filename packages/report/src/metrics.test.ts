@@ -1,4 +1,6 @@
-import { evaluateChecks } from './checks.js';
+import { DEFAULT_RECOVERY_FACTORS } from '@stellar-emu/grid-io';
+import { cvaeMarginals, evaluateChecks, recoveryFactorOf } from './checks.js';
+import { buildFigures } from './figures.js';
 import {
   METRICS_SCHEMA_VERSION,
   PINN_QUANTITIES,
@@ -8,7 +10,7 @@ import {
   type RunMetricsInput,
 } from './metrics-schema.js';
 import { buildSampleMetrics } from './sample/sample-metrics.js';
-import { median, quantile, rmse } from './stats.js';
+import { binnedMarginal, median, quantile, rmse } from './stats.js';
 
 const sample = buildSampleMetrics({ seed: 11, size: 'tiny', runId: 'unit' });
 
@@ -76,4 +78,72 @@ test('checks: one per threshold, missing metrics fail, recovery verdict with the
   ]);
   expect(checks.find((c) => c.name === 'cvae.medianResidual')?.detail).toMatch(/missing/);
   expect(evaluateChecks(parseRunMetrics({ ...base }))).toEqual([]);
+});
+
+test('binnedMarginal: equal-width bins on the label (log R), mean, sd (n − 1) and median per bin, against hand-computed values', () => {
+  const lin = binnedMarginal([1, 2, 3, 4, Number.NaN], [1, 3, 5, 7, 9], 2);
+  expect(lin.edges).toEqual([1, 2.5, 4]);
+  expect(lin.center).toEqual([1.75, 3.25]);
+  expect(lin.mean).toEqual([2, 6]);
+  expect(lin.sd[0]).toBeCloseTo(Math.SQRT2, 12);
+  expect(lin.median).toEqual([2, 6]);
+  expect(lin.count).toEqual([2, 2]);
+  expect(lin.excluded).toBe(1);
+  // Log scale: 0 is left out; bins equal in log10 x; centres geometric.
+  const log = binnedMarginal([0, 1000, 10_000, 100_000], [5, 1, 2, 4], 2, 'log');
+  expect(log.excluded).toBe(1);
+  expect(log.edges.map((e) => Math.log10(e))).toEqual([3, 4, 5].map((v) => expect.closeTo(v, 12)));
+  expect(log.center[0]).toBeCloseTo(10 ** 3.5, 6);
+  expect(log.mean).toEqual([1, 3]);
+  expect(log.sd).toEqual([null, expect.closeTo(Math.SQRT2, 12)]);
+});
+
+test("Fig. 6: each marginal panel's binned curve lies inside its own label's range (R on a log axis without 0)", () => {
+  const c = sample.cvae!;
+  const marginals = cvaeMarginals(c);
+  expect(marginals.map((m) => m.label)).toEqual([...SPECTRUM_LABELS]);
+  const fig = buildFigures(sample).find((f) => f.id === 'cvae-residual-labels')!;
+  const panels = (fig.spec as unknown as { concat: { layer: { data: { values: Record<string, number>[] }; encoding: { x: { scale: { type?: string; domain: number[] } } } }[] }[] }).concat;
+  expect(panels).toHaveLength(SPECTRUM_LABELS.length);
+  marginals.forEach((m, i) => {
+    const xs = c.residuals!.labels[m.label];
+    const lo = Math.min(...xs);
+    const hi = Math.max(...xs);
+    expect(m.scale).toBe(m.label === 'resolution' ? 'log' : 'linear');
+    expect(m.edges[0]).toBeCloseTo(lo, 6);
+    expect(m.edges.at(-1)!).toBeCloseTo(hi, 6);
+    expect(m.count.reduce((a, b) => a + b, 0) + m.excluded).toBe(xs.length);
+    for (const x of m.center) {
+      expect(x).toBeGreaterThan(lo);
+      expect(x).toBeLessThan(hi);
+    }
+    // The drawn curve: the same bins, inside the panel's x domain (its own label's range).
+    const curve = panels[i].layer[2].data.values;
+    const domain = panels[i].layer[0].encoding.x.scale.domain;
+    expect(domain).toEqual([lo, hi]);
+    expect(curve.length).toBe(m.count.filter((n) => n > 0).length);
+    for (const p of curve) {
+      expect(p.x).toBeGreaterThanOrEqual(domain[0]);
+      expect(p.x).toBeLessThanOrEqual(domain[1]);
+    }
+    if (m.label === 'resolution') {
+      expect(panels[i].layer[0].encoding.x.scale.type).toBe('log');
+      expect(domain[0]).toBeGreaterThan(0);
+    }
+  });
+});
+
+test('recovery factors: one home (grid-io), per label, overridable by one factor or per label', () => {
+  const t = (recovery?: { factor?: number; factors?: Record<string, number> }) =>
+    parseRunMetrics({ ...JSON.parse(JSON.stringify(sample)), thresholds: { recovery } }).thresholds;
+  expect(recoveryFactorOf(t(undefined), 'teffK')).toBe(DEFAULT_RECOVERY_FACTORS.teffK);
+  expect(recoveryFactorOf(t(undefined), 'vsiniKms')).toBe(1.5);
+  expect(recoveryFactorOf(t({ factor: 2 }), 'logg')).toBe(2);
+  expect(recoveryFactorOf(t({ factors: { logg: 1.1 } }), 'logg')).toBe(1.1);
+  expect(recoveryFactorOf(t({ factors: { logg: 1.1 } }), 'resolution')).toBe(1.5);
+  const checks = evaluateChecks(parseRunMetrics({ ...JSON.parse(JSON.stringify(sample)), thresholds: {} }));
+  for (const row of sample.recovery!.rmse) {
+    const c = checks.find((x) => x.name === `recovery.${row.label}`)!;
+    expect(c.limit).toBeCloseTo(DEFAULT_RECOVERY_FACTORS[row.label] * row.test, 12);
+  }
 });

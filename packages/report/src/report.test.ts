@@ -33,6 +33,7 @@ const EXPECTED_AXES: Record<string, string[]> = {
   ],
   'pinn-label-error': ['Teff (K)', 'log g (dex', '[Fe/H] (dex)', '[α/Fe] (dex)', 'median relative error (%)'],
   'cvae-spectra': ['wavelength (Å)', 'normalized flux', 'generated (CVAE)'],
+  'cvae-training': ['epoch', 'KL term (nats)', 'validation: reconstruction (early stopping)', 'RMS reconstruction error (normalized flux)'],
   'cvae-residual-heatmap': ['Teff (K)', 'log g (dex', 'median residual'],
   'cvae-residual-labels': [
     'Teff (K)',
@@ -100,7 +101,7 @@ test('a tiny run: stored metrics → report with every figure (SVG + PNG), check
     ]),
   );
   for (const c of out.checks) expect(c.pass).toBe(c.value !== null && c.value <= c.limit);
-  expect(out.report.figures).toHaveLength(8);
+  expect(out.report.figures).toHaveLength(9);
 
   const html = await readFile(r.indexHtml, 'utf8');
   // Self-contained: no scripts, no external resources, every figure inline.
@@ -128,6 +129,7 @@ test('sections render only when their metrics exist; a threshold without metrics
     outDir: out,
   });
   expect(r.figures.map((f) => f.id)).toEqual([
+    'cvae-training',
     'cvae-spectra',
     'cvae-residual-heatmap',
     'cvae-residual-labels',

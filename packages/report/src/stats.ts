@@ -59,3 +59,69 @@ export class Rng {
     return items[Math.floor(this.next() * items.length)];
   }
 }
+
+/** Binned statistics of `y` against one label `x` (a marginal panel of the CVAE paper's Fig. 6). */
+export interface Marginal {
+  /** Equal-width bins in x ('linear') or in log10 x ('log': x ≤ 0 is left out and counted). */
+  scale: 'linear' | 'log';
+  /** Bin edges in x's unit (bins + 1, increasing). */
+  edges: number[];
+  /** Bin centres in x's unit (geometric for 'log'). */
+  center: number[];
+  /** Mean, standard deviation (n − 1; null below 2 values) and median of y per bin; null when empty. */
+  mean: (number | null)[];
+  sd: (number | null)[];
+  median: (number | null)[];
+  count: number[];
+  /** Points left out: non-finite x or y, or x ≤ 0 on a log scale. */
+  excluded: number;
+}
+
+/**
+ * Bin `y` on `x` over the range of x itself (each label is binned on its own values: the panel's
+ * curve lies inside the label's range by construction), `bins` equal-width bins on `scale`.
+ */
+export function binnedMarginal(
+  x: ArrayLike<number>,
+  y: ArrayLike<number>,
+  bins: number,
+  scale: 'linear' | 'log' = 'linear',
+): Marginal {
+  if (x.length !== y.length) throw new Error(`binnedMarginal: ${x.length} x values, ${y.length} y values`);
+  if (!(Number.isInteger(bins) && bins >= 1)) throw new Error(`binnedMarginal: bins must be a positive integer, got ${bins}`);
+  const fwd = scale === 'log' ? Math.log10 : (v: number) => v;
+  const inv = scale === 'log' ? (v: number) => 10 ** v : (v: number) => v;
+  const keep: number[] = [];
+  let excluded = 0;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < x.length; i++) {
+    if (!Number.isFinite(x[i]) || !Number.isFinite(y[i]) || (scale === 'log' && !(x[i] > 0))) {
+      excluded++;
+      continue;
+    }
+    keep.push(i);
+    lo = Math.min(lo, fwd(x[i]));
+    hi = Math.max(hi, fwd(x[i]));
+  }
+  if (keep.length === 0) return { scale, edges: [], center: [], mean: [], sd: [], median: [], count: [], excluded };
+  if (!(hi > lo)) bins = 1;
+  const width = hi > lo ? (hi - lo) / bins : 1;
+  const buckets: number[][] = Array.from({ length: bins }, () => []);
+  for (const i of keep) buckets[Math.min(bins - 1, Math.floor((fwd(x[i]) - lo) / width))].push(y[i]);
+  const edgesT = Array.from({ length: bins + 1 }, (_, i) => (i === bins && hi > lo ? hi : lo + i * width));
+  return {
+    scale,
+    edges: edgesT.map(inv),
+    center: edgesT.slice(0, -1).map((e, i) => inv((e + edgesT[i + 1]) / 2)),
+    mean: buckets.map((b) => (b.length ? b.reduce((s, v) => s + v, 0) / b.length : null)),
+    sd: buckets.map((b) => {
+      if (b.length < 2) return null;
+      const m = b.reduce((s, v) => s + v, 0) / b.length;
+      return Math.sqrt(b.reduce((s, v) => s + (v - m) ** 2, 0) / (b.length - 1));
+    }),
+    median: buckets.map((b) => (b.length ? median(b) : null)),
+    count: buckets.map((b) => b.length),
+    excluded,
+  };
+}

@@ -75,6 +75,11 @@ export interface SmeProvenance {
   settings: SmeGridSettings & { window: { wminAngstrom: number; wmaxAngstrom: number } };
   /** Wavelengths of the dataset: air (optical convention: HARPS, SYNSPEC) or vacuum. */
   medium: WavelengthMedium;
+  /**
+   * What the grid cost, summed over its batches by the workflow: spectra computed, PySME calls
+   * and their seconds, broadening seconds (absent when not recorded).
+   */
+  cost?: { computed: number; intrinsicCalls: number; engineSeconds: number; broadenSeconds: number };
 }
 
 /**

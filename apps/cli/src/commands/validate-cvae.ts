@@ -5,11 +5,10 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { initBackend } from '@stellar-emu/nn-core';
 import { generateSpectra, labelMatrix, loadCvaeModel, type LoadedCvae } from '@stellar-emu/cvae';
-import { manifestPath } from '@stellar-emu/grid-io';
+import { DEFAULT_RECOVERY_FACTORS, manifestPath } from '@stellar-emu/grid-io';
 import { currentGitCommit } from '@stellar-emu/report';
 import {
   DEFAULT_PCA_MEMORY_CAP_BYTES,
-  DEFAULT_VERDICT_FACTOR,
   RECOVERY_LABELS,
   RECOVERY_PRESETS,
   datasetSource,
@@ -36,7 +35,7 @@ interface ValidateCvaeCliOptions {
   batchSize: string;
   lr: string;
   patience: string;
-  factor: string;
+  factor?: string;
   components: string;
   maxPcaError?: string;
   generatedCount?: string;
@@ -85,7 +84,12 @@ export function register(program: Command): void {
     .option('--batch-size <n>', 'batch size', '1024')
     .option('--lr <x>', 'Adamax learning rate (halved on plateau)', '1e-3')
     .option('--patience <n>', 'early-stopping patience in epochs', '10')
-    .option('--factor <x>', 'verdict: generated RMSE <= factor x test RMSE', String(DEFAULT_VERDICT_FACTOR))
+    .option(
+      '--factor <x>',
+      `verdict: generated RMSE <= factor x test RMSE for every label (default per label: ${Object.entries(DEFAULT_RECOVERY_FACTORS)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')})`,
+    )
     .option('--components <k>', 'PCA components', '25')
     .option(
       '--max-pca-error <x>',
@@ -191,7 +195,7 @@ export function register(program: Command): void {
             );
           else
             process.stdout.write(
-              `${formatRmseTable(result)}\n${result.pass ? 'PASS' : 'FAIL'}: every label's generated RMSE within ${result.factor}x the test RMSE${result.pass ? '' : ' (not met)'} -> ${path}\n`,
+              `${formatRmseTable(result)}\n${result.pass ? 'PASS' : 'FAIL'}: every label's generated RMSE within its factor (${result.verdicts.map((v) => `${v.label} ${v.factor}`).join(', ')}) x the test RMSE${result.pass ? '' : ` (not met: ${result.verdicts.filter((v) => !v.pass).map((v) => `${v.label} ${v.ratio.toFixed(2)}x`).join(', ')})`} -> ${path}\n`,
             );
           if (!result.pass) process.exitCode = 2;
         } finally {

@@ -45,6 +45,7 @@ import type {
   StepOutcome,
   SynthBatchInput,
   SynthBatchResult,
+  SynthesisCost,
   SynthesizeGridInput,
 } from '@stellar-emu/workflows';
 import { hashFile, hashPath, LocalArtifactStore, stepKey, writeFileAtomic } from '../artifacts/store.js';
@@ -339,6 +340,8 @@ export async function synthesizeSpectrumBatch(input: SynthBatchInput): Promise<S
 export async function assembleSpectrumGrid(input: {
   dir: string;
   artifacts: string;
+  /** What the batches cost (summed by the workflow), for the manifest. */
+  cost?: SynthesisCost;
 }): Promise<StepOutcome<DatasetRef>> {
   const plan = await readPlan(input.dir);
   const store = new LocalArtifactStore(input.artifacts);
@@ -350,7 +353,7 @@ export async function assembleSpectrumGrid(input: {
     rows: plan.rows,
     ctx: plan.ctx,
     out,
-    provenance: plan.provenance,
+    provenance: { ...plan.provenance, ...(input.cost ? { cost: input.cost } : {}) },
   });
   const ref: DatasetRef = {
     path: out,

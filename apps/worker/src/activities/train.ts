@@ -87,6 +87,8 @@ export async function trainChunk(input: TrainChunkInput): Promise<TrainChunkResu
     addWarnings(p.checkpointWarnings);
     hb.update(progress);
   };
+  const t0 = performance.now();
+  let budgetSpent = false;
   try {
     let epochsDone: number;
     let done: boolean;
@@ -122,8 +124,11 @@ export async function trainChunk(input: TrainChunkInput): Promise<TrainChunkResu
           seed: input.settings.seed,
           ...(input.settings.batchSize ? { batchSize: input.settings.batchSize } : {}),
           ...(input.settings.learningRate ? { learningRate: input.settings.learningRate } : {}),
+          ...(input.settings.patience !== undefined ? { earlyStoppingPatience: input.settings.patience } : {}),
+          ...(input.settings.klWarmupSteps !== undefined ? { klWarmupSteps: input.settings.klWarmupSteps } : {}),
         },
         untilEpoch: input.untilEpoch,
+        ...(input.maxSeconds !== undefined ? { maxSeconds: input.maxSeconds } : {}),
         resume: resumeFrom !== null,
         checkpointEverySteps: input.settings.checkpointEverySteps,
         signal,
@@ -135,14 +140,25 @@ export async function trainChunk(input: TrainChunkInput): Promise<TrainChunkResu
       epochsDone = r.loop.epochsDone;
       stoppedEarly = r.loop.stoppedEarly;
       aborted = r.loop.aborted;
-      done = stoppedEarly || epochsDone >= input.settings.epochs;
+      budgetSpent = r.budgetSpent;
+      done = stoppedEarly || budgetSpent || epochsDone >= input.settings.epochs;
     }
     hb.update(progress);
     if (aborted) {
       if (hb.signal?.aborted) throw new CancelledFailure(`training cancelled; checkpoint ${progress.checkpoint}`);
       throw ApplicationFailure.retryable(`worker draining; resume from checkpoint ${progress.checkpoint}`, 'WorkerDraining');
     }
-    return { modelDir, epochsDone, done, stoppedEarly, progress, sha256: done ? await hashPath(modelDir) : null };
+    const seconds = (performance.now() - t0) / 1000;
+    return {
+      modelDir,
+      epochsDone,
+      done,
+      stoppedEarly,
+      progress,
+      sha256: done ? await hashPath(modelDir) : null,
+      seconds,
+      budgetSpent,
+    };
   } finally {
     hb.stop();
   }

@@ -42,6 +42,8 @@ export interface ValidateCvaeInput {
   cvae: ModelRef;
   dataset: DatasetRef;
   settings: NonNullable<PipelineConfig['validation']>;
+  /** The verdict factor setting (config thresholds.recoveryFactor; absent: the per-label defaults). */
+  factor?: NonNullable<PipelineConfig['thresholds']>['recoveryFactor'];
   artifacts: string;
 }
 
@@ -105,6 +107,18 @@ export interface SynthBatchResult {
   broadenSeconds: number;
 }
 
+/**
+ * What a grid's synthesis cost, summed over its batches (recorded in the dataset manifest's
+ * `notes.synthesis.cost`): PySME calls and their seconds, the derived spectra's broadening
+ * seconds, and the spectra computed (a resumed grid counts only the rows computed this time).
+ */
+export interface SynthesisCost {
+  computed: number;
+  intrinsicCalls: number;
+  engineSeconds: number;
+  broadenSeconds: number;
+}
+
 /** Every pipeline activity. Training runs on the `gpu` task queue, the rest on `cpu`. */
 export interface PipelineActivities {
   prepareDatasetStep(input: PrepareDatasetInput): Promise<StepOutcome<DatasetRef>>;
@@ -131,7 +145,7 @@ export interface PipelineActivities {
     artifacts: string;
   }): Promise<StepOutcome<MetricsRef>>;
   /** `synth` queue: write the grid-io spectrum dataset (with provenance) from the finished rows. */
-  assembleSpectrumGrid(input: { dir: string; artifacts: string }): Promise<StepOutcome<DatasetRef>>;
+  assembleSpectrumGrid(input: { dir: string; artifacts: string; cost?: SynthesisCost }): Promise<StepOutcome<DatasetRef>>;
   /** Content hash of a data source's inputs (files of a grid, or the synthetic recipe). */
   inputFingerprint(input: FingerprintInput): Promise<string>;
   /** The input fingerprint the named schedule last trained on, or null. */

@@ -90,6 +90,12 @@ export interface TrainSettings {
   epochsPerChunk: number;
   /** Checkpoint every this many steps inside an epoch (0: at epoch ends only). */
   checkpointEverySteps: number;
+  /** Time budget in minutes of training wall time over all chunks (none: epochs and early stopping decide). */
+  maxMinutes?: number;
+  /** CVAE only: early-stopping patience in epochs (default 50). */
+  patience?: number;
+  /** CVAE only: linear KL warm-up steps (default 0). */
+  klWarmupSteps?: number;
 }
 
 /** Input of one training chunk. */
@@ -100,6 +106,8 @@ export interface TrainChunkInput {
   artifacts: string;
   /** Train until this many epochs are done in total (the chunk's end). */
   untilEpoch: number;
+  /** What is left of the time budget, in seconds (CVAE: stop at the first epoch end after it). */
+  maxSeconds?: number;
 }
 
 /** Live training progress: heartbeat details and the workflows' progress query. */
@@ -132,6 +140,10 @@ export interface TrainChunkResult {
   progress: TrainProgress;
   /** Content hash of the final model directory when done. */
   sha256: string | null;
+  /** Wall-clock seconds of training in this chunk (the time budget's account). */
+  seconds?: number;
+  /** True when the time budget ended this chunk. */
+  budgetSpent?: boolean;
 }
 
 /** A trained model in the artifact store. */

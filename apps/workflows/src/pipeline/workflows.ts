@@ -163,12 +163,17 @@ export async function synthesizeGrid(input: SynthesizeGridInput): Promise<StepOu
   }
   const progress = { done: 0, total: plan.rows, batchesDone: 0, batches: plan.batches.length };
   t.state.synthesis = progress;
+  const cost = { computed: 0, intrinsicCalls: 0, engineSeconds: 0, broadenSeconds: 0 };
   await t.step(
     'synthesize',
     async () => {
       await Promise.all(
         plan.batches.map(async (b) => {
-          await synth.synthesizeSpectrumBatch({ dir: plan.dir, start: b.start, end: b.end });
+          const r = await synth.synthesizeSpectrumBatch({ dir: plan.dir, start: b.start, end: b.end });
+          cost.computed += r.done - r.reused;
+          cost.intrinsicCalls += r.intrinsicCalls;
+          cost.engineSeconds += r.engineSeconds;
+          cost.broadenSeconds += r.broadenSeconds;
           progress.done += b.end - b.start;
           progress.batchesDone++;
         }),
@@ -179,7 +184,7 @@ export async function synthesizeGrid(input: SynthesizeGridInput): Promise<StepOu
   );
   const out = await t.step(
     'assemble',
-    () => synth.assembleSpectrumGrid({ dir: plan.dir, artifacts: input.artifacts }),
+    () => synth.assembleSpectrumGrid({ dir: plan.dir, artifacts: input.artifacts, cost }),
     (r) => r.result.path,
   );
   t.state.stage = 'done';
@@ -198,6 +203,8 @@ export interface TrainWorkflowInput {
   /** Carried across continue-as-new. */
   epochsDone?: number;
   lastProgress?: TrainProgress | null;
+  /** Training seconds spent so far (the time budget's account), carried across continue-as-new. */
+  secondsSpent?: number;
 }
 
 async function trainInChunks(model: 'pinn' | 'cvae', input: TrainWorkflowInput): Promise<ModelRef> {
@@ -216,19 +223,28 @@ async function trainInChunks(model: 'pinn' | 'cvae', input: TrainWorkflowInput):
   }
   const trainActivities = gpuActivities(input.heartbeatTimeoutSeconds);
   let epochsDone = input.epochsDone ?? 0;
+  let secondsSpent = input.secondsSpent ?? 0;
+  const budget = input.settings.maxMinutes !== undefined ? input.settings.maxMinutes * 60 : null;
   const chunksPerRun = input.chunksPerRun ?? 25;
   for (let chunk = 0; ; chunk++) {
     const untilEpoch = Math.min(input.settings.epochs, epochsDone + input.settings.epochsPerChunk);
-    t.state.stage = `train ${model}: epochs ${epochsDone}..${untilEpoch} of ${input.settings.epochs}`;
-    const r = await trainActivities.trainChunk({ ...base, untilEpoch });
+    t.state.stage = `train ${model}: epochs ${epochsDone}..${untilEpoch} of ${input.settings.epochs}${budget !== null ? ` (${Math.round(secondsSpent / 60)} of ${input.settings.maxMinutes} min)` : ''}`;
+    const r = await trainActivities.trainChunk({
+      ...base,
+      untilEpoch,
+      ...(budget !== null ? { maxSeconds: Math.max(1, budget - secondsSpent) } : {}),
+    });
     t.state.training = r.progress;
     epochsDone = r.epochsDone;
-    if (r.done) {
+    secondsSpent += r.seconds ?? 0;
+    // The budget is spent: the model directory holds the best epoch so far; finish with it.
+    const budgetSpent = r.budgetSpent === true || (budget !== null && secondsSpent >= budget);
+    if (r.done || budgetSpent) {
       t.state.stage = 'done';
-      return cpu.finishTraining({ ...base, untilEpoch, result: r });
+      return cpu.finishTraining({ ...base, untilEpoch, result: { ...r, done: true } });
     }
     if (chunk + 1 >= chunksPerRun || workflowInfo().continueAsNewSuggested) {
-      await continueAsNew<typeof trainPinn>({ ...input, epochsDone, lastProgress: r.progress });
+      await continueAsNew<typeof trainPinn>({ ...input, epochsDone, lastProgress: r.progress, secondsSpent });
     }
   }
 }
@@ -279,6 +295,7 @@ function trainSettings(
   c: NonNullable<PipelineConfig['pinn'] | PipelineConfig['cvae']>,
   alpha?: number,
 ): TrainSettings {
+  const cvae = c as NonNullable<PipelineConfig['cvae']>;
   return {
     preset: c.preset,
     epochs: c.epochs,
@@ -287,6 +304,9 @@ function trainSettings(
     learningRate: c.learningRate,
     epochsPerChunk: c.epochsPerChunk,
     checkpointEverySteps: c.checkpointEverySteps,
+    ...(c.maxMinutes !== undefined ? { maxMinutes: c.maxMinutes } : {}),
+    ...(cvae.patience !== undefined ? { patience: cvae.patience } : {}),
+    ...(cvae.klWarmupSteps !== undefined ? { klWarmupSteps: cvae.klWarmupSteps } : {}),
     ...(alpha !== undefined ? { alpha } : {}),
   };
 }
@@ -417,7 +437,15 @@ export async function pipeline(config: PipelineConfig): Promise<PipelineResult> 
       const v = await child('validate cvae', () =>
         executeChild(validateCvae, {
           workflowId: `${runId}.validate-cvae`,
-          args: [{ cvae: models.cvae, dataset: raw.result, settings: config.validation!, artifacts }],
+          args: [
+            {
+              cvae: models.cvae,
+              dataset: raw.result,
+              settings: config.validation!,
+              factor: config.thresholds.recoveryFactor,
+              artifacts,
+            },
+          ],
         }),
       );
       metrics.recovery = v.result;
