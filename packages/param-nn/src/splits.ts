@@ -184,8 +184,9 @@ export type SpectrumGenerator = (
 
 /**
  * `count` generated spectra at labels drawn uniformly (and independently per label) in `ranges`,
- * produced by `generator` in batches of at most `maxRows` (the seed of each batch is derived
- * from `seed` and the batch's first index). Labels depend only on (seed, index).
+ * or at the given label rows `at` (row-major [count, labels], physical units), produced by
+ * `generator` in batches of at most `maxRows` (the seed of each batch is derived from `seed` and
+ * the batch's first index). Labels depend only on (seed, index).
  */
 export function generatedSource(
   generator: SpectrumGenerator,
@@ -195,11 +196,14 @@ export function generatedSource(
     labelNames: readonly string[];
     ranges: Record<string, LabelRange>;
     seed: number;
+    at?: Float64Array;
   },
 ): SpectrumSource {
-  const { count, numPixels: D, labelNames, ranges, seed } = opts;
+  const { count, numPixels: D, labelNames, ranges, seed, at } = opts;
   const nl = labelNames.length;
   for (const n of labelNames) if (!ranges[n]) throw new Error(`generatedSource: no range for label ${n}`);
+  if (at && at.length !== count * nl)
+    throw new Error(`generatedSource: ${at.length} label values for ${count} spectra of ${nl} labels`);
   return {
     numPixels: D,
     numSpectra: count,
@@ -215,7 +219,7 @@ export function generatedSource(
           const o: Record<string, number> = {};
           labelNames.forEach((n, j) => {
             const { min, max } = ranges[n];
-            o[n] = min + (max - min) * rng.uniform();
+            o[n] = at ? at[(start + i) * nl + j] : min + (max - min) * rng.uniform();
             labels[i * nl + j] = o[n];
           });
           objs.push(o);

@@ -82,8 +82,10 @@ export interface ValidateEmulatorOptions {
   generator: SpectrumGenerator | SpectrumSource;
   /** Label ranges of the emulator: generated labels are drawn uniformly in their intersection with the training ranges. */
   emulatorRanges?: Record<string, LabelRange>;
-  /** Number of generated spectra (default: the size of the test set). */
+  /** Number of generated spectra with generatedAt 'uniform' (default: the size of the test set). */
   generatedCount?: number;
+  /** Labels of the generated spectra: the test set's (default) or uniform draws. */
+  generatedAt?: 'test' | 'uniform';
   /** Output directory (recovery model, checkpoints, metrics.json). */
   outDir: string;
   preset?: RecoveryPreset;
@@ -169,7 +171,7 @@ async function evaluateSet(
 /** Options of {@link prepareRecovery}: everything of {@link ValidateEmulatorOptions} but the emulator. */
 export type PrepareRecoveryOptions = Omit<
   ValidateEmulatorOptions,
-  'generator' | 'emulatorRanges' | 'generatedCount' | 'factor'
+  'generator' | 'emulatorRanges' | 'generatedCount' | 'generatedAt' | 'factor'
 >;
 
 /** A trained recovery network with the projected reference sets, ready to judge emulators. */
@@ -308,6 +310,12 @@ export async function judgeEmulator(
   opts: {
     emulatorRanges?: Record<string, LabelRange>;
     generatedCount?: number;
+    /**
+     * Labels of the generated spectra: 'test' (default; the paper's Table 3: the emulator at the
+     * test spectra's labels, so generated and test RMSE measure the same label distribution) or
+     * 'uniform' (`generatedCount` draws in the ranges).
+     */
+    generatedAt?: 'test' | 'uniform';
     factor?: RecoveryFactorSetting;
     seed?: number;
     onStage?: (s: string) => void;
@@ -327,14 +335,24 @@ export async function judgeEmulator(
     ranges[n] = r;
   }
   const genSeed = opts.seed ?? seed * 4 + 3;
+  const atTest = (opts.generatedAt ?? 'test') === 'test';
   const gen =
     typeof generator === 'function'
       ? generatedSource(generator, {
-          count: opts.generatedCount ?? prepared.sets.test.rows,
+          count: atTest ? prepared.sets.test.rows : (opts.generatedCount ?? prepared.sets.test.rows),
           numPixels: prepared.numPixels,
           labelNames,
           ranges,
           seed: genSeed,
+          // The test labels, clamped into the emulator's ranges (its training box: no extrapolation).
+          ...(atTest
+            ? {
+                at: prepared.sets.test.labels.map((v, i) => {
+                  const r = ranges[labelNames[i % labelNames.length]];
+                  return Math.min(r.max, Math.max(r.min, v));
+                }),
+              }
+            : {}),
         })
       : generator;
   if (gen.numPixels !== prepared.numPixels)
@@ -373,6 +391,7 @@ export async function validateEmulator(opts: ValidateEmulatorOptions): Promise<V
     return await judgeEmulator(prepared, opts.generator, {
       emulatorRanges: opts.emulatorRanges,
       generatedCount: opts.generatedCount,
+      generatedAt: opts.generatedAt,
       factor: opts.factor,
       onStage: opts.onStage,
     });

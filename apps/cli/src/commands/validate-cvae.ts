@@ -39,6 +39,7 @@ interface ValidateCvaeCliOptions {
   components: string;
   maxPcaError?: string;
   generatedCount?: string;
+  generatedAt: string;
   seed: string;
   memoryMib: string;
   resume?: boolean;
@@ -53,6 +54,11 @@ async function sha256File(path: string): Promise<string> {
     .digest('hex');
 }
 
+
+function generatedAtOption(v: string): 'test' | 'uniform' {
+  if (v !== 'test' && v !== 'uniform') throw new Error(`--generated-at must be test or uniform, got '${v}'`);
+  return v;
+}
 
 /** The CVAE as a param-nn generator: labels by record key, latent z ~ N(0, I) from the seed. */
 function cvaeGenerator(loaded: LoadedCvae): SpectrumGenerator {
@@ -95,7 +101,8 @@ export function register(program: Command): void {
       '--max-pca-error <x>',
       'choose k instead as the smallest with relative reconstruction error <= x (up to 100)',
     )
-    .option('--generated-count <n>', 'generated spectra (default: the size of the test set)')
+    .option('--generated-at <labels>', "labels of the generated spectra: 'test' (the test spectra's, the paper's Table 3) or 'uniform' draws", 'test')
+    .option('--generated-count <n>', "generated spectra with --generated-at uniform (default: the size of the test set)")
     .option('--seed <n>', 'seed of split, PCA, noise, training and generated labels', '1')
     .option(
       '--memory-mib <n>',
@@ -169,6 +176,7 @@ export function register(program: Command): void {
           const result = await judgeEmulator(prepared, generator, {
             emulatorRanges,
             generatedCount: num('generated-count', o.generatedCount),
+            generatedAt: generatedAtOption(o.generatedAt),
             factor: num('factor', o.factor),
             onStage: (s) => log(s),
           });

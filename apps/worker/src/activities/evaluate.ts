@@ -116,6 +116,7 @@ export async function validateCvaeStep(input: ValidateCvaeInput): Promise<StepOu
         generator: async (labels, { seed }) => generateSpectra(loaded, labelMatrix(loaded.meta, labels), { seed, z: 'sample' }),
         emulatorRanges,
         generatedCount: input.settings.generated,
+        generatedAt: input.settings.generatedAt,
         outDir: join(dir, 'recovery'),
         preset: input.settings.preset,
         epochs: input.settings.epochs,

@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { demoPipelineConfig, PipelineConfigError, validatePipelineConfig } from './config.js';
 
 const good = {
@@ -18,6 +20,22 @@ describe('pipeline config', () => {
     const c = demoPipelineConfig('/tmp/a');
     expect(c.pinn && c.cvae && c.validation).toBeTruthy();
     expect(c.artifacts).toBe('/tmp/a');
+  });
+
+  test('the configs/ shipped with the repository are valid; the verdict factor lives only in thresholds', () => {
+    const dir = fileURLToPath(new URL('../../../../configs/', import.meta.url));
+    const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+    expect(files.length).toBeGreaterThanOrEqual(2);
+    for (const f of files) {
+      const c = validatePipelineConfig(JSON.parse(readFileSync(dir + f, 'utf8')), f);
+      expect(c.cvae?.maxMinutes, f).toBeGreaterThan(0);
+    }
+    expect(() => validatePipelineConfig({ ...good, spectra: { synthetic: { n: 40, seed: 1 } }, cvae: { epochs: 1 }, validation: { factor: 1.5 } }, 'old.json')).toThrow(
+      /validation\.factor: moved to thresholds\.recoveryFactor/,
+    );
+    const perLabel = validatePipelineConfig({ ...good, thresholds: { recoveryFactor: { vsiniKms: 2 } } }, 'x.json');
+    expect(perLabel.thresholds.recoveryFactor).toEqual({ vsiniKms: 2 });
+    expect(() => validatePipelineConfig({ ...good, thresholds: { recoveryFactor: { teff: 2 } } }, 'x.json')).toThrow(/recoveryFactor/);
   });
 
   const bad: [string, unknown, RegExp][] = [

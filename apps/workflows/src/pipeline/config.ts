@@ -132,6 +132,8 @@ export const pipelineConfigSchema = z
           .optional(),
         /** Spectra the CVAE generates at random labels for the "generated" row. */
         generated: z.number().int().min(10).default(500),
+        /** Labels of the generated spectra: the test spectra's (the paper's Table 3) or `generated` uniform draws. */
+        generatedAt: z.enum(['test', 'uniform']).default('test'),
       })
       .strict()
       .optional(),

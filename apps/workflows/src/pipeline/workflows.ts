@@ -407,7 +407,8 @@ export async function pipeline(config: PipelineConfig): Promise<PipelineResult> 
     const split = await child('split spectra', () =>
       executeChild(splitDataset, {
         workflowId: `${runId}.split-spectra`,
-        args: [{ dataset: raw.result, scheme: '90/10', seed: config.split.seed, artifacts }],
+        // train / validation (early stopping) / test (the paper's evaluation and the recovery's test set)
+        args: [{ dataset: raw.result, scheme: '70/15/15', seed: config.split.seed, artifacts }],
       }),
     );
     datasets.spectra = split.result;
@@ -440,7 +441,8 @@ export async function pipeline(config: PipelineConfig): Promise<PipelineResult> 
           args: [
             {
               cvae: models.cvae,
-              dataset: raw.result,
+              // the CVAE's own split: its test spectra are the recovery's test set, never seen in training
+              dataset: split.result,
               settings: config.validation!,
               factor: config.thresholds.recoveryFactor,
               artifacts,
