@@ -104,7 +104,7 @@ describe.skipIf(!available && !inCi)('report in headless Chromium', () => {
       }),
     );
     expect(figures.map((f) => f.id).sort()).toEqual(report.figures.map((f) => f.id).sort());
-    expect(figures).toHaveLength(9);
+    expect(figures).toHaveLength(10);
     for (const f of figures) {
       expect(f.width, f.id!).toBeGreaterThan(300);
       expect(f.height, f.id!).toBeGreaterThan(150);

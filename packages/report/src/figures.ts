@@ -450,6 +450,60 @@ function cvaeHeatmap(cvae: CvaeSection): FigureSpec | null {
   };
 }
 
+/** The label planes beside Teff–log g (Fig. 5's companions): pairs a residual structure would show in. */
+const RESIDUAL_PLANES: [SpectrumLabel, SpectrumLabel][] = [
+  ['teffK', 'mh'],
+  ['teffK', 'vsiniKms'],
+  ['logg', 'mh'],
+  ['mh', 'vmicKms'],
+  ['vsiniKms', 'resolution'],
+  ['teffK', 'vmicKms'],
+];
+
+/** Median residual in the other 2D label planes (R binned in log10 R). */
+function cvaeResidualPlanes(cvae: CvaeSection): FigureSpec | null {
+  if (!cvae.residuals) return null;
+  const rows = residualRows(cvae).map((r) => ({
+    ...r,
+    log10Resolution: (r.resolution as number) > 0 ? Math.log10(r.resolution as number) : null,
+  }));
+  const axis = (k: SpectrumLabel) =>
+    k === 'resolution'
+      ? { field: 'log10Resolution', title: 'log10 R (R = λ/Δλ, dimensionless)' }
+      : { field: k, title: labelTitle(k) };
+  return {
+    id: 'cvae-residual-planes',
+    section: 'cvae',
+    title: 'CVAE: residual over the other label planes',
+    caption:
+      'Median wavelength-averaged absolute residual per bin of each label pair (R binned in log10 R); empty cells hold no test spectrum.',
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      config: VEGA_LITE_CONFIG,
+      data: { values: rows },
+      columns: 3,
+      concat: RESIDUAL_PLANES.map(([a, b]) => ({
+        width: 220,
+        height: 170,
+        transform: b === 'resolution' || a === 'resolution' ? [{ filter: 'datum.log10Resolution !== null' }] : [],
+        mark: { type: 'rect', stroke: 'white', strokeWidth: 0.5 },
+        encoding: {
+          x: { ...axis(a), type: 'quantitative', bin: { maxbins: 8 } },
+          y: { ...axis(b), type: 'quantitative', bin: { maxbins: 8 } },
+          color: {
+            aggregate: 'median',
+            field: 'residual',
+            type: 'quantitative',
+            title: ['median residual', '(normalized flux)'],
+            scale: { scheme: 'viridis' },
+          },
+        },
+      })),
+      resolve: { scale: { color: 'shared' } },
+    },
+  };
+}
+
 /** Residual against each label with binned mean ± sd and median, each panel binned on its own label (CVAE Fig. 6). */
 function cvaeResidualLabels(cvae: CvaeSection): FigureSpec | null {
   if (!cvae.residuals) return null;
@@ -718,6 +772,7 @@ export function buildFigures(metrics: RunMetrics): FigureSpec[] {
       cvaeTraining(metrics.cvae),
       cvaeSpectra(metrics.cvae),
       cvaeHeatmap(metrics.cvae),
+      cvaeResidualPlanes(metrics.cvae),
       cvaeResidualLabels(metrics.cvae),
     );
   if (metrics.recovery) out.push(recoveryScatter(metrics.recovery));

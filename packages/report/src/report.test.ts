@@ -35,6 +35,7 @@ const EXPECTED_AXES: Record<string, string[]> = {
   'cvae-spectra': ['wavelength (Å)', 'normalized flux', 'generated (CVAE)'],
   'cvae-training': ['epoch', 'KL term (nats)', 'validation: reconstruction (early stopping)', 'RMS reconstruction error (normalized flux)'],
   'cvae-residual-heatmap': ['Teff (K)', 'log g (dex', 'median residual'],
+  'cvae-residual-planes': ['[M/H] (dex)', 'v sin i (km s⁻¹)', 'log10 R', 'v_mic (km s⁻¹)', 'median residual'],
   'cvae-residual-labels': [
     'Teff (K)',
     'v sin i (km s⁻¹)',
@@ -101,7 +102,7 @@ test('a tiny run: stored metrics → report with every figure (SVG + PNG), check
     ]),
   );
   for (const c of out.checks) expect(c.pass).toBe(c.value !== null && c.value <= c.limit);
-  expect(out.report.figures).toHaveLength(9);
+  expect(out.report.figures).toHaveLength(10);
 
   const html = await readFile(r.indexHtml, 'utf8');
   // Self-contained: no scripts, no external resources, every figure inline.
@@ -132,6 +133,7 @@ test('sections render only when their metrics exist; a threshold without metrics
     'cvae-training',
     'cvae-spectra',
     'cvae-residual-heatmap',
+    'cvae-residual-planes',
     'cvae-residual-labels',
   ]);
   const html = await readFile(r.indexHtml, 'utf8');
