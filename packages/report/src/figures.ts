@@ -358,11 +358,11 @@ function cvaeSpectra(cvae: CvaeSection): FigureSpec | null {
   };
 }
 
-function residualRows(cvae: CvaeSection) {
+function residualRows(cvae: CvaeSection): ({ residual: number } & Record<SpectrumLabel, number>)[] {
   const r = cvae.residuals!;
   return r.meanAbsResidual.map((m, i) => ({
     residual: m,
-    ...Object.fromEntries(SPECTRUM_LABELS.map((k) => [k, r.labels[k][i]])),
+    ...(Object.fromEntries(SPECTRUM_LABELS.map((k) => [k, r.labels[k][i]])) as Record<SpectrumLabel, number>),
   }));
 }
 

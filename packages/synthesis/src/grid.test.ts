@@ -1,5 +1,5 @@
+// Grid bookkeeping: label sampling, content keys, the synthesis window, the row store and label tables.
 import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
-import { mkdtemp, utimes, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
