@@ -38,17 +38,24 @@ test('loss: per-pixel mean squared error plus beta x batch-mean summed KL, with 
   const lv = logvar.arraySync();
   let se = 0;
   let kl = 0;
+  let klMu = 0;
   for (let i = 0; i < b; i++) {
     for (let p = 0; p < 7; p++) se += (yHat[i][p] - yv[i][p]) ** 2;
-    for (let k = 0; k < 3; k++) kl += 0.5 * (muv[i][k] ** 2 + Math.exp(lv[i][k]) - lv[i][k] - 1);
+    for (let k = 0; k < 3; k++) {
+      kl += 0.5 * (muv[i][k] ** 2 + Math.exp(lv[i][k]) - lv[i][k] - 1);
+      klMu += 0.5 * muv[i][k] ** 2;
+    }
   }
   const recon = se / (b * 7);
   kl /= b;
+  klMu /= b;
   for (const step of [0, 5, 20]) {
     const r = model.loss({ flux, labels, eps }, step);
     const beta = 2 * Math.min(1, step / 10);
     expect(r.parts!.recon.dataSync()[0]).toBeCloseTo(recon, 6);
     expect(r.parts!.kl.dataSync()[0]).toBeCloseTo(kl, 5);
+    expect(r.parts!.klMu.dataSync()[0]).toBeCloseTo(klMu, 5);
+    expect(r.parts!.klVar.dataSync()[0]).toBeCloseTo(kl - klMu, 5);
     expect(r.total.dataSync()[0]).toBeCloseTo(recon + beta * kl, 5);
     tf.dispose([r.total, ...Object.values(r.parts!)]);
   }

@@ -79,22 +79,25 @@ export class SpectrumCvae {
     const yHat = this.decode(z as tf.Tensor2D, c);
     const se = tf.square(tf.sub(yHat, y));
     const recon = (batch.mask ? tf.div(tf.sum(tf.mul(se, batch.mask)), tf.maximum(tf.sum(batch.mask), 1)) : tf.mean(se)) as tf.Scalar;
-    const klPer = tf.mul(tf.sum(tf.sub(tf.add(tf.square(mu), tf.exp(logvar)), tf.add(logvar, 1)), 1), 0.5);
-    const kl = tf.mean(klPer) as tf.Scalar;
+    // KL = ½ Σ μ² (the means' part) + ½ Σ (σ² − log σ² − 1) (the variances' part), reported apart
+    // so that a KL excursion can be traced to the means or to the log-variance head.
+    const klMu = tf.mul(tf.mean(tf.sum(tf.square(mu), 1)), 0.5) as tf.Scalar;
+    const klVar = tf.mul(tf.mean(tf.sum(tf.sub(tf.exp(logvar), tf.add(logvar, 1)), 1)), 0.5) as tf.Scalar;
+    const kl = tf.add(klMu, klVar) as tf.Scalar;
     if (!batch.eps) {
       const reconWith = (zz: tf.Tensor): tf.Scalar => {
         const e = tf.square(tf.sub(this.decode(zz as tf.Tensor2D, c), y));
         return (batch.mask ? tf.div(tf.sum(tf.mul(e, batch.mask)), tf.maximum(tf.sum(batch.mask), 1)) : tf.mean(e)) as tf.Scalar;
       };
       const reconPrior = reconWith(tf.zerosLike(mu));
-      const parts: Record<string, tf.Scalar> = { recon, kl, reconPrior };
+      const parts: Record<string, tf.Scalar> = { recon, kl, klMu, klVar, reconPrior };
       if (batch.epsVal) parts.reconSample = reconWith(tf.add(mu, tf.mul(tf.exp(tf.mul(logvar, 0.5)), batch.epsVal)));
       const v = this.config.validationLatent;
       if (v === 'sample' && !parts.reconSample) throw new Error("validationLatent 'sample' needs validation batches with 'epsVal'");
       return { total: v === 'zero' ? reconPrior : v === 'sample' ? parts.reconSample : recon, parts };
     }
     const total = tf.add(recon, tf.mul(kl, this.betaAt(step))) as tf.Scalar;
-    return { total, parts: { recon, kl } };
+    return { total, parts: { recon, kl, klMu, klVar } };
   }
 
   /** Release every variable. */

@@ -380,6 +380,8 @@ function cvaeTraining(cvae: CvaeSection): FigureSpec | null {
   ]);
   const kl = t.history.flatMap((h) => [
     ...(h.trainKl !== undefined ? [{ epoch: h.epoch, value: h.trainKl, curve: 'train' }] : []),
+    ...(h.trainKlMu !== undefined ? [{ epoch: h.epoch, value: h.trainKlMu, curve: 'train: ½Σμ² (means)' }] : []),
+    ...(h.trainKlVar !== undefined ? [{ epoch: h.epoch, value: h.trainKlVar, curve: 'train: ½Σ(σ² − ln σ² − 1) (variances)' }] : []),
     ...(h.valKl !== undefined ? [{ epoch: h.epoch, value: h.valKl, curve: 'validation' }] : []),
   ]);
   const panel = (values: typeof loss, title: string) => ({

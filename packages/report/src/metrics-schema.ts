@@ -237,6 +237,9 @@ export const cvaeSectionSchema = z.object({
           lr: finite,
           trainRecon: finite.optional(),
           trainKl: finite.optional(),
+          /** The KL's parts: ½Σμ² (means) and ½Σ(σ² − log σ² − 1) (variances), training epoch means. */
+          trainKlMu: finite.optional(),
+          trainKlVar: finite.optional(),
           valKl: finite.optional(),
         }),
       ),

@@ -77,6 +77,8 @@ export async function evaluateCvaeStep(input: EvaluateInput): Promise<StepOutcom
               lr: h.lr,
               ...(h.trainParts?.recon !== undefined ? { trainRecon: h.trainParts.recon } : {}),
               ...(h.trainParts?.kl !== undefined ? { trainKl: h.trainParts.kl } : {}),
+              ...(h.trainParts?.klMu !== undefined ? { trainKlMu: h.trainParts.klMu } : {}),
+              ...(h.trainParts?.klVar !== undefined ? { trainKlVar: h.trainParts.klVar } : {}),
               ...(h.valParts?.kl !== undefined ? { valKl: h.valParts.kl } : {}),
             })),
           }

@@ -480,6 +480,8 @@ function sampleSpectra(rng: Rng, size: (typeof SIZES)[SampleSize], withCvae: boo
               lr: e < 20 ? 1e-3 : 5e-4,
               trainRecon: round(recon, 6),
               trainKl: round(kl, 6),
+              trainKlMu: round(0.3 * kl, 6),
+              trainKlVar: round(0.7 * kl, 6),
               valKl: round(kl * 1.05, 6),
             };
           }),
