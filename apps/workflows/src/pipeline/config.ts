@@ -214,21 +214,21 @@ export interface DemoData {
 /**
  * The demo config — the README's main job: small presets; the PINN on synthetic atmospheres;
  * the CVAE on spectra synthesized with PySME from interpolated ATLAS9 atmospheres and a VALD
- * line list when `data` is given (100 Å around H-beta, 2,000 pixels; 360 spectra from 90
- * intrinsic spectra, each broadened to 4 (v sin i, R)), and the engine checked on the Sun over
+ * line list when `data` is given (100 Å around H-beta, 2,000 pixels; 2,400 spectra from 200
+ * intrinsic spectra, each broadened to 12 (v sin i, R)), and the engine checked on the Sun over
  * 4450–5400 Å. Without `data`, the CVAE trains on the toy generator's spectra.
  */
 export function demoPipelineConfig(artifacts = '.artifacts', data: DemoData | null = null): PipelineConfig {
   const spectra = data
     ? {
         sme: {
-          n: 360,
+          n: 2400,
           seed: 7,
-          perAtmosphere: 4,
+          perAtmosphere: 12,
           linelist: data.linelist,
           grid: data.atlas9Grid,
           window: [4811.3, 4911.3],
-          batchSize: 10,
+          batchSize: 24,
           sun: { deck: data.sunDeck, observed: data.sunObserved },
         },
       }
@@ -241,9 +241,10 @@ export function demoPipelineConfig(artifacts = '.artifacts', data: DemoData | nu
       spectra,
       // Batches sized to the demo's small datasets, so every epoch takes many optimizer steps.
       pinn: { preset: 'small', epochs: 30, epochsPerChunk: 10, batchSize: 256 },
-      cvae: { preset: 'small', epochs: data ? 100 : 60, epochsPerChunk: 20, batchSize: data ? 32 : 64 },
-      validation: { preset: 'small', epochs: 60, batchSize: data ? 32 : 64, generated: 300 },
-      thresholds: { cvaeMedianResidual: 0.05, recoveryFactor: 1.5 },
+      cvae: { preset: 'small', epochs: data ? 250 : 60, epochsPerChunk: 25, batchSize: data ? 32 : 64 },
+      // Recovery verdicts at the defaults of `stellar-emu validate` (grid-io DEFAULT_RECOVERY_FACTORS).
+      validation: { preset: 'small', epochs: 60, batchSize: data ? 32 : 64 },
+      thresholds: { cvaeMedianResidual: 0.05 },
     },
     'demo config',
   );
