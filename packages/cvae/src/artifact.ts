@@ -2,7 +2,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeDirectoryAtomic, writeFileAtomic } from '@stellar-emu/grid-io';
-import { CheckpointError, readCheckpoint, writeCheckpoint, type StoredTensor } from '@stellar-emu/nn-core';
+import { CheckpointError, readCheckpoint, writeCheckpoint, type StoredTensor, type TrainResult } from '@stellar-emu/nn-core';
 import { validateCvaeConfig, type CvaeConfig } from './config.js';
 import type { LabelScale } from './data.js';
 import { SpectrumCvae } from './model.js';
@@ -141,15 +141,8 @@ export interface CvaeTrainingHistory {
   budgetSpent: boolean;
   trainExamples: number;
   valExamples: number;
-  /** nn-core's per-epoch history: trainLoss, valLoss, lr, trainParts (recon, kl), valParts (recon, reconPrior, reconSample, kl). */
-  history: {
-    epoch: number;
-    trainLoss: number;
-    valLoss: number | null;
-    lr: number;
-    trainParts?: Record<string, number>;
-    valParts?: Record<string, number>;
-  }[];
+  /** nn-core's per-epoch history: trainLoss, valLoss, lr, trainParts (recon, kl, klMu, klVar), valParts (also reconPrior, reconSample). */
+  history: TrainResult['history'];
 }
 
 /** Write `training-history.json` (atomically) into a model directory. */

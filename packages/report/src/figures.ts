@@ -368,6 +368,15 @@ function residualRows(cvae: CvaeSection): ({ residual: number } & Record<Spectru
 
 const RESIDUAL_TITLE = 'mean |generated − reference| (normalized flux)';
 
+/** Colour of the residual heat maps: the median residual per cell. */
+const MEDIAN_RESIDUAL_COLOR = {
+  aggregate: 'median' as const,
+  field: 'residual',
+  type: 'quantitative' as const,
+  title: ['median residual', '(normalized flux)'],
+  scale: { scheme: 'viridis' },
+};
+
 /** Loss curves of the CVAE training: objective, reconstruction (train and validation) and KL per epoch. */
 function cvaeTraining(cvae: CvaeSection): FigureSpec | null {
   const t = cvae.training;
@@ -440,13 +449,7 @@ function cvaeHeatmap(cvae: CvaeSection): FigureSpec | null {
           title: labelTitle('logg'),
           scale: { reverse: true },
         },
-        color: {
-          aggregate: 'median',
-          field: 'residual',
-          type: 'quantitative',
-          title: ['median residual', '(normalized flux)'],
-          scale: { scheme: 'viridis' },
-        },
+        color: MEDIAN_RESIDUAL_COLOR,
       },
     },
   };
@@ -492,13 +495,7 @@ function cvaeResidualPlanes(cvae: CvaeSection): FigureSpec | null {
         encoding: {
           x: { ...axis(a), type: 'quantitative', bin: { maxbins: 8 } },
           y: { ...axis(b), type: 'quantitative', bin: { maxbins: 8 } },
-          color: {
-            aggregate: 'median',
-            field: 'residual',
-            type: 'quantitative',
-            title: ['median residual', '(normalized flux)'],
-            scale: { scheme: 'viridis' },
-          },
+          color: MEDIAN_RESIDUAL_COLOR,
         },
       })),
       resolve: { scale: { color: 'shared' } },
