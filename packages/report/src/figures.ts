@@ -120,7 +120,7 @@ function pinnHydrostatic(pinn: PinnSection): FigureSpec | null {
   const lo = Math.min(...all);
   const hi = Math.max(...all);
   const s = h.star;
-  const starText = `Teff = ${s.teffK} K, log g = ${s.logg}, [Fe/H] = ${s.feh}, [α/Fe] = ${s.afe}`;
+  const starText = `Teff = ${Math.round(s.teffK)} K, log g = ${s.logg.toFixed(2)}, [Fe/H] = ${s.feh.toFixed(2)}, [α/Fe] = ${s.afe.toFixed(2)}`;
   return {
     id: 'pinn-hydrostatic',
     section: 'pinn',

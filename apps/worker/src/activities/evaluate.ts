@@ -164,7 +164,7 @@ export async function generateReportStep(input: GenerateReportInput): Promise<Re
       datasetHashes: Object.fromEntries(
         Object.entries((input.metadata.datasets ?? {}) as Record<string, { sha256: string }>).map(([k, v]) => [k, v.sha256]),
       ),
-      durationsSeconds: {},
+      durationsSeconds: input.durationsSeconds ?? {},
       machine: machineInfo(),
     },
     thresholds: {

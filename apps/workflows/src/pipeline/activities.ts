@@ -51,6 +51,8 @@ export interface ValidateCvaeInput {
 export interface GenerateReportInput {
   runId: string;
   artifacts: string;
+  /** Wall-clock seconds of each finished pipeline step (the report's run metadata). */
+  durationsSeconds?: Record<string, number>;
   pinn?: MetricsRef;
   cvae?: MetricsRef;
   recovery?: MetricsRef;

@@ -86,7 +86,13 @@ const gpu = gpuActivities();
 export interface WorkflowProgress {
   workflow: string;
   stage: string;
-  steps: { name: string; status: 'pending' | 'running' | 'done' | 'skipped' | 'failed'; detail?: string }[];
+  steps: {
+    name: string;
+    status: 'pending' | 'running' | 'done' | 'skipped' | 'failed';
+    detail?: string;
+    /** Wall-clock seconds of the step (workflow time), once it ended. */
+    seconds?: number;
+  }[];
   /** Latest training progress known to the workflow (chunk granularity; live details are in the activity's heartbeat). */
   training: TrainProgress | null;
   /** Spectrum synthesis: spectra finished of the grid (batch granularity; live counts are in the heartbeats). */
@@ -110,6 +116,7 @@ function tracker(workflow: string) {
       const entry: WorkflowProgress['steps'][number] = { name, status: 'running' };
       state.steps.push(entry);
       restage();
+      const t0 = Date.now();
       try {
         const r = await run();
         const skipped = typeof r === 'object' && r !== null && (r as { skipped?: unknown }).skipped === true;
@@ -121,6 +128,7 @@ function tracker(workflow: string) {
         entry.detail = err instanceof Error ? err.message : String(err);
         throw err;
       } finally {
+        entry.seconds = (Date.now() - t0) / 1000;
         restage();
       }
     },
@@ -489,6 +497,9 @@ export async function pipeline(config: PipelineConfig): Promise<PipelineResult> 
             recovery: metrics.recovery,
             synthesis: metrics.synthesis,
             thresholds: config.thresholds,
+            durationsSeconds: Object.fromEntries(
+              t.state.steps.filter((s) => s.seconds !== undefined).map((s) => [s.name, s.seconds!]),
+            ),
             metadata: {
               config,
               datasets: Object.fromEntries(
