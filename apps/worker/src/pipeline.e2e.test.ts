@@ -218,7 +218,7 @@ describe('pipelines on the real Temporal dev server', () => {
     // Every figure of the papers exists for a real (tiny) run: SVG with drawn marks and a PNG.
     const reportMetrics = JSON.parse(await readFile(join(first.report.dir, 'metrics.json'), 'utf8')) as { report: { figures: { id: string; svg: string; png: string }[] } };
     expect(reportMetrics.report.figures.map((f) => f.id).sort()).toEqual([
-      'cvae-residual-heatmap', 'cvae-residual-labels', 'cvae-spectra',
+      'cvae-residual-heatmap', 'cvae-residual-labels', 'cvae-residual-planes', 'cvae-spectra', 'cvae-training',
       'pinn-depth-error', 'pinn-hydrostatic', 'pinn-hydrostatic-residuals', 'pinn-label-error',
       'recovery-scatter',
     ]);
