@@ -8,7 +8,7 @@ import { TASK_QUEUES, type PipelineResult } from '@stellar-emu/workflows';
 import { demoPipelineConfig, type PipelineConfig } from '@stellar-emu/workflows/config';
 import { currentGitCommit } from '@stellar-emu/report';
 import { demoDataFiles, loadDevServerTools } from '../repo.js';
-import { startWorker } from '../worker-process.js';
+import { startSupervisedWorker } from '../worker-process.js';
 import {
   addConnectionOptions,
   connectClient,
@@ -86,10 +86,10 @@ export async function withTemporal<T>(
     const synth = Math.max(1, opts.synthWorkers ?? defaultSynthWorkers());
     const started = await Promise.all([
       // Workflow tasks (and so progress queries) never wait behind a training step's event loop.
-      startWorker(['--task-queue', TASK_QUEUES.cpu, ...workerConnectionArgs(config)]),
-      startWorker(['--task-queue', TASK_QUEUES.gpu, ...workerConnectionArgs(config)]),
-      ...Array.from({ length: synth }, () =>
-        startWorker(['--task-queue', TASK_QUEUES.synth, ...workerConnectionArgs(config)]),
+      startSupervisedWorker(['--task-queue', TASK_QUEUES.cpu, ...workerConnectionArgs(config)], 'cpu'),
+      startSupervisedWorker(['--task-queue', TASK_QUEUES.gpu, ...workerConnectionArgs(config)], 'gpu'),
+      ...Array.from({ length: synth }, (_, i) =>
+        startSupervisedWorker(['--task-queue', TASK_QUEUES.synth, ...workerConnectionArgs(config)], `synth ${i + 1}`),
       ),
     ]);
     workers.push(...started);
