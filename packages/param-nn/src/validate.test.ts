@@ -28,7 +28,7 @@ import {
 /** A 2,000-pixel window of the default grid (0.05 Å pixels) around Hβ: 4800.00–4899.95 Å. */
 const GRID: SpectrumGrid = { startAngstrom: 4800, stepAngstrom: 0.05, n: 2000 };
 const N_SPECTRA = 2400;
-const N_GENERATED = 800;
+const N_GENERATED = 300;
 
 /** Gaussian smoothing of each spectrum with σ = `sigmaPix` pixels (edges: nearest pixel). */
 function smooth(flux: Float64Array, sigmaPix: number): Float64Array {
@@ -91,9 +91,9 @@ beforeAll(async () => {
     pca: { memoryCapBytes: 8 * 2 ** 20 },
   });
   for (const kind of ['perfect', 'shift', 'smooth'] as const) {
+    // The default: generated at the test spectra's labels (the paper's Table 3).
     results[kind] = await judgeEmulator(prepared, syntheticGenerator(kind), {
       emulatorRanges: CVAE_LABEL_RANGES,
-      generatedCount: N_GENERATED,
     });
     console.log(
       `[${kind}] ${JSON.stringify(results[kind]!.durationsSeconds)}\n${formatRmseTable(results[kind]!)}`,
@@ -116,7 +116,15 @@ describe('validation of an emulator by parameter recovery (synthetic spectra, sm
         expect(r.sets[s].rmse[n]).toBeGreaterThan(0);
       }
     }
-    expect(r.sets.generated.rows).toBe(N_GENERATED);
+    // Generated at the test labels: the same rows, the same truth (clamped into the box).
+    expect(r.sets.generated.rows).toBe(r.sets.test.rows);
+    r.labelNames.forEach((n, j) => {
+      const { min, max } = prepared.network.scalers.labelRanges[n];
+      for (let i = 0; i < r.sets.test.rows; i++) {
+        const t = r.sets.test.truth[i * r.labelNames.length + j];
+        expect(r.sets.generated.truth[i * r.labelNames.length + j]).toBe(Math.min(max, Math.max(min, t)));
+      }
+    });
     expect(r.sets.train.rows + r.sets.validation.rows + r.sets.test.rows).toBe(N_SPECTRA);
     // The recovery is informative: test RMSE well below the RMSE of guessing the box centre
     // (range / sqrt(12)) for the labels the 2,000-pixel window constrains.
@@ -148,9 +156,23 @@ describe('validation of an emulator by parameter recovery (synthetic spectra, sm
         expect(Number.isFinite(row[s])).toBe(true);
     for (const sc of back.recovery.scatter) {
       expect(sc.test.true.length).toBe(sc.test.predicted.length);
-      expect(sc.generated.true.length).toBe(N_GENERATED);
+      expect(sc.generated.true.length).toBe(r.sets.test.rows);
     }
     expect(back.paramNn.verdicts).toHaveLength(6);
+    // generatedAt 'uniform': generatedCount labels drawn inside the emulator's box.
+    const uniform = await judgeEmulator(prepared, syntheticGenerator('perfect'), {
+      emulatorRanges: CVAE_LABEL_RANGES,
+      generatedAt: 'uniform',
+      generatedCount: N_GENERATED,
+    });
+    expect(uniform.sets.generated.rows).toBe(N_GENERATED);
+    for (const [n, rr] of Object.entries(uniform.generatedRanges)) {
+      const j = uniform.labelNames.indexOf(n);
+      for (let i = 0; i < N_GENERATED; i++) {
+        const v = uniform.sets.generated.truth[i * uniform.labelNames.length + j];
+        expect(v >= rr.min && v <= rr.max).toBe(true);
+      }
+    }
     expect(back.run.machine.cpus).toBeGreaterThan(0);
   });
 
