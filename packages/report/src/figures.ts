@@ -401,7 +401,7 @@ function cvaeTraining(cvae: CvaeSection): FigureSpec | null {
     encoding: {
       x: { field: 'epoch', type: 'quantitative' as const, title: 'epoch' },
       y: { field: 'value', type: 'quantitative' as const, scale: { type: 'log' as const }, title },
-      color: { field: 'curve', type: 'nominal' as const, title: null, legend: { orient: 'top' as const, direction: 'vertical' as const } },
+      color: { field: 'curve', type: 'nominal' as const, title: null, legend: { orient: 'top' as const, direction: 'vertical' as const, labelLimit: 480 } },
     },
   });
   return {
@@ -555,7 +555,7 @@ function cvaeResidualLabels(cvae: CvaeSection): FigureSpec | null {
               mark: { type: 'errorbar', color: '#d62728', ticks: true },
               encoding: {
                 x: { field: 'x', type: 'quantitative', scale: xScale },
-                y: { field: 'lo', type: 'quantitative' },
+                y: { field: 'lo', type: 'quantitative', title: RESIDUAL_TITLE },
                 y2: { field: 'hi' },
               },
             },
@@ -564,7 +564,7 @@ function cvaeResidualLabels(cvae: CvaeSection): FigureSpec | null {
               mark: { type: 'line', color: '#d62728', point: { color: '#d62728', size: 24 } },
               encoding: {
                 x: { field: 'x', type: 'quantitative', scale: xScale },
-                y: { field: 'mean', type: 'quantitative' },
+                y: { field: 'mean', type: 'quantitative', title: RESIDUAL_TITLE },
               },
             },
             {
@@ -572,13 +572,13 @@ function cvaeResidualLabels(cvae: CvaeSection): FigureSpec | null {
               mark: { type: 'line', color: '#000000', strokeWidth: 1 },
               encoding: {
                 x: { field: 'x', type: 'quantitative', scale: xScale },
-                y: { field: 'median', type: 'quantitative' },
+                y: { field: 'median', type: 'quantitative', title: RESIDUAL_TITLE },
               },
             },
             {
               data: { values: [{ limit: 2 * overall }] },
               mark: { type: 'rule', color: '#555555', strokeDash: [4, 3] },
-              encoding: { y: { field: 'limit', type: 'quantitative' } },
+              encoding: { y: { field: 'limit', type: 'quantitative', title: RESIDUAL_TITLE } },
             },
           ],
         };
