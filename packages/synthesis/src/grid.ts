@@ -79,7 +79,15 @@ export interface SmeProvenance {
    * What the grid cost, summed over its batches by the workflow: spectra computed, PySME calls
    * and their seconds, broadening seconds (absent when not recorded).
    */
-  cost?: { computed: number; intrinsicCalls: number; engineSeconds: number; broadenSeconds: number };
+  cost?: SynthesisCost;
+}
+
+/** What a grid's synthesis cost: spectra computed, PySME calls, their seconds, broadening seconds. */
+export interface SynthesisCost {
+  computed: number;
+  intrinsicCalls: number;
+  engineSeconds: number;
+  broadenSeconds: number;
 }
 
 /**

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readManifest } from '@stellar-emu/grid-io';
+import type { SmeProvenance } from '@stellar-emu/synthesis';
 import { currentBackend, initBackend } from '@stellar-emu/nn-core';
 import { evaluatePinnModel } from '@stellar-emu/pinn';
 import { evaluateCvae, generateSpectra, labelMatrix, loadCvaeModel, readTrainingHistory } from '@stellar-emu/cvae';
@@ -47,7 +48,8 @@ export async function evaluatePinnStep(input: EvaluateInput): Promise<StepOutcom
 /** Residual metrics of a CVAE on held-out spectra: the report's `cvae` section. */
 export async function evaluateCvaeStep(input: EvaluateInput): Promise<StepOutcome<MetricsRef>> {
   // The paper's evaluation is on the test split; a 90/10 dataset has none, then validation.
-  const counts = (await readManifest(input.dataset.path)).splitCounts as Record<string, number> | undefined;
+  const manifest = await readManifest(input.dataset.path);
+  const counts = manifest.splitCounts as Record<string, number> | undefined;
   const split = (counts?.test ?? 0) > 0 ? 'test' : 'val';
   const key = stepKey('evaluate-cvae', { split }, { model: input.model.sha256, dataset: input.dataset.sha256 });
   return metricsStep(input.artifacts, 'evaluate-cvae', key, async (dir) => {
@@ -55,10 +57,7 @@ export async function evaluateCvaeStep(input: EvaluateInput): Promise<StepOutcom
     const loaded = await loadCvaeModel(input.model.path);
     const m = await evaluateCvae(loaded, input.dataset.path, { split });
     const history = await readTrainingHistory(input.model.path);
-    const notes = (await readManifest(input.dataset.path)).notes as
-      | { synthesis?: { cost?: { computed: number; intrinsicCalls: number; engineSeconds: number; broadenSeconds: number } } }
-      | undefined;
-    const cost = notes?.synthesis?.cost;
+    const cost = (manifest.notes as { synthesis?: Partial<SmeProvenance> } | undefined)?.synthesis?.cost;
     const section = {
       ...m,
       training: history
