@@ -46,6 +46,20 @@ export async function loadPipelineConfig(file: string): Promise<PipelineConfig> 
     ...(config.spectra && 'dataset' in config.spectra
       ? { spectra: { dataset: fix(config.spectra.dataset) } }
       : {}),
+    ...(config.pinn?.spectra
+      ? {
+          pinn: {
+            ...config.pinn,
+            spectra: {
+              ...config.pinn.spectra,
+              linelist: fix(config.pinn.spectra.linelist),
+              ...(config.pinn.spectra.sun
+                ? { sun: { ...config.pinn.spectra.sun, deck: fix(config.pinn.spectra.sun.deck), observed: fix(config.pinn.spectra.sun.observed) } }
+                : {}),
+            },
+          },
+        }
+      : {}),
   };
 }
 
@@ -73,17 +87,67 @@ export async function liveTraining(client: Client, workflowId: string): Promise<
   return found;
 }
 
+/** Every child workflow id suffix of a pipeline (see workflows.ts), and '' for the workflow itself. */
+const ALL_CHILDREN = [
+  '',
+  '.ingest-atmospheres',
+  '.split-atmospheres',
+  '.train-pinn',
+  '.train-pinn-baseline',
+  '.evaluate-pinn-spectra',
+  '.ingest-spectra',
+  '.synthesize-spectra',
+  '.split-spectra',
+  '.train-cvae',
+  '.validate-cvae',
+  '.report',
+];
+
+/**
+ * Activities being retried after a failure, in a workflow and its running children: what the
+ * user must see while it happens (disk full, a read-only store, a bad batch), not only in the
+ * Temporal history. One line each: activity, attempt and the last failure's message.
+ */
+export async function retryingActivities(client: Client, workflowId: string): Promise<string[]> {
+  const out: string[] = [];
+  await Promise.all(
+    ALL_CHILDREN.map(async (suffix) => {
+      try {
+        const desc = await client.workflow.getHandle(`${workflowId}${suffix}`).describe();
+        if (desc.status.name !== 'RUNNING') return;
+        for (const p of desc.raw.pendingActivities ?? []) {
+          const msg = p.lastFailure?.message;
+          if (!msg || (p.attempt ?? 1) < 2) continue;
+          const first = msg.split('\n')[0];
+          out.push(`${p.activityType?.name ?? 'activity'} retrying (attempt ${p.attempt}): ${first.length > 300 ? `${first.slice(0, 300)}…` : first}`);
+        }
+      } catch {
+        /* not started, or gone */
+      }
+    }),
+  );
+  return [...new Set(out)];
+}
+
+/** temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED (the proto enum's value). */
+const PENDING_ACTIVITY_STATE_STARTED = 2;
+
+/** Child workflows of a pipeline that synthesize on the `synth` queue. */
+const SYNTH_CHILDREN = ['.synthesize-spectra', '.evaluate-pinn-spectra'];
+
 /** Live synthesis counts: the heartbeats of the running `synth` batches of a workflow or its synthesis child. */
 export async function liveSynthesis(
   client: Client,
   workflowId: string,
 ): Promise<{ done: number; batches: number; intrinsicCalls: number }> {
   const out = { done: 0, batches: 0, intrinsicCalls: 0 };
-  for (const suffix of ['.synthesize-spectra', '']) {
+  for (const suffix of [...SYNTH_CHILDREN, '']) {
     try {
       const desc = await client.workflow.getHandle(`${workflowId}${suffix}`).describe();
       if (desc.status.name !== 'RUNNING') continue;
       for (const pending of desc.raw.pendingActivities ?? []) {
+        // Only attempts that run now: a batch waiting for its retry still carries its last heartbeat.
+        if (pending.state !== PENDING_ACTIVITY_STATE_STARTED) continue;
         const payload = pending.heartbeatDetails?.payloads?.[0];
         if (!payload) continue;
         const d = defaultPayloadConverter.fromPayload<{ done?: number; intrinsicCalls?: number }>(
@@ -126,6 +190,8 @@ export async function progressSnapshot(
   progress: WorkflowProgress | null;
   training: TrainProgress[];
   synthesis: string | null;
+  /** Activities being retried after a failure (with the failure). */
+  retrying: string[];
   status: string;
 }> {
   const desc = await handle.describe();
@@ -142,21 +208,25 @@ export async function progressSnapshot(
   let synthesis: string | null = null;
   let s = progress?.synthesis;
   if (running && !s) {
-    // A pipeline: its synthesis runs in the child workflow `<id>.synthesize-spectra`.
-    try {
-      const child = client.workflow.getHandle(`${handle.workflowId}.synthesize-spectra`);
-      if ((await child.describe()).status.name === 'RUNNING')
-        s = (await child.query<WorkflowProgress>('progress')).synthesis;
-    } catch {
-      s = undefined;
+    // A pipeline: its synthesis runs in a child workflow (the grid, or the PINN spectra).
+    for (const suffix of SYNTH_CHILDREN) {
+      try {
+        const child = client.workflow.getHandle(`${handle.workflowId}${suffix}`);
+        if ((await child.describe()).status.name === 'RUNNING')
+          s = (await child.query<WorkflowProgress>('progress')).synthesis;
+      } catch {
+        /* not started, or gone */
+      }
+      if (s) break;
     }
   }
   if (running && s) {
     // Finished batches from the query, rows of the running ones from their heartbeats.
     const live = await liveSynthesis(client, handle.workflowId);
-    synthesis = `synth ${Math.min(s.total, s.done + live.done)}/${s.total} spectra (${s.batchesDone}/${s.batches} batches, ${live.batches} running)`;
+    synthesis = `synth ${Math.min(s.total, s.done + live.done)}/${s.total} ${s.unit ?? 'spectra'} (${s.batchesDone}/${s.batches} batches, ${live.batches} running)`;
   }
-  return { progress, training, synthesis, status: desc.status.name };
+  const retrying = running ? await retryingActivities(client, handle.workflowId) : [];
+  return { progress, training, synthesis, retrying, status: desc.status.name };
 }
 
 /**
@@ -183,6 +253,7 @@ export async function watchWorkflow<T>(
   const total = opts.expectedSteps ?? 10;
   bar?.start(total, 0, { stage: 'starting', detail: '' });
   let lastLine = '';
+  const shownRetries = new Set<string>();
   let done = false;
   const result = handle.result().finally(() => {
     done = true;
@@ -199,6 +270,14 @@ export async function watchWorkflow<T>(
         ...(snap.synthesis ? [snap.synthesis] : []),
         ...snap.training.map(describeTraining),
       ].join(' ; ');
+      // Retried failures are printed as lines of their own (also on a terminal), once each.
+      for (const r of snap.retrying) {
+        if (shownRetries.has(r)) continue;
+        shownRetries.add(r);
+        if (bar) bar.stop();
+        if (!opts.quiet) process.stderr.write(`! ${r}\n`);
+        if (bar) bar.start(Math.max(total, steps.length + 1), finished, { stage, detail });
+      }
       if (bar) {
         bar.setTotal(Math.max(total, steps.length + 1));
         bar.update(finished, { stage, detail });

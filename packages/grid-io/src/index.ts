@@ -1,5 +1,6 @@
 // grid-io: formats and datasets — Kurucz decks, derived quantities, Parquet datasets, splits, normalization, synthetic generators.
 export * from './types.js';
+export * from './stats.js';
 export * from './kurucz/errors.js';
 export * from './kurucz/deck.js';
 export * from './kurucz/read-deck.js';

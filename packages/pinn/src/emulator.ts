@@ -5,6 +5,7 @@ import { InferenceNet, PinnNetwork } from './model.js';
 import { checkLabelRange, labelFeatures, type Normalization } from './normalization.js';
 import { hydrostaticResidual } from './physics.js';
 import type { StellarLabels } from './atmosphere.js';
+import { atmosphereContentId, atmosphereModelToDeck, type AtmosphereModel, type KuruczDeck } from '@stellar-emu/grid-io';
 
 const LN10 = Math.LN10;
 
@@ -35,6 +36,48 @@ export interface PredictedAtmosphere extends StellarLabels {
   xne: number[];
   abross: number[];
   accrad: number[];
+}
+
+/**
+ * A prediction as a grid-io AtmosphereModel (marked synthetic): [M/H] = [Fe/H] (the deck's
+ * abundance scale), alpha from [alpha/Fe]; `vturbKms` is the microturbulence of the grid the
+ * emulator learned (null: unknown). The one conversion used by the CLI's exports and synthesis.
+ */
+export function predictedAtmosphereModel(
+  p: PredictedAtmosphere,
+  opts: { source: string; line?: number; split?: string | null; vturbKms?: number | null },
+): AtmosphereModel {
+  const base: Omit<AtmosphereModel, 'id'> = {
+    source: opts.source,
+    line: opts.line ?? 0,
+    teffK: p.teffK,
+    logg: p.logg,
+    mh: p.feh,
+    feh: p.feh,
+    afe: p.afe,
+    vturbKms: opts.vturbKms ?? null,
+    nLayers: p.nLayers,
+    rhox: p.rhox,
+    temperature: p.temperature,
+    pressure: p.pressure,
+    xne: p.xne,
+    abross: p.abross,
+    accrad: p.accrad,
+    tauRosseland: p.tauRosseland,
+    synthetic: true,
+    split: opts.split ?? null,
+  };
+  return { id: atmosphereContentId(base), ...base };
+}
+
+/**
+ * A prediction as a Kurucz deck (in memory; `formatDeck` writes it): the grid-io deck of
+ * {@link predictedAtmosphereModel}, with the abundance mix of the Kurucz 1993 grids scaled to
+ * [Fe/H] (alpha elements raised by [alpha/Fe]) and VTURB `vturbKms` (default 2 km/s, the grids').
+ * What `predict atmosphere --format kurucz` exports and what synthesis reads from an emulator.
+ */
+export function predictedDeck(p: PredictedAtmosphere, opts: { source: string; vturbKms?: number }): KuruczDeck {
+  return atmosphereModelToDeck(predictedAtmosphereModel(p, { source: opts.source, vturbKms: opts.vturbKms ?? 2 }));
 }
 
 /** Prediction options. */

@@ -62,17 +62,5 @@ export function hydrostaticResidualFD(
   return out;
 }
 
-/** Median of an array (NaNs dropped). */
-export function median(values: ArrayLike<number>): number {
-  return quantile(values, 0.5);
-}
-
-/** Linear-interpolated quantile (NaNs dropped). */
-export function quantile(values: ArrayLike<number>, q: number): number {
-  const v = Array.from(values).filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
-  if (v.length === 0) return NaN;
-  const pos = q * (v.length - 1);
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return v[lo] + (v[hi] - v[lo]) * (pos - lo);
-}
+/** Order statistics: grid-io's (non-finite values left out). */
+export { median, quantile } from '@stellar-emu/grid-io';

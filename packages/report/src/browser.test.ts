@@ -104,13 +104,55 @@ describe.skipIf(!available && !inCi)('report in headless Chromium', () => {
       }),
     );
     expect(figures.map((f) => f.id).sort()).toEqual(report.figures.map((f) => f.id).sort());
-    expect(figures).toHaveLength(10);
+    expect(figures).toHaveLength(14);
     for (const f of figures) {
       expect(f.width, f.id!).toBeGreaterThan(300);
       expect(f.height, f.id!).toBeGreaterThan(150);
       expect(f.marks, f.id!).toBeGreaterThan(10);
       expect(f.text, f.id!).toMatch(/\((K|%|dex|Å|dyn cm⁻²|km s⁻¹|dex, g in cm s⁻²|normalized flux)\)/);
     }
+    // Every data mark lies inside the axes of its view (its plot area, up to a pixel of stroke; a
+    // point by its centre): no line, bar, rule or point drawn beyond an explicit or clamped domain.
+    const outside = await page.$$eval('figure[data-figure]', (els) =>
+      els.flatMap((el) => {
+        const id = el.getAttribute('data-figure');
+        const problems: string[] = [];
+        // (The spec's TypeScript has no DOM lib: elements are typed as `el` is, boxes structurally.)
+        type Box = { left: number; right: number; top: number; bottom: number; width: number; height: number };
+        const plotArea = (mark: typeof el): Box | null => {
+          // The nearest enclosing group item (view, facet cell or series group) with a non-empty background.
+          for (let g = mark.parentElement; g; g = g.parentElement) {
+            const bg = g.querySelector(':scope > path.background');
+            const r = bg?.getBoundingClientRect();
+            if (r && r.width > 1 && r.height > 1) return r;
+          }
+          return null;
+        };
+        for (const mark of el.querySelectorAll('svg g.role-mark')) {
+          const area = plotArea(mark);
+          if (!area) {
+            problems.push(`${id}: a ${mark.getAttribute('class')} outside any view`);
+            continue;
+          }
+          const tol = 1.5;
+          const symbol = mark.classList.contains('mark-symbol');
+          for (const item of mark.querySelectorAll(':scope > path, :scope > line, :scope > rect, :scope > circle')) {
+            const r = item.getBoundingClientRect();
+            if (r.width === 0 && r.height === 0 && !symbol) continue;
+            const [x0, x1, y0, y1] = symbol
+              ? [r.x + r.width / 2, r.x + r.width / 2, r.y + r.height / 2, r.y + r.height / 2]
+              : [r.left, r.right, r.top, r.bottom];
+            if (x0 < area.left - tol || x1 > area.right + tol || y0 < area.top - tol || y1 > area.bottom + tol)
+              problems.push(
+                `${id}: ${mark.getAttribute('class')} item at x ${x0.toFixed(1)}–${x1.toFixed(1)}, y ${y0.toFixed(1)}–${y1.toFixed(1)} outside its axes x ${area.left.toFixed(1)}–${area.right.toFixed(1)}, y ${area.top.toFixed(1)}–${area.bottom.toFixed(1)} (${item.getAttribute('aria-label') ?? ''})`,
+              );
+          }
+        }
+        return problems.slice(0, 5);
+      }),
+    );
+    expect(outside).toEqual([]);
+
     // The verdict and the RMSE table are visible.
     await expect(page.locator('#overall-verdict').isVisible()).resolves.toBe(true);
     await expect(page.locator('table.rmse tbody tr').count()).resolves.toBe(6);

@@ -1,6 +1,9 @@
 // Pass/fail checks: one per threshold of the validation config, evaluated on the metrics.
 import { recoveryFactor } from '@stellar-emu/grid-io';
 import {
+  DEFAULT_PINN_SPECTRA_MEDIAN_ABS_DELTA_F,
+  DEFAULT_PINN_SPECTRA_P95_ABS_DELTA_F,
+  DEFAULT_PINN_SUN_RESIDUAL_FACTOR,
   DEFAULT_SUN_MEDIAN_ABS_RESIDUAL,
   LABEL_INFO,
   PINN_QUANTITIES,
@@ -65,6 +68,39 @@ export function evaluateChecks(metrics: RunMetrics): Check[] {
     const r = metrics.pinn?.hydrostaticResiduals?.find((x) => x.model === 'pinn');
     const value = r ? median(r.residualDex.map(Math.abs)) : null;
     checks.push(upperLimit('pinn.hydrostaticMedianAbsDex', value, t.pinn.hydrostaticMedianAbsDex, 'dex'));
+  }
+  if (metrics.pinnSpectra || t.pinnSpectra) {
+    const ps = metrics.pinnSpectra;
+    const n = ps?.models.length;
+    checks.push(
+      upperLimit(
+        'pinnSpectra.medianAbsDeltaF',
+        ps?.summary.pinn.medianOfMedians,
+        t.pinnSpectra?.medianAbsDeltaF ?? DEFAULT_PINN_SPECTRA_MEDIAN_ABS_DELTA_F,
+        'normalized flux',
+        ps ? `median over ${n} models of the per-model median |F(PINN atmosphere) − F(true deck)|` : undefined,
+      ),
+      upperLimit(
+        'pinnSpectra.p95AbsDeltaF',
+        ps?.summary.pinn.medianOfP95,
+        t.pinnSpectra?.p95AbsDeltaF ?? DEFAULT_PINN_SPECTRA_P95_ABS_DELTA_F,
+        'normalized flux',
+        ps ? `median over ${n} models of the per-model 95th percentile |F(PINN atmosphere) − F(true deck)|` : undefined,
+      ),
+    );
+    const sun = ps?.sun;
+    if (sun) {
+      const { pinnVsObserved: p, trueVsObserved: r } = sun.residuals;
+      checks.push(
+        upperLimit(
+          'pinnSpectra.sunResidualRatio',
+          r.median > 0 ? p.median / r.median : null,
+          t.pinnSpectra?.sunResidualFactor ?? DEFAULT_PINN_SUN_RESIDUAL_FACTOR,
+          'ratio',
+          `median |observed − synthesized| of the Sun: PINN atmosphere ${p.median.toPrecision(3)} over the true deck ${r.median.toPrecision(3)}`,
+        ),
+      );
+    }
   }
   if (t.cvae?.medianResidual !== undefined) {
     checks.push(

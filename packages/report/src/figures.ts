@@ -1,6 +1,8 @@
 // Figures as Vega-Lite specs built from the metrics; each exists only when its metrics exist.
 import type { TopLevelSpec } from 'vega-lite';
 import {
+  DEFAULT_PINN_SPECTRA_MEDIAN_ABS_DELTA_F,
+  DEFAULT_PINN_SPECTRA_P95_ABS_DELTA_F,
   LABEL_INFO,
   PINN_LABELS,
   PINN_QUANTITY_INFO,
@@ -8,18 +10,19 @@ import {
   type CvaeSection,
   type PinnQuantity,
   type PinnSection,
+  type PinnSpectraSection,
   type RecoverySection,
   type RunMetrics,
   type SpectrumLabel,
   type SynthesisSection,
 } from './metrics-schema.js';
 import { cvaeMarginals, MARGINAL_BINS } from './checks.js';
-import { quantile } from './stats.js';
+import { blockMeans, quantile } from './stats.js';
 
 /** One figure of the report: id (file stem), section, title, caption and its Vega-Lite spec. */
 export interface FigureSpec {
   id: string;
-  section: 'pinn' | 'cvae' | 'recovery' | 'synthesis';
+  section: 'pinn' | 'pinnSpectra' | 'cvae' | 'recovery' | 'synthesis';
   title: string;
   caption: string;
   spec: TopLevelSpec;
@@ -45,6 +48,8 @@ const MODEL_COLORS = {
 const MODEL_NAME = { grid: 'grid', pinn: 'PINN', baseline: 'MLP baseline (α = 0)' } as const;
 
 const axisTitle = (name: string, unit: string) => `${name} (${unit})`;
+/** A number in a caption: 3 significant digits. */
+const sig3 = (x: number) => String(Number(x.toPrecision(3)));
 const labelTitle = (k: SpectrumLabel | (typeof PINN_LABELS)[number], prefix = '') => {
   const info = LABEL_INFO[k];
   return `${prefix}${info.label} (${info.unit})`;
@@ -677,22 +682,12 @@ function synthesisSun(synthesis: SynthesisSection): FigureSpec | null {
   const wl = (i: number) => sun.wavelengthStartAngstrom + i * sun.wavelengthStepAngstrom;
   const binPx = Math.max(1, Math.round(0.5 / sun.wavelengthStepAngstrom));
   const binned: { wavelength: number; flux: number; kind: string; residual: number | null }[] = [];
-  for (let i = 0; i < n; i += binPx) {
-    let so = 0,
-      ss = 0,
-      k = 0;
-    for (let j = i; j < Math.min(n, i + binPx); j++) {
-      const o = sun.observed[j];
-      if (o === null || !Number.isFinite(o)) continue;
-      so += o;
-      ss += sun.synthesized[j];
-      k++;
-    }
-    if (k === 0) continue;
-    const w = wl(i + (Math.min(n, i + binPx) - i - 1) / 2);
+  const wavelengths = Array.from({ length: n }, (_, i) => wl(i));
+  for (const b of blockMeans(wavelengths, [sun.observed, sun.synthesized], binPx)) {
+    const [o, s] = b.means;
     binned.push(
-      { wavelength: w, flux: so / k, kind: 'observed', residual: (so - ss) / k },
-      { wavelength: w, flux: ss / k, kind: 'synthesized (PySME)', residual: null },
+      { wavelength: b.x, flux: o, kind: 'observed', residual: o - s },
+      { wavelength: b.x, flux: s, kind: 'synthesized (PySME)', residual: null },
     );
   }
   const colors = { domain: ['observed', 'synthesized (PySME)'], range: ['#333333', '#1f77b4'] };
@@ -756,6 +751,388 @@ function synthesisSun(synthesis: SynthesisSection): FigureSpec | null {
   };
 }
 
+// ---------------------------------------------------------------------------------------------
+// Spectra from the emulated atmospheres (Kurucz-a1 Fig. 5)
+
+/** Points per series and panel above which a spectrum figure shows block means (`blockMeans`) instead of pixels. */
+const MAX_PANEL_POINTS = 1500;
+
+/** Legend names of the spectra of the pinnSpectra section. */
+function spectraNames(ps: PinnSpectraSection) {
+  return {
+    observed: 'observed Sun',
+    true: 'true deck (ATLAS9)',
+    pinn: `PINN (α = ${ps.alpha})`,
+    baseline: `MLP baseline (α = ${ps.baselineAlpha ?? 0})`,
+  };
+}
+
+type SpectrumKind = 'observed' | 'true' | 'pinn' | 'baseline';
+
+/**
+ * Colour, dash and width of each spectrum: the MODEL_COLORS scheme (the true deck as the grid),
+ * the observed Sun wide and light grey underneath.
+ */
+const SPECTRUM_STYLE: Record<SpectrumKind, { color: string; dash: number[]; width: number }> = {
+  observed: { color: '#a6a6a6', dash: [1, 0], width: 2.5 },
+  true: { color: MODEL_COLORS.range[0], dash: [1, 0], width: 1 },
+  pinn: { color: MODEL_COLORS.range[1], dash: [5, 3], width: 1.2 },
+  baseline: { color: MODEL_COLORS.range[2], dash: [2, 2], width: 1.2 },
+};
+
+/** Color and strokeDash encodings of the kinds present, named for `ps` (one legend). */
+function spectrumEncodings(ps: PinnSpectraSection, kinds: SpectrumKind[]) {
+  const names = spectraNames(ps);
+  const domain = kinds.map((k) => names[k]);
+  const channel = <T>(range: T[]) => ({ field: 'kind', type: 'nominal' as const, title: null, scale: { domain, range } });
+  return {
+    color: channel(kinds.map((k) => SPECTRUM_STYLE[k].color)),
+    strokeDash: channel(kinds.map((k) => SPECTRUM_STYLE[k].dash)),
+  };
+}
+
+/** One line layer per kind in `present` (each with its stroke width) with the `y` encoding; the legend spans `kinds`. */
+function spectrumLayers(ps: PinnSpectraSection, kinds: SpectrumKind[], present: SpectrumKind[], y: object) {
+  const names = spectraNames(ps);
+  const enc = spectrumEncodings(ps, kinds);
+  return present.map((k) => ({
+    transform: [{ filter: { field: 'kind', equal: names[k] } }],
+    mark: { type: 'line' as const, strokeWidth: SPECTRUM_STYLE[k].width },
+    encoding: { y, ...enc },
+  }));
+}
+
+/** The ΔF limits of the figures: the run's thresholds or the contract's defaults. */
+function pinnSpectraLimits(t: RunMetrics['thresholds']['pinnSpectra']) {
+  return {
+    median: t?.medianAbsDeltaF ?? DEFAULT_PINN_SPECTRA_MEDIAN_ABS_DELTA_F,
+    p95: t?.p95AbsDeltaF ?? DEFAULT_PINN_SPECTRA_P95_ABS_DELTA_F,
+  };
+}
+
+/** The models' |ΔF| statistics for a log axis: every value at least the smallest positive one (a 0 would be off the axis). */
+function positiveFloor(values: (number | undefined)[]): number {
+  const pos = values.filter((v): v is number => v !== undefined && Number.isFinite(v) && v > 0);
+  return pos.length ? Math.min(...pos) : 1e-6;
+}
+
+const modelsOf = (ps: PinnSpectraSection) =>
+  (['pinn', 'baseline'] as const).filter((k) => k === 'pinn' || ps.models.some((m) => m.baseline !== null));
+
+/** Cumulative distribution over models of the per-model median and 95th-percentile |ΔF|, PINN and baseline, with the limits. */
+function pinnSpectraDistribution(ps: PinnSpectraSection, thresholds: RunMetrics['thresholds']): FigureSpec {
+  const names = spectraNames(ps);
+  const limits = pinnSpectraLimits(thresholds.pinnSpectra);
+  const models = modelsOf(ps);
+  const stats = ps.models.flatMap((m) => [m.pinn.median, m.pinn.p95, m.baseline?.median, m.baseline?.p95]);
+  const floor = positiveFloor(stats);
+  const zeros = stats.filter((v) => v !== undefined && v <= 0).length;
+  const color = {
+    field: 'model',
+    type: 'nominal' as const,
+    title: null,
+    scale: {
+      domain: models.map((k) => names[k]),
+      range: models.map((k) => SPECTRUM_STYLE[k].color),
+    },
+  };
+  const panels = (
+    [
+      { stat: 'median', title: 'per-model median |ΔF|', limit: limits.median },
+      { stat: 'p95', title: 'per-model 95th percentile |ΔF|', limit: limits.p95 },
+    ] as const
+  ).map(({ stat, title, limit }) => {
+    const rows = models.flatMap((k) => {
+      const v = ps.models
+        .map((m) => m[k]?.[stat])
+        .filter((x): x is number => x !== undefined && Number.isFinite(x))
+        .map((x) => Math.max(x, floor))
+        .sort((a, b) => a - b);
+      return [
+        ...(v.length ? [{ model: names[k], value: v[0], fraction: 0 }] : []),
+        ...v.map((x, i) => ({ model: names[k], value: x, fraction: (i + 1) / v.length })),
+      ];
+    });
+    return {
+      width: 340,
+      height: 220,
+      layer: [
+        {
+          data: { values: rows },
+          mark: { type: 'line' as const, interpolate: 'step-after' as const, strokeWidth: 2 },
+          encoding: {
+            x: {
+              field: 'value',
+              type: 'quantitative' as const,
+              scale: { type: 'log' as const },
+              axis: { format: '.0e' },
+              title: axisTitle(title, 'normalized flux'),
+            },
+            y: {
+              field: 'fraction',
+              type: 'quantitative' as const,
+              scale: { domain: [0, 1] },
+              title: 'fraction of models (cumulative)',
+            },
+            color,
+          },
+        },
+        {
+          data: { values: [{ limit }] },
+          mark: { type: 'rule' as const, color: '#555555', strokeDash: [4, 3] },
+          encoding: { x: { field: 'limit', type: 'quantitative' as const } },
+        },
+      ],
+    };
+  });
+  return {
+    id: 'pinn-spectra-distribution',
+    section: 'pinnSpectra',
+    title: 'Spectra from emulated atmospheres: |ΔF| over the models',
+    caption: `Cumulative distribution over the ${ps.models.length} ${ps.sample.split} models of the per-model median and 95th percentile of |ΔF| = |F(emulated atmosphere) − F(true deck)| over every pixel of the windows, for the PINN${models.includes('baseline') ? ` and the α = ${ps.baselineAlpha ?? 0} baseline` : ''} (log axis${zeros ? `; ${zeros} zero values drawn at the smallest positive one, ${floor.toPrecision(2)}` : ''}). Dashed: the limits (median ${sig3(limits.median)}, 95th percentile ${sig3(limits.p95)}) that apply to the median over the models.`,
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      config: VEGA_LITE_CONFIG,
+      hconcat: panels,
+    } as TopLevelSpec,
+  };
+}
+
+/** Per-model median |ΔF| against Teff and log g, PINN and baseline (log y). */
+function pinnSpectraLabels(ps: PinnSpectraSection): FigureSpec {
+  const names = spectraNames(ps);
+  const models = modelsOf(ps);
+  const medians = ps.models.flatMap((m) => [m.pinn.median, m.baseline?.median]);
+  const floor = positiveFloor(medians);
+  const zeros = medians.filter((v) => v !== undefined && v <= 0).length;
+  const values = ps.models.flatMap((m) =>
+    models.flatMap((k) => {
+      const v = m[k]?.median;
+      return v === undefined ? [] : [{ teffK: m.teffK, logg: m.logg, model: names[k], median: Math.max(v, floor) }];
+    }),
+  );
+  return {
+    id: 'pinn-spectra-labels',
+    section: 'pinnSpectra',
+    title: 'Spectra from emulated atmospheres: |ΔF| against Teff and log g',
+    caption: `Per-model median |F(emulated atmosphere) − F(true deck)| of the ${ps.models.length} ${ps.sample.split} models against their effective temperature and surface gravity, PINN${models.includes('baseline') ? ` and α = ${ps.baselineAlpha ?? 0} baseline` : ''} (log axis${zeros ? `; ${zeros} zero values drawn at the smallest positive one, ${floor.toPrecision(2)}` : ''}).`,
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      config: VEGA_LITE_CONFIG,
+      data: { values },
+      hconcat: (['teffK', 'logg'] as const).map((k) => ({
+        width: 340,
+        height: 220,
+        mark: { type: 'point', filled: true, size: 26, opacity: 0.75 },
+        encoding: {
+          x: { field: k, type: 'quantitative', title: labelTitle(k), scale: { zero: false } },
+          y: {
+            field: 'median',
+            type: 'quantitative',
+            scale: { type: 'log' },
+            axis: { format: '.0e' },
+            title: ['per-model median |ΔF|', '(normalized flux)'],
+          },
+          color: {
+            field: 'model',
+            type: 'nominal',
+            title: null,
+            scale: { domain: models.map((m) => names[m]), range: models.map((m) => SPECTRUM_STYLE[m].color) },
+          },
+        },
+      })),
+    } as TopLevelSpec,
+  };
+}
+
+/**
+ * A flux panel over one wavelength range with the residual panels below it, from aligned series
+ * (`blockMeans` of `binPx` pixels). `diffs` are [title, minuend kinds, subtrahend kind].
+ */
+function spectrumPanels(
+  ps: PinnSpectraSection,
+  wavelengths: number[],
+  series: Partial<Record<SpectrumKind, ArrayLike<number | null>>>,
+  binPx: number,
+  options: { title: string; width: number; medium: string; diffs: [string[], SpectrumKind[], SpectrumKind][] },
+) {
+  const kinds = (['observed', 'true', 'pinn', 'baseline'] as const).filter((k) => series[k]);
+  const names = spectraNames(ps);
+  const blocks = blockMeans(
+    wavelengths,
+    kinds.map((k) => series[k]!),
+    binPx,
+  );
+  const at = (b: (typeof blocks)[number], k: SpectrumKind) => b.means[kinds.indexOf(k)];
+  const x = (title: string | null) => ({
+    field: 'wavelength',
+    type: 'quantitative' as const,
+    title,
+    scale: { zero: false, nice: false },
+  });
+  const diffPanels = options.diffs
+    .map(([title, minuends, subtrahend]) => {
+      const present = minuends.filter((k) => kinds.includes(k) && kinds.includes(subtrahend));
+      return {
+        title,
+        present,
+        rows: blocks.flatMap((b) =>
+          present.map((k) => ({ wavelength: b.x, diff: at(b, k) - at(b, subtrahend), kind: names[k] })),
+        ),
+      };
+    })
+    .filter((d) => d.rows.length > 0);
+  return {
+    title: { text: options.title, fontSize: 12 },
+    vconcat: [
+      {
+        width: options.width,
+        height: 150,
+        data: { values: blocks.flatMap((b) => kinds.map((k) => ({ wavelength: b.x, flux: at(b, k), kind: names[k] }))) },
+        encoding: { x: x(null) },
+        layer: spectrumLayers(ps, kinds, kinds, {
+          field: 'flux',
+          type: 'quantitative',
+          title: 'normalized flux',
+          scale: { zero: false },
+        }),
+      },
+      ...diffPanels.map((d, i) => ({
+        width: options.width,
+        // Tall enough for the two-line title (name, unit).
+        height: 95,
+        data: { values: d.rows },
+        encoding: { x: x(i === diffPanels.length - 1 ? axisTitle(`wavelength (${options.medium})`, 'Å') : null) },
+        layer: spectrumLayers(ps, kinds, d.present, { field: 'diff', type: 'quantitative', title: d.title }),
+      })),
+    ],
+  };
+}
+
+/** The example model's spectra: true deck, PINN and baseline per window, and emulated − true below. */
+function pinnSpectraExample(ps: PinnSpectraSection): FigureSpec | null {
+  const ex = ps.example;
+  const step = ps.settings.stepAngstrom;
+  const windows = ps.settings.windows
+    .map(([from, to]) => {
+      // A pixel belongs to the window [from, to) that holds it, both edges shifted by half a step
+      // so that rounded wavelengths stay in their window (and adjacent windows share no pixel).
+      const idx = ex.wavelengthAngstrom.flatMap((w, i) => (w >= from - step / 2 && w < to - step / 2 ? [i] : []));
+      return { from, to, idx };
+    })
+    .filter((w) => w.idx.length > 1);
+  if (windows.length === 0) return null;
+  const columns = Math.min(windows.length, 3);
+  const width = columns === 1 ? 760 : columns === 2 ? 370 : 240;
+  const pick = (a: number[] | null, idx: number[]) => (a ? idx.map((i) => a[i]) : undefined);
+  const panels = windows.map(({ from, to, idx }) => {
+    const binPx = Math.max(1, Math.ceil(idx.length / MAX_PANEL_POINTS));
+    return spectrumPanels(
+      ps,
+      idx.map((i) => ex.wavelengthAngstrom[i]),
+      { true: pick(ex.true, idx), pinn: pick(ex.pinn, idx), baseline: pick(ex.baseline, idx) },
+      binPx,
+      {
+        title: `${from}–${to} Å${binPx > 1 ? `, ${binPx}-pixel means` : ''}`,
+        width,
+        medium: ps.settings.medium,
+        diffs: [[['emulated − true', '(normalized flux)'], ['pinn', 'baseline'], 'true']],
+      },
+    );
+  });
+  const stats = ps.models.find((m) => m.id === ex.id);
+  const s = ps.settings;
+  const labels = `Teff = ${Math.round(ex.teffK)} K, log g = ${ex.logg.toFixed(2)}, [Fe/H] = ${ex.feh.toFixed(2)}`;
+  return {
+    id: 'pinn-spectra-example',
+    section: 'pinnSpectra',
+    title: 'Spectra from emulated atmospheres: an example model',
+    caption: `Model ${ex.id} (${labels}; the model with the median per-model median |ΔF|): ${ps.engine.name} ${ps.engine.version} spectra from the true deck and from the emulated atmospheres at its labels (R ${Math.round(s.resolution)}, v_mic ${s.vmicKms} km/s, v sin i ${s.vsiniKms} km/s, ${s.medium} wavelengths), one panel per window; below, emulated − true.${stats ? ` Median |ΔF|: PINN ${sig3(stats.pinn.median)}${stats.baseline ? `, baseline ${sig3(stats.baseline.median)}` : ''}.` : ''}`,
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      config: VEGA_LITE_CONFIG,
+      title: labels,
+      columns,
+      concat: panels,
+    } as TopLevelSpec,
+  };
+}
+
+/**
+ * Paper Fig. 5: the observed Sun, the true solar deck's spectrum and the emulated atmospheres'
+ * over the Sun window (0.5 Å block means, as synthesis-sun), synthesized − observed and
+ * emulated − true below, and full-resolution zooms on `sun.zooms`.
+ */
+function pinnSpectraSun(ps: PinnSpectraSection): FigureSpec | null {
+  const sun = ps.sun;
+  if (!sun) return null;
+  const n = sun.true.length;
+  const wavelengths = Array.from({ length: n }, (_, i) => sun.wavelengthStartAngstrom + i * sun.wavelengthStepAngstrom);
+  const series = { observed: sun.observed, true: sun.true, pinn: sun.pinn, baseline: sun.baseline ?? undefined };
+  const diffs: [string[], SpectrumKind[], SpectrumKind][] = [
+    [['synth. − obs.', '(normalized flux)'], ['true', 'pinn', 'baseline'], 'observed'],
+    [['emulated − true', '(normalized flux)'], ['pinn', 'baseline'], 'true'],
+  ];
+  const range = (lo: number, hi: number) => {
+    const i0 = Math.max(0, Math.ceil((lo - sun.wavelengthStartAngstrom) / sun.wavelengthStepAngstrom - 1e-9));
+    const i1 = Math.min(n, Math.floor((hi - sun.wavelengthStartAngstrom) / sun.wavelengthStepAngstrom + 1e-9) + 1);
+    const slice = <T>(a: ArrayLike<T> | undefined) => (a ? Array.from(a).slice(i0, i1) : undefined);
+    const complete = Array.from({ length: Math.max(0, i1 - i0) }, (_, j) => i0 + j).filter(
+      (i) => sun.observed[i] !== null && Number.isFinite(sun.observed[i]),
+    ).length;
+    return {
+      wavelengths: wavelengths.slice(i0, i1),
+      series: {
+        observed: slice(series.observed),
+        true: slice(series.true),
+        pinn: slice(series.pinn),
+        baseline: slice(series.baseline),
+      },
+      complete,
+    };
+  };
+  const binPx = Math.max(1, Math.round(0.5 / sun.wavelengthStepAngstrom));
+  const whole = spectrumPanels(ps, wavelengths, series, binPx, {
+    title: binPx > 1 ? `whole window, ${sig3(binPx * sun.wavelengthStepAngstrom)} Å means` : 'whole window',
+    width: 760,
+    medium: ps.settings.medium,
+    diffs,
+  });
+  const zooms = sun.zooms.flatMap((z) => {
+    const r = range(z.fromAngstrom, z.toAngstrom);
+    if (r.complete <= 20) return [];
+    const zBin = Math.max(1, Math.ceil(r.complete / MAX_PANEL_POINTS));
+    return [
+      spectrumPanels(ps, r.wavelengths, r.series, zBin, {
+        title: `${z.name}, ${z.fromAngstrom}–${z.toAngstrom} Å, ${zBin > 1 ? `${zBin}-pixel means` : 'full resolution'}`,
+        width: 360,
+        medium: ps.settings.medium,
+        diffs,
+      }),
+    ];
+  });
+  const res = sun.residuals;
+  const l = sun.labels;
+  const s = sun.settings;
+  const ratio = res.trueVsObserved.median > 0 ? res.pinnVsObserved.median / res.trueVsObserved.median : null;
+  return {
+    id: 'pinn-spectra-sun',
+    section: 'pinnSpectra',
+    title: 'Spectra from emulated atmospheres: the Sun (Kurucz-a1 Fig. 5)',
+    caption:
+      `${sun.observedFile} against ${ps.engine.name} ${ps.engine.version} spectra of the true solar deck ${sun.deck} and of the emulated atmospheres at its labels ` +
+      `(Teff = ${Math.round(l.teffK)} K, log g = ${l.logg.toFixed(2)}, [Fe/H] = ${l.feh.toFixed(2)}, [α/Fe] = ${l.afe.toFixed(2)}; v_mic ${s.vmicKms} km/s, v sin i ${s.vsiniKms} km/s, macroturbulence ${s.vmacKms} km/s, R ${Math.round(s.resolution)}). ` +
+      `Median |obs. − synth.|: true deck ${sig3(res.trueVsObserved.median)}, PINN ${sig3(res.pinnVsObserved.median)}${ratio !== null ? ` (${sig3(ratio)} × the true deck's)` : ''}` +
+      `${res.baselineVsObserved ? `, baseline ${sig3(res.baselineVsObserved.median)}` : ''}; median |PINN − true| ${sig3(res.pinnVsTrue.median)}. ` +
+      `Pixels without an observed flux are left out. Continuum: ${sun.method}.`,
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      config: VEGA_LITE_CONFIG,
+      vconcat: [whole, ...(zooms.length ? [{ columns: 2, concat: zooms }] : [])],
+    } as TopLevelSpec,
+  };
+}
+
 /** Every figure whose metrics exist, in report order. */
 export function buildFigures(metrics: RunMetrics): FigureSpec[] {
   const out: (FigureSpec | null)[] = [];
@@ -765,6 +1142,13 @@ export function buildFigures(metrics: RunMetrics): FigureSpec[] {
       pinnHydrostatic(metrics.pinn),
       pinnResiduals(metrics.pinn),
       pinnLabelError(metrics.pinn),
+    );
+  if (metrics.pinnSpectra)
+    out.push(
+      pinnSpectraDistribution(metrics.pinnSpectra, metrics.thresholds),
+      pinnSpectraLabels(metrics.pinnSpectra),
+      pinnSpectraExample(metrics.pinnSpectra),
+      pinnSpectraSun(metrics.pinnSpectra),
     );
   if (metrics.cvae)
     out.push(

@@ -83,6 +83,96 @@ function pinnSummary(m: RunMetrics): string {
   )}`;
 }
 
+/** The sentence on whether the physics loss helps the spectra, from the two medians of per-model medians. */
+export function physicsLossVerdict(ps: NonNullable<RunMetrics['pinnSpectra']>): string {
+  const b = ps.summary.baseline;
+  if (!b) return 'No α = 0 baseline was synthesized, so this run does not measure whether the physics loss helps the spectra.';
+  const p = ps.summary.pinn.medianOfMedians;
+  const q = b.medianOfMedians;
+  const ratio = (x: number) => String(Number(x.toPrecision(2)));
+  const pair = `the PINN's median per-model median |ΔF| is ${formatNumber(p)} against the baseline's ${formatNumber(q)}`;
+  if (p < q)
+    return `The physics loss helps the spectra: ${pair}${p > 0 ? ` (${ratio(q / p)} × smaller)` : ''}.`;
+  if (p > q)
+    return `The physics loss does not help the spectra: ${pair}${q > 0 ? ` (${ratio(p / q)} × larger)` : ''}.`;
+  return `The physics loss makes no difference to the spectra: ${pair}.`;
+}
+
+/** The models an emulator's atmosphere could not be synthesized for (left out of every statistic). */
+function failuresNote(ps: NonNullable<RunMetrics['pinnSpectra']>): string {
+  if (ps.failures.length === 0) return '';
+  const by = (e: string) => ps.failures.filter((f) => f.emulator === e);
+  const describe = (e: 'pinn' | 'baseline', name: string) => {
+    const f = by(e);
+    if (f.length === 0) return '';
+    const first = f[0];
+    return ` ${name}: ${f.length} (e.g. Teff ${formatNumber(first.teffK)} K, log g ${formatNumber(first.logg)}, [Fe/H] ${formatNumber(first.feh)}: ${escapeHtml(first.reason)}).`;
+  };
+  const models = new Set(ps.failures.map((f) => f.id)).size;
+  return ` <strong>${models} more model${models > 1 ? 's' : ''} left out: an emulated atmosphere that no synthesis can use</strong> —${describe('pinn', 'PINN')}${describe('baseline', 'baseline')}`;
+}
+
+function pinnSpectraSummary(m: RunMetrics, checks: Check[]): string {
+  const ps = m.pinnSpectra!;
+  const s = ps.settings;
+  const verdict = (name: string) => {
+    const c = checks.find((x) => x.name === name);
+    return c ? `≤ ${formatNumber(c.limit)} ${badge(c.pass)}` : '—';
+  };
+  const row = (name: string, v: { medianOfMedians: number; medianOfP95: number; p95OfP95: number }) => [
+    name,
+    formatNumber(v.medianOfMedians),
+    formatNumber(v.medianOfP95),
+    formatNumber(v.p95OfP95),
+  ];
+  const stats = table(
+    ['atmospheres', 'median of per-model median |ΔF|', 'median of per-model p95 |ΔF|', '95th percentile of per-model p95 |ΔF|'],
+    [
+      row(`PINN (α = ${formatNumber(ps.alpha)})`, ps.summary.pinn),
+      ...(ps.summary.baseline ? [row(`MLP baseline (α = ${formatNumber(ps.baselineAlpha ?? 0)})`, ps.summary.baseline)] : []),
+      ['limit (PINN)', verdict('pinnSpectra.medianAbsDeltaF'), verdict('pinnSpectra.p95AbsDeltaF'), '—'],
+    ],
+    'pinn-spectra',
+  );
+  const settings = table(
+    ['', ''],
+    [
+      ['windows', s.windows.map(([a, b]) => `${formatNumber(a)}–${formatNumber(b)} Å`).join(', ') + ` (${s.medium})`],
+      ['step', `${formatNumber(s.stepAngstrom)} Å`],
+      ['R = λ/Δλ', formatNumber(s.resolution)],
+      ['v_mic', `${formatNumber(s.vmicKms)} km/s`],
+      ['v sin i', `${formatNumber(s.vsiniKms)} km/s`],
+      ['macroturbulence', `${formatNumber(s.vmacKms)} km/s`],
+      ['line list', escapeHtml(s.linelist)],
+      ['engine', `${escapeHtml(ps.engine.name)} ${escapeHtml(ps.engine.version)} (${formatNumber(ps.engineSeconds)} s this run)`],
+    ],
+    'kv',
+  );
+  const sample = ps.sample;
+  let sunHtml = '';
+  if (ps.sun) {
+    const sun = ps.sun;
+    const r = sun.residuals;
+    const l = sun.labels;
+    const rows: [string, { median: number; p95: number; max: number } | null][] = [
+      ['true deck vs observed', r.trueVsObserved],
+      ['PINN vs observed', r.pinnVsObserved],
+      ['baseline vs observed', r.baselineVsObserved],
+      ['PINN vs true deck', r.pinnVsTrue],
+      ['baseline vs true deck', r.baselineVsTrue],
+    ];
+    const ratio = checks.find((c) => c.name === 'pinnSpectra.sunResidualRatio');
+    sunHtml = `<h3>The Sun (Fig. 5)</h3><p>${escapeHtml(sun.deck)} (Teff ${formatNumber(l.teffK)} K, log g ${formatNumber(l.logg)}, [Fe/H] ${formatNumber(l.feh)}, [α/Fe] ${formatNumber(l.afe)}) and the emulated atmospheres at its labels, against ${escapeHtml(sun.observedFile)} (v_mic ${formatNumber(sun.settings.vmicKms)} km/s, v sin i ${formatNumber(sun.settings.vsiniKms)} km/s, macroturbulence ${formatNumber(sun.settings.vmacKms)} km/s, R ${formatNumber(sun.settings.resolution)}; continuum: ${escapeHtml(sun.method)}).</p>${table(
+      ['|a − b| (normalized flux)', 'median', '95th percentile', 'maximum'],
+      rows
+        .filter(([, v]) => v !== null)
+        .map(([name, v]) => [name, formatNumber(v!.median), formatNumber(v!.p95), formatNumber(v!.max)]),
+      'pinn-spectra-sun',
+    )}<p>Median |obs. − synth.| of the PINN's atmosphere over the true deck's: ${ratio?.value != null ? ratio.value.toFixed(3) : '—'}${ratio ? ` (limit ≤ ${formatNumber(ratio.limit)}) ${badge(ratio.pass)}` : ''}.</p>`;
+  }
+  return `<p>Spectra synthesized with ${escapeHtml(ps.engine.name)} from the emulator's atmospheres and from the true ATLAS9 decks at the same labels, with identical settings; ΔF = F(emulated atmosphere) − F(true deck) in normalized flux, statistics per model over every pixel of the windows. ${ps.models.length} models: a seeded sample (seed ${sample.seed}) of the ${sample.candidates} ${escapeHtml(sample.split)} models with Teff ${formatNumber(sample.teffRangeK[0])}–${formatNumber(sample.teffRangeK[1])} K.${failuresNote(ps)}</p>${stats}<p class="physics-verdict">${escapeHtml(physicsLossVerdict(ps))}</p>${settings}${sunHtml}`;
+}
+
 function cvaeSummary(m: RunMetrics): string {
   const c = m.cvae!;
   const n = c.residuals?.meanAbsResidual.length;
@@ -245,6 +335,7 @@ export function renderHtml(
       .join('\n');
   const absent = [
     ['PINN', m.pinn],
+    ['spectra from emulated atmospheres', m.pinnSpectra],
     ['CVAE', m.cvae],
     ['parameter recovery', m.recovery],
     ['spectrum synthesis', m.synthesis],
@@ -255,6 +346,10 @@ export function renderHtml(
   if (m.pinn)
     sections.push(
       `<section id="pinn"><h2>PINN atmospheres (Kurucz-a1)</h2>${pinnSummary(m)}${bySection('pinn')}</section>`,
+    );
+  if (m.pinnSpectra)
+    sections.push(
+      `<section id="pinn-spectra"><h2>Spectra from emulated atmospheres (Kurucz-a1 Fig. 5)</h2>${pinnSpectraSummary(m, checks)}${bySection('pinnSpectra')}</section>`,
     );
   if (m.cvae)
     sections.push(`<section id="cvae"><h2>CVAE spectra</h2>${cvaeSummary(m)}${bySection('cvae')}</section>`);

@@ -330,6 +330,11 @@ export const runMetadataSchema = z.object({
 /** Default limit of the synthesized Sun's median |observed − synthesized| (normalized flux; issue acceptance). */
 export const DEFAULT_SUN_MEDIAN_ABS_RESIDUAL = 0.015;
 
+/** Default limits of the emulated atmospheres' spectra (issue 14's acceptance). */
+export const DEFAULT_PINN_SPECTRA_MEDIAN_ABS_DELTA_F = 0.0015;
+export const DEFAULT_PINN_SPECTRA_P95_ABS_DELTA_F = 0.01;
+export const DEFAULT_PINN_SUN_RESIDUAL_FACTOR = 1.1;
+
 /** Limits from the validation config; each one present becomes a pass/fail check. */
 export const thresholdsSchema = z.object({
   pinn: z
@@ -357,6 +362,16 @@ export const thresholdsSchema = z.object({
     .object({
       /** Upper limit of the synthesized Sun's median |observed − synthesized| (default 0.015). */
       sunMedianAbsResidual: finite.default(DEFAULT_SUN_MEDIAN_ABS_RESIDUAL),
+    })
+    .optional(),
+  pinnSpectra: z
+    .object({
+      /** Upper limit of the median over models of the per-model median |ΔF| (Kurucz-a1 on its own Sun: 0.0015). */
+      medianAbsDeltaF: finite.default(DEFAULT_PINN_SPECTRA_MEDIAN_ABS_DELTA_F),
+      /** Upper limit of the median over models of the per-model 95th percentile |ΔF| (published: 0.008–0.011). */
+      p95AbsDeltaF: finite.default(DEFAULT_PINN_SPECTRA_P95_ABS_DELTA_F),
+      /** The emulated Sun's median |observed − synthesized| at most this factor × the true deck's (default 1.1). */
+      sunResidualFactor: finite.default(DEFAULT_PINN_SUN_RESIDUAL_FACTOR),
     })
     .optional(),
   recovery: z
@@ -411,6 +426,125 @@ export const synthesisSectionSchema = z.object({
     .optional(),
 });
 
+/** |ΔF| statistics of one spectrum pair (normalized flux, over every pixel of every window). */
+const deltaFSchema = z.object({ median: finite, p95: finite, max: finite });
+
+/**
+ * Kurucz-a1 end to end (its Fig. 5 claim): spectra synthesized with PySME from the emulator's
+ * atmospheres against spectra of the true decks at the same labels, on the same tau grid, with
+ * identical settings and abundance mix; the alpha = 0 baseline beside it when one was trained.
+ * ΔF = F(emulated atmosphere) − F(true deck), continuum-normalized flux.
+ */
+export const pinnSpectraSectionSchema = z.object({
+  engine: z.object({ name: z.string(), version: z.string() }),
+  settings: z.object({
+    /** Wavelength windows [from, to) in Å (in `medium`). */
+    windows: z.array(z.tuple([finite, finite])).min(1),
+    stepAngstrom: finite,
+    resolution: finite,
+    vmicKms: finite,
+    vsiniKms: finite,
+    vmacKms: finite,
+    medium: z.enum(['air', 'vac']),
+    linelist: z.string(),
+  }),
+  /** How the models were chosen: a seeded sample of `models.length` of `candidates` models of `split` with Teff in `teffRangeK`. */
+  sample: z.object({
+    split: z.string(),
+    candidates: z.number().int().nonnegative(),
+    seed: z.number().int(),
+    teffRangeK: z.tuple([finite, finite]),
+  }),
+  /** The physics weight of the emulator and of the baseline (null when no baseline was trained). */
+  alpha: finite,
+  baselineAlpha: finite.nullable(),
+  models: z
+    .array(
+      z.object({
+        id: z.string(),
+        /** Deck location (file:line). */
+        source: z.string(),
+        teffK: finite,
+        logg: finite,
+        feh: finite,
+        afe: finite,
+        pinn: deltaFSchema,
+        baseline: deltaFSchema.nullable(),
+      }),
+    )
+    .min(1),
+  /**
+   * Models whose emulated atmosphere could not be synthesized (e.g. RHOX not increasing inwards),
+   * per emulator, with the reason; they are left out of `models` and `summary` for every emulator.
+   */
+  failures: z
+    .array(
+      z.object({
+        id: z.string(),
+        source: z.string(),
+        teffK: finite,
+        logg: finite,
+        feh: finite,
+        afe: finite,
+        emulator: z.enum(['pinn', 'baseline']),
+        reason: z.string(),
+      }),
+    )
+    .default([]),
+  /** Over models: the median of the per-model median |ΔF|, the median and 95th percentile of the per-model 95th percentiles. */
+  summary: z.object({
+    pinn: z.object({ medianOfMedians: finite, medianOfP95: finite, p95OfP95: finite }),
+    baseline: z.object({ medianOfMedians: finite, medianOfP95: finite, p95OfP95: finite }).nullable(),
+  }),
+  /** Spectra of one model (the one with the median per-model median |ΔF|), windows concatenated in order. */
+  example: z
+    .object({
+      id: z.string(),
+      teffK: finite,
+      logg: finite,
+      feh: finite,
+      /** Wavelength of every pixel, Å (all windows). */
+      wavelengthAngstrom: nonEmptyArray,
+      true: nonEmptyArray,
+      pinn: nonEmptyArray,
+      baseline: nonEmptyArray.nullable(),
+    })
+    .superRefine(sameLength(['wavelengthAngstrom', 'true', 'pinn'])),
+  /**
+   * Paper Fig. 5: the observed Sun, the true solar deck's spectrum and the emulator's atmosphere
+   * at the solar labels (on the deck's tau grid, with its abundances), over one window.
+   */
+  sun: z
+    .object({
+      deck: z.string(),
+      observedFile: z.string(),
+      labels: z.object({ teffK: finite, logg: finite, feh: finite, afe: finite }),
+      settings: z.object({ vmicKms: finite, vsiniKms: finite, vmacKms: finite, resolution: finite }),
+      wavelengthStartAngstrom: finite,
+      wavelengthStepAngstrom: finite,
+      /** Observed flux on the grid after the continuum placement (null: detector gap). */
+      observed: z.array(maybeFinite).min(1),
+      true: nonEmptyArray,
+      pinn: nonEmptyArray,
+      baseline: nonEmptyArray.nullable(),
+      /** Median |observed − synthesized| of each synthesized spectrum, and |pinn − true| statistics. */
+      residuals: z.object({
+        trueVsObserved: deltaFSchema,
+        pinnVsObserved: deltaFSchema,
+        baselineVsObserved: deltaFSchema.nullable(),
+        pinnVsTrue: deltaFSchema,
+        baselineVsTrue: deltaFSchema.nullable(),
+      }),
+      /** Zoomed windows (strong lines), Å. */
+      zooms: z.array(z.object({ name: z.string(), fromAngstrom: finite, toAngstrom: finite })),
+      method: z.string(),
+    })
+    .superRefine(sameLength(['observed', 'true', 'pinn']))
+    .optional(),
+  /** PySME seconds spent (this run's calls; cached true-deck spectra cost nothing). */
+  engineSeconds: finite,
+});
+
 /** The whole input of a report. */
 export const runMetricsSchema = z.object({
   schemaVersion: z.literal(METRICS_SCHEMA_VERSION),
@@ -420,6 +554,7 @@ export const runMetricsSchema = z.object({
   cvae: cvaeSectionSchema.optional(),
   recovery: recoverySectionSchema.optional(),
   synthesis: synthesisSectionSchema.optional(),
+  pinnSpectra: pinnSpectraSectionSchema.optional(),
 });
 
 /** Input as written by a run (defaults may be omitted). */
@@ -430,6 +565,7 @@ export type PinnSection = z.infer<typeof pinnSectionSchema>;
 export type CvaeSection = z.infer<typeof cvaeSectionSchema>;
 export type RecoverySection = z.infer<typeof recoverySectionSchema>;
 export type SynthesisSection = z.infer<typeof synthesisSectionSchema>;
+export type PinnSpectraSection = z.infer<typeof pinnSpectraSectionSchema>;
 export type RunMetadata = z.infer<typeof runMetadataSchema>;
 export type Thresholds = z.infer<typeof thresholdsSchema>;
 

@@ -8,6 +8,7 @@ import {
   writeReport,
   writeRunMetrics,
 } from './report.js';
+import { escapeHtml, formatNumber } from './html.js';
 import { reportMetricsSchema } from './metrics-schema.js';
 import { buildSampleMetrics } from './sample/sample-metrics.js';
 
@@ -32,6 +33,34 @@ const EXPECTED_AXES: Record<string, string[]> = {
     'MLP baseline',
   ],
   'pinn-label-error': ['Teff (K)', 'log g (dex', '[Fe/H] (dex)', '[α/Fe] (dex)', 'median relative error (%)'],
+  'pinn-spectra-distribution': [
+    'per-model median |ΔF| (normalized flux)',
+    'per-model 95th percentile |ΔF| (normalized flux)',
+    'fraction of models (cumulative)',
+    'PINN (α = 0.03)',
+    'MLP baseline (α = 0)',
+  ],
+  'pinn-spectra-labels': ['Teff (K)', 'log g (dex', 'per-model median |ΔF|', '(normalized flux)', 'PINN (α = 0.03)'],
+  'pinn-spectra-example': [
+    'wavelength (air) (Å)',
+    'normalized flux',
+    'emulated − true',
+    '4855–4870 Å',
+    '5165–5180 Å',
+    'true deck (ATLAS9)',
+    'MLP baseline (α = 0)',
+  ],
+  'pinn-spectra-sun': [
+    'wavelength (air) (Å)',
+    'normalized flux',
+    'synth. − obs.',
+    'emulated − true',
+    'observed Sun',
+    'true deck (ATLAS9)',
+    'PINN (α = 0.03)',
+    'Mg b',
+    'H-beta wings',
+  ],
   'cvae-spectra': ['wavelength (Å)', 'normalized flux', 'generated (CVAE)'],
   'cvae-training': ['epoch', 'KL term (nats)', 'validation: reconstruction (early stopping)', 'RMS reconstruction error (normalized flux)'],
   'cvae-residual-heatmap': ['Teff (K)', 'log g (dex', 'median residual'],
@@ -99,10 +128,13 @@ test('a tiny run: stored metrics → report with every figure (SVG + PNG), check
       'cvae.p95Residual',
       'recovery.teffK',
       'recovery.resolution',
+      'pinnSpectra.medianAbsDeltaF',
+      'pinnSpectra.p95AbsDeltaF',
+      'pinnSpectra.sunResidualRatio',
     ]),
   );
   for (const c of out.checks) expect(c.pass).toBe(c.value !== null && c.value <= c.limit);
-  expect(out.report.figures).toHaveLength(10);
+  expect(out.report.figures).toHaveLength(14);
 
   const html = await readFile(r.indexHtml, 'utf8');
   // Self-contained: no scripts, no external resources, every figure inline.
@@ -116,16 +148,34 @@ test('a tiny run: stored metrics → report with every figure (SVG + PNG), check
   const ids = [...html.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]);
   expect(new Set(ids).size).toBe(ids.length);
   expect(html).toContain('RMSE per label (Table 3)');
+  // The emulated-atmosphere spectra: a section after the PINN's, its figures inside it, the numbers and the verdict.
+  const ps = metrics.pinnSpectra!;
+  const section = html.match(/<section id="pinn-spectra">[^]*?<\/section>/)?.[0] ?? '';
+  expect(section).toContain('<h2>Spectra from emulated atmospheres (Kurucz-a1 Fig. 5)</h2>');
+  expect(html.indexOf('<section id="pinn"')).toBeLessThan(html.indexOf('<section id="pinn-spectra"'));
+  expect(html.indexOf('<section id="pinn-spectra"')).toBeLessThan(html.indexOf('<section id="cvae"'));
+  for (const id of ['pinn-spectra-distribution', 'pinn-spectra-labels', 'pinn-spectra-example', 'pinn-spectra-sun'])
+    expect(section).toContain(`data-figure="${id}"`);
+  expect(section).toContain(formatNumber(ps.summary.pinn.medianOfMedians));
+  expect(section).toContain(formatNumber(ps.summary.baseline!.p95OfP95));
+  expect(section).toContain(formatNumber(ps.sun!.residuals.pinnVsTrue.median));
+  expect(section).toContain(escapeHtml(ps.settings.linelist));
+  const helps = ps.summary.pinn.medianOfMedians < ps.summary.baseline!.medianOfMedians;
+  expect(section).toContain(helps ? 'The physics loss helps the spectra' : 'The physics loss does not help the spectra');
   expect(html).toContain(metrics.run.datasetHashes['spectra-test']);
 });
 
 test('sections render only when their metrics exist; a threshold without metrics fails', async () => {
-  const metrics = buildSampleMetrics({ seed: 4, size: 'tiny', sections: { pinn: false, recovery: false } });
+  const metrics = buildSampleMetrics({
+    seed: 4,
+    size: 'tiny',
+    sections: { pinn: false, pinnSpectra: false, recovery: false },
+  });
   const out = join(artifacts, 'cvae-only');
   const r = await writeReport({
     metrics: {
       ...metrics,
-      thresholds: { ...metrics.thresholds, pinn: { medianPercent: { temperature: 1 } } },
+      thresholds: { ...metrics.thresholds, pinn: { medianPercent: { temperature: 1 } }, pinnSpectra: {} },
     },
     outDir: out,
   });
@@ -139,11 +189,17 @@ test('sections render only when their metrics exist; a threshold without metrics
   const html = await readFile(r.indexHtml, 'utf8');
   expect(html).not.toContain('id="pinn"');
   expect(html).not.toContain('id="recovery"');
-  expect(html).toContain('Not in this run: PINN, parameter recovery');
+  expect(html).not.toContain('id="pinn-spectra"');
+  expect(html).toContain('Not in this run: PINN, spectra from emulated atmospheres, parameter recovery');
   expect(r.checks.find((c) => c.name === 'pinn.medianPercent.temperature')).toMatchObject({
     value: null,
     pass: false,
   });
+  // Thresholds of the emulated-atmosphere spectra without the section: both fail with no value (defaults as limits).
+  expect(r.checks.filter((c) => c.name.startsWith('pinnSpectra.'))).toEqual([
+    expect.objectContaining({ name: 'pinnSpectra.medianAbsDeltaF', value: null, limit: 0.0015, pass: false }),
+    expect.objectContaining({ name: 'pinnSpectra.p95AbsDeltaF', value: null, limit: 0.01, pass: false }),
+  ]);
   expect(r.pass).toBe(false);
 
   // Regenerating into the same directory drops figures that no longer exist.
@@ -159,7 +215,7 @@ test('a run without metrics, or with invalid metrics, is reported clearly', asyn
   await writeRunMetrics(
     artifacts,
     'broken',
-    buildSampleMetrics({ seed: 1, size: 'tiny', sections: { pinn: false, cvae: false, recovery: false } }),
+    buildSampleMetrics({ seed: 1, size: 'tiny', sections: { pinn: false, pinnSpectra: false, cvae: false, recovery: false } }),
   );
   const path = join(artifacts, 'runs', 'broken', METRICS_INPUT_FILE);
   const json = JSON.parse(await readFile(path, 'utf8'));

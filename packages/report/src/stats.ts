@@ -125,3 +125,42 @@ export function binnedMarginal(
     excluded,
   };
 }
+
+/** One block of `blockMeans`: its position (midpoint of the block's first and last x) and the mean of each series. */
+export interface BlockMean {
+  x: number;
+  means: number[];
+  /** Pixels of the block that entered the means. */
+  count: number;
+}
+
+/**
+ * Means of aligned series over consecutive blocks of `binPx` pixels, each mean over the pixels
+ * where every series is finite (a long spectrum downsampled for a figure: a pixel missing in one
+ * series, e.g. a detector gap of the observed flux, is left out of all of them; a block without
+ * any such pixel is dropped). `binPx` = 1 keeps every complete pixel.
+ */
+export function blockMeans(
+  x: ArrayLike<number>,
+  series: ArrayLike<number | null>[],
+  binPx: number,
+): BlockMean[] {
+  for (const s of series)
+    if (s.length !== x.length) throw new Error(`blockMeans: a series has ${s.length} values, x has ${x.length}`);
+  if (!(Number.isInteger(binPx) && binPx >= 1)) throw new Error(`blockMeans: binPx must be a positive integer, got ${binPx}`);
+  const out: BlockMean[] = [];
+  const sums = new Array<number>(series.length);
+  for (let i = 0; i < x.length; i += binPx) {
+    const end = Math.min(x.length, i + binPx);
+    sums.fill(0);
+    let k = 0;
+    for (let j = i; j < end; j++) {
+      if (!series.every((s) => s[j] !== null && Number.isFinite(s[j]))) continue;
+      series.forEach((s, t) => (sums[t] += s[j] as number));
+      k++;
+    }
+    if (k === 0) continue;
+    out.push({ x: (x[i] + x[end - 1]) / 2, means: sums.map((v) => v / k), count: k });
+  }
+  return out;
+}

@@ -5,3 +5,4 @@ export * from './sources.js';
 export * from './interpolate.js';
 export * from './broaden.js';
 export * from './observed.js';
+export * from './emulated.js';

@@ -1,7 +1,7 @@
 // A synthetic spectrum against an observed one: the observation resampled onto the grid, its continuum placed by the model, residuals.
-import { resampleSpectrum, type KuruczDeck, type Spectrum1D, type SpectrumGrid } from '@stellar-emu/grid-io';
+import { quantile, resampleSpectrum, type KuruczDeck, type Spectrum1D, type SpectrumGrid } from '@stellar-emu/grid-io';
 import { IntensityBroadener } from './broaden.js';
-import type { SmeEngine, WavelengthMedium } from './engine.js';
+import type { EngineAtmosphere, SmeEngine, WavelengthMedium } from './engine.js';
 import { synthesisWindow } from './grid.js';
 import { deckAtmosphere } from './sources.js';
 
@@ -35,14 +35,6 @@ export interface ObservedComparison {
   excluded: { fromAngstrom: number; toAngstrom: number }[];
   /** How the continuum was placed (for reports). */
   method: string;
-}
-
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const pos = q * (sorted.length - 1);
-  const lo = Math.floor(pos);
-  const hi = Math.min(sorted.length - 1, lo + 1);
-  return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
 }
 
 /**
@@ -105,7 +97,6 @@ export function compareWithObserved(
       }
     }
     if (ratios.length >= 5) {
-      ratios.sort((a, b) => a - b);
       ax.push(sx / ratios.length);
       ay.push(quantile(ratios, 0.5));
     }
@@ -132,7 +123,6 @@ export function compareWithObserved(
     residual[i] = use[i] ? obsN[i] - synthesized[i] : Number.NaN;
     if (use[i]) abs.push(Math.abs(residual[i]));
   }
-  abs.sort((a, b) => a - b);
   return {
     grid,
     observed: obsN,
@@ -160,13 +150,16 @@ export interface DeckSpectrumSettings {
 }
 
 /**
- * The spectrum of one Kurucz deck (its own structure and abundance mix, [M/H] from its
- * ABUNDANCE SCALE) through the engine and the project's kernels.
+ * The spectrum of one atmosphere through the engine and the project's kernels: specific
+ * intensities over the window the broadening needs, disk-integrated and broadened onto
+ * `s.grid` (continuum-normalized). `labels.mh` scales the atmosphere's abundance mix.
  */
-export async function synthesizeDeck(
+export async function synthesizeAtmosphere(
   engine: SmeEngine,
-  deck: KuruczDeck,
+  atmosphere: EngineAtmosphere,
+  labels: { teffK: number; logg: number; mh: number },
   s: DeckSpectrumSettings,
+  context?: string,
 ): Promise<{ flux: Float64Array; seconds: number; warnings: string[] }> {
   const window = synthesisWindow({
     grid: s.grid,
@@ -175,21 +168,52 @@ export async function synthesizeDeck(
     vmacKms: s.vmacKms,
   });
   const si = await engine.intensities({
-    atmosphere: deckAtmosphere(deck),
-    labels: { teffK: deck.teffK, logg: deck.logg, mh: Math.log10(deck.abundanceScale), vmicKms: s.vmicKms },
+    atmosphere,
+    labels: { ...labels, vmicKms: s.vmicKms },
     linelist: s.linelist,
     medium: s.medium,
     ...window,
-    context: `${deck.source}:${deck.line}`,
+    ...(context !== undefined ? { context } : {}),
   });
-  const b = new IntensityBroadener(si, s.grid, {
-    maxVsiniKms: s.vsiniKms,
-    maxVmacKms: s.vmacKms,
-    minResolution: s.resolution,
-  });
+  let b: IntensityBroadener;
+  try {
+    b = new IntensityBroadener(si, s.grid, {
+      maxVsiniKms: s.vsiniKms,
+      maxVmacKms: s.vmacKms,
+      minResolution: s.resolution,
+    });
+  } catch (err) {
+    // PySME's adaptive wavelength grid fell short of the window it was asked for.
+    throw new Error(
+      `${context ?? atmosphere.source ?? 'synthesis'} (requested ${window.wminAngstrom.toFixed(3)}–${window.wmaxAngstrom.toFixed(3)} Å, PySME returned ${si.wavelengthAngstrom.length} wavelengths): ${(err as Error).message}`,
+    );
+  }
   return {
     flux: b.spectrum({ vsiniKms: s.vsiniKms, vmacKms: s.vmacKms, resolution: s.resolution }),
     seconds: si.seconds,
     warnings: si.warnings,
   };
+}
+
+/** The [M/H] of a deck: log10 of its ABUNDANCE SCALE. */
+export function deckMh(deck: KuruczDeck): number {
+  return Math.log10(deck.abundanceScale);
+}
+
+/**
+ * The spectrum of one Kurucz deck (its own structure and abundance mix, [M/H] from its
+ * ABUNDANCE SCALE) through the engine and the project's kernels.
+ */
+export function synthesizeDeck(
+  engine: SmeEngine,
+  deck: KuruczDeck,
+  s: DeckSpectrumSettings,
+): Promise<{ flux: Float64Array; seconds: number; warnings: string[] }> {
+  return synthesizeAtmosphere(
+    engine,
+    deckAtmosphere(deck),
+    { teffK: deck.teffK, logg: deck.logg, mh: deckMh(deck) },
+    s,
+    `${deck.source}:${deck.line}`,
+  );
 }

@@ -10,9 +10,11 @@ import { register as registerTrainPinn } from './train.js';
 import { register as registerPredict } from './predict.js';
 import { register as registerGenerateSpectrum } from './generate-spectrum.js';
 import { register as registerSynth } from './synth.js';
+import { register as registerSynthSpectrum } from './synth-spectrum.js';
 import { register as registerDev } from './dev.js';
 import { register as registerHello } from './hello.js';
 import { register as registerValidateCvae } from './validate-cvae.js';
+import { register as registerValidatePinnSpectra } from './validate-pinn-spectra.js';
 import { register as registerPipeline } from './pipeline.js';
 
 export function registerCommands(program: Command): void {
@@ -26,8 +28,10 @@ export function registerCommands(program: Command): void {
   registerPredict(program);
   registerGenerateSpectrum(program);
   registerSynth(program);
+  registerSynthSpectrum(program);
   registerDev(program);
   registerHello(program);
   registerValidateCvae(program);
+  registerValidatePinnSpectra(program);
   registerPipeline(program);
 }

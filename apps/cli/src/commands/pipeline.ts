@@ -207,6 +207,8 @@ export function register(program: Command): void {
         for (const s of snap.progress?.steps ?? [])
           process.stdout.write(`  ${s.status.padEnd(7)} ${s.name}${s.detail ? `  (${s.detail})` : ''}\n`);
         for (const t of snap.training) process.stdout.write(`  training: ${describeTraining(t)}\n`);
+        if (snap.synthesis) process.stdout.write(`  synthesis: ${snap.synthesis}\n`);
+        for (const r of snap.retrying) process.stdout.write(`  ! ${r}\n`);
       } finally {
         await connection.close();
       }

@@ -2,9 +2,9 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { atmosphereContentId, atmosphereModelToDeck, formatDeck, openDataset, parquetCompressors, writeAtmosphereDataset, type AtmosphereModel } from '@stellar-emu/grid-io';
+import { formatDeck, openDataset, parquetCompressors, writeAtmosphereDataset } from '@stellar-emu/grid-io';
 import { initBackend } from '@stellar-emu/nn-core';
-import { checkLabelRange, loadPinnModel, QUANTITIES, type PinnEmulator, type PredictedAtmosphere, type StellarLabels } from '@stellar-emu/pinn';
+import { checkLabelRange, loadPinnModel, predictedAtmosphereModel, predictedDeck, QUANTITIES, type PinnEmulator, type PredictedAtmosphere, type StellarLabels } from '@stellar-emu/pinn';
 import { requiredNumber } from './shared.js';
 
 interface PredictCliOptions {
@@ -80,31 +80,6 @@ async function readLabelTable(path: string): Promise<LabelRow[]> {
   });
 }
 
-/** A prediction as a grid-io AtmosphereModel ([M/H] = [Fe/H]: the deck's abundance scale; alpha from [alpha/Fe]). */
-function toAtmosphereModel(p: PredictedAtmosphere, source: string, line: number, split: string | null): AtmosphereModel {
-  const base: Omit<AtmosphereModel, 'id'> = {
-    source,
-    line,
-    teffK: p.teffK,
-    logg: p.logg,
-    mh: p.feh,
-    feh: p.feh,
-    afe: p.afe,
-    vturbKms: null,
-    nLayers: p.nLayers,
-    rhox: p.rhox,
-    temperature: p.temperature,
-    pressure: p.pressure,
-    xne: p.xne,
-    abross: p.abross,
-    accrad: p.accrad,
-    tauRosseland: p.tauRosseland,
-    synthetic: true,
-    split,
-  };
-  return { id: atmosphereContentId(base), ...base };
-}
-
 function formatCsv(p: PredictedAtmosphere): string {
   const head = ['tau_rosseland', ...QUANTITIES].join(',');
   const rows = p.tauRosseland.map((t, i) => [t, ...QUANTITIES.map((q) => p[q][i])].map((x) => x.toExponential(6)).join(','));
@@ -153,7 +128,7 @@ export function register(program: Command): void {
           const rows = await readLabelTable(o.labels);
           const preds = predictRows(emulator, rows, !!o.allowExtrapolation);
           const manifest = await writeAtmosphereDataset(
-            preds.map((p, i) => toAtmosphereModel(p, source, rows[i].line, rows[i].split)),
+            preds.map((p, i) => predictedAtmosphereModel(p, { source, line: rows[i].line, split: rows[i].split })),
             o.out,
             { notes: { command: 'predict atmosphere', model: resolve(o.model), labels: resolve(o.labels) } },
           );
@@ -164,7 +139,7 @@ export function register(program: Command): void {
         const labels: StellarLabels = { teffK: num('teff', o.teff), logg: num('logg', o.logg), feh: num('feh', o.feh), afe: num('afe', o.afe) };
         const [p] = predictRows(emulator, [{ labels, tau: null, split: null, line: 1 }], !!o.allowExtrapolation);
         let text: string;
-        if (o.format === 'kurucz') text = formatDeck(atmosphereModelToDeck(toAtmosphereModel(p, source, 0, null)));
+        if (o.format === 'kurucz') text = formatDeck(predictedDeck(p, { source }));
         else if (o.format === 'csv') text = formatCsv(p);
         else if (o.format === 'json') text = `${JSON.stringify({ units: { rhox: 'g cm^-2', temperature: 'K', pressure: 'dyn cm^-2', xne: 'cm^-3', abross: 'cm^2 g^-1', accrad: 'cm s^-2' }, ...p }, null, 2)}\n`;
         else throw new Error(`--format must be kurucz, csv or json, got '${o.format}'`);

@@ -17,7 +17,7 @@ test('stellar-emu report --run <id> regenerates a report from stored metrics wit
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.indexHtml).toBe(join(artifacts, 'runs', 'r1', 'report', 'index.html'));
-    expect(out.figures).toHaveLength(9);
+    expect(out.figures).toHaveLength(13);
     const written = reportMetricsSchema.parse(JSON.parse(readFileSync(out.metricsJson, 'utf8')));
     expect(written.pass).toBe(false);
     expect(written.checks.find((c) => c.name === 'cvae.medianResidual')?.pass).toBe(false);

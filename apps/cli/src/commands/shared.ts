@@ -21,3 +21,21 @@ export function requiredNumber(name: string, v: string | undefined): number {
 export function parentCommand(program: Command, name: string, description: string): Command {
   return program.commands.find((c) => c.name() === name) ?? program.command(name).description(description);
 }
+
+/**
+ * A sub-command's options with those its parent captured: commander gives a flag that both
+ * define (e.g. `validate --artifacts` and `validate pinn-spectra --artifacts`) to the parent, so
+ * every parent option given on the command line or by the environment overrides the child's.
+ */
+export function withParentOptions<T>(cmd: Command): T {
+  const own: Record<string, unknown> = { ...cmd.opts() };
+  const parent = cmd.parent;
+  if (parent) {
+    const p = parent.opts();
+    for (const k of Object.keys(p)) {
+      const src = parent.getOptionValueSource(k);
+      if (src === 'cli' || src === 'env') own[k] = p[k];
+    }
+  }
+  return own as T;
+}

@@ -23,7 +23,7 @@ import {
   type SpectrumGenerator,
   type SpectrumSource,
 } from '@stellar-emu/param-nn';
-import { optionalNumber, parentCommand } from './shared.js';
+import { optionalNumber, parentCommand, withParentOptions } from './shared.js';
 
 interface ValidateCvaeCliOptions {
   model?: string;
@@ -111,9 +111,10 @@ export function register(program: Command): void {
     )
     .option('--resume', 'continue training from the newest checkpoint in <out>/recovery/checkpoints')
     .option('--json', 'print the verdicts as JSON')
-    .action(async (o: ValidateCvaeCliOptions, cmd: Command) => {
+    .action(async (_o: ValidateCvaeCliOptions, cmd: Command) => {
       // The parent `validate` (CI pipeline validation) defines --json too; commander gives it the flag.
-      const json = o.json ?? (cmd.parent?.opts().json as boolean | undefined);
+      const o = withParentOptions<ValidateCvaeCliOptions>(cmd);
+      const json = o.json;
       if (!o.model === !o.generated)
         throw new Error('give exactly one of --model <cvae-dir> and --generated <dataset>');
       if (!(o.preset in RECOVERY_PRESETS))

@@ -185,6 +185,15 @@ export async function generateReportStep(input: GenerateReportInput): Promise<Re
           }
         : {}),
       ...(t.sunMedianAbsResidual !== undefined ? { synthesis: { sunMedianAbsResidual: t.sunMedianAbsResidual } } : {}),
+      ...(input.pinnSpectra
+        ? {
+            pinnSpectra: {
+              ...(t.pinnSpectraMedianAbsDeltaF !== undefined ? { medianAbsDeltaF: t.pinnSpectraMedianAbsDeltaF } : {}),
+              ...(t.pinnSpectraP95AbsDeltaF !== undefined ? { p95AbsDeltaF: t.pinnSpectraP95AbsDeltaF } : {}),
+              ...(t.pinnSunResidualFactor !== undefined ? { sunResidualFactor: t.pinnSunResidualFactor } : {}),
+            },
+          }
+        : {}),
     },
   };
   if (input.pinn) metrics.pinn = await readJson(input.pinn.path);
@@ -201,6 +210,7 @@ export async function generateReportStep(input: GenerateReportInput): Promise<Re
   }
   if (input.recovery) metrics.recovery = (await readJson(input.recovery.path)).recovery;
   if (input.synthesis) metrics.synthesis = await readJson(input.synthesis.path);
+  if (input.pinnSpectra) metrics.pinnSpectra = await readJson(input.pinnSpectra.path);
   await writeRunMetrics(artifacts, runId, metrics);
   const r = await generateReportFromRun(artifacts, runId);
   return {

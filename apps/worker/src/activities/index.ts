@@ -10,6 +10,7 @@ import {
 } from './data.js';
 import { finishTraining, findTrainedModel, trainChunk } from './train.js';
 import { evaluateCvaeStep, evaluatePinnStep, generateReportStep, validateCvaeStep } from './evaluate.js';
+import { assemblePinnSpectra, pinnSpectraBatch, pinnSunSpectra, planPinnSpectra } from './pinn-spectra.js';
 import { assembleSpectrumGrid, checkSynthesisStep, planSpectrumGrid, synthesizeSpectrumBatch } from './synth.js';
 
 /** All activities, checked against the interface the workflows proxy. */
@@ -32,5 +33,9 @@ export function createActivities(): Activities {
     synthesizeSpectrumBatch,
     assembleSpectrumGrid,
     checkSynthesisStep,
+    planPinnSpectra,
+    pinnSpectraBatch,
+    pinnSunSpectra,
+    assemblePinnSpectra,
   };
 }

@@ -3,9 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { initBackend } from '@stellar-emu/nn-core';
-import { loadPinnModel } from '@stellar-emu/pinn';
+import { loadPinnModel, predictedDeck } from '@stellar-emu/pinn';
 import {
-  KURUCZ_1993_SOLAR_ABUNDANCE_CHANGE,
   readDecks,
   readManifest,
   readSpectrumCsv,
@@ -18,6 +17,7 @@ import {
   atlasGridSource,
   compareWithObserved,
   cvaeBoxFor,
+  deckAtmosphere,
   intrinsicKey,
   loadAtlasGrid,
   readSpectrumLabelTable,
@@ -28,6 +28,7 @@ import {
   synthesisWindow,
   synthesizeDeck,
   synthesizeRows,
+  windowGrid,
   writeSmeDataset,
   type AtmosphereSource,
   type RowKeyContext,
@@ -67,7 +68,8 @@ interface PlanFile {
 let engine: Promise<SmeEngine> | null = null;
 const grids = new Map<string, Promise<AtmosphereSource>>();
 
-function sharedEngine(): Promise<SmeEngine> {
+/** This process's PySME engine (started on first use, restarted after a failed start). */
+export function sharedEngine(): Promise<SmeEngine> {
   if (!engine) {
     engine = SmeEngine.start();
     engine.catch(() => (engine = null));
@@ -80,7 +82,7 @@ function sharedEngine(): Promise<SmeEngine> {
  * worker drains): a PySME call cannot be interrupted otherwise, and a synth worker runs one
  * activity at a time, so killing its engine stops only this activity's work.
  */
-function stopEngineOn(signal: AbortSignal | undefined): () => void {
+export function stopEngineOn(signal: AbortSignal | undefined): () => void {
   if (!signal) return () => undefined;
   const onAbort = () => void closeSynthesisEngine();
   signal.addEventListener('abort', onAbort, { once: true });
@@ -130,15 +132,7 @@ async function pinnSource(dir: string): Promise<AtmosphereSource> {
           `pinn:${dir}: Teff ${l.teffK} K, log g ${l.logg}, [M/H] ${l.mh} lies outside the emulator's training box`,
         );
       const [a] = emulator.predictAtmosphere([{ teffK: l.teffK, logg: l.logg, feh: l.mh, afe: 0 }]);
-      return {
-        rhox: a.rhox,
-        temperature: a.temperature,
-        pressure: a.pressure,
-        xne: a.xne,
-        abundancePattern: KURUCZ_1993_SOLAR_ABUNDANCE_CHANGE,
-        vturbKms: 2,
-        source: `pinn:${resolve(dir)}`,
-      };
+      return deckAtmosphere(predictedDeck(a, { source: `pinn:${resolve(dir)}` }));
     },
   };
 }
@@ -155,14 +149,13 @@ function gridSource(dir: string): Promise<AtmosphereSource> {
   return s;
 }
 
-/** The output grid of a window [first, last) at `stepAngstrom`. */
-export function windowGrid(window: [number, number], stepAngstrom: number): SpectrumGrid {
-  const n = Math.round((window[1] - window[0]) / stepAngstrom);
-  if (n < 16)
-    throw inputError(
-      `window ${window[0]}–${window[1]} Å at ${stepAngstrom} Å has ${n} pixels; at least 16 are needed`,
-    );
-  return { startAngstrom: window[0], stepAngstrom, n };
+/** The output grid of a window, as an input error when it is too small. */
+function inputGrid(window: [number, number], stepAngstrom: number): SpectrumGrid {
+  try {
+    return windowGrid(window, stepAngstrom);
+  } catch (err) {
+    throw inputError((err as Error).message);
+  }
 }
 
 async function rowsOf(
@@ -226,7 +219,7 @@ export async function planSpectrumGrid(input: SynthesizeGridInput): Promise<Spec
   } catch (err) {
     throw inputError(`${source.grid}: not a usable ATLAS grid: ${(err as Error).message}`);
   }
-  const grid = windowGrid(source.window, source.stepAngstrom);
+  const grid = inputGrid(source.window, source.stepAngstrom);
   const { rows, cut } = await rowsOf(source, atm);
   const maxVsiniKms = Math.max(0, ...rows.map((r) => r.vsiniKms));
   const minResolution = Math.min(...rows.map((r) => r.resolution));
@@ -416,7 +409,7 @@ export async function checkSynthesisStep(input: {
   const observed = /\.csv(\.gz)?$/i.test(sun.observed)
     ? await readSpectrumCsv(resolve(sun.observed))
     : await readSpectrumText(resolve(sun.observed));
-  const grid = windowGrid(sun.window, 0.05);
+  const grid = inputGrid(sun.window, 0.05);
   const hb = heartbeatPump();
   const release = stopEngineOn(hb.signal);
   let flux: Float64Array;

@@ -5,6 +5,7 @@ import type {
   DatasetRef,
   SmeSpectraSettings,
   SunCheckSettings,
+  PinnSpectraSettings,
   MetricsRef,
   ModelRef,
   ReportRef,
@@ -47,6 +48,30 @@ export interface ValidateCvaeInput {
   artifacts: string;
 }
 
+/** Input of the `evaluatePinnSpectra` workflow and its planning step. */
+export interface PinnSpectraInput {
+  model: ModelRef;
+  /** The alpha = 0 baseline, compared alongside. */
+  baseline?: ModelRef;
+  /** The PINN's atmosphere dataset (split): its validation models are compared. */
+  dataset: DatasetRef;
+  settings: PinnSpectraSettings;
+  artifacts: string;
+  /** Seconds without a heartbeat after which a batch counts as crashed (default 60). */
+  heartbeatTimeoutSeconds?: number;
+}
+
+/** A planned spectral evaluation: the chosen models are in `<dir>/plan.json`. */
+export interface PinnSpectraPlan {
+  dir: string;
+  key: string;
+  models: number;
+  candidates: number;
+  batches: { start: number; end: number }[];
+  /** The finished metrics when an identical evaluation completed before. */
+  done: MetricsRef | null;
+}
+
 /** Input of `generateReportStep`. */
 export interface GenerateReportInput {
   runId: string;
@@ -58,6 +83,8 @@ export interface GenerateReportInput {
   recovery?: MetricsRef;
   /** The synthesis engine's check on the Sun. */
   synthesis?: MetricsRef;
+  /** Spectra of the PINN's atmospheres against the true decks' (and the Sun, paper Fig. 5). */
+  pinnSpectra?: MetricsRef;
   thresholds: PipelineConfig['thresholds'];
   /** Free-form run metadata: config, dataset hashes, durations. */
   metadata: Record<string, unknown>;
@@ -146,6 +173,14 @@ export interface PipelineActivities {
     medium: 'air' | 'vac';
     artifacts: string;
   }): Promise<StepOutcome<MetricsRef>>;
+  /** `synth` queue: choose the validation models of a spectral evaluation, write the plan. */
+  planPinnSpectra(input: PinnSpectraInput): Promise<PinnSpectraPlan>;
+  /** `synth` queue: models [start, end) of a plan (true deck, PINN, baseline spectra); finished models are kept across attempts. */
+  pinnSpectraBatch(input: SynthBatchInput): Promise<{ done: number; reused: number; engineSeconds: number }>;
+  /** `synth` queue: paper Fig. 5 for a plan with `sun` settings (observed, true deck, PINN). */
+  pinnSunSpectra(input: { dir: string }): Promise<{ engineSeconds: number }>;
+  /** `synth` queue: gather the models' results into the report's pinnSpectra section. */
+  assemblePinnSpectra(input: { dir: string; artifacts: string }): Promise<StepOutcome<MetricsRef>>;
   /** `synth` queue: write the grid-io spectrum dataset (with provenance) from the finished rows. */
   assembleSpectrumGrid(input: { dir: string; artifacts: string; cost?: SynthesisCost }): Promise<StepOutcome<DatasetRef>>;
   /** Content hash of a data source's inputs (files of a grid, or the synthetic recipe). */

@@ -51,6 +51,49 @@ export const smeSource = z
     'give exactly one of `n` (sampled labels) or `labels` (a CSV table)',
   );
 
+const wavelengthWindow = z
+  .tuple([z.number().positive(), z.number().positive()])
+  .refine(([a, b]) => a < b, 'window: first below last');
+
+/** PINN spectra (see PinnSpectraSettings in types.ts): the one home of their defaults. */
+export const pinnSpectra = z
+  .object({
+    linelist: z.string().min(1),
+    medium: z.enum(['air', 'vac']).default('air'),
+    windows: z.array(wavelengthWindow).min(1).default([
+      [4450, 4650],
+      [5150, 5350],
+    ]),
+    stepAngstrom: z.number().positive().max(1).default(0.02),
+    resolution: z.number().positive().default(50_000),
+    vmicKms: z.number().min(0).default(1),
+    vsiniKms: z.number().min(0).default(0),
+    vmacKms: z.number().min(0).default(0),
+    models: z.number().int().min(1).default(200),
+    seed: z.number().int().min(0).default(0),
+    teffRangeK: wavelengthWindow.default([3500, 12000]),
+    batchSize: z.number().int().min(1).default(8),
+    sun: z
+      .object({
+        deck: z.string().min(1),
+        observed: z.string().min(1),
+        window: wavelengthWindow.default([4450, 5400]),
+        vmicKms: z.number().min(0).default(1.0),
+        vsiniKms: z.number().min(0).default(1.6),
+        vmacKms: z.number().min(0).default(3.98),
+        resolution: z.number().positive().default(115_000),
+        zooms: z
+          .array(z.object({ name: z.string().min(1), fromAngstrom: z.number(), toAngstrom: z.number() }).strict())
+          .default([
+            { name: 'Mg b', fromAngstrom: 5164, toAngstrom: 5188 },
+            { name: 'H-beta wings', fromAngstrom: 4835, toAngstrom: 4890 },
+          ]),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
 const dataSource = z.union([
   z
     .object({
@@ -106,6 +149,12 @@ export const pipelineConfigSchema = z
         alpha: z.number().min(0).max(1).default(0.03),
         /** Also train an alpha = 0 baseline for the report's comparison. */
         baseline: z.boolean().default(true),
+        /**
+         * Kurucz-a1 end to end: spectra of the PINN's (and the baseline's) atmospheres against
+         * the true decks' for validation models, and the Sun (paper Fig. 5). Needs real decks
+         * (an `atmospheres.grid` source); defaults as the paper's check (two windows, R 50,000).
+         */
+        spectra: pinnSpectra.optional(),
       })
       .strict()
       .optional(),
@@ -156,12 +205,23 @@ export const pipelineConfigSchema = z
           .optional(),
         /** Limit of the synthesized Sun's median |observed − synthesized| (default 0.015). */
         sunMedianAbsResidual: z.number().positive().optional(),
+        /** PINN spectra: limits of the median over models of the per-model median and 95th-percentile |ΔF| (defaults 0.0015, 0.01). */
+        pinnSpectraMedianAbsDeltaF: z.number().positive().optional(),
+        pinnSpectraP95AbsDeltaF: z.number().positive().optional(),
+        /** PINN spectra: the emulated Sun's median |obs − synth| over the true deck's (default 1.1). */
+        pinnSunResidualFactor: z.number().min(1).optional(),
       })
       .strict()
       .default({}),
   })
   .strict()
   .superRefine((c, ctx) => {
+    if (c.pinn?.spectra && c.atmospheres && !('grid' in c.atmospheres || 'dataset' in c.atmospheres))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['pinn', 'spectra'],
+        message: 'needs atmospheres from real decks (an `atmospheres.grid` or `atmospheres.dataset` source)',
+      });
     if (c.pinn && !c.atmospheres)
       ctx.addIssue({ code: 'custom', path: ['pinn'], message: 'needs an `atmospheres` data source' });
     if (c.cvae && !c.spectra)

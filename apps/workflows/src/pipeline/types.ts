@@ -60,6 +60,32 @@ export interface SunCheckSettings {
   resolution: number;
 }
 
+/**
+ * Kurucz-a1 end to end: spectra of the emulator's atmospheres against the true decks' (see
+ * `@stellar-emu/synthesis` compareEmulatedSpectra). Defaults (the config's `pinn.spectra` schema):
+ * two windows 4450–4650 and 5150–5350 Å, R 50,000, v_mic 1 km/s, no rotation, 0.02 Å pixels;
+ * 200 validation models with Teff in 3,500–12,000 K.
+ */
+export interface PinnSpectraSettings {
+  /** VALD line list. */
+  linelist: string;
+  medium: 'air' | 'vac';
+  windows: [number, number][];
+  stepAngstrom: number;
+  resolution: number;
+  vmicKms: number;
+  vsiniKms: number;
+  vmacKms: number;
+  /** Validation models to compare (a seeded sample; all when fewer qualify). */
+  models: number;
+  seed: number;
+  teffRangeK: [number, number];
+  /** Models per `synth` activity. */
+  batchSize: number;
+  /** Paper Fig. 5: the observed Sun, the true solar deck and the emulator's atmosphere at its labels. */
+  sun?: SunCheckSettings & { zooms: { name: string; fromAngstrom: number; toAngstrom: number }[] };
+}
+
 /** Where a dataset comes from. */
 export type DataSource =
   | { synthetic: { n: number; seed: number; pixels?: number } }

@@ -14,6 +14,7 @@ import type {
   PrepareDatasetInput,
   SplitDatasetInput,
   GenerateReportInput,
+  PinnSpectraInput,
   SynthesizeGridInput,
   ValidateCvaeInput,
 } from './activities.js';
@@ -96,7 +97,7 @@ export interface WorkflowProgress {
   /** Latest training progress known to the workflow (chunk granularity; live details are in the activity's heartbeat). */
   training: TrainProgress | null;
   /** Spectrum synthesis: spectra finished of the grid (batch granularity; live counts are in the heartbeats). */
-  synthesis?: { done: number; total: number; batchesDone: number; batches: number };
+  synthesis?: { done: number; total: number; batchesDone: number; batches: number; unit?: 'spectra' | 'models' };
 }
 
 /** Query: live progress of a pipeline workflow. */
@@ -197,6 +198,48 @@ export async function synthesizeGrid(input: SynthesizeGridInput): Promise<StepOu
   );
   t.state.stage = 'done';
   return plan.cut.length ? { ...out, notes: [`label box cut: ${plan.cut.join('; ')}`] } : out;
+}
+
+/**
+ * Kurucz-a1 end to end: plan (choose the validation models, check their decks), fan the models
+ * out on the `synth` queue (true deck, PINN and baseline spectra; a retried batch keeps the
+ * models it finished), the Sun beside them, then gather the report section. Skipped when an
+ * identical evaluation completed.
+ */
+export async function evaluatePinnSpectra(input: PinnSpectraInput): Promise<StepOutcome<MetricsRef>> {
+  const t = tracker('evaluatePinnSpectra');
+  const synth = synthActivities(input.heartbeatTimeoutSeconds ?? 60);
+  const plan = await t.step(
+    'plan',
+    () => synth.planPinnSpectra(input),
+    (p) => `${p.models} of ${p.candidates} validation models in ${p.batches.length} batches`,
+  );
+  if (plan.done) {
+    t.state.stage = 'done';
+    return { skipped: true, key: plan.key, result: plan.done };
+  }
+  const progress = { done: 0, total: plan.models, batchesDone: 0, batches: plan.batches.length, unit: 'models' as const };
+  t.state.synthesis = progress;
+  await t.step(
+    'synthesize',
+    () =>
+      Promise.all([
+        ...plan.batches.map(async (b) => {
+          await synth.pinnSpectraBatch({ dir: plan.dir, start: b.start, end: b.end });
+          progress.done += b.end - b.start;
+          progress.batchesDone++;
+        }),
+        ...(input.settings.sun ? [synth.pinnSunSpectra({ dir: plan.dir })] : []),
+      ]),
+    () => `${progress.done} models${input.settings.sun ? ' and the Sun' : ''}`,
+  );
+  const out = await t.step(
+    'assemble',
+    () => synth.assemblePinnSpectra({ dir: plan.dir, artifacts: input.artifacts }),
+    (r) => JSON.stringify(r.result.summary),
+  );
+  t.state.stage = 'done';
+  return out;
 }
 
 /** Input of the training workflows. */
@@ -387,6 +430,26 @@ export async function pipeline(config: PipelineConfig): Promise<PipelineResult> 
       }),
     );
     metrics.pinn = ev.result;
+    if (config.pinn.spectra) {
+      const sp = await child(
+        'evaluate pinn spectra',
+        () =>
+          executeChild(evaluatePinnSpectra, {
+            workflowId: `${runId}.evaluate-pinn-spectra`,
+            args: [
+              {
+                model: models.pinn,
+                baseline: models.pinnBaseline,
+                dataset: split.result,
+                settings: config.pinn!.spectra!,
+                artifacts,
+              },
+            ],
+          }),
+        (r) => JSON.stringify(r.result.summary),
+      );
+      metrics.pinnSpectra = sp.result;
+    }
   };
 
   const cvaeBranch = async () => {
@@ -496,6 +559,7 @@ export async function pipeline(config: PipelineConfig): Promise<PipelineResult> 
             cvae: metrics.cvae,
             recovery: metrics.recovery,
             synthesis: metrics.synthesis,
+            pinnSpectra: metrics.pinnSpectra,
             thresholds: config.thresholds,
             durationsSeconds: Object.fromEntries(
               t.state.steps.filter((s) => s.seconds !== undefined).map((s) => [s.name, s.seconds!]),

@@ -3,12 +3,16 @@
 // Nothing here is a typed-in result. The PINN section perturbs analytic atmospheres the way an
 // emulator errs (smooth, depth-dependent, larger near the edges of the label box; the PINN's
 // opacity tied to its own pressure gradient, the baseline's not) and measures the errors. The
-// CVAE section synthesizes toy spectra, "generates" them at slightly wrong labels with a smooth
+// emulated-atmosphere spectra section synthesizes toy spectra at the labels that the true and the
+// emulated line-forming layers imply, and measures |ΔF| per model and for a toy Sun. The CVAE section synthesizes toy spectra, "generates" them at slightly wrong labels with a smooth
 // ripple, and measures residuals. Parameter recovery fits a ridge regressor on noisy training
 // spectra (penalty chosen on validation) and measures its RMSE on train, validation, test and generated.
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import {
+  DEFAULT_PINN_SPECTRA_MEDIAN_ABS_DELTA_F,
+  DEFAULT_PINN_SPECTRA_P95_ABS_DELTA_F,
+  DEFAULT_PINN_SUN_RESIDUAL_FACTOR,
   METRICS_SCHEMA_VERSION,
   PINN_LABELS,
   PINN_QUANTITIES,
@@ -43,15 +47,15 @@ export interface SampleMetricsOptions {
   /** Git commit to record (default null: the sample does not look at the repository). */
   gitCommit?: string | null;
   /** Leave sections out, to exercise partial reports. */
-  sections?: { pinn?: boolean; cvae?: boolean; recovery?: boolean };
+  sections?: { pinn?: boolean; pinnSpectra?: boolean; cvae?: boolean; recovery?: boolean };
 }
 
 const SIZES: Record<
   SampleSize,
-  { pinnModels: number; train: number; validation: number; test: number; examples: number }
+  { pinnModels: number; pinnSpectraModels: number; train: number; validation: number; test: number; examples: number }
 > = {
-  tiny: { pinnModels: 16, train: 150, validation: 30, test: 60, examples: 3 },
-  full: { pinnModels: 60, train: 500, validation: 100, test: 200, examples: 3 },
+  tiny: { pinnModels: 16, pinnSpectraModels: 40, train: 150, validation: 30, test: 60, examples: 3 },
+  full: { pinnModels: 60, pinnSpectraModels: 60, train: 500, validation: 100, test: 200, examples: 3 },
 };
 
 /** Label box of the sample atmospheres: Teff in K, log g in dex, [Fe/H] and [α/Fe] in dex. */
@@ -87,6 +91,11 @@ export const SAMPLE_THRESHOLDS = {
   pinn: {
     medianPercent: { rhox: 3, temperature: 1, pressure: 3, xne: 8, abross: 6, accrad: 8 },
     hydrostaticMedianAbsDex: 0.02,
+  },
+  pinnSpectra: {
+    medianAbsDeltaF: DEFAULT_PINN_SPECTRA_MEDIAN_ABS_DELTA_F,
+    p95AbsDeltaF: DEFAULT_PINN_SPECTRA_P95_ABS_DELTA_F,
+    sunResidualFactor: DEFAULT_PINN_SUN_RESIDUAL_FACTOR,
   },
   cvae: { medianResidual: 0.01, p95Residual: 0.025 },
   recovery: { factors: { ...DEFAULT_RECOVERY_FACTORS } },
@@ -542,6 +551,229 @@ function sampleSpectra(rng: Rng, size: (typeof SIZES)[SampleSize], withCvae: boo
   return { cvae, recovery, hashes, lambdaChosen };
 }
 
+// ---------------------------------------------------------------------------------------------
+// Spectra from emulated atmospheres (Kurucz-a1 Fig. 5)
+
+/** Windows of the sample's emulated-atmosphere spectra [from, to) in Å: around Hβ and Mg b. */
+const PINN_SPECTRA_WINDOWS: [number, number][] = [
+  [4855, 4870],
+  [5165, 5180],
+];
+/** The Sun window of the sample (Å), holding Hβ and Mg b, and its zooms. */
+const SUN_WINDOW: [number, number] = [4845, 5190];
+const SUN_ZOOMS = [
+  { name: 'H-beta wings', fromAngstrom: 4850, toAngstrom: 4874 },
+  { name: 'Mg b', fromAngstrom: 5164, toAngstrom: 5188 },
+];
+/** Mg b triplet (Å): strong lines added to the toy line list. */
+const MG_B_ANGSTROM = [5167.32, 5172.68, 5183.6];
+
+/** Sample synthesis settings of the emulated-atmosphere spectra (physical units). */
+const PINN_SPECTRA_SETTINGS = { stepAngstrom: 0.05, resolution: 50_000, vmicKms: 1, vsiniKms: 2, vmacKms: 0 };
+
+/** |a − b| statistics over the pixels where both are finite (normalized flux). */
+function absDiffStats(a: ArrayLike<number | null>, b: ArrayLike<number | null>) {
+  const d: number[] = [];
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x !== null && y !== null && Number.isFinite(x) && Number.isFinite(y)) d.push(Math.abs(x - y));
+  }
+  return { median: round(median(d), 6), p95: round(quantile(d, 0.95), 6), max: round(Math.max(...d), 6) };
+}
+
+/**
+ * The labels a toy spectrum sees in an emulated atmosphere. The toy lines know an atmosphere only
+ * through Teff, log g and [M/H], so the emulator's errors in the line-forming layers
+ * (log τ_Ross from −3 to 0) become label shifts: temperature error → Teff (mean Δ ln T), pressure
+ * and opacity errors → the gravity they imply in hydrostatic equilibrium (P ≈ g τ / κ: Δ log g =
+ * Δ log P + Δ log κ), opacity error → line strength against the continuum ([M/H] − Δ log κ).
+ * The PINN, whose opacity follows its own pressure gradient, keeps Δ log P + Δ log κ small.
+ */
+function effectiveSpectrumLabels(
+  truth: AnalyticAtmosphere,
+  emulated: EmulatedAtmosphere,
+  settings: Pick<SpectrumLabels, 'vsiniKms' | 'vmicKms' | 'resolution'>,
+): SpectrumLabels {
+  const layers = truth.logTau.flatMap((t, i) => (t >= -3 && t <= 0 ? [i] : []));
+  const meanLog = (k: PinnQuantity) =>
+    layers.reduce((s, i) => s + Math.log10(emulated.quantities[k][i] / truth[k][i]), 0) / layers.length;
+  const dLogK = meanLog('abross');
+  return {
+    teffK: truth.labels.teffK * 10 ** meanLog('temperature'),
+    logg: truth.labels.logg + meanLog('pressure') + dLogK,
+    mh: truth.labels.feh - dLogK,
+    ...settings,
+  };
+}
+
+function samplePinnSpectra(seed: number, nModels: number) {
+  const rng = new Rng(seed);
+  const t0 = performance.now();
+  const step = PINN_SPECTRA_SETTINGS.stepAngstrom;
+  const gridOf = ([from, to]: [number, number]) => ({
+    startAngstrom: from,
+    stepAngstrom: step,
+    n: Math.round((to - from) / step),
+  });
+  // One line list for every spectrum: 5 toy lines per Å over the Sun window (crowded, as an
+  // optical line list of a cool star), plus Mg b.
+  const sunGrid = gridOf(SUN_WINDOW);
+  const lines: Line[] = [
+    ...sampleLineList(rng, sunGrid, Math.round(5 * (SUN_WINDOW[1] - SUN_WINDOW[0]))),
+    ...MG_B_ANGSTROM.map((c) => ({ centerAngstrom: c, logStrength: 2.5, teffSlope: -0.3, loggSlope: 0.05 })),
+  ];
+  const windowGrids = PINN_SPECTRA_WINDOWS.map(gridOf);
+  const settings = {
+    vsiniKms: PINN_SPECTRA_SETTINGS.vsiniKms,
+    vmicKms: PINN_SPECTRA_SETTINGS.vmicKms,
+    resolution: PINN_SPECTRA_SETTINGS.resolution,
+  };
+  const spectrum = (labels: SpectrumLabels) => {
+    const parts = windowGrids.map((g) => Array.from(synthesizeSpectrum(labels, lines, g)));
+    return parts.flat();
+  };
+  const wavelengths = windowGrids.flatMap((g) =>
+    Array.from({ length: g.n }, (_, i) => round(g.startAngstrom + i * g.stepAngstrom, 8)),
+  );
+
+  // The validation split, the models in the Teff range, a seeded choice of nModels of them.
+  const teffRangeK: [number, number] = [4000, 7000];
+  const split = Array.from({ length: 4 * nModels }, () => drawAtmosphereLabels(rng));
+  const candidates = split.flatMap((l, i) => (l.teffK >= teffRangeK[0] && l.teffK <= teffRangeK[1] ? [i] : []));
+  for (let i = candidates.length - 1; i > 0; i--) {
+    const j = Math.floor(rng.next() * (i + 1));
+    [candidates[i], candidates[j]] = [candidates[j], candidates[i]];
+  }
+  const chosen = candidates.slice(0, nModels).sort((a, b) => a - b);
+
+  const emulateBoth = (labels: AtmosphereLabels) => {
+    const truth = analyticAtmosphere(labels);
+    const scale = (0.6 + 1.6 * edgeDistance(labels, PINN_BOX) ** 2) * Math.exp(0.3 * rng.normal());
+    return {
+      truth,
+      pinn: emulate(truth, rng, scale, 0.9, 1),
+      baseline: emulate(truth, rng, scale * 1.4, 0, 2),
+    };
+  };
+  const spectraOf = (labels: AtmosphereLabels, withSettings = settings) => {
+    const e = emulateBoth(labels);
+    const trueLabels: SpectrumLabels = { teffK: labels.teffK, logg: labels.logg, mh: labels.feh, ...withSettings };
+    return {
+      trueLabels,
+      pinn: effectiveSpectrumLabels(e.truth, e.pinn, withSettings),
+      baseline: effectiveSpectrumLabels(e.truth, e.baseline, withSettings),
+    };
+  };
+
+  const models = chosen.map((index) => {
+    const labels = split[index];
+    const s = spectraOf(labels);
+    const f = { true: spectrum(s.trueLabels), pinn: spectrum(s.pinn), baseline: spectrum(s.baseline) };
+    return {
+      index,
+      labels,
+      flux: f,
+      row: {
+        id: `val-${String(index).padStart(4, '0')}`,
+        source: `sample-validation-decks.dat:${1 + 80 * index}`,
+        teffK: round(labels.teffK, 6),
+        logg: round(labels.logg, 6),
+        feh: round(labels.feh, 6),
+        afe: round(labels.afe, 6),
+        pinn: absDiffStats(f.pinn, f.true),
+        baseline: absDiffStats(f.baseline, f.true),
+      },
+    };
+  });
+  const rows = models.map((m) => m.row);
+  const col = (k: 'pinn' | 'baseline', s: 'median' | 'p95') => rows.map((r) => r[k][s]);
+  const summaryOf = (k: 'pinn' | 'baseline') => ({
+    medianOfMedians: round(median(col(k, 'median')), 6),
+    medianOfP95: round(median(col(k, 'p95')), 6),
+    p95OfP95: round(quantile(col(k, 'p95'), 0.95), 6),
+  });
+  // The example: the model with the median per-model median |ΔF| (lower middle for an even count).
+  const byMedian = [...models].sort((a, b) => a.row.pinn.median - b.row.pinn.median);
+  const ex = byMedian[Math.floor((byMedian.length - 1) / 2)];
+
+  // The Sun: a toy "observed" spectrum (line strengths off by 0.05 dex, S/N 300, a detector gap)
+  // against the toy spectra of the true solar atmosphere and of its emulations.
+  const sunLabels = { teffK: 5772, logg: 4.438, feh: 0, afe: 0 };
+  const sunSettings = { vmicKms: 1.0, vsiniKms: 1.6, vmacKms: 0, resolution: 115_000 };
+  const sunSpectra = spectraOf(sunLabels, {
+    vmicKms: sunSettings.vmicKms,
+    vsiniKms: sunSettings.vsiniKms,
+    resolution: sunSettings.resolution,
+  });
+  const observedLines = lines.map((l) => ({ ...l, logStrength: l.logStrength + 0.05 * rng.normal() }));
+  const sunFlux = (labels: SpectrumLabels, list: readonly Line[] = lines) =>
+    roundAll(synthesizeSpectrum(labels, list, sunGrid), 6);
+  const gap: [number, number] = [5030, 5034];
+  const observed = roundAll(observe(synthesizeSpectrum(sunSpectra.trueLabels, observedLines, sunGrid), rng, 300), 6).map(
+    (f, i) => {
+      const w = sunGrid.startAngstrom + i * step;
+      return w >= gap[0] && w < gap[1] ? null : f;
+    },
+  );
+  const sunTrue = sunFlux(sunSpectra.trueLabels);
+  const sunPinn = sunFlux(sunSpectra.pinn);
+  const sunBaseline = sunFlux(sunSpectra.baseline);
+
+  const section = {
+    engine: { name: 'toy synthesis (sample)', version: 'analytic lines 1' },
+    settings: {
+      windows: PINN_SPECTRA_WINDOWS,
+      stepAngstrom: step,
+      resolution: PINN_SPECTRA_SETTINGS.resolution,
+      vmicKms: PINN_SPECTRA_SETTINGS.vmicKms,
+      vsiniKms: PINN_SPECTRA_SETTINGS.vsiniKms,
+      vmacKms: PINN_SPECTRA_SETTINGS.vmacKms,
+      medium: 'air' as const,
+      linelist: `sample: ${lines.length} seeded toy lines (with Mg b) and Hβ`,
+    },
+    sample: { split: 'validation', candidates: candidates.length, seed, teffRangeK },
+    alpha: 0.03,
+    baselineAlpha: 0,
+    models: rows,
+    summary: { pinn: summaryOf('pinn'), baseline: summaryOf('baseline') },
+    example: {
+      id: ex.row.id,
+      teffK: ex.row.teffK,
+      logg: ex.row.logg,
+      feh: ex.row.feh,
+      wavelengthAngstrom: wavelengths,
+      true: roundAll(ex.flux.true, 6),
+      pinn: roundAll(ex.flux.pinn, 6),
+      baseline: roundAll(ex.flux.baseline, 6),
+    },
+    sun: {
+      deck: 'sample: analytic grey atmosphere at the solar labels',
+      observedFile: 'sample: toy Sun (S/N 300)',
+      labels: sunLabels,
+      settings: sunSettings,
+      wavelengthStartAngstrom: sunGrid.startAngstrom,
+      wavelengthStepAngstrom: step,
+      observed,
+      true: sunTrue,
+      pinn: sunPinn,
+      baseline: sunBaseline,
+      residuals: {
+        trueVsObserved: absDiffStats(sunTrue, observed),
+        pinnVsObserved: absDiffStats(sunPinn, observed),
+        baselineVsObserved: absDiffStats(sunBaseline, observed),
+        pinnVsTrue: absDiffStats(sunPinn, sunTrue),
+        baselineVsTrue: absDiffStats(sunBaseline, sunTrue),
+      },
+      zooms: SUN_ZOOMS,
+      method: 'none (the toy spectra are normalized; a gap of null flux at 5030–5034 Å stands for a detector gap)',
+    },
+    engineSeconds: 0,
+  };
+  section.engineSeconds = round((performance.now() - t0) / 1000, 4);
+  return { section, labelsHash: hashJson(chosen.map((i) => split[i])) };
+}
+
 /**
  * Build a complete, validated `RunMetrics` from a seed. Deterministic for a given seed and size
  * (except the measured durations and the machine description).
@@ -550,7 +782,7 @@ export function buildSampleMetrics(options: SampleMetricsOptions = {}): RunMetri
   const seed = options.seed ?? 1;
   const sizeName = options.size ?? 'full';
   const size = SIZES[sizeName];
-  const sections = { pinn: true, cvae: true, recovery: true, ...options.sections };
+  const sections = { pinn: true, pinnSpectra: true, cvae: true, recovery: true, ...options.sections };
   const durationsSeconds: Record<string, number> = {};
   const datasetHashes: Record<string, string> = {};
   const timed = <T>(name: string, f: () => T): T => {
@@ -576,6 +808,13 @@ export function buildSampleMetrics(options: SampleMetricsOptions = {}): RunMetri
           labelBox: PINN_BOX,
           depthGrid: 'ATLAS9 72 layers, log tau -6.875..2',
         },
+        pinnSpectra: {
+          nModels: size.pinnSpectraModels,
+          windows: PINN_SPECTRA_WINDOWS,
+          sunWindow: SUN_WINDOW,
+          ...PINN_SPECTRA_SETTINGS,
+          method: 'toy spectra at the labels the emulated line-forming layers imply (Teff from T, log g from P and κ, [M/H] from κ)',
+        },
         spectra: { ...size, labelBox: SPECTRUM_BOX, grid: SAMPLE_GRID, snr: 200 },
         recovery: { method: 'ridge regression on 4-pixel-binned flux', lambdaLadder: [1e-3, 1e-2, 1e-1, 1] },
         thresholds: SAMPLE_THRESHOLDS,
@@ -587,6 +826,7 @@ export function buildSampleMetrics(options: SampleMetricsOptions = {}): RunMetri
     // Only the thresholds of the sections computed: a threshold without its metric fails its check.
     thresholds: {
       ...(sections.pinn ? { pinn: structuredClone(SAMPLE_THRESHOLDS.pinn) } : {}),
+      ...(sections.pinnSpectra ? { pinnSpectra: { ...SAMPLE_THRESHOLDS.pinnSpectra } } : {}),
       ...(sections.cvae ? { cvae: { ...SAMPLE_THRESHOLDS.cvae } } : {}),
       ...(sections.recovery ? { recovery: { ...SAMPLE_THRESHOLDS.recovery } } : {}),
     },
@@ -596,6 +836,11 @@ export function buildSampleMetrics(options: SampleMetricsOptions = {}): RunMetri
     const pinn = timed('pinnValidation', () => samplePinn(new Rng(seed * 7919 + 1), size.pinnModels));
     input.pinn = pinn.section;
     datasetHashes['pinn-validation'] = pinn.labelsHash;
+  }
+  if (sections.pinnSpectra) {
+    const ps = timed('pinnSpectra', () => samplePinnSpectra(seed * 15_485_863 + 3, size.pinnSpectraModels));
+    input.pinnSpectra = ps.section;
+    datasetHashes['pinn-spectra-models'] = ps.labelsHash;
   }
   if (sections.cvae || sections.recovery) {
     const spectra = timed('spectraAndRecovery', () =>
