@@ -40,7 +40,7 @@ describe.skipIf(!run)('stellar-emu synth spectrum (PySME, real decks)', () => {
     const ing = runCli(['ingest', 'atmospheres', grid, '--out', ds, '--split', '90/10']);
     expect(ing.status, ing.stderr).toBe(0);
     model = join(root, 'model');
-    const tr = runCli(['train', 'pinn', '--data', ds, '--out', model, '--preset', 'small', '--epochs', '2', '--batch-size', '1024', '--seed', '1', '--no-progress']);
+    const tr = runCli(['train', 'pinn', '--data', ds, '--out', model, '--preset', 'small', '--epochs', '12', '--batch-size', '512', '--seed', '1', '--no-progress']);
     expect(tr.status, tr.stderr).toBe(0);
     engine = await SmeEngine.start();
   }, 600_000);
