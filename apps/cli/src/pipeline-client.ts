@@ -46,6 +46,23 @@ export async function loadPipelineConfig(file: string): Promise<PipelineConfig> 
     ...(config.spectra && 'dataset' in config.spectra
       ? { spectra: { dataset: fix(config.spectra.dataset) } }
       : {}),
+    ...(config.spectra && 'sme' in config.spectra
+      ? {
+          spectra: {
+            sme: {
+              ...config.spectra.sme,
+              linelist: fix(config.spectra.sme.linelist),
+              grid: config.spectra.sme.grid.startsWith('pinn:')
+                ? `pinn:${fix(config.spectra.sme.grid.slice('pinn:'.length))}`
+                : fix(config.spectra.sme.grid),
+              ...(config.spectra.sme.labels ? { labels: fix(config.spectra.sme.labels) } : {}),
+              ...(config.spectra.sme.sun
+                ? { sun: { ...config.spectra.sme.sun, deck: fix(config.spectra.sme.sun.deck), observed: fix(config.spectra.sme.sun.observed) } }
+                : {}),
+            },
+          },
+        }
+      : {}),
     ...(config.pinn?.spectra
       ? {
           pinn: {

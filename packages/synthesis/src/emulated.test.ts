@@ -11,6 +11,7 @@ import {
   windowGrid,
   windowWavelengths,
 } from './emulated.js';
+import { padToWindow } from './engine.js';
 
 const DECK = `TEFF   5750.  GRAVITY 4.50000 LTE
 TITLE SDSC GRID  [+0.2]   VTURB 2.0 KM/S    L/H 1.25
@@ -80,5 +81,33 @@ describe('spectra of emulated atmospheres (no PySME)', () => {
     await writeFile(join(dir, `${key}.f32`), Buffer.alloc(5));
     expect(await cache.get(key, 3)).toBeNull();
     expect((await readdir(dir)).filter((f) => f.startsWith('.tmp'))).toEqual([]);
+  });
+});
+
+describe('padToWindow (PySME grids that end short of a line-free edge)', () => {
+  const si = (w: number[], ratioAtEdges = 1) => ({
+    mu: new Float64Array([1, 0.5]),
+    wavelengthAngstrom: new Float64Array(w),
+    continuum: [new Float64Array(w.map((x) => 1 + 1e-3 * (x - 5000))), new Float64Array(w.map((x) => 0.8 + 1e-3 * (x - 5000)))],
+    intensity: [
+      new Float64Array(w.map((x, i) => (1 + 1e-3 * (x - 5000)) * (i === 0 || i === w.length - 1 ? ratioAtEdges : 0.5))),
+      new Float64Array(w.map((x, i) => (0.8 + 1e-3 * (x - 5000)) * (i === 0 || i === w.length - 1 ? ratioAtEdges : 0.5))),
+    ],
+  });
+  test('a line-free edge is extended with the continuum, linear in wavelength, and said', () => {
+    const r = padToWindow(si([5001, 5001.6, 5002, 5003]), 5000, 5005);
+    expect(Array.from(r.wavelengthAngstrom)).toEqual([5000, 5001, 5001.6, 5002, 5003, 5005]);
+    expect(r.continuum[0][0]).toBeCloseTo(1, 12);
+    expect(r.continuum[1][5]).toBeCloseTo(0.805, 12);
+    expect(r.intensity[1][5]).toBeCloseTo(0.805, 12);
+    expect(r.padded.join(' ')).toMatch(/began at 5001\.000 Å .* extended to 5000\.000 Å.*/);
+    expect(r.padded.join(' ')).toMatch(/ended at 5003\.000 Å/);
+  });
+  test('a grid that covers the window is unchanged; one that ends inside a line is not extended', () => {
+    const full = si([5000, 5002, 5005]);
+    expect(padToWindow(full, 5000, 5005).wavelengthAngstrom).toBe(full.wavelengthAngstrom);
+    const inLine = padToWindow(si([5001, 5002, 5003], 0.9), 5000, 5005);
+    expect(inLine.padded).toEqual([]);
+    expect(inLine.wavelengthAngstrom.length).toBe(3);
   });
 });

@@ -85,6 +85,69 @@ export interface EngineVersions {
   home: string;
 }
 
+/**
+ * PySME's adaptive wavelength grid places points where lines are: with no line near an edge of
+ * the window (a very metal-poor or hot star) it ends short of the edge. Beyond its last point
+ * the spectrum is line-free, so the intensities are extended to [wmin, wmax] with one point per
+ * side: the continuum extrapolated linearly (from the last point and the one at least 0.5 Å
+ * inside it, per ray) and the line/continuum ratio of the edge point (within 1 % of 1, or
+ * nothing is extended). Said in `padded`.
+ */
+export function padToWindow(
+  si: SpecificIntensities,
+  wmin: number,
+  wmax: number,
+): SpecificIntensities & { padded: string[] } {
+  const w = si.wavelengthAngstrom;
+  const n = w.length;
+  const padded: string[] = [];
+  if (n < 2) return { ...si, padded };
+  const before = w[0] > wmin;
+  const after = w[n - 1] < wmax;
+  if (!before && !after) return { ...si, padded };
+  const inner = (edge: number, dir: 1 | -1) => {
+    let j = edge + dir;
+    while (j > 0 && j < n - 1 && Math.abs(w[j] - w[edge]) < 0.5) j += dir;
+    return j;
+  };
+  const extrapolate = (a: Float64Array, edge: number, at: number) => {
+    const j = inner(edge, edge === 0 ? 1 : -1);
+    return a[edge] + ((a[edge] - a[j]) / (w[edge] - w[j])) * (at - w[edge]);
+  };
+  // Only a line-free edge is extended: a grid that ends inside a line is left short (and refused).
+  const lineFree = (edge: number) => si.intensity.every((I, k) => Math.abs(I[edge] / si.continuum[k][edge] - 1) < 0.01);
+  if ((before && !lineFree(0)) || (after && !lineFree(n - 1))) return { ...si, padded };
+  const m = n + (before ? 1 : 0) + (after ? 1 : 0);
+  const off = before ? 1 : 0;
+  const wave = new Float64Array(m);
+  wave.set(w, off);
+  if (before) wave[0] = wmin;
+  if (after) wave[m - 1] = wmax;
+  const intensity: Float64Array[] = [];
+  const continuum: Float64Array[] = [];
+  for (let k = 0; k < si.mu.length; k++) {
+    const I = si.intensity[k];
+    const C = si.continuum[k];
+    const ci = new Float64Array(m);
+    const ii = new Float64Array(m);
+    ci.set(C, off);
+    ii.set(I, off);
+    for (const [edge, at, idx] of [
+      ...(before ? [[0, wmin, 0] as const] : []),
+      ...(after ? [[n - 1, wmax, m - 1] as const] : []),
+    ]) {
+      const c = extrapolate(C, edge, at);
+      ci[idx] = c;
+      ii[idx] = c * (I[edge] / C[edge]);
+    }
+    intensity.push(ii);
+    continuum.push(ci);
+  }
+  if (before) padded.push(`PySME's wavelength grid began at ${w[0].toFixed(3)} Å (no line below it): extended to ${wmin.toFixed(3)} Å with the continuum`);
+  if (after) padded.push(`PySME's wavelength grid ended at ${w[n - 1].toFixed(3)} Å (no line beyond it): extended to ${wmax.toFixed(3)} Å with the continuum`);
+  return { mu: si.mu, wavelengthAngstrom: wave, intensity, continuum, padded };
+}
+
 /** A synthesis that failed: names the request and carries the engine's message. */
 export class SynthesisError extends Error {
   constructor(
@@ -381,13 +444,20 @@ export class SmeEngine {
     const nw = r.header.nw as number;
     const rows = (flat: Float64Array) =>
       Array.from({ length: nmu }, (_, k) => flat.subarray(k * nw, (k + 1) * nw));
+    const si = padToWindow(
+      {
+        mu: r.arrays.get('mu')!,
+        wavelengthAngstrom: r.arrays.get('wavelength')!,
+        intensity: rows(r.arrays.get('intensity')!),
+        continuum: rows(r.arrays.get('continuum')!),
+      },
+      req.wminAngstrom,
+      req.wmaxAngstrom,
+    );
     return {
-      mu: r.arrays.get('mu')!,
-      wavelengthAngstrom: r.arrays.get('wavelength')!,
-      intensity: rows(r.arrays.get('intensity')!),
-      continuum: rows(r.arrays.get('continuum')!),
+      ...si,
       seconds: r.header.seconds as number,
-      warnings: (r.header.warnings as string[]) ?? [],
+      warnings: [...((r.header.warnings as string[]) ?? []), ...si.padded],
     };
   }
 

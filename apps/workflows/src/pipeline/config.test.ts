@@ -16,6 +16,28 @@ describe('pipeline config', () => {
     expect(c.split.seed).toBe(0);
   });
 
+  test('PINN spectra: the paper check’s defaults; refused for atmospheres without decks', () => {
+    const c = validatePipelineConfig(
+      { atmospheres: { grid: 'g' }, pinn: { epochs: 1, spectra: { linelist: 'l.vald' } } },
+      'spectra.json',
+    );
+    expect(c.pinn!.spectra).toMatchObject({
+      windows: [
+        [4450, 4650],
+        [5150, 5350],
+      ],
+      resolution: 50_000,
+      vmicKms: 1,
+      vsiniKms: 0,
+      stepAngstrom: 0.02,
+      models: 200,
+      teffRangeK: [3500, 12000],
+    });
+    expect(() =>
+      validatePipelineConfig({ ...good, pinn: { epochs: 1, spectra: { linelist: 'l.vald' } } }, 'synthetic.json'),
+    ).toThrow(/pinn\.spectra: needs atmospheres from real decks/);
+  });
+
   test('the demo config is valid and trains both emulators', () => {
     const c = demoPipelineConfig('/tmp/a');
     expect(c.pinn && c.cvae && c.validation).toBeTruthy();
@@ -28,7 +50,8 @@ describe('pipeline config', () => {
     expect(files.length).toBeGreaterThanOrEqual(2);
     for (const f of files) {
       const c = validatePipelineConfig(JSON.parse(readFileSync(dir + f, 'utf8')), f);
-      expect(c.cvae?.maxMinutes, f).toBeGreaterThan(0);
+      if (c.cvae) expect(c.cvae.maxMinutes, f).toBeGreaterThan(0);
+      else expect(c.pinn?.spectra?.models, f).toBeGreaterThanOrEqual(200);
     }
     expect(() => validatePipelineConfig({ ...good, spectra: { synthetic: { n: 40, seed: 1 } }, cvae: { epochs: 1 }, validation: { factor: 1.5 } }, 'old.json')).toThrow(
       /validation\.factor: moved to thresholds\.recoveryFactor/,
