@@ -189,13 +189,31 @@ def _sme(req):
     return sme, info
 
 
+class _Collect(logging.Handler):
+    """Collects PySME's log warnings (e.g. SMElib's ionization warnings, which PySME catches and logs)."""
+
+    def __init__(self):
+        super().__init__(level=logging.WARNING)
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
 def _synthesize(sme):
-    """PySME's synthesis with its warnings recorded (returned to the caller) and its wall time."""
+    """PySME's synthesis with its warnings (Python warnings and its logger's) recorded and its wall time."""
     t0 = time.time()
-    with warnings.catch_warnings(record=True) as w:
-        warnings.simplefilter("always")
-        sme = synthesize_spectrum(sme)
-    return sme, time.time() - t0, [str(x.message) for x in w]
+    collect = _Collect()
+    log = logging.getLogger("pysme")
+    log.addHandler(collect)
+    try:
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            sme = synthesize_spectrum(sme)
+    finally:
+        log.removeHandler(collect)
+    seen = [str(x.message) for x in w] + collect.messages
+    return sme, time.time() - t0, list(dict.fromkeys(seen))
 
 
 def _intensities(req):

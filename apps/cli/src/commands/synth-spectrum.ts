@@ -194,7 +194,7 @@ export function register(program: Command): void {
       const r = await synthSpectrum(o);
       const version = (JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
       await writeFileAtomic(resolve(o.out), spectrumCsv(r, version));
-      for (const w of r.warnings) process.stderr.write(`PySME: ${w}\n`);
+      for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
       process.stdout.write(`wrote ${r.flux.length} pixels to ${o.out} (${r.seconds.toFixed(1)} s of PySME)\n`);
     });
 }
