@@ -1,18 +1,9 @@
 // Small statistics helpers: quantiles, RMSE and a seeded random number generator.
 
-/** Quantile q ∈ [0, 1] of finite values with linear interpolation (type 7); NaN when empty. */
-export function quantile(values: ArrayLike<number>, q: number): number {
-  const v = Array.from(values)
-    .filter(Number.isFinite)
-    .sort((a, b) => a - b);
-  if (v.length === 0) return Number.NaN;
-  const pos = (v.length - 1) * Math.min(1, Math.max(0, q));
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return v[lo] + (v[hi] - v[lo]) * (pos - lo);
-}
+import { median, quantile } from '@stellar-emu/grid-io';
 
-export const median = (values: ArrayLike<number>): number => quantile(values, 0.5);
+/** The project's one quantile (non-finite values left out), re-exported for the report's callers. */
+export { median, quantile };
 
 /** Root-mean-square of predicted − true. */
 export function rmse(truth: ArrayLike<number>, predicted: ArrayLike<number>): number {
