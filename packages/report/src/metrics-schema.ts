@@ -426,6 +426,9 @@ export const synthesisSectionSchema = z.object({
     .optional(),
 });
 
+/** |ΔF| over models: median of the per-model medians, median and 95th percentile of the per-model 95th percentiles. */
+const overModelsSchema = z.object({ medianOfMedians: finite, medianOfP95: finite, p95OfP95: finite });
+
 /** |ΔF| statistics of one spectrum pair (normalized flux, over every pixel of every window). */
 const deltaFSchema = z.object({ median: finite, p95: finite, max: finite });
 
@@ -492,10 +495,7 @@ export const pinnSpectraSectionSchema = z.object({
     )
     .default([]),
   /** Over models: the median of the per-model median |ΔF|, the median and 95th percentile of the per-model 95th percentiles. */
-  summary: z.object({
-    pinn: z.object({ medianOfMedians: finite, medianOfP95: finite, p95OfP95: finite }),
-    baseline: z.object({ medianOfMedians: finite, medianOfP95: finite, p95OfP95: finite }).nullable(),
-  }),
+  summary: z.object({ pinn: overModelsSchema, baseline: overModelsSchema.nullable() }),
   /** Spectra of one model (the one with the median per-model median |ΔF|), windows concatenated in order. */
   example: z
     .object({

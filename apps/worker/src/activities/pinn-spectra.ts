@@ -7,8 +7,6 @@ import {
   openDataset,
   quantile,
   readDecks,
-  readSpectrumCsv,
-  readSpectrumText,
   type KuruczDeck,
 } from '@stellar-emu/grid-io';
 import { initBackend, Rng } from '@stellar-emu/nn-core';
@@ -21,7 +19,6 @@ import {
   synthesizeAtmosphere,
   trueDeck,
   UnphysicalAtmosphereError,
-  windowGrid,
   windowWavelengths,
   type AtmosphereEmulator,
   type WindowedSpectrumSettings,
@@ -37,7 +34,7 @@ import type {
 import { hashFile, LocalArtifactStore, stepKey, writeFileAtomic } from '../artifacts/store.js';
 import { inputError } from './data.js';
 import { heartbeatPump } from './heartbeat.js';
-import { sharedEngine, stopEngineOn } from './synth.js';
+import { readSunInputs, sharedEngine, stopEngineOn } from './synth.js';
 
 const STEP = 'pinn-spectra';
 
@@ -343,25 +340,7 @@ export async function pinnSunSpectra(input: { dir: string }): Promise<{ engineSe
   if (!sun) return { engineSeconds: 0 };
   const out = join(input.dir, 'sun.json');
   if (await readFile(out).then(() => true, () => false)) return { engineSeconds: 0 };
-  let deck: KuruczDeck | undefined;
-  try {
-    for await (const d of readDecks(resolve(sun.deck))) {
-      deck = d;
-      break;
-    }
-  } catch (err) {
-    throw inputError((err as Error).message);
-  }
-  if (!deck) throw inputError(`${sun.deck}: no Kurucz deck in the file`);
-  const observed = /\.csv(\.gz)?$/i.test(sun.observed)
-    ? await readSpectrumCsv(resolve(sun.observed))
-    : await readSpectrumText(resolve(sun.observed));
-  let grid;
-  try {
-    grid = windowGrid(sun.window, 0.05);
-  } catch (err) {
-    throw inputError((err as Error).message);
-  }
+  const { deck, observed, grid } = await readSunInputs(sun);
   const settings = {
     grid,
     linelist: resolve(plan.input.settings.linelist),
@@ -430,6 +409,9 @@ export async function pinnSunSpectra(input: { dir: string }): Promise<{ engineSe
   }
 }
 
+/** A model's id, deck location and labels, as the report's section names them. */
+const identity = (r: ModelResult) => ({ id: r.id, source: r.source, teffK: r.teffK, logg: r.logg, feh: r.feh, afe: r.afe });
+
 /** Gather every model's result (and the Sun) into the report's `pinnSpectra` section. */
 export async function assemblePinnSpectra(input: { dir: string; artifacts: string }): Promise<StepOutcome<MetricsRef>> {
   const plan = await readPlan(input.dir);
@@ -446,12 +428,7 @@ export async function assemblePinnSpectra(input: { dir: string; artifacts: strin
   // Only models every emulator could be synthesized for are compared (the same set for both).
   const failures = results.flatMap((r) =>
     Object.entries(r.failed ?? {}).map(([emulator, reason]) => ({
-      id: r.id,
-      source: r.source,
-      teffK: r.teffK,
-      logg: r.logg,
-      feh: r.feh,
-      afe: r.afe,
+      ...identity(r),
       emulator: emulator as 'pinn' | 'baseline',
       reason,
     })),
@@ -492,12 +469,7 @@ export async function assemblePinnSpectra(input: { dir: string; artifacts: strin
     alpha: pinnAlpha,
     baselineAlpha,
     models: compared.map((r) => ({
-      id: r.id,
-      source: r.source,
-      teffK: r.teffK,
-      logg: r.logg,
-      feh: r.feh,
-      afe: r.afe,
+      ...identity(r),
       pinn: r.pinn!,
       baseline: r.baseline,
     })),

@@ -11,6 +11,7 @@ import {
   readSpectrumText,
   sha256File,
   type KuruczDeck,
+  type Spectrum1D,
   type SpectrumGrid,
 } from '@stellar-emu/grid-io';
 import {
@@ -366,6 +367,28 @@ export async function assembleSpectrumGrid(input: {
   return { skipped: false, key: plan.key, result: ref };
 }
 
+/** The solar deck, the observed Sun and the 0.05 Å grid of a Sun comparison (input errors name the file). */
+export async function readSunInputs(sun: Pick<SunCheckSettings, 'deck' | 'observed' | 'window'>): Promise<{
+  deck: KuruczDeck;
+  observed: Spectrum1D;
+  grid: SpectrumGrid;
+}> {
+  let deck: KuruczDeck | undefined;
+  try {
+    for await (const d of readDecks(resolve(sun.deck))) {
+      deck = d;
+      break;
+    }
+  } catch (err) {
+    throw inputError((err as Error).message);
+  }
+  if (!deck) throw inputError(`${sun.deck}: no Kurucz deck in the file`);
+  const observed = /\.csv(\.gz)?$/i.test(sun.observed)
+    ? await readSpectrumCsv(resolve(sun.observed))
+    : await readSpectrumText(resolve(sun.observed));
+  return { deck, observed, grid: inputGrid(sun.window, 0.05) };
+}
+
 /**
  * The synthesis engine checked on the Sun: the solar deck through PySME and the project's
  * kernels against the observed spectrum, with the metrics the report's synthesis section takes.
@@ -396,20 +419,7 @@ export async function checkSynthesisStep(input: {
   const store = new LocalArtifactStore(input.artifacts);
   const done = await store.findCompleted(step, key);
   if (done) return { skipped: true, key, result: done.summary.metrics as MetricsRef };
-  let deck: KuruczDeck | undefined;
-  try {
-    for await (const d of readDecks(resolve(sun.deck))) {
-      deck = d;
-      break;
-    }
-  } catch (err) {
-    throw inputError((err as Error).message);
-  }
-  if (!deck) throw inputError(`${sun.deck}: no Kurucz deck in the file`);
-  const observed = /\.csv(\.gz)?$/i.test(sun.observed)
-    ? await readSpectrumCsv(resolve(sun.observed))
-    : await readSpectrumText(resolve(sun.observed));
-  const grid = inputGrid(sun.window, 0.05);
+  const { deck, observed, grid } = await readSunInputs(sun);
   const hb = heartbeatPump();
   const release = stopEngineOn(hb.signal);
   let flux: Float64Array;
