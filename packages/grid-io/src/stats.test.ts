@@ -1,4 +1,4 @@
-import { absDifferenceStats, median, quantile } from './stats.js';
+import { absDifferenceStats, median, quantile, quantileWithFailures } from './stats.js';
 
 describe('order statistics', () => {
   test('quantile: linear interpolation between order statistics (numpy default), non-finite values left out', () => {
@@ -23,5 +23,16 @@ describe('order statistics', () => {
     expect(s.p95).toBeCloseTo(0.455, 12);
     expect(() => absDifferenceStats([1], [1, 2])).toThrow(/lengths 1 and 2 differ/);
     expect(() => absDifferenceStats([Number.NaN], [1])).toThrow(/no pixel/);
+  });
+});
+
+describe('quantileWithFailures', () => {
+  test('failures rank above every value: the median is defined while fewer than half failed', () => {
+    expect(quantileWithFailures([3, null, 1, 2, null], 0.5)).toBe(3);
+    expect(quantileWithFailures([3, null, 1, 2], 0.5)).toBeCloseTo(2.5, 12);
+    expect(quantileWithFailures([3, null, null, 1], 0.5)).toBeNull();
+    expect(quantileWithFailures([1, 2, 3, 4, null], 0.95)).toBeNull();
+    expect(quantileWithFailures([1, 2, 3, 4], 0.95)).toBeCloseTo(3.85, 12);
+    expect(quantileWithFailures([], 0.5)).toBeNull();
   });
 });

@@ -40,3 +40,20 @@ export function absDifferenceStats(
   if (n === 0) throw new Error('absDifferenceStats: no pixel where both spectra are finite');
   return { median: quantile(d, 0.5), p95: quantile(d, 0.95), max };
 }
+
+/**
+ * Quantile q of values where null marks a failure (a model the emulator could not produce a
+ * usable result for), ranked worse than every value: the type-7 quantile of the sorted list with
+ * the failures at its top, or null when it falls on (or interpolates towards) a failure. So a
+ * median over models stays defined while fewer than half of them failed, and no failure is
+ * dropped from the count.
+ */
+export function quantileWithFailures(values: readonly (number | null)[], q: number): number | null {
+  if (values.length === 0) return null;
+  const ok = values.filter((v): v is number => v !== null && !Number.isNaN(v)).sort((a, b) => a - b);
+  const pos = (values.length - 1) * Math.min(1, Math.max(0, q));
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  if (hi >= ok.length) return null;
+  return ok[lo] + (ok[hi] - ok[lo]) * (pos - lo);
+}

@@ -824,7 +824,7 @@ function pinnSpectraDistribution(ps: PinnSpectraSection, thresholds: RunMetrics[
   const names = spectraNames(ps);
   const limits = pinnSpectraLimits(thresholds.pinnSpectra);
   const models = modelsOf(ps);
-  const stats = ps.models.flatMap((m) => [m.pinn.median, m.pinn.p95, m.baseline?.median, m.baseline?.p95]);
+  const stats = ps.models.flatMap((m) => [m.pinn?.median, m.pinn?.p95, m.baseline?.median, m.baseline?.p95]);
   const floor = positiveFloor(stats);
   const zeros = stats.filter((v) => v !== undefined && v <= 0).length;
   const color = {
@@ -902,7 +902,7 @@ function pinnSpectraDistribution(ps: PinnSpectraSection, thresholds: RunMetrics[
 function pinnSpectraLabels(ps: PinnSpectraSection): FigureSpec {
   const names = spectraNames(ps);
   const models = modelsOf(ps);
-  const medians = ps.models.flatMap((m) => [m.pinn.median, m.baseline?.median]);
+  const medians = ps.models.flatMap((m) => [m.pinn?.median, m.baseline?.median]);
   const floor = positiveFloor(medians);
   const zeros = medians.filter((v) => v !== undefined && v <= 0).length;
   const values = ps.models.flatMap((m) =>
@@ -1047,7 +1047,7 @@ function pinnSpectraExample(ps: PinnSpectraSection): FigureSpec | null {
     id: 'pinn-spectra-example',
     section: 'pinnSpectra',
     title: 'Spectra from emulated atmospheres: an example model',
-    caption: `Model ${ex.id} (${labels}; the model with the median per-model median |ΔF|): ${ps.engine.name} ${ps.engine.version} spectra from the true deck and from the emulated atmospheres at its labels (R ${Math.round(s.resolution)}, v_mic ${s.vmicKms} km/s, v sin i ${s.vsiniKms} km/s, ${s.medium} wavelengths), one panel per window; below, emulated − true.${stats ? ` Median |ΔF|: PINN ${sig3(stats.pinn.median)}${stats.baseline ? `, baseline ${sig3(stats.baseline.median)}` : ''}.` : ''}`,
+    caption: `Model ${ex.id} (${labels}; the model with the median per-model median |ΔF|): ${ps.engine.name} ${ps.engine.version} spectra from the true deck and from the emulated atmospheres at its labels (R ${Math.round(s.resolution)}, v_mic ${s.vmicKms} km/s, v sin i ${s.vsiniKms} km/s, ${s.medium} wavelengths), one panel per window; below, emulated − true.${stats ? ` Median |ΔF|: PINN ${stats.pinn ? sig3(stats.pinn.median) : 'failed'}${stats.baseline ? `, baseline ${sig3(stats.baseline.median)}` : ''}.` : ''}`,
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       config: VEGA_LITE_CONFIG,

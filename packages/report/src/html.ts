@@ -89,6 +89,9 @@ export function physicsLossVerdict(ps: NonNullable<RunMetrics['pinnSpectra']>): 
   if (!b) return 'No α = 0 baseline was synthesized, so this run does not measure whether the physics loss helps the spectra.';
   const p = ps.summary.pinn.medianOfMedians;
   const q = b.medianOfMedians;
+  const failed = `${ps.summary.pinn.failed} and ${b.failed} of ${ps.models.length} models failed`;
+  if (p === null || q === null)
+    return `Whether the physics loss helps the spectra is not measured: the median model is a failure for ${p === null ? 'the PINN' : 'the baseline'} (${failed}).`;
   const ratio = (x: number) => String(Number(x.toPrecision(2)));
   const pair = `the PINN's median per-model median |ΔF| is ${formatNumber(p)} against the baseline's ${formatNumber(q)}`;
   if (p < q)
@@ -119,8 +122,8 @@ function pinnSpectraSummary(m: RunMetrics, checks: Check[]): string {
     const c = checks.find((x) => x.name === name);
     return c ? `≤ ${formatNumber(c.limit)} ${badge(c.pass)}` : '—';
   };
-  const row = (name: string, v: { medianOfMedians: number; medianOfP95: number; p95OfP95: number }) => [
-    name,
+  const row = (name: string, v: { medianOfMedians: number | null; medianOfP95: number | null; p95OfP95: number | null; failed: number }) => [
+    `${name}${v.failed ? ` — ${v.failed} of ${ps.models.length} failed, ranked worst` : ''}`,
     formatNumber(v.medianOfMedians),
     formatNumber(v.medianOfP95),
     formatNumber(v.p95OfP95),

@@ -427,7 +427,17 @@ export const synthesisSectionSchema = z.object({
 });
 
 /** |ΔF| over models: median of the per-model medians, median and 95th percentile of the per-model 95th percentiles. */
-const overModelsSchema = z.object({ medianOfMedians: finite, medianOfP95: finite, p95OfP95: finite });
+/**
+ * |ΔF| over all models, a model whose emulated atmosphere failed counted as worse than any other
+ * (grid-io `quantileWithFailures`): null when the statistic falls on a failure.
+ */
+const overModelsSchema = z.object({
+  medianOfMedians: finite.nullable(),
+  medianOfP95: finite.nullable(),
+  p95OfP95: finite.nullable(),
+  /** Models this emulator failed on (left in the ranking as the worst). */
+  failed: z.number().int().nonnegative().default(0),
+});
 
 /** |ΔF| statistics of one spectrum pair (normalized flux, over every pixel of every window). */
 const deltaFSchema = z.object({ median: finite, p95: finite, max: finite });
@@ -471,14 +481,15 @@ export const pinnSpectraSectionSchema = z.object({
         logg: finite,
         feh: finite,
         afe: finite,
-        pinn: deltaFSchema,
+        /** null when this emulator's atmosphere could not be synthesized (the reason in `failures`). */
+        pinn: deltaFSchema.nullable(),
         baseline: deltaFSchema.nullable(),
       }),
     )
     .min(1),
   /**
    * Models whose emulated atmosphere could not be synthesized (e.g. RHOX not increasing inwards),
-   * per emulator, with the reason; they are left out of `models` and `summary` for every emulator.
+   * per emulator, with the reason; in `models` with a null entry and in `summary` as the worst.
    */
   failures: z
     .array(

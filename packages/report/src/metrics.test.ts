@@ -166,7 +166,7 @@ test('pinnSpectra sample: deterministic, summaries and the example computed from
   }
   const col = (k: 'pinn' | 'baseline', s: 'median' | 'p95') => ps.models.map((m) => m[k]![s]);
   // Summaries are stored to 6 significant digits.
-  const rel = (a: number, b: number) => expect(Math.abs(a / b - 1), `${a} vs ${b}`).toBeLessThan(1e-5);
+  const rel = (a: number | null, b: number) => expect(Math.abs(a! / b - 1), `${a} vs ${b}`).toBeLessThan(1e-5);
   rel(ps.summary.pinn.medianOfMedians, median(col('pinn', 'median')));
   rel(ps.summary.pinn.medianOfP95, median(col('pinn', 'p95')));
   rel(ps.summary.pinn.p95OfP95, quantile(col('pinn', 'p95'), 0.95));
@@ -175,9 +175,9 @@ test('pinnSpectra sample: deterministic, summaries and the example computed from
   // The example: the model with the median per-model median |ΔF|, its stored spectra give that median.
   const ex = ps.example;
   const row = ps.models.find((m) => m.id === ex.id)!;
-  const below = ps.models.filter((m) => m.pinn.median < row.pinn.median).length;
+  const below = ps.models.filter((m) => m.pinn!.median < row.pinn!.median).length;
   expect(below).toBe(Math.floor((ps.models.length - 1) / 2));
-  expect(median(ex.pinn.map((f, i) => Math.abs(f - ex.true[i])))).toBeCloseTo(row.pinn.median, 5);
+  expect(median(ex.pinn.map((f, i) => Math.abs(f - ex.true[i])))).toBeCloseTo(row.pinn!.median, 5);
   const pixelsPerWindow = ps.settings.windows.map(([a, b]) => Math.round((b - a) / ps.settings.stepAngstrom));
   expect(ex.wavelengthAngstrom).toHaveLength(pixelsPerWindow.reduce((a, b) => a + b, 0));
   // The Sun: residual statistics from the stored arrays (detector gap left out).
@@ -200,7 +200,7 @@ test('pinnSpectra contract: arrays of the example or of the Sun with mismatched 
   badSun.pinnSpectra!.sun!.pinn = badSun.pinnSpectra!.sun!.pinn.slice(0, 10);
   expect(() => parseRunMetrics(badSun)).toThrow(/pinnSpectra\.sun\.pinn: length 10 differs from observed/);
   const nan = structuredClone(sample) as unknown as RunMetricsInput;
-  nan.pinnSpectra!.models[3].pinn.median = Number.NaN;
+  nan.pinnSpectra!.models[3].pinn!.median = Number.NaN;
   expect(() => parseRunMetrics(nan)).toThrow(/pinnSpectra\.models\.3\.pinn\.median/);
 });
 
@@ -227,9 +227,9 @@ test('pinnSpectra checks: values from the metrics, limits from the thresholds or
     limit: DEFAULT_PINN_SPECTRA_MEDIAN_ABS_DELTA_F,
     unit: 'normalized flux',
   });
-  rel(withSample['pinnSpectra.medianAbsDeltaF'].value, median(ps.models.map((m) => m.pinn.median)));
+  rel(withSample['pinnSpectra.medianAbsDeltaF'].value, median(ps.models.map((m) => m.pinn!.median)));
   expect(withSample['pinnSpectra.p95AbsDeltaF'].value).toBe(ps.summary.pinn.medianOfP95);
-  rel(withSample['pinnSpectra.p95AbsDeltaF'].value, median(ps.models.map((m) => m.pinn.p95)));
+  rel(withSample['pinnSpectra.p95AbsDeltaF'].value, median(ps.models.map((m) => m.pinn!.p95)));
   expect(withSample['pinnSpectra.p95AbsDeltaF'].limit).toBe(DEFAULT_PINN_SPECTRA_P95_ABS_DELTA_F);
   const r = withSample['pinnSpectra.sunResidualRatio'];
   expect(r.value).toBeCloseTo(ratio, 6);
@@ -311,7 +311,7 @@ test('pinnSpectra figures: produced for the sample after the PINN figures, log a
 
   // A zero |ΔF| (identical spectra) is drawn at the smallest positive value, never at 0 on a log axis.
   const zero = structuredClone(sample);
-  zero.pinnSpectra!.models[0].pinn.median = 0;
+  zero.pinnSpectra!.models[0].pinn!.median = 0;
   const d0 = buildFigures(zero).find((f) => f.id === 'pinn-spectra-distribution')!;
   const v0 = (d0.spec as unknown as typeof dist).hconcat[0].layer[0].data.values.map((v) => v.value as number);
   expect(Math.min(...v0)).toBeGreaterThan(0);

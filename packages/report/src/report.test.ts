@@ -160,7 +160,7 @@ test('a tiny run: stored metrics → report with every figure (SVG + PNG), check
   expect(section).toContain(formatNumber(ps.summary.baseline!.p95OfP95));
   expect(section).toContain(formatNumber(ps.sun!.residuals.pinnVsTrue.median));
   expect(section).toContain(escapeHtml(ps.settings.linelist));
-  const helps = ps.summary.pinn.medianOfMedians < ps.summary.baseline!.medianOfMedians;
+  const helps = ps.summary.pinn.medianOfMedians! < ps.summary.baseline!.medianOfMedians!;
   expect(section).toContain(helps ? 'The physics loss helps the spectra' : 'The physics loss does not help the spectra');
   expect(html).toContain(metrics.run.datasetHashes['spectra-test']);
 });

@@ -44,7 +44,7 @@ async function modelRef(dir: string): Promise<ModelRef> {
 
 /** The numbers and verdicts of a finished evaluation (for the terminal). */
 export function pinnSpectraVerdicts(s: PinnSpectraSection): { lines: string[]; pass: boolean } {
-  const f = (x: number) => x.toFixed(5);
+  const f = (x: number | null) => (x === null ? 'failed ' : x.toFixed(5));
   const lines = [
     `${s.models.length} validation models (of ${s.sample.candidates} with Teff ${s.sample.teffRangeK.join('–')} K), windows ${s.settings.windows.map((w) => w.join('–')).join(', ')} Å, R ${s.settings.resolution}, v_mic ${s.settings.vmicKms} km/s, PySME ${s.engine.version}`,
     `|ΔF| over models            median of medians   median of p95   p95 of p95`,
@@ -54,6 +54,9 @@ export function pinnSpectraVerdicts(s: PinnSpectraSection): { lines: string[]; p
     lines.push(
       `baseline (alpha ${s.baselineAlpha})${' '.repeat(Math.max(1, 16 - String(s.baselineAlpha).length))}${f(s.summary.baseline.medianOfMedians)}             ${f(s.summary.baseline.medianOfP95)}         ${f(s.summary.baseline.p95OfP95)}`,
     );
+  for (const [name, v] of [['PINN', s.summary.pinn], ['baseline', s.summary.baseline]] as const)
+    if (v && v.failed > 0)
+      lines.push(`${name}: ${v.failed} of ${s.models.length} emulated atmospheres could not be synthesized (ranked worst), e.g. ${s.failures.find((x) => x.emulator === (name === 'PINN' ? 'pinn' : 'baseline'))?.reason ?? ''}`);
   if (s.sun) {
     const r = s.sun.residuals;
     lines.push(

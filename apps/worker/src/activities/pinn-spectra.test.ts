@@ -124,7 +124,7 @@ describe.skipIf(!run)('evaluatePinnSpectra activities (real decks, PySME)', () =
       const [truth, pinn, base] = [0, 1, 2].map((k) => flat.subarray(k * n, (k + 1) * n));
       // |ΔF| in the section is that of the stored spectra.
       const m = section.models[i];
-      expect(m.pinn.median).toBeCloseTo(absDifferenceStats(pinn, truth).median, 12);
+      expect(m.pinn!.median).toBeCloseTo(absDifferenceStats(pinn, truth).median, 12);
       expect(m.baseline!.p95).toBeCloseTo(absDifferenceStats(base, truth).p95, 12);
       // Real lines, continuum-normalized.
       expect(Math.min(...truth)).toBeLessThan(0.5);

@@ -3,9 +3,8 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   absDifferenceStats,
-  median,
   openDataset,
-  quantile,
+  quantileWithFailures,
   readDecks,
   type KuruczDeck,
 } from '@stellar-emu/grid-io';
@@ -425,7 +424,7 @@ export async function assemblePinnSpectra(input: { dir: string; artifacts: strin
       throw new Error(`${input.dir}: model ${i} (${plan.models[i].file}:${plan.models[i].line}) has no result; its batch did not finish`);
     results.push(JSON.parse(await readFile(modelFile(input.dir, i, 'json'), 'utf8')) as ModelResult);
   }
-  // Only models every emulator could be synthesized for are compared (the same set for both).
+  // Every model counts: one an emulator failed on ranks as its worst (never dropped).
   const failures = results.flatMap((r) =>
     Object.entries(r.failed ?? {}).map(([emulator, reason]) => ({
       ...identity(r),
@@ -433,19 +432,24 @@ export async function assemblePinnSpectra(input: { dir: string; artifacts: strin
       reason,
     })),
   );
-  const compared = results.filter((r) => Object.keys(r.failed ?? {}).length === 0);
-  if (compared.length === 0)
-    throw new Error(`${input.dir}: no model could be compared; every emulated atmosphere failed (first: ${failures[0]?.reason})`);
   const summaryOf = (pick: (r: ModelResult) => { median: number; p95: number } | null) => {
-    const xs = compared.map(pick);
-    if (xs.some((x) => x === null)) return null;
-    const p95 = xs.map((x) => x!.p95);
-    return { medianOfMedians: median(xs.map((x) => x!.median)), medianOfP95: median(p95), p95OfP95: quantile(p95, 0.95) };
+    const xs = results.map(pick);
+    const p95 = xs.map((x) => x?.p95 ?? null);
+    return {
+      medianOfMedians: quantileWithFailures(xs.map((x) => x?.median ?? null), 0.5),
+      medianOfP95: quantileWithFailures(p95, 0.5),
+      p95OfP95: quantileWithFailures(p95, 0.95),
+      failed: xs.filter((x) => x === null).length,
+    };
   };
-  const summary = { pinn: summaryOf((r) => r.pinn)!, baseline: plan.input.baseline ? summaryOf((r) => r.baseline) : null };
-  // The example: the model whose PINN median |ΔF| is the median one.
-  const order = compared.map((r, i) => [r.pinn!.median, i] as const).sort((a, b) => a[0] - b[0]);
-  const ex = compared[order[Math.floor((order.length - 1) / 2)][1]];
+  const summary = { pinn: summaryOf((r) => r.pinn), baseline: plan.input.baseline ? summaryOf((r) => r.baseline) : null };
+  // The example: among the models every emulator could be synthesized for, the one whose PINN
+  // median |ΔF| is the median one.
+  const complete = results.filter((r) => r.pinn !== null && (!plan.input.baseline || r.baseline !== null));
+  if (complete.length === 0)
+    throw new Error(`${input.dir}: no model has every emulated spectrum (first failure: ${failures[0]?.reason})`);
+  const order = complete.map((r, i) => [r.pinn!.median, i] as const).sort((a, b) => a[0] - b[0]);
+  const ex = complete[order[Math.floor((order.length - 1) / 2)][1]];
   const settings = spectrumSettings(plan.input);
   const wave = windowWavelengths(settings);
   const buf = await readFile(modelFile(input.dir, ex.index, 'f32'));
@@ -468,11 +472,7 @@ export async function assemblePinnSpectra(input: { dir: string; artifacts: strin
     sample: { split: VAL_SPLIT, candidates: plan.candidates, seed: plan.input.settings.seed, teffRangeK: plan.input.settings.teffRangeK },
     alpha: pinnAlpha,
     baselineAlpha,
-    models: compared.map((r) => ({
-      ...identity(r),
-      pinn: r.pinn!,
-      baseline: r.baseline,
-    })),
+    models: results.map((r) => ({ ...identity(r), pinn: r.pinn, baseline: r.baseline })),
     failures,
     summary,
     example: {
@@ -490,18 +490,22 @@ export async function assemblePinnSpectra(input: { dir: string; artifacts: strin
   };
   const path = join(input.dir, 'metrics.json');
   await writeFileAtomic(path, `${JSON.stringify(section)}\n`);
-  const r4 = (x: number) => +x.toPrecision(4);
+  const r4 = (x: number | null) => (x === null ? 'failed' : +x.toPrecision(4));
   const sunRes = sun?.residuals as { trueVsObserved: { median: number }; pinnVsObserved: { median: number } } | undefined;
   const ref: MetricsRef = {
     path,
     sha256: await hashFile(path),
     summary: {
-      models: compared.length,
-      failures: failures.length,
+      models: results.length,
+      pinnFailed: summary.pinn.failed,
       pinnMedianAbsDeltaF: r4(summary.pinn.medianOfMedians),
       pinnMedianP95AbsDeltaF: r4(summary.pinn.medianOfP95),
       ...(summary.baseline
-        ? { baselineMedianAbsDeltaF: r4(summary.baseline.medianOfMedians), baselineMedianP95AbsDeltaF: r4(summary.baseline.medianOfP95) }
+        ? {
+            baselineFailed: summary.baseline.failed,
+            baselineMedianAbsDeltaF: r4(summary.baseline.medianOfMedians),
+            baselineMedianP95AbsDeltaF: r4(summary.baseline.medianOfP95),
+          }
         : {}),
       ...(sunRes ? { sunResidualRatio: r4(sunRes.pinnVsObserved.median / sunRes.trueVsObserved.median) } : {}),
     },
