@@ -816,8 +816,16 @@ function positiveFloor(values: (number | undefined)[]): number {
   return pos.length ? Math.min(...pos) : 1e-6;
 }
 
+/** Caption words for the models an emulator's atmosphere could not be synthesized for. */
+const failedNote = (ps: PinnSpectraSection) => {
+  const p = ps.summary.pinn.failed;
+  const b = ps.summary.baseline?.failed ?? 0;
+  if (!p && !b) return '';
+  return ` ${p} PINN${ps.summary.baseline ? ` and ${b} baseline` : ''} atmospheres could not be synthesized (named in the section's text): they count as models but are not drawn; a cumulative curve ends at the fraction of usable atmospheres.`;
+};
+
 const modelsOf = (ps: PinnSpectraSection) =>
-  (['pinn', 'baseline'] as const).filter((k) => k === 'pinn' || ps.models.some((m) => m.baseline !== null));
+  (['pinn', 'baseline'] as const).filter((k) => k === 'pinn' || ps.summary.baseline !== null);
 
 /** Cumulative distribution over models of the per-model median and 95th-percentile |ΔF|, PINN and baseline, with the limits. */
 function pinnSpectraDistribution(ps: PinnSpectraSection, thresholds: RunMetrics['thresholds']): FigureSpec {
@@ -850,7 +858,8 @@ function pinnSpectraDistribution(ps: PinnSpectraSection, thresholds: RunMetrics[
         .sort((a, b) => a - b);
       return [
         ...(v.length ? [{ model: names[k], value: v[0], fraction: 0 }] : []),
-        ...v.map((x, i) => ({ model: names[k], value: x, fraction: (i + 1) / v.length })),
+        // Over every model: a failed one never arrives, so the curve ends at the usable fraction.
+        ...v.map((x, i) => ({ model: names[k], value: x, fraction: (i + 1) / ps.models.length })),
       ];
     });
     return {
@@ -889,7 +898,7 @@ function pinnSpectraDistribution(ps: PinnSpectraSection, thresholds: RunMetrics[
     id: 'pinn-spectra-distribution',
     section: 'pinnSpectra',
     title: 'Spectra from emulated atmospheres: |ΔF| over the models',
-    caption: `Cumulative distribution over the ${ps.models.length} ${ps.sample.split} models of the per-model median and 95th percentile of |ΔF| = |F(emulated atmosphere) − F(true deck)| over every pixel of the windows, for the PINN${models.includes('baseline') ? ` and the α = ${ps.baselineAlpha ?? 0} baseline` : ''} (log axis${zeros ? `; ${zeros} zero values drawn at the smallest positive one, ${floor.toPrecision(2)}` : ''}). Dashed: the limits (median ${sig3(limits.median)}, 95th percentile ${sig3(limits.p95)}) that apply to the median over the models.`,
+    caption: `Cumulative distribution over the ${ps.models.length} ${ps.sample.split} models of the per-model median and 95th percentile of |ΔF| = |F(emulated atmosphere) − F(true deck)| over every pixel of the windows, for the PINN${models.includes('baseline') ? ` and the α = ${ps.baselineAlpha ?? 0} baseline` : ''} (log axis${zeros ? `; ${zeros} zero values drawn at the smallest positive one, ${floor.toPrecision(2)}` : ''}). Dashed: the limits (median ${sig3(limits.median)}, 95th percentile ${sig3(limits.p95)}) that apply to the median over the models.${failedNote(ps)}`,
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       config: VEGA_LITE_CONFIG,
@@ -915,7 +924,7 @@ function pinnSpectraLabels(ps: PinnSpectraSection): FigureSpec {
     id: 'pinn-spectra-labels',
     section: 'pinnSpectra',
     title: 'Spectra from emulated atmospheres: |ΔF| against Teff and log g',
-    caption: `Per-model median |F(emulated atmosphere) − F(true deck)| of the ${ps.models.length} ${ps.sample.split} models against their effective temperature and surface gravity, PINN${models.includes('baseline') ? ` and α = ${ps.baselineAlpha ?? 0} baseline` : ''} (log axis${zeros ? `; ${zeros} zero values drawn at the smallest positive one, ${floor.toPrecision(2)}` : ''}).`,
+    caption: `Per-model median |F(emulated atmosphere) − F(true deck)| of the ${ps.models.length} ${ps.sample.split} models against their effective temperature and surface gravity, PINN${models.includes('baseline') ? ` and α = ${ps.baselineAlpha ?? 0} baseline` : ''} (log axis${zeros ? `; ${zeros} zero values drawn at the smallest positive one, ${floor.toPrecision(2)}` : ''}).${failedNote(ps)}`,
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       config: VEGA_LITE_CONFIG,

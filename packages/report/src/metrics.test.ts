@@ -354,3 +354,26 @@ test('blockMeans: block means over the pixels where every series is finite; bloc
   expect(() => blockMeans([0, 1], [[1]], 1)).toThrow(/series has 1 values/);
   expect(() => blockMeans([0], [[1]], 0)).toThrow(/binPx/);
 });
+
+test('pinnSpectra with failed atmospheres: they count as models (the curves end at the usable fraction), are named in the captions and text, and a median that falls on them fails its check', () => {
+  const failed = structuredClone(sample);
+  const ps = failed.pinnSpectra!;
+  const n = ps.models.length;
+  for (const m of ps.models.slice(0, 3)) m.pinn = null;
+  ps.summary.pinn.failed = 3;
+  ps.failures = ps.models.slice(0, 3).map((m) => ({ ...m, emulator: 'pinn' as const, reason: 'RHOX does not increase inwards (layer 61)' }));
+  const parsed = parseRunMetrics(failed);
+  const dist = buildFigures(parsed).find((f) => f.id === 'pinn-spectra-distribution')!;
+  type Row = { model: string; fraction: number };
+  const rows = (dist.spec as unknown as { hconcat: { layer: { data: { values: Row[] } }[] }[] }).hconcat[0].layer[0].data.values;
+  const pinnRows = rows.filter((r) => r.model.startsWith('PINN'));
+  expect(Math.max(...pinnRows.map((r) => r.fraction))).toBeCloseTo((n - 3) / n, 12);
+  expect(Math.max(...rows.filter((r) => !r.model.startsWith('PINN')).map((r) => r.fraction))).toBe(1);
+  expect(dist.caption).toMatch(/3 PINN and 0 baseline atmospheres could not be synthesized/);
+  // A median that falls on the failures is null: the check fails, it is never dropped.
+  const most = structuredClone(failed);
+  most.pinnSpectra!.summary.pinn.medianOfMedians = null;
+  const c = evaluateChecks(parseRunMetrics(most)).find((x) => x.name === 'pinnSpectra.medianAbsDeltaF')!;
+  expect(c.value).toBeNull();
+  expect(c.pass).toBe(false);
+});
