@@ -5,7 +5,8 @@ process.env.STELLAR_EMU_BACKEND = 'cpu';
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +22,11 @@ import { createWorker } from './worker.js';
 import { prepareDatasetStep, splitDatasetStep } from './activities/data.js';
 import { findTrainedModel, trainChunk, trainingKey } from './activities/train.js';
 import { LocalArtifactStore } from './artifacts/store.js';
+import { closeSynthesisEngine } from './activities/synth.js';
+import { realDataDir } from '@stellar-emu/grid-io/testing';
+import { pysmeAvailable } from '@stellar-emu/synthesis';
+
+const realData = realDataDir() !== null && (pysmeAvailable() || process.env.CI === 'true') ? realDataDir() : null;
 
 const workerMain = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const historiesDir = fileURLToPath(new URL('../test/histories/', import.meta.url));
@@ -257,6 +263,57 @@ describe('pipelines on the real Temporal dev server', () => {
       ]) await saveHistory(client, `${id1}.${child}`, name);
     }
   }, 600_000);
+
+  test.skipIf(!realData)('the pipeline on real ATLAS9 decks with pinn.spectra: "evaluate pinn spectra" runs on the synth queue after "evaluate pinn" and its section and checks reach the report', async () => {
+    if (workers.length < 2) await inProcessGpuWorker();
+    const synth = await createWorker({ connection: nativeConnection, taskQueue: TASK_QUEUES.synth, maxConcurrentActivityTaskExecutions: 1 });
+    workers.push(synth);
+    running.push(synth.run());
+    const artifacts = await mkdtemp(join(tmpdir(), 'se-pipeline-spectra-'));
+    // The first 80 decks of the solar-metallicity file (cool stars): a real grid, small enough for the cpu backend.
+    const grid = join(artifacts, 'grid');
+    await mkdir(grid);
+    const text = gunzipSync(await readFile(join(realData!, 'atlas9-kurucz1993', 'ap00k2.dat.gz'))).toString('latin1');
+    const starts = [...text.matchAll(/^TEFF /gm)].map((m) => m.index!);
+    await writeFile(join(grid, 'ap00k2-first80.dat'), text.slice(0, starts[80]));
+    const config = validatePipelineConfig({
+      name: 'spectra',
+      artifacts,
+      atmospheres: { grid },
+      pinn: {
+        epochs: 6,
+        epochsPerChunk: 6,
+        checkpointEverySteps: 0,
+        batchSize: 256,
+        baseline: false,
+        spectra: {
+          linelist: join(realData!, 'atomic/linelists/korg_vald_solar_threshold01/linelist.vald'),
+          windows: [[5165, 5175]],
+          models: 3,
+          batchSize: 2,
+        },
+      },
+      thresholds: { pinnSpectraMedianAbsDeltaF: 0.5 },
+    });
+    const id = `pipeline-spectra-${Date.now()}`;
+    const r = await client.workflow.execute(pipeline, { taskQueue: TASK_QUEUES.cpu, workflowId: id, args: [config] });
+    const names = r.steps.map((s) => s.name);
+    expect(names.indexOf('evaluate pinn spectra')).toBeGreaterThan(names.indexOf('evaluate pinn'));
+    expect(r.metrics.pinnSpectra.summary.models).toBe(3);
+    const report = JSON.parse(await readFile(join(r.report.dir, 'metrics.json'), 'utf8')) as {
+      pinnSpectra: { models: unknown[]; settings: { windows: number[][] }; summary: { pinn: { medianOfMedians: number | null } } };
+      checks: { name: string; value: number | null; limit: number }[];
+      report: { figures: { id: string }[] };
+    };
+    expect(report.pinnSpectra.models).toHaveLength(3);
+    expect(report.pinnSpectra.settings.windows).toEqual([[5165, 5175]]);
+    const check = report.checks.find((c) => c.name === 'pinnSpectra.medianAbsDeltaF')!;
+    expect(check.limit).toBe(0.5);
+    expect(check.value).toBe(report.pinnSpectra.summary.pinn.medianOfMedians);
+    expect(report.report.figures.map((f) => f.id)).toEqual(expect.arrayContaining(['pinn-spectra-distribution', 'pinn-spectra-labels', 'pinn-spectra-example']));
+    synth.shutdown();
+    await closeSynthesisEngine();
+  }, 900_000);
 
   test('a sweep over alpha trains one PINN per value and picks the lowest validation metric', async () => {
     if (workers.length < 2) await inProcessGpuWorker();
