@@ -192,11 +192,12 @@ function fmtSeconds(s: number | null): string {
 
 /** One line describing a training progress record. */
 export function describeTraining(t: TrainProgress): string {
+  const age = t.reportedAt !== undefined ? Math.max(0, (Date.now() - t.reportedAt) / 1000) : null;
   const loss = Object.entries(t.losses)
     .slice(0, 3)
     .map(([k, v]) => `${k} ${Number(v).toPrecision(3)}`)
     .join(', ');
-  return `${t.model} epoch ${t.epoch + 1}/${t.epochs} step ${t.globalStep}${loss ? ` · ${loss}` : ''}${t.valLoss !== null ? ` · val ${t.valLoss.toPrecision(3)}` : ''} · ETA ${fmtSeconds(t.etaSeconds)}${t.resumedFromStep ? ` · resumed from step ${t.resumedFromStep}` : ''}${t.checkpointWarnings?.length ? ` · ${t.checkpointWarnings.length} corrupt checkpoint${t.checkpointWarnings.length > 1 ? 's' : ''} set aside` : ''}`;
+  return `${t.model} epoch ${t.epoch + 1}/${t.epochs} step ${t.globalStep}${loss ? ` · ${loss}` : ''}${t.valLoss !== null ? ` · val ${t.valLoss.toPrecision(3)}` : ''} · ETA ${fmtSeconds(t.etaSeconds)}${age !== null && age >= 5 ? ` · ${Math.round(age)} s ago` : ''}${t.resumedFromStep ? ` · resumed from step ${t.resumedFromStep}` : ''}${t.checkpointWarnings?.length ? ` · ${t.checkpointWarnings.length} corrupt checkpoint${t.checkpointWarnings.length > 1 ? 's' : ''} set aside` : ''}`;
 }
 
 /** Snapshot of a workflow's progress: its query plus live training heartbeat. */

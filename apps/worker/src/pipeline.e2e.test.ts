@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
-import { CancelledFailure } from '@temporalio/common';
+import { CancelledFailure, defaultPayloadConverter } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { readCheckpoint } from '@stellar-emu/nn-core';
@@ -173,6 +173,42 @@ describe('pipelines on the real Temporal dev server', () => {
       await saveHistory(client, workflowId, 'trainPinn');
     } finally {
       worker.kill('SIGTERM');
+    }
+  }, 600_000);
+
+  test('status during training: the progress on the server is at most 10 s old (heartbeats every 2 s, not 0.8 x the timeout), the step advances and an ETA is known', async () => {
+    const artifacts = await mkdtemp(join(tmpdir(), 'se-lag-'));
+    const dataset = await tinyAtmospheres(artifacts);
+    const worker = await gpuWorkerProcess(address);
+    try {
+      const long: TrainSettings = { ...settings, epochs: 16, epochsPerChunk: 16, checkpointEverySteps: 0 };
+      const handle = await client.workflow.start(trainPinn, {
+        taskQueue: TASK_QUEUES.cpu,
+        workflowId: `lag-${Date.now()}`,
+        args: [{ dataset, settings: long, artifacts }],
+      });
+      const samples: { age: number; step: number; eta: number | null }[] = [];
+      const result = handle.result();
+      let finished = false;
+      void result.finally(() => (finished = true));
+      while (!finished) {
+        const desc = await handle.describe();
+        for (const p of desc.raw.pendingActivities ?? []) {
+          const payload = p.heartbeatDetails?.payloads?.[0];
+          if (!payload) continue;
+          const d = defaultPayloadConverter.fromPayload<{ globalStep: number; reportedAt?: number; etaSeconds: number | null }>(payload as never);
+          if (d?.reportedAt) samples.push({ age: Date.now() - d.reportedAt, step: d.globalStep, eta: d.etaSeconds });
+        }
+        await sleep(1000);
+      }
+      await result;
+      expect(samples.length, JSON.stringify(samples)).toBeGreaterThanOrEqual(5);
+      for (const s of samples) expect(s.age, JSON.stringify(samples)).toBeLessThanOrEqual(10_000);
+      expect(new Set(samples.map((s) => s.step)).size).toBeGreaterThanOrEqual(3);
+      expect(samples.some((s) => s.eta !== null && s.eta > 0)).toBe(true);
+    } finally {
+      worker.kill('SIGTERM');
+      await new Promise((r) => worker.once('exit', r));
     }
   }, 600_000);
 

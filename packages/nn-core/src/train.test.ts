@@ -48,6 +48,7 @@ test('no tensor leaks: tf.memory().numTensors is constant per step after warm-up
     await run(mkdtempSync(join(tmpdir(), 'leak-')), {
       epochs: 2,
       reportEverySteps: every,
+      reportEverySeconds: Number.POSITIVE_INFINITY,
       checkpointEverySteps: 5,
       onProgress: (p) => {
         if (p.phase === 'step') counts.push(tf.memory().numTensors);
@@ -63,6 +64,8 @@ test('progress reports carry epoch, step, losses and samples/s; early stopping e
   const { result } = await run(mkdtempSync(join(tmpdir(), 'prog-')), {
     epochs: 50,
     reportEverySteps: 5,
+    // Step cadence only here (the time trigger is tested below).
+    reportEverySeconds: Number.POSITIVE_INFINITY,
     earlyStopping: new EarlyStopping({ patience: 1, relMinDelta: 0.5 }),
     onProgress: (p) => void reports.push(p),
   });
@@ -155,4 +158,19 @@ test('a directory holding only corrupt checkpoints fails with a message naming e
   await expect(run(dir, { epochs: 1, resumeFrom: 'latest' })).rejects.toThrow(/no checkpoint to resume from verifies/);
   tf.disposeVariables();
   expect(readdirSync(dir).sort()).toEqual(ckpts);
+});
+
+test('progress is reported by time too: with a step cadence that never fires, a 0 s interval reports every step, and the weights do not depend on it', async () => {
+  const steps: number[] = [];
+  const a = await run(mkdtempSync(join(tmpdir(), 'prog-time-')), {
+    epochs: 1,
+    reportEverySteps: 1e9,
+    reportEverySeconds: 0,
+    onProgress: (p) => void (p.phase === 'step' && steps.push(p.globalStep)),
+  });
+  expect(steps).toEqual(Array.from({ length: steps.length }, (_, i) => i + 1));
+  expect(steps.length).toBeGreaterThan(2);
+  const b = await run(mkdtempSync(join(tmpdir(), 'prog-steps-')), { epochs: 1, reportEverySteps: 1e9, reportEverySeconds: Number.POSITIVE_INFINITY });
+  expect(a.result.history).toEqual(b.result.history);
+  expect(a.snap).toEqual(b.snap);
 });

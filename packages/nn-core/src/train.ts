@@ -75,8 +75,13 @@ export interface TrainOptions {
   epochs: number;
   batchSize: number;
   seed: number;
-  /** Read losses back and report every this many steps (default 50). */
+  /** Read losses back and report every this many steps (default 50)... */
   reportEverySteps?: number;
+  /**
+   * ...or when this many seconds passed since the last report (default 2), so that progress is
+   * never older than a few seconds however slow a step is. Reports never change the training.
+   */
+  reportEverySeconds?: number;
   onProgress?: (p: Progress) => void | Promise<void>;
   /** Checkpoint directory; checkpoints are `ckpt-<globalStep>.safetensors` there. */
   checkpointDir?: string;
@@ -289,6 +294,7 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
   const { params, optimizer, train, batchSize, epochs } = opts;
   const schedule = opts.schedule ?? new ConstantLr(1e-3);
   const reportEvery = opts.reportEverySteps ?? 50;
+  const reportEveryMs = (opts.reportEverySeconds ?? 2) * 1000;
   const stepsPerEpoch = Math.ceil(train.numExamples / batchSize);
   const names = params.names();
   const varList = names.map((n) => params.get(n));
@@ -431,7 +437,7 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
       windowSteps += 1;
       windowSamples += idx.length;
 
-      if (windowSteps >= reportEvery || stepInEpoch === stepsPerEpoch) {
+      if (windowSteps >= reportEvery || stepInEpoch === stepsPerEpoch || performance.now() - windowStart >= reportEveryMs) {
         const sums = readSums(windowSums);
         const losses: Record<string, number> = {};
         for (const [k, v] of Object.entries(sums)) losses[k] = v / windowSteps;

@@ -41,7 +41,8 @@ export async function trainChunk(input: TrainChunkInput): Promise<TrainChunkResu
   const found = existsSync(ckptDir) ? await findResumableCheckpoint(ckptDir, { onWarning: (w) => console.warn(`trainChunk ${input.model}: ${w}`) }) : null;
   const resumeFrom = found?.path ?? null;
   const checkpointWarnings = [...(found?.warnings ?? [])];
-  const hb = heartbeatPump(3000);
+  // Heartbeats every 2 s (the worker's throttle allows it): `status` lags training by a few seconds.
+  const hb = heartbeatPump(2000);
   const signal = anySignal([hb.signal, drainSignal]);
   let progress: TrainProgress = {
     model: input.model,
@@ -83,6 +84,8 @@ export async function trainChunk(input: TrainChunkInput): Promise<TrainChunkResu
       samplesPerSec: p.samplesPerSec,
       etaSeconds: stepsPerSecond > 0 ? Math.max(0, (totalSteps - p.globalStep) / stepsPerSecond) : null,
       checkpoint: p.checkpointPath ?? progress.checkpoint,
+      resumedFromStep: (p as { resumedFromStep?: number | null }).resumedFromStep ?? progress.resumedFromStep,
+      reportedAt: Date.now(),
     };
     addWarnings(p.checkpointWarnings);
     hb.update(progress);

@@ -152,6 +152,8 @@ export interface TrainProgress {
   checkpoint: string | null;
   /** The global step this attempt resumed from (0 for a fresh start). */
   resumedFromStep: number;
+  /** When the worker produced this progress (ms since the epoch): how old what `status` shows is. */
+  reportedAt?: number;
   /** Corrupt checkpoints this attempt renamed aside before resuming from an older one (absent when none). */
   checkpointWarnings?: string[];
 }
