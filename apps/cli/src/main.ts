@@ -2,6 +2,7 @@
 // The stellar-emu command: one sub-command module per topic under ./commands.
 import { Command } from 'commander';
 import { registerCommands } from './commands/index.js';
+import { describeFailure, formatFailure } from './failure.js';
 
 const program = new Command('stellar-emu')
   .description('Neural emulators for stellar atmospheres and spectra, run as durable Temporal workflows')
@@ -9,7 +10,9 @@ const program = new Command('stellar-emu')
 registerCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  const message = err instanceof Error ? err.message : String(err);
+  // A failed workflow: say which step and activity failed and the root cause, not Temporal's wrapper.
+  const failure = describeFailure(err);
+  const message = failure ? formatFailure(failure) : err instanceof Error ? err.message : String(err);
   process.stderr.write(`stellar-emu: ${message}\n`);
   if (process.env.STELLAR_EMU_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
   process.exitCode = process.exitCode && process.exitCode !== 0 ? process.exitCode : 1;

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { describeFailure, formatFailure } from '../failure.js';
 import { ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import { TASK_QUEUES, type PipelineResult } from '@stellar-emu/workflows';
 import { demoPipelineConfig, type PipelineConfig } from '@stellar-emu/workflows/config';
@@ -204,6 +205,20 @@ export function register(program: Command): void {
         process.stdout.write(
           `${workflowId}: ${snap.status}${snap.progress ? ` — ${snap.progress.stage}` : ''}\n`,
         );
+        if (snap.status === 'FAILED') {
+          // The root cause (step, activity, file:line), as `pipeline run` printed it.
+          const why = await handle.result().then(
+            () => null,
+            (err: unknown) => describeFailure(err, workflowId),
+          );
+          if (why) process.stdout.write(`  ${formatFailure(why)}\n`);
+        } else if (snap.status === 'COMPLETED') {
+          const r = (await handle.result().catch(() => null)) as { report?: { dir: string; pass: boolean; checks: { name: string; pass: boolean }[] } } | null;
+          if (r?.report) {
+            const failed = r.report.checks.filter((c) => !c.pass).map((c) => c.name);
+            process.stdout.write(`  report: ${r.report.dir}/index.html (${r.report.pass ? 'all checks pass' : `FAIL: ${failed.join(', ')}`})\n`);
+          }
+        }
         for (const s of snap.progress?.steps ?? [])
           process.stdout.write(`  ${s.status.padEnd(7)} ${s.name}${s.detail ? `  (${s.detail})` : ''}\n`);
         for (const t of snap.training) process.stdout.write(`  training: ${describeTraining(t)}\n`);
