@@ -124,6 +124,7 @@ export async function validateCvaeStep(input: ValidateCvaeInput): Promise<StepOu
         batchSize: input.settings.batchSize,
         seed: input.settings.seed,
         factor: input.factor,
+        pca: input.settings.pca,
         onStage: (stage) => hb.update({ step: 'validate cvae', stage }),
         onProgress: (p) => hb.update({ step: 'validate cvae', epoch: p.epoch, globalStep: p.globalStep, losses: p.losses }),
       });

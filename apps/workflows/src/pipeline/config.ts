@@ -183,6 +183,17 @@ export const pipelineConfigSchema = z
         generated: z.number().int().min(10).default(500),
         /** Labels of the generated spectra: the test spectra's (the paper's Table 3) or `generated` uniform draws. */
         generatedAt: z.enum(['test', 'uniform']).default('test'),
+        /**
+         * PCA before the recovery network: `components` (the paper's 25), or the fewest components
+         * whose relative reconstruction error on the training spectra is at most `maxRelativeError`
+         * (what the reconstruction error asks for; `validate cvae --max-pca-error`).
+         */
+        pca: z
+          .union([
+            z.object({ components: z.number().int().min(1).max(2000) }).strict(),
+            z.object({ maxRelativeError: z.number().positive().lt(1) }).strict(),
+          ])
+          .default({ components: 25 }),
       })
       .strict()
       .optional(),
