@@ -150,7 +150,7 @@ async function runPipeline(opts: RunOptions): Promise<PipelineResult | null> {
     const sme = config.spectra && 'sme' in config.spectra ? config.spectra.sme : null;
     const result = await watchWorkflow<PipelineResult>(client, handle, {
       expectedSteps:
-        (config.pinn ? 5 : 0) + (config.cvae ? 4 : 0) + (config.validation ? 1 : 0) + (sme?.sun ? 1 : 0) + 1,
+        (config.pinn ? 5 : 0) + (config.pinn?.spectra ? 1 : 0) + (config.cvae ? 4 : 0) + (config.validation ? 1 : 0) + (sme?.sun ? 1 : 0) + 1,
     });
     if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else printResult(result);

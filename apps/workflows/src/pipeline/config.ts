@@ -283,9 +283,10 @@ export interface DemoData {
 }
 
 /**
- * The demo config — the README's main job: small presets; the PINN on synthetic atmospheres;
- * the CVAE on spectra synthesized with PySME from interpolated ATLAS9 atmospheres and a VALD
- * line list when `data` is given (100 Å around H-beta, 2,000 pixels; 2,400 spectra from 200
+ * The demo config — the README's main job: small presets; with `data`, the PINN on the real
+ * solar-metallicity ATLAS9 decks and its atmospheres' spectra checked against the true decks' and
+ * the Sun (12 models over Mg b), the CVAE on spectra synthesized with PySME from interpolated
+ * ATLAS9 atmospheres and a VALD line list (100 Å around H-beta, 2,000 pixels; 2,400 spectra from 200
  * intrinsic spectra, each broadened to 12 (v sin i, R)), and the engine checked on the Sun over
  * 4450–5400 Å. Without `data`, the CVAE trains on the toy generator's spectra.
  */
@@ -308,10 +309,29 @@ export function demoPipelineConfig(artifacts = '.artifacts', data: DemoData | nu
     {
       name: 'demo',
       artifacts,
-      atmospheres: { synthetic: { n: 600, seed: 1 } },
+      // Real decks for the PINN when the data is there: the solar-metallicity file of Kurucz's
+      // 1993 grid (476 models), so that its spectra can be checked against the true decks'.
+      atmospheres: data ? { grid: `${data.atlas9Grid}/ap00k2.dat.gz` } : { synthetic: { n: 600, seed: 1 } },
       spectra,
       // Batches sized to the demo's small datasets, so every epoch takes many optimizer steps.
-      pinn: { preset: 'small', epochs: 30, epochsPerChunk: 10, batchSize: 256 },
+      pinn: {
+        preset: 'small',
+        epochs: 30,
+        epochsPerChunk: 10,
+        batchSize: 256,
+        // Kurucz-a1 end to end, demo-sized: 12 validation models over Mg b, the Sun over H-beta–Mg b.
+        ...(data
+          ? {
+              spectra: {
+                linelist: data.linelist,
+                windows: [[5160, 5190]],
+                models: 12,
+                batchSize: 3,
+                sun: { deck: data.sunDeck, observed: data.sunObserved, window: [4830, 5190] },
+              },
+            }
+          : {}),
+      },
       // A time budget keeps the demo's length predictable on any machine (the CVAE is still
       // improving when it ends: ~3.5 s per epoch of 1,680 spectra on 2 cores).
       cvae: data
