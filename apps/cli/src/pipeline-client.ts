@@ -156,9 +156,11 @@ const SYNTH_CHILDREN = ['.synthesize-spectra', '.evaluate-pinn-spectra'];
 export async function liveSynthesis(
   client: Client,
   workflowId: string,
+  /** Only this workflow's own activities, not its synthesizing children's. */
+  own = false,
 ): Promise<{ done: number; batches: number; intrinsicCalls: number }> {
   const out = { done: 0, batches: 0, intrinsicCalls: 0 };
-  for (const suffix of [...SYNTH_CHILDREN, '']) {
+  for (const suffix of own ? [''] : [...SYNTH_CHILDREN, '']) {
     try {
       const desc = await client.workflow.getHandle(`${workflowId}${suffix}`).describe();
       if (desc.status.name !== 'RUNNING') continue;
@@ -224,25 +226,27 @@ export async function progressSnapshot(
   const running = desc.status.name === 'RUNNING';
   const training = running ? await liveTraining(client, handle.workflowId) : [];
   let synthesis: string | null = null;
-  let s = progress?.synthesis;
-  if (running && !s) {
-    // A pipeline: its synthesis runs in a child workflow (the grid, or the PINN spectra).
+  // The workflow's own synthesis, or a pipeline's synthesizing children (the grid and the PINN
+  // spectra may run at once): finished batches from the queries, running rows from heartbeats.
+  const parts: string[] = [];
+  const show = async (s: NonNullable<WorkflowProgress['synthesis']>, id: string) => {
+    const live = await liveSynthesis(client, id, true);
+    parts.push(`synth ${Math.min(s.total, s.done + live.done)}/${s.total} ${s.unit ?? 'spectra'} (${s.batchesDone}/${s.batches} batches, ${live.batches} running)`);
+  };
+  if (running && progress?.synthesis) await show(progress.synthesis, handle.workflowId);
+  else if (running) {
     for (const suffix of SYNTH_CHILDREN) {
       try {
         const child = client.workflow.getHandle(`${handle.workflowId}${suffix}`);
-        if ((await child.describe()).status.name === 'RUNNING')
-          s = (await child.query<WorkflowProgress>('progress')).synthesis;
+        if ((await child.describe()).status.name !== 'RUNNING') continue;
+        const s = (await child.query<WorkflowProgress>('progress')).synthesis;
+        if (s) await show(s, child.workflowId);
       } catch {
         /* not started, or gone */
       }
-      if (s) break;
     }
   }
-  if (running && s) {
-    // Finished batches from the query, rows of the running ones from their heartbeats.
-    const live = await liveSynthesis(client, handle.workflowId);
-    synthesis = `synth ${Math.min(s.total, s.done + live.done)}/${s.total} ${s.unit ?? 'spectra'} (${s.batchesDone}/${s.batches} batches, ${live.batches} running)`;
-  }
+  if (parts.length) synthesis = parts.join(' ; ');
   const retrying = running ? await retryingActivities(client, handle.workflowId) : [];
   return { progress, training, synthesis, retrying, status: desc.status.name };
 }

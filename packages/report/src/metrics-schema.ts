@@ -439,6 +439,9 @@ const overModelsSchema = z.object({
   failed: z.number().int().nonnegative().default(0),
 });
 
+/** A validation model of a spectral comparison: its id, deck location (file:line) and labels. */
+const modelIdentitySchema = z.object({ id: z.string(), source: z.string(), teffK: finite, logg: finite, feh: finite, afe: finite });
+
 /** |ΔF| statistics of one spectrum pair (normalized flux, over every pixel of every window). */
 const deltaFSchema = z.object({ median: finite, p95: finite, max: finite });
 
@@ -473,14 +476,7 @@ export const pinnSpectraSectionSchema = z.object({
   baselineAlpha: finite.nullable(),
   models: z
     .array(
-      z.object({
-        id: z.string(),
-        /** Deck location (file:line). */
-        source: z.string(),
-        teffK: finite,
-        logg: finite,
-        feh: finite,
-        afe: finite,
+      modelIdentitySchema.extend({
         /** null when this emulator's atmosphere could not be synthesized (the reason in `failures`). */
         pinn: deltaFSchema.nullable(),
         baseline: deltaFSchema.nullable(),
@@ -493,13 +489,7 @@ export const pinnSpectraSectionSchema = z.object({
    */
   failures: z
     .array(
-      z.object({
-        id: z.string(),
-        source: z.string(),
-        teffK: finite,
-        logg: finite,
-        feh: finite,
-        afe: finite,
+      modelIdentitySchema.extend({
         emulator: z.enum(['pinn', 'baseline']),
         reason: z.string(),
       }),
