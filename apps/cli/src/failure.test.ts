@@ -1,6 +1,7 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, RetryState } from '@temporalio/common';
-import { describeFailure, formatFailure } from './failure.js';
+import { describeFailure, EXIT_CODES, exitCodeFor, formatFailure } from './failure.js';
+import { connectClient, resolveTemporalConfig, TemporalUnreachableError } from './temporal.js';
 
 describe('the root cause of a failed workflow', () => {
   test('a pipeline whose ingest activity refused a deck: the step, the activity, the error type and the file:line message', () => {
@@ -20,4 +21,17 @@ describe('the root cause of a failed workflow', () => {
     const err = new WorkflowFailedError('Workflow execution failed', activity, RetryState.NON_RETRYABLE_FAILURE);
     expect(formatFailure(describeFailure(err)!)).toBe('trainChunk failed (Error, retries exhausted): ENOSPC: no space left on device, write');
   });
+});
+
+describe('exit codes', () => {
+  test('a failed step exits 3, Temporal unreachable 4 (with how to start one), anything else 1', async () => {
+    const failed = new WorkflowFailedError('Workflow execution failed', ApplicationFailure.nonRetryable('bad', 'InputError'), RetryState.NON_RETRYABLE_FAILURE);
+    expect(exitCodeFor(failed)).toBe(EXIT_CODES.stepFailed);
+    expect(exitCodeFor(new Error('--n must be a number'))).toBe(1);
+    // Nothing listens on port 1.
+    const err = await connectClient(resolveTemporalConfig({ address: '127.0.0.1:1' })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TemporalUnreachableError);
+    expect((err as Error).message).toMatch(/Temporal is unreachable at 127\.0\.0\.1:1 .*stellar-emu dev start/);
+    expect(exitCodeFor(err)).toBe(4);
+  }, 60_000);
 });

@@ -1,6 +1,7 @@
 // The root cause of a failed workflow, as one line a user can act on (not "Workflow execution failed").
 import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure } from '@temporalio/common';
+import { TemporalUnreachableError } from './temporal.js';
 
 /** What failed where: the workflow path down to the activity, and the deepest message. */
 export interface FailureDescription {
@@ -48,4 +49,17 @@ export function formatFailure(d: FailureDescription): string {
   const where = [step, d.activity].filter(Boolean).join(' › ');
   const why = [d.type, d.retry].filter(Boolean).join(', ');
   return `${where ? `${where} failed` : 'failed'}${why ? ` (${why})` : ''}: ${d.message}`;
+}
+
+/**
+ * The CLI's exit codes: 1 usage and input errors, 2 a threshold failed (the report's checks, the
+ * recovery verdicts), 3 a workflow step failed, 4 Temporal unreachable.
+ */
+export const EXIT_CODES = { input: 1, thresholds: 2, stepFailed: 3, temporalUnreachable: 4 } as const;
+
+/** The exit code of an error that ended a command. */
+export function exitCodeFor(err: unknown): number {
+  if (err instanceof TemporalUnreachableError) return EXIT_CODES.temporalUnreachable;
+  if (err instanceof WorkflowFailedError) return EXIT_CODES.stepFailed;
+  return EXIT_CODES.input;
 }

@@ -2,7 +2,7 @@
 // The stellar-emu command: one sub-command module per topic under ./commands.
 import { Command } from 'commander';
 import { registerCommands } from './commands/index.js';
-import { describeFailure, formatFailure } from './failure.js';
+import { describeFailure, exitCodeFor, formatFailure } from './failure.js';
 
 const program = new Command('stellar-emu')
   .description('Neural emulators for stellar atmospheres and spectra, run as durable Temporal workflows')
@@ -15,5 +15,5 @@ program.parseAsync(process.argv).catch((err: unknown) => {
   const message = failure ? formatFailure(failure) : err instanceof Error ? err.message : String(err);
   process.stderr.write(`stellar-emu: ${message}\n`);
   if (process.env.STELLAR_EMU_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
-  process.exitCode = process.exitCode && process.exitCode !== 0 ? process.exitCode : 1;
+  process.exitCode = process.exitCode && process.exitCode !== 0 ? process.exitCode : exitCodeFor(err);
 });

@@ -43,6 +43,24 @@ export function workerConnectionArgs(config: TemporalConnectionConfig): string[]
 export async function connectClient(
   config: TemporalConnectionConfig,
 ): Promise<{ client: Client; connection: Connection }> {
-  const connection = await Connection.connect(connectionOptions(config));
+  let connection: Connection;
+  try {
+    connection = await Connection.connect(connectionOptions(config));
+  } catch (err) {
+    throw new TemporalUnreachableError(config.address, err);
+  }
   return { client: new Client({ connection, namespace: config.namespace }), connection };
+}
+
+/** No Temporal frontend answered at the address (the CLI exits with EXIT_CODES.temporalUnreachable). */
+export class TemporalUnreachableError extends Error {
+  constructor(
+    readonly address: string,
+    cause: unknown,
+  ) {
+    super(
+      `Temporal is unreachable at ${address} (${cause instanceof Error ? cause.message : String(cause)}): start the local dev server with \`stellar-emu dev start\`, or pass --address / TEMPORAL_ADDRESS`,
+    );
+    this.name = 'TemporalUnreachableError';
+  }
 }
