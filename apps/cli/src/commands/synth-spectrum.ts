@@ -1,9 +1,8 @@
 // `stellar-emu synth spectrum`: one PySME spectrum of a Kurucz deck or of a PINN's atmosphere (or of the PINN at a deck's labels).
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { readDecks, writeFileAtomic, type KuruczDeck } from '@stellar-emu/grid-io';
+import { readDecks, sha256File, writeFileAtomic, type KuruczDeck } from '@stellar-emu/grid-io';
 import { initBackend } from '@stellar-emu/nn-core';
 import { loadPinnModel, predictedDeck, type PinnEmulator } from '@stellar-emu/pinn';
 import {
@@ -56,8 +55,6 @@ async function firstDeck(path: string): Promise<KuruczDeck> {
   for await (const d of readDecks(resolve(path))) return d;
   throw new Error(`${path}: no Kurucz deck in the file`);
 }
-
-const sha256 = async (path: string) => createHash('sha256').update(await readFile(path)).digest('hex');
 
 /**
  * The settings of a spectrum: the flags over the defaults of the pipeline's `pinn.spectra`
@@ -120,7 +117,7 @@ export async function synthSpectrum(o: SynthSpectrumOptions, engine?: SmeEngine)
       const t = trueDeck(deck, optionalNumber('afe', o.afe) ?? 0);
       atmosphere = deckAtmosphere(deck);
       labels = t.labels;
-      description = `${deck.source}:${deck.line} (sha256 ${await sha256(resolve(o.atmosphere!))})`;
+      description = `${deck.source}:${deck.line} (sha256 ${await sha256File(resolve(o.atmosphere!))})`;
     } else {
       const teffK = optionalNumber('teff', o.teff);
       const logg = optionalNumber('logg', o.logg);

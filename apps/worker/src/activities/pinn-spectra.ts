@@ -33,7 +33,7 @@ import type {
 import { hashFile, LocalArtifactStore, stepKey, writeFileAtomic } from '../artifacts/store.js';
 import { inputError } from './data.js';
 import { heartbeatPump } from './heartbeat.js';
-import { readSunInputs, sharedEngine, stopEngineOn } from './synth.js';
+import { hashInputs, readSunInputs, sharedEngine, stopEngineOn } from './synth.js';
 
 const STEP = 'pinn-spectra';
 
@@ -157,30 +157,19 @@ async function readPlan(dir: string): Promise<PlanFile> {
 export async function planPinnSpectra(input: PinnSpectraInput): Promise<PinnSpectraPlan> {
   const s = input.settings;
   const linelist = resolve(s.linelist);
-  let linelistHash: string;
-  try {
-    linelistHash = await hashFile(linelist);
-  } catch {
-    throw inputError(`${s.linelist}: no such line list`);
-  }
+  const { linelist: linelistHash } = await hashInputs({ linelist }, () => `${s.linelist}: no such line list`);
   const hashes: Record<string, string> = {
     model: input.model.sha256,
     dataset: input.dataset.sha256,
     linelist: linelistHash,
     ...(input.baseline ? { baseline: input.baseline.sha256 } : {}),
+    ...(s.sun
+      ? await hashInputs(
+          { sunDeck: s.sun.deck, sunObserved: s.sun.observed },
+          (k, p) => `${p}: no such file (the ${k === 'sunDeck' ? 'solar deck' : 'observed Sun'} of the spectral evaluation)`,
+        )
+      : {}),
   };
-  if (s.sun) {
-    for (const [k, p] of [
-      ['sunDeck', s.sun.deck],
-      ['sunObserved', s.sun.observed],
-    ] as const) {
-      try {
-        hashes[k] = await hashFile(resolve(p));
-      } catch {
-        throw inputError(`${p}: no such file (the ${k === 'sunDeck' ? 'solar deck' : 'observed Sun'} of the spectral evaluation)`);
-      }
-    }
-  }
   const e = await sharedEngine();
   const pysme = e.versions!.pysme;
   const { artifacts: _a, heartbeatTimeoutSeconds: _h, ...keyed } = input;

@@ -367,6 +367,22 @@ export async function assembleSpectrumGrid(input: {
   return { skipped: false, key: plan.key, result: ref };
 }
 
+/** The sha256 of each named input file; a missing one is an input error with `missing`'s message. */
+export async function hashInputs(
+  files: Record<string, string>,
+  missing: (name: string, path: string) => string,
+): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const [k, p] of Object.entries(files)) {
+    try {
+      out[k] = await hashFile(resolve(p));
+    } catch {
+      throw inputError(missing(k, p));
+    }
+  }
+  return out;
+}
+
 /** The solar deck, the observed Sun and the 0.05 Å grid of a Sun comparison (input errors name the file). */
 export async function readSunInputs(sun: Pick<SunCheckSettings, 'deck' | 'observed' | 'window'>): Promise<{
   deck: KuruczDeck;
@@ -401,18 +417,10 @@ export async function checkSynthesisStep(input: {
   artifacts: string;
 }): Promise<StepOutcome<MetricsRef>> {
   const { sun } = input;
-  const hashes: Record<string, string> = {};
-  for (const [k, p] of [
-    ['deck', sun.deck],
-    ['observed', sun.observed],
-    ['linelist', input.linelist],
-  ] as const) {
-    try {
-      hashes[k] = await hashFile(resolve(p));
-    } catch {
-      throw inputError(`${p}: no such file (the ${k} of the Sun check)`);
-    }
-  }
+  const hashes = await hashInputs(
+    { deck: sun.deck, observed: sun.observed, linelist: input.linelist },
+    (k, p) => `${p}: no such file (the ${k} of the Sun check)`,
+  );
   const e = await sharedEngine();
   const step = 'sun-check';
   const key = stepKey(step, { sun, medium: input.medium }, { ...hashes, pysme: e.versions!.pysme });
