@@ -38,3 +38,19 @@ export function checkLockfile(root) {
     ].join('\n'),
   };
 }
+
+/**
+ * Whether `npm ci` would accept the lock as it is (`npm ci --dry-run`: npm's own check that
+ * package.json and package-lock.json are in sync, without installing anything). Returns
+ * { status: 'clean' } or { status: 'changed', message } with npm's error.
+ */
+export function checkNpmCi(root) {
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const r = spawnSync(npm, ['ci', '--dry-run', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: root, encoding: 'utf8' });
+  if (r.error) return { status: 'skipped', message: `npm ci check skipped: ${r.error.message}` };
+  if (r.status === 0) return { status: 'clean' };
+  const lines = (r.stderr || '').split('\n').filter((l) => l.startsWith('npm error') && l.trim() !== 'npm error');
+  const end = lines.findIndex((l) => /Clean install a project|complete log/.test(l));
+  const err = (end >= 0 ? lines.slice(0, end) : lines.slice(0, 12)).join('\n');
+  return { status: 'changed', message: `\`npm ci\` would refuse this checkout's lock:\n${err}\nRun \`npm install\` and commit package-lock.json.` };
+}

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// `npm test` after setup: check that the install left package-lock.json as committed, then build,
+// `npm test` after setup: check that the install left package-lock.json as committed and that
+// `npm ci` accepts it, then build,
 // typecheck, lint and test every project with Nx, and print one closing line with the totals
 // from each project's vitest JSON report.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkLockfile } from './lockfile-check.mjs';
+import { checkLockfile, checkNpmCi } from './lockfile-check.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -20,6 +21,12 @@ if (lock.status === 'changed') {
     process.exit(1);
   }
 } else if (lock.status === 'skipped') process.stdout.write(`${lock.message}\n`);
+// And a fresh clone's `npm ci` must accept the committed lock (npm's own sync check, nothing installed).
+const ci = checkNpmCi(root);
+if (ci.status === 'changed' && process.env.STELLAR_EMU_ALLOW_LOCK_CHANGE !== '1') {
+  process.stderr.write(`\nerror: ${ci.message}\n`);
+  process.exit(1);
+} else if (ci.status !== 'clean') process.stderr.write(`warning: ${ci.message}\n`);
 const reports = join(root, 'test-output', 'vitest');
 rmSync(reports, { recursive: true, force: true });
 const nx = join(root, 'node_modules', '.bin', 'nx');

@@ -3,9 +3,11 @@
 import { Command } from 'commander';
 import { registerCommands } from './commands/index.js';
 import { describeFailure, exitCodeFor, formatFailure } from './failure.js';
+import { STELLAR_EMU_VERSION } from './repo.js';
 
 const program = new Command('stellar-emu')
   .description('Neural emulators for stellar atmospheres and spectra, run as durable Temporal workflows')
+  .version(STELLAR_EMU_VERSION)
   .showHelpAfterError();
 registerCommands(program);
 

@@ -1,10 +1,15 @@
 // The checkout this CLI runs from: the dev-server tooling and the worker are files in it.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** Repository root: this file is `apps/cli/src/repo.ts` or `apps/cli/dist/repo.js`. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** This checkout's stellar-emu version (apps/cli/package.json), written into every file the CLI produces. */
+export const STELLAR_EMU_VERSION: string = (
+  JSON.parse(readFileSync(join(REPO_ROOT, 'apps', 'cli', 'package.json'), 'utf8')) as { version: string }
+).version;
 
 export type DevServerTools = typeof import('../../../tools/temporal-server.mjs');
 

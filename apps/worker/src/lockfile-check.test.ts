@@ -4,7 +4,7 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkLockfile } from '../../../tools/lockfile-check.mjs';
+import { checkLockfile, checkNpmCi } from '../../../tools/lockfile-check.mjs';
 
 const tools = fileURLToPath(new URL('../../../tools/', import.meta.url));
 const hasGit = spawnSync('git', ['--version']).status === 0;
@@ -90,4 +90,24 @@ describe.skipIf(!hasGit)('lock-file check', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe('npm ci check', () => {
+  test('clean for a package whose lock matches package.json; refused, naming what is missing, when a dependency is not in the lock', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'npmci-'));
+    try {
+      await writeFile(join(dir, 'package.json'), `${JSON.stringify({ name: 'x', version: '1.0.0' })}\n`);
+      await writeFile(
+        join(dir, 'package-lock.json'),
+        `${JSON.stringify({ name: 'x', version: '1.0.0', lockfileVersion: 3, requires: true, packages: { '': { name: 'x', version: '1.0.0' } } }, null, 2)}\n`,
+      );
+      expect(checkNpmCi(dir)).toEqual({ status: 'clean' });
+      await writeFile(join(dir, 'package.json'), `${JSON.stringify({ name: 'x', version: '1.0.0', dependencies: { 'is-number': '^7.0.0' } })}\n`);
+      const r = checkNpmCi(dir);
+      expect(r.status).toBe('changed');
+      expect(r.status !== 'clean' && r.message).toMatch(/npm ci` would refuse [\s\S]*in sync[\s\S]*Missing: is-number@/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -117,7 +117,7 @@ export async function trainCvae(opts: TrainCvaeOptions): Promise<TrainCvaeResult
     config,
     labels,
     wavelength: { startAngstrom: train.wavelength.startAngstrom, stepAngstrom: train.wavelength.stepAngstrom, nPixels },
-    training: { dataset: opts.dataset, datasetRows: m.rowCount, trainExamples: train.numExamples, valExamples: val.numExamples, backend: currentBackend()?.name ?? tf.getBackend(), ...extra },
+    training: { dataset: opts.dataset, datasetRows: m.rowCount, ...spectrumMedium(m.notes), trainExamples: train.numExamples, valExamples: val.numExamples, backend: currentBackend()?.name ?? tf.getBackend(), ...extra },
   });
   let loop: TrainResult;
   try {
@@ -187,4 +187,16 @@ export async function trainCvae(opts: TrainCvaeOptions): Promise<TrainCvaeResult
     spectraPerSecond: samples > 0 ? samples / trainSeconds : 0,
     trainSourceStats: { ...train.stats },
   };
+}
+
+/**
+ * The wavelength medium of a spectrum dataset when its manifest records it (PySME grids:
+ * `notes.synthesis.medium` 'air' | 'vac'), as `{ medium: 'air' | 'vacuum' }`; else `{}`.
+ */
+export function spectrumMedium(notes: Record<string, unknown> | undefined): { medium?: 'air' | 'vacuum' } {
+  const syn = notes?.synthesis as { medium?: unknown } | undefined;
+  const m = syn?.medium ?? notes?.medium;
+  if (m === 'air') return { medium: 'air' };
+  if (m === 'vac' || m === 'vacuum') return { medium: 'vacuum' };
+  return {};
 }

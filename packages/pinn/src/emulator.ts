@@ -5,7 +5,7 @@ import { InferenceNet, PinnNetwork } from './model.js';
 import { checkLabelRange, labelFeatures, type Normalization } from './normalization.js';
 import { hydrostaticResidual } from './physics.js';
 import type { StellarLabels } from './atmosphere.js';
-import { atmosphereContentId, atmosphereModelToDeck, type AtmosphereModel, type KuruczDeck } from '@stellar-emu/grid-io';
+import { atmosphereContentId, atmosphereModelToDeck, estimatePradk, type AtmosphereModel, type DeckDefaults, type KuruczDeck } from '@stellar-emu/grid-io';
 
 const LN10 = Math.LN10;
 
@@ -70,14 +70,34 @@ export function predictedAtmosphereModel(
   return { id: atmosphereContentId(base), ...base };
 }
 
+/** How {@link predictedDeck} labels and completes a deck. */
+export interface PredictedDeckOptions {
+  source: string;
+  /** VTURB of the grid the emulator learned, km/s (default 2, the Kurucz grids'). */
+  vturbKms?: number;
+  /** The training grid's abundance mix and PRADK ratio (model.json `deckDefaults`; absent for older models: the Kurucz 1993 mix, Eddington PRADK). */
+  defaults?: DeckDefaults | null;
+  /** Who made it, for the TITLE card: e.g. `stellar-emu 0.1.0 PINN 3f2a9c1d4e5b` (default `stellar-emu EMULATED`). */
+  producer?: string;
+}
+
 /**
  * A prediction as a Kurucz deck (in memory; `formatDeck` writes it): the grid-io deck of
- * {@link predictedAtmosphereModel}, with the abundance mix of the Kurucz 1993 grids scaled to
- * [Fe/H] (alpha elements raised by [alpha/Fe]) and VTURB `vturbKms` (default 2 km/s, the grids').
- * What `predict atmosphere --format kurucz` exports and what synthesis reads from an emulator.
+ * {@link predictedAtmosphereModel}, with the training grid's solar abundance mix
+ * (`defaults.abundanceChange`, else the Kurucz 1993 grids') scaled to [Fe/H] (alpha elements
+ * raised by [alpha/Fe]), VTURB `vturbKms`, a PRADK card estimated from the grid's PRADK ratio at
+ * this Teff (grid-io `estimatePradk`: PRADK is not emulated; ATLAS only starts from it), a closing
+ * `ITERATION 0 COMPLETED` card (no ATLAS iteration was run), and `producer` with [alpha/Fe] on
+ * the TITLE. What `predict atmosphere --format kurucz` exports and what synthesis reads from an emulator.
  */
-export function predictedDeck(p: PredictedAtmosphere, opts: { source: string; vturbKms?: number }): KuruczDeck {
-  return atmosphereModelToDeck(predictedAtmosphereModel(p, { source: opts.source, vturbKms: opts.vturbKms ?? 2 }));
+export function predictedDeck(p: PredictedAtmosphere, opts: PredictedDeckOptions): KuruczDeck {
+  const afe = `${p.afe >= 0 ? '+' : '-'}${Math.abs(p.afe).toFixed(2)}`;
+  return atmosphereModelToDeck(predictedAtmosphereModel(p, { source: opts.source, vturbKms: opts.vturbKms ?? 2 }), {
+    abundanceChange: opts.defaults?.abundanceChange,
+    pradk: estimatePradk(p.teffK, opts.defaults),
+    iterations: 0,
+    titlePrefix: `${opts.producer ?? 'stellar-emu EMULATED'} a/Fe ${afe}`,
+  });
 }
 
 /** Prediction options. */

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeDirectoryAtomic } from '@stellar-emu/grid-io';
+import { writeDirectoryAtomic, type DeckDefaults } from '@stellar-emu/grid-io';
 import { CheckpointError } from '@stellar-emu/nn-core';
 import { LABEL_NAMES, type PhysicsOptions, type PinnArchitecture } from './config.js';
 import { MODEL_KIND, PinnEmulator } from './emulator.js';
@@ -35,6 +35,8 @@ export interface PinnModelJson {
   outputs: { name: string; unit: string }[];
   backend: string;
   dataset: { dir: string; hash: string; rowCount: number; splitCounts: Record<string, number>; trainModels: number; valModels: number };
+  /** The training grid's abundance mix and PRADK ratio (its manifest's `notes.deckDefaults`), for exported decks; absent in models trained before it was recorded. */
+  deckDefaults?: DeckDefaults | null;
   training: {
     config: Record<string, unknown>;
     epochs: number;

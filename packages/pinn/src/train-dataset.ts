@@ -17,6 +17,7 @@ import {
 import { DEFAULT_PHYSICS, PRESETS, type PhysicsOptions } from './config.js';
 import { pointSource } from './data.js';
 import { readAtmosphereSplits, TRAIN_SPLIT, VAL_SPLIT } from './dataset.js';
+import type { DeckDefaults } from '@stellar-emu/grid-io';
 import { MODEL_KIND, PinnEmulator } from './emulator.js';
 import { CHECKPOINT_SUBDIR, writeModelDir } from './model-dir.js';
 import { computeNormalization } from './normalization.js';
@@ -224,6 +225,7 @@ export async function trainPinnOnDataset(o: TrainPinnOptions): Promise<TrainPinn
       preset: o.preset,
       backend: backend.name,
       dataset: { dir: o.datasetDir, hash, rowCount: manifest.rowCount, splitCounts: manifest.splitCounts, trainModels: nTrain, valModels: nVal },
+      deckDefaults: (manifest.notes?.deckDefaults as DeckDefaults | undefined) ?? null,
       training: { config, epochs: o.epochs, epochsDone, done, stoppedEarly, globalStep: result.globalStep, durationS, history: result.history },
     });
     return {

@@ -1,7 +1,11 @@
 // `stellar-emu generate spectrum`: spectra from a trained CVAE at physical labels (z ~ N(0, I) seeded, or z = 0).
 import type { Command } from 'commander';
 import { initBackend } from '@stellar-emu/nn-core';
-import { generateSpectra, labelMatrix, loadCvaeModel, readLabelTable, writeSpectraCsv, writeSpectraParquet } from '@stellar-emu/cvae';
+import { join, resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { generateSpectra, labelMatrix, loadCvaeModel, readLabelTable, writeSpectraCsv, writeSpectraFits, writeSpectraParquet } from '@stellar-emu/cvae';
+import { sha256File } from '@stellar-emu/grid-io';
+import { STELLAR_EMU_VERSION } from '../repo.js';
 
 interface GenerateCliOptions {
   model: string;
@@ -42,8 +46,9 @@ export function register(program: Command): void {
     .option('--z-zero', 'use z = 0 (the mean spectrum) instead of z ~ N(0, I)')
     .option('--batch-size <n>', 'spectra per decoder call', '256')
     .option('--allow-extrapolation', 'allow labels outside the training box')
-    .requiredOption('--out <file>', '.csv (wavelength in Å, then one flux column per spectrum), .parquet, or a dataset directory')
+    .requiredOption('--out <file>', '.fits (flux array with a wavelength WCS in Å, labels in HDU LABELS; opens in specutils), .csv (wavelength in Å, then one flux column per spectrum), .parquet, or a dataset directory')
     .action(async (o: GenerateCliOptions) => {
+      const kind = await outputKind(o.out);
       const loaded = await loadCvaeModel(o.model);
       await initBackend({ quiet: true });
       let rows: Record<string, number>[];
@@ -61,9 +66,35 @@ export function register(program: Command): void {
       const t0 = performance.now();
       const flux = await generateSpectra(loaded, labels, { z: o.zZero ? 'zero' : 'sample', seed: Number(o.seed), batchSize: Number(o.batchSize) });
       const seconds = (performance.now() - t0) / 1000;
-      if (o.out.endsWith('.csv')) await writeSpectraCsv(o.out, loaded.meta, flux);
-      else await writeSpectraParquet(o.out, loaded.meta, labels, flux, o.model, { seed: Number(o.seed), z: o.zZero ? 'zero' : 'sample' });
+      const producer = {
+        version: STELLAR_EMU_VERSION,
+        modelDir: resolve(o.model),
+        weightsSha256: await sha256File(join(o.model, loaded.meta.weightsFile)),
+        seed: Number(o.seed),
+        z: o.zZero ? ('zero' as const) : ('sample' as const),
+      };
+      if (kind === 'csv') await writeSpectraCsv(o.out, loaded.meta, flux, producer);
+      else if (kind === 'fits') await writeSpectraFits(o.out, loaded.meta, labels, flux, producer);
+      else await writeSpectraParquet(o.out, loaded.meta, labels, flux, o.model, { seed: producer.seed, z: producer.z, stellarEmu: producer.version, weightsSha256: producer.weightsSha256 });
       loaded.model.dispose();
       process.stdout.write(`generated ${rows.length} spectra of ${loaded.meta.config.nPixels} pixels in ${seconds.toFixed(2)} s -> ${o.out}\n`);
     });
+}
+
+/**
+ * What `--out` asks for, checked before any work: `.fits`/`.fit`, `.csv`, `.parquet`, or a
+ * dataset directory (an existing directory, or a name without an extension). Any other
+ * extension is an error rather than a directory of that name.
+ */
+async function outputKind(out: string): Promise<'fits' | 'csv' | 'parquet' | 'dataset'> {
+  if (/\.fits?$/i.test(out)) return 'fits';
+  if (/\.csv$/i.test(out)) return 'csv';
+  if (/\.parquet$/i.test(out)) return 'parquet';
+  const isDir = await stat(out).then(
+    (st) => st.isDirectory(),
+    () => false,
+  );
+  const ext = /\.([A-Za-z0-9]+)$/.exec(out.replace(/\/+$/, ''));
+  if (!isDir && ext) throw new Error(`--out ${out}: '.${ext[1]}' is not an output this command writes; use .fits, .csv, .parquet, or a dataset directory (a name without an extension)`);
+  return 'dataset';
 }

@@ -45,7 +45,12 @@ describe('stellar-emu train pinn / predict atmosphere (built CLI)', () => {
     col('P').forEach((x: number, i: number) => expect(Math.abs(x / p.pressure[i] - 1)).toBeLessThan(1e-3));
     const c = run(['predict', 'atmosphere', ...star, '--format', 'csv']);
     expect(c.status, c.stderr).toBe(0);
-    expect(c.stdout.split('\n')[1]).toBe('tau_rosseland,rhox,temperature,pressure,xne,abross,accrad');
+    const csvLines = c.stdout.split('\n');
+    expect(csvLines[0]).toMatch(new RegExp(`^# stellar-emu \\S+ PINN .*model \\(weights sha256 ${JSON.parse(readFileSync(join(model, 'model.json'), 'utf8')).weights.sha256}\\)$`));
+    expect(csvLines[2]).toMatch(/^# units: tau_rosseland 1, rhox g cm\^-2, temperature K, pressure dyn cm\^-2/);
+    expect(csvLines[3]).toBe('tau_rosseland,rhox,temperature,pressure,xne,abross,accrad');
+    expect(p.model.weightsSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(p.producer).toMatch(/^stellar-emu \d+\.\d+\.\d+/);
   });
 
   test('--labels: a CSV table and a dataset (own tau grids) become a grid-io atmosphere dataset', async () => {

@@ -4,7 +4,9 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { formatDeck, openDataset, parquetCompressors, writeAtmosphereDataset } from '@stellar-emu/grid-io';
 import { initBackend } from '@stellar-emu/nn-core';
-import { checkLabelRange, loadPinnModel, predictedAtmosphereModel, predictedDeck, QUANTITIES, type PinnEmulator, type PredictedAtmosphere, type StellarLabels } from '@stellar-emu/pinn';
+import { checkLabelRange, loadPinnModel, predictedAtmosphereModel, QUANTITIES, type PinnEmulator, type PinnModelJson, type PredictedAtmosphere, type StellarLabels } from '@stellar-emu/pinn';
+import { STELLAR_EMU_VERSION } from '../repo.js';
+import { pinnDeck } from './pinn-deck.js';
 import { requiredNumber } from './shared.js';
 
 interface PredictCliOptions {
@@ -80,10 +82,17 @@ async function readLabelTable(path: string): Promise<LabelRow[]> {
   });
 }
 
-function formatCsv(p: PredictedAtmosphere): string {
+function formatCsv(p: PredictedAtmosphere, model: PinnModelJson, dir: string): string {
   const head = ['tau_rosseland', ...QUANTITIES].join(',');
   const rows = p.tauRosseland.map((t, i) => [t, ...QUANTITIES.map((q) => p[q][i])].map((x) => x.toExponential(6)).join(','));
-  return `# stellar-emu PINN: Teff ${p.teffK} K, log g ${p.logg}, [Fe/H] ${p.feh}, [alpha/Fe] ${p.afe}; cgs units\n${head}\n${rows.join('\n')}\n`;
+  const units = ['tau_rosseland 1', 'rhox g cm^-2', 'temperature K', 'pressure dyn cm^-2', 'xne cm^-3', 'abross cm^2 g^-1', 'accrad cm s^-2'];
+  return [
+    `# stellar-emu ${STELLAR_EMU_VERSION} PINN ${resolve(dir)} (weights sha256 ${model.weights.sha256})`,
+    `# Teff ${p.teffK} K, log g ${p.logg}, [Fe/H] ${p.feh}, [alpha/Fe] ${p.afe}`,
+    `# units: ${units.join(', ')}`,
+    head,
+    ...rows,
+  ].join('\n') + '\n';
 }
 
 function predictRows(emu: PinnEmulator, rows: LabelRow[], allowExtrapolation: boolean): PredictedAtmosphere[] {
@@ -120,7 +129,7 @@ export function register(program: Command): void {
     .option('--allow-extrapolation', 'predict outside the training label and tau range')
     .action(async (o: PredictCliOptions) => {
       await initBackend({ quiet: true });
-      const { emulator } = await loadPinnModel(o.model);
+      const { emulator, model } = await loadPinnModel(o.model);
       try {
         const source = `stellar-emu:pinn:${resolve(o.model)}`;
         if (o.labels) {
@@ -139,9 +148,9 @@ export function register(program: Command): void {
         const labels: StellarLabels = { teffK: num('teff', o.teff), logg: num('logg', o.logg), feh: num('feh', o.feh), afe: num('afe', o.afe) };
         const [p] = predictRows(emulator, [{ labels, tau: null, split: null, line: 1 }], !!o.allowExtrapolation);
         let text: string;
-        if (o.format === 'kurucz') text = formatDeck(predictedDeck(p, { source }));
-        else if (o.format === 'csv') text = formatCsv(p);
-        else if (o.format === 'json') text = `${JSON.stringify({ units: { rhox: 'g cm^-2', temperature: 'K', pressure: 'dyn cm^-2', xne: 'cm^-3', abross: 'cm^2 g^-1', accrad: 'cm s^-2' }, ...p }, null, 2)}\n`;
+        if (o.format === 'kurucz') text = formatDeck(pinnDeck(p, model, o.model));
+        else if (o.format === 'csv') text = formatCsv(p, model, o.model);
+        else if (o.format === 'json') text = `${JSON.stringify({ producer: `stellar-emu ${STELLAR_EMU_VERSION}`, model: { dir: resolve(o.model), weightsSha256: model.weights.sha256 }, units: { rhox: 'g cm^-2', temperature: 'K', pressure: 'dyn cm^-2', xne: 'cm^-3', abross: 'cm^2 g^-1', accrad: 'cm s^-2' }, ...p }, null, 2)}\n`;
         else throw new Error(`--format must be kurucz, csv or json, got '${o.format}'`);
         if (o.out) await writeFile(o.out, text);
         else process.stdout.write(text);

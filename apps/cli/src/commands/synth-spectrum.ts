@@ -4,7 +4,8 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { readDecks, sha256File, writeFileAtomic, type KuruczDeck } from '@stellar-emu/grid-io';
 import { initBackend } from '@stellar-emu/nn-core';
-import { loadPinnModel, predictedDeck, type PinnEmulator } from '@stellar-emu/pinn';
+import { loadPinnModel, type PinnEmulator, type PinnModelJson } from '@stellar-emu/pinn';
+import { pinnDeck } from './pinn-deck.js';
 import {
   deckAtmosphere,
   emulatedAtmosphere,
@@ -95,12 +96,14 @@ export async function synthSpectrum(o: SynthSpectrumOptions, engine?: SmeEngine)
   let emulator: PinnEmulator | null = null;
   let modelDir = '';
   let weights = '';
+  let pinnModel: PinnModelJson | null = null;
   if (o.atmospheres !== undefined) {
     modelDir = resolve(o.atmospheres.slice('pinn:'.length));
     await initBackend({ quiet: true });
     const m = await loadPinnModel(modelDir);
     emulator = m.emulator;
     weights = m.model.weights.sha256;
+    pinnModel = m.model;
   }
   try {
     let atmosphere: EngineAtmosphere;
@@ -124,8 +127,8 @@ export async function synthSpectrum(o: SynthSpectrumOptions, engine?: SmeEngine)
       if (teffK === undefined || logg === undefined) throw new Error('give --teff and --logg (and --feh, --afe) with --atmospheres pinn:<model-dir>');
       labels = { teffK, logg, feh: optionalNumber('feh', o.feh) ?? 0, afe: optionalNumber('afe', o.afe) ?? 0 };
       const [p] = emulator!.predictAtmosphere([labels], { allowExtrapolation: !!o.allowExtrapolation });
-      atmosphere = deckAtmosphere(predictedDeck(p, { source: `pinn:${modelDir}` }));
-      description = `pinn:${modelDir} (weights sha256 ${weights}), default tau grid, Kurucz 1993 abundances scaled to [Fe/H]`;
+      atmosphere = deckAtmosphere(pinnDeck(p, pinnModel!, modelDir));
+      description = `pinn:${modelDir} (weights sha256 ${weights}), default tau grid, ${pinnModel!.deckDefaults ? 'the training grid’s' : 'Kurucz 1993'} abundances scaled to [Fe/H]`;
     }
     const own = engine ?? (await SmeEngine.start());
     try {

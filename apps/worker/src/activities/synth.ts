@@ -7,8 +7,7 @@ import { loadPinnModel, predictedDeck } from '@stellar-emu/pinn';
 import {
   readDecks,
   readManifest,
-  readSpectrumCsv,
-  readSpectrumText,
+  readSpectrum,
   sha256File,
   type KuruczDeck,
   type Spectrum1D,
@@ -399,9 +398,7 @@ export async function readSunInputs(sun: Pick<SunCheckSettings, 'deck' | 'observ
     throw inputError((err as Error).message);
   }
   if (!deck) throw inputError(`${sun.deck}: no Kurucz deck in the file`);
-  const observed = /\.csv(\.gz)?$/i.test(sun.observed)
-    ? await readSpectrumCsv(resolve(sun.observed))
-    : await readSpectrumText(resolve(sun.observed));
+  const observed = await readSpectrum(resolve(sun.observed));
   return { deck, observed, grid: inputGrid(sun.window, 0.05) };
 }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { DatasetManifest } from '../dataset/manifest.js';
 import type { SplitScheme } from '../dataset/splits.js';
 import { QUARANTINE_FILE, writeAtmosphereDatasetFiles, writeDatasetAtomic } from '../dataset/write.js';
+import { DeckDefaultsCollector } from '../kurucz/deck-defaults.js';
 import { readDeckResults } from '../kurucz/read-deck.js';
 import { deckToAtmosphereModel } from '../kurucz/to-model.js';
 import type { AtmosphereModel } from '../types.js';
@@ -73,7 +74,9 @@ export const DECK_FILE_PATTERN = /\.(dat|atm|mod|krz|dat\.gz|atm\.gz|mod\.gz|gz)
  * Read every deck of `inputs` (files, or directories whose deck files are taken in name order)
  * and stream the good models into an atmosphere dataset at `dir`. A bad file or model is
  * quarantined with its reason and ingest goes on; the report is written to
- * `<dir>/_quarantine.json`. Each file is read once (its sha256 is computed on the way).
+ * `<dir>/_quarantine.json`. Each file is read once (its sha256 is computed on the way). The
+ * grid's solar abundance mix and PRADK ratio go to the manifest's `notes.deckDefaults`
+ * ({@link DeckDefaultsCollector}), for the decks exported from emulators trained on it.
  *
  * The dataset directory is replaced as a whole, only when complete ({@link writeDatasetAtomic}):
  * when no model at all is good an {@link IngestError} is thrown, and on that or any other error
@@ -107,6 +110,7 @@ export async function ingestAtmospheres(
     }
   }
   let ingested = 0;
+  const defaults = new DeckDefaultsCollector();
   async function* models(): AsyncGenerator<AtmosphereModel> {
     for (const path of paths) {
       const report: IngestFileReport = { file: path, models: 0, rejected: 0, sha256: null };
@@ -123,6 +127,7 @@ export async function ingestAtmospheres(
           continue;
         }
         const m = deckToAtmosphereModel(r.deck);
+        defaults.add(r.deck, m.afe);
         report.models++;
         ingested++;
         opts.onModel?.(m);
@@ -136,6 +141,7 @@ export async function ingestAtmospheres(
   async function* counted(): AsyncGenerator<AtmosphereModel> {
     yield* models();
     notes.rejected = rejected.length;
+    notes.deckDefaults = defaults.result();
   }
   const manifest = await writeDatasetAtomic(dir, async (stage) => {
     const m = await writeAtmosphereDatasetFiles(counted(), stage, { split: opts.split, inputs: hashes, notes });

@@ -2,7 +2,6 @@
 import { createHash } from 'node:crypto';
 import { readFile, realpath, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { spectrumContentId } from '../dataset/content-hash.js';
 import type { DatasetManifest } from '../dataset/manifest.js';
 import type { SplitScheme } from '../dataset/splits.js';
@@ -14,7 +13,7 @@ import {
   assertGrid,
   gridWavelengthsAngstrom,
 } from '../spectra/grid.js';
-import { parseSpectrumCsv, parseSpectrumText } from '../spectra/read.js';
+import { parseSpectrumBytes } from '../spectra/read.js';
 import {
   type ContinuumOptions,
   type Spectrum1D,
@@ -289,25 +288,14 @@ export function requiredCoverageAngstrom(
   return { min: s, max: s + (grid.n - 1) * d };
 }
 
-/** Read a spectrum file once: sha256 of its bytes, gunzip when gzip, CSV reader for `.csv` / `.csv.gz`, else two-column text. */
+/** Read a spectrum file once: sha256 of its bytes, and the spectrum ({@link parseSpectrumBytes}: FITS, CSV or text, gzip accepted). */
 async function readSpectrumFile(
   path: string,
 ): Promise<{ spectrum: Spectrum1D; sha256: string; bytes: number }> {
-  // Errors name the file, the line and what was expected, never the file's contents.
+  // Errors name the file, the line (or HDU) and what was expected, never the file's contents.
   const buf = await readFile(path);
   const sha256 = createHash('sha256').update(buf).digest('hex');
-  let text: string;
-  if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
-    try {
-      text = gunzipSync(buf).toString('utf8');
-    } catch (err) {
-      throw new Error(`${path}: truncated or corrupt gzip data (${(err as Error).message})`);
-    }
-  } else text = buf.toString('utf8');
-  const spectrum = /\.csv(\.gz)?$/i.test(path)
-    ? parseSpectrumCsv(text, path, { quoteContents: false })
-    : parseSpectrumText(text, path, { quoteContents: false });
-  return { spectrum, sha256, bytes: buf.length };
+  return { spectrum: parseSpectrumBytes(buf, path, { quoteContents: false }), sha256, bytes: buf.length };
 }
 
 /**
@@ -321,8 +309,9 @@ async function readSpectrumFile(
  * file outside the table's folder (an absolute path elsewhere, `../`, a link leading out) is
  * refused unless `allowOutside` is set.
  *
- * Each spectrum is read by itself (`.csv` / `.csv.gz` with {@link parseSpectrumCsv}, anything else
- * with the two-column {@link parseSpectrumText}; gzip detected from the magic bytes), resampled
+ * Each spectrum is read by itself ({@link parseSpectrumBytes}: FITS by its first card — a 1D
+ * array with a wavelength WCS or a binary table with wavelength and flux columns —, `.csv` /
+ * `.csv.gz` as CSV, anything else as two-column text; gzip detected from the magic bytes), resampled
  * onto `grid` by {@link resampleSpectrum} — by default linear interpolation in wavelength at each
  * pixel centre, or with `method: 'average'` the exact mean of the piecewise-linear input over each
  * pixel — optionally continuum-normalized on the grid by {@link normalizeContinuum}, and streamed

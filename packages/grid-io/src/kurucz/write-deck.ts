@@ -120,26 +120,39 @@ export const KURUCZ_1993_SOLAR_ABUNDANCE_CHANGE: readonly number[] = [
 export interface ModelToDeckOptions {
   /** TITLE card (default `stellar-emu EMULATED [<mh>] VTURB <v> KM/S L/H 1.25`). */
   title?: string;
+  /** Words before the metallicity on the default TITLE (default `stellar-emu EMULATED`): e.g. the model and its hash. */
+  titlePrefix?: string;
   /** Mixing-length ratio l/H on the CONVECTION card (default 1.25, as in the Kurucz grids). */
   mixingLengthRatio?: number;
-  /** PRADK card value in dyn cm^-2 (default: omitted, since an emulator does not predict it). */
+  /** PRADK card value in dyn cm^-2 (default: omitted; see `estimatePradk`). */
   pradk?: number;
+  /** Solar ABUNDANCE CHANGE for Z = 1..99 (index Z−1) of the grid the model comes from (default: the Kurucz 1993 grids', Anders & Grevesse 1989). */
+  abundanceChange?: readonly number[];
+  /** ATLAS iterations to declare on the closing `BEGIN ... ITERATION n COMPLETED` card (default: no such card). */
+  iterations?: number;
   /** OPACITY IFOP switches (default: those of the Kurucz 1993 grids). */
   opacityIfop?: number[];
 }
 
 /**
  * A deck for an AtmosphereModel (e.g. an emulated one), so that external synthesis codes can
- * use it. Abundances: ABUNDANCE SCALE = 10^[M/H] applied to the Kurucz 1993 solar mixture, with
+ * use it. Abundances: ABUNDANCE SCALE = 10^[M/H] applied to `abundanceChange` (default the Kurucz 1993 solar mixture), with
  * O, Mg, Si, Ca and Ti raised by [alpha/Fe]. VTURB column = vturbKms (default 2 km/s) in cm/s.
  * Depth columns use Kurucz's print formats (1PE15.8, F9.1, 1PE10.3).
  */
 export function atmosphereModelToDeck(model: AtmosphereModel, opts: ModelToDeckOptions = {}): KuruczDeck {
   const vturbKms = model.vturbKms ?? 2;
   const change = new Map<number, number>();
-  KURUCZ_1993_SOLAR_ABUNDANCE_CHANGE.forEach((v, i) => change.set(i + 1, v));
+  const solar = opts.abundanceChange ?? KURUCZ_1993_SOLAR_ABUNDANCE_CHANGE;
+  if (solar.length !== 99 || !solar.every(Number.isFinite)) throw new Error(`abundanceChange must hold 99 finite values (Z = 1..99), got ${solar.length}`);
+  solar.forEach((v, i) => change.set(i + 1, v));
   if (model.afe !== 0) for (const z of ALPHA_ELEMENTS_Z) change.set(z, Math.round((change.get(z)! + model.afe) * 100) / 100);
-  const mhText = `${model.mh >= 0 ? '+' : '-'}${Math.abs(model.mh).toFixed(1)}`;
+  const abundanceScale = Math.round(10 ** model.mh * 1e5) / 1e5;
+  // The TITLE's [M/H] agrees with log10(ABUNDANCE SCALE) to 1e-3 dex (PySME warns otherwise): 1 decimal when that is enough.
+  const mhScale = Math.log10(abundanceScale);
+  let mhDecimals = 1;
+  while (mhDecimals < 3 && Math.abs(Number(mhScale.toFixed(mhDecimals)) - mhScale) >= 1e-3) mhDecimals++;
+  const mhText = `${mhScale >= -5e-4 ? '+' : '-'}${Math.abs(mhScale).toFixed(mhDecimals)}`;
   const names = [...KURUCZ_COLUMNS];
   return {
     source: model.source,
@@ -148,11 +161,11 @@ export function atmosphereModelToDeck(model: AtmosphereModel, opts: ModelToDeckO
     teffK: model.teffK,
     logg: model.logg,
     lteFlag: 'LTE',
-    title: opts.title ?? `stellar-emu EMULATED [${mhText}] VTURB ${vturbKms.toFixed(1)} KM/S    L/H ${(opts.mixingLengthRatio ?? 1.25).toFixed(2)}`,
+    title: opts.title ?? `${opts.titlePrefix ?? 'stellar-emu EMULATED'} [${mhText}] VTURB ${vturbKms.toFixed(1)} KM/S    L/H ${(opts.mixingLengthRatio ?? 1.25).toFixed(2)}`,
     opacityIfop: opts.opacityIfop ?? [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0],
     convection: { on: true, mixingLengthRatio: opts.mixingLengthRatio ?? 1.25 },
     turbulence: { on: false, params: [0, 0, 0, 0] },
-    abundanceScale: Math.round(10 ** model.mh * 1e5) / 1e5,
+    abundanceScale,
     abundanceChange: change,
     abundanceTable: null,
     columnNames: names,
@@ -161,7 +174,7 @@ export function atmosphereModelToDeck(model: AtmosphereModel, opts: ModelToDeckO
     columns: [model.rhox, model.temperature, model.pressure, model.xne, model.abross, model.accrad, new Array<number>(model.nLayers).fill(vturbKms * 1e5)],
     columnFormats: names.map(defaultColumnFormat),
     pradk: opts.pradk ?? null,
-    iterations: null,
+    iterations: opts.iterations ?? null,
     otherCards: [],
   };
 }

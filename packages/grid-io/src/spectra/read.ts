@@ -1,22 +1,28 @@
 // Readers of 1D spectra: two-column text (SYNSPEC fort.7 style) and CSV, gzip accepted, with errors naming file and line.
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
+import { isFits } from '../fits/fits.js';
+import { parseFitsSpectrum } from '../fits/spectrum.js';
 import type { Spectrum1D } from './resample.js';
 
 const NUMBER_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eEdD][+-]?\d+)?$/;
 const NON_FINITE_RE = /^[+-]?(?:nan|inf|infinity)$/i;
 
-/** Read a file as text, gunzipping it when it starts with the gzip magic bytes. */
-async function readText(path: string): Promise<string> {
-  const buf = await readFile(path);
+/** The bytes, gunzipped when they start with the gzip magic bytes. */
+function gunzipIfGzip(buf: Uint8Array, path: string): Uint8Array {
   if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
     try {
-      return gunzipSync(buf).toString('utf8');
+      return gunzipSync(buf);
     } catch (err) {
       throw new Error(`${path}: truncated or corrupt gzip data (${(err as Error).message})`);
     }
   }
-  return buf.toString('utf8');
+  return buf;
+}
+
+/** Read a file as text, gunzipping it when it starts with the gzip magic bytes. */
+async function readText(path: string): Promise<string> {
+  return Buffer.from(gunzipIfGzip(await readFile(path), path)).toString('utf8');
 }
 
 /** Options of the spectrum parsers shared by the text and CSV readers. */
@@ -156,4 +162,21 @@ export function parseSpectrumCsv(text: string, source: string, opts: CsvSpectrum
 /** Read a CSV spectrum (gzip accepted); see {@link parseSpectrumCsv}. */
 export async function readSpectrumCsv(path: string, opts: CsvSpectrumOptions = {}): Promise<Spectrum1D> {
   return parseSpectrumCsv(await readText(path), path, opts);
+}
+
+/**
+ * Parse a spectrum file's bytes by what they are: FITS (by its `SIMPLE =` first card; see
+ * {@link parseFitsSpectrum}), CSV (a name ending in `.csv` / `.csv.gz`), else two-column text;
+ * gzip is detected from the magic bytes. `path` names the file in errors.
+ */
+export function parseSpectrumBytes(bytes: Uint8Array, path: string, opts: SpectrumParseOptions = {}): Spectrum1D {
+  const buf = gunzipIfGzip(bytes, path);
+  if (isFits(buf)) return parseFitsSpectrum(buf, path);
+  const text = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('utf8');
+  return /\.csv(\.gz)?$/i.test(path) ? parseSpectrumCsv(text, path, opts) : parseSpectrumText(text, path, opts);
+}
+
+/** Read a spectrum file of any supported kind (FITS, CSV, two-column text; gzip accepted); see {@link parseSpectrumBytes}. */
+export async function readSpectrum(path: string, opts: SpectrumParseOptions = {}): Promise<Spectrum1D> {
+  return parseSpectrumBytes(await readFile(path), path, opts);
 }
