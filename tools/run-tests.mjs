@@ -2,7 +2,7 @@
 // `npm test` after setup: check that the install left package-lock.json as committed and that
 // `npm ci` accepts it, then build,
 // typecheck, lint and test every project with Nx, and print one closing line with the totals
-// from each project's vitest JSON report.
+// from each project's vitest JSON report; under CI=true, then the short chaos test (tools/chaos.mjs).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -48,4 +48,15 @@ if (existsSync(reports)) {
 }
 process.stdout.write(`\nper project: ${projects.join(', ')}\n`);
 process.stdout.write(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
-process.exit(r.status ?? 1);
+
+// The chaos test in its short form (CI, or STELLAR_EMU_CHAOS=1; STELLAR_EMU_CHAOS=0 skips it):
+// three small pipelines while workers are SIGKILLed every 5 s and the dev server once.
+let chaos = 0;
+const wantChaos = process.env.STELLAR_EMU_CHAOS === '1' || (process.env.CI === 'true' && process.env.STELLAR_EMU_CHAOS !== '0');
+if (r.status === 0 && wantChaos) {
+  process.stdout.write('\nchaos (tools/chaos.mjs, short form):\n');
+  const c = spawnSync(process.execPath, [join(root, 'tools', 'chaos.mjs'), '--pipelines', '3', '--epochs', '2', '--kill-every', '5', '--minutes', '10'], { cwd: root, stdio: 'inherit' });
+  chaos = c.status ?? 1;
+  process.stdout.write(`chaos: ${chaos === 0 ? 'passed' : 'FAILED'}\n`);
+}
+process.exit(r.status || chaos);

@@ -86,9 +86,10 @@ export async function loadPipelineConfig(file: string): Promise<PipelineConfig> 
  */
 export async function liveTraining(client: Client, workflowId: string): Promise<TrainProgress[]> {
   const found: TrainProgress[] = [];
-  for (const suffix of ['.train-pinn', '.train-pinn-baseline', '.train-cvae', '']) {
+  const ids = [...['.train-pinn', '.train-pinn-baseline', '.train-cvae', ''].map((s) => `${workflowId}${s}`), ...(await runningChildren(client, workflowId))];
+  for (const id of new Set(ids)) {
     try {
-      const desc = await client.workflow.getHandle(`${workflowId}${suffix}`).describe();
+      const desc = await client.workflow.getHandle(id).describe();
       if (desc.status.name !== 'RUNNING') continue;
       for (const pending of desc.raw.pendingActivities ?? []) {
         const payload = pending.heartbeatDetails?.payloads?.[0];
@@ -104,7 +105,20 @@ export async function liveTraining(client: Client, workflowId: string): Promise<
   return found;
 }
 
-/** Every child workflow id suffix of a pipeline (see workflows.ts), and '' for the workflow itself. */
+/**
+ * The running children of a workflow, from the server (`pendingChildren`): the trainings, which
+ * are named by their content key (`train-<model>-<hash>`), not by the pipeline's ID.
+ */
+async function runningChildren(client: Client, workflowId: string): Promise<string[]> {
+  try {
+    const desc = await client.workflow.getHandle(workflowId).describe();
+    return (desc.raw.pendingChildren ?? []).map((c) => c.workflowId ?? '').filter((id) => id !== '');
+  } catch {
+    return [];
+  }
+}
+
+/** Every child workflow id suffix of a pipeline (see workflows.ts; the trainings of older runs), and '' for the workflow itself. */
 const ALL_CHILDREN = [
   '',
   '.ingest-atmospheres',
@@ -127,10 +141,11 @@ const ALL_CHILDREN = [
  */
 export async function retryingActivities(client: Client, workflowId: string): Promise<string[]> {
   const out: string[] = [];
+  const ids = new Set([...ALL_CHILDREN.map((s) => `${workflowId}${s}`), ...(await runningChildren(client, workflowId))]);
   await Promise.all(
-    ALL_CHILDREN.map(async (suffix) => {
+    [...ids].map(async (id) => {
       try {
-        const desc = await client.workflow.getHandle(`${workflowId}${suffix}`).describe();
+        const desc = await client.workflow.getHandle(id).describe();
         if (desc.status.name !== 'RUNNING') return;
         for (const p of desc.raw.pendingActivities ?? []) {
           const msg = p.lastFailure?.message;

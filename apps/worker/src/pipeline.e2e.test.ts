@@ -21,7 +21,7 @@ import { validatePipelineConfig } from '@stellar-emu/workflows/config';
 import { createWorker } from './worker.js';
 import { prepareDatasetStep, splitDatasetStep } from './activities/data.js';
 import { findTrainedModel, trainChunk, trainingKey } from './activities/train.js';
-import { LocalArtifactStore } from './artifacts/store.js';
+import { hashPath, LocalArtifactStore } from './artifacts/store.js';
 import { closeSynthesisEngine } from './activities/synth.js';
 import { realDataDir } from '@stellar-emu/grid-io/testing';
 import { pysmeAvailable } from '@stellar-emu/synthesis';
@@ -80,6 +80,25 @@ async function tensorsOf(path: string): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>();
   for (const [name, t] of ck.tensors) out.set(name, Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength));
   return out;
+}
+
+/** The child workflows a workflow started (from its history): ID and type, in order. */
+async function childWorkflows(client: Client, workflowId: string): Promise<{ workflowId: string; type: string }[]> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  return (history.events ?? [])
+    .map((e) => e.childWorkflowExecutionStartedEventAttributes)
+    .filter((a): a is NonNullable<typeof a> => !!a)
+    .map((a) => ({ workflowId: a.workflowExecution!.workflowId!, type: a.workflowType!.name! }));
+}
+
+/** The trainChunk activities scheduled in every run of a workflow ID (all executions, from visibility). */
+async function trainChunksOf(client: Client, workflowId: string): Promise<number> {
+  let n = 0;
+  for await (const w of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+    const h = await client.workflow.getHandle(w.workflowId, w.runId).fetchHistory();
+    n += (h.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'trainChunk').length;
+  }
+  return n;
 }
 
 describe('pipelines on the real Temporal dev server', () => {
@@ -271,9 +290,18 @@ describe('pipelines on the real Temporal dev server', () => {
       expect((await readFile(join(first.report.dir, f.png))).subarray(1, 4).toString(), f.id).toBe('PNG');
     }
     expect(Object.keys(first.models).sort()).toEqual(['cvae', 'pinn', 'pinnBaseline']);
-    // Training runs carry a memo (kind, dataset hash, pipeline) so `stellar-emu runs` can filter them.
+    // Training runs are named by their content key and carry a memo (kind, dataset hash, pipeline) so `stellar-emu runs` can filter them.
+    const trainings = await childWorkflows(client, id1);
     for (const [child, kind] of [['train-pinn', 'pinn'], ['train-pinn-baseline', 'pinn-baseline'], ['train-cvae', 'cvae']]) {
-      const memo = (await client.workflow.getHandle(`${id1}.${child}`).describe()).memo ?? {};
+      const started = trainings.filter((c) => c.type === (kind === 'cvae' ? 'trainCvae' : 'trainPinn'));
+      const found = [];
+      for (const c of started) {
+        expect(c.workflowId, child).toMatch(/^train-(pinn|cvae)-[0-9a-f]{24}$/);
+        const m = (await client.workflow.getHandle(c.workflowId).describe()).memo ?? {};
+        if (m.kind === kind) found.push(m);
+      }
+      expect(found, child).toHaveLength(1);
+      const memo = found[0];
       expect(memo.kind, child).toBe(kind);
       expect(memo.pipeline, child).toBe(id1);
       expect(String(memo.datasetSha256), child).toMatch(/^[0-9a-f]{64}$/);
@@ -293,11 +321,41 @@ describe('pipelines on the real Temporal dev server', () => {
       for (const [child, name] of [
         ['ingest-atmospheres', 'ingestGrid'],
         ['split-atmospheres', 'splitDataset'],
-        ['train-cvae', 'trainCvae'],
         ['validate-cvae', 'validateCvae'],
         ['report', 'generateReport'],
       ]) await saveHistory(client, `${id1}.${child}`, name);
+      await saveHistory(client, trainings.find((c) => c.type === 'trainCvae')!.workflowId, 'trainCvae');
     }
+  }, 600_000);
+
+  test('two pipelines with identical inputs at once in one store: one training per content key, both complete with the same model', async () => {
+    if (workers.length < 2) await inProcessGpuWorker();
+    const artifacts = await mkdtemp(join(tmpdir(), 'se-twice-'));
+    const config = validatePipelineConfig({
+      name: 'twice',
+      artifacts,
+      atmospheres: { synthetic: { n: 40, seed: 4 } },
+      pinn: { epochs: 2, epochsPerChunk: 1, checkpointEverySteps: 0, batchSize: 512, baseline: false },
+    });
+    const stamp = Date.now();
+    const ids = [`twice-a-${stamp}`, `twice-b-${stamp}`];
+    const [a, b] = await Promise.all(ids.map((workflowId) => client.workflow.execute(pipeline, { taskQueue: TASK_QUEUES.cpu, workflowId, args: [config] })));
+    expect(a.models.pinn.path).toBe(b.models.pinn.path);
+    expect(a.models.pinn.sha256).toBe(b.models.pinn.sha256);
+    // Both asked for the same training workflow (the content key's); it trained its two chunks once.
+    const asked = new Set<string>();
+    for (const id of ids) {
+      const h = await client.workflow.getHandle(id).fetchHistory();
+      for (const e of h.events ?? []) {
+        const at = e.startChildWorkflowExecutionInitiatedEventAttributes;
+        if (at?.workflowType?.name === 'trainPinn') asked.add(at.workflowId!);
+      }
+    }
+    expect([...asked]).toHaveLength(1);
+    const [trainingId] = [...asked];
+    expect(await trainChunksOf(client, trainingId)).toBe(2);
+    // the recorded model hash matches the files
+    expect(await hashPath(a.models.pinn.path)).toBe(a.models.pinn.sha256);
   }, 600_000);
 
   test.skipIf(!realData)('the pipeline on real ATLAS9 decks with pinn.spectra: "evaluate pinn spectra" runs on the synth queue after "evaluate pinn" and its section and checks reach the report', async () => {

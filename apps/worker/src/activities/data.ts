@@ -43,7 +43,11 @@ export function syntheticGrid(pixels?: number): SpectrumGrid {
   if (pixels === undefined || pixels >= full.n) return full;
   const centre = Math.round((4861.3 - full.startAngstrom) / full.stepAngstrom);
   const first = Math.min(Math.max(0, centre - Math.floor(pixels / 2)), full.n - pixels);
-  return { startAngstrom: +(full.startAngstrom + first * full.stepAngstrom).toFixed(4), stepAngstrom: full.stepAngstrom, n: pixels };
+  return {
+    startAngstrom: +(full.startAngstrom + first * full.stepAngstrom).toFixed(4),
+    stepAngstrom: full.stepAngstrom,
+    n: pixels,
+  };
 }
 
 async function datasetRef(path: string, kind: DatasetRef['kind']): Promise<DatasetRef> {
@@ -61,18 +65,23 @@ async function deckFiles(grid: string): Promise<string[]> {
   }
   if (info.isFile()) return [resolve(grid)];
   const names = (await readdir(grid)).filter((n) => DECK_FILE_PATTERN.test(n)).sort();
-  if (names.length === 0) throw inputError(`${grid}: empty directory: no deck files (*.dat, *.dat.gz, *.atm, *.mod)`);
+  if (names.length === 0)
+    throw inputError(`${grid}: empty directory: no deck files (*.dat, *.dat.gz, *.atm, *.mod)`);
   return names.map((n) => resolve(grid, n));
 }
 
 /** Content fingerprint of a data source: file hashes of a grid, the recipe of synthetic data. */
 export async function fingerprintSource(source: DataSource): Promise<string> {
-  if ('synthetic' in source) return stepKey('synthetic', { ...source.synthetic, generator: GENERATOR_VERSION }, {});
+  if ('synthetic' in source)
+    return stepKey('synthetic', { ...source.synthetic, generator: GENERATOR_VERSION }, {});
   if ('dataset' in source) return hashPath(resolve(source.dataset));
   if ('sme' in source) {
     const grid: Record<string, string> = {};
     for (const f of await deckFiles(source.sme.grid)) grid[f.split('/').pop()!] = await hashFile(f);
-    const inputs: Record<string, string> = { linelist: await hashFile(resolve(source.sme.linelist)), grid: stepKey('grid', {}, grid) };
+    const inputs: Record<string, string> = {
+      linelist: await hashFile(resolve(source.sme.linelist)),
+      grid: stepKey('grid', {}, grid),
+    };
     if (source.sme.labels) inputs.labels = await hashFile(resolve(source.sme.labels));
     return stepKey('sme', source.sme, inputs);
   }
@@ -91,66 +100,110 @@ export async function prepareDatasetStep(input: PrepareDatasetInput): Promise<St
     return { skipped: true, key: stepKey('adopt', { path }, { dataset: ref.sha256 }), result: ref };
   }
   if ('sme' in source) {
-    throw inputError('PySME spectra are synthesized by the synthesizeGrid workflow on the synth queue, not by prepareDatasetStep');
+    throw inputError(
+      'PySME spectra are synthesized by the synthesizeGrid workflow on the synth queue, not by prepareDatasetStep',
+    );
   }
   if ('grid' in source && kind !== 'atmospheres') {
-    throw inputError(`spectra from a grid folder are not supported; give { dataset: <grid-io spectrum dataset> } or { synthetic: ... }`);
+    throw inputError(
+      `spectra from a grid folder are not supported; give { dataset: <grid-io spectrum dataset> } or { synthetic: ... }`,
+    );
   }
   const store = new LocalArtifactStore(input.artifacts);
   const step = 'synthetic' in source ? `synth-${kind}` : 'ingest-atmospheres';
-  const key = stepKey(step, { source: 'synthetic' in source ? source.synthetic : { grid: resolve(source.grid) } }, { inputs: await fingerprintSource(source) });
-  const done = await store.findCompleted(step, key);
-  if (done) return { skipped: true, key, result: done.summary.dataset as DatasetRef };
-
-  const dir = join(await store.stepDir(step, key), 'dataset');
+  const key = stepKey(
+    step,
+    { source: 'synthetic' in source ? source.synthetic : { grid: resolve(source.grid) } },
+    { inputs: await fingerprintSource(source) },
+  );
   const hb = heartbeatPump();
-  try {
-    let rows = 0;
-    if ('synthetic' in source) {
-      const { n, seed, pixels } = source.synthetic;
-      const progress = <T>(items: Iterable<T>): Iterable<T> => ({
-        *[Symbol.iterator]() {
-          for (const item of items) {
-            yield item;
-            rows++;
-            hb.update({ step, done: rows, total: n });
+  return store
+    .once(
+      step,
+      key,
+      (done) => ({ skipped: true, key, result: done.summary.dataset as DatasetRef }),
+      async () => {
+        const dir = join(await store.stepDir(step, key), 'dataset');
+        try {
+          let rows = 0;
+          if ('synthetic' in source) {
+            const { n, seed, pixels } = source.synthetic;
+            const progress = <T>(items: Iterable<T>): Iterable<T> => ({
+              *[Symbol.iterator]() {
+                for (const item of items) {
+                  yield item;
+                  rows++;
+                  hb.update({ step, done: rows, total: n });
+                }
+              },
+            });
+            if (kind === 'atmospheres') {
+              await writeAtmosphereDataset(progress(syntheticAtmospheres({ n, seed })), dir, {
+                notes: { generator: GENERATOR_VERSION },
+              });
+            } else {
+              await writeSpectrumDataset(
+                progress(syntheticSpectra({ n, seed, grid: syntheticGrid(pixels) })),
+                dir,
+                { notes: { generator: GENERATOR_VERSION } },
+              );
+            }
+          } else {
+            const files = await deckFiles(source.grid);
+            try {
+              await ingestAtmospheres(files, dir, { onModel: () => hb.update({ step, done: ++rows }) });
+            } catch (err) {
+              // Every deck rejected: nothing was written, retrying cannot help.
+              if (err instanceof IngestError)
+                throw inputError(
+                  `${source.grid}: nothing ingested; ${err.rejected.length} rejected: ${err.rejected
+                    .slice(0, 3)
+                    .map((r) => r.reason)
+                    .join('; ')}`,
+                );
+              throw err;
+            }
           }
-        },
-      });
-      if (kind === 'atmospheres') {
-        await writeAtmosphereDataset(progress(syntheticAtmospheres({ n, seed })), dir, { notes: { generator: GENERATOR_VERSION } });
-      } else {
-        await writeSpectrumDataset(progress(syntheticSpectra({ n, seed, grid: syntheticGrid(pixels) })), dir, { notes: { generator: GENERATOR_VERSION } });
-      }
-    } else {
-      const files = await deckFiles(source.grid);
-      try {
-        await ingestAtmospheres(files, dir, { onModel: () => hb.update({ step, done: ++rows }) });
-      } catch (err) {
-        // Every deck rejected: nothing was written, retrying cannot help.
-        if (err instanceof IngestError) throw inputError(`${source.grid}: nothing ingested; ${err.rejected.length} rejected: ${err.rejected.slice(0, 3).map((r) => r.reason).join('; ')}`);
-        throw err;
-      }
-    }
-  } finally {
-    hb.stop();
-  }
-  const ref = await datasetRef(dir, kind);
-  await store.recordCompleted({ step, key, outputs: { dataset: { path: dir, sha256: ref.sha256 } }, summary: { dataset: ref }, completedAt: new Date().toISOString() });
-  return { skipped: false, key, result: ref };
+        } finally {
+          hb.stop();
+        }
+        const ref = await datasetRef(dir, kind);
+        await store.recordCompleted({
+          step,
+          key,
+          outputs: { dataset: { path: dir, sha256: ref.sha256 } },
+          summary: { dataset: ref },
+          completedAt: new Date().toISOString(),
+        });
+        return { skipped: false, key, result: ref };
+      },
+      () => hb.update({ step, waiting: 'the same step is running in another pipeline' }),
+    )
+    .finally(() => hb.stop());
 }
 
 /** Assign the split column by hash of each row's id and a seed; skipped when already done. */
 export async function splitDatasetStep(input: SplitDatasetInput): Promise<StepOutcome<DatasetRef>> {
   const store = new LocalArtifactStore(input.artifacts);
   const key = stepKey('split', { scheme: input.scheme, seed: input.seed }, { dataset: input.dataset.sha256 });
-  const done = await store.findCompleted('split', key);
-  if (done) return { skipped: true, key, result: done.summary.dataset as DatasetRef };
-  const dir = join(await store.stepDir('split', key), 'dataset');
-  await resplitDataset(input.dataset.path, dir, { scheme: input.scheme, seed: input.seed });
-  const ref = await datasetRef(dir, input.dataset.kind);
-  await store.recordCompleted({ step: 'split', key, outputs: { dataset: { path: dir, sha256: ref.sha256 } }, summary: { dataset: ref }, completedAt: new Date().toISOString() });
-  return { skipped: false, key, result: ref };
+  return store.once<StepOutcome<DatasetRef>>(
+    'split',
+    key,
+    (done) => ({ skipped: true, key, result: done.summary.dataset as DatasetRef }),
+    async () => {
+      const dir = join(await store.stepDir('split', key), 'dataset');
+      await resplitDataset(input.dataset.path, dir, { scheme: input.scheme, seed: input.seed });
+      const ref = await datasetRef(dir, input.dataset.kind);
+      await store.recordCompleted({
+        step: 'split',
+        key,
+        outputs: { dataset: { path: dir, sha256: ref.sha256 } },
+        summary: { dataset: ref },
+        completedAt: new Date().toISOString(),
+      });
+      return { skipped: false, key, result: ref };
+    },
+  );
 }
 
 /** Content hash of a data source's inputs. */
@@ -159,14 +212,20 @@ export async function inputFingerprint(input: FingerprintInput): Promise<string>
 }
 
 function fingerprintFile(artifacts: string, name: string): string {
-  if (!/^[A-Za-z0-9._-]+$/.test(name)) throw inputError(`schedule name '${name}' may only hold letters, digits, '.', '_' and '-'`);
+  if (!/^[A-Za-z0-9._-]+$/.test(name))
+    throw inputError(`schedule name '${name}' may only hold letters, digits, '.', '_' and '-'`);
   return join(resolve(artifacts), 'schedules', name, 'trained-fingerprint.json');
 }
 
 /** The input fingerprint the named schedule last trained on, or null. */
-export async function readTrainedFingerprint(input: { artifacts: string; name: string }): Promise<string | null> {
+export async function readTrainedFingerprint(input: {
+  artifacts: string;
+  name: string;
+}): Promise<string | null> {
   try {
-    const j = JSON.parse(await readFile(fingerprintFile(input.artifacts, input.name), 'utf8')) as { fingerprint?: string };
+    const j = JSON.parse(await readFile(fingerprintFile(input.artifacts, input.name), 'utf8')) as {
+      fingerprint?: string;
+    };
     return typeof j.fingerprint === 'string' ? j.fingerprint : null;
   } catch {
     return null;
@@ -174,7 +233,12 @@ export async function readTrainedFingerprint(input: { artifacts: string; name: s
 }
 
 /** Remember the fingerprint a completed scheduled run trained on. */
-export async function writeTrainedFingerprint(input: { artifacts: string; name: string; fingerprint: string; runId: string }): Promise<void> {
+export async function writeTrainedFingerprint(input: {
+  artifacts: string;
+  name: string;
+  fingerprint: string;
+  runId: string;
+}): Promise<void> {
   const body = { fingerprint: input.fingerprint, runId: input.runId, at: new Date().toISOString() };
   await writeFileAtomic(fingerprintFile(input.artifacts, input.name), `${JSON.stringify(body, null, 2)}\n`);
 }

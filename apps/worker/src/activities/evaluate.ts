@@ -20,15 +20,21 @@ async function metricsStep(
   compute: (dir: string) => Promise<{ path: string; summary: MetricsRef['summary'] }>,
 ): Promise<StepOutcome<MetricsRef>> {
   const store = new LocalArtifactStore(artifacts);
-  const done = await store.findCompleted(step, key);
-  if (done) return { skipped: true, key, result: done.summary.metrics as MetricsRef };
   const hb = heartbeatPump(5000);
   hb.update({ step });
   try {
-    const { path, summary } = await compute(await store.stepDir(step, key));
-    const ref: MetricsRef = { path, sha256: await hashFile(path), summary };
-    await store.recordCompleted({ step, key, outputs: { metrics: { path, sha256: ref.sha256 } }, summary: { metrics: ref }, completedAt: new Date().toISOString() });
-    return { skipped: false, key, result: ref };
+    return await store.once<StepOutcome<MetricsRef>>(
+      step,
+      key,
+      (done) => ({ skipped: true, key, result: done.summary.metrics as MetricsRef }),
+      async () => {
+        const { path, summary } = await compute(await store.stepDir(step, key));
+        const ref: MetricsRef = { path, sha256: await hashFile(path), summary };
+        await store.recordCompleted({ step, key, outputs: { metrics: { path, sha256: ref.sha256 } }, summary: { metrics: ref }, completedAt: new Date().toISOString() });
+        return { skipped: false, key, result: ref };
+      },
+      () => hb.update({ step, waiting: 'the same step is running in another pipeline' }),
+    );
   } finally {
     hb.stop();
   }

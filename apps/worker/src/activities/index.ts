@@ -8,7 +8,7 @@ import {
   splitDatasetStep,
   writeTrainedFingerprint,
 } from './data.js';
-import { finishTraining, findTrainedModel, trainChunk } from './train.js';
+import { finishTraining, findTrainedModel, trainChunk, trainingIdentity } from './train.js';
 import { evaluateCvaeStep, evaluatePinnStep, generateReportStep, validateCvaeStep } from './evaluate.js';
 import { assemblePinnSpectra, pinnSpectraBatch, pinnSunSpectra, planPinnSpectra } from './pinn-spectra.js';
 import { assembleSpectrumGrid, checkSynthesisStep, planSpectrumGrid, synthesizeSpectrumBatch } from './synth.js';
@@ -22,6 +22,7 @@ export function createActivities(): Activities {
     trainChunk,
     finishTraining,
     findTrainedModel,
+    trainingIdentity,
     evaluatePinnStep,
     evaluateCvaeStep,
     validateCvaeStep,

@@ -1,7 +1,8 @@
 // Training activities: bounded chunks of PINN or CVAE training that heartbeat their progress,
 // resume from the last checkpoint after a crash, and checkpoint on cancellation or drain.
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { findResumableCheckpoint, initBackend, type Progress } from '@stellar-emu/nn-core';
@@ -14,6 +15,17 @@ import { drainSignal, heartbeatPump } from './heartbeat.js';
 /** The step key of a training run: model kind, settings and the dataset's content hash. */
 export function trainingKey(input: Omit<TrainChunkInput, 'untilEpoch'>): string {
   return stepKey(`train-${input.model}`, input.settings, { dataset: input.dataset.sha256 });
+}
+
+/**
+ * The training's content key and the workflow ID the pipelines start it under:
+ * `train-<model>-<first 24 hex of sha256(store path, key)>` — the same for every pipeline that
+ * asks for this model in this artifact store, different across stores.
+ */
+export async function trainingIdentity(input: Omit<TrainChunkInput, 'untilEpoch'>): Promise<{ key: string; workflowId: string }> {
+  const key = trainingKey(input);
+  const id = createHash('sha256').update(`${resolve(input.artifacts)}\0${key}`).digest('hex').slice(0, 24);
+  return { key, workflowId: `train-${input.model}-${id}` };
 }
 
 async function modelDirFor(input: Omit<TrainChunkInput, 'untilEpoch'>): Promise<string> {

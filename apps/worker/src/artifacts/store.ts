@@ -1,10 +1,11 @@
 // Artifact store: datasets, checkpoints, models and reports live here; workflows carry only
 // paths and content hashes. A local directory by default; the interface admits a shared
 // file system or an object store later.
-import { writeFileAtomic } from '@stellar-emu/grid-io';
+import { removeStaleTempFiles, writeFileAtomic } from '@stellar-emu/grid-io';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { mkdir, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 
 /** One file or directory that a step produced, with its content hash. */
@@ -35,6 +36,12 @@ export interface ArtifactStore {
   findCompleted(step: string, key: string): Promise<StepRecord | null>;
   /** Atomically record a completed step. */
   recordCompleted(record: StepRecord): Promise<void>;
+  /**
+   * Run a step once per key: `run` under the step's lock, unless the step completed — before or
+   * while waiting for the lock (another pipeline doing the same step) — when `reuse` takes its
+   * record instead.
+   */
+  once<T>(step: string, key: string, reuse: (done: StepRecord) => T, run: () => Promise<T>, onWait?: () => void): Promise<T>;
   /** Directory for a named run (metrics, reports). */
   runDir(runId: string): Promise<string>;
 }
@@ -80,6 +87,28 @@ export function stepKey(step: string, config: unknown, inputHashes: Record<strin
   return createHash('sha256').update(canonicalJson({ step, config, inputHashes })).digest('hex');
 }
 
+/** How often a step's lock holder touches the lock; a lock untouched for 10× this is stale. */
+const LOCK_TOUCH_MS = 5_000;
+
+/** A step lock whose holder is gone: a dead process on this host, or untouched for 10 × LOCK_TOUCH_MS. */
+async function staleLock(lock: string): Promise<boolean> {
+  try {
+    const [text, st] = await Promise.all([readFile(lock, 'utf8'), stat(lock)]);
+    if (Date.now() - st.mtimeMs > 10 * LOCK_TOUCH_MS) return true;
+    const owner = JSON.parse(text) as { host?: string; pid?: number };
+    if (owner.host === hostname() && typeof owner.pid === 'number' && owner.pid !== process.pid) {
+      try {
+        process.kill(owner.pid, 0);
+      } catch (err) {
+        return (err as NodeJS.ErrnoException).code === 'ESRCH';
+      }
+    }
+    return false;
+  } catch {
+    return false; // released meanwhile, or being written: look again
+  }
+}
+
 /** Write a file atomically (grid-io's one implementation: temp sibling, fsync, rename, folder fsync). */
 export { writeFileAtomic };
 
@@ -93,7 +122,38 @@ export class LocalArtifactStore implements ArtifactStore {
   async stepDir(step: string, key: string): Promise<string> {
     const dir = join(this.root, 'steps', step, key.slice(0, 16));
     await mkdir(dir, { recursive: true });
+    // What a killed worker's interrupted writes left here (its pid is in the names; live writers keep theirs).
+    await removeStaleTempFiles(dir);
     return dir;
+  }
+
+  async once<T>(step: string, key: string, reuse: (done: StepRecord) => T, run: () => Promise<T>, onWait?: () => void): Promise<T> {
+    const first = await this.findCompleted(step, key);
+    if (first) return reuse(first);
+    const lock = join(await this.stepDir(step, key), '.lock');
+    for (;;) {
+      try {
+        await writeFile(lock, `${JSON.stringify({ host: hostname(), pid: process.pid })}\n`, { flag: 'wx' });
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      if (await staleLock(lock)) {
+        await rm(lock, { force: true });
+        continue;
+      }
+      onWait?.();
+      await new Promise((r) => setTimeout(r, 250 + Math.floor(Math.random() * 250)));
+    }
+    // The holder touches the lock while it works, so a lock that stops changing is a dead holder's.
+    const touch = setInterval(() => void utimes(lock, new Date(), new Date()).catch(() => {}), LOCK_TOUCH_MS);
+    try {
+      const done = await this.findCompleted(step, key);
+      return done ? reuse(done) : await run();
+    } finally {
+      clearInterval(touch);
+      await rm(lock, { force: true });
+    }
   }
 
   async findCompleted(step: string, key: string): Promise<StepRecord | null> {

@@ -158,6 +158,12 @@ export interface PipelineActivities {
   finishTraining(input: TrainChunkInput & { result: TrainChunkResult }): Promise<ModelRef>;
   /** A finished training run with this input, if any (idempotent re-runs). */
   findTrainedModel(input: Omit<TrainChunkInput, 'untilEpoch'>): Promise<ModelRef | null>;
+  /**
+   * The identity of a training: its content key (model, settings, dataset hash) and the workflow
+   * ID derived from it and the artifact store, so that one key is trained by one workflow however
+   * many pipelines ask for it.
+   */
+  trainingIdentity(input: Omit<TrainChunkInput, 'untilEpoch'>): Promise<{ key: string; workflowId: string }>;
   evaluatePinnStep(input: EvaluateInput): Promise<StepOutcome<MetricsRef>>;
   evaluateCvaeStep(input: EvaluateInput): Promise<StepOutcome<MetricsRef>>;
   validateCvaeStep(input: ValidateCvaeInput): Promise<StepOutcome<MetricsRef>>;

@@ -4,10 +4,13 @@ import {
   continueAsNew,
   defineQuery,
   executeChild,
+  patched,
   proxyActivities,
   setHandler,
+  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { TASK_QUEUES } from '../task-queues.js';
 import type {
   PipelineActivities,
@@ -362,6 +365,39 @@ function trainSettings(
   };
 }
 
+/** Patch marker: trainings are child workflows named by their content key (histories before it replay unchanged). */
+export const TRAIN_BY_CONTENT_KEY = 'train-by-content-key';
+
+/**
+ * Train (or reuse) the model of `base` as the child workflow named by its content key
+ * (`trainingIdentity`): however many pipelines ask for one key at once, one workflow trains it.
+ * A pipeline that finds the training already running (WorkflowExecutionAlreadyStarted) waits on
+ * a durable timer (5 s, doubling to 5 min) and asks again: once the other run has finished, its
+ * own start finds the trained model and returns it at once (`findTrainedModel`), and if the
+ * other run failed or was terminated with its pipeline, this one takes the training over and
+ * resumes from its checkpoints. `onWait` reports the wait (shown by `status`).
+ */
+async function trainOnce(
+  workflow: typeof trainPinn | typeof trainCvae,
+  base: Omit<TrainWorkflowInput, 'chunksPerRun' | 'heartbeatTimeoutSeconds'> & { model: 'pinn' | 'cvae' },
+  memo: Record<string, unknown>,
+  legacyId: string,
+  onWait: (workflowId: string, seconds: number) => void,
+): Promise<ModelRef> {
+  const { model, ...args } = base;
+  if (!patched(TRAIN_BY_CONTENT_KEY)) return executeChild(workflow, { workflowId: legacyId, args: [args], memo });
+  const { workflowId } = await cpu.trainingIdentity({ model, dataset: args.dataset, settings: args.settings, artifacts: args.artifacts });
+  for (let wait = 5; ; wait = Math.min(2 * wait, 300)) {
+    try {
+      return await executeChild(workflow, { workflowId, args: [args], memo });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+    onWait(workflowId, wait);
+    await sleep(`${wait} seconds`);
+  }
+}
+
 /** The whole job: data -> split -> PINN and CVAE training -> evaluation -> validation -> report. */
 export async function pipeline(config: PipelineConfig): Promise<PipelineResult> {
   const t = tracker('pipeline');
@@ -410,11 +446,13 @@ export async function pipeline(config: PipelineConfig): Promise<PipelineResult> 
             settings: trainSettings(config.pinn!, alpha),
             artifacts,
           });
-          const model = await executeChild(trainPinn, {
-            workflowId: `${runId}.train-pinn${suffix}`,
-            args: [{ dataset: split.result, settings: trainSettings(config.pinn!, alpha), artifacts }],
-            memo: { kind: `pinn${suffix}`, alpha, datasetSha256: split.result.sha256, pipeline: runId },
-          });
+          const model = await trainOnce(
+            trainPinn,
+            { model: 'pinn', dataset: split.result, settings: trainSettings(config.pinn!, alpha), artifacts },
+            { kind: `pinn${suffix}`, alpha, datasetSha256: split.result.sha256, pipeline: runId },
+            `${runId}.train-pinn${suffix}`,
+            (id, s) => (t.state.stage = `train pinn${suffix}: the same training is running as ${id} (another pipeline); asking again in ${s} s`),
+          );
           return { ...model, skipped: before !== null };
         },
         (m) => m.path,
@@ -492,11 +530,13 @@ export async function pipeline(config: PipelineConfig): Promise<PipelineResult> 
           settings: trainSettings(config.cvae!),
           artifacts,
         });
-        const model = await executeChild(trainCvae, {
-          workflowId: `${runId}.train-cvae`,
-          args: [{ dataset: split.result, settings: trainSettings(config.cvae!), artifacts }],
-          memo: { kind: 'cvae', datasetSha256: split.result.sha256, pipeline: runId },
-        });
+        const model = await trainOnce(
+          trainCvae,
+          { model: 'cvae', dataset: split.result, settings: trainSettings(config.cvae!), artifacts },
+          { kind: 'cvae', datasetSha256: split.result.sha256, pipeline: runId },
+          `${runId}.train-cvae`,
+          (id, s) => (t.state.stage = `train cvae: the same training is running as ${id} (another pipeline); asking again in ${s} s`),
+        );
         return { ...model, skipped: before !== null };
       },
       (m) => m.path,

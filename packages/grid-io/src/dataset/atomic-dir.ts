@@ -15,6 +15,7 @@ import {
   rm,
   stat,
   symlink,
+  writeFile,
 } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 
@@ -39,7 +40,33 @@ function escapeRe(s: string): string {
 }
 
 function isAtomicTempFile(name: string): boolean {
-  return /^\..+\.tmp-\d+-[0-9a-f]+$/.test(name) || /^\.tmp-[0-9a-f]+$/.test(name);
+  return /^\..+\.tmp-\d+-[0-9a-f]+$/.test(name) || /^\.tmp-(\d+-)?[0-9a-f]+$/.test(name);
+}
+
+/** The writing process of a temporary name of {@link writeFileAtomic} (`.tmp-<pid>-<hex>`) or {@link writeDirectoryAtomic} (`.<name>.tmp-<pid>-<hex>`), else null. */
+function tempOwner(name: string): number | null {
+  const m = /^\.tmp-(\d+)-[0-9a-f]+$/.exec(name) ?? /^\..+\.tmp-(\d+)-[0-9a-f]+$/.exec(name);
+  return m ? Number(m[1]) : null;
+}
+
+/**
+ * Remove, in `dir`, the temporary files and staging folders that interrupted atomic writes left
+ * behind — only those whose writing process (named in the temporary name) is no longer alive, so
+ * writers running now keep theirs. Returns the names removed.
+ */
+export async function removeStaleTempFiles(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const stale = names.filter((n) => {
+    const pid = tempOwner(n);
+    return pid !== null && !pidAlive(pid);
+  });
+  await Promise.all(stale.map((n) => rm(join(dir, n), { recursive: true, force: true })));
+  return stale;
 }
 
 function pidAlive(pid: number): boolean {
@@ -188,21 +215,30 @@ export async function writeDirectoryAtomic<T>(
   const cwd = process.cwd();
   const cwdRel = relative(abs, cwd);
   const cwdInside = existing && (cwdRel === '' || (!cwdRel.startsWith('..') && !isAbsolute(cwdRel)));
-  if (existing) {
+  // The swap holds a lock beside `dir`: another writer (two pipelines writing one content-keyed
+  // step at once) may have put a version in place since the check above; this one then replaces
+  // it like any older version, and `dir` always holds one complete version, the last written.
+  await withSwapLock(parent, base, async () => {
+    existing = await stat(abs).then(
+      (st) => st.isDirectory(),
+      () => false,
+    );
+    if (existing) {
+      try {
+        await rename(abs, backup);
+      } catch (err) {
+        await rm(stage, { recursive: true, force: true });
+        throw err;
+      }
+    }
     try {
-      await rename(abs, backup);
+      await rename(stage, abs);
     } catch (err) {
+      if (existing) await rename(backup, abs).catch(() => {});
       await rm(stage, { recursive: true, force: true });
       throw err;
     }
-  }
-  try {
-    await rename(stage, abs);
-  } catch (err) {
-    if (existing) await rename(backup, abs).catch(() => {});
-    await rm(stage, { recursive: true, force: true });
-    throw err;
-  }
+  });
   await fsyncPath(parent);
   if (cwdInside) {
     try {
@@ -215,6 +251,38 @@ export async function writeDirectoryAtomic<T>(
   return result;
 }
 
+/** A lock file older than this is left from a writer that died during its swap (a swap takes milliseconds). */
+const STALE_LOCK_MS = 30_000;
+
+/**
+ * Run `swap` holding `<parent>/.<base>.lock` (created exclusively; other writers wait, 10–40 ms
+ * apart; a lock older than {@link STALE_LOCK_MS} is broken), across processes on one file system.
+ */
+async function withSwapLock<T>(parent: string, base: string, swap: () => Promise<T>): Promise<T> {
+  const lock = join(parent, `.${base}.lock`);
+  const deadline = Date.now() + 4 * STALE_LOCK_MS;
+  for (;;) {
+    try {
+      await writeFile(lock, `${process.pid}\n`, { flag: 'wx' });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const age = await stat(lock).then(
+        (st) => Date.now() - st.mtimeMs,
+        () => 0,
+      );
+      if (age > STALE_LOCK_MS) await rm(lock, { force: true });
+      else if (Date.now() > deadline) throw new Error(`${lock}: another writer has held it for more than ${(4 * STALE_LOCK_MS) / 1000} s`);
+      else await new Promise((r) => setTimeout(r, 10 + Math.floor(Math.random() * 30)));
+    }
+  }
+  try {
+    return await swap();
+  } finally {
+    await rm(lock, { force: true });
+  }
+}
+
 /**
  * Write one file atomically: a temporary sibling, fsync, rename over `path`, fsync of the folder;
  * the temporary file is removed when anything fails, so `path` is either the old or the new
@@ -222,7 +290,7 @@ export async function writeDirectoryAtomic<T>(
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.tmp-${randomBytes(6).toString('hex')}`);
+  const tmp = join(dirname(path), `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
   try {
     const fh = await open(tmp, 'w');
     try {
