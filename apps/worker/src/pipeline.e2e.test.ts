@@ -195,33 +195,6 @@ describe('pipelines on the real Temporal dev server', () => {
     }
   }, 600_000);
 
-  test('a truncated newest checkpoint in trainPinn on the dev server: the workflow completes from the previous checkpoint and ends bitwise where an uninterrupted run ends', async () => {
-    if (workers.length < 2) await inProcessGpuWorker();
-    const refArtifacts = await mkdtemp(join(tmpdir(), 'se-trunc-ref-'));
-    const artifacts = await mkdtemp(join(tmpdir(), 'se-trunc-'));
-    const dataset = await tinyAtmospheres(artifacts);
-    await trainChunk({ model: 'pinn', dataset, settings, artifacts: refArtifacts, untilEpoch: 2 });
-    const ref = await trainChunk({ model: 'pinn', dataset, settings, artifacts: refArtifacts, untilEpoch: 4 });
-    // The first chunk, then the damage a crash mid-write or a bad disk leaves: the newest checkpoint cut in half.
-    await trainChunk({ model: 'pinn', dataset, settings, artifacts, untilEpoch: 2 });
-    const store = new LocalArtifactStore(artifacts);
-    const ckptDir = join(await store.stepDir('train-pinn', trainingKey({ model: 'pinn', dataset, settings, artifacts })), 'model', 'checkpoints');
-    const names = (await readdir(ckptDir)).filter((n) => /^ckpt-\d+\.safetensors$/.test(n)).sort();
-    expect(names.length).toBeGreaterThan(1);
-    const newest = join(ckptDir, names[names.length - 1]);
-    const bytes = await readFile(newest);
-    await writeFile(newest, bytes.subarray(0, bytes.length >> 1));
-    const workflowId = `trunc-${Date.now()}`;
-    const model = await client.workflow.execute(trainPinn, { taskQueue: TASK_QUEUES.cpu, workflowId, args: [{ dataset, settings, artifacts }] });
-    expect(model.epochsDone).toBe(4);
-    const a = await tensorsOf(join(ref.modelDir, 'model.safetensors'));
-    const b = await tensorsOf(join(model.path, 'model.safetensors'));
-    expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
-    for (const [name, t] of a) expect(b.get(name)!.equals(t), name).toBe(true);
-    // the bad file was renamed aside, not deleted, and the run says so
-    expect((await readdir(ckptDir)).some((n) => n.startsWith(names[names.length - 1]) && n !== names[names.length - 1])).toBe(true);
-  }, 600_000);
-
   test('status during training: the progress on the server is at most 10 s old (heartbeats every 2 s, not 0.8 x the timeout), the step advances and an ETA is known', async () => {
     const artifacts = await mkdtemp(join(tmpdir(), 'se-lag-'));
     const dataset = await tinyAtmospheres(artifacts);
@@ -285,6 +258,33 @@ describe('pipelines on the real Temporal dev server', () => {
     const resumed = await trainChunk({ model: 'pinn', dataset, settings: long, artifacts, untilEpoch: epoch + 1 });
     expect(resumed.progress.resumedFromStep).toBeGreaterThanOrEqual(step);
   }, 300_000);
+
+  test('a truncated newest checkpoint in trainPinn on the dev server: the workflow completes from the previous checkpoint and ends bitwise where an uninterrupted run ends', async () => {
+    if (workers.length < 2) await inProcessGpuWorker();
+    const refArtifacts = await mkdtemp(join(tmpdir(), 'se-trunc-ref-'));
+    const artifacts = await mkdtemp(join(tmpdir(), 'se-trunc-'));
+    const dataset = await tinyAtmospheres(artifacts);
+    await trainChunk({ model: 'pinn', dataset, settings, artifacts: refArtifacts, untilEpoch: 2 });
+    const ref = await trainChunk({ model: 'pinn', dataset, settings, artifacts: refArtifacts, untilEpoch: 4 });
+    // The first chunk, then the damage a crash mid-write or a bad disk leaves: the newest checkpoint cut in half.
+    await trainChunk({ model: 'pinn', dataset, settings, artifacts, untilEpoch: 2 });
+    const store = new LocalArtifactStore(artifacts);
+    const ckptDir = join(await store.stepDir('train-pinn', trainingKey({ model: 'pinn', dataset, settings, artifacts })), 'model', 'checkpoints');
+    const names = (await readdir(ckptDir)).filter((n) => /^ckpt-\d+\.safetensors$/.test(n)).sort();
+    expect(names.length).toBeGreaterThan(1);
+    const newest = join(ckptDir, names[names.length - 1]);
+    const bytes = await readFile(newest);
+    await writeFile(newest, bytes.subarray(0, bytes.length >> 1));
+    const workflowId = `trunc-${Date.now()}`;
+    const model = await client.workflow.execute(trainPinn, { taskQueue: TASK_QUEUES.cpu, workflowId, args: [{ dataset, settings, artifacts }] });
+    expect(model.epochsDone).toBe(4);
+    const a = await tensorsOf(join(ref.modelDir, 'model.safetensors'));
+    const b = await tensorsOf(join(model.path, 'model.safetensors'));
+    expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
+    for (const [name, t] of a) expect(b.get(name)!.equals(t), name).toBe(true);
+    // the bad file was renamed aside, not deleted, and the run says so
+    expect((await readdir(ckptDir)).some((n) => n.startsWith(names[names.length - 1]) && n !== names[names.length - 1])).toBe(true);
+  }, 600_000);
 
   test('the whole pipeline on tiny data writes a report; an unchanged re-run skips every step', async () => {
     if (workers.length < 2) await inProcessGpuWorker();
