@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { syntheticSpectra, writeSpectrumDataset, SPECTRUM_DEFAULT_GRID } from '@stellar-emu/grid-io';
-import { initBackend, Rng } from '@stellar-emu/nn-core';
+import { initBackend } from '@stellar-emu/nn-core';
+import { Rng } from '@stellar-emu/numerics';
 import { CVAE_PRESETS, SpectrumCvae, generateSpectra, makeCvaeConfig, trainCvae } from '@stellar-emu/cvae';
 import { runSuite } from './lib.mjs';
 
@@ -85,7 +86,7 @@ await runSuite('cvae', async (record) => {
       const rates = [];
       const epochs = preset === 'paper' || quick ? 1 : 2;
       const r = await trainCvae({
-        dataset,
+        datasetDir: dataset,
         outDir: join(work, `model-${preset}`),
         preset,
         overrides: { epochs, batchSize: 512 },

@@ -13,10 +13,11 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { runSuite } from './lib.mjs';
 
-const { initBackend, Rng, tf } = await import('@stellar-emu/nn-core');
+const { initBackend, tf } = await import('@stellar-emu/nn-core');
+const { Rng } = await import('@stellar-emu/numerics');
 const { fitPca, functionSource, trainRecovery, PcaModel, RECOVERY_PRESETS } =
   await import('@stellar-emu/param-nn');
-const { synthesizeFlux, sampleLabels, createRng, CVAE_LABEL_RANGES, SPECTRUM_DEFAULT_GRID } =
+const { synthesizeFlux, sampleLabels, CVAE_LABEL_RANGES, SPECTRUM_DEFAULT_GRID } =
   await import('@stellar-emu/grid-io');
 
 const SIZES = (process.env.PARAM_NN_BENCH_SIZES ?? '10000,50000,100000').split(',').map(Number);
@@ -25,7 +26,7 @@ const BASE = 64;
 
 await runSuite('param-nn', async (record) => {
   const info = await initBackend({ quiet: true });
-  const rng = createRng(7);
+  const rng = new Rng(7);
   const base = [];
   for (let b = 0; b < BASE; b++)
     base.push(Float32Array.from(synthesizeFlux(sampleLabels(rng, CVAE_LABEL_RANGES))));

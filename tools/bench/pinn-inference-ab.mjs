@@ -4,7 +4,8 @@
 // Usage: node tools/bench/pinn-inference-ab.mjs [batch=1024]   (random weights: timing only)
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { activateWithDerivative, initBackend, Rng, tf } from '@stellar-emu/nn-core';
+import { activateWithDerivative, initBackend, tf } from '@stellar-emu/nn-core';
+import { Rng } from '@stellar-emu/numerics';
 import { DEFAULT_PHYSICS, PinnEmulator, PRESETS } from '@stellar-emu/pinn';
 await initBackend({ quiet: true });
 const N = 72;

@@ -1,7 +1,8 @@
 // Kurucz-a1 PINN: inference ms/model (tau cache on/off, batch 1 and 1024), training models/s with and without the physics term.
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { currentBackend, initBackend, Rng, tf } from '@stellar-emu/nn-core';
+import { currentBackend, initBackend, tf } from '@stellar-emu/nn-core';
+import { Rng } from '@stellar-emu/numerics';
 import { DEFAULT_PHYSICS, flopsPerPoint, PinnEmulator, PRESETS, pointSource } from '@stellar-emu/pinn';
 import { runSuite, timeIt } from './lib.mjs';
 

@@ -6,8 +6,9 @@
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createRng, SPECTRUM_DEFAULT_GRID } from '@stellar-emu/grid-io';
+import { SPECTRUM_DEFAULT_GRID } from '@stellar-emu/grid-io';
 import { realDataDir } from '@stellar-emu/grid-io/testing';
+import { Rng } from '@stellar-emu/numerics';
 import {
   atlasGridSource,
   IntensityBroadener,
@@ -45,7 +46,7 @@ await runSuite('pysme', async (record) => {
     's',
     `PySME ${engine.versions.pysme} import ${engine.versions.importSeconds.toFixed(1)} s`,
   );
-  const rng = createRng(5);
+  const rng = new Rng(5);
   const load = os.loadavg()[0];
   let engineS = 0;
   let prepareS = 0;

@@ -133,7 +133,9 @@ describe.skipIf(!run)('PySME grids on the real dev server (synth queue)', () => 
     expect(synthesis.medium).toBe('air');
     expect(synthesis.atmospheres.kind).toBe('atlas9-grid');
     expect(synthesis.linelist.sha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(manifest.splitCounts.train + manifest.splitCounts.val + manifest.splitCounts.test).toBe(12);
+    // Every row in one of the three splits (a small grid may leave one of them empty: the hash split holds on average).
+    for (const k of Object.keys(manifest.splitCounts)) expect(['train', 'val', 'test']).toContain(k);
+    expect(Object.values(manifest.splitCounts).reduce((a, b) => a + b, 0)).toBe(12);
 
     // pyarrow (from the project's PySME environment) reads the dataset unchanged.
     const py = spawnSync(

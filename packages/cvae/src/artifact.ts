@@ -1,8 +1,19 @@
 // The model directory: model.json (config, labels, scales, training box, wavelength grid) + weights.safetensors.
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeDirectoryAtomic, writeFileAtomic } from '@stellar-emu/grid-io';
-import { CheckpointError, readCheckpoint, writeCheckpoint, type StoredTensor, type TrainResult } from '@stellar-emu/nn-core';
+import { writeFileAtomic } from '@stellar-emu/grid-io';
+import {
+  CheckpointError,
+  parseModelMeta,
+  readCheckpoint,
+  readModelDir,
+  writeCheckpoint,
+  writeModelDir,
+  type ModelDirFormat,
+  type StoredTensor,
+  type TrainResult,
+} from '@stellar-emu/nn-core';
+import { z } from 'zod';
 import { validateCvaeConfig, type CvaeConfig } from './config.js';
 import type { LabelScale } from './data.js';
 import { SpectrumCvae } from './model.js';
@@ -31,6 +42,8 @@ export interface CvaeModelJson {
   /** Wavelength grid: flux[i] is at startAngstrom + i · stepAngstrom (Å). */
   wavelength: { startAngstrom: number; stepAngstrom: number; nPixels: number };
   weightsFile: string;
+  /** sha256 of the weights file (absent in model directories written before it was recorded). */
+  weightsSha256?: string;
   /** Provenance and training summary (free JSON). */
   training: Record<string, unknown>;
 }
@@ -53,67 +66,107 @@ export class CvaeModelError extends Error {
   }
 }
 
+const widths = z.array(z.number());
+
+/** zod schema of the config in model.json; the rules are `validateCvaeConfig`'s. */
+const cvaeConfigSchema = z
+  .looseObject({
+    preset: z.string(),
+    nPixels: z.number(),
+    labelColumns: z.array(z.string()),
+    encoderWidths: widths,
+    latentDim: z.number(),
+    decoderWidths: widths,
+    beta: z.number(),
+    klWarmupSteps: z.number(),
+    // Model directories written before the log-variance bound have no such field: unbounded.
+    logvarBound: z.number().nullable().default(null),
+    fluxRange: z.tuple([z.number(), z.number()]),
+    learningRate: z.number(),
+    plateau: z.looseObject({ factor: z.number(), patience: z.number(), minLr: z.number() }),
+    validationLatent: z.enum(['sample', 'mean', 'zero']),
+    earlyStoppingPatience: z.number(),
+    batchSize: z.number(),
+    epochs: z.number(),
+    seed: z.number(),
+  })
+  .superRefine((config, ctx) => {
+    try {
+      validateCvaeConfig(config);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    }
+  });
+
+/** zod schema of model.json (fields unknown to it are kept). */
+export const CVAE_MODEL_JSON_SCHEMA: z.ZodType<CvaeModelJson> = z
+  .looseObject({
+    format: z.literal(CVAE_MODEL_FORMAT),
+    createdAt: z.string(),
+    config: cvaeConfigSchema,
+    labels: z.array(
+      z.looseObject({ column: z.string(), key: z.string(), min: z.number(), max: z.number(), rangeMin: z.number(), rangeMax: z.number() }),
+    ),
+    wavelength: z.looseObject({ startAngstrom: z.number(), stepAngstrom: z.number().positive(), nPixels: z.number() }),
+    weightsFile: z.string().min(1),
+    weightsSha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional(),
+    training: z.record(z.string(), z.unknown()),
+  })
+  .superRefine((m, ctx) => {
+    if (m.labels.length !== m.config.labelColumns.length)
+      ctx.addIssue({ code: 'custom', path: ['labels'], message: `${m.labels.length} labels do not match the ${m.config.labelColumns.length} of config.labelColumns` });
+    if (m.wavelength.nPixels !== m.config.nPixels)
+      ctx.addIssue({ code: 'custom', path: ['wavelength', 'nPixels'], message: `${m.wavelength.nPixels} does not match config.nPixels ${m.config.nPixels}` });
+  });
+
+/** The layout of a CVAE model directory (nn-core `writeModelDir` / `readModelDir`). */
+export const CVAE_MODEL_DIR: ModelDirFormat<CvaeModelJson> = {
+  metaFile: MODEL_JSON,
+  schema: CVAE_MODEL_JSON_SCHEMA,
+  weightsOf: (m) => ({ file: m.weightsFile, sha256: m.weightsSha256 ?? null }),
+  error: (dir, detail) => new CvaeModelError(dir, detail),
+  hints: {
+    missingDir: "train one with 'stellar-emu train cvae'",
+    missingMeta: "not a model directory; train one with 'stellar-emu train cvae'",
+  },
+};
+
 /**
  * Write the network's parameters to `<dir>/weights.safetensors` and `meta` to `<dir>/model.json`
- * as one unit: both go into a temporary sibling folder (with the rest of `dir` — checkpoints/ —
- * hard-linked in), fsynced, which then replaces `dir` (grid-io `writeDirectoryAtomic`). A failure
- * at any point leaves the previous weights, model.json and checkpoints as they were.
+ * (with the weights' sha256) as one unit (nn-core `writeModelDir`): both go into a temporary
+ * sibling folder (with the rest of `dir` — checkpoints/ — hard-linked in), fsynced, which then
+ * replaces `dir`. A failure at any point leaves the previous weights, model.json and checkpoints
+ * as they were.
  */
-export async function saveCvaeModel(dir: string, model: SpectrumCvae, meta: Omit<CvaeModelJson, 'format' | 'weightsFile' | 'createdAt'>): Promise<void> {
+export async function saveCvaeModel(dir: string, model: SpectrumCvae, meta: Omit<CvaeModelJson, 'format' | 'weightsFile' | 'weightsSha256' | 'createdAt'>): Promise<void> {
   const tensors = new Map<string, StoredTensor>();
   for (const [k, v] of model.params.snapshot()) tensors.set(k, v);
-  const json: CvaeModelJson = { format: CVAE_MODEL_FORMAT, createdAt: new Date().toISOString(), weightsFile: WEIGHTS_FILE, ...meta };
-  await writeDirectoryAtomic(dir, async (stage) => {
-    await writeCheckpoint(join(stage, WEIGHTS_FILE), tensors, 'cvae-weights', { config: meta.config });
-    await writeFile(join(stage, MODEL_JSON), `${JSON.stringify(json, null, 2)}\n`);
+  const createdAt = new Date().toISOString();
+  await writeModelDir<CvaeModelJson>(dir, CVAE_MODEL_DIR, {
+    weightsFile: WEIGHTS_FILE,
+    writeWeights: (path) => writeCheckpoint(path, tensors, 'cvae-weights', { config: meta.config }),
+    meta: (weights) => ({ format: CVAE_MODEL_FORMAT, createdAt, weightsFile: weights.file, ...meta, weightsSha256: weights.sha256 }),
   });
 }
 
-/** Validate a parsed model.json. */
+/** Validate a parsed model.json ({@link CVAE_MODEL_JSON_SCHEMA}); a CvaeModelError names each failing field. */
 export function parseModelJson(value: unknown, dir: string): CvaeModelJson {
-  const v = value as Partial<CvaeModelJson> | null;
-  const fail = (what: string): never => {
-    throw new CvaeModelError(dir, `${MODEL_JSON} ${what}`);
-  };
-  if (!v || typeof v !== 'object') return fail('is not a JSON object');
-  if (v.format !== CVAE_MODEL_FORMAT) fail(`has format ${JSON.stringify(v.format)}, expected '${CVAE_MODEL_FORMAT}'`);
-  if (!v.config || typeof v.config !== 'object') fail('has no config');
-  // Model directories written before the log-variance bound have no such field: unbounded.
-  if (v.config!.logvarBound === undefined) v.config!.logvarBound = null;
-  try {
-    validateCvaeConfig(v.config!);
-  } catch (err) {
-    fail(`has an invalid config: ${(err as Error).message}`);
-  }
-  if (!Array.isArray(v.labels) || v.labels.length !== v.config!.labelColumns.length) fail('labels do not match config.labelColumns');
-  for (const l of v.labels!) {
-    for (const k of ['min', 'max', 'rangeMin', 'rangeMax'] as const) if (typeof l[k] !== 'number' || !Number.isFinite(l[k])) fail(`label ${l.column}: ${k} is not a finite number`);
-  }
-  const w = v.wavelength;
-  if (!w || !Number.isFinite(w.startAngstrom) || !(w.stepAngstrom > 0) || w.nPixels !== v.config!.nPixels) fail('has no valid wavelength grid matching config.nPixels');
-  if (typeof v.weightsFile !== 'string') fail('names no weights file');
-  return v as CvaeModelJson;
+  return parseModelMeta(CVAE_MODEL_DIR, value, dir);
 }
 
-/** Load a model directory; a missing or corrupt model.json or weights file gives a CvaeModelError. */
+/**
+ * Load a model directory: model.json (validated, naming the failing field) and the weights it
+ * names (verified against its sha256 when recorded, and by their own checksum); a missing or
+ * corrupt model.json or weights file gives a CvaeModelError.
+ */
 export async function loadCvaeModel(dir: string): Promise<LoadedCvae> {
-  let text: string;
-  try {
-    text = await readFile(join(dir, MODEL_JSON), 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new CvaeModelError(dir, code === 'ENOENT' ? `no ${MODEL_JSON} (not a model directory; train one with 'stellar-emu train cvae')` : `cannot read ${MODEL_JSON} (${code})`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new CvaeModelError(dir, `${MODEL_JSON} is not valid JSON (${(err as Error).message})`);
-  }
-  const meta = parseModelJson(json, dir);
+  const { meta, weightsPath } = await readModelDir(dir, CVAE_MODEL_DIR);
   let ck;
   try {
-    ck = await readCheckpoint(join(dir, meta.weightsFile));
+    ck = await readCheckpoint(weightsPath);
   } catch (err) {
     throw new CvaeModelError(dir, err instanceof CheckpointError ? err.message : String(err));
   }

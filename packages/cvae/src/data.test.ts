@@ -1,9 +1,11 @@
+import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { openDataset } from '@stellar-emu/grid-io';
-import { assertBitwiseEqual, deriveSeed, initBackend, Rng, tf } from '@stellar-emu/nn-core';
-import { TOY_BOX, toyFlux, writeToyDataset } from '../test/fixtures.js';
-import { labelScalesFromManifest, openSpectrumSource, type SpectrumSource } from './data.js';
+import { minMaxScalesFromManifest, openDataset, writeSpectrumDataset } from '@stellar-emu/grid-io';
+import { assertBitwiseEqual, initBackend, tf } from '@stellar-emu/nn-core';
+import { deriveSeed, Rng } from '@stellar-emu/numerics';
+import { tempDir, TOY_BOX, toyFlux, toyRecords, writeToyDataset } from '../test/fixtures.js';
+import { openSpectrumSource, type SpectrumSource } from './data.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -54,7 +56,7 @@ test('out-of-core source: memory is bounded by the configured cap, not by the da
     const ds = await openDataset(dir);
     const datasetBytes = n * nPixels * 4; // 9.6 and 38.4 MB of float32 flux
     expect(datasetBytes).toBeGreaterThan(7 * cap);
-    const src = await openSpectrumSource({ dir, split: 'train', cacheBytes: cap, labelScales: labelScalesFromManifest(ds.manifest, ds.manifest.labels) });
+    const src = await openSpectrumSource({ dir, split: 'train', cacheBytes: cap, labelScales: minMaxScalesFromManifest(ds.manifest, ds.manifest.labels) });
     expect(src.windowGroups).toBe(3);
     let peak = 0;
     for (const epoch of [0, 1]) {
@@ -83,7 +85,7 @@ test('out-of-core source: memory is bounded by the configured cap, not by the da
 test('the cap must hold one row group; labels are scaled with the manifest statistics', async () => {
   const dir = await writeToyDataset({ n: 60, nPixels: 200, rowGroupSize: 30 });
   const ds = await openDataset(dir);
-  const scales = labelScalesFromManifest(ds.manifest, ds.manifest.labels);
+  const scales = minMaxScalesFromManifest(ds.manifest, ds.manifest.labels);
   await expect(openSpectrumSource({ dir, split: 'train', cacheBytes: 1000, labelScales: scales })).rejects.toThrow(/cannot hold one row group/);
   const src = await openSpectrumSource({ dir, split: null, cacheBytes: 1 << 20, labelScales: scales, noise: { latentDim: 3, seed: 9 } });
   expect(src.numExamples).toBe(60);
@@ -111,9 +113,40 @@ test('the cap must hold one row group; labels are scaled with the manifest stati
 test('float64 flux datasets take the same fast path', async () => {
   const dir = await writeToyDataset({ n: 40, nPixels: 300, rowGroupSize: 20, fluxType: 'double' });
   const { manifest, rows } = await referenceRows(dir, 'train');
-  const src = await openSpectrumSource({ dir, split: 'train', cacheBytes: 1 << 20, labelScales: labelScalesFromManifest(manifest, manifest.labels) });
+  const src = await openSpectrumSource({ dir, split: 'train', cacheBytes: 1 << 20, labelScales: minMaxScalesFromManifest(manifest, manifest.labels) });
   const flux = src.readFlux(Int32Array.from({ length: src.numExamples }, (_, i) => i));
   assertBitwiseEqual(flux, Float32Array.from(rows.flatMap((r) => r.flux)));
   expect(src.stats.fastDecodes).toBe(src.stats.decodes);
   src.close();
+});
+
+test("missing pixels: batches carry the continuum (1) and a 0 in the mask, readFlux keeps NaN; 'validation' selects the val split", async () => {
+  const recs = toyRecords(30, 50, 4).map((r, i) => ({ ...r, flux: r.flux.map((v, p) => (i % 5 === 0 && p % 7 === 3 ? Number.NaN : v)) }));
+  const dir = join(tempDir('cvae-nan-'), 'ds');
+  const m = await writeSpectrumDataset(recs, dir, { split: { scheme: '90/10', seed: 0 } });
+  expect(m.pixels?.nanCount).toBeGreaterThan(0);
+  const scales = minMaxScalesFromManifest(m, m.labels);
+  const src = await openSpectrumSource({ dir, split: null, cacheBytes: 1 << 20, labelScales: scales });
+  const idx = Int32Array.from({ length: src.numExamples }, (_, i) => i);
+  const raw = src.readFlux(idx);
+  const b = src.batch(idx);
+  const flux = b.flux.dataSync();
+  const mask = b.mask.dataSync();
+  let missing = 0;
+  for (let i = 0; i < raw.length; i++) {
+    if (Number.isNaN(raw[i])) {
+      missing++;
+      expect(flux[i]).toBe(1);
+      expect(mask[i]).toBe(0);
+    } else {
+      expect(flux[i]).toBe(raw[i]);
+      expect(mask[i]).toBe(1);
+    }
+  }
+  expect(missing).toBe(m.pixels!.nanCount);
+  tf.dispose(Object.values(b));
+  src.close();
+  const val = await openSpectrumSource({ dir, split: 'validation', cacheBytes: 1 << 20, labelScales: scales });
+  expect(val.numExamples).toBe(m.splitCounts.val);
+  val.close();
 });

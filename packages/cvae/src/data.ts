@@ -1,39 +1,32 @@
-// Out-of-core spectrum examples for nn-core's trainLoop: Parquet row groups in a memory-capped cache, block-shuffled epochs.
-import { closeSync, openSync } from 'node:fs';
-import { join } from 'node:path';
-import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
-import { assignSplit, openDataset, type DatasetManifest } from '@stellar-emu/grid-io';
-import { deriveSeed, Rng, tf, type Batch, type BatchSource } from '@stellar-emu/nn-core';
-import { decodeFluxRowGroup, fluxFile, type FluxFile } from './parquet-flux.js';
+// Out-of-core spectrum examples for nn-core's trainLoop: Parquet row groups (grid-io's spectrum reader) in a memory-capped cache, block-shuffled epochs.
+import {
+  assignSplit,
+  canonicalSplitName,
+  fillMissingFlux,
+  minMaxScale,
+  openSpectrumDataset,
+  type DatasetManifest,
+  type MinMaxScale,
+  type SpectrumDatasetReader,
+} from '@stellar-emu/grid-io';
+import { tf, type Batch, type BatchSource } from '@stellar-emu/nn-core';
+import { deriveSeed, Rng } from '@stellar-emu/numerics';
 
-/** Min-max scaling of one label to [-1, 1] with the dataset's stored statistics (physical units). */
-export interface LabelScale {
-  column: string;
-  min: number;
-  max: number;
-}
-
-/** Physical label value → [-1, 1] (a constant label maps to 0). */
-export function scaleLabel(v: number, s: LabelScale): number {
-  const span = s.max - s.min;
-  return span > 0 ? (2 * (v - s.min)) / span - 1 : 0;
-}
-
-/** Label scales of `columns` from a spectrum manifest's normalization statistics. */
-export function labelScalesFromManifest(manifest: DatasetManifest, columns: string[]): LabelScale[] {
-  return columns.map((column) => {
-    const st = manifest.normalization[column];
-    if (!st) throw new Error(`dataset manifest has no normalization statistics for label "${column}"`);
-    if (st.transform !== 'linear') throw new Error(`label "${column}" has a ${st.transform} normalization; the CVAE expects linear`);
-    return { column, min: st.min, max: st.max };
-  });
-}
+/**
+ * A label's min-max scale to [-1, 1] (grid-io `MinMaxScale`: its column and the dataset's range in
+ * physical units, from grid-io `minMaxScalesFromManifest`; applied with grid-io `minMaxScale`).
+ * Stored per label in model.json.
+ */
+export type LabelScale = MinMaxScale;
 
 /** Options of {@link openSpectrumSource}. */
 export interface SpectrumSourceOptions {
   /** Dataset directory (grid-io spectrum dataset: Parquet + _manifest.json). */
   dir: string;
-  /** Keep rows of this split; null: all rows. Rows without a split get one from their id (90/10, `splitSeed`). */
+  /**
+   * Keep rows of this split (grid-io `SplitName`, e.g. `VAL_SPLIT`; the old spelling 'validation' is
+   * accepted); null: all rows. Rows without a split get one from their id (90/10, `splitSeed`).
+   */
   split: string | null;
   splitSeed?: number;
   /**
@@ -68,8 +61,8 @@ export interface SpectrumSourceStats {
 }
 
 interface Group {
-  file: FluxFile;
-  indexInFile: number;
+  /** Row group of the reader. */
+  group: number;
   /** Positions within the row group of the rows that belong to this source. */
   rows: Int32Array;
   /** First example index of this group. */
@@ -82,8 +75,9 @@ interface Group {
  * group on demand into an LRU cache capped at `cacheBytes`. `epochOrder` is a block shuffle from
  * the loop's seeded rng: permute the row groups, then shuffle the examples inside consecutive
  * windows of as many row groups as the cache holds, so each window is decoded once per epoch.
- * Batches: `flux` [b, N] continuum-normalized (NaN → 0), `labels` [b, L] scaled to [-1, 1],
- * `mask` [b, N] when the dataset has NaN pixels, `eps` [b, d] when `noise` is set.
+ * Batches: `flux` [b, N] continuum-normalized, `labels` [b, L] scaled to [-1, 1], `mask` [b, N]
+ * when the dataset has NaN pixels (0 there; the pixels are filled with the continuum, grid-io
+ * `MISSING_FLUX_VALUE`, by `fillMissingFlux`), `eps` [b, d] when `noise` is set.
  */
 export class SpectrumSource implements BatchSource {
   readonly numExamples: number;
@@ -105,7 +99,7 @@ export class SpectrumSource implements BatchSource {
     /** Wavelength grid: first wavelength and step in Å. */
     readonly wavelength: { startAngstrom: number; stepAngstrom: number },
     private readonly opts: SpectrumSourceOptions,
-    private readonly closeFiles: () => void,
+    private readonly reader: SpectrumDatasetReader,
   ) {
     this.numExamples = groups.reduce((n, g) => n + g.rows.length, 0);
     this.exampleGroup = new Int32Array(this.numExamples);
@@ -159,7 +153,7 @@ export class SpectrumSource implements BatchSource {
       this.stats.cachedBytes -= arr.byteLength;
     }
     const t0 = performance.now();
-    const { flux: all, path } = decodeFluxRowGroup(g.file, g.indexInFile, 'flux', this.nPixels);
+    const { flux: all, path } = this.reader.readRowGroupFlux(g.group);
     let flux: Float32Array;
     if (g.rows.length * this.nPixels === all.length) flux = all;
     else {
@@ -199,10 +193,7 @@ export class SpectrumSource implements BatchSource {
     let mask: Float32Array | null = null;
     if ((this.manifest.pixels?.nanCount ?? 0) > 0) {
       mask = new Float32Array(n * N);
-      for (let i = 0; i < flux.length; i++) {
-        if (flux[i] !== flux[i]) flux[i] = 0;
-        else mask[i] = 1;
-      }
+      fillMissingFlux(flux, mask);
     }
     const labels = new Float32Array(n * L);
     for (let i = 0; i < n; i++) labels.set(this.labels.subarray(indices[i] * L, (indices[i] + 1) * L), i * L);
@@ -224,70 +215,49 @@ export class SpectrumSource implements BatchSource {
   close(): void {
     this.cache.clear();
     this.stats.cachedBytes = 0;
-    this.closeFiles();
+    this.reader.close();
   }
 }
 
 /**
- * Open a spectrum dataset as a {@link SpectrumSource}: validates the manifest (kind 'spectra',
- * one pixel count, the label columns present), reads labels, split and wavelength columns of
- * every row group, and leaves flux on disk.
+ * Open a spectrum dataset as a {@link SpectrumSource} with grid-io's `openSpectrumDataset`
+ * (kind 'spectra', one pixel count, the label columns present; labels, split, ids and wavelengths
+ * of every row read once), keeping the rows of `opts.split`, which must be on one wavelength
+ * grid. Flux stays on disk.
  */
 export async function openSpectrumSource(opts: SpectrumSourceOptions): Promise<SpectrumSource> {
-  const ds = await openDataset(opts.dir);
-  const m = ds.manifest;
-  if (m.kind !== 'spectra') throw new Error(`${opts.dir}: is a '${m.kind}' dataset, the CVAE needs spectra`);
-  if (!m.pixels || m.pixels.min !== m.pixels.max || m.pixels.min < 1) {
-    throw new Error(`${opts.dir}: spectra must all have the same number of pixels (manifest pixels: ${JSON.stringify(m.pixels)})`);
-  }
-  const nPixels = m.pixels.min;
-  const labelCols = opts.labelScales.map((s) => s.column);
-  for (const c of labelCols) if (!m.labels.includes(c)) throw new Error(`${opts.dir}: dataset has no label "${c}" (labels: ${m.labels.join(', ')})`);
-  const fds: number[] = [];
-  const files = new Map<string, FluxFile>();
+  const reader = await openSpectrumDataset(opts.dir, { columns: opts.labelScales.map((s) => s.column) });
   try {
-    for (const f of m.files) {
-      const path = join(opts.dir, f.path);
-      const metadata = await parquetMetadataAsync(await asyncBufferFromFile(path));
-      const fd = openSync(path, 'r');
-      fds.push(fd);
-      files.set(f.path, fluxFile(fd, path, metadata));
-    }
+    const L = opts.labelScales.length;
+    const want = opts.split === null ? null : canonicalSplitName(opts.split);
     const groups: Group[] = [];
     const labels: number[] = [];
     const physical: number[] = [];
-    let wavelength: { startAngstrom: number; stepAngstrom: number } | null = null;
+    const selected: number[] = [];
     let first = 0;
-    for (const rg of ds.rowGroups) {
-      const rows = await ds.readRowGroup(rg.index, [...labelCols, 'split', 'id', 'wavelength_start_angstrom', 'wavelength_step_angstrom']);
+    reader.rowGroups.forEach((rg, gi) => {
       const keep: number[] = [];
-      rows.forEach((r, i) => {
-        const split = (r.split as string | null) ?? assignSplit(r.id as string, '90/10', opts.splitSeed ?? 0);
-        if (opts.split !== null && split !== opts.split) return;
-        const ws = r.wavelength_start_angstrom as number;
-        const st = r.wavelength_step_angstrom as number;
-        if (!wavelength) wavelength = { startAngstrom: ws, stepAngstrom: st };
-        else if (Math.abs(ws - wavelength.startAngstrom) > 1e-9 * Math.abs(ws) || Math.abs(st - wavelength.stepAngstrom) > 1e-9 * Math.abs(st)) {
-          throw new Error(`${opts.dir}: row ${r.id} is on a different wavelength grid (start ${ws} Å, step ${st} Å vs ${wavelength.startAngstrom}, ${wavelength.stepAngstrom}); the CVAE needs one grid`);
-        }
+      for (let i = 0; i < rg.numRows; i++) {
+        const row = rg.firstRow + i;
+        const split = reader.splits[row] ?? assignSplit(reader.ids[row], '90/10', opts.splitSeed ?? 0);
+        if (want !== null && split !== want) continue;
         keep.push(i);
-        opts.labelScales.forEach((s) => {
-          const v = r[s.column] as number;
+        selected.push(row);
+        opts.labelScales.forEach((s, j) => {
+          const v = reader.labels[row * L + j];
           physical.push(v);
-          labels.push(scaleLabel(v, s));
+          labels.push(minMaxScale(v, s.min, s.max));
         });
-      });
-      if (keep.length === 0) continue;
-      groups.push({ file: files.get(rg.file)!, indexInFile: rg.indexInFile, rows: Int32Array.from(keep), firstExample: first });
+      }
+      if (keep.length === 0) return;
+      groups.push({ group: gi, rows: Int32Array.from(keep), firstExample: first });
       first += keep.length;
-    }
+    });
     if (first === 0) throw new Error(`${opts.dir}: no rows in split ${JSON.stringify(opts.split)}`);
-    const close = () => {
-      for (const fd of fds.splice(0)) closeSync(fd);
-    };
-    return new SpectrumSource(m, nPixels, groups, Float32Array.from(labels), Float64Array.from(physical), wavelength!, opts, close);
+    const wavelength = reader.wavelengthGrid(selected);
+    return new SpectrumSource(reader.manifest, reader.numPixels, groups, Float32Array.from(labels), Float64Array.from(physical), wavelength, opts, reader);
   } catch (err) {
-    for (const fd of fds) closeSync(fd);
+    reader.close();
     throw err;
   }
 }

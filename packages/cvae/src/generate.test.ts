@@ -1,11 +1,13 @@
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openDataset } from '@stellar-emu/grid-io';
-import { assertAllClose, assertBitwiseEqual, initBackend } from '@stellar-emu/nn-core';
+import { assertBitwiseEqual, initBackend } from '@stellar-emu/nn-core';
+import { summarize } from '@stellar-emu/numerics';
+import { assertAllClose } from '@stellar-emu/numerics/testing';
 import { tempDir, writeToyDataset } from '../test/fixtures.js';
 import { CvaeModelError, loadCvaeModel, type LoadedCvae } from './artifact.js';
-import { generateSpectra, labelMatrix, readLabelTable, writeSpectraCsv, writeSpectraParquet } from './generate.js';
-import { evaluateCvae, summarize } from './metrics.js';
+import { cvaeEmulator, generateSpectra, labelMatrix, readLabelTable, writeSpectraCsv, writeSpectraParquet } from './generate.js';
+import { evaluateCvae } from './metrics.js';
 import { trainCvae } from './train.js';
 
 let modelDir: string;
@@ -17,7 +19,7 @@ beforeAll(async () => {
   await initBackend({ force: 'cpu', quiet: true });
   dataset = await writeToyDataset({ n: 200, nPixels: 100, rowGroupSize: 50 });
   modelDir = tempDir();
-  const r = await trainCvae({ dataset, outDir: modelDir, preset: 'custom', overrides: { encoderWidths: [32], latentDim: 3, decoderWidths: [32], batchSize: 32, epochs: 2 }, maxSeconds: 1e-3 });
+  const r = await trainCvae({ datasetDir: dataset, outDir: modelDir, preset: 'custom', overrides: { encoderWidths: [32], latentDim: 3, decoderWidths: [32], batchSize: 32, epochs: 2 }, maxMinutes: 1e-3 / 60 });
   // the time budget stops training at the first epoch end
   expect(r.budgetSpent).toBe(true);
   expect(r.loop.stoppedEarly).toBe(false);
@@ -42,6 +44,17 @@ test('generation with the same seed is reproducible; another seed or z = 0 diffe
   const z0 = await generateSpectra(loaded, labels, { z: 'zero' });
   assertBitwiseEqual(z0.subarray(0, 100), z0.subarray(400, 500), 'z = 0 is deterministic');
   for (const v of a) expect(v >= 0 && v <= 1.1).toBe(true);
+});
+
+test('the CVAE as an emulator under test: its pixel count, its training box by label key, seeded z ~ N(0, I) generation', async () => {
+  const e = cvaeEmulator(loaded);
+  expect(e.name).toBe('CVAE');
+  expect(e.numPixels).toBe(100);
+  expect(Object.keys(e.labelRanges)).toEqual(loaded.meta.labels.map((l) => l.key));
+  for (const l of loaded.meta.labels) expect(e.labelRanges[l.key]).toEqual({ min: l.rangeMin, max: l.rangeMax });
+  const rows = [sun, { ...sun, teffK: 6000 }];
+  const got = await e.generator(rows, { seed: 7 });
+  assertBitwiseEqual(got, await generateSpectra(loaded, labelMatrix(loaded.meta, rows), { seed: 7, z: 'sample' }), 'cvaeEmulator = generateSpectra');
 });
 
 test('labels outside the training box are an error unless extrapolation is allowed', () => {
@@ -106,9 +119,4 @@ test('metrics: eq. 6 residual per held-out spectrum, its summary, binned maps an
   expect(m.residuals.meanAbsResidual[0]).toBeCloseTo(manual, 6);
   expect(m.teffLoggMap!.count.flat().reduce((a, b) => a + b, 0)).toBe(m.nSpectra);
   expect(m.perLabel.map((p) => p.label)).toEqual(['teffK', 'logg', 'vsiniKms', 'mh', 'vmicKms', 'resolution']);
-});
-
-test('summarize uses nearest rank', () => {
-  expect(summarize([5, 1, 4, 2, 3])).toEqual({ median: 3, p95: 5, max: 5 });
-  expect(summarize(Array.from({ length: 100 }, (_, i) => i + 1))).toEqual({ median: 50, p95: 95, max: 100 });
 });

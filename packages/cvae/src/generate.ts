@@ -2,10 +2,10 @@
 import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
-import { MANIFEST_FILE, parquetCompressors, writeFitsSpectra, writeSpectrumDataset, type SpectrumRecord } from '@stellar-emu/grid-io';
-import { deriveSeed, Rng, tf } from '@stellar-emu/nn-core';
+import { MANIFEST_FILE, minMaxScale, parquetCompressors, writeFitsSpectra, writeSpectrumDataset, type SpectrumRecord } from '@stellar-emu/grid-io';
+import { tf } from '@stellar-emu/nn-core';
+import { deriveSeed, Rng } from '@stellar-emu/numerics';
 import type { CvaeModelJson, LoadedCvae } from './artifact.js';
-import { scaleLabel } from './data.js';
 
 /** Options of {@link generateSpectra}. */
 export interface GenerateOptions {
@@ -69,7 +69,7 @@ export async function generateSpectra(loaded: LoadedCvae, labels: Float64Array, 
   for (let start = 0; start < n; start += batchSize) {
     const b = Math.min(batchSize, n - start);
     const c = new Float32Array(b * L);
-    for (let i = 0; i < b; i++) for (let j = 0; j < L; j++) c[i * L + j] = scaleLabel(labels[(start + i) * L + j], meta.labels[j]);
+    for (let i = 0; i < b; i++) for (let j = 0; j < L; j++) c[i * L + j] = minMaxScale(labels[(start + i) * L + j], meta.labels[j].min, meta.labels[j].max);
     const z = new Float32Array(b * d);
     if ((opts.z ?? 'sample') === 'sample') {
       for (let i = 0; i < b; i++) {
@@ -82,6 +82,26 @@ export async function generateSpectra(loaded: LoadedCvae, labels: Float64Array, 
     flux.dispose();
   }
   return out;
+}
+
+/**
+ * The CVAE as an emulator under test (param-nn `validateEmulatorOnDataset`'s `emulator`): spectra
+ * at labels given by record key (`labelMatrix`), z ~ N(0, I) from each batch's seed, with the
+ * model's training label box and pixel count.
+ */
+export function cvaeEmulator(loaded: LoadedCvae): {
+  name: string;
+  numPixels: number;
+  labelRanges: Record<string, { min: number; max: number }>;
+  generator: (labels: Record<string, number>[], opts: { seed: number }) => Promise<Float32Array>;
+} {
+  const { meta } = loaded;
+  return {
+    name: 'CVAE',
+    numPixels: meta.wavelength.nPixels,
+    labelRanges: Object.fromEntries(meta.labels.map((l) => [l.key, { min: l.rangeMin, max: l.rangeMax }])),
+    generator: (labels, { seed }) => generateSpectra(loaded, labelMatrix(meta, labels), { seed, z: 'sample' }),
+  };
 }
 
 /** Wavelengths in Å of the model's grid. */

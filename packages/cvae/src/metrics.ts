@@ -1,11 +1,13 @@
 // Accuracy metrics (paper eq. 6 and Figs. 3, 5, 6): wavelength-averaged |generated − reference| over a held-out split.
+import { canonicalSplitName, VAL_SPLIT } from '@stellar-emu/grid-io';
+import { binnedStats, median, summarize, type Summary } from '@stellar-emu/numerics';
 import type { LoadedCvae } from './artifact.js';
 import { openSpectrumSource } from './data.js';
 import { generateSpectra } from './generate.js';
 
 /** Options of {@link evaluateCvae}. */
 export interface EvaluateOptions {
-  /** Held-out split to score (default 'val'). */
+  /** Held-out split to score (default grid-io `VAL_SPLIT`, 'val'; the old spelling 'validation' is read as 'val'). */
   split?: string;
   /** Latent of the generated spectra: 'sample' (default, z ~ N(0, I) seeded, as the paper generates) or 'zero'. */
   z?: 'zero' | 'sample';
@@ -21,41 +23,13 @@ export interface EvaluateOptions {
   batchSize?: number;
 }
 
-/** Median, 95th percentile and maximum (nearest-rank on the sorted values). */
-export function summarize(values: ArrayLike<number>): { median: number; p95: number; max: number } {
-  const s = Float64Array.from(values).sort();
-  if (s.length === 0) return { median: NaN, p95: NaN, max: NaN };
-  const q = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))];
-  return { median: q(0.5), p95: q(0.95), max: s[s.length - 1] };
-}
-
-/** Medians of `values` in equal-width bins of `x` over [min, max] of x. */
-export function binnedMedian(x: ArrayLike<number>, values: ArrayLike<number>, bins: number): { edges: number[]; median: (number | null)[]; p95: (number | null)[]; count: number[] } {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let i = 0; i < x.length; i++) {
-    lo = Math.min(lo, x[i]);
-    hi = Math.max(hi, x[i]);
-  }
-  const width = hi > lo ? (hi - lo) / bins : 1;
-  const edges = Array.from({ length: bins + 1 }, (_, i) => lo + i * width);
-  const buckets: number[][] = Array.from({ length: bins }, () => []);
-  for (let i = 0; i < x.length; i++) buckets[Math.min(bins - 1, Math.floor((x[i] - lo) / width))].push(values[i]);
-  return {
-    edges,
-    median: buckets.map((b) => (b.length ? summarize(b).median : null)),
-    p95: buckets.map((b) => (b.length ? summarize(b).p95 : null)),
-    count: buckets.map((b) => b.length),
-  };
-}
-
 /** The metrics JSON; `examples`, `residuals` and `summary` map onto the report's `cvae` section. */
 export interface CvaeMetrics {
   split: string;
   nSpectra: number;
   z: 'zero' | 'sample';
-  /** Of meanAbsResidual, in continuum-normalized flux units. */
-  summary: { median: number; p95: number; max: number };
+  /** Of meanAbsResidual, in continuum-normalized flux units (numerics `summarize`: type-7 quantiles of the finite values). */
+  summary: Summary;
   /** Per spectrum: labels (physical units, by record key) and mean_λ |generated − reference| (paper eq. 6). */
   residuals: { labels: Record<string, number[]>; meanAbsResidual: number[] };
   /** Generated vs reference spectra (Fig. 3). */
@@ -68,7 +42,7 @@ export interface CvaeMetrics {
   }[];
   /** Median residual on a Teff × log g grid (Fig. 5): median[i][j] for teff bin i, logg bin j (null: empty). */
   teffLoggMap: { teffKey: string; loggKey: string; teffEdges: number[]; loggEdges: number[]; median: (number | null)[][]; count: number[][] } | null;
-  /** Median and 95th percentile of the residual in bins of each label (Fig. 6). */
+  /** Median and 95th percentile of the residual in equal-width bins of each label (Fig. 6; numerics `binnedStats`). */
   perLabel: { label: string; edges: number[]; median: (number | null)[]; p95: (number | null)[]; count: number[] }[];
   seconds: number;
   /** Wall-clock seconds inside the decoder (generation only, no data reading), and its batch size. */
@@ -83,7 +57,7 @@ export interface CvaeMetrics {
 export async function evaluateCvae(loaded: LoadedCvae, dataset: string, opts: EvaluateOptions = {}): Promise<CvaeMetrics> {
   const t0 = performance.now();
   const { meta } = loaded;
-  const split = opts.split ?? 'val';
+  const split = canonicalSplitName(opts.split ?? VAL_SPLIT);
   const src = await openSpectrumSource({ dir: dataset, split, splitSeed: meta.config.seed, cacheBytes: opts.cacheBytes ?? 256 * 2 ** 20, labelScales: meta.labels });
   try {
     if (src.nPixels !== meta.config.nPixels) throw new Error(`${dataset}: spectra have ${src.nPixels} pixels, the model ${meta.config.nPixels}`);
@@ -129,22 +103,35 @@ export async function evaluateCvae(loaded: LoadedCvae, dataset: string, opts: Ev
     const labelCols: Record<string, number[]> = {};
     meta.labels.forEach((l, j) => (labelCols[l.key] = Array.from({ length: n }, (_, i) => src.physicalLabels[i * L + j])));
     const bins = opts.bins ?? 8;
-    const perLabel = meta.labels.map((l) => ({ label: l.key, ...binnedMedian(labelCols[l.key], residual, bins) }));
+    const binned = (x: number[]) => {
+      const b = binnedStats(x, residual, { bins });
+      return { edges: b.edges, median: b.median, p95: b.p95, count: b.count };
+    };
+    const perLabel = meta.labels.map((l) => ({ label: l.key, ...binned(labelCols[l.key]) }));
     const teffKey = meta.labels.find((l) => l.key === 'teffK' || l.column === 'teff_k')?.key;
     const loggKey = meta.labels.find((l) => l.key === 'logg')?.key;
     let teffLoggMap: CvaeMetrics['teffLoggMap'] = null;
     if (teffKey && loggKey) {
-      const tb = binnedMedian(labelCols[teffKey], residual, bins);
-      const gb = binnedMedian(labelCols[loggKey], residual, bins);
-      const cells: number[][][] = Array.from({ length: bins }, () => Array.from({ length: bins }, () => []));
-      const bin = (v: number, e: number[]) => Math.min(bins - 1, Math.max(0, Math.floor(((v - e[0]) / (e[bins] - e[0] || 1)) * bins)));
-      for (let i = 0; i < n; i++) cells[bin(labelCols[teffKey][i], tb.edges)][bin(labelCols[loggKey][i], gb.edges)].push(residual[i]);
+      // The cells are the per-label bins (one bin on an axis whose values are all equal); a spectrum
+      // with a non-finite label or residual is left out, as binnedStats leaves it out.
+      const tb = binned(labelCols[teffKey]);
+      const gb = binned(labelCols[loggKey]);
+      const cells: number[][][] = Array.from({ length: tb.count.length }, () => Array.from({ length: gb.count.length }, () => []));
+      const bin = (v: number, e: number[]) => {
+        const k = e.length - 1;
+        return Math.min(k - 1, Math.max(0, Math.floor(((v - e[0]) / (e[k] - e[0] || 1)) * k)));
+      };
+      for (let i = 0; i < n; i++) {
+        const t = labelCols[teffKey][i];
+        const g = labelCols[loggKey][i];
+        if (Number.isFinite(t) && Number.isFinite(g) && Number.isFinite(residual[i])) cells[bin(t, tb.edges)][bin(g, gb.edges)].push(residual[i]);
+      }
       teffLoggMap = {
         teffKey,
         loggKey,
         teffEdges: tb.edges,
         loggEdges: gb.edges,
-        median: cells.map((row) => row.map((c) => (c.length ? summarize(c).median : null))),
+        median: cells.map((row) => row.map((c) => (c.length ? median(c) : null))),
         count: cells.map((row) => row.map((c) => c.length)),
       };
     }

@@ -1,5 +1,6 @@
 // The conditional VAE: encoder (spectrum ⊕ labels → μ, log σ²), reparameterisation, decoder (z ⊕ labels → sigmoid spectrum), loss.
-import { Dense, DenseStack, ParamStore, Rng, tf, type Batch, type LossResult } from '@stellar-emu/nn-core';
+import { Dense, DenseStack, ParamStore, tf, type Batch, type LossResult } from '@stellar-emu/nn-core';
+import { Rng } from '@stellar-emu/numerics';
 import { validateCvaeConfig, type CvaeConfig } from './config.js';
 
 /**

@@ -2,11 +2,13 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { minMaxScale } from '@stellar-emu/grid-io';
 import { runPython, testPython } from '@stellar-emu/grid-io/testing';
-import { assertAllClose, deriveSeed, initBackend, Rng, tf } from '@stellar-emu/nn-core';
+import { initBackend, tf } from '@stellar-emu/nn-core';
+import { deriveSeed, Rng } from '@stellar-emu/numerics';
+import { assertAllClose } from '@stellar-emu/numerics/testing';
 import { tempDir, toyRecords, writeToyDataset } from '../test/fixtures.js';
 import { loadCvaeModel } from './artifact.js';
-import { scaleLabel } from './data.js';
 import { generateSpectra, labelMatrix } from './generate.js';
 import { trainCvae } from './train.js';
 
@@ -23,7 +25,7 @@ describe.skipIf(!python)('CVAE forward pass in numpy (python/forward.py)', () =>
     const dataset = await writeToyDataset({ n: 96, nPixels, rowGroupSize: 48 });
     const modelDir = tempDir('cvae-py-');
     await trainCvae({
-      dataset,
+      datasetDir: dataset,
       outDir: modelDir,
       preset: 'small',
       // a tight log-variance bound, so the tanh is far from the identity and numpy must apply it too
@@ -58,7 +60,7 @@ describe.skipIf(!python)('CVAE forward pass in numpy (python/forward.py)', () =>
       const sampled = await generateSpectra(loaded, labels, { z: 'sample', seed, allowExtrapolation: true });
 
       // encoder of the TypeScript model on the toy spectra
-      const c = Float32Array.from(rows.flatMap((r) => meta.labels.map((l) => scaleLabel(r[l.key], l))));
+      const c = Float32Array.from(rows.flatMap((r) => meta.labels.map((l) => minMaxScale(r[l.key], l.min, l.max))));
       const flux = recs.map((r) => r.flux);
       const enc = tf.tidy(() => {
         const { mu, logvar } = model.encode(

@@ -27,7 +27,7 @@ async function finalParams(dir: string): Promise<Map<string, Float32Array>> {
 
 test('training writes a loadable model directory, and an interrupted run resumed from its checkpoint is bitwise identical', async () => {
   // cache smaller than the training split (~216 x 120 x 4 = 104 kB): out-of-core path
-  const base: Omit<TrainCvaeOptions, 'outDir'> = { dataset, preset: 'custom', overrides: tiny, cacheBytes: 40_000, reportEverySteps: 2, checkpointEverySteps: 3 };
+  const base: Omit<TrainCvaeOptions, 'outDir'> = { datasetDir: dataset, preset: 'custom', overrides: tiny, cacheBytes: 40_000, reportEverySteps: 2, checkpointEverySteps: 3 };
   const full = tempDir();
   const numTensors: number[] = [];
   // nn-core's ParamStore.add and AdamFamily keep the initial tensor of every variable registered
@@ -52,10 +52,10 @@ test('training writes a loadable model directory, and an interrupted run resumed
   await mkdir(join(interrupted, 'checkpoints'));
   const mid = join(interrupted, 'checkpoints', 'ckpt-0000000015.safetensors');
   await copyFile(join(full, 'checkpoints', 'ckpt-0000000015.safetensors'), mid);
-  const b2 = await trainCvae({ ...base, outDir: interrupted, resumeFrom: mid });
+  const b2 = await trainCvae({ ...base, outDir: interrupted, resume: mid });
   expect(b2.loop.globalStep).toBe(a.loop.globalStep);
   expect(b2.resumedFromStep).toBe(15);
-  expect(a.resumedFromStep).toBeNull();
+  expect(a.resumedFromStep).toBe(0);
   const pa = await finalParams(full);
   const pb = await finalParams(interrupted);
   expect([...pb.keys()]).toEqual([...pa.keys()]);
@@ -72,18 +72,18 @@ test('training writes a loadable model directory, and an interrupted run resumed
 
 test('a changed config refuses to resume', async () => {
   const out = tempDir();
-  await trainCvae({ dataset, outDir: out, preset: 'custom', overrides: { ...tiny, epochs: 1 } });
-  await expect(trainCvae({ dataset, outDir: out, preset: 'custom', overrides: { ...tiny, epochs: 2, beta: 0.5 }, resume: true })).rejects.toThrow(/different config/);
+  await trainCvae({ datasetDir: dataset, outDir: out, preset: 'custom', overrides: { ...tiny, epochs: 1 } });
+  await expect(trainCvae({ datasetDir: dataset, outDir: out, preset: 'custom', overrides: { ...tiny, epochs: 2, beta: 0.5 }, resume: true })).rejects.toThrow(/different config/);
   // more epochs with the same config is a legitimate continuation, also in chunks (untilEpoch)
-  const r = await trainCvae({ dataset, outDir: out, preset: 'custom', overrides: { ...tiny, epochs: 4 }, resume: true, untilEpoch: 2 });
+  const r = await trainCvae({ datasetDir: dataset, outDir: out, preset: 'custom', overrides: { ...tiny, epochs: 4 }, resume: true, untilEpoch: 2 });
   expect(r.loop.epochsDone).toBe(2);
   expect(r.resumedFromStep).toBe(7);
-  const r2 = await trainCvae({ dataset, outDir: out, preset: 'custom', overrides: { ...tiny, epochs: 4 }, resume: true });
+  const r2 = await trainCvae({ datasetDir: dataset, outDir: out, preset: 'custom', overrides: { ...tiny, epochs: 4 }, resume: true });
   expect(r2.loop.epochsDone).toBe(4);
 });
 
 test('resume with a truncated newest checkpoint falls back to the older one with a warning and ends bitwise where the uninterrupted run ends', async () => {
-  const base: Omit<TrainCvaeOptions, 'outDir'> = { dataset, preset: 'custom', overrides: tiny, cacheBytes: 40_000, reportEverySteps: 2, checkpointEverySteps: 3 };
+  const base: Omit<TrainCvaeOptions, 'outDir'> = { datasetDir: dataset, preset: 'custom', overrides: tiny, cacheBytes: 40_000, reportEverySteps: 2, checkpointEverySteps: 3 };
   const full = tempDir();
   const a = await trainCvae({ ...base, outDir: full });
   const dir = tempDir();
@@ -107,7 +107,7 @@ test('resume with a truncated newest checkpoint falls back to the older one with
 
 test('a model save that fails after the weights are serialized leaves the previous model directory (weights, model.json, checkpoints) byte-identical', async () => {
   const dir = tempDir();
-  await trainCvae({ dataset, outDir: dir, preset: 'custom', overrides: { ...tiny, epochs: 1 }, checkpointEverySteps: 3 });
+  await trainCvae({ datasetDir: dataset, outDir: dir, preset: 'custom', overrides: { ...tiny, epochs: 1 }, checkpointEverySteps: 3 });
   const hashes = async () => {
     const out: Record<string, string> = {};
     for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {

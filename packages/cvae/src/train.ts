@@ -1,56 +1,34 @@
 // Training a spectrum CVAE through nn-core's resumable loop, streaming the dataset, keeping the best weights.
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createOptimizer, currentBackend, EarlyStopping, ReduceOnPlateau, tf, trainLoop, type Progress, type TrainResult } from '@stellar-emu/nn-core';
-import { openDataset } from '@stellar-emu/grid-io';
+import { checkpointDirOf, createOptimizer, currentBackend, EarlyStopping, ReduceOnPlateau, tf, trainLoop, type ModelTrainingRequest, type ModelTrainingResult, type TrainResult } from '@stellar-emu/nn-core';
+import { minMaxScalesFromManifest, openDataset, TRAIN_SPLIT, VAL_SPLIT } from '@stellar-emu/grid-io';
 import { saveCvaeModel, writeTrainingHistory, type ModelLabel } from './artifact.js';
+import { parseTrainingOptions } from '@stellar-emu/nn-core/options';
 import { makeCvaeConfig, type CvaeConfig, type CvaePresetName } from './config.js';
-import { labelScalesFromManifest, openSpectrumSource, type SpectrumSourceStats } from './data.js';
+import { cvaeTrainingSchema, type CvaeTrainingInput } from './options.js';
+import { openSpectrumSource, type SpectrumSourceStats } from './data.js';
 import { SpectrumCvae } from './model.js';
 
-/** Options of {@link trainCvae}. */
-export interface TrainCvaeOptions {
-  /** grid-io spectrum dataset directory (train/val split from its `split` column, else 90/10 by id). */
-  dataset: string;
-  /** Model directory: model.json, weights.safetensors (best validation epoch), checkpoints/. */
-  outDir: string;
+/**
+ * Options of {@link trainCvae}: the training options of {@link cvaeTrainingSchema} (preset,
+ * epochs, seed, batch size, ..., with their defaults), nn-core's {@link ModelTrainingRequest}
+ * (dataset, model directory, chunk end, resume, signal, progress) and the CVAE's own extras.
+ */
+export interface TrainCvaeOptions extends Omit<CvaeTrainingInput, 'preset'>, ModelTrainingRequest {
+  /** A preset of {@link cvaeTrainingSchema}, or 'custom' (the small preset's widths, changed by `overrides`). */
   preset?: CvaePresetName | 'custom';
-  /** Overrides of the preset and training defaults (architecture, beta, lr, batch, epochs, seed...). */
+  /** Overrides of the config beyond the training options (architecture widths, logvarBound, plateau...). */
   overrides?: Partial<CvaeConfig>;
   /** Cap on decoded training flux held in memory (bytes, default 1 GiB). */
   cacheBytes?: number;
   /** Cap for the validation split (bytes, default a quarter of cacheBytes). */
   valCacheBytes?: number;
-  /** Resume from the newest checkpoint in `<outDir>/checkpoints`. */
-  resume?: boolean;
-  /** Resume from this checkpoint file instead. */
-  resumeFrom?: string;
-  /**
-   * Time budget in seconds: training stops at the first epoch end after it is spent (with the
-   * final checkpoint written; a later call with `resume` continues).
-   */
-  maxSeconds?: number;
-  /**
-   * Train only until this many epochs are done in total (a chunk of a longer run: a later call
-   * with `resume` continues to `config.epochs`; the epoch count is not part of the checkpoint config).
-   */
-  untilEpoch?: number;
-  /** Stop at the next step with a checkpoint (see nn-core `trainLoop`). */
-  signal?: AbortSignal;
-  checkpointEverySteps?: number;
-  reportEverySteps?: number;
-  onProgress?: (p: Progress) => void | Promise<void>;
 }
 
-/** Outcome of {@link trainCvae}. */
-export interface TrainCvaeResult {
-  modelDir: string;
+/** Outcome of {@link trainCvae}: nn-core's one result shape of every model's training, and the CVAE's details. */
+export interface TrainCvaeResult extends ModelTrainingResult {
   config: CvaeConfig;
-  /** True when the time budget (`maxSeconds`) ended training. */
-  budgetSpent: boolean;
-  /** Global step of the checkpoint this call resumed from, or null for a fresh start. */
-  resumedFromStep: number | null;
   loop: TrainResult;
   /** Epoch (0-based) whose weights are in weights.safetensors, and its validation reconstruction MSE (scaled flux²). */
   bestEpoch: number;
@@ -71,30 +49,38 @@ export interface TrainCvaeResult {
  * and model.json are written, so the model directory always holds the best epoch so far.
  */
 export async function trainCvae(opts: TrainCvaeOptions): Promise<TrainCvaeResult> {
-  const ds = await openDataset(opts.dataset);
+  const t0 = performance.now();
+  const t = parseTrainingOptions(cvaeTrainingSchema, { ...opts, preset: opts.preset === 'custom' ? undefined : opts.preset }, 'train cvae');
+  const ds = await openDataset(opts.datasetDir);
   const m = ds.manifest;
-  if (m.kind !== 'spectra') throw new Error(`${opts.dataset}: is a '${m.kind}' dataset, the CVAE needs spectra`);
+  if (m.kind !== 'spectra') throw new Error(`${opts.datasetDir}: is a '${m.kind}' dataset, the CVAE needs spectra`);
   const nPixels = m.pixels?.min ?? 0;
-  const config = makeCvaeConfig(opts.preset ?? 'small', { nPixels, labelColumns: m.labels }, opts.overrides);
-  const scales = labelScalesFromManifest(m, config.labelColumns);
+  const config = makeCvaeConfig(
+    opts.preset ?? t.preset,
+    { nPixels, labelColumns: m.labels },
+    {
+      epochs: t.epochs,
+      seed: t.seed,
+      batchSize: t.batchSize,
+      learningRate: t.learningRate,
+      beta: t.beta,
+      klWarmupSteps: t.klWarmupSteps,
+      earlyStoppingPatience: t.patience,
+      validationLatent: t.validationLatent,
+      ...opts.overrides,
+    },
+  );
+  const scales = minMaxScalesFromManifest(m, config.labelColumns);
   const cacheBytes = opts.cacheBytes ?? 2 ** 30;
-  const train = await openSpectrumSource({ dir: opts.dataset, split: 'train', splitSeed: config.seed, cacheBytes, labelScales: scales, noise: { latentDim: config.latentDim, seed: config.seed } });
-  const val = await openSpectrumSource({ dir: opts.dataset, split: 'val', splitSeed: config.seed, cacheBytes: opts.valCacheBytes ?? Math.floor(cacheBytes / 4),
+  const train = await openSpectrumSource({ dir: opts.datasetDir, split: TRAIN_SPLIT, splitSeed: config.seed, cacheBytes, labelScales: scales, noise: { latentDim: config.latentDim, seed: config.seed } });
+  const val = await openSpectrumSource({ dir: opts.datasetDir, split: VAL_SPLIT, splitSeed: config.seed, cacheBytes: opts.valCacheBytes ?? Math.floor(cacheBytes / 4),
     labelScales: scales,
     noise: { latentDim: config.latentDim, seed: config.seed ^ 0x5eed, key: 'epsVal' },
   });
   const model = new SpectrumCvae(config);
   const optimizer = createOptimizer('adam', model.params);
   const schedule = new ReduceOnPlateau({ lr: config.learningRate, factor: config.plateau.factor, patience: config.plateau.patience, minLr: config.plateau.minLr });
-  const deadline = opts.maxSeconds ? performance.now() + opts.maxSeconds * 1000 : Infinity;
-  let budgetSpent = false;
-  const earlyStopping = new (class extends EarlyStopping {
-    override update(metric: number, epoch: number): boolean {
-      const stop = super.update(metric, epoch);
-      budgetSpent = performance.now() > deadline;
-      return stop || budgetSpent;
-    }
-  })({ patience: config.earlyStoppingPatience });
+  const earlyStopping = new EarlyStopping({ patience: config.earlyStoppingPatience });
   const keyOf = Object.fromEntries(Object.entries(m.labelKeys ?? {}).map(([k, c]) => [c, k]));
   const labels: ModelLabel[] = scales.map((s, i) => {
     let lo = Infinity;
@@ -106,18 +92,16 @@ export async function trainCvae(opts: TrainCvaeOptions): Promise<TrainCvaeResult
     }
     return { ...s, key: keyOf[s.column] ?? s.column, rangeMin: lo, rangeMax: hi };
   });
-  const ckDir = join(opts.outDir, 'checkpoints');
+  const ckDir = checkpointDirOf(opts.outDir);
   await mkdir(ckDir, { recursive: true });
   const { epochs, ...loopConfig } = config;
-  const t0 = performance.now();
-  let bestEpoch = -1;
-  let bestValRecon: number | null = null;
+  const tLoop = performance.now();
   let samples = 0;
   const meta = (extra: Record<string, unknown>) => ({
     config,
     labels,
     wavelength: { startAngstrom: train.wavelength.startAngstrom, stepAngstrom: train.wavelength.stepAngstrom, nPixels },
-    training: { dataset: opts.dataset, datasetRows: m.rowCount, ...spectrumMedium(m.notes), trainExamples: train.numExamples, valExamples: val.numExamples, backend: currentBackend()?.name ?? tf.getBackend(), ...extra },
+    training: { dataset: opts.datasetDir, datasetRows: m.rowCount, ...spectrumMedium(m.notes), trainExamples: train.numExamples, valExamples: val.numExamples, backend: currentBackend()?.name ?? tf.getBackend(), ...extra },
   });
   let loop: TrainResult;
   try {
@@ -134,53 +118,58 @@ export async function trainCvae(opts: TrainCvaeOptions): Promise<TrainCvaeResult
       seed: config.seed,
       reportEverySteps: opts.reportEverySteps ?? 20,
       checkpointDir: ckDir,
-      checkpointEverySteps: opts.checkpointEverySteps ?? 0,
-      resumeFrom: opts.resumeFrom ?? (opts.resume ? 'latest' : undefined),
+      checkpointEverySteps: t.checkpointEverySteps,
+      resumeFrom: typeof opts.resume === 'string' ? opts.resume : opts.resume ? 'latest-if-any' : undefined,
+      ...(t.maxMinutes !== undefined ? { maxSeconds: t.maxMinutes * 60 } : {}),
+      onWarning: opts.onWarning,
       config: loopConfig as unknown as Record<string, unknown>,
       normalization: { labels: scales, fluxRange: config.fluxRange },
       signal: opts.signal,
-      onProgress: async (p) => {
-        if (p.phase === 'epoch' && earlyStopping.bestEpoch === p.epoch) {
-          bestEpoch = p.epoch;
-          bestValRecon = p.valLoss ?? null;
-          await saveCvaeModel(opts.outDir, model, meta({ bestEpoch, bestValRecon, lr: p.lr }));
-        }
-        await opts.onProgress?.(p);
-      },
+      onBest: (best) => saveCvaeModel(opts.outDir, model, meta({ bestEpoch: best.epoch, bestValRecon: best.loss, lr: schedule.lr() })),
+      onProgress: opts.onProgress,
     });
   } finally {
     train.close();
     val.close();
   }
-  const trainSeconds = (performance.now() - t0) / 1000;
-  if (bestEpoch < 0 && earlyStopping.bestEpoch < 0) {
+  const trainSeconds = (performance.now() - tLoop) / 1000;
+  const best = loop.best;
+  if (best === null) {
     // No finished epoch in this call and none before: keep the current weights so the directory is usable.
     await saveCvaeModel(opts.outDir, model, meta({ bestEpoch: null, bestValRecon: null, note: 'no finished epoch; weights are the last training state' }));
   }
   samples = train.stats.examplesServed;
   model.dispose();
   optimizer.dispose();
-  const resumed = opts.resumeFrom !== undefined || opts.resume === true;
-  const bestOut = bestEpoch >= 0 ? bestEpoch : earlyStopping.bestEpoch;
   // The loss curves of every epoch so far (restored from the checkpoint on resume): the report's training figure.
   await writeTrainingHistory(opts.outDir, {
     preset: config.preset,
     epochsDone: loop.epochsDone,
-    bestEpoch: bestOut >= 0 ? bestOut : null,
-    budgetSpent,
+    bestEpoch: best?.epoch ?? null,
+    budgetSpent: loop.budgetSpent,
     trainExamples: train.numExamples,
     valExamples: val.numExamples,
     history: loop.history,
   });
   return {
     modelDir: opts.outDir,
+    epochsDone: loop.epochsDone,
+    done: loop.stoppedEarly || loop.epochsDone >= config.epochs,
+    stoppedEarly: loop.stoppedEarly,
+    budgetSpent: loop.budgetSpent,
+    aborted: loop.aborted,
+    globalStep: loop.globalStep,
+    resumedFromStep: loop.resumedFromStep,
+    lastCheckpoint: loop.finalCheckpoint,
+    history: loop.history,
+    best,
+    checkpointWarnings: loop.checkpointWarnings,
+    durationS: (performance.now() - t0) / 1000,
+    backend: currentBackend()?.name ?? tf.getBackend(),
     config,
-    budgetSpent,
-    resumedFromStep: resumed ? loop.globalStep - train.stats.batchesServed : null,
-    // a stop for the time budget is not an early stop (the run is not finished)
-    loop: { ...loop, stoppedEarly: loop.stoppedEarly && !(budgetSpent && earlyStopping.badEpochs < config.earlyStoppingPatience) },
-    bestEpoch: bestEpoch >= 0 ? bestEpoch : earlyStopping.bestEpoch,
-    bestValRecon: bestValRecon ?? (earlyStopping.best === Infinity ? null : earlyStopping.best),
+    loop,
+    bestEpoch: best?.epoch ?? -1,
+    bestValRecon: best?.loss ?? null,
     trainSeconds,
     trainExamples: train.numExamples,
     valExamples: val.numExamples,

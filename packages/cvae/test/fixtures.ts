@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeSpectrumDataset, type SpectrumRecord } from '@stellar-emu/grid-io';
-import { Rng } from '@stellar-emu/nn-core';
+import { Rng } from '@stellar-emu/numerics';
 
 /** Label box of the toy spectra (units as in grid-io's CVAE labels). */
 export const TOY_BOX = {

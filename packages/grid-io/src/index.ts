@@ -1,6 +1,5 @@
 // grid-io: formats and datasets — Kurucz decks, derived quantities, Parquet datasets, splits, normalization, synthetic generators.
 export * from './types.js';
-export * from './stats.js';
 export * from './kurucz/errors.js';
 export * from './kurucz/deck.js';
 export * from './kurucz/read-deck.js';
@@ -18,16 +17,16 @@ export * from './dataset/normalization.js';
 export * from './dataset/splits.js';
 export * from './dataset/parquet-stream.js';
 export * from './dataset/atomic-dir.js';
+export * from './dataset/file-lock.js';
 export * from './dataset/write.js';
 export * from './dataset/read.js';
+export * from './dataset/spectra-source.js';
 export * from './dataset/list-column.js';
 export * from './dataset/resplit.js';
 export * from './dataset/inspect.js';
 export * from './dataset/adopt.js';
 export * from './ingest/ingest.js';
 export * from './ingest/spectra.js';
-export { assertAllClose, type CloseOptions } from './testing/assert-close.js';
-export * from './synth/rng.js';
 export * from './synth/labels.js';
 export * from './synth/atmosphere.js';
 export * from './synth/broadening.js';

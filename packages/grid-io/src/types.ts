@@ -1,8 +1,38 @@
 // Shared record types of grid-io: one atmosphere model, one spectrum.
 
-/** The six per-depth quantities of a Kurucz deck that the emulators learn (cgs units). */
+/**
+ * The six per-depth quantities of a Kurucz deck that the emulators learn (cgs units), in the one
+ * order of the workspace: the PINN's outputs, dataset columns, metrics and reports.
+ */
 export const ATMOSPHERE_QUANTITIES = ['rhox', 'temperature', 'pressure', 'xne', 'abross', 'accrad'] as const;
 export type AtmosphereQuantity = (typeof ATMOSPHERE_QUANTITIES)[number];
+
+/** Name and unit of one depth quantity. */
+export interface AtmosphereQuantityInfo {
+  /** Its column in a Kurucz deck, also its display name (RHOX, T, P, XNE, ABROSS, ACCRAD). */
+  deckColumn: string;
+  /** cgs unit in ASCII (`g cm^-2`), as in model files and TSDoc. */
+  unit: string;
+  /** The same unit with Unicode superscripts (`g cm⁻²`), for figures and tables. */
+  unitUnicode: string;
+}
+
+/** Deck column and cgs unit of each depth quantity. */
+export const ATMOSPHERE_QUANTITY_INFO: Readonly<Record<AtmosphereQuantity, Readonly<AtmosphereQuantityInfo>>> = {
+  rhox: { deckColumn: 'RHOX', unit: 'g cm^-2', unitUnicode: 'g cm⁻²' },
+  temperature: { deckColumn: 'T', unit: 'K', unitUnicode: 'K' },
+  pressure: { deckColumn: 'P', unit: 'dyn cm^-2', unitUnicode: 'dyn cm⁻²' },
+  xne: { deckColumn: 'XNE', unit: 'cm^-3', unitUnicode: 'cm⁻³' },
+  abross: { deckColumn: 'ABROSS', unit: 'cm^2 g^-1', unitUnicode: 'cm² g⁻¹' },
+  accrad: { deckColumn: 'ACCRAD', unit: 'cm s^-2', unitUnicode: 'cm s⁻²' },
+};
+
+/**
+ * The depth quantities that are positive by definition (all but ACCRAD), in
+ * {@link ATMOSPHERE_QUANTITIES} order: interpolated and averaged in log10, ACCRAD linearly.
+ */
+export const LOG_ATMOSPHERE_QUANTITIES = ['rhox', 'temperature', 'pressure', 'xne', 'abross'] as const satisfies readonly AtmosphereQuantity[];
+export type LogAtmosphereQuantity = (typeof LOG_ATMOSPHERE_QUANTITIES)[number];
 
 /**
  * One 1D LTE model atmosphere, ordered from the surface inwards.

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CheckpointError, decodeCheckpoint, encodeCheckpoint, readCheckpoint, removeTempFiles, writeCheckpoint, writeFileAtomic, type StoredTensor } from './checkpoint.js';
+import { CheckpointError, decodeCheckpoint, encodeCheckpoint, readCheckpoint, writeCheckpoint, type StoredTensor } from './checkpoint.js';
 
 const tensors = new Map<string, StoredTensor>([
   ['param/a.W', { shape: [2, 3], data: new Float32Array([1, 2, 3, 4, 5, -6.5]) }],
@@ -41,21 +41,7 @@ test('a flipped bit in the data, a changed header or a truncated file is a clear
   expect(() => decodeCheckpoint(Buffer.from('hello world, not a checkpoint at all, definitely not one: ' + 'x'.repeat(80)), 'n')).toThrow(/truncated or not a checkpoint|not a stellar-emu checkpoint/);
 });
 
-test('a failed atomic write leaves the old file as it was and no temporary file; removeTempFiles clears the leftovers of interrupted writes', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'atomic-'));
-  const path = join(dir, 'model.json');
-  await writeFileAtomic(path, 'old version\n');
-  // A write that fails half-way (here: data the file handle cannot write).
-  await expect(writeFileAtomic(path, 42 as unknown as string)).rejects.toThrow();
-  expect(readFileSync(path, 'utf8')).toBe('old version\n');
-  expect(readdirSync(dir)).toEqual(['model.json']);
-  // What a crash between open and rename leaves behind, next to a file that only looks similar.
-  writeFileSync(join(dir, '.model.json.tmp-123-1700000000000'), 'partial');
-  writeFileSync(join(dir, '.ckpt-0000000004.safetensors.tmp-9-1'), 'partial');
-  writeFileSync(join(dir, 'notes.tmp-1-2'), 'kept: not a temporary file name');
-  expect((await removeTempFiles(dir)).map((p) => p.slice(dir.length + 1)).sort()).toEqual(['.ckpt-0000000004.safetensors.tmp-9-1', '.model.json.tmp-123-1700000000000']);
-  expect(readdirSync(dir).sort()).toEqual(['model.json', 'notes.tmp-1-2']);
-});
+// The atomic write and the sweep of interrupted writes' leftovers are grid-io's (writeFileAtomic, removeStaleTempFiles): tested there.
 
 test('a missing file is a clear error', async () => {
   await expect(readCheckpoint('/nonexistent/ckpt.safetensors')).rejects.toThrow(/checkpoint \/nonexistent\/ckpt.safetensors: file not found/);

@@ -1,7 +1,6 @@
 // Checkpoint files: safetensors layout with a self-verifying sha256, written atomically.
-import { createHash } from 'node:crypto';
-import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { sha256Hex, writeFileAtomic } from '@stellar-emu/grid-io';
 
 /**
  * Checkpoint format (`*.safetensors`, readable by Python's `safetensors` package):
@@ -74,7 +73,7 @@ export function encodeCheckpoint(tensors: Map<string, StoredTensor>, kind: strin
   const lenBytes = Buffer.alloc(8);
   lenBytes.writeBigUInt64LE(BigInt(headerBytes.length));
   const file = Buffer.concat([lenBytes, headerBytes, ...chunks]);
-  const sha = createHash('sha256').update(file).digest('hex');
+  const sha = sha256Hex(file);
   file.write(sha, SHA_OFFSET, 'ascii');
   return file;
 }
@@ -95,7 +94,7 @@ export function decodeCheckpoint(file: Buffer, path = '<buffer>'): DecodedCheckp
   const stored = file.toString('ascii', SHA_OFFSET, SHA_OFFSET + 64);
   const copy = Buffer.from(file);
   copy.write(ZERO_SHA, SHA_OFFSET, 'ascii');
-  const actual = createHash('sha256').update(copy).digest('hex');
+  const actual = sha256Hex(copy);
   if (actual !== stored) throw new CheckpointError(path, `checksum mismatch (stored ${stored.slice(0, 12)}…, computed ${actual.slice(0, 12)}…): the file is corrupt`);
   let header: Record<string, any>;
   try {
@@ -119,65 +118,7 @@ export function decodeCheckpoint(file: Buffer, path = '<buffer>'): DecodedCheckp
   return { kind: meta.kind, state: JSON.parse(meta.state), tensors };
 }
 
-/** Temporary files of {@link writeFileAtomic}: `.<name>.tmp-<pid>-<ms>` beside the target. */
-export const ATOMIC_TEMP_FILE_RE = /^\..+\.tmp-\d+-\d+$/;
-
-/**
- * Write bytes to `path` atomically: write a temporary file in the same directory, fsync it,
- * rename it over `path`, then fsync the directory. A crash leaves the old file or the new one
- * (plus, after a crash mid-write, a temporary file that {@link removeTempFiles} clears); any
- * failure removes the temporary file and leaves the old file untouched.
- */
-export async function writeFileAtomic(path: string, bytes: Buffer | string): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Date.now()}`);
-  try {
-    const fh = await open(tmp, 'w');
-    try {
-      await fh.writeFile(bytes);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
-  } catch (err) {
-    await unlink(tmp).catch(() => {});
-    throw err;
-  }
-  const dir = await open(dirname(path), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
-}
-
-/**
- * Delete the leftover temporary files of interrupted {@link writeFileAtomic} calls in `dir`
- * (`.<name>.tmp-<pid>-<ms>`); returns their paths. Call it when a run starts, before anything
- * writes into `dir`: the files of a write in progress would be deleted too.
- */
-export async function removeTempFiles(dir: string): Promise<string[]> {
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return [];
-  }
-  const removed: string[] = [];
-  for (const n of names) {
-    if (!ATOMIC_TEMP_FILE_RE.test(n)) continue;
-    const p = join(dir, n);
-    try {
-      await unlink(p);
-      removed.push(p);
-    } catch {
-      /* gone already, or not a file */
-    }
-  }
-  return removed;
-}
-
-/** Encode and atomically write a checkpoint. */
+/** Encode and atomically write a checkpoint (grid-io `writeFileAtomic`). */
 export async function writeCheckpoint(path: string, tensors: Map<string, StoredTensor>, kind: string, state: unknown): Promise<void> {
   await writeFileAtomic(path, encodeCheckpoint(tensors, kind, state));
 }

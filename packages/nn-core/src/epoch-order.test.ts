@@ -1,8 +1,8 @@
+import { deriveSeed, Rng } from '@stellar-emu/numerics';
 import { initBackend, tf } from './backend.js';
 import { ParamStore } from './layers.js';
 import { MemoryBatchSource } from './memory-source.js';
 import { createOptimizer } from './optimizers.js';
-import { deriveSeed, Rng } from './rng.js';
 import { trainLoop, type Batch, type BatchSource } from './train.js';
 
 beforeAll(async () => {

@@ -1,6 +1,6 @@
 // Dense layers, activations (erf-GELU, ReLU, sigmoid), LayerNorm, with forward-mode tangents.
+import type { Rng } from '@stellar-emu/numerics';
 import { tf } from './backend.js';
-import { Rng } from './rng.js';
 
 /** Activation functions supported by the dense layers. */
 export type Activation = 'gelu' | 'relu' | 'sigmoid' | 'linear';

@@ -1,8 +1,8 @@
+import { assertAllClose } from '@stellar-emu/numerics/testing';
 import { initBackend, tf } from './backend.js';
 import { ParamStore } from './layers.js';
 import { createOptimizer, type OptimizerKind } from './optimizers.js';
 import { ConstantLr, CosineLr, EarlyStopping, ReduceOnPlateau } from './schedules.js';
-import { assertAllClose } from './testing.js';
 
 beforeAll(async () => {
   await initBackend({ force: 'cpu', quiet: true });

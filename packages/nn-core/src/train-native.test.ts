@@ -3,8 +3,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { assertAllClose } from '@stellar-emu/numerics/testing';
 import { currentBackend, initBackend } from './backend.js';
-import { assertAllClose } from './testing.js';
 import { interruptAtRandomStep, run } from '../test/train-fixture.js';
 
 /** Stated tolerance of a resumed run against an uninterrupted one on a native backend. */

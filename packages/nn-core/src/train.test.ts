@@ -174,3 +174,58 @@ test('progress is reported by time too: with a step cadence that never fires, a 
   expect(a.result.history).toEqual(b.result.history);
   expect(a.snap).toEqual(b.snap);
 });
+
+test('keep-best: onBest fires on every new lowest validation loss, and the best survives a resume', async () => {
+  const calls: { epoch: number; loss: number }[] = [];
+  const ref = await run(mkdtempSync(join(tmpdir(), 'best-')), { epochs: 6, onBest: (b) => void calls.push({ ...b }) });
+  const vals = ref.result.history.map((h) => h.valLoss!);
+  // the closed form: the running minima of the validation curve, in order
+  const expected: { epoch: number; loss: number }[] = [];
+  vals.forEach((v, e) => {
+    if (expected.length === 0 || v < expected.at(-1)!.loss) expected.push({ epoch: e, loss: v });
+  });
+  expect(calls).toEqual(expected);
+  expect(ref.result.best).toEqual(expected.at(-1));
+
+  // Two chunks: the second call fires only on losses below the first chunk's best.
+  const dir = mkdtempSync(join(tmpdir(), 'best2-'));
+  const first: typeof calls = [];
+  const second: typeof calls = [];
+  await run(dir, { epochs: 3, config: { ...config, epochs: 6 }, onBest: (b) => void first.push({ ...b }) });
+  const r2 = await run(dir, { epochs: 6, config: { ...config, epochs: 6 }, resumeFrom: 'latest', onBest: (b) => void second.push({ ...b }) });
+  expect([...first, ...second].map((c) => c.epoch)).toEqual(expected.map((c) => c.epoch));
+  expect(r2.result.best).toEqual(ref.result.best);
+});
+
+test('time budget: maxSeconds stops at the first epoch end, not as an early stop, and a resume ends where an uninterrupted run ends', async () => {
+  const ref = await run(mkdtempSync(join(tmpdir(), 'ref-')));
+  const dir = mkdtempSync(join(tmpdir(), 'budget-'));
+  const cut = await run(dir, { maxSeconds: 0 });
+  expect(cut.result.epochsDone).toBe(1);
+  expect(cut.result.budgetSpent).toBe(true);
+  expect(cut.result.stoppedEarly).toBe(false);
+  expect(cut.result.finalCheckpoint).not.toBeNull();
+  tf.disposeVariables();
+  const rest = await run(dir, { resumeFrom: 'latest' });
+  expect(rest.result.budgetSpent).toBe(false);
+  expect(rest.result.resumedFromStep).toBe(cut.result.globalStep);
+  for (const [k, v] of ref.snap) assertBitwiseEqual(rest.snap.get(k)!.data, v.data, `${k} after a budget stop and resume`);
+});
+
+test("resume 'latest-if-any': a fresh start in an empty folder; a fresh start deletes an earlier run's checkpoints", async () => {
+  const ref = await run(mkdtempSync(join(tmpdir(), 'ref-')));
+  const dir = mkdtempSync(join(tmpdir(), 'any-'));
+  const fresh = await run(dir, { resumeFrom: 'latest-if-any' });
+  expect(fresh.result.resumedFromStep).toBe(0);
+  for (const [k, v] of ref.snap) assertBitwiseEqual(fresh.snap.get(k)!.data, v.data, `${k} (fresh start)`);
+  const before = readdirSync(dir).filter((f) => f.startsWith('ckpt-'));
+  expect(before.length).toBeGreaterThan(3);
+  // A new, shorter run into the same folder: none of the old run's checkpoints is left behind.
+  const short = await run(dir, { epochs: 1 });
+  const after = readdirSync(dir).filter((f) => f.startsWith('ckpt-'));
+  const steps = after.map((f) => Number(/ckpt-(\d+)/.exec(f)![1]));
+  expect(Math.max(...steps)).toBe(short.result.globalStep);
+  // ... so a later resume continues the new run, not the old one.
+  const again = await run(dir, { epochs: 1, resumeFrom: 'latest-if-any' });
+  expect(again.result.resumedFromStep).toBe(short.result.globalStep);
+});

@@ -2,11 +2,12 @@
 import { mkdir, readdir, rename, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { deriveSeed, Rng, type RngState } from '@stellar-emu/numerics';
 import { currentBackend, tf } from './backend.js';
-import { CheckpointError, readCheckpoint, removeTempFiles, writeCheckpoint, type DecodedCheckpoint, type StoredTensor } from './checkpoint.js';
+import { removeStaleTempFiles } from '@stellar-emu/grid-io';
+import { CheckpointError, readCheckpoint, writeCheckpoint, type DecodedCheckpoint, type StoredTensor } from './checkpoint.js';
 import type { ParamStore } from './layers.js';
 import type { AdamFamily } from './optimizers.js';
-import { deriveSeed, Rng, type RngState } from './rng.js';
 import { ConstantLr, type EarlyStopping, type LrSchedule } from './schedules.js';
 
 /** A batch: named tensors with the batch on axis 0 (owned and disposed by the loop). */
@@ -83,7 +84,12 @@ export interface TrainOptions {
    */
   reportEverySeconds?: number;
   onProgress?: (p: Progress) => void | Promise<void>;
-  /** Checkpoint directory; checkpoints are `ckpt-<globalStep>.safetensors` there. */
+  /**
+   * Checkpoint directory (by convention {@link checkpointDirOf}(model directory)); checkpoints are
+   * `ckpt-<globalStep>.safetensors` there. A fresh start (no `resumeFrom`, or `'latest-if-any'`
+   * finding none) deletes the `ckpt-*` files of an earlier run there first, so that a later
+   * resume never mistakes them for this run's.
+   */
   checkpointDir?: string;
   /** Write a checkpoint every this many steps (0: only at epoch ends and at the end). */
   checkpointEverySteps?: number;
@@ -93,9 +99,23 @@ export interface TrainOptions {
   keepCheckpoints?: number;
   /**
    * Resume from this checkpoint file, or 'latest': the newest checkpoint in checkpointDir that
-   * verifies (newer corrupt ones are renamed aside with a warning; see {@link findResumableCheckpoint}).
+   * verifies (newer corrupt ones are renamed aside with a warning; see {@link findResumableCheckpoint}),
+   * an error when there is none; or 'latest-if-any': the same, and a fresh start when there is none.
    */
   resumeFrom?: string;
+  /**
+   * Time budget of this call in seconds: training stops at the first epoch end after it is
+   * spent, with the final checkpoint written (`budgetSpent` in the result; a later call that
+   * resumes continues). Not an early stop: the run is not finished.
+   */
+  maxSeconds?: number;
+  /**
+   * Keep the best weights: called after every epoch whose monitored loss (validation total, or
+   * the training total without a validation source) is lower than every earlier epoch's of the
+   * run (earlier calls included: the best so far is part of the history a checkpoint restores),
+   * while the params hold that epoch's weights — write them where the model keeps its best.
+   */
+  onBest?: (best: { epoch: number; loss: number }) => void | Promise<void>;
   /** Receives each warning (corrupt checkpoints renamed aside); default: a line on stderr. */
   onWarning?: (message: string) => void;
   /** Stored in every checkpoint; on resume it must match the checkpoint's config. */
@@ -129,6 +149,69 @@ export interface TrainResult {
   finalCheckpoint: string | null;
   /** Corrupt checkpoints renamed aside when this run resumed (empty when none). */
   checkpointWarnings: string[];
+  /** The time budget (`maxSeconds`) ended this call. */
+  budgetSpent: boolean;
+  /** Global step of the checkpoint this call resumed from (0 for a fresh start). */
+  resumedFromStep: number;
+  /** The epoch with the lowest monitored loss so far (see `onBest`) and that loss; null before one finished. */
+  best: { epoch: number; loss: number } | null;
+}
+
+/**
+ * Where and how far a model's dataset-level training runs (PINN, CVAE): every model's trainer
+ * takes these beside its own training options (its zod schema's keys).
+ */
+export interface ModelTrainingRequest<P extends Progress = Progress> {
+  /** grid-io dataset directory with a split column. */
+  datasetDir: string;
+  /** Model directory: the model's files and `checkpoints/` ({@link checkpointDirOf}). */
+  outDir: string;
+  /** Stop after this many epochs in total (a chunk of a longer run; default: all epochs). */
+  untilEpoch?: number;
+  /**
+   * true: resume from the newest checkpoint in `<outDir>/checkpoints` that verifies, if any (newer
+   * corrupt ones are renamed aside and named in `checkpointWarnings`); a string: from that file.
+   */
+  resume?: boolean | string;
+  /** Read losses back every this many steps (the trainer's default otherwise). */
+  reportEverySteps?: number;
+  /** Aborting writes a checkpoint and returns `{ aborted: true }`. */
+  signal?: AbortSignal;
+  onProgress?: (p: P) => void | Promise<void>;
+  /** Receives warnings (corrupt checkpoints renamed aside on resume); default: a line on stderr. */
+  onWarning?: (message: string) => void;
+}
+
+/**
+ * What every model's dataset-level training returns (PINN, CVAE): one shape, so that callers
+ * (the worker's training activity, the CLI) handle every model alike.
+ */
+export interface ModelTrainingResult {
+  /** The model directory written. */
+  modelDir: string;
+  /** Epochs completed in total (earlier calls included). */
+  epochsDone: number;
+  /** The run is finished: all epochs done or early stopping fired (a spent time budget is not "done"). */
+  done: boolean;
+  stoppedEarly: boolean;
+  /** The time budget of this call ended it (see `maxMinutes`). */
+  budgetSpent: boolean;
+  /** Aborted (signal): a checkpoint was written, resume continues. */
+  aborted: boolean;
+  globalStep: number;
+  /** Global step this call resumed from (0 for a fresh start). */
+  resumedFromStep: number;
+  /** Newest checkpoint written by this call, or null. */
+  lastCheckpoint: string | null;
+  history: TrainResult['history'];
+  /** Epoch of the lowest monitored loss so far and that loss (see `TrainOptions.onBest`). */
+  best: TrainResult['best'];
+  /** Corrupt checkpoints renamed aside when this call resumed (empty when none). */
+  checkpointWarnings: string[];
+  /** Wall time of this call in seconds. */
+  durationS: number;
+  /** nn-core backend name (tensorflow, wasm, cpu). */
+  backend: string;
 }
 
 /** The training state stored in a checkpoint's metadata (besides config and normalization). */
@@ -250,6 +333,35 @@ export async function pruneCheckpoints(dir: string, keep: number, current?: stri
   return doomed;
 }
 
+/** The checkpoint folder of a model directory: `<modelDir>/checkpoints` (every model's convention). */
+export const CHECKPOINT_SUBDIR = 'checkpoints';
+
+/** `<modelDir>/checkpoints`: where a model's training keeps its checkpoints. */
+export function checkpointDirOf(modelDir: string): string {
+  return join(modelDir, CHECKPOINT_SUBDIR);
+}
+
+/** Delete the `ckpt-*.safetensors` files of a directory (a fresh run's start); a missing directory is fine. */
+export async function removeCheckpoints(dir: string): Promise<void> {
+  let names: string[] = [];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) if (/^ckpt-\d+\.safetensors$/.test(n)) await unlink(join(dir, n));
+}
+
+/** The epoch of lowest monitored loss (validation, else training) in a history; null when empty. */
+export function bestOfHistory(history: TrainResult['history']): { epoch: number; loss: number } | null {
+  let best: { epoch: number; loss: number } | null = null;
+  for (const h of history) {
+    const loss = h.valLoss ?? h.trainLoss;
+    if (Number.isFinite(loss) && (best === null || loss < best.loss)) best = { epoch: h.epoch, loss };
+  }
+  return best;
+}
+
 function ckptName(step: number): string {
   return `ckpt-${String(step).padStart(10, '0')}.safetensors`;
 }
@@ -300,8 +412,8 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
   const varList = names.map((n) => params.get(n));
   if (opts.checkpointDir) {
     await mkdir(opts.checkpointDir, { recursive: true });
-    // Temporary files of checkpoint writes that a crash interrupted.
-    await removeTempFiles(opts.checkpointDir);
+    // Temporary files of checkpoint writes that a crash interrupted (nothing writes here yet).
+    await removeStaleTempFiles(opts.checkpointDir, { includeLive: true });
   }
   const onWarning = opts.onWarning ?? warnOnStderr;
   const checkpointWarnings: string[] = [];
@@ -314,18 +426,26 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
   let epochSums: Record<string, number> = {};
   let epochBatches = 0;
   let history: TrainResult['history'] = [];
+  const t0 = performance.now();
+  let resumedFromStep = 0;
 
-  if (opts.resumeFrom) {
+  let resumeFrom = opts.resumeFrom;
+  let found: ResumableCheckpoint | null = null;
+  if (resumeFrom === 'latest' || resumeFrom === 'latest-if-any') {
+    found = await findResumableCheckpoint(opts.checkpointDir ?? '.', { onWarning });
+    if (!found.path && resumeFrom === 'latest') throw new CheckpointError(opts.checkpointDir ?? '.', 'no checkpoint to resume from (no ckpt-*.safetensors in the directory)');
+    checkpointWarnings.push(...found.warnings);
+    if (!found.path) resumeFrom = undefined;
+  }
+  if (!resumeFrom && opts.checkpointDir) await removeCheckpoints(opts.checkpointDir);
+  if (resumeFrom) {
     let path: string;
     let ck: DecodedCheckpoint;
-    if (opts.resumeFrom === 'latest') {
-      const found = await findResumableCheckpoint(opts.checkpointDir ?? '.', { onWarning });
-      if (!found.path) throw new CheckpointError(opts.checkpointDir ?? '.', 'no checkpoint to resume from (no ckpt-*.safetensors in the directory)');
-      checkpointWarnings.push(...found.warnings);
+    if (found?.path) {
       path = found.path;
       ck = found.checkpoint!;
     } else {
-      path = opts.resumeFrom;
+      path = resumeFrom;
       ck = await readCheckpoint(path);
     }
     const st = applyTrainingCheckpoint(ck, path, params, optimizer);
@@ -342,7 +462,10 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
     epochSums = { ...st.epochLossSums };
     epochBatches = st.epochBatches;
     history = st.history;
+    resumedFromStep = globalStep;
   }
+  let best = bestOfHistory(history);
+  let budgetSpent = false;
 
   // Device-side running sums: one tensor per loss part, replaced (not grown) every step.
   let windowSums: Record<string, tf.Tensor> = {};
@@ -471,6 +594,10 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
       ...(val ? { valParts: { ...val } } : {}),
     });
     if (opts.earlyStopping?.update(metric, epoch)) stoppedEarly = true;
+    if (Number.isFinite(metric) && (best === null || metric < best.loss)) {
+      best = { epoch, loss: metric };
+      await opts.onBest?.(best);
+    }
     await report({ phase: 'epoch', epoch, stepInEpoch, stepsPerEpoch, globalStep, losses: trainLosses, valLoss: val?.total, lr: lrUsed, samplesPerSec: 0 });
     epoch += 1;
     stepInEpoch = 0;
@@ -479,13 +606,17 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
     epochSums = {};
     epochSumsT = {};
     if (stoppedEarly) break;
+    if (opts.maxSeconds !== undefined && epoch < epochs && performance.now() - t0 > opts.maxSeconds * 1000) {
+      budgetSpent = true;
+      break;
+    }
     if ((opts.checkpointEachEpoch ?? true) && epoch < epochs) await saveCheckpoint('epoch');
   }
   // The final checkpoint reads the running epoch sums (mid-epoch after an abort): save, then dispose.
   await saveCheckpoint('final');
   for (const t of [...Object.values(windowSums), ...Object.values(epochSumsT)]) t.dispose();
   await report({ phase: 'done', epoch, stepInEpoch, stepsPerEpoch, globalStep, losses: {}, lr: schedule.lr(globalStep), samplesPerSec: 0 });
-  return { epochsDone: epoch, globalStep, stoppedEarly, aborted, lastValLoss, history, finalCheckpoint: lastCheckpoint, checkpointWarnings };
+  return { epochsDone: epoch, globalStep, stoppedEarly, aborted, lastValLoss, history, finalCheckpoint: lastCheckpoint, checkpointWarnings, budgetSpent, resumedFromStep, best };
 }
 
 /** Parameters as `param/<name>` and optimizer slots as `opt/<slot>` tensors. */

@@ -1,10 +1,10 @@
 // Shared fixture of the training-loop tests (cpu backend in train.test.ts, the native backend in
 // train-native.test.ts): a small GELU/LayerNorm regression trained with AdamW and a plateau schedule.
+import { Rng } from '@stellar-emu/numerics';
 import { tf } from '../src/backend.js';
 import { DenseStack, ParamStore } from '../src/layers.js';
 import { MemoryBatchSource } from '../src/memory-source.js';
 import { createOptimizer } from '../src/optimizers.js';
-import { Rng } from '../src/rng.js';
 import { EarlyStopping, ReduceOnPlateau } from '../src/schedules.js';
 import { trainLoop, type Progress, type TrainOptions } from '../src/train.js';
 

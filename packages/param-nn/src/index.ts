@@ -8,3 +8,4 @@ export * from './network.js';
 export * from './train.js';
 export * from './splits.js';
 export * from './validate.js';
+export * from './validate-dataset.js';

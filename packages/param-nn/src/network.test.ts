@@ -1,7 +1,9 @@
 import { mkdtemp, readdir, rm, stat, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assertAllClose, initBackend, latestCheckpoint, readCheckpoint, Rng, tf } from '@stellar-emu/nn-core';
+import { initBackend, latestCheckpoint, readCheckpoint, tf } from '@stellar-emu/nn-core';
+import { Rng } from '@stellar-emu/numerics';
+import { assertAllClose } from '@stellar-emu/numerics/testing';
 import { clipToRanges } from './labels.js';
 import { RECOVERY_PRESETS, RecoveryNetwork } from './network.js';
 import { fitPca } from './pca.js';

@@ -3,14 +3,17 @@ import {
   CheckpointError,
   DenseStack,
   ParamStore,
-  readCheckpoint,
-  Rng,
+  readModelFile,
   tf,
-  writeCheckpoint,
+  writeModelFile,
   type Batch,
   type LossResult,
+  type ModelFileFormat,
   type StoredTensor,
 } from '@stellar-emu/nn-core';
+import { minMaxScale, minMaxUnscale, standardize, UNIT_INTERVAL } from '@stellar-emu/grid-io';
+import { Rng } from '@stellar-emu/numerics';
+import { z } from 'zod';
 import { clipToRanges, type ClippedLabels, type LabelRange } from './labels.js';
 import { PcaModel } from './pca.js';
 
@@ -40,7 +43,8 @@ export interface RecoveryArchitecture {
  * Scalers: inputs are standardized per coefficient, (c − mean) / std with std floored at 1e-3 of
  * the largest coefficient std; labels are scaled to
  * [0, 1] over the training range, (y − min) / (max − min), and converted back with the same
- * numbers.
+ * numbers (grid-io's `standardize` and `minMaxScale` / `minMaxUnscale` onto `UNIT_INTERVAL`; a
+ * label constant over the training set scales to 0.5 and always converts back to its value).
  */
 export interface RecoveryScalers {
   inputMean: number[];
@@ -117,7 +121,7 @@ export class RecoveryNetwork {
     const out = new Float32Array(rows * k);
     for (let i = 0; i < rows; i++)
       for (let j = 0; j < k; j++)
-        out[i * k + j] = (coeffs[i * k + j] - this.scalers.inputMean[j]) / this.scalers.inputStd[j];
+        out[i * k + j] = standardize(coeffs[i * k + j], this.scalers.inputMean[j], this.scalers.inputStd[j]);
     return out;
   }
 
@@ -127,8 +131,7 @@ export class RecoveryNetwork {
     const out = new Float32Array(rows * names.length);
     names.forEach((n, j) => {
       const { min, max } = this.scalers.labelRanges[n];
-      const w = max - min || 1;
-      for (let i = 0; i < rows; i++) out[i * names.length + j] = (labels[i * names.length + j] - min) / w;
+      for (let i = 0; i < rows; i++) out[i * names.length + j] = minMaxScale(labels[i * names.length + j], min, max, UNIT_INTERVAL);
     });
     return out;
   }
@@ -171,7 +174,7 @@ export class RecoveryNetwork {
       for (let i = 0; i < n; i++) {
         for (let j = 0; j < nl; j++) {
           const { min, max } = this.scalers.labelRanges[names[j]];
-          raw[(start + i) * nl + j] = min + y[i * nl + j] * (max - min);
+          raw[(start + i) * nl + j] = minMaxUnscale(y[i * nl + j], min, max, UNIT_INTERVAL);
         }
       }
     }
@@ -197,18 +200,18 @@ export class RecoveryNetwork {
       pcaTotalVariance: this.pca.totalVariance,
       info,
     };
-    await writeCheckpoint(path, tensors, RECOVERY_MODEL_KIND, state);
+    await writeModelFile(path, RECOVERY_MODEL_FILE, tensors, state);
   }
 
-  /** Load a model written by `save`; a missing, corrupt or foreign file gives a CheckpointError. */
+  /**
+   * Load a model written by `save`; a missing, corrupt or foreign file, or a state that does not
+   * fit {@link RECOVERY_FILE_STATE_SCHEMA} (naming the field), gives a CheckpointError.
+   */
   static async load(path: string): Promise<{ network: RecoveryNetwork; info: Record<string, unknown> }> {
-    const ck = await readCheckpoint(path);
-    if (ck.kind !== RECOVERY_MODEL_KIND)
-      throw new CheckpointError(path, `is a '${ck.kind}' file, not a ${RECOVERY_MODEL_KIND} model`);
-    const state = ck.state as RecoveryFileState;
-    const mean = ck.tensors.get('pca/mean');
-    const basis = ck.tensors.get('pca/basis');
-    const ev = ck.tensors.get('pca/explained_variance');
+    const { state, tensors } = await readModelFile(path, RECOVERY_MODEL_FILE);
+    const mean = tensors.get('pca/mean');
+    const basis = tensors.get('pca/basis');
+    const ev = tensors.get('pca/explained_variance');
     if (!mean || !basis || !ev)
       throw new CheckpointError(path, 'has no PCA (pca/mean, pca/basis, pca/explained_variance)');
     const pca = new PcaModel(
@@ -221,7 +224,7 @@ export class RecoveryNetwork {
     );
     const net = new RecoveryNetwork(state.arch, state.scalers, pca, state.seed);
     const values = new Map<string, { shape: number[]; data: Float32Array }>();
-    for (const [k, t] of ck.tensors)
+    for (const [k, t] of tensors)
       if (k.startsWith('param/')) values.set(k.slice(6), { shape: t.shape, data: t.data as Float32Array });
     try {
       net.params.restore(values);
@@ -251,3 +254,43 @@ export interface RecoveryFileState {
   pcaTotalVariance: number;
   info: Record<string, unknown>;
 }
+
+/** zod schema of the state of a recovery model file (fields unknown to it are kept). */
+export const RECOVERY_FILE_STATE_SCHEMA: z.ZodType<RecoveryFileState> = z
+  .looseObject({
+    arch: z.looseObject({
+      inputDim: z.number().int().positive(),
+      hidden: z.array(z.number().int().positive()),
+      labelNames: z.array(z.string()).min(1),
+    }),
+    scalers: z.looseObject({
+      inputMean: z.array(z.number()),
+      inputStd: z.array(z.number()),
+      labelRanges: z.record(z.string(), z.looseObject({ min: z.number(), max: z.number() })),
+    }),
+    seed: z.number(),
+    pcaTotalVariance: z.number(),
+    info: z.record(z.string(), z.unknown()),
+  })
+  .superRefine(({ arch, scalers }, ctx) => {
+    for (const k of ['inputMean', 'inputStd'] as const)
+      if (scalers[k].length !== arch.inputDim)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['scalers', k],
+          message: `has ${scalers[k].length} values, arch.inputDim is ${arch.inputDim}`,
+        });
+    for (const name of arch.labelNames)
+      if (!scalers.labelRanges[name])
+        ctx.addIssue({
+          code: 'custom',
+          path: ['scalers', 'labelRanges'],
+          message: `has no range for label ${name}`,
+        });
+  });
+
+/** The recovery model file: its kind and the schema of its state (nn-core `writeModelFile` / `readModelFile`). */
+export const RECOVERY_MODEL_FILE: ModelFileFormat<RecoveryFileState> = {
+  kind: RECOVERY_MODEL_KIND,
+  schema: RECOVERY_FILE_STATE_SCHEMA,
+};

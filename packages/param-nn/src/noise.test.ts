@@ -1,4 +1,4 @@
-import { Rng } from '@stellar-emu/nn-core';
+import { Rng } from '@stellar-emu/numerics';
 import {
   addCoefficientNoise,
   addFluxNoise,

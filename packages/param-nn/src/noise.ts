@@ -1,5 +1,5 @@
 // Gaussian noise augmentation at a signal-to-noise ratio drawn uniformly per spectrum, in flux or PCA-coefficient space.
-import { deriveSeed, Rng } from '@stellar-emu/nn-core';
+import { deriveSeed, Rng } from '@stellar-emu/numerics';
 
 /** SNR range of the augmentation (the paper's): uniform in [5, 300]. */
 export const DEFAULT_SNR_RANGE = { min: 5, max: 300 } as const;

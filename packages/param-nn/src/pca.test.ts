@@ -1,4 +1,5 @@
-import { initBackend, Rng, tf } from '@stellar-emu/nn-core';
+import { initBackend, tf } from '@stellar-emu/nn-core';
+import { Rng } from '@stellar-emu/numerics';
 import { fitPca, pcaWorkingBytes } from './pca.js';
 import { functionSource, matrixSource } from './sources.js';
 

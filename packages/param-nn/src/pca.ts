@@ -1,6 +1,7 @@
 // Streaming randomized PCA of spectra (subspace iteration over row blocks + Rayleigh-Ritz), and projection.
 import { performance } from 'node:perf_hooks';
-import { Rng, tf } from '@stellar-emu/nn-core';
+import { tf } from '@stellar-emu/nn-core';
+import { Rng } from '@stellar-emu/numerics';
 import {
   matMulCol,
   matTMulCol,

@@ -1,18 +1,18 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeSpectrumDataset, type SpectrumRecord } from '@stellar-emu/grid-io';
+import { seededSplit, writeSpectrumDataset, type SpectrumRecord } from '@stellar-emu/grid-io';
 import { collectSource, matrixSource } from './sources.js';
-import { datasetSource, filterSource, generatedSource, seededSplit, splitSource } from './splits.js';
+import { datasetSource, datasetSplits, filterSource, generatedSource, splitSource } from './splits.js';
 
 describe('splits and sources', () => {
   test('seeded 70/15/15 split: exact counts, reproducible, every row in one set', () => {
-    const a = seededSplit(1000, 4);
-    const counts = [0, 0, 0];
+    const a = seededSplit(1000, '70/15/15', 4);
+    const counts = { train: 0, val: 0, test: 0 };
     for (const x of a) counts[x]++;
-    expect(counts).toEqual([700, 150, 150]);
-    expect(Array.from(seededSplit(1000, 4))).toEqual(Array.from(a));
-    expect(Array.from(seededSplit(1000, 5))).not.toEqual(Array.from(a));
+    expect(counts).toEqual({ train: 700, val: 150, test: 150 });
+    expect(seededSplit(1000, '70/15/15', 4)).toEqual(a);
+    expect(seededSplit(1000, '70/15/15', 5)).not.toEqual(a);
   });
 
   test('filtered sources re-block and keep rows with their labels, whatever the block size', async () => {
@@ -23,7 +23,7 @@ describe('splits and sources', () => {
     const src = matrixSource(flux, D, { names: ['teffK'], values: labels });
     const sets = splitSource(src, 2);
     const all: number[] = [];
-    for (const s of [sets.train, sets.validation, sets.test]) {
+    for (const s of [sets.train, sets.val, sets.test]) {
       const a = await collectSource(s, 7);
       const b = await collectSource(s, 64);
       expect(Array.from(a.flux)).toEqual(Array.from(b.flux));
@@ -33,7 +33,7 @@ describe('splits and sources', () => {
       }
     }
     expect(all.sort((x, y) => x - y)).toEqual(Array.from(labels));
-    expect(() => filterSource(src, new Uint8Array(3), 0)).toThrow(/assignments/);
+    expect(() => filterSource(src, ['train', 'val', 'test'], 'train')).toThrow(/assignments/);
   });
 
   test('dataset source: labels in the requested order, NaN pixels filled with the continuum and counted', async () => {
@@ -58,6 +58,47 @@ describe('splits and sources', () => {
       expect(all.flux[2 * 4 + 2]).toBe(1);
       expect(src.stats.nanFilled).toBe(1);
       await expect(datasetSource(dir, ['vsiniKms'])).rejects.toThrow(/no label 'vsiniKms'/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("dataset splits: the dataset's 70/15/15 column when it has one, else the seeded split; NaN filled", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'param-nn-splits-'));
+    try {
+      const recs: SpectrumRecord[] = Array.from({ length: 40 }, (_, i) => ({
+        id: `s${i}`,
+        source: 'test',
+        line: i + 1,
+        labels: { teffK: 5000 + i },
+        wavelengthStartAngstrom: 5000,
+        wavelengthStepAngstrom: 0.05,
+        flux: [1, i % 4 === 0 ? Number.NaN : 0.5, 0.9],
+        synthetic: true,
+        split: null,
+      }));
+      const m = await writeSpectrumDataset(recs, join(dir, 'hash'), { split: { scheme: '70/15/15', seed: 3 }, rowGroupSize: 7 });
+      const a = await datasetSplits(join(dir, 'hash'), ['teffK'], 1);
+      expect(a.scheme).toBe('dataset');
+      const ds = await datasetSource(join(dir, 'hash'), ['teffK']);
+      for (const name of ['train', 'val', 'test'] as const) {
+        expect(a[name].numSpectra).toBe(m.splitCounts[name] ?? 0);
+        const got = await collectSource(a[name], 3);
+        const want = ds.reader.splits.flatMap((s, i) => (s === name ? [5000 + i] : []));
+        expect(Array.from(got.labels)).toEqual(want);
+        for (let r = 0; r < got.rows; r++) expect(got.flux[r * 3 + 1]).toBe((got.labels[r] - 5000) % 4 === 0 ? 1 : Math.fround(0.5));
+      }
+      expect(a.stats.nanFilled).toBe(10);
+
+      await writeSpectrumDataset(recs, join(dir, 'none'), { split: { scheme: '90/10', seed: 3 } });
+      const b = await datasetSplits(join(dir, 'none'), ['teffK'], 2);
+      expect(b.scheme).toBe('seeded');
+      const assignment = seededSplit(40, '70/15/15', 2);
+      for (const name of ['train', 'val', 'test'] as const) {
+        const got = await collectSource(b[name], 64);
+        expect(Array.from(got.labels)).toEqual(assignment.flatMap((s, i) => (s === name ? [5000 + i] : [])));
+      }
+      expect([b.train.numSpectra, b.val.numSpectra, b.test.numSpectra]).toEqual([28, 6, 6]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -1,34 +1,31 @@
-// Splitting a stream of spectra 70/15/15, reading grid-io spectrum datasets, and streaming generated spectra.
-import { deriveSeed, Rng } from '@stellar-emu/nn-core';
-import { openDataset, type OpenDataset } from '@stellar-emu/grid-io';
+// Splitting a stream of spectra 70/15/15 (grid-io's split functions), grid-io spectrum datasets as sources, and streaming generated spectra.
+import {
+  openSpectrumDataset,
+  seededSplit,
+  TEST_SPLIT,
+  TRAIN_SPLIT,
+  VAL_SPLIT,
+  type OpenDataset,
+  type SpectrumDatasetReader,
+  type SpectrumReadStats,
+  type SplitName,
+} from '@stellar-emu/grid-io';
+import { deriveSeed, Rng } from '@stellar-emu/numerics';
 import type { LabelRange } from './labels.js';
-import type { SpectrumBlock, SpectrumSource } from './sources.js';
+import type { SpectrumSource } from './sources.js';
 
-/** The three sets of the recovery network. */
-export interface SplitSources {
-  train: SpectrumSource;
-  validation: SpectrumSource;
-  test: SpectrumSource;
-}
-
-/** Fractions of the seeded split: 70/15/15. */
-export const RECOVERY_SPLIT = { train: 0.7, validation: 0.15, test: 0.15 } as const;
+/** The three sets of the recovery network, by split name (grid-io `SplitName`: train, val, test). */
+export type SplitSources = Record<SplitName, SpectrumSource>;
 
 /**
- * Row i's set for a seeded 70/15/15 split of n rows: a seeded permutation, the first 70 % train,
- * the next 15 % validation, the rest test (0 = train, 1 = validation, 2 = test).
+ * The rows of `source` whose split is `which` (`assignment`: one split name per row, in row order,
+ * e.g. from grid-io's `seededSplit`), re-blocked.
  */
-export function seededSplit(n: number, seed: number): Uint8Array {
-  const perm = new Rng(deriveSeed(seed, 0x7015)).permutation(n);
-  const nTrain = Math.round(n * RECOVERY_SPLIT.train);
-  const nVal = Math.round(n * RECOVERY_SPLIT.validation);
-  const out = new Uint8Array(n);
-  for (let r = 0; r < n; r++) out[perm[r]] = r < nTrain ? 0 : r < nTrain + nVal ? 1 : 2;
-  return out;
-}
-
-/** The rows of `source` whose global index i has `assignment[i] === which`, re-blocked. */
-export function filterSource(source: SpectrumSource, assignment: Uint8Array, which: number): SpectrumSource {
+export function filterSource(
+  source: SpectrumSource,
+  assignment: readonly (string | null)[],
+  which: SplitName,
+): SpectrumSource {
   if (assignment.length !== source.numSpectra)
     throw new Error(`filterSource: ${assignment.length} assignments for ${source.numSpectra} spectra`);
   let count = 0;
@@ -69,107 +66,70 @@ export function filterSource(source: SpectrumSource, assignment: Uint8Array, whi
   };
 }
 
-/** Split any source 70/15/15 by a seeded permutation of its rows. */
+/** Split any source 70/15/15 with grid-io's seeded permutation split (exact fractions; `seededSplit`). */
 export function splitSource(source: SpectrumSource, seed: number): SplitSources {
-  const a = seededSplit(source.numSpectra, seed);
+  const a = seededSplit(source.numSpectra, '70/15/15', seed);
   return {
-    train: filterSource(source, a, 0),
-    validation: filterSource(source, a, 1),
-    test: filterSource(source, a, 2),
+    [TRAIN_SPLIT]: filterSource(source, a, TRAIN_SPLIT),
+    [VAL_SPLIT]: filterSource(source, a, VAL_SPLIT),
+    [TEST_SPLIT]: filterSource(source, a, TEST_SPLIT),
   };
 }
 
-/** Counters of a dataset source (shared by its passes). */
-export interface DatasetSourceStats {
-  /** NaN flux pixels replaced by the continuum value 1 (counted over every pass). */
-  nanFilled: number;
+/** The rows `rows` (ascending; default all) of an open spectrum dataset as a source. */
+function readerSource(reader: SpectrumDatasetReader, labelNames: readonly string[], rows?: Int32Array): SpectrumSource {
+  return {
+    numPixels: reader.numPixels,
+    numSpectra: rows ? rows.length : reader.numRows,
+    labelNames,
+    blocks: (maxRows: number) => reader.blocks(maxRows, rows),
+  };
 }
 
 /**
- * All spectra of a grid-io spectrum dataset as a source, streamed one row group at a time.
- * Labels are read in the order `labelNames` (record keys such as teffK, mapped to columns by
- * the manifest). NaN flux pixels (missing data) become 1, the continuum, and are counted in
- * `stats.nanFilled`.
+ * All spectra of a grid-io spectrum dataset as a source (grid-io's `openSpectrumDataset`), streamed
+ * one row group at a time. Labels are read in the order `labelNames` (record keys such as teffK,
+ * mapped to columns by the manifest); every spectrum must be on one wavelength grid. NaN flux
+ * pixels (missing data) become 1, the continuum (grid-io `MISSING_FLUX_VALUE`), and are counted
+ * in `stats.nanFilled`.
  */
 export async function datasetSource(
   dirOrDataset: string | OpenDataset,
   labelNames: readonly string[],
-): Promise<SpectrumSource & { stats: DatasetSourceStats; dataset: OpenDataset }> {
-  const ds = typeof dirOrDataset === 'string' ? await openDataset(dirOrDataset) : dirOrDataset;
-  const m = ds.manifest;
-  if (m.kind !== 'spectra') throw new Error(`${ds.dir}: is a '${m.kind}' dataset, not spectra`);
-  const keys = m.labelKeys ?? {};
-  const cols = labelNames.map((n) => {
-    const c = keys[n];
-    if (!c) throw new Error(`${ds.dir}: no label '${n}' (labels: ${Object.keys(keys).join(', ')})`);
-    return c;
-  });
-  if (!m.pixels || m.pixels.min !== m.pixels.max)
-    throw new Error(
-      `${ds.dir}: spectra must all have the same number of pixels (manifest pixels: ${JSON.stringify(m.pixels)})`,
-    );
-  const D = m.pixels.max;
-  const nl = labelNames.length;
-  const stats: DatasetSourceStats = { nanFilled: 0 };
-  return {
-    dataset: ds,
-    stats,
-    numPixels: D,
-    numSpectra: ds.numRows,
-    labelNames,
-    async *blocks(maxRows: number) {
-      const step = Math.max(1, Math.floor(maxRows));
-      for await (const rows of ds.iterateRows({ columns: ['flux', ...cols], batchSize: step })) {
-        const block: SpectrumBlock = {
-          rows: rows.length,
-          flux: new Float32Array(rows.length * D),
-          labels: new Float64Array(rows.length * nl),
-        };
-        rows.forEach((row, i) => {
-          const f = row.flux as ArrayLike<number>;
-          if (f.length !== D) throw new Error(`${ds.dir}: a spectrum has ${f.length} pixels, expected ${D}`);
-          for (let j = 0; j < D; j++) {
-            const v = f[j];
-            if (Number.isNaN(v)) {
-              stats.nanFilled++;
-              block.flux[i * D + j] = 1;
-            } else block.flux[i * D + j] = v;
-          }
-          cols.forEach((c, j) => (block.labels![i * nl + j] = row[c] as number));
-        });
-        yield block;
-      }
-    },
-  };
+): Promise<SpectrumSource & { stats: SpectrumReadStats; dataset: OpenDataset; reader: SpectrumDatasetReader }> {
+  const reader = await openSpectrumDataset(dirOrDataset, { keys: labelNames });
+  if (reader.numRows > 0) reader.wavelengthGrid();
+  return { ...readerSource(reader, labelNames), stats: reader.stats, dataset: reader.dataset, reader };
 }
 
 /**
  * The 70/15/15 sets of a dataset: the dataset's own split column when it was written with the
- * '70/15/15' scheme (train/val/test), otherwise a seeded permutation of its rows.
+ * '70/15/15' scheme (train/val/test), otherwise grid-io's seeded permutation split of its rows.
+ * NaN pixels are filled as by {@link datasetSource} and counted in `stats.nanFilled` (over every
+ * pass of the three sets).
  */
 export async function datasetSplits(
   dir: string,
   labelNames: readonly string[],
   seed: number,
-): Promise<SplitSources & { scheme: 'dataset' | 'seeded'; stats: DatasetSourceStats }> {
-  const src = await datasetSource(dir, labelNames);
-  const ds = src.dataset;
-  if (ds.manifest.split?.scheme === '70/15/15') {
-    const assignment = new Uint8Array(ds.numRows);
-    let i = 0;
-    for await (const rows of ds.iterateRows({ columns: ['split'] })) {
-      for (const r of rows)
-        assignment[i++] = r.split === 'train' ? 0 : r.split === 'val' ? 1 : r.split === 'test' ? 2 : 3;
-    }
-    return {
-      train: filterSource(src, assignment, 0),
-      validation: filterSource(src, assignment, 1),
-      test: filterSource(src, assignment, 2),
-      scheme: 'dataset',
-      stats: src.stats,
-    };
-  }
-  return { ...splitSource(src, seed), scheme: 'seeded', stats: src.stats };
+): Promise<SplitSources & { scheme: 'dataset' | 'seeded'; stats: SpectrumReadStats }> {
+  const { reader } = await datasetSource(dir, labelNames);
+  const fromDataset = reader.manifest.split?.scheme === '70/15/15';
+  const assignment = fromDataset ? reader.splits : seededSplit(reader.numRows, '70/15/15', seed);
+  const rowsOf = (which: SplitName) => {
+    const rows: number[] = [];
+    assignment.forEach((s, i) => {
+      if (s === which) rows.push(i);
+    });
+    return readerSource(reader, labelNames, Int32Array.from(rows));
+  };
+  return {
+    [TRAIN_SPLIT]: rowsOf(TRAIN_SPLIT),
+    [VAL_SPLIT]: rowsOf(VAL_SPLIT),
+    [TEST_SPLIT]: rowsOf(TEST_SPLIT),
+    scheme: fromDataset ? 'dataset' : 'seeded',
+    stats: reader.stats,
+  };
 }
 
 /**

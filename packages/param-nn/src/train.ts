@@ -3,6 +3,7 @@ import { access, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
+  checkpointDirOf,
   createOptimizer,
   EarlyStopping,
   initBackend,
@@ -123,18 +124,9 @@ export async function trainRecovery(opts: TrainRecoveryOptions): Promise<TrainRe
     nValidation: opts.validation?.rows ?? 0,
   };
   await mkdir(opts.outDir, { recursive: true });
-  const ckptDir = join(opts.outDir, 'checkpoints');
+  const ckptDir = checkpointDirOf(opts.outDir);
   const bestPath = join(opts.outDir, 'best.safetensors');
   const modelPath = join(opts.outDir, 'recovery.safetensors');
-  const resumeFrom = opts.resume && (await exists(ckptDir)) ? 'latest' : undefined;
-  let bestVal = Infinity;
-  let bestEpoch: number | null = null;
-  if (resumeFrom && (await exists(bestPath))) {
-    const { network: prev, info } = await RecoveryNetwork.load(bestPath);
-    prev.dispose();
-    bestVal = (info.valLoss as number) ?? Infinity;
-    bestEpoch = (info.epoch as number) ?? null;
-  }
   let spsSum = 0;
   let spsCount = 0;
   const t0 = performance.now();
@@ -152,7 +144,7 @@ export async function trainRecovery(opts: TrainRecoveryOptions): Promise<TrainRe
       seed,
       checkpointDir: ckptDir,
       checkpointEverySteps: opts.checkpointEverySteps ?? 0,
-      resumeFrom,
+      resumeFrom: opts.resume ? 'latest-if-any' : undefined,
       config,
       normalization: { scalers },
       signal: opts.signal,
@@ -162,15 +154,14 @@ export async function trainRecovery(opts: TrainRecoveryOptions): Promise<TrainRe
           spsSum += p.samplesPerSec;
           spsCount++;
         }
-        if (p.phase === 'epoch' && p.valLoss !== undefined && p.valLoss < bestVal) {
-          bestVal = p.valLoss;
-          bestEpoch = p.epoch;
-          await network.save(bestPath, { epoch: p.epoch, valLoss: p.valLoss, best: true });
-        }
         await opts.onProgress?.(p);
       },
+      // The best validation epoch's weights, restored at the end.
+      onBest: validation ? (best) => network.save(bestPath, { epoch: best.epoch, valLoss: best.loss, best: true }) : undefined,
     });
-    if (validation && bestEpoch !== null && (await exists(bestPath))) {
+    const bestEpoch = validation ? (result.best?.epoch ?? null) : null;
+    const bestVal = validation ? (result.best?.loss ?? Infinity) : Infinity;
+    if (bestEpoch !== null && (await exists(bestPath))) {
       const { network: best } = await RecoveryNetwork.load(bestPath);
       network.params.restore(best.params.snapshot());
       best.dispose();

@@ -125,7 +125,7 @@ describe('validation of an emulator by parameter recovery (synthetic spectra, sm
         expect(r.sets.generated.truth[i * r.labelNames.length + j]).toBe(Math.min(max, Math.max(min, t)));
       }
     });
-    expect(r.sets.train.rows + r.sets.validation.rows + r.sets.test.rows).toBe(N_SPECTRA);
+    expect(r.sets.train.rows + r.sets.val.rows + r.sets.test.rows).toBe(N_SPECTRA);
     // The recovery is informative: test RMSE well below the RMSE of guessing the box centre
     // (range / sqrt(12)) for the labels the 2,000-pixel window constrains.
     for (const n of ['teffK', 'logg', 'vsiniKms', 'mh'] as const) {
@@ -152,7 +152,7 @@ describe('validation of an emulator by parameter recovery (synthetic spectra, sm
       expect(v.factor).toBe(DEFAULT_RECOVERY_FACTORS[v.label as keyof typeof DEFAULT_RECOVERY_FACTORS]);
     expect(back.recovery.rmse.map((x: any) => x.label)).toEqual([...RECOVERY_LABELS]);
     for (const row of back.recovery.rmse)
-      for (const s of ['train', 'validation', 'test', 'generated'])
+      for (const s of ['train', 'val', 'test', 'generated'])
         expect(Number.isFinite(row[s])).toBe(true);
     for (const sc of back.recovery.scatter) {
       expect(sc.test.true.length).toBe(sc.test.predicted.length);

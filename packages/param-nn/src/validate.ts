@@ -1,10 +1,11 @@
-// Emulator validation by parameter recovery: PCA, noisy-copy training, RMSE table (train/validation/test/generated), verdicts, metrics JSON.
+// Emulator validation by parameter recovery: PCA, noisy-copy training, RMSE table (train/val/test/generated), verdicts, metrics JSON.
 import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { recoveryFactors, type RecoveryFactorSetting } from '@stellar-emu/grid-io';
-import { currentBackend, initBackend, tf, writeFileAtomic, type Progress } from '@stellar-emu/nn-core';
+import { recoveryFactors, SPLIT_NAMES, writeFileAtomic, type RecoveryFactorSetting, type SplitName } from '@stellar-emu/grid-io';
+import { currentBackend, initBackend, tf, type Progress } from '@stellar-emu/nn-core';
+import { rmse } from '@stellar-emu/numerics';
 import { LABEL_UNITS, type LabelRange } from './labels.js';
 import type { RecoveryNetwork, RecoveryPreset } from './network.js';
 import { augmentWithNoisyCopies, DEFAULT_SNR_RANGE } from './noise.js';
@@ -14,10 +15,13 @@ import { generatedSource, type SplitSources, type SpectrumGenerator } from './sp
 import { trainRecovery, type CoefficientSet } from './train.js';
 
 /** The four evaluated sets (the paper's Table 3 rows). */
-export const EVALUATION_SETS = ['train', 'validation', 'test', 'generated'] as const;
+export const EVALUATION_SETS = [...SPLIT_NAMES, 'generated'] as const;
 export type EvaluationSet = (typeof EVALUATION_SETS)[number];
 
-/** Root-mean-square error per label, physical units, of clipped predictions against truth. */
+/**
+ * Root-mean-square error per label, physical units, of clipped predictions against truth (numerics `rmse`
+ * of each label's column: a row where either value is non-finite is left out; NaN when none is finite).
+ */
 export function rmsePerLabel(
   pred: Float64Array,
   truth: Float64Array,
@@ -29,11 +33,8 @@ export function rmsePerLabel(
     throw new Error(`rmsePerLabel: expected ${rows} x ${nl} values`);
   if (rows === 0) throw new Error('rmsePerLabel: no rows');
   const out: Record<string, number> = {};
-  names.forEach((n, j) => {
-    let s = 0;
-    for (let i = 0; i < rows; i++) s += (pred[i * nl + j] - truth[i * nl + j]) ** 2;
-    out[n] = Math.sqrt(s / rows);
-  });
+  const column = (m: Float64Array, j: number) => Float64Array.from({ length: rows }, (_, i) => m[i * nl + j]);
+  names.forEach((n, j) => (out[n] = rmse(column(truth, j), column(pred, j))));
   return out;
 }
 
@@ -179,9 +180,9 @@ export interface PreparedRecovery {
   network: RecoveryNetwork;
   labelNames: string[];
   numPixels: number;
-  sets: Record<'train' | 'validation' | 'test', CoefficientSet>;
+  sets: Record<SplitName, CoefficientSet>;
   /** Results on the reference sets (clean and with noisy copies). */
-  reference: Record<'train' | 'validation' | 'test', SetResult>;
+  reference: Record<SplitName, SetResult>;
   pca: PcaFitReport;
   training: ValidationResult['training'];
   durationsSeconds: Record<string, number>;
@@ -207,7 +208,7 @@ async function timed<T>(
 
 /**
  * Steps 1–3 of the validation: fit a streaming PCA on the training spectra; project
- * train/validation/test; add one noisy copy per spectrum (SNR uniform in 5..300, σ = 1/SNR) to
+ * train/val/test; add one noisy copy per spectrum (SNR uniform in 5..300, σ = 1/SNR) to
  * the training and validation sets; train the recovery network (Adamax, MSE, batch 1024 by
  * default, early stopping on validation, best weights); evaluate it on the three sets.
  */
@@ -220,13 +221,13 @@ export async function prepareRecovery(opts: PrepareRecoveryOptions): Promise<Pre
   const labelNames = [...opts.data.train.labelNames];
   const nl = labelNames.length;
   if (nl === 0) throw new Error('validateEmulator: the training spectra have no labels');
-  for (const s of [opts.data.validation, opts.data.test]) {
+  for (const s of [opts.data.val, opts.data.test]) {
     if (s.labelNames.join() !== labelNames.join())
       throw new Error('validateEmulator: the sets have different labels');
     if (s.numPixels !== opts.data.train.numPixels)
       throw new Error('validateEmulator: the sets have different pixel counts');
   }
-  if (opts.data.test.numSpectra === 0 || opts.data.validation.numSpectra === 0)
+  if (opts.data.test.numSpectra === 0 || opts.data.val.numSpectra === 0)
     throw new Error('validateEmulator: the validation and test sets must not be empty');
   await mkdir(opts.outDir, { recursive: true });
 
@@ -234,14 +235,14 @@ export async function prepareRecovery(opts: PrepareRecoveryOptions): Promise<Pre
     fitPca(opts.data.train, { seed, ...opts.pca }),
   );
   const sets = await timed(durations, 'project', opts.onStage, async () => {
-    const out: Partial<Record<'train' | 'validation' | 'test', CoefficientSet>> = {};
-    for (const name of ['train', 'validation', 'test'] as const)
+    const out: Partial<Record<SplitName, CoefficientSet>> = {};
+    for (const name of SPLIT_NAMES)
       out[name] = await pca.projectSource(opts.data[name], blockRows);
-    return out as Record<'train' | 'validation' | 'test', CoefficientSet>;
+    return out as Record<SplitName, CoefficientSet>;
   });
   const k = pca.components;
   const trainAug = augmentWithNoisyCopies(sets.train, k, nl, { seed: seed * 4 + 1, snrRange });
-  const valAug = augmentWithNoisyCopies(sets.validation, k, nl, { seed: seed * 4 + 2, snrRange });
+  const valAug = augmentWithNoisyCopies(sets.val, k, nl, { seed: seed * 4 + 2, snrRange });
   const trained = await timed(durations, 'train', opts.onStage, () =>
     trainRecovery({
       pca,
@@ -264,7 +265,7 @@ export async function prepareRecovery(opts: PrepareRecoveryOptions): Promise<Pre
   try {
     const reference = await timed(durations, 'evaluate-reference', opts.onStage, async () => ({
       train: await evaluateSet(network, sets.train, labelNames, seed * 4 + 1, snrRange),
-      validation: await evaluateSet(network, sets.validation, labelNames, seed * 4 + 2, snrRange),
+      val: await evaluateSet(network, sets.val, labelNames, seed * 4 + 2, snrRange),
       test: await evaluateSet(network, sets.test, labelNames, seed * 4 + 5, snrRange),
     }));
     return {
@@ -301,7 +302,7 @@ export async function prepareRecovery(opts: PrepareRecoveryOptions): Promise<Pre
  * function, or an already generated set of labelled spectra (a source). Labels are drawn uniformly in the
  * emulator's ranges intersected with the network's training ranges (so the verdict measures the
  * emulator, not extrapolation of the network); the generated spectra are projected and their
- * labels recovered; RMSE per label (physical units, clean spectra) for train, validation, test
+ * labels recovered; RMSE per label (physical units, clean spectra) for train, val, test
  * and generated; verdict per label: generated RMSE ≤ factor × test RMSE.
  */
 export async function judgeEmulator(
@@ -467,7 +468,7 @@ export function metricsJson(
       rmse: contractLabels.map(([label]) => ({
         label,
         train: result.sets.train.rmse[label],
-        validation: result.sets.validation.rmse[label],
+        val: result.sets.val.rmse[label],
         test: result.sets.test.rmse[label],
         generated: result.sets.generated.rmse[label],
       })),

@@ -1,7 +1,8 @@
 // ATLAS9 acceptance training run: paper preset, native backend, wall-clock budget; epochs sized from a step-time probe.
 // Usage: node packages/pinn/scripts/atlas9-train.mjs <dataset> <model-dir> [--alpha 0.03] [--budget-min 55] [--epochs N] [--lr 1e-3]
 import { performance } from 'node:perf_hooks';
-import { initBackend, Rng, tf } from '@stellar-emu/nn-core';
+import { initBackend, tf } from '@stellar-emu/nn-core';
+import { Rng } from '@stellar-emu/numerics';
 import { DEFAULT_PHYSICS, PinnEmulator, PRESETS, readAtmosphereSplits, computeNormalization, pointSource, trainPinnOnDataset } from '@stellar-emu/pinn';
 
 const [datasetDir, outDir, ...rest] = process.argv.slice(2);

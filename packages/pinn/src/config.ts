@@ -1,17 +1,15 @@
 // Kurucz-a1 architecture: sizes, presets and the physics-loss options.
+import { ATMOSPHERE_QUANTITIES } from '@stellar-emu/grid-io';
 import type { Activation } from '@stellar-emu/nn-core';
 
 /** Label order of the model input (physical units: K, dex(cgs), dex, dex). */
 export const LABEL_NAMES = ['teffK', 'logg', 'feh', 'afe'] as const;
 export type LabelName = (typeof LABEL_NAMES)[number];
 
-/** Output order: the six per-depth quantities of a Kurucz deck (cgs). */
-export const QUANTITIES = ['rhox', 'temperature', 'pressure', 'xne', 'abross', 'accrad'] as const;
-export type Quantity = (typeof QUANTITIES)[number];
-/** Column indices of the quantities the physics loss uses. */
-export const Q_PRESSURE = 2;
-export const Q_ABROSS = 4;
-export const Q_ACCRAD = 5;
+/** Column indices of the quantities the physics loss uses; the output order is grid-io's ATMOSPHERE_QUANTITIES. */
+export const Q_PRESSURE = ATMOSPHERE_QUANTITIES.indexOf('pressure');
+export const Q_ABROSS = ATMOSPHERE_QUANTITIES.indexOf('abross');
+export const Q_ACCRAD = ATMOSPHERE_QUANTITIES.indexOf('accrad');
 
 /** Network sizes. */
 export interface PinnArchitecture {

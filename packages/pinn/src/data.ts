@@ -1,6 +1,8 @@
 // Point datasets: every (model, layer) of a set of atmospheres as a normalized training example.
-import { MemoryBatchSource, Rng } from '@stellar-emu/nn-core';
-import { QUANTITIES, type PhysicsOptions } from './config.js';
+import { MemoryBatchSource } from '@stellar-emu/nn-core';
+import { ATMOSPHERE_QUANTITIES, standardize } from '@stellar-emu/grid-io';
+import { Rng } from '@stellar-emu/numerics';
+import type { PhysicsOptions } from './config.js';
 import { tauOf, type AtmosphereLike } from './atmosphere.js';
 import { labelFeatures, type Normalization } from './normalization.js';
 
@@ -19,16 +21,16 @@ export function pointSource(models: AtmosphereLike[], norm: Normalization, physi
   const pmask = new Float32Array(n);
   let p = 0;
   for (const m of models) {
-    const f = labelFeatures(m).map((v, i) => (v - norm.labelMean[i]) / norm.labelStd[i]);
+    const f = labelFeatures(m).map((v, i) => standardize(v, norm.labelMean[i], norm.labelStd[i]));
     const tau = tauOf(m);
     for (let i = 0; i < m.nLayers; i++, p++) {
       labels.set(f, p * 4);
-      logTau[p] = (Math.log10(tau[i]) - norm.logTauMean) / norm.logTauStd;
-      QUANTITIES.forEach((q, k) => {
+      logTau[p] = standardize(Math.log10(tau[i]), norm.logTauMean, norm.logTauStd);
+      ATMOSPHERE_QUANTITIES.forEach((q, k) => {
         const v = m[q][i];
         // log10 targets: a zero, negative or non-finite value would become NaN in the loss.
         if (!(v > 0) || !Number.isFinite(v)) throw new Error(`${q}[${i}] = ${v} is not a positive finite number (model Teff ${m.teffK}, log g ${m.logg}, [Fe/H] ${m.feh}): log10 targets need positive values`);
-        y[p * 6 + k] = (Math.log10(v) - norm.outMean[k]) / norm.outStd[k];
+        y[p * 6 + k] = standardize(Math.log10(v), norm.outMean[k], norm.outStd[k]);
       });
       if (!(tau[i] > 0) || !Number.isFinite(tau[i])) throw new Error(`tau[${i}] = ${tau[i]} is not a positive finite number (model Teff ${m.teffK}, log g ${m.logg}, [Fe/H] ${m.feh})`);
       pmask[p] = i >= physics.maskOuterLayers && i < m.nLayers - physics.maskInnerLayers ? 1 : 0;

@@ -1,11 +1,6 @@
 // Atmosphere datasets (grid-io Parquet) as PINN inputs: models per split, in compact float64 arrays.
-import { createHash } from 'node:crypto';
-import { openDataset, type DatasetManifest } from '@stellar-emu/grid-io';
+import { canonicalSplitName, openDataset, sha256Hex, type DatasetManifest } from '@stellar-emu/grid-io';
 import type { AtmosphereLike } from './atmosphere.js';
-
-/** Split names of grid-io datasets used here: training and validation. */
-export const TRAIN_SPLIT = 'train';
-export const VAL_SPLIT = 'val';
 
 /** An atmosphere read from a dataset: labels, depth arrays (cgs, surface first) and its row id. */
 export interface DatasetAtmosphere extends AtmosphereLike {
@@ -39,14 +34,15 @@ const COLUMNS = ['id', 'teff_k', 'logg', 'feh', 'afe', 'n_layers', 'split', ...D
  */
 export function datasetHash(manifest: DatasetManifest): string {
   const { createdAt: _createdAt, ...rest } = manifest;
-  return createHash('sha256').update(JSON.stringify(rest)).digest('hex');
+  return sha256Hex(JSON.stringify(rest));
 }
 
 /**
  * Stream an atmosphere dataset once (one Parquet row group in memory at a time) and keep the
  * models of the requested splits as float64 arrays: 7 depth arrays x 8 bytes per layer, i.e.
  * about 56 B per depth point (ATLAS9: 6,890 models x <= 72 layers -> <= 28 MB).
- * Rows with a null split are skipped when `splits` is given.
+ * Rows with a null split are skipped when `splits` is given. Split names are grid-io's
+ * (`TRAIN_SPLIT`, `VAL_SPLIT`; an old spelling is read as its name), and so are the map's keys.
  */
 export async function readAtmosphereSplits(
   datasetDir: string,
@@ -55,8 +51,9 @@ export async function readAtmosphereSplits(
   const ds = await openDataset(datasetDir);
   if (ds.manifest.kind !== 'atmospheres') throw new Error(`${datasetDir}: is a '${ds.manifest.kind}' dataset, the PINN needs an atmosphere dataset`);
   const models = new Map<string, DatasetAtmosphere[]>();
-  for (const s of splits ?? []) models.set(s, []);
-  for await (const rows of ds.iterateRows({ columns: COLUMNS, ...(splits ? { split: splits } : {}) })) {
+  const wanted = splits?.map(canonicalSplitName) ?? null;
+  for (const s of wanted ?? []) models.set(s, []);
+  for await (const rows of ds.iterateRows({ columns: COLUMNS, ...(wanted ? { split: wanted } : {}) })) {
     for (const r of rows) {
       const split = (r.split as string | null) ?? null;
       const n = r.n_layers as number;
@@ -74,7 +71,7 @@ export async function readAtmosphereSplits(
         if (arr.length !== n) throw new Error(`${datasetDir}: row ${m.id}: column ${col} has ${arr.length} layers, n_layers is ${n}`);
         m[field] = arr;
       }
-      const key = splits ? (split as string) : (split ?? '');
+      const key = wanted ? (split as string) : (split ?? '');
       if (!models.has(key)) models.set(key, []);
       models.get(key)!.push(m);
     }

@@ -1,8 +1,11 @@
-import { initBackend, Rng, tf, assertAllClose } from '@stellar-emu/nn-core';
-import { PRESETS, QUANTITIES, DEFAULT_PHYSICS } from './config.js';
+import { initBackend, tf } from '@stellar-emu/nn-core';
+import { ATMOSPHERE_QUANTITIES, hydrostaticResidual, type HydrostaticOptions } from '@stellar-emu/grid-io';
+import { Rng } from '@stellar-emu/numerics';
+import { assertAllClose } from '@stellar-emu/numerics/testing';
+import { PRESETS, DEFAULT_PHYSICS } from './config.js';
 import { PinnEmulator } from './emulator.js';
 import { computeNormalization } from './normalization.js';
-import { hydrostaticResidual, hydrostaticResidualFD } from './physics.js';
+import { hydrostaticResidualTensor } from './physics.js';
 import { erf64, forward64 } from '../test/reference.js';
 import { hydrostaticFamily } from '../test/synthetic.js';
 
@@ -49,7 +52,7 @@ test('the physics residual uses d ln P / d ln tau = FD of the network in physica
     const L = tf.tensor2d([l]);
     const T = tf.tensor2d([[tN]]);
     const { y, dyDlogTauN } = emu.net.forwardWithTauTangent(L, T);
-    return hydrostaticResidual(norm, L, T, y, dyDlogTauN, true);
+    return hydrostaticResidualTensor(norm, L, T, y, dyDlogTauN, true);
   });
   const lnP = (t: number) => Math.LN10 * (norm.outMean[2] + norm.outStd[2] * forward64(emu.net, l, t)[2]);
   const h = 1e-5;
@@ -97,7 +100,7 @@ test('label gradients (physical units) match float64 central differences of the 
   labels.forEach((lab) => {
     const base = [lab.teffK, lab.logg, lab.feh, lab.afe];
     tauGrid.forEach((tau) => {
-      const rows: number[][] = QUANTITIES.map(() => []);
+      const rows: number[][] = ATMOSPHERE_QUANTITIES.map(() => []);
       for (let i = 0; i < 4; i++) {
         const h = i === 0 ? 1e-3 : 1e-6;
         const up = [...base];
@@ -114,7 +117,7 @@ test('label gradients (physical units) match float64 central differences of the 
   // Compare per quantity scale: relative to |Q| (a derivative of log Q).
   const values = emu.predictAtmosphere(labels, { tauGrid, useTauCache: false });
   const scaleOf: number[] = [];
-  values.forEach((v) => tauGrid.forEach((_, d) => QUANTITIES.forEach((q) => scaleOf.push(...[0, 1, 2, 3].map((i) => Math.abs(v[q][d]) * (i === 0 ? 1e-3 : 1))))));
+  values.forEach((v) => tauGrid.forEach((_, d) => ATMOSPHERE_QUANTITIES.forEach((q) => scaleOf.push(...[0, 1, 2, 3].map((i) => Math.abs(v[q][d]) * (i === 0 ? 1e-3 : 1))))));
   const relJ = Array.from(jacobian, (v, i) => v / scaleOf[i]);
   const relFd = fd.map((v, i) => v / scaleOf[i]);
   assertAllClose(relJ, relFd, { rtol: 2e-3, atol: 2e-4, label: 'label Jacobian vs FD' });
@@ -122,8 +125,11 @@ test('label gradients (physical units) match float64 central differences of the 
 
 test('the FD hydrostatic estimator is ~0 on an exactly hydrostatic model and sees a 10 % error', () => {
   const [m] = hydrostaticFamily(1, 4);
-  const r = hydrostaticResidualFD(10 ** m.logg, m.tauRosseland!, m.pressure, m.abross, m.accrad);
-  expect(Math.max(...r.subarray(2, m.nLayers - 2))).toBeLessThan(0.02);
-  const wrong = hydrostaticResidualFD(10 ** m.logg, m.tauRosseland!, Array.from(m.pressure, (p) => p * 1.1), m.abross, m.accrad);
-  expect(Math.min(...wrong.subarray(2, m.nLayers - 2))).toBeGreaterThan(0.08);
+  // The convention of the validation metrics: |relative residual| of d ln P / d ln tau, g - ACCRAD.
+  const opts: HydrostaticOptions = { scheme: 'ln-ln', gravity: 'g-accrad', output: 'abs-relative' };
+  const tau = m.tauRosseland!;
+  const r = hydrostaticResidual({ ...m, tauRosseland: tau }, opts).residual;
+  expect(Math.max(...r.slice(2, m.nLayers - 2))).toBeLessThan(0.02);
+  const wrong = hydrostaticResidual({ ...m, tauRosseland: tau, pressure: Array.from(m.pressure, (p) => p * 1.1) }, opts).residual;
+  expect(Math.min(...wrong.slice(2, m.nLayers - 2))).toBeGreaterThan(0.08);
 });

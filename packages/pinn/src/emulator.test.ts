@@ -1,7 +1,8 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assertAllClose, initBackend, tf } from '@stellar-emu/nn-core';
+import { initBackend, tf } from '@stellar-emu/nn-core';
+import { assertAllClose } from '@stellar-emu/numerics/testing';
 import { DEFAULT_PHYSICS, PRESETS } from './config.js';
 import { PinnEmulator } from './emulator.js';
 import { computeNormalization, ExtrapolationError } from './normalization.js';

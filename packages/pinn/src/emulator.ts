@@ -1,11 +1,11 @@
 // The emulator: network + normalization; training loss, batched prediction with a tau cache, label gradients, save/load.
 import { CheckpointError, readCheckpoint, tf, writeCheckpoint, type Batch, type LossResult, type StoredTensor } from '@stellar-emu/nn-core';
-import { Q_PRESSURE, QUANTITIES, type PhysicsOptions, type PinnArchitecture } from './config.js';
+import { Q_PRESSURE, type PhysicsOptions, type PinnArchitecture } from './config.js';
 import { InferenceNet, PinnNetwork } from './model.js';
 import { checkLabelRange, labelFeatures, type Normalization } from './normalization.js';
-import { hydrostaticResidual } from './physics.js';
+import { hydrostaticResidualTensor } from './physics.js';
 import type { StellarLabels } from './atmosphere.js';
-import { atmosphereContentId, atmosphereModelToDeck, estimatePradk, type AtmosphereModel, type DeckDefaults, type KuruczDeck } from '@stellar-emu/grid-io';
+import { ATMOSPHERE_QUANTITIES, atmosphereContentId, atmosphereModelToDeck, estimatePradk, standardize, unstandardize, type AtmosphereModel, type AtmosphereQuantity, type DeckDefaults, type KuruczDeck } from '@stellar-emu/grid-io';
 
 const LN10 = Math.LN10;
 
@@ -26,16 +26,15 @@ function readAndDispose(parts: tf.Tensor[], expected: number): Float32Array {
   return out;
 }
 
-/** A predicted model atmosphere in physical units (cgs), surface first. */
-export interface PredictedAtmosphere extends StellarLabels {
+/** A predicted model atmosphere in physical units (cgs), surface first: one array per grid-io ATMOSPHERE_QUANTITIES entry. */
+export interface PredictedAtmosphere extends StellarLabels, Record<AtmosphereQuantity, number[]> {
   nLayers: number;
   tauRosseland: number[];
-  rhox: number[];
-  temperature: number[];
-  pressure: number[];
-  xne: number[];
-  abross: number[];
-  accrad: number[];
+}
+
+/** Empty depth arrays of every quantity, in ATMOSPHERE_QUANTITIES order. */
+function emptyQuantities(): Record<AtmosphereQuantity, number[]> {
+  return Object.fromEntries(ATMOSPHERE_QUANTITIES.map((q) => [q, [] as number[]])) as Record<AtmosphereQuantity, number[]>;
 }
 
 /**
@@ -154,7 +153,7 @@ export class PinnEmulator {
     }
     const { y, dyDlogTauN } = this.net.forwardWithTauTangent(labels, logTau);
     const mse = tf.mean(tf.square(tf.sub(y, batch.y))) as tf.Scalar;
-    const r = hydrostaticResidual(this.norm, labels, logTau, y, dyDlogTauN, includeAccrad);
+    const r = hydrostaticResidualTensor(this.norm, labels, logTau, y, dyDlogTauN, includeAccrad);
     const physics = tf.div(tf.sum(tf.mul(tf.square(r), batch.pmask)), tf.maximum(tf.sum(batch.pmask), 1)) as tf.Scalar;
     const total = tf.add(tf.mul(mse, 1 - alpha), tf.mul(physics, alpha)) as tf.Scalar;
     return { total, parts: { mse, physics } };
@@ -163,13 +162,13 @@ export class PinnEmulator {
   /** Normalized label rows [n, 4]. */
   normalizeLabels(labels: StellarLabels[]): Float32Array {
     const out = new Float32Array(labels.length * 4);
-    labels.forEach((l, j) => labelFeatures(l).forEach((v, i) => (out[j * 4 + i] = (v - this.norm.labelMean[i]) / this.norm.labelStd[i])));
+    labels.forEach((l, j) => labelFeatures(l).forEach((v, i) => (out[j * 4 + i] = standardize(v, this.norm.labelMean[i], this.norm.labelStd[i]))));
     return out;
   }
 
   /** Normalized log tau column [n, 1]. */
   normalizeLogTau(tau: ArrayLike<number>): Float32Array {
-    return Float32Array.from(tau, (t) => (Math.log10(t) - this.norm.logTauMean) / this.norm.logTauStd);
+    return Float32Array.from(tau, (t) => standardize(Math.log10(t), this.norm.logTauMean, this.norm.logTauStd));
   }
 
   /** The inference-only network (folded GELU, fused matMuls), built on first use. */
@@ -212,10 +211,10 @@ export class PinnEmulator {
     const raw = this.predictNormalized(labels, tauGrid, opts);
     const D = tauGrid.length;
     return labels.map((l, j) => {
-      const out: PredictedAtmosphere = { ...l, nLayers: D, tauRosseland: [...tauGrid], rhox: [], temperature: [], pressure: [], xne: [], abross: [], accrad: [] };
-      QUANTITIES.forEach((q, k) => {
+      const out: PredictedAtmosphere = { ...l, nLayers: D, tauRosseland: [...tauGrid], ...emptyQuantities() };
+      ATMOSPHERE_QUANTITIES.forEach((q, k) => {
         const arr = new Array<number>(D);
-        for (let d = 0; d < D; d++) arr[d] = 10 ** (this.norm.outMean[k] + this.norm.outStd[k] * raw[(j * D + d) * 6 + k]);
+        for (let d = 0; d < D; d++) arr[d] = 10 ** unstandardize(raw[(j * D + d) * 6 + k], this.norm.outMean[k], this.norm.outStd[k]);
         out[q] = arr;
       });
       return out;
@@ -295,10 +294,10 @@ export class PinnEmulator {
     p = 0;
     return items.map((it) => {
       const D = it.tau.length;
-      const out: PredictedAtmosphere = { ...it.labels, nLayers: D, tauRosseland: Array.from(it.tau), rhox: [], temperature: [], pressure: [], xne: [], abross: [], accrad: [] };
-      QUANTITIES.forEach((q, k) => {
+      const out: PredictedAtmosphere = { ...it.labels, nLayers: D, tauRosseland: Array.from(it.tau), ...emptyQuantities() };
+      ATMOSPHERE_QUANTITIES.forEach((q, k) => {
         const arr = new Array<number>(D);
-        for (let d = 0; d < D; d++) arr[d] = 10 ** (this.norm.outMean[k] + this.norm.outStd[k] * raw[(p + d) * 6 + k]);
+        for (let d = 0; d < D; d++) arr[d] = 10 ** unstandardize(raw[(p + d) * 6 + k], this.norm.outMean[k], this.norm.outStd[k]);
         out[q] = arr;
       });
       p += D;
@@ -324,7 +323,7 @@ export class PinnEmulator {
     const slope = new Float64Array(D);
     const k = Q_PRESSURE;
     for (let d = 0; d < D; d++) {
-      pressure[d] = 10 ** (this.norm.outMean[k] + this.norm.outStd[k] * v[d * 2]);
+      pressure[d] = 10 ** unstandardize(v[d * 2], this.norm.outMean[k], this.norm.outStd[k]);
       slope[d] = (v[d * 2 + 1] * this.norm.outStd[k]) / this.norm.logTauStd;
     }
     return { pressure, dlnPdlnTau: slope };
@@ -358,7 +357,7 @@ export class PinnEmulator {
         // d(normalized label i)/d(physical label i)
         const dlN = i === 0 ? 1 / (LN10 * labels[j].teffK * this.norm.labelStd[0]) : 1 / this.norm.labelStd[i];
         for (let dd = 0; dd < D; dd++) {
-          QUANTITIES.forEach((q, k) => {
+          ATMOSPHERE_QUANTITIES.forEach((q, k) => {
             const Q = values[j][q][dd];
             jac[((j * D + dd) * 6 + k) * 4 + i] = Q * LN10 * this.norm.outStd[k] * d[(j * D + dd) * 6 + k] * dlN;
           });

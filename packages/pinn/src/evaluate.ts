@@ -2,11 +2,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { initBackend } from '@stellar-emu/nn-core';
-import { QUANTITIES, type Quantity } from './config.js';
-import { readAtmosphereSplits, VAL_SPLIT, type DatasetAtmosphere } from './dataset.js';
+import { ATMOSPHERE_QUANTITIES, effectiveGravity, hydrostaticResidual, VAL_SPLIT, type AtmosphereQuantity, type HydrostaticGravity, type SplitName } from '@stellar-emu/grid-io';
+import { median, quantile } from '@stellar-emu/numerics';
+import type { AtmosphereLike } from './atmosphere.js';
+import { readAtmosphereSplits, type DatasetAtmosphere } from './dataset.js';
 import type { PinnEmulator, PredictedAtmosphere } from './emulator.js';
 import { loadPinnModel } from './model-dir.js';
-import { median, quantile } from './physics.js';
 
 /** The star of the hydrostatic diagnostic (paper Fig. 3): a red giant. */
 export const HYDROSTATIC_STAR = { teffK: 4500, logg: 2.5, feh: 0, afe: 0 } as const;
@@ -15,8 +16,8 @@ export const HYDROSTATIC_STAR = { teffK: 4500, logg: 2.5, feh: 0, afe: 0 } as co
 export interface EvaluatePinnOptions {
   modelDir: string;
   datasetDir: string;
-  /** Split to evaluate on (default 'val'). */
-  split?: 'val';
+  /** Split to evaluate on (default grid-io `VAL_SPLIT`, 'val'); written as `split` in the metrics. */
+  split?: SplitName;
   /** MLP baseline (alpha = 0) model directory, for the hydrostatic comparison. */
   baselineModelDir?: string;
   /** Path of the metrics JSON to write. */
@@ -35,31 +36,16 @@ interface HydroCurve {
 
 const round = (x: number, digits = 6) => Number(x.toPrecision(digits));
 
-/**
- * log10(dP/dtau) - log10(g_eff / kappa) per layer by central differences in ln tau (one-sided at
- * the ends): dP/dtau = (d ln P / d ln tau) P / tau. NaN where the slope is not positive.
- */
-export function hydrostaticResidualDex(gEff: ArrayLike<number>, tau: ArrayLike<number>, pressure: ArrayLike<number>, abross: ArrayLike<number>): { dPdTau: number[]; gOverKappa: number[]; dex: number[] } {
-  const n = tau.length;
-  const dPdTau: number[] = [];
-  const gOverKappa: number[] = [];
-  const dex: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const a = Math.max(0, i - 1);
-    const b = Math.min(n - 1, i + 1);
-    const slope = (Math.log(pressure[b]) - Math.log(pressure[a])) / (Math.log(tau[b]) - Math.log(tau[a]));
-    const d = (slope * pressure[i]) / tau[i];
-    const gk = gEff[i] / abross[i];
-    dPdTau.push(d);
-    gOverKappa.push(gk);
-    dex.push(d > 0 && gk > 0 ? Math.log10(d) - Math.log10(gk) : NaN);
-  }
-  return { dPdTau, gOverKappa, dex };
-}
+/** g_eff of the `pinn` section: g - ACCRAD floored at 1 % of g (as the physics loss) when the model was trained with ACCRAD, else g. */
+const gravityOf = (withAccrad: boolean): HydrostaticGravity => (withAccrad ? 'g-accrad-floored' : 'g');
 
-function gEffOf(logg: number, accrad: ArrayLike<number>, withAccrad: boolean): number[] {
-  const g = 10 ** logg;
-  return Array.from(accrad, (a) => (withAccrad ? Math.max(g - a, 1e-2 * g) : g));
+/**
+ * The hydrostatic diagnostic of one set of depth columns on `tau`: grid-io's finite-difference
+ * estimator with d ln P / d ln tau (dP/dtau = (d ln P / d ln tau) P / tau) and the residual
+ * log10(dP/dtau) - log10(g_eff / kappa) in dex (NaN where either is not positive).
+ */
+function hydrostaticDex(logg: number, tau: ArrayLike<number>, a: Pick<AtmosphereLike, 'pressure' | 'abross' | 'accrad'>, withAccrad: boolean) {
+  return hydrostaticResidual({ logg, tauRosseland: tau, pressure: a.pressure, abross: a.abross, accrad: a.accrad }, { scheme: 'ln-ln', gravity: gravityOf(withAccrad), output: 'dex' });
 }
 
 /** Residuals (dex) of every validation model's inner layers, and the count of undefined ones. */
@@ -68,7 +54,7 @@ function pooledResiduals(models: DatasetAtmosphere[], preds: (PredictedAtmospher
   let undefinedCount = 0;
   models.forEach((m, j) => {
     const p = preds[j];
-    const r = hydrostaticResidualDex(gEffOf(m.logg, p.accrad, withAccrad), m.tauRosseland, p.pressure, p.abross).dex;
+    const r = hydrostaticDex(m.logg, m.tauRosseland, p, withAccrad).residual;
     for (let i = mo; i < m.nLayers - mi; i++) {
       if (Number.isFinite(r[i])) values.push(round(r[i], 5));
       else undefinedCount++;
@@ -111,8 +97,8 @@ export async function evaluatePinnModel(o: EvaluatePinnOptions): Promise<{ summa
 
     // Relative errors per point, binned in log10 tau.
     const binDex = o.logTauBinDex ?? 0.25;
-    const bins = new Map<number, Record<Quantity, number[]>>();
-    const all = Object.fromEntries(QUANTITIES.map((q) => [q, [] as number[]])) as Record<Quantity, number[]>;
+    const bins = new Map<number, Record<AtmosphereQuantity, number[]>>();
+    const all = Object.fromEntries(ATMOSPHERE_QUANTITIES.map((q) => [q, [] as number[]])) as Record<AtmosphereQuantity, number[]>;
     const labelRows = { teffK: [] as number[], logg: [] as number[], feh: [] as number[], afe: [] as number[] };
     const perModelMedian: number[] = [];
     models.forEach((m, j) => {
@@ -120,8 +106,8 @@ export async function evaluatePinnModel(o: EvaluatePinnOptions): Promise<{ summa
       for (let i = 0; i < m.nLayers; i++) {
         const b = Math.round(Math.log10(m.tauRosseland[i]) / binDex);
         let rec = bins.get(b);
-        if (!rec) bins.set(b, (rec = Object.fromEntries(QUANTITIES.map((q) => [q, [] as number[]])) as Record<Quantity, number[]>));
-        for (const q of QUANTITIES) {
+        if (!rec) bins.set(b, (rec = Object.fromEntries(ATMOSPHERE_QUANTITIES.map((q) => [q, [] as number[]])) as Record<AtmosphereQuantity, number[]>));
+        for (const q of ATMOSPHERE_QUANTITIES) {
           const e = 100 * Math.abs(preds[j][q][i] / m[q][i] - 1);
           rec[q].push(e);
           all[q].push(e);
@@ -135,7 +121,7 @@ export async function evaluatePinnModel(o: EvaluatePinnOptions): Promise<{ summa
       perModelMedian.push(round(median(errsModel)));
     });
     const keys = [...bins.keys()].sort((a, b) => a - b).filter((k) => bins.get(k)!.rhox.length >= 5);
-    const depthError = QUANTITIES.map((q) => ({
+    const depthError = ATMOSPHERE_QUANTITIES.map((q) => ({
       quantity: q,
       logTau: keys.map((k) => round(k * binDex)),
       medianPercent: keys.map((k) => round(quantile(bins.get(k)![q], 0.5))),
@@ -158,11 +144,11 @@ export async function evaluatePinnModel(o: EvaluatePinnOptions): Promise<{ summa
     }
     const s = star!;
     const tau = Array.from(s.tauRosseland);
-    const gridH = hydrostaticResidualDex(gEffOf(s.logg, s.accrad, withAccrad), tau, s.pressure, s.abross);
+    const gridH = hydrostaticDex(s.logg, tau, s, withAccrad);
     const curves: HydroCurve[] = [{ model: 'grid', tau, dPdTau: gridH.dPdTau.map((x) => round(x)), gOverKappa: gridH.gOverKappa.map((x) => round(x)) }];
     const [pinnStar] = emulator.predictOnTauGrids([{ labels: s, tau }], { allowExtrapolation: true });
     const slope = emulator.pressureLogSlope(s, tau);
-    const gPinn = gEffOf(s.logg, pinnStar.accrad, withAccrad);
+    const gPinn = effectiveGravity(s.logg, pinnStar.accrad, tau.length, gravityOf(withAccrad));
     curves.push({
       model: 'pinn',
       tau,
@@ -171,7 +157,7 @@ export async function evaluatePinnModel(o: EvaluatePinnOptions): Promise<{ summa
     });
     if (baseline) {
       const [bStar] = baseline.emulator.predictOnTauGrids([{ labels: s, tau }], { allowExtrapolation: true });
-      const bH = hydrostaticResidualDex(gEffOf(s.logg, bStar.accrad, withAccrad), tau, bStar.pressure, bStar.abross);
+      const bH = hydrostaticDex(s.logg, tau, bStar, withAccrad);
       curves.push({ model: 'baseline', tau, dPdTau: bH.dPdTau.map((x) => round(x)), gOverKappa: bH.gOverKappa.map((x) => round(x)) });
     }
 
@@ -179,7 +165,7 @@ export async function evaluatePinnModel(o: EvaluatePinnOptions): Promise<{ summa
     const resPinn = pooledResiduals(models, preds, withAccrad, mo, mi);
     const resBase = basePreds ? pooledResiduals(models, basePreds, withAccrad, mo, mi) : null;
     const medAbs = (v: number[]) => median(v.map(Math.abs));
-    const medianPercent = Object.fromEntries(QUANTITIES.map((q) => [q, round(median(all[q]))])) as Record<Quantity, number>;
+    const medianPercent = Object.fromEntries(ATMOSPHERE_QUANTITIES.map((q) => [q, round(median(all[q]))])) as Record<AtmosphereQuantity, number>;
     const summaryJson = {
       medianPercent,
       medianHydrostaticResidual: medAbs(resPinn.values),
@@ -187,7 +173,7 @@ export async function evaluatePinnModel(o: EvaluatePinnOptions): Promise<{ summa
       ...(resBase ? { medianHydrostaticResidualBaseline: medAbs(resBase.values) } : {}),
     };
     const metrics = {
-      split: split === VAL_SPLIT ? 'validation' : split,
+      split,
       nModels: models.length,
       depthError,
       hydrostatic: { star: { teffK: s.teffK, logg: s.logg, feh: s.feh, afe: s.afe }, curves },
@@ -209,7 +195,7 @@ export async function evaluatePinnModel(o: EvaluatePinnOptions): Promise<{ summa
     await mkdir(dirname(o.out), { recursive: true });
     await writeFile(o.out, `${JSON.stringify(metrics)}\n`);
     const summary: Record<string, number> = { nModels: models.length };
-    for (const q of QUANTITIES) summary[`medianPercent.${q}`] = medianPercent[q];
+    for (const q of ATMOSPHERE_QUANTITIES) summary[`medianPercent.${q}`] = medianPercent[q];
     summary.medianHydrostaticResidual = summaryJson.medianHydrostaticResidual;
     summary.medianHydrostaticResidualGrid = summaryJson.medianHydrostaticResidualGrid;
     if (resBase) summary.medianHydrostaticResidualBaseline = medAbs(resBase.values);

@@ -1,5 +1,6 @@
 // Kurucz-a1 physics-informed atmosphere emulator: model, physics loss, training, inference, metrics.
 export * from './config.js';
+export * from './options.js';
 export * from './atmosphere.js';
 export * from './normalization.js';
 export * from './model.js';

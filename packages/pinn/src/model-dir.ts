@@ -1,9 +1,7 @@
 // Model directories: model.json (config, training box, normalization, tau convention, provenance) beside the weights.
-import { createHash } from 'node:crypto';
-import { readFile, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { writeDirectoryAtomic, type DeckDefaults } from '@stellar-emu/grid-io';
-import { CheckpointError } from '@stellar-emu/nn-core';
+import { ATMOSPHERE_QUANTITIES, ATMOSPHERE_QUANTITY_INFO, type DeckDefaults } from '@stellar-emu/grid-io';
+import { CheckpointError, readModelDir, writeModelDir as writeModelDirectory, type ModelDirFormat } from '@stellar-emu/nn-core';
+import { z } from 'zod';
 import { LABEL_NAMES, type PhysicsOptions, type PinnArchitecture } from './config.js';
 import { MODEL_KIND, PinnEmulator } from './emulator.js';
 import type { Normalization } from './normalization.js';
@@ -61,87 +59,137 @@ export class ModelDirError extends Error {
   }
 }
 
-/** sha256 of a file (hex). */
-export async function fileSha256(path: string): Promise<string> {
-  return createHash('sha256').update(await readFile(path)).digest('hex');
-}
+const range = z.object({ min: z.number(), max: z.number() });
+const widths = z.array(z.number().int().positive());
+const numbers = z.array(z.number());
+/** A loss: JSON has no NaN, so a diverged epoch's NaN was written as null; read back as NaN. */
+const loss = z
+  .number()
+  .nullable()
+  .transform((v) => v ?? Number.NaN);
+
+/** zod schema of model.json (fields unknown to it are kept). */
+export const PINN_MODEL_JSON_SCHEMA: z.ZodType<PinnModelJson> = z.looseObject({
+  kind: z.literal(MODEL_KIND),
+  formatVersion: z.literal(1),
+  weights: z.looseObject({ file: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
+  preset: z.string(),
+  arch: z.looseObject({
+    labelEncoder: widths,
+    tauEncoder: widths,
+    mlp: widths,
+    activation: z.enum(['gelu', 'relu', 'sigmoid', 'linear']),
+    layerNorm: z.boolean(),
+  }),
+  physics: z.looseObject({
+    alpha: z.number(),
+    includeAccrad: z.boolean(),
+    maskOuterLayers: z.number().int().nonnegative(),
+    maskInnerLayers: z.number().int().nonnegative(),
+  }),
+  seed: z.number(),
+  labelRanges: z.looseObject({ teffK: range, logg: range, feh: range, afe: range, log10Tau: range }),
+  normalization: z.looseObject({
+    labelMean: numbers,
+    labelStd: numbers,
+    logTauMean: z.number(),
+    logTauStd: z.number(),
+    outMean: numbers,
+    outStd: numbers,
+    labelMin: numbers,
+    labelMax: numbers,
+    logTauMin: z.number(),
+    logTauMax: z.number(),
+    defaultLogTauGrid: numbers,
+  }),
+  tauConvention: z.string(),
+  outputs: z.array(z.looseObject({ name: z.string(), unit: z.string() })),
+  backend: z.string(),
+  dataset: z.looseObject({
+    dir: z.string(),
+    hash: z.string(),
+    rowCount: z.number(),
+    splitCounts: z.record(z.string(), z.number()),
+    trainModels: z.number(),
+    valModels: z.number(),
+  }),
+  deckDefaults: z
+    .looseObject({
+      abundanceChange: numbers,
+      abundanceFrom: z.string(),
+      abundanceDiffering: z.number(),
+      decks: z.number(),
+      pradkRatio: z.looseObject({ teffK: numbers, ratio: numbers }),
+    })
+    .nullable()
+    .optional(),
+  training: z.looseObject({
+    config: z.record(z.string(), z.unknown()),
+    epochs: z.number(),
+    epochsDone: z.number(),
+    done: z.boolean(),
+    stoppedEarly: z.boolean(),
+    globalStep: z.number(),
+    durationS: z.number(),
+    history: z.array(z.looseObject({ epoch: z.number(), trainLoss: loss, valLoss: z.number().nullable(), lr: z.number() })),
+  }),
+  createdAt: z.string(),
+});
+
+/** The layout of a PINN model directory (nn-core `writeModelDir` / `readModelDir`). */
+export const PINN_MODEL_DIR: ModelDirFormat<PinnModelJson> = {
+  metaFile: MODEL_JSON,
+  schema: PINN_MODEL_JSON_SCHEMA,
+  weightsOf: (m) => m.weights,
+  error: (dir, detail) => new ModelDirError(dir, detail),
+  weightsError: (path, detail) => new CheckpointError(path, detail),
+  hints: {
+    missingDir: 'train one with `stellar-emu train pinn --out <dir>`',
+    missingMeta: 'not a PINN model directory, or training has not finished a chunk yet',
+  },
+};
 
 /**
- * Write the weights and model.json of `emulator` into `dir` as one unit: both go into a temporary
- * sibling folder (with the rest of `dir` — checkpoints/ — hard-linked in), fsynced, which then
- * replaces `dir` (grid-io `writeDirectoryAtomic`). A failure at any point leaves the previous
- * model (weights and model.json matching each other) and the checkpoints as they were.
+ * Write the weights and model.json of `emulator` into `dir` as one unit (nn-core
+ * `writeModelDir`): both go into a temporary sibling folder (with the rest of `dir` —
+ * checkpoints/ — hard-linked in), fsynced, which then replaces `dir`. A failure at any point
+ * leaves the previous model (weights and model.json matching each other) and the checkpoints as
+ * they were.
  */
 export async function writeModelDir(dir: string, emulator: PinnEmulator, meta: Omit<PinnModelJson, 'kind' | 'formatVersion' | 'weights' | 'arch' | 'physics' | 'seed' | 'normalization' | 'tauConvention' | 'labelRanges' | 'outputs' | 'createdAt'>): Promise<PinnModelJson> {
-  return writeDirectoryAtomic(dir, (stage) => writeModelFiles(stage, emulator, meta));
-}
-
-async function writeModelFiles(dir: string, emulator: PinnEmulator, meta: Parameters<typeof writeModelDir>[2]): Promise<PinnModelJson> {
-  const weightsPath = join(dir, MODEL_WEIGHTS);
-  await emulator.save(weightsPath, { modelJson: MODEL_JSON });
   const n = emulator.norm;
-  const json: PinnModelJson = {
-    kind: MODEL_KIND,
-    formatVersion: 1,
-    weights: { file: MODEL_WEIGHTS, sha256: await fileSha256(weightsPath) },
-    ...meta,
-    arch: emulator.arch,
-    physics: emulator.physics,
-    seed: emulator.seed,
-    labelRanges: {
-      ...(Object.fromEntries(LABEL_NAMES.map((k, i) => [k, { min: n.labelMin[i], max: n.labelMax[i] }])) as PinnModelJson['labelRanges']),
-      log10Tau: { min: n.logTauMin, max: n.logTauMax },
-    },
-    normalization: n,
-    tauConvention: TAU_CONVENTION,
-    outputs: [
-      { name: 'rhox', unit: 'g cm^-2' },
-      { name: 'temperature', unit: 'K' },
-      { name: 'pressure', unit: 'dyn cm^-2' },
-      { name: 'xne', unit: 'cm^-3' },
-      { name: 'abross', unit: 'cm^2 g^-1' },
-      { name: 'accrad', unit: 'cm s^-2' },
-    ],
-    createdAt: new Date().toISOString(),
-  };
-  await writeFile(join(dir, MODEL_JSON), `${JSON.stringify(json, null, 2)}\n`);
-  return json;
+  return writeModelDirectory<PinnModelJson>(dir, PINN_MODEL_DIR, {
+    weightsFile: MODEL_WEIGHTS,
+    writeWeights: (path) => emulator.save(path, { modelJson: MODEL_JSON }),
+    meta: (weights) => ({
+      kind: MODEL_KIND,
+      formatVersion: 1,
+      weights,
+      ...meta,
+      arch: emulator.arch,
+      physics: emulator.physics,
+      seed: emulator.seed,
+      labelRanges: {
+        ...(Object.fromEntries(LABEL_NAMES.map((k, i) => [k, { min: n.labelMin[i], max: n.labelMax[i] }])) as PinnModelJson['labelRanges']),
+        log10Tau: { min: n.logTauMin, max: n.logTauMax },
+      },
+      normalization: n,
+      tauConvention: TAU_CONVENTION,
+      outputs: ATMOSPHERE_QUANTITIES.map((name) => ({ name, unit: ATMOSPHERE_QUANTITY_INFO[name].unit })),
+      createdAt: new Date().toISOString(),
+    }),
+  });
 }
 
 /**
- * Load a model directory written by `trainPinnOnDataset`: model.json and the weights it names.
- * A missing directory, missing or unparsable model.json, a missing or corrupt weights file, or
- * weights that do not match model.json give a ModelDirError / CheckpointError naming the file.
+ * Load a model directory written by `trainPinnOnDataset`: model.json (validated by
+ * {@link PINN_MODEL_JSON_SCHEMA}) and the weights it names (verified against its sha256). A
+ * missing directory, missing, unparsable or invalid model.json (naming the field), a missing or
+ * corrupt weights file, or weights that do not match model.json give a ModelDirError /
+ * CheckpointError naming the file.
  */
 export async function loadPinnModel(dir: string): Promise<{ emulator: PinnEmulator; model: PinnModelJson }> {
-  try {
-    if (!(await stat(dir)).isDirectory()) throw new ModelDirError(dir, 'is not a directory');
-  } catch (err) {
-    if (err instanceof ModelDirError) throw err;
-    throw new ModelDirError(dir, 'does not exist (train one with `stellar-emu train pinn --out <dir>`)');
-  }
-  let text: string;
-  try {
-    text = await readFile(join(dir, MODEL_JSON), 'utf8');
-  } catch {
-    throw new ModelDirError(dir, `has no ${MODEL_JSON}: not a PINN model directory, or training has not finished a chunk yet`);
-  }
-  let model: PinnModelJson;
-  try {
-    model = JSON.parse(text) as PinnModelJson;
-  } catch (err) {
-    throw new ModelDirError(dir, `${MODEL_JSON} is not valid JSON (${(err as Error).message}): the file is corrupt`);
-  }
-  if (model?.kind !== MODEL_KIND) throw new ModelDirError(dir, `${MODEL_JSON} has kind '${model?.kind}', expected '${MODEL_KIND}'`);
-  if (!model.weights?.file || !model.normalization || !model.arch) throw new ModelDirError(dir, `${MODEL_JSON} is incomplete (weights, arch or normalization missing)`);
-  const weightsPath = join(dir, model.weights.file);
-  let sha: string;
-  try {
-    sha = await fileSha256(weightsPath);
-  } catch {
-    throw new CheckpointError(weightsPath, 'file not found (the model directory is incomplete)');
-  }
-  if (sha !== model.weights.sha256) throw new ModelDirError(dir, `${model.weights.file} does not match ${MODEL_JSON} (sha256 ${sha.slice(0, 12)}…, expected ${model.weights.sha256.slice(0, 12)}…): corrupt or replaced`);
+  const { meta: model, weightsPath } = await readModelDir(dir, PINN_MODEL_DIR);
   const { emulator } = await PinnEmulator.load(weightsPath);
   return { emulator, model };
 }

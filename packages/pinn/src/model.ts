@@ -1,5 +1,6 @@
 // The Kurucz-a1 network: label and tau encoders, split first MLP layer, tangents in log tau.
-import { activate, activateWithDerivative, DenseStack, ParamStore, Rng, tf, type Dense } from '@stellar-emu/nn-core';
+import { activate, activateWithDerivative, DenseStack, ParamStore, tf, type Dense } from '@stellar-emu/nn-core';
+import { Rng } from '@stellar-emu/numerics';
 import type { PinnArchitecture } from './config.js';
 
 /**

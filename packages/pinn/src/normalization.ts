@@ -1,10 +1,12 @@
 // Normalization of labels, log tau and the six outputs (z-scores of log10 values).
-import { LABEL_NAMES, QUANTITIES } from './config.js';
+import { ATMOSPHERE_QUANTITIES } from '@stellar-emu/grid-io';
+import { LABEL_NAMES } from './config.js';
 import { tauOf, type AtmosphereLike, type StellarLabels } from './atmosphere.js';
 
 /**
  * Statistics stored with every checkpoint and model. Inputs: [log10 Teff, log g, [Fe/H],
- * [alpha/Fe]] and log10 tau, z-scored; outputs: log10 of each quantity, z-scored.
+ * [alpha/Fe]] and log10 tau, z-scored; outputs: log10 of each quantity, z-scored (applied with
+ * grid-io's `standardize` / `unstandardize`; the fields below are model.json's).
  * A label with zero spread in the training set (e.g. [alpha/Fe] in ATLAS9) gets std 1.
  */
 export interface Normalization {
@@ -46,7 +48,7 @@ export function computeNormalization(models: AtmosphereLike[]): Normalization {
   let nPoints = 0;
   for (const m of models) nPoints += m.nLayers;
   const logTau = new Float64Array(nPoints);
-  const outs = QUANTITIES.map(() => new Float64Array(nPoints));
+  const outs = ATMOSPHERE_QUANTITIES.map(() => new Float64Array(nPoints));
   let p = 0;
   let maxLayers = 0;
   for (const m of models) {
@@ -57,7 +59,7 @@ export function computeNormalization(models: AtmosphereLike[]): Normalization {
     maxLayers = Math.max(maxLayers, m.nLayers);
     for (let i = 0; i < m.nLayers; i++, p++) {
       logTau[p] = Math.log10(tau[i]);
-      QUANTITIES.forEach((q, k) => {
+      ATMOSPHERE_QUANTITIES.forEach((q, k) => {
         const v = m[q][i];
         if (!(v > 0)) throw new Error(`${q}[${i}] = ${v} is not positive (model Teff ${m.teffK}, log g ${m.logg}): log10 outputs need positive values`);
         outs[k][p] = Math.log10(v);

@@ -3,10 +3,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { syntheticAtmospheres, writeAtmosphereDataset } from '@stellar-emu/grid-io';
+import { ATMOSPHERE_QUANTITIES, syntheticAtmospheres, writeAtmosphereDataset } from '@stellar-emu/grid-io';
 import { runPython, testPython } from '@stellar-emu/grid-io/testing';
-import { assertAllClose, initBackend, Rng } from '@stellar-emu/nn-core';
-import { QUANTITIES } from './config.js';
+import { initBackend } from '@stellar-emu/nn-core';
+import { Rng } from '@stellar-emu/numerics';
+import { assertAllClose } from '@stellar-emu/numerics/testing';
 import { loadPinnModel } from './model-dir.js';
 import { trainPinnOnDataset } from './train-dataset.js';
 
@@ -68,7 +69,7 @@ describe.skipIf(!python)('PINN forward pass in numpy (python/forward.py)', () =>
         string,
         number[][]
       >;
-      for (const q of QUANTITIES) {
+      for (const q of ATMOSPHERE_QUANTITIES) {
         expect(py[q].length).toBe(labels.length);
         assertAllClose(
           py[q].flat(),

@@ -1,8 +1,8 @@
 // Dataset-level training: a grid-io atmosphere dataset in, a model directory out; chunked and resumable.
-import { mkdir, readdir, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import {
+  checkpointDirOf,
   CosineLr,
   createOptimizer,
   EarlyStopping,
@@ -10,16 +10,19 @@ import {
   initBackend,
   readCheckpoint,
   trainLoop,
+  type ModelTrainingRequest,
+  type ModelTrainingResult,
   type Progress,
-  type TrainResult,
   warnOnStderr,
 } from '@stellar-emu/nn-core';
+import { parseTrainingOptions } from '@stellar-emu/nn-core/options';
 import { DEFAULT_PHYSICS, PRESETS, type PhysicsOptions } from './config.js';
+import { pinnTrainingSchema, type PinnTrainingInput } from './options.js';
 import { pointSource } from './data.js';
-import { readAtmosphereSplits, TRAIN_SPLIT, VAL_SPLIT } from './dataset.js';
-import type { DeckDefaults } from '@stellar-emu/grid-io';
+import { readAtmosphereSplits } from './dataset.js';
+import { TRAIN_SPLIT, VAL_SPLIT, type DeckDefaults } from '@stellar-emu/grid-io';
 import { MODEL_KIND, PinnEmulator } from './emulator.js';
-import { CHECKPOINT_SUBDIR, writeModelDir } from './model-dir.js';
+import { writeModelDir } from './model-dir.js';
 import { computeNormalization } from './normalization.js';
 
 /** Progress of `trainPinnOnDataset`: the loop's report plus totals of the whole run. */
@@ -32,74 +35,14 @@ export type PinnTrainProgress = Progress & {
   etaSeconds: number | null;
 };
 
-/** Options of `trainPinnOnDataset`. */
-export interface TrainPinnOptions {
-  /** grid-io atmosphere dataset with a split column (train = 'train', validation = 'val'). */
-  datasetDir: string;
-  /** Model directory: checkpoints/, model.json and model.safetensors. */
-  outDir: string;
-  preset: 'small' | 'paper';
-  /** Total epochs of the run (fixes the cosine schedule). */
-  epochs: number;
-  seed: number;
-  /** Weight of the hydrostatic term (default 0.03; 0 is the MLP baseline). */
-  alpha?: number;
-  /** Depth points per step (default 1024). */
-  batchSize?: number;
-  /** Peak learning rate of Adam's cosine schedule (default 1e-3; 1 % of it at the end). */
-  learningRate?: number;
-  /** Hydrostatic term with g alone instead of g - ACCRAD (the paper's form). */
-  paperPhysics?: boolean;
-  /** Stop after this many epochs in total (chunked training; default `epochs`). */
-  untilEpoch?: number;
-  /** Checkpoint every this many steps (default 500; checkpoints are also written at epoch ends). */
-  checkpointEverySteps?: number;
-  /**
-   * true: resume from the newest checkpoint in outDir/checkpoints that verifies, if any (newer
-   * corrupt ones are renamed aside and named in `checkpointWarnings`); a string: from that file.
-   */
-  resume?: boolean | string;
-  /** Stop early when the validation loss has not improved for this many epochs (default: off). */
-  earlyStoppingPatience?: number;
-  /** Read losses back every this many steps (default 50). */
-  reportEverySteps?: number;
-  /** Aborting writes a checkpoint and returns `{ aborted: true }`. */
-  signal?: AbortSignal;
-  onProgress?: (p: PinnTrainProgress) => void | Promise<void>;
-  /** Receives warnings (corrupt checkpoints renamed aside on resume); default: a line on stderr. */
-  onWarning?: (message: string) => void;
-}
+/**
+ * Options of `trainPinnOnDataset`: the training options of {@link pinnTrainingSchema} (preset,
+ * epochs, seed, alpha, ..., with its defaults) and where and how far this call trains.
+ */
+export interface TrainPinnOptions extends PinnTrainingInput, ModelTrainingRequest<PinnTrainProgress> {}
 
-/** Outcome of `trainPinnOnDataset`. */
-export interface TrainPinnResult {
-  modelDir: string;
-  /** Epochs completed in total. */
-  epochsDone: number;
-  /** `epochs` reached or early stopping fired. */
-  done: boolean;
-  stoppedEarly: boolean;
-  aborted: boolean;
-  globalStep: number;
-  resumedFromStep: number;
-  lastCheckpoint: string | null;
-  history: TrainResult['history'];
-  /** nn-core backend name (tensorflow, cpu, ...). */
-  backend: string;
-  /** Corrupt checkpoints renamed aside when this call resumed (empty when none). */
-  checkpointWarnings: string[];
-  /** Wall time of this call in seconds. */
-  durationS: number;
-}
-
-async function removeStaleCheckpoints(dir: string): Promise<void> {
-  let names: string[] = [];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return;
-  }
-  for (const n of names) if (/^ckpt-\d+\.safetensors$/.test(n)) await unlink(join(dir, n));
-}
+/** Outcome of `trainPinnOnDataset`: nn-core's one result shape of every model's training. */
+export type TrainPinnResult = ModelTrainingResult;
 
 /**
  * Train (or continue) a Kurucz-a1 PINN on a grid-io atmosphere dataset.
@@ -118,13 +61,11 @@ async function removeStaleCheckpoints(dir: string): Promise<void> {
 export async function trainPinnOnDataset(o: TrainPinnOptions): Promise<TrainPinnResult> {
   const t0 = performance.now();
   const backend = await initBackend({ quiet: true });
-  if (!PRESETS[o.preset]) throw new Error(`unknown preset '${o.preset}' (small or paper)`);
-  if (!(Number.isInteger(o.epochs) && o.epochs > 0)) throw new Error(`epochs must be a positive integer, got ${o.epochs}`);
-  const untilEpoch = Math.min(o.untilEpoch ?? o.epochs, o.epochs);
-  const arch = PRESETS[o.preset];
-  const physics: PhysicsOptions = { ...DEFAULT_PHYSICS, alpha: o.alpha ?? DEFAULT_PHYSICS.alpha, includeAccrad: !o.paperPhysics };
-  const batchSize = o.batchSize ?? 1024;
-  const lr = o.learningRate ?? 1e-3;
+  const t = parseTrainingOptions(pinnTrainingSchema, o, 'train pinn');
+  const untilEpoch = Math.min(o.untilEpoch ?? t.epochs, t.epochs);
+  const arch = PRESETS[t.preset];
+  const physics: PhysicsOptions = { ...DEFAULT_PHYSICS, alpha: t.alpha, includeAccrad: !t.paperPhysics };
+  const { batchSize, learningRate: lr, patience } = t;
 
   const { manifest, hash, models } = await readAtmosphereSplits(o.datasetDir, [TRAIN_SPLIT, VAL_SPLIT]);
   const trainModels = models.get(TRAIN_SPLIT)!;
@@ -140,22 +81,22 @@ export async function trainPinnOnDataset(o: TrainPinnOptions): Promise<TrainPinn
   models.clear();
 
   const stepsPerEpoch = Math.ceil(train.numExamples / batchSize);
-  const scheduleSpec = { baseLr: lr, minLr: lr * 0.01, totalSteps: stepsPerEpoch * o.epochs, warmupSteps: Math.min(200, stepsPerEpoch) };
+  const scheduleSpec = { baseLr: lr, minLr: lr * 0.01, totalSteps: stepsPerEpoch * t.epochs, warmupSteps: Math.min(200, stepsPerEpoch) };
   const config = {
     model: MODEL_KIND,
-    preset: o.preset,
+    preset: t.preset,
     arch,
     physics,
-    seed: o.seed,
+    seed: t.seed,
     batchSize,
     lr,
     optimizer: 'adam',
     schedule: { kind: 'cosine', ...scheduleSpec },
-    epochs: o.epochs,
-    earlyStoppingPatience: o.earlyStoppingPatience ?? null,
+    epochs: t.epochs,
+    earlyStoppingPatience: patience ?? null,
     dataset: hash,
   };
-  const ckptDir = join(o.outDir, CHECKPOINT_SUBDIR);
+  const ckptDir = checkpointDirOf(o.outDir);
   await mkdir(ckptDir, { recursive: true });
 
   let resumeFrom: string | undefined;
@@ -169,7 +110,7 @@ export async function trainPinnOnDataset(o: TrainPinnOptions): Promise<TrainPinn
     resumeFrom = found.path ?? undefined;
     state = found.state;
     checkpointWarnings.push(...found.warnings);
-  } else await removeStaleCheckpoints(ckptDir);
+  } // else: a fresh start, whose loop deletes the checkpoints of an earlier run
 
   let resumedFromStep = 0;
   let alreadyStopped = false;
@@ -177,20 +118,20 @@ export async function trainPinnOnDataset(o: TrainPinnOptions): Promise<TrainPinn
     const st = state;
     resumedFromStep = st.globalStep ?? 0;
     const es = st.earlyStopping as { badEpochs?: number } | null;
-    alreadyStopped = !!(o.earlyStoppingPatience && es && (es.badEpochs ?? 0) >= o.earlyStoppingPatience);
+    alreadyStopped = !!(patience && es && (es.badEpochs ?? 0) >= patience);
   }
 
-  const emulator = new PinnEmulator(arch, norm, physics, o.seed);
+  const emulator = new PinnEmulator(arch, norm, physics, t.seed);
   const optimizer = createOptimizer('adam', emulator.net.params);
-  const earlyStopping = o.earlyStoppingPatience ? new EarlyStopping({ patience: o.earlyStoppingPatience }) : undefined;
-  const targetSteps = stepsPerEpoch * o.epochs;
+  const earlyStopping = patience ? new EarlyStopping({ patience: patience }) : undefined;
+  const targetSteps = stepsPerEpoch * t.epochs;
   const onProgress = o.onProgress
     ? async (p: Progress) => {
         const elapsed = (performance.now() - t0) / 1000;
         const stepsDone = p.globalStep - resumedFromStep;
         const etaSeconds = stepsDone > 0 ? ((targetSteps - p.globalStep) * elapsed) / stepsDone : null;
         const warnings = [...checkpointWarnings, ...(p.checkpointWarnings ?? [])];
-        await o.onProgress!({ ...p, epochs: o.epochs, resumedFromStep, etaSeconds, ...(warnings.length ? { checkpointWarnings: warnings } : {}) });
+        await o.onProgress!({ ...p, epochs: t.epochs, resumedFromStep, etaSeconds, ...(warnings.length ? { checkpointWarnings: warnings } : {}) });
       }
     : undefined;
   try {
@@ -205,9 +146,10 @@ export async function trainPinnOnDataset(o: TrainPinnOptions): Promise<TrainPinn
       // A run that already stopped early only reloads its weights.
       epochs: alreadyStopped ? 0 : untilEpoch,
       batchSize,
-      seed: o.seed,
+      seed: t.seed,
       checkpointDir: ckptDir,
-      checkpointEverySteps: o.checkpointEverySteps ?? 500,
+      checkpointEverySteps: t.checkpointEverySteps,
+      ...(t.maxMinutes !== undefined ? { maxSeconds: t.maxMinutes * 60 } : {}),
       reportEverySteps: o.reportEverySteps ?? 50,
       resumeFrom,
       config,
@@ -218,15 +160,15 @@ export async function trainPinnOnDataset(o: TrainPinnOptions): Promise<TrainPinn
     });
     const stoppedEarly = result.stoppedEarly || alreadyStopped;
     const epochsDone = result.epochsDone;
-    const done = stoppedEarly || epochsDone >= o.epochs;
+    const done = stoppedEarly || epochsDone >= t.epochs;
     const durationS = (performance.now() - t0) / 1000;
     emulator.clearTauCache();
     await writeModelDir(o.outDir, emulator, {
-      preset: o.preset,
+      preset: t.preset,
       backend: backend.name,
       dataset: { dir: o.datasetDir, hash, rowCount: manifest.rowCount, splitCounts: manifest.splitCounts, trainModels: nTrain, valModels: nVal },
       deckDefaults: (manifest.notes?.deckDefaults as DeckDefaults | undefined) ?? null,
-      training: { config, epochs: o.epochs, epochsDone, done, stoppedEarly, globalStep: result.globalStep, durationS, history: result.history },
+      training: { config, epochs: t.epochs, epochsDone, done, stoppedEarly, globalStep: result.globalStep, durationS, history: result.history },
     });
     return {
       modelDir: o.outDir,
@@ -234,10 +176,12 @@ export async function trainPinnOnDataset(o: TrainPinnOptions): Promise<TrainPinn
       done,
       stoppedEarly,
       aborted: result.aborted,
+      budgetSpent: result.budgetSpent,
       globalStep: result.globalStep,
       resumedFromStep,
       lastCheckpoint: result.finalCheckpoint,
       history: result.history,
+      best: result.best,
       backend: backend.name,
       durationS,
       checkpointWarnings: [...checkpointWarnings, ...result.checkpointWarnings],

@@ -1,5 +1,5 @@
 // A closed-form hydrostatic atmosphere family for tests (exact to ~1e-9 by RK4 integration).
-import { Rng } from '@stellar-emu/nn-core';
+import { Rng } from '@stellar-emu/numerics';
 import type { AtmosphereLike } from '../src/atmosphere.js';
 
 /**

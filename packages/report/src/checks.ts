@@ -1,19 +1,18 @@
 // Pass/fail checks: one per threshold of the validation config, evaluated on the metrics.
-import { recoveryFactor } from '@stellar-emu/grid-io';
+import { ATMOSPHERE_QUANTITIES, recoveryFactor } from '@stellar-emu/grid-io';
+import { binnedStats, median, type BinnedStats } from '@stellar-emu/numerics';
 import {
   DEFAULT_PINN_SPECTRA_MEDIAN_ABS_DELTA_F,
   DEFAULT_PINN_SPECTRA_P95_ABS_DELTA_F,
   DEFAULT_PINN_SUN_RESIDUAL_FACTOR,
   DEFAULT_SUN_MEDIAN_ABS_RESIDUAL,
   LABEL_INFO,
-  PINN_QUANTITIES,
   SPECTRUM_LABELS,
   type Check,
   type CvaeSection,
   type RunMetrics,
   type SpectrumLabel,
 } from './metrics-schema.js';
-import { binnedMarginal, median, type Marginal } from './stats.js';
 
 /** Bins per marginal panel of Fig. 6. */
 export const MARGINAL_BINS = 8;
@@ -22,12 +21,12 @@ export const MARGINAL_BINS = 8;
  * The binned curve of each label's marginal panel (Fig. 6): the residual binned on that label's
  * own values (R in log10 R), mean ± standard deviation and median per bin.
  */
-export function cvaeMarginals(cvae: CvaeSection): ({ label: SpectrumLabel } & Marginal)[] {
+export function cvaeMarginals(cvae: CvaeSection): ({ label: SpectrumLabel } & BinnedStats)[] {
   const r = cvae.residuals;
   if (!r) return [];
   return SPECTRUM_LABELS.map((k) => ({
     label: k,
-    ...binnedMarginal(r.labels[k], r.meanAbsResidual, MARGINAL_BINS, k === 'resolution' ? 'log' : 'linear'),
+    ...binnedStats(r.labels[k], r.meanAbsResidual, { bins: MARGINAL_BINS, scale: k === 'resolution' ? 'log' : 'linear' }),
   }));
 }
 
@@ -58,7 +57,7 @@ export function evaluateChecks(metrics: RunMetrics): Check[] {
   const t = metrics.thresholds;
   const checks: Check[] = [];
   if (t.pinn?.medianPercent) {
-    for (const q of PINN_QUANTITIES) {
+    for (const q of ATMOSPHERE_QUANTITIES) {
       const limit = t.pinn.medianPercent[q];
       if (limit === undefined) continue;
       checks.push(upperLimit(`pinn.medianPercent.${q}`, metrics.pinn?.summary.medianPercent[q], limit, '%'));

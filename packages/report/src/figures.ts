@@ -1,14 +1,14 @@
 // Figures as Vega-Lite specs built from the metrics; each exists only when its metrics exist.
+import { ATMOSPHERE_QUANTITY_INFO, splitTitle, type AtmosphereQuantity } from '@stellar-emu/grid-io';
+import { blockMeans, quantile } from '@stellar-emu/numerics';
 import type { TopLevelSpec } from 'vega-lite';
 import {
   DEFAULT_PINN_SPECTRA_MEDIAN_ABS_DELTA_F,
   DEFAULT_PINN_SPECTRA_P95_ABS_DELTA_F,
   LABEL_INFO,
   PINN_LABELS,
-  PINN_QUANTITY_INFO,
   SPECTRUM_LABELS,
   type CvaeSection,
-  type PinnQuantity,
   type PinnSection,
   type PinnSpectraSection,
   type RecoverySection,
@@ -17,7 +17,6 @@ import {
   type SynthesisSection,
 } from './metrics-schema.js';
 import { cvaeMarginals, MARGINAL_BINS } from './checks.js';
-import { blockMeans, quantile } from './stats.js';
 
 /** One figure of the report: id (file stem), section, title, caption and its Vega-Lite spec. */
 export interface FigureSpec {
@@ -57,12 +56,12 @@ const labelTitle = (k: SpectrumLabel | (typeof PINN_LABELS)[number], prefix = ''
 
 /** Relative error against depth, median and 16–84 % band, one panel per quantity (paper Fig. 2). */
 function pinnDepthError(pinn: PinnSection): FigureSpec {
-  const order: PinnQuantity[] = ['rhox', 'temperature', 'pressure', 'abross', 'xne', 'accrad'];
+  const order: AtmosphereQuantity[] = ['rhox', 'temperature', 'pressure', 'abross', 'xne', 'accrad'];
   const present = order.filter((q) => pinn.depthError.some((d) => d.quantity === q));
   const values = present.flatMap((q) => {
     const d = pinn.depthError.find((x) => x.quantity === q)!;
-    const info = PINN_QUANTITY_INFO[q];
-    const panel = `${info.label} (${info.unit})`;
+    const info = ATMOSPHERE_QUANTITY_INFO[q];
+    const panel = `${info.deckColumn} (${info.unitUnicode})`;
     return d.logTau.map((t, i) => ({
       panel,
       logTau: t,
@@ -71,12 +70,12 @@ function pinnDepthError(pinn: PinnSection): FigureSpec {
       p84: Math.max(d.p84Percent[i], 1e-4),
     }));
   });
-  const panels = present.map((q) => `${PINN_QUANTITY_INFO[q].label} (${PINN_QUANTITY_INFO[q].unit})`);
+  const panels = present.map((q) => `${ATMOSPHERE_QUANTITY_INFO[q].deckColumn} (${ATMOSPHERE_QUANTITY_INFO[q].unitUnicode})`);
   return {
     id: 'pinn-depth-error',
     section: 'pinn',
     title: 'PINN: relative error against depth',
-    caption: `Relative error |pred − true| / |true| of each quantity over the ${pinn.split} split (${pinn.nModels} models): median (line) and 16–84 % band, against Rosseland optical depth.`,
+    caption: `Relative error |pred − true| / |true| of each quantity over the ${splitTitle(pinn.split)} split (${pinn.nModels} models): median (line) and 16–84 % band, against Rosseland optical depth.`,
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       config: VEGA_LITE_CONFIG,
@@ -221,7 +220,7 @@ function pinnResiduals(pinn: PinnSection): FigureSpec | null {
     id: 'pinn-hydrostatic-residuals',
     section: 'pinn',
     title: 'PINN: distribution of the hydrostatic residual',
-    caption: `Residual log10(dP/dτ) − log10(g/κ) pooled over the ${pinn.split} models and interior depths, per model; values beyond ±${limit.toPrecision(2)} dex are counted in the end bins.`,
+    caption: `Residual log10(dP/dτ) − log10(g/κ) pooled over the ${splitTitle(pinn.split)} models and interior depths, per model; values beyond ±${limit.toPrecision(2)} dex are counted in the end bins.`,
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       config: VEGA_LITE_CONFIG,
@@ -259,7 +258,7 @@ function pinnLabelError(pinn: PinnSection): FigureSpec | null {
     id: 'pinn-label-error',
     section: 'pinn',
     title: 'PINN: error against each label',
-    caption: `Median relative error over depths and quantities of each ${pinn.split} model, against its labels.`,
+    caption: `Median relative error over depths and quantities of each ${splitTitle(pinn.split)} model, against its labels.`,
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       config: VEGA_LITE_CONFIG,
@@ -898,7 +897,7 @@ function pinnSpectraDistribution(ps: PinnSpectraSection, thresholds: RunMetrics[
     id: 'pinn-spectra-distribution',
     section: 'pinnSpectra',
     title: 'Spectra from emulated atmospheres: |ΔF| over the models',
-    caption: `Cumulative distribution over the ${ps.models.length} ${ps.sample.split} models of the per-model median and 95th percentile of |ΔF| = |F(emulated atmosphere) − F(true deck)| over every pixel of the windows, for the PINN${models.includes('baseline') ? ` and the α = ${ps.baselineAlpha ?? 0} baseline` : ''} (log axis${zeros ? `; ${zeros} zero values drawn at the smallest positive one, ${floor.toPrecision(2)}` : ''}). Dashed: the limits (median ${sig3(limits.median)}, 95th percentile ${sig3(limits.p95)}) that apply to the median over the models.${failedNote(ps)}`,
+    caption: `Cumulative distribution over the ${ps.models.length} ${splitTitle(ps.sample.split)} models of the per-model median and 95th percentile of |ΔF| = |F(emulated atmosphere) − F(true deck)| over every pixel of the windows, for the PINN${models.includes('baseline') ? ` and the α = ${ps.baselineAlpha ?? 0} baseline` : ''} (log axis${zeros ? `; ${zeros} zero values drawn at the smallest positive one, ${floor.toPrecision(2)}` : ''}). Dashed: the limits (median ${sig3(limits.median)}, 95th percentile ${sig3(limits.p95)}) that apply to the median over the models.${failedNote(ps)}`,
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       config: VEGA_LITE_CONFIG,
@@ -924,7 +923,7 @@ function pinnSpectraLabels(ps: PinnSpectraSection): FigureSpec {
     id: 'pinn-spectra-labels',
     section: 'pinnSpectra',
     title: 'Spectra from emulated atmospheres: |ΔF| against Teff and log g',
-    caption: `Per-model median |F(emulated atmosphere) − F(true deck)| of the ${ps.models.length} ${ps.sample.split} models against their effective temperature and surface gravity, PINN${models.includes('baseline') ? ` and α = ${ps.baselineAlpha ?? 0} baseline` : ''} (log axis${zeros ? `; ${zeros} zero values drawn at the smallest positive one, ${floor.toPrecision(2)}` : ''}).${failedNote(ps)}`,
+    caption: `Per-model median |F(emulated atmosphere) − F(true deck)| of the ${ps.models.length} ${splitTitle(ps.sample.split)} models against their effective temperature and surface gravity, PINN${models.includes('baseline') ? ` and α = ${ps.baselineAlpha ?? 0} baseline` : ''} (log axis${zeros ? `; ${zeros} zero values drawn at the smallest positive one, ${floor.toPrecision(2)}` : ''}).${failedNote(ps)}`,
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       config: VEGA_LITE_CONFIG,

@@ -1,11 +1,10 @@
 // The self-contained index.html: inline SVG figures, tables, metadata; no scripts, no external resources.
+import { ATMOSPHERE_QUANTITIES, ATMOSPHERE_QUANTITY_INFO, splitTitle } from '@stellar-emu/grid-io';
 import { recoveryFactorOf } from './checks.js';
 import type { FigureSpec } from './figures.js';
 import {
   LABEL_INFO,
   METRICS_SCHEMA_VERSION,
-  PINN_QUANTITIES,
-  PINN_QUANTITY_INFO,
   type Check,
   type RunMetrics,
 } from './metrics-schema.js';
@@ -72,12 +71,12 @@ function checksHtml(checks: Check[]): string {
 function pinnSummary(m: RunMetrics): string {
   const p = m.pinn!;
   const limits = m.thresholds.pinn?.medianPercent ?? {};
-  const rows = PINN_QUANTITIES.filter((q) => p.summary.medianPercent[q] !== undefined).map((q) => [
-    `${PINN_QUANTITY_INFO[q].label} (${escapeHtml(PINN_QUANTITY_INFO[q].unit)})`,
+  const rows = ATMOSPHERE_QUANTITIES.filter((q) => p.summary.medianPercent[q] !== undefined).map((q) => [
+    `${ATMOSPHERE_QUANTITY_INFO[q].deckColumn} (${escapeHtml(ATMOSPHERE_QUANTITY_INFO[q].unitUnicode)})`,
     formatNumber(p.summary.medianPercent[q]),
     limits[q] === undefined ? '—' : `≤ ${formatNumber(limits[q])}`,
   ]);
-  return `<p>Median relative error per quantity over all depths of the ${escapeHtml(p.split)} split (${p.nModels} models).</p>${table(
+  return `<p>Median relative error per quantity over all depths of the ${escapeHtml(splitTitle(p.split))} split (${p.nModels} models).</p>${table(
     ['quantity', 'median relative error (%)', 'limit (%)'],
     rows,
   )}`;
@@ -173,7 +172,7 @@ function pinnSpectraSummary(m: RunMetrics, checks: Check[]): string {
       'pinn-spectra-sun',
     )}<p>Median |obs. − synth.| of the PINN's atmosphere over the true deck's: ${ratio?.value != null ? ratio.value.toFixed(3) : '—'}${ratio ? ` (limit ≤ ${formatNumber(ratio.limit)}) ${badge(ratio.pass)}` : ''}.</p>`;
   }
-  return `<p>Spectra synthesized with ${escapeHtml(ps.engine.name)} from the emulator's atmospheres and from the true ATLAS9 decks at the same labels, with identical settings; ΔF = F(emulated atmosphere) − F(true deck) in normalized flux, statistics per model over every pixel of the windows. ${ps.models.length} models: a seeded sample (seed ${sample.seed}) of the ${sample.candidates} ${escapeHtml(sample.split)} models with Teff ${formatNumber(sample.teffRangeK[0])}–${formatNumber(sample.teffRangeK[1])} K.${failuresNote(ps)}</p>${stats}<p class="physics-verdict">${escapeHtml(physicsLossVerdict(ps))}</p>${settings}${sunHtml}`;
+  return `<p>Spectra synthesized with ${escapeHtml(ps.engine.name)} from the emulator's atmospheres and from the true ATLAS9 decks at the same labels, with identical settings; ΔF = F(emulated atmosphere) − F(true deck) in normalized flux, statistics per model over every pixel of the windows. ${ps.models.length} models: a seeded sample (seed ${sample.seed}) of the ${sample.candidates} ${escapeHtml(splitTitle(sample.split))} models with Teff ${formatNumber(sample.teffRangeK[0])}–${formatNumber(sample.teffRangeK[1])} K.${failuresNote(ps)}</p>${stats}<p class="physics-verdict">${escapeHtml(physicsLossVerdict(ps))}</p>${settings}${sunHtml}`;
 }
 
 function cvaeSummary(m: RunMetrics): string {
@@ -198,7 +197,7 @@ function cvaeSummary(m: RunMetrics): string {
         ],
       )}`
     : '';
-  return `<p>Wavelength-averaged absolute residual |generated − reference| (paper eq. 6) in normalized flux${n ? ` over ${n} ${escapeHtml(c.split ?? 'held-out')} spectra` : ''}.</p>${table(
+  return `<p>Wavelength-averaged absolute residual |generated − reference| (paper eq. 6) in normalized flux${n ? ` over ${n} ${escapeHtml(c.split ? splitTitle(c.split) : 'held-out')} spectra` : ''}.</p>${table(
     ['median', '95th percentile', 'maximum'],
     [[formatNumber(c.summary.median), formatNumber(c.summary.p95), formatNumber(c.summary.max)]],
   )}${trainingText}${speedText}`;
@@ -245,7 +244,7 @@ function recoveryTable(m: RunMetrics, checks: Check[]): string {
     return [
       `${escapeHtml(info.label)} (${escapeHtml(info.unit)})`,
       formatNumber(row.train),
-      formatNumber(row.validation),
+      formatNumber(row.val),
       formatNumber(row.test),
       formatNumber(row.generated),
       `${formatNumber(factor * row.test)} (${factor} ×)`,

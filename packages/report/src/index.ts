@@ -20,4 +20,3 @@ export {
   type SampleMetricsOptions,
   type SampleSize,
 } from './sample/sample-metrics.js';
-export { quantile, median, rmse } from './stats.js';

@@ -4,24 +4,17 @@
 // section is optional: the report renders a section, and each of its figures, only when the
 // metrics it needs exist. Units are in the field names where they have one and in the TSDoc of
 // every field; all label values are in physical units (K, dex, km/s), never scaled.
+import { ATMOSPHERE_QUANTITIES, canonicalSplitName, SPLIT_NAMES, VAL_SPLIT } from '@stellar-emu/grid-io';
 import { z } from 'zod';
+
+/**
+ * A split name (grid-io `SplitName`: train, val, test, or a dataset's own name); the old spelling
+ * 'validation' of files written before the names were unified is read as 'val'.
+ */
+const splitName = z.string().transform((s) => canonicalSplitName(s));
 
 /** Version of this contract; bump on any incompatible change. */
 export const METRICS_SCHEMA_VERSION = 1 as const;
-
-/** The six per-depth quantities of a Kurucz deck that the PINN emulates (same names as grid-io). */
-export const PINN_QUANTITIES = ['rhox', 'temperature', 'pressure', 'xne', 'abross', 'accrad'] as const;
-export type PinnQuantity = (typeof PINN_QUANTITIES)[number];
-
-/** Display name and cgs unit of each PINN quantity. */
-export const PINN_QUANTITY_INFO: Record<PinnQuantity, { label: string; unit: string }> = {
-  rhox: { label: 'RHOX', unit: 'g cm⁻²' },
-  temperature: { label: 'T', unit: 'K' },
-  pressure: { label: 'P', unit: 'dyn cm⁻²' },
-  xne: { label: 'XNE', unit: 'cm⁻³' },
-  abross: { label: 'ABROSS', unit: 'cm² g⁻¹' },
-  accrad: { label: 'ACCRAD', unit: 'cm s⁻²' },
-};
 
 /** Labels of a PINN atmosphere model. */
 export const PINN_LABELS = ['teffK', 'logg', 'feh', 'afe'] as const;
@@ -77,7 +70,7 @@ function labelColumns<K extends string>(names: readonly K[]) {
 /** Relative error of one quantity against depth over the validation split (paper Fig. 2). */
 export const pinnDepthErrorSchema = z
   .object({
-    quantity: z.enum(PINN_QUANTITIES),
+    quantity: z.enum(ATMOSPHERE_QUANTITIES),
     /** log10 of the Rosseland optical depth at each depth index (dimensionless). */
     logTau: nonEmptyArray,
     /** Median over validation models of |pred − true| / |true|, in percent, per depth index. */
@@ -107,8 +100,8 @@ export const hydrostaticCurveSchema = z
   .superRefine(sameLength(['tau', 'dPdTau', 'gOverKappa']));
 
 export const pinnSectionSchema = z.object({
-  /** Which split the errors are measured on (the paper uses the validation split). */
-  split: z.string().default('validation'),
+  /** Which split the errors are measured on (the paper uses the validation split, 'val'). */
+  split: splitName.default(VAL_SPLIT),
   /** Number of atmosphere models in that split. */
   nModels: z.number().int().positive(),
   /** One entry per quantity (Fig. 2). */
@@ -151,7 +144,7 @@ export const pinnSectionSchema = z.object({
     })
     .optional(),
   /** Median relative error per quantity over all depths and validation models, in percent. */
-  summary: z.object({ medianPercent: z.partialRecord(z.enum(PINN_QUANTITIES), finite) }),
+  summary: z.object({ medianPercent: z.partialRecord(z.enum(ATMOSPHERE_QUANTITIES), finite) }),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -214,8 +207,8 @@ export const cvaeSectionSchema = z.object({
     .optional(),
   /** Median, 95th percentile and maximum of meanAbsResidual (normalized flux units). */
   summary: z.object({ median: finite, p95: finite, max: finite }),
-  /** The held-out split scored ('test' for a 70/15/15 dataset). */
-  split: z.string().optional(),
+  /** The held-out split scored ('test' for a 70/15/15 dataset, else 'val'). */
+  split: splitName.optional(),
   /** The training's loss curves: one entry per epoch (losses are per-pixel means of the scaled flux; KL in nats). */
   training: z
     .object({
@@ -273,7 +266,8 @@ const predictedVsTrue = z
   })
   .superRefine(sameLength(['true', 'predicted']));
 
-export const RECOVERY_SETS = ['train', 'validation', 'test', 'generated'] as const;
+/** The recovery sets (the paper's Table 3 rows): the three splits (grid-io `SPLIT_NAMES`) and the generated spectra. */
+export const RECOVERY_SETS = [...SPLIT_NAMES, 'generated'] as const;
 export type RecoverySet = (typeof RECOVERY_SETS)[number];
 
 export const recoverySectionSchema = z.object({
@@ -284,13 +278,28 @@ export const recoverySectionSchema = z.object({
   /** Root-mean-square error per label and set, in the label's physical unit (Table 3). */
   rmse: z
     .array(
-      z.object({
-        label: z.enum(SPECTRUM_LABELS),
-        train: finite.nullable(),
-        validation: finite.nullable(),
-        test: finite,
-        generated: finite,
-      }),
+      z
+        .object({
+          label: z.enum(SPECTRUM_LABELS),
+          train: finite.nullable(),
+          /** The validation split ('val'); required unless the old `validation` is given. */
+          val: finite.nullable().optional(),
+          /** Old spelling of `val` (metrics written before the split names were unified): read as `val`, never written. */
+          validation: finite.nullable().optional(),
+          test: finite,
+          generated: finite,
+        })
+        .superRefine((r, ctx) => {
+          if (r.val === undefined && r.validation === undefined)
+            ctx.addIssue({ code: 'custom', path: ['val'], message: 'Invalid input: expected number or null, received undefined' });
+        })
+        .transform(({ label, train, val, validation, test, generated }) => ({
+          label,
+          train,
+          val: val !== undefined ? val : (validation ?? null),
+          test,
+          generated,
+        })),
     )
     .min(1),
 });
@@ -340,7 +349,7 @@ export const thresholdsSchema = z.object({
   pinn: z
     .object({
       /** Upper limit of the median relative error per quantity, in percent. */
-      medianPercent: z.partialRecord(z.enum(PINN_QUANTITIES), finite).optional(),
+      medianPercent: z.partialRecord(z.enum(ATMOSPHERE_QUANTITIES), finite).optional(),
       /** Upper limit of the PINN's median |hydrostatic residual|, in dex. */
       hydrostaticMedianAbsDex: finite.optional(),
     })
@@ -429,7 +438,7 @@ export const synthesisSectionSchema = z.object({
 /** |ΔF| over models: median of the per-model medians, median and 95th percentile of the per-model 95th percentiles. */
 /**
  * |ΔF| over all models, a model whose emulated atmosphere failed counted as worse than any other
- * (grid-io `quantileWithFailures`): null when the statistic falls on a failure.
+ * (numerics `quantileWithFailures`): null when the statistic falls on a failure.
  */
 const overModelsSchema = z.object({
   medianOfMedians: finite.nullable(),
@@ -466,7 +475,7 @@ export const pinnSpectraSectionSchema = z.object({
   }),
   /** How the models were chosen: a seeded sample of `models.length` of `candidates` models of `split` with Teff in `teffRangeK`. */
   sample: z.object({
-    split: z.string(),
+    split: splitName,
     candidates: z.number().int().nonnegative(),
     seed: z.number().int(),
     teffRangeK: z.tuple([finite, finite]),

@@ -1,4 +1,5 @@
-import { DEFAULT_RECOVERY_FACTORS } from '@stellar-emu/grid-io';
+import { ATMOSPHERE_QUANTITIES, DEFAULT_RECOVERY_FACTORS } from '@stellar-emu/grid-io';
+import { median, quantile, rmse } from '@stellar-emu/numerics';
 import { cvaeMarginals, evaluateChecks, recoveryFactorOf } from './checks.js';
 import { buildFigures } from './figures.js';
 import { physicsLossVerdict } from './html.js';
@@ -7,20 +8,18 @@ import {
   DEFAULT_PINN_SPECTRA_P95_ABS_DELTA_F,
   DEFAULT_PINN_SUN_RESIDUAL_FACTOR,
   METRICS_SCHEMA_VERSION,
-  PINN_QUANTITIES,
   SPECTRUM_LABELS,
   parseRunMetrics,
   runMetricsSchema,
   type RunMetricsInput,
 } from './metrics-schema.js';
 import { buildSampleMetrics } from './sample/sample-metrics.js';
-import { binnedMarginal, blockMeans, median, quantile, rmse } from './stats.js';
 
 const sample = buildSampleMetrics({ seed: 11, size: 'tiny', runId: 'unit' });
 
 test('sample metrics satisfy the contract, are deterministic per seed and survive a JSON round trip', () => {
   expect(sample.schemaVersion).toBe(METRICS_SCHEMA_VERSION);
-  expect(sample.pinn?.depthError.map((d) => d.quantity).sort()).toEqual([...PINN_QUANTITIES].sort());
+  expect(sample.pinn?.depthError.map((d) => d.quantity).sort()).toEqual([...ATMOSPHERE_QUANTITIES].sort());
   expect(sample.recovery?.rmse.map((r) => r.label)).toEqual([...SPECTRUM_LABELS]);
   const again = buildSampleMetrics({ seed: 11, size: 'tiny', runId: 'unit' });
   expect(again.pinn).toEqual(sample.pinn);
@@ -82,24 +81,6 @@ test('checks: one per threshold, missing metrics fail, recovery verdict with the
   ]);
   expect(checks.find((c) => c.name === 'cvae.medianResidual')?.detail).toMatch(/missing/);
   expect(evaluateChecks(parseRunMetrics({ ...base }))).toEqual([]);
-});
-
-test('binnedMarginal: equal-width bins on the label (log R), mean, sd (n − 1) and median per bin, against hand-computed values', () => {
-  const lin = binnedMarginal([1, 2, 3, 4, Number.NaN], [1, 3, 5, 7, 9], 2);
-  expect(lin.edges).toEqual([1, 2.5, 4]);
-  expect(lin.center).toEqual([1.75, 3.25]);
-  expect(lin.mean).toEqual([2, 6]);
-  expect(lin.sd[0]).toBeCloseTo(Math.SQRT2, 12);
-  expect(lin.median).toEqual([2, 6]);
-  expect(lin.count).toEqual([2, 2]);
-  expect(lin.excluded).toBe(1);
-  // Log scale: 0 is left out; bins equal in log10 x; centres geometric.
-  const log = binnedMarginal([0, 1000, 10_000, 100_000], [5, 1, 2, 4], 2, 'log');
-  expect(log.excluded).toBe(1);
-  expect(log.edges.map((e) => Math.log10(e))).toEqual([3, 4, 5].map((v) => expect.closeTo(v, 12)));
-  expect(log.center[0]).toBeCloseTo(10 ** 3.5, 6);
-  expect(log.mean).toEqual([1, 3]);
-  expect(log.sd).toEqual([null, expect.closeTo(Math.SQRT2, 12)]);
 });
 
 test("Fig. 6: each marginal panel's binned curve lies inside its own label's range (R on a log axis without 0)", () => {
@@ -341,18 +322,6 @@ test('physics-loss verdict: computed from the PINN and baseline medians of per-m
   expect(physicsLossVerdict(ps)).toMatch(/^The physics loss does not help the spectra: .* 0\.003 against the baseline's 0\.002 \(1\.5 × larger\)\.$/);
   ps.summary.pinn.medianOfMedians = 0.002;
   expect(physicsLossVerdict(ps)).toMatch(/makes no difference/);
-});
-
-test('blockMeans: block means over the pixels where every series is finite; blocks without one are dropped', () => {
-  const b = blockMeans([0, 1, 2, 3, 4, 5, 6], [[1, null, 3, 5, null, null, 7], [2, 4, 6, 8, 10, 12, 14]], 3);
-  expect(b).toEqual([
-    { x: 1, means: [2, 4], count: 2 },
-    { x: 4, means: [5, 8], count: 1 },
-    { x: 6, means: [7, 14], count: 1 },
-  ]);
-  expect(blockMeans([0, 1], [[null, Number.NaN]], 2)).toEqual([]);
-  expect(() => blockMeans([0, 1], [[1]], 1)).toThrow(/series has 1 values/);
-  expect(() => blockMeans([0], [[1]], 0)).toThrow(/binPx/);
 });
 
 test('pinnSpectra with failed atmospheres: they count as models (the curves end at the usable fraction), are named in the captions and text, and a median that falls on them fails its check', () => {

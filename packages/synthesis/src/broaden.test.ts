@@ -1,9 +1,9 @@
 import {
   GAUSSIAN_FWHM_PER_SIGMA,
   rotationKernelTaps,
-  SPEED_OF_LIGHT_KMS,
   type SpectrumGrid,
 } from '@stellar-emu/grid-io';
+import { SPEED_OF_LIGHT_KM_S } from '@stellar-emu/numerics';
 import {
   annulusWeights,
   IntensityBroadener,
@@ -12,7 +12,7 @@ import {
   type SpecificIntensities,
 } from './broaden.js';
 
-const C = SPEED_OF_LIGHT_KMS;
+const C = SPEED_OF_LIGHT_KM_S;
 /** PySME's default μ. */
 const PYSME_MU = Float64Array.from([0.9636, 0.8864, 0.8018, 0.7071, 0.5976, 0.4629, 0.2673]);
 

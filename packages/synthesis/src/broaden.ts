@@ -16,9 +16,9 @@ import {
   irfft,
   nextPowerOfTwo,
   rfft,
-  SPEED_OF_LIGHT_KMS,
   type SpectrumGrid,
 } from '@stellar-emu/grid-io';
+import { SPEED_OF_LIGHT_KM_S } from '@stellar-emu/numerics';
 
 /** Specific intensities of one model from a radiative-transfer code. */
 export interface SpecificIntensities {
@@ -119,7 +119,7 @@ export function annulusWeights(mu: ArrayLike<number>): {
 /** Gaussian σ in km/s of the instrumental profile with FWHM = c / R; 0 for null or Infinity. */
 function instrumentalSigma(resolution: number | null): number {
   if (resolution === null || resolution === Infinity) return 0;
-  return SPEED_OF_LIGHT_KMS / (resolution * GAUSSIAN_FWHM_PER_SIGMA);
+  return SPEED_OF_LIGHT_KM_S / (resolution * GAUSSIAN_FWHM_PER_SIGMA);
 }
 
 /** Spacing of the tabulated 2 J1(x)/x. */
@@ -263,7 +263,7 @@ export class IntensityBroadener {
     this.#bound[0] = 0;
 
     // Coverage: the intensities must reach beyond the output grid by the largest kernel reach (R = ∞).
-    const c = SPEED_OF_LIGHT_KMS;
+    const c = SPEED_OF_LIGHT_KM_S;
     const lamFirst = grid.startAngstrom;
     const lamLast = grid.startAngstrom + (grid.n - 1) * grid.stepAngstrom;
     const needKms = this.#reach(o.maxVsiniKms, o.maxVmacKms, 0);
@@ -439,7 +439,7 @@ export class IntensityBroadener {
       throw new Error(
         `${where}: v sin i ${vsiniKms}, ζ ${vmacKms} km/s, R ${resolution} need ${need.toFixed(2)} km/s beyond the output grid, ` +
           `the working grid reaches ${this.reachKms.blue.toFixed(2)} km/s (blue) and ${this.reachKms.red.toFixed(2)} km/s (red): ` +
-          `short by ${((lam * (need - have)) / SPEED_OF_LIGHT_KMS).toFixed(3)} Å at ${lam} Å. Provide wider intensities or construct with a lower minResolution.`,
+          `short by ${((lam * (need - have)) / SPEED_OF_LIGHT_KM_S).toFixed(3)} Å at ${lam} Å. Provide wider intensities or construct with a lower minResolution.`,
       );
     }
 

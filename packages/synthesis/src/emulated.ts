@@ -3,13 +3,13 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  absDifferenceStats,
   columnIndex,
   rosselandTau,
   writeFileAtomic,
   type KuruczDeck,
   type SpectrumGrid,
 } from '@stellar-emu/grid-io';
+import { absDifferenceStats } from '@stellar-emu/numerics';
 import { SynthesisError, type EngineAtmosphere, type SmeEngine, type WavelengthMedium } from './engine.js';
 import { deckMh, synthesizeAtmosphere } from './observed.js';
 import { deckAtmosphere } from './sources.js';

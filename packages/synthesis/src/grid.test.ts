@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CVAE_LABEL_RANGES } from '@stellar-emu/grid-io';
+import { SPEED_OF_LIGHT_KM_S } from '@stellar-emu/numerics';
 import {
   intrinsicKey,
   readSpectrumLabelTable,
@@ -70,7 +71,7 @@ describe('row keys', () => {
 
 describe('synthesisWindow', () => {
   it('widens the grid by v sin i + 6 sigma of the instrument + 6 vmac + 5 km/s, plus 1 Å', () => {
-    const c = 299792.458;
+    const c = SPEED_OF_LIGHT_KM_S;
     const w = synthesisWindow({
       grid: { startAngstrom: 5000, stepAngstrom: 0.05, n: 401 },
       maxVsiniKms: 100,

@@ -1,11 +1,10 @@
 // Spectrum grids from PySME: label rows, their content keys, a resumable row store, one intrinsic synthesis per atmosphere, and the dataset.
-import { createHash } from 'node:crypto';
 import { appendFile, mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   CVAE_LABEL_RANGES,
-  createRng,
   parseSpectrumLabelTable,
+  sha256Hex,
   spectrumContentId,
   writeSpectrumDataset,
   type DatasetManifest,
@@ -13,11 +12,9 @@ import {
   type SpectrumRecord,
   type SplitScheme,
 } from '@stellar-emu/grid-io';
+import { Rng, SPEED_OF_LIGHT_KM_S } from '@stellar-emu/numerics';
 import { IntensityBroadener } from './broaden.js';
 import type { EngineAtmosphere, SmeEngine, WavelengthMedium } from './engine.js';
-
-/** Speed of light, km/s. */
-const C_KMS = 299792.458;
 
 /** The six labels of one spectrum (the CVAE's): Teff K, log g dex, [M/H] dex, v_mic km/s, v sin i km/s, R = λ/FWHM. */
 export interface SpectrumRowLabels {
@@ -100,9 +97,9 @@ export function synthesisWindow(
 ): { wminAngstrom: number; wmaxAngstrom: number } {
   const lo = s.grid.startAngstrom;
   const hi = s.grid.startAngstrom + (s.grid.n - 1) * s.grid.stepAngstrom;
-  const sigmaIpKms = C_KMS / (s.minResolution * 2 * Math.sqrt(2 * Math.LN2));
+  const sigmaIpKms = SPEED_OF_LIGHT_KM_S / (s.minResolution * 2 * Math.sqrt(2 * Math.LN2));
   const marginKms = s.maxVsiniKms + 6 * sigmaIpKms + 6 * s.vmacKms + 5;
-  return { wminAngstrom: lo * (1 - marginKms / C_KMS) - 1, wmaxAngstrom: hi * (1 + marginKms / C_KMS) + 1 };
+  return { wminAngstrom: lo * (1 - marginKms / SPEED_OF_LIGHT_KM_S) - 1, wmaxAngstrom: hi * (1 + marginKms / SPEED_OF_LIGHT_KM_S) + 1 };
 }
 
 /** Version of the row-key recipe: bumped when the project's synthesis changes its output. */
@@ -116,14 +113,10 @@ export interface RowKeyContext {
   pysmeVersion: string;
 }
 
-function sha(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
-
 /** Key of the intrinsic spectrum (one PySME call) a row derives from: Teff, log g, [M/H], v_mic + context. */
 export function intrinsicKey(row: SpectrumRowLabels, ctx: RowKeyContext): string {
   const { grid, linelist: _path, ...rest } = ctx.settings;
-  return sha(
+  return sha256Hex(
     JSON.stringify([
       'intrinsic',
       SME_ROW_KEY_VERSION,
@@ -146,7 +139,7 @@ export function intrinsicKey(row: SpectrumRowLabels, ctx: RowKeyContext): string
  * the same key compute the same spectrum, so it is computed once.
  */
 export function rowKey(row: SpectrumRowLabels, ctx: RowKeyContext): string {
-  return sha(JSON.stringify(['row', intrinsicKey(row, ctx), row.vsiniKms, row.resolution]));
+  return sha256Hex(JSON.stringify(['row', intrinsicKey(row, ctx), row.vsiniKms, row.resolution]));
 }
 
 /** Check the six labels of a row; errors name `where` (a CSV line, a row number). */
@@ -204,7 +197,7 @@ export function sampleSpectrumRows(opts: {
   if (!(Number.isInteger(n) && n >= 1)) throw new Error(`n must be a positive integer, got ${n}`);
   if (!(Number.isInteger(perAtmosphere) && perAtmosphere >= 1))
     throw new Error(`perAtmosphere must be a positive integer, got ${perAtmosphere}`);
-  const rng = createRng(opts.seed);
+  const rng = new Rng(opts.seed);
   const u = (k: keyof SpectrumRowLabels) => rng.uniform(box[k].min, box[k].max);
   const rows: SpectrumRowLabels[] = [];
   let redraws = 0;

@@ -51,9 +51,11 @@ import {
   atmosphereContentId,
   DECK_FILE_PATTERN,
   deckToAtmosphereModel,
+  LOG_ATMOSPHERE_QUANTITIES,
   readDecks,
   resampleToLogTau,
   type AtmosphereModel,
+  type AtmosphereQuantity,
   type KuruczDeck,
 } from '@stellar-emu/grid-io';
 
@@ -591,8 +593,6 @@ function commonLogTauGrid(models: readonly AtmosphereModel[]): number[] {
   return out;
 }
 
-const LOG_QUANTITIES = ['rhox', 'temperature', 'pressure', 'xne', 'abross'] as const;
-
 /**
  * The model atmosphere at `labels` (Teff K, log g dex, [M/H] dex) by interpolation in `grid`
  * (method: see the top of this module). The result's `id` is grid-io's `atmosphereContentId` of
@@ -612,7 +612,7 @@ export function interpolateAtmosphere(
   const corners = found.corners.filter((c) => c.weight !== 0);
   const logTau = commonLogTauGrid(corners.map((c) => c.model));
   const n = logTau.length;
-  const sums: Record<(typeof LOG_QUANTITIES)[number] | 'accrad', Float64Array> = {
+  const sums: Record<AtmosphereQuantity, Float64Array> = {
     rhox: new Float64Array(n),
     temperature: new Float64Array(n),
     pressure: new Float64Array(n),
@@ -622,7 +622,7 @@ export function interpolateAtmosphere(
   };
   for (const c of corners) {
     const r = resampleToLogTau(c.model, logTau);
-    for (const q of LOG_QUANTITIES) {
+    for (const q of LOG_ATMOSPHERE_QUANTITIES) {
       const s = sums[q];
       const v = r[q];
       for (let i = 0; i < n; i++) s[i] += c.weight * Math.log10(v[i]);

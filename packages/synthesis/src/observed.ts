@@ -1,5 +1,6 @@
 // A synthetic spectrum against an observed one: the observation resampled onto the grid, its continuum placed by the model, residuals.
-import { quantile, resampleSpectrum, type KuruczDeck, type Spectrum1D, type SpectrumGrid } from '@stellar-emu/grid-io';
+import { resampleSpectrum, type KuruczDeck, type Spectrum1D, type SpectrumGrid } from '@stellar-emu/grid-io';
+import { quantile } from '@stellar-emu/numerics';
 import { IntensityBroadener } from './broaden.js';
 import type { EngineAtmosphere, SmeEngine, WavelengthMedium } from './engine.js';
 import { synthesisWindow } from './grid.js';

@@ -1,6 +1,6 @@
 // Atmosphere sources for synthesis: an ATLAS grid (interpolated), or one Kurucz deck.
 import { createHash } from 'node:crypto';
-import { columnIndex, type KuruczDeck } from '@stellar-emu/grid-io';
+import { columnIndex, sha256Hex, type KuruczDeck } from '@stellar-emu/grid-io';
 import type { EngineAtmosphere } from './engine.js';
 import type { AtmosphereSource } from './grid.js';
 import { interpolateAtmosphere, isCovered, type AtlasGrid } from './interpolate.js';
@@ -77,21 +77,19 @@ export function deckAtmosphere(deck: KuruczDeck): EngineAtmosphere {
 /** A single deck as an atmosphere source: it covers only its own labels (within 1e-6). */
 export function deckSource(deck: KuruczDeck, mh: number): AtmosphereSource {
   const atm = deckAtmosphere(deck);
-  const id = createHash('sha256')
-    .update(
-      JSON.stringify([
-        'deck1',
-        deck.teffK,
-        deck.logg,
-        mh,
-        atm.abundancePattern,
-        Array.from(atm.rhox),
-        Array.from(atm.temperature),
-        Array.from(atm.pressure),
-        Array.from(atm.xne),
-      ]),
-    )
-    .digest('hex');
+  const id = sha256Hex(
+    JSON.stringify([
+      'deck1',
+      deck.teffK,
+      deck.logg,
+      mh,
+      atm.abundancePattern,
+      Array.from(atm.rhox),
+      Array.from(atm.temperature),
+      Array.from(atm.pressure),
+      Array.from(atm.xne),
+    ]),
+  );
   const same = (a: number, b: number) => Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(b));
   return {
     kind: 'deck',

@@ -2,9 +2,9 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { formatDeck, openDataset, parquetCompressors, writeAtmosphereDataset } from '@stellar-emu/grid-io';
+import { ATMOSPHERE_QUANTITIES, formatDeck, openDataset, parquetCompressors, writeAtmosphereDataset } from '@stellar-emu/grid-io';
 import { initBackend } from '@stellar-emu/nn-core';
-import { checkLabelRange, loadPinnModel, predictedAtmosphereModel, QUANTITIES, type PinnEmulator, type PinnModelJson, type PredictedAtmosphere, type StellarLabels } from '@stellar-emu/pinn';
+import { checkLabelRange, loadPinnModel, predictedAtmosphereModel, type PinnEmulator, type PinnModelJson, type PredictedAtmosphere, type StellarLabels } from '@stellar-emu/pinn';
 import { STELLAR_EMU_VERSION } from '../repo.js';
 import { pinnDeck } from './pinn-deck.js';
 import { requiredNumber } from './shared.js';
@@ -83,8 +83,8 @@ async function readLabelTable(path: string): Promise<LabelRow[]> {
 }
 
 function formatCsv(p: PredictedAtmosphere, model: PinnModelJson, dir: string): string {
-  const head = ['tau_rosseland', ...QUANTITIES].join(',');
-  const rows = p.tauRosseland.map((t, i) => [t, ...QUANTITIES.map((q) => p[q][i])].map((x) => x.toExponential(6)).join(','));
+  const head = ['tau_rosseland', ...ATMOSPHERE_QUANTITIES].join(',');
+  const rows = p.tauRosseland.map((t, i) => [t, ...ATMOSPHERE_QUANTITIES.map((q) => p[q][i])].map((x) => x.toExponential(6)).join(','));
   const units = ['tau_rosseland 1', 'rhox g cm^-2', 'temperature K', 'pressure dyn cm^-2', 'xne cm^-3', 'abross cm^2 g^-1', 'accrad cm s^-2'];
   return [
     `# stellar-emu ${STELLAR_EMU_VERSION} PINN ${resolve(dir)} (weights sha256 ${model.weights.sha256})`,

@@ -6,8 +6,8 @@ import { mkdtemp, mkdir, readFile, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { absDifferenceStats } from '@stellar-emu/grid-io';
 import { realDataDir } from '@stellar-emu/grid-io/testing';
+import { absDifferenceStats } from '@stellar-emu/numerics';
 import { pysmeAvailable, SmeEngine } from '@stellar-emu/synthesis';
 import { synthSpectrum } from './synth-spectrum.js';
 

@@ -2,21 +2,13 @@
 import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { initBackend } from '@stellar-emu/nn-core';
-import { evaluatePinnModel, trainPinnOnDataset, type PinnTrainProgress } from '@stellar-emu/pinn';
-import { optionalNumber, parentCommand } from './shared.js';
+import { evaluatePinnModel, pinnTrainingSchema, trainPinnOnDataset, type PinnTrainProgress } from '@stellar-emu/pinn';
+import { addSchemaOptions, optionalNumber, parentCommand, schemaOptionValues } from './shared.js';
 
-interface TrainPinnCliOptions {
+interface TrainPinnCliOptions extends Record<string, unknown> {
   data: string;
   out: string;
-  preset: string;
-  epochs: string;
-  alpha: string;
-  batchSize?: string;
-  lr?: string;
-  seed: string;
-  paperPhysics?: boolean;
   untilEpoch?: string;
-  patience?: string;
   resume?: boolean;
   metrics?: string;
   baseline?: string;
@@ -28,29 +20,22 @@ const num = optionalNumber;
 
 
 export function register(program: Command): void {
-  parentCommand(program, 'train', 'train an emulator')
+  const cmd = parentCommand(program, 'train', 'train an emulator')
     .command('pinn')
     .description('train the Kurucz-a1 physics-informed atmosphere emulator on an atmosphere dataset (split column: train / val)')
     .requiredOption('--data <dataset>', 'grid-io atmosphere dataset directory (e.g. from `stellar-emu ingest atmospheres --split 90/10`)')
-    .requiredOption('--out <model-dir>', 'model directory: model.json, model.safetensors, checkpoints/')
-    .option('--preset <name>', 'architecture: small or paper (512/512 encoders, 1024-512-256 MLP)', 'small')
-    .option('--epochs <n>', 'total epochs (fixes the cosine learning-rate schedule)', '30')
-    .option('--alpha <x>', 'weight of the hydrostatic term; 0 = plain MLP baseline', '0.03')
-    .option('--batch-size <n>', 'depth points per step (default 1024)')
-    .option('--lr <x>', 'peak Adam learning rate of the cosine schedule (default 1e-3)')
-    .option('--seed <n>', 'seed of initialisation and shuffling', '0')
-    .option('--paper-physics', 'hydrostatic term with g alone (the paper) instead of g - ACCRAD')
+    .requiredOption('--out <model-dir>', 'model directory: model.json, model.safetensors, checkpoints/');
+  addSchemaOptions(cmd, pinnTrainingSchema)
     .option('--until-epoch <n>', 'stop after this many epochs in total (continue later with --resume)')
-    .option('--patience <n>', 'early stopping after this many epochs without validation improvement')
     .option('--resume', 'continue from the newest checkpoint in <model-dir>/checkpoints (same options required)')
     .option('--metrics <file>', 'after training, evaluate on the validation split and write the metrics JSON')
     .option('--baseline <model-dir>', 'with --metrics: an alpha = 0 model for the hydrostatic comparison')
     .option('--no-progress', 'no progress bar on stderr')
     .option('--json', 'print the result as JSON')
     .action(async (o: TrainPinnCliOptions) => {
-      if (o.preset !== 'small' && o.preset !== 'paper') throw new Error(`--preset must be 'small' or 'paper', got '${o.preset}'`);
+      const training = schemaOptionValues(pinnTrainingSchema, o);
       await initBackend();
-      const epochs = num('epochs', o.epochs)!;
+      const epochs = training.epochs;
       const bar = o.progress ? new SingleBar({ stream: process.stderr, format: 'pinn |{bar}| {percentage}% | epoch {epoch}/{epochs} | step {value}/{total} | loss {loss} | {pps} pts/s | eta {etaText}', hideCursor: true, etaBuffer: 50 }, Presets.shades_classic) : null;
       let started = false;
       const onProgress = (p: PinnTrainProgress) => {
@@ -87,15 +72,8 @@ export function register(program: Command): void {
         r = await trainPinnOnDataset({
           datasetDir: o.data,
           outDir: o.out,
-          preset: o.preset,
-          epochs,
-          seed: num('seed', o.seed)!,
-          alpha: num('alpha', o.alpha),
-          batchSize: num('batch-size', o.batchSize),
-          learningRate: num('lr', o.lr),
-          paperPhysics: o.paperPhysics,
+          ...training,
           untilEpoch: num('until-epoch', o.untilEpoch),
-          earlyStoppingPatience: num('patience', o.patience),
           resume: o.resume,
           signal: ac.signal,
           onProgress,
@@ -112,7 +90,7 @@ export function register(program: Command): void {
       if (o.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
       else {
         const state = r.aborted ? 'interrupted' : r.done ? (r.stoppedEarly ? 'stopped early' : 'done') : 'paused';
-        process.stdout.write(`trained ${o.preset} PINN (alpha ${o.alpha}) on ${r.backend}: ${r.epochsDone}/${epochs} epochs, step ${r.globalStep}, ${state}, ${r.durationS.toFixed(0)} s -> ${r.modelDir}\n`);
+        process.stdout.write(`trained ${training.preset} PINN (alpha ${training.alpha}) on ${r.backend}: ${r.epochsDone}/${epochs} epochs, step ${r.globalStep}, ${state}, ${r.durationS.toFixed(0)} s -> ${r.modelDir}\n`);
         if (summary.metrics) process.stdout.write(`validation: ${JSON.stringify(summary.metrics)}\n`);
       }
       if (r.aborted) process.exitCode = 130;

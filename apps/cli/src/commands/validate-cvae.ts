@@ -1,27 +1,17 @@
 // `stellar-emu validate cvae`: judge a CVAE by parameter recovery (PCA + recovery network, RMSE table, verdicts, metrics.json).
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { initBackend } from '@stellar-emu/nn-core';
-import { generateSpectra, labelMatrix, loadCvaeModel, type LoadedCvae } from '@stellar-emu/cvae';
-import { DEFAULT_RECOVERY_FACTORS, manifestPath } from '@stellar-emu/grid-io';
+import { cvaeEmulator, loadCvaeModel } from '@stellar-emu/cvae';
+import { DEFAULT_RECOVERY_FACTORS, manifestPath, sha256File } from '@stellar-emu/grid-io';
 import { currentGitCommit } from '@stellar-emu/report';
 import {
   DEFAULT_PCA_MEMORY_CAP_BYTES,
   RECOVERY_LABELS,
   RECOVERY_PRESETS,
-  datasetSource,
-  datasetSplits,
   formatRmseTable,
-  judgeEmulator,
-  metricsJson,
-  prepareRecovery,
-  writeMetrics,
-  type LabelRange,
+  validateEmulatorOnDataset,
   type RecoveryPreset,
-  type SpectrumGenerator,
-  type SpectrumSource,
 } from '@stellar-emu/param-nn';
 import { optionalNumber, parentCommand, withParentOptions } from './shared.js';
 
@@ -48,21 +38,9 @@ interface ValidateCvaeCliOptions {
 
 const num = optionalNumber;
 
-async function sha256File(path: string): Promise<string> {
-  return createHash('sha256')
-    .update(await readFile(path))
-    .digest('hex');
-}
-
-
 function generatedAtOption(v: string): 'test' | 'uniform' {
   if (v !== 'test' && v !== 'uniform') throw new Error(`--generated-at must be test or uniform, got '${v}'`);
   return v;
-}
-
-/** The CVAE as a param-nn generator: labels by record key, latent z ~ N(0, I) from the seed. */
-function cvaeGenerator(loaded: LoadedCvae): SpectrumGenerator {
-  return async (labels, { seed }) => generateSpectra(loaded, labelMatrix(loaded.meta, labels), { seed });
 }
 
 export function register(program: Command): void {
@@ -70,7 +48,7 @@ export function register(program: Command): void {
     .command('cvae')
     .description(
       'validate a CVAE by parameter recovery: PCA of the reference spectra, a recovery network trained with noisy copies (SNR 5-300), ' +
-        'RMSE per label for train/validation/test/generated, verdict per label generated <= factor x test; exits 2 when a verdict fails',
+        'RMSE per label for train/val/test/generated, verdict per label generated <= factor x test; exits 2 when a verdict fails',
     )
     .option(
       '--model <dir>',
@@ -126,30 +104,18 @@ export function register(program: Command): void {
       await initBackend();
       const log = (s: string) => process.stderr.write(`[validate cvae] ${s}\n`);
 
-      let loaded: LoadedCvae | null = null;
-      let generator: SpectrumGenerator | SpectrumSource;
-      let emulatorRanges: Record<string, LabelRange> | undefined;
-      const data = await datasetSplits(o.data, RECOVERY_LABELS, seed);
-      if (o.model) {
-        loaded = await loadCvaeModel(o.model);
-        const n = loaded.meta.wavelength.nPixels;
-        if (n !== data.train.numPixels)
-          throw new Error(`the CVAE generates ${n} pixels, the dataset has ${data.train.numPixels}`);
-        emulatorRanges = Object.fromEntries(
-          loaded.meta.labels.map((l) => [l.key, { min: l.rangeMin, max: l.rangeMax }]),
-        );
-        for (const k of RECOVERY_LABELS)
-          if (!emulatorRanges[k])
-            throw new Error(
-              `the CVAE has no label ${k} (labels: ${loaded.meta.labels.map((l) => l.key).join(', ')})`,
-            );
-        generator = cvaeGenerator(loaded);
-      } else {
-        generator = await datasetSource(o.generated!, RECOVERY_LABELS);
-      }
+      const loaded = o.model ? await loadCvaeModel(o.model) : null;
       try {
-        const prepared = await prepareRecovery({
-          data,
+        const datasetHashes: Record<string, string> = {
+          data: await sha256File(manifestPath(o.data)),
+        };
+        if (o.generated) datasetHashes.generated = await sha256File(manifestPath(o.generated));
+        if (o.model) datasetHashes.model = await sha256File(join(o.model, 'model.json'));
+        // One wiring for the CLI and the worker: param-nn's validateEmulatorOnDataset.
+        const { result, metricsPath: path } = await validateEmulatorOnDataset({
+          dataset: o.data,
+          labelNames: RECOVERY_LABELS,
+          emulator: loaded ? cvaeEmulator(loaded) : { generatedDataset: o.generated! },
           outDir: o.out,
           preset: o.preset as RecoveryPreset,
           epochs: num('epochs', o.epochs)!,
@@ -165,6 +131,9 @@ export function register(program: Command): void {
             memoryCapBytes: num('memory-mib', o.memoryMib)! * 2 ** 20,
             onPass: (p) => log(`PCA pass ${p.pass}/${p.passes} (${p.seconds.toFixed(1)} s)`),
           },
+          generatedCount: num('generated-count', o.generatedCount),
+          generatedAt: generatedAtOption(o.generatedAt),
+          factor: num('factor', o.factor),
           onStage: (s) => log(s),
           onProgress: (p) => {
             if (p.phase === 'epoch')
@@ -172,44 +141,22 @@ export function register(program: Command): void {
                 `epoch ${p.epoch + 1}  train ${p.losses.total?.toExponential(3)}  val ${p.valLoss?.toExponential(3) ?? '-'}  lr ${p.lr.toExponential(2)}`,
               );
           },
-        });
-        try {
-          const result = await judgeEmulator(prepared, generator, {
-            emulatorRanges,
-            generatedCount: num('generated-count', o.generatedCount),
-            generatedAt: generatedAtOption(o.generatedAt),
-            factor: num('factor', o.factor),
-            onStage: (s) => log(s),
-          });
-          const datasetHashes: Record<string, string> = {
-            data: await sha256File(manifestPath(o.data)),
-          };
-          if (o.generated) datasetHashes.generated = await sha256File(manifestPath(o.generated));
-          if (o.model) datasetHashes.model = await sha256File(join(o.model, 'model.json'));
-          const metrics = metricsJson(result, {
+          run: {
             id: `validate-cvae-${new Date().toISOString().replace(/[:.]/g, '-')}`,
             gitCommit: currentGitCommit(),
-            config: {
-              command: 'validate cvae',
-              ...o,
-              splitScheme: data.scheme,
-              nanFilled: data.stats.nanFilled,
-            },
+            config: { command: 'validate cvae', ...o },
             datasetHashes,
-          });
-          const path = await writeMetrics(o.out, metrics);
-          if (json)
-            process.stdout.write(
-              `${JSON.stringify({ pass: result.pass, metrics: path, verdicts: result.verdicts }, null, 2)}\n`,
-            );
-          else
-            process.stdout.write(
-              `${formatRmseTable(result)}\n${result.pass ? 'PASS' : 'FAIL'}: every label's generated RMSE within its factor (${result.verdicts.map((v) => `${v.label} ${v.factor}`).join(', ')}) x the test RMSE${result.pass ? '' : ` (not met: ${result.verdicts.filter((v) => !v.pass).map((v) => `${v.label} ${v.ratio.toFixed(2)}x`).join(', ')})`} -> ${path}\n`,
-            );
-          if (!result.pass) process.exitCode = 2;
-        } finally {
-          prepared.dispose();
-        }
+          },
+        });
+        if (json)
+          process.stdout.write(
+            `${JSON.stringify({ pass: result.pass, metrics: path, verdicts: result.verdicts }, null, 2)}\n`,
+          );
+        else
+          process.stdout.write(
+            `${formatRmseTable(result)}\n${result.pass ? 'PASS' : 'FAIL'}: every label's generated RMSE within its factor (${result.verdicts.map((v) => `${v.label} ${v.factor}`).join(', ')}) x the test RMSE${result.pass ? '' : ` (not met: ${result.verdicts.filter((v) => !v.pass).map((v) => `${v.label} ${v.ratio.toFixed(2)}x`).join(', ')})`} -> ${path}\n`,
+          );
+        if (!result.pass) process.exitCode = 2;
       } finally {
         loaded?.model.dispose();
       }

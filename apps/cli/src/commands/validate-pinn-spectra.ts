@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { copyFile, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { readManifest } from '@stellar-emu/grid-io';
-import { datasetHash, fileSha256, MODEL_JSON } from '@stellar-emu/pinn';
+import { readManifest, sha256File } from '@stellar-emu/grid-io';
+import { datasetHash, MODEL_JSON } from '@stellar-emu/pinn';
 import { evaluateChecks, type PinnSpectraSection, type RunMetrics } from '@stellar-emu/report';
 import { TASK_QUEUES, type DatasetRef, type MetricsRef, type ModelRef, type StepOutcome } from '@stellar-emu/workflows';
 import { pinnSpectra } from '@stellar-emu/workflows/config';
@@ -35,7 +35,7 @@ interface Options extends TemporalConnectionFlags {
 
 async function modelRef(dir: string): Promise<ModelRef> {
   const path = resolve(dir);
-  const sha256 = await fileSha256(join(path, MODEL_JSON)).catch(() => {
+  const sha256 = await sha256File(join(path, MODEL_JSON)).catch(() => {
     throw new Error(`${dir}: not a PINN model directory (no ${MODEL_JSON}; train one with \`stellar-emu train pinn\`)`);
   });
   const meta = JSON.parse(await readFile(join(path, MODEL_JSON), 'utf8')) as { training?: { epochsDone?: number } };

@@ -12,6 +12,8 @@ import {
   syntheticAtmospheres,
   syntheticSpectra,
   writeAtmosphereDataset,
+  sha256File,
+  writeFileAtomic,
   writeSpectrumDataset,
   type SpectrumGrid,
 } from '@stellar-emu/grid-io';
@@ -23,7 +25,7 @@ import type {
   SplitDatasetInput,
   StepOutcome,
 } from '@stellar-emu/workflows';
-import { hashFile, hashPath, LocalArtifactStore, stepKey, writeFileAtomic } from '../artifacts/store.js';
+import { hashPath, LocalArtifactStore, stepKey } from '../artifacts/store.js';
 import { heartbeatPump } from './heartbeat.js';
 
 /** Bumped when a generator's output changes, so cached synthetic datasets are not reused. */
@@ -77,17 +79,17 @@ export async function fingerprintSource(source: DataSource): Promise<string> {
   if ('dataset' in source) return hashPath(resolve(source.dataset));
   if ('sme' in source) {
     const grid: Record<string, string> = {};
-    for (const f of await deckFiles(source.sme.grid)) grid[f.split('/').pop()!] = await hashFile(f);
+    for (const f of await deckFiles(source.sme.grid)) grid[f.split('/').pop()!] = await sha256File(f);
     const inputs: Record<string, string> = {
-      linelist: await hashFile(resolve(source.sme.linelist)),
+      linelist: await sha256File(resolve(source.sme.linelist)),
       grid: stepKey('grid', {}, grid),
     };
-    if (source.sme.labels) inputs.labels = await hashFile(resolve(source.sme.labels));
+    if (source.sme.labels) inputs.labels = await sha256File(resolve(source.sme.labels));
     return stepKey('sme', source.sme, inputs);
   }
   const files = await deckFiles(source.grid);
   const hashes: Record<string, string> = {};
-  for (const f of files) hashes[f.split('/').pop()!] = await hashFile(f);
+  for (const f of files) hashes[f.split('/').pop()!] = await sha256File(f);
   return stepKey('grid', {}, hashes);
 }
 

@@ -2,15 +2,15 @@
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { readManifest } from '@stellar-emu/grid-io';
+import { readManifest, sha256File, TEST_SPLIT, VAL_SPLIT, writeFileAtomic } from '@stellar-emu/grid-io';
 import type { SmeProvenance } from '@stellar-emu/synthesis';
 import { currentBackend, initBackend } from '@stellar-emu/nn-core';
 import { evaluatePinnModel } from '@stellar-emu/pinn';
-import { evaluateCvae, generateSpectra, labelMatrix, loadCvaeModel, readTrainingHistory } from '@stellar-emu/cvae';
-import { datasetSplits, metricsJson, validateEmulator } from '@stellar-emu/param-nn';
+import { cvaeEmulator, evaluateCvae, loadCvaeModel, readTrainingHistory } from '@stellar-emu/cvae';
+import { validateEmulatorOnDataset } from '@stellar-emu/param-nn';
 import { currentGitCommit, generateReportFromRun, machineInfo, writeRunMetrics } from '@stellar-emu/report';
 import type { EvaluateInput, GenerateReportInput, MetricsRef, ReportRef, StepOutcome, ValidateCvaeInput } from '@stellar-emu/workflows';
-import { hashFile, LocalArtifactStore, stepKey, writeFileAtomic } from '../artifacts/store.js';
+import { LocalArtifactStore, stepKey } from '../artifacts/store.js';
 import { heartbeatPump } from './heartbeat.js';
 
 async function metricsStep(
@@ -29,7 +29,7 @@ async function metricsStep(
       (done) => ({ skipped: true, key, result: done.summary.metrics as MetricsRef }),
       async () => {
         const { path, summary } = await compute(await store.stepDir(step, key));
-        const ref: MetricsRef = { path, sha256: await hashFile(path), summary };
+        const ref: MetricsRef = { path, sha256: await sha256File(path), summary };
         await store.recordCompleted({ step, key, outputs: { metrics: { path, sha256: ref.sha256 } }, summary: { metrics: ref }, completedAt: new Date().toISOString() });
         return { skipped: false, key, result: ref };
       },
@@ -56,7 +56,7 @@ export async function evaluateCvaeStep(input: EvaluateInput): Promise<StepOutcom
   // The paper's evaluation is on the test split; a 90/10 dataset has none, then validation.
   const manifest = await readManifest(input.dataset.path);
   const counts = manifest.splitCounts as Record<string, number> | undefined;
-  const split = (counts?.test ?? 0) > 0 ? 'test' : 'val';
+  const split = (counts?.[TEST_SPLIT] ?? 0) > 0 ? TEST_SPLIT : VAL_SPLIT;
   const key = stepKey('evaluate-cvae', { split }, { model: input.model.sha256, dataset: input.dataset.sha256 });
   return metricsStep(input.artifacts, 'evaluate-cvae', key, async (dir) => {
     await initBackend();
@@ -115,13 +115,11 @@ export async function validateCvaeStep(input: ValidateCvaeInput): Promise<StepOu
     const hb = heartbeatPump(3000);
     try {
       const loaded = await loadCvaeModel(input.cvae.path);
-      const labelNames = loaded.meta.labels.map((l) => l.key);
-      const data = await datasetSplits(input.dataset.path, labelNames, input.settings.seed);
-      const emulatorRanges = Object.fromEntries(loaded.meta.labels.map((l) => [l.key, { min: l.rangeMin, max: l.rangeMax }]));
-      const result = await validateEmulator({
-        data,
-        generator: async (labels, { seed }) => generateSpectra(loaded, labelMatrix(loaded.meta, labels), { seed, z: 'sample' }),
-        emulatorRanges,
+      // One wiring for the worker and the CLI: param-nn's validateEmulatorOnDataset.
+      const { result, metricsPath: out } = await validateEmulatorOnDataset({
+        dataset: input.dataset.path,
+        labelNames: loaded.meta.labels.map((l) => l.key),
+        emulator: cvaeEmulator(loaded),
         generatedCount: input.settings.generated,
         generatedAt: input.settings.generatedAt,
         outDir: join(dir, 'recovery'),
@@ -133,9 +131,9 @@ export async function validateCvaeStep(input: ValidateCvaeInput): Promise<StepOu
         pca: input.settings.pca,
         onStage: (stage) => hb.update({ step: 'validate cvae', stage }),
         onProgress: (p) => hb.update({ step: 'validate cvae', epoch: p.epoch, globalStep: p.globalStep, losses: p.losses }),
-      });
-      const out = join(dir, 'recovery-metrics.json');
-      await writeFileAtomic(out, `${JSON.stringify(metricsJson(result, { id: input.cvae.sha256.slice(0, 12) }))}\n`);
+        run: { id: input.cvae.sha256.slice(0, 12) },
+        metricsPath: join(dir, 'recovery-metrics.json'),
+      }).finally(() => loaded.model.dispose());
       const summary: MetricsRef['summary'] = { pass: result.pass };
       for (const v of result.verdicts) summary[`${v.label}Ratio`] = +v.ratio.toFixed(3);
       return { path: out, summary };

@@ -1,19 +1,12 @@
 // The hello activity: a small tfjs computation through nn-core, proving the worker's backend works.
 import { initBackend, tf } from '@stellar-emu/nn-core';
+import { Rng } from '@stellar-emu/numerics';
 import type { HelloTensorInput, HelloTensorResult } from '@stellar-emu/workflows';
 
-/** Deterministic uniform [-1, 1) values (mulberry32), identical on every backend and machine. */
+/** Deterministic uniform [-1, 1) values (numerics' `Rng`, row-major), identical on every backend and machine. */
 export function seededMatrix(size: number, seed: number): Float32Array {
-  let state = seed >>> 0;
-  const out = new Float32Array(size * size);
-  for (let i = 0; i < out.length; i++) {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  }
-  return out;
+  const rng = new Rng(seed);
+  return Float32Array.from({ length: size * size }, () => rng.uniform(-1, 1));
 }
 
 /** A = seededMatrix(size, seed), B = seededMatrix(size, seed + 1); returns ||A·B||_F. */

@@ -3,9 +3,10 @@
 import { mkdtemp, readFile, rm, symlink, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { absDifferenceStats, readDecks, type KuruczDeck } from '@stellar-emu/grid-io';
+import { readDecks, type KuruczDeck } from '@stellar-emu/grid-io';
 import { realDataDir } from '@stellar-emu/grid-io/testing';
 import { initBackend } from '@stellar-emu/nn-core';
+import { absDifferenceStats } from '@stellar-emu/numerics';
 import { loadPinnModel } from '@stellar-emu/pinn';
 import { pinnSpectraSectionSchema } from '@stellar-emu/report';
 import {

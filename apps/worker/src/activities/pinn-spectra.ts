@@ -2,14 +2,16 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
-  absDifferenceStats,
   openDataset,
-  quantileWithFailures,
   readDecks,
+  sha256File,
+  VAL_SPLIT,
+  writeFileAtomic,
   type KuruczDeck,
 } from '@stellar-emu/grid-io';
-import { initBackend, Rng } from '@stellar-emu/nn-core';
-import { loadPinnModel, VAL_SPLIT, type PinnEmulator } from '@stellar-emu/pinn';
+import { initBackend } from '@stellar-emu/nn-core';
+import { absDifferenceStats, quantileWithFailures, Rng } from '@stellar-emu/numerics';
+import { loadPinnModel, type PinnEmulator } from '@stellar-emu/pinn';
 import {
   compareEmulatedSpectra,
   compareWithObserved,
@@ -30,7 +32,7 @@ import type {
   StepOutcome,
   SynthBatchInput,
 } from '@stellar-emu/workflows';
-import { hashFile, LocalArtifactStore, stepKey, writeFileAtomic } from '../artifacts/store.js';
+import { LocalArtifactStore, stepKey } from '../artifacts/store.js';
 import { inputError } from './data.js';
 import { heartbeatPump } from './heartbeat.js';
 import { hashInputs, readSunInputs, sharedEngine, stopEngineOn } from './synth.js';
@@ -230,7 +232,7 @@ export async function planPinnSpectra(input: PinnSpectraInput): Promise<PinnSpec
     checked.add(m.file);
     let h: string;
     try {
-      h = await hashFile(m.file);
+      h = await sha256File(m.file);
     } catch {
       throw inputError(
         `${m.source}: the deck file of validation model ${m.id} (dataset ${input.dataset.path}) is not readable from ${process.cwd()}`,
@@ -483,7 +485,7 @@ export async function assemblePinnSpectra(input: { dir: string; artifacts: strin
   const sunRes = sun?.residuals as { trueVsObserved: { median: number }; pinnVsObserved: { median: number } } | undefined;
   const ref: MetricsRef = {
     path,
-    sha256: await hashFile(path),
+    sha256: await sha256File(path),
     summary: {
       models: results.length,
       pinnFailed: summary.pinn.failed,

@@ -9,6 +9,7 @@ import {
   readManifest,
   readSpectrum,
   sha256File,
+  writeFileAtomic,
   type KuruczDeck,
   type Spectrum1D,
   type SpectrumGrid,
@@ -49,7 +50,7 @@ import type {
   SynthesisCost,
   SynthesizeGridInput,
 } from '@stellar-emu/workflows';
-import { hashFile, hashPath, LocalArtifactStore, stepKey, writeFileAtomic } from '../artifacts/store.js';
+import { hashPath, LocalArtifactStore, stepKey } from '../artifacts/store.js';
 import { heartbeatPump } from './heartbeat.js';
 import { inputError } from './data.js';
 
@@ -374,7 +375,7 @@ export async function hashInputs(
   const out: Record<string, string> = {};
   for (const [k, p] of Object.entries(files)) {
     try {
-      out[k] = await hashFile(resolve(p));
+      out[k] = await sha256File(resolve(p));
     } catch {
       throw inputError(missing(k, p));
     }
@@ -475,7 +476,7 @@ export async function checkSynthesisStep(input: {
   await writeFileAtomic(path, `${JSON.stringify(metrics)}\n`);
   const ref: MetricsRef = {
     path,
-    sha256: await hashFile(path),
+    sha256: await sha256File(path),
     summary: {
       sunMedianAbsResidual: +c.medianAbsResidual.toFixed(4),
       sunP95AbsResidual: +c.p95AbsResidual.toFixed(4),

@@ -1,14 +1,21 @@
 // Training activities: bounded chunks of PINN or CVAE training that heartbeat their progress,
 // resume from the last checkpoint after a crash, and checkpoint on cancellation or drain.
 import { existsSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { findResumableCheckpoint, initBackend, type Progress } from '@stellar-emu/nn-core';
+import {
+  checkpointDirOf,
+  findResumableCheckpoint,
+  initBackend,
+  type ModelTrainingRequest,
+  type ModelTrainingResult,
+  type Progress,
+} from '@stellar-emu/nn-core';
+import { sha256Hex } from '@stellar-emu/grid-io';
 import { trainPinnOnDataset } from '@stellar-emu/pinn';
 import { trainCvae } from '@stellar-emu/cvae';
-import type { ModelRef, TrainChunkInput, TrainChunkResult, TrainProgress } from '@stellar-emu/workflows';
+import type { CvaeTrainSettings, ModelRef, TrainChunkInput, TrainChunkResult, TrainProgress, TrainSettings } from '@stellar-emu/workflows';
 import { hashPath, LocalArtifactStore, stepKey } from '../artifacts/store.js';
 import { drainSignal, heartbeatPump } from './heartbeat.js';
 
@@ -24,8 +31,23 @@ export function trainingKey(input: Omit<TrainChunkInput, 'untilEpoch'>): string 
  */
 export async function trainingIdentity(input: Omit<TrainChunkInput, 'untilEpoch'>): Promise<{ key: string; workflowId: string }> {
   const key = trainingKey(input);
-  const id = createHash('sha256').update(`${resolve(input.artifacts)}\0${key}`).digest('hex').slice(0, 24);
+  const id = sha256Hex(`${resolve(input.artifacts)}\0${key}`).slice(0, 24);
   return { key, workflowId: `train-${input.model}-${id}` };
+}
+
+/**
+ * The trainers, one per model kind, all with nn-core's one request and result shape: the
+ * settings are the model package's training options, passed on unchanged (the trainer parses
+ * them with its schema); `maxSeconds` is what is left of the pipeline's time budget.
+ */
+const TRAINERS: Record<TrainChunkInput['model'], (settings: TrainSettings, run: ModelTrainingRequest, maxSeconds?: number) => Promise<ModelTrainingResult>> = {
+  pinn: (settings, run, maxSeconds) => trainPinnOnDataset({ ...settings, ...budget(maxSeconds), ...run }),
+  cvae: (settings, run, maxSeconds) => trainCvae({ ...(settings as CvaeTrainSettings), ...budget(maxSeconds), ...run }),
+};
+
+/** The time budget of one chunk as a training option. */
+function budget(maxSeconds: number | undefined): { maxMinutes?: number } {
+  return maxSeconds !== undefined ? { maxMinutes: maxSeconds / 60 } : {};
 }
 
 async function modelDirFor(input: Omit<TrainChunkInput, 'untilEpoch'>): Promise<string> {
@@ -47,7 +69,7 @@ function anySignal(signals: (AbortSignal | undefined)[]): AbortSignal {
 export async function trainChunk(input: TrainChunkInput): Promise<TrainChunkResult> {
   await initBackend();
   const modelDir = await modelDirFor(input);
-  const ckptDir = join(modelDir, 'checkpoints');
+  const ckptDir = checkpointDirOf(modelDir);
   // The newest checkpoint that verifies; newer corrupt ones are renamed aside and reported in the
   // progress (a directory of corrupt checkpoints only is a non-retryable CheckpointError).
   const found = existsSync(ckptDir) ? await findResumableCheckpoint(ckptDir, { onWarning: (w) => console.warn(`trainChunk ${input.model}: ${w}`) }) : null;
@@ -103,61 +125,21 @@ export async function trainChunk(input: TrainChunkInput): Promise<TrainChunkResu
     hb.update(progress);
   };
   const t0 = performance.now();
-  let budgetSpent = false;
   try {
-    let epochsDone: number;
-    let done: boolean;
-    let stoppedEarly: boolean;
-    let aborted: boolean;
-    if (input.model === 'pinn') {
-      const r = await trainPinnOnDataset({
-        datasetDir: input.dataset.path,
-        outDir: modelDir,
-        preset: input.settings.preset,
-        epochs: input.settings.epochs,
-        seed: input.settings.seed,
-        alpha: input.settings.alpha,
-        batchSize: input.settings.batchSize,
-        learningRate: input.settings.learningRate,
-        untilEpoch: input.untilEpoch,
-        checkpointEverySteps: input.settings.checkpointEverySteps,
-        resume: true,
-        signal,
-        onProgress,
-      });
-      progress.resumedFromStep = r.resumedFromStep;
-      progress.checkpoint = r.lastCheckpoint ?? progress.checkpoint;
-      addWarnings(r.checkpointWarnings);
-      ({ epochsDone, done, stoppedEarly, aborted } = r);
-    } else {
-      const r = await trainCvae({
-        dataset: input.dataset.path,
-        outDir: modelDir,
-        preset: input.settings.preset,
-        overrides: {
-          epochs: input.settings.epochs,
-          seed: input.settings.seed,
-          ...(input.settings.batchSize ? { batchSize: input.settings.batchSize } : {}),
-          ...(input.settings.learningRate ? { learningRate: input.settings.learningRate } : {}),
-          ...(input.settings.patience !== undefined ? { earlyStoppingPatience: input.settings.patience } : {}),
-          ...(input.settings.klWarmupSteps !== undefined ? { klWarmupSteps: input.settings.klWarmupSteps } : {}),
-        },
-        untilEpoch: input.untilEpoch,
-        ...(input.maxSeconds !== undefined ? { maxSeconds: input.maxSeconds } : {}),
-        resume: resumeFrom !== null,
-        checkpointEverySteps: input.settings.checkpointEverySteps,
-        signal,
-        onProgress,
-      });
-      progress.resumedFromStep = r.resumedFromStep ?? 0;
-      progress.checkpoint = r.loop.finalCheckpoint ?? progress.checkpoint;
-      addWarnings(r.loop.checkpointWarnings);
-      epochsDone = r.loop.epochsDone;
-      stoppedEarly = r.loop.stoppedEarly;
-      aborted = r.loop.aborted;
-      budgetSpent = r.budgetSpent;
-      done = stoppedEarly || budgetSpent || epochsDone >= input.settings.epochs;
-    }
+    const r = await TRAINERS[input.model](input.settings, {
+      datasetDir: input.dataset.path,
+      outDir: modelDir,
+      untilEpoch: input.untilEpoch,
+      resume: true,
+      signal,
+      onProgress,
+    }, input.maxSeconds);
+    progress.resumedFromStep = r.resumedFromStep;
+    progress.checkpoint = r.lastCheckpoint ?? progress.checkpoint;
+    addWarnings(r.checkpointWarnings);
+    const { epochsDone, stoppedEarly, aborted, budgetSpent } = r;
+    // A spent budget ends the pipeline's training (with the best weights), not only this chunk.
+    const done = r.done || budgetSpent;
     hb.update(progress);
     if (aborted) {
       if (hb.signal?.aborted) throw new CancelledFailure(`training cancelled; checkpoint ${progress.checkpoint}`);

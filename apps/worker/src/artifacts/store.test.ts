@@ -1,5 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { cp, mkdtemp, readdir, readFile, rename, writeFile, mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { LEGACY_MANIFEST_FILE, MANIFEST_FILE, openDataset, readManifest, writeSpectrumDataset } from '@stellar-emu/grid-io';
@@ -66,5 +68,36 @@ describe('artifact store', () => {
     await writeFile(out, 'tampered');
     expect(await store.findCompleted('ingest', key)).toBeNull();
     await expect(store.runDir('../escape')).rejects.toThrow(/run id/);
+  });
+
+  test('once: concurrent callers of one step run it once and the others take its record; the lock of a dead holder is broken', async () => {
+    const store = new LocalArtifactStore(await mkdtemp(join(tmpdir(), 'store-once-')));
+    const key = stepKey('ingest', { n: 1 }, {});
+    const dir = await store.stepDir('ingest', key);
+    let runs = 0;
+    let waits = 0;
+    const run = async () => {
+      runs++;
+      expect(JSON.parse(await readFile(join(dir, '.lock'), 'utf8'))).toEqual({ host: hostname(), pid: process.pid });
+      await new Promise((r) => setTimeout(r, 300));
+      const out = join(dir, 'data.txt');
+      await writeFile(out, 'rows');
+      await store.recordCompleted({ step: 'ingest', key, outputs: { data: { path: out, sha256: await hashPath(out) } }, summary: {}, completedAt: new Date().toISOString() });
+      return 'ran';
+    };
+    const once = () => store.once('ingest', key, () => 'reused', run, () => void waits++);
+    expect((await Promise.all([once(), once()])).sort()).toEqual(['ran', 'reused']);
+    expect(runs).toBe(1);
+    expect(waits).toBeGreaterThan(0);
+    expect(existsSync(join(dir, '.lock'))).toBe(false);
+    expect(await once()).toBe('reused');
+
+    // A worker killed while it held a step's lock: its process is gone, so the lock is broken at once.
+    const key2 = stepKey('ingest', { n: 2 }, {});
+    const dir2 = await store.stepDir('ingest', key2);
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    await writeFile(join(dir2, '.lock'), `${JSON.stringify({ host: hostname(), pid: dead })}\n`);
+    expect(await store.once('ingest', key2, () => 'reused', async () => 'ran')).toBe('ran');
+    expect(existsSync(join(dir2, '.lock'))).toBe(false);
   });
 });

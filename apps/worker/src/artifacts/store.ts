@@ -1,11 +1,9 @@
 // Artifact store: datasets, checkpoints, models and reports live here; workflows carry only
 // paths and content hashes. A local directory by default; the interface admits a shared
 // file system or an object store later.
-import { removeStaleTempFiles, writeFileAtomic } from '@stellar-emu/grid-io';
+import { removeStaleTempFiles, sha256File, sha256Hex, withFileLock, writeFileAtomic } from '@stellar-emu/grid-io';
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { hostname } from 'node:os';
-import { mkdir, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 
 /** One file or directory that a step produced, with its content hash. */
@@ -46,17 +44,10 @@ export interface ArtifactStore {
   runDir(runId: string): Promise<string>;
 }
 
-/** sha256 of a file's bytes. */
-export async function hashFile(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
-/** sha256 of a file, or of a directory's files (sorted relative paths and their hashes). */
+/** sha256 of a file (grid-io `sha256File`), or of a directory's files (sorted relative paths and their hashes). */
 export async function hashPath(path: string): Promise<string> {
   const info = await stat(path);
-  if (info.isFile()) return hashFile(path);
+  if (info.isFile()) return sha256File(path);
   const files: string[] = [];
   const walk = async (dir: string): Promise<void> => {
     for (const entry of await readdir(dir, { withFileTypes: true })) {
@@ -68,7 +59,7 @@ export async function hashPath(path: string): Promise<string> {
   await walk(path);
   files.sort();
   const hash = createHash('sha256');
-  for (const f of files) hash.update(`${relative(path, f)}\0${await hashFile(f)}\n`);
+  for (const f of files) hash.update(`${relative(path, f)}\0${await sha256File(f)}\n`);
   return hash.digest('hex');
 }
 
@@ -84,33 +75,15 @@ export function canonicalJson(value: unknown): string {
 
 /** The key of a step: its name, config and input hashes. */
 export function stepKey(step: string, config: unknown, inputHashes: Record<string, string>): string {
-  return createHash('sha256').update(canonicalJson({ step, config, inputHashes })).digest('hex');
+  return sha256Hex(canonicalJson({ step, config, inputHashes }));
 }
 
-/** How often a step's lock holder touches the lock; a lock untouched for 10× this is stale. */
-const LOCK_TOUCH_MS = 5_000;
-
-/** A step lock whose holder is gone: a dead process on this host, or untouched for 10 × LOCK_TOUCH_MS. */
-async function staleLock(lock: string): Promise<boolean> {
-  try {
-    const [text, st] = await Promise.all([readFile(lock, 'utf8'), stat(lock)]);
-    if (Date.now() - st.mtimeMs > 10 * LOCK_TOUCH_MS) return true;
-    const owner = JSON.parse(text) as { host?: string; pid?: number };
-    if (owner.host === hostname() && typeof owner.pid === 'number' && owner.pid !== process.pid) {
-      try {
-        process.kill(owner.pid, 0);
-      } catch (err) {
-        return (err as NodeJS.ErrnoException).code === 'ESRCH';
-      }
-    }
-    return false;
-  } catch {
-    return false; // released meanwhile, or being written: look again
-  }
-}
-
-/** Write a file atomically (grid-io's one implementation: temp sibling, fsync, rename, folder fsync). */
-export { writeFileAtomic };
+/**
+ * A step's lock, `<step dir>/.lock` (grid-io `withFileLock`): its holder touches it every 5 s
+ * while the step runs; a lock untouched for 50 s, or whose process on this host is gone (a killed
+ * worker), is broken. Waiters look again every 250–500 ms.
+ */
+const STEP_LOCK = { touchMs: 5_000, staleMs: 50_000, retryMs: [250, 500] } as const;
 
 /** The default store: a directory tree `<root>/steps/<step>/<key>/`, `<root>/runs/<id>/`. */
 export class LocalArtifactStore implements ArtifactStore {
@@ -131,29 +104,14 @@ export class LocalArtifactStore implements ArtifactStore {
     const first = await this.findCompleted(step, key);
     if (first) return reuse(first);
     const lock = join(await this.stepDir(step, key), '.lock');
-    for (;;) {
-      try {
-        await writeFile(lock, `${JSON.stringify({ host: hostname(), pid: process.pid })}\n`, { flag: 'wx' });
-        break;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
-      if (await staleLock(lock)) {
-        await rm(lock, { force: true });
-        continue;
-      }
-      onWait?.();
-      await new Promise((r) => setTimeout(r, 250 + Math.floor(Math.random() * 250)));
-    }
-    // The holder touches the lock while it works, so a lock that stops changing is a dead holder's.
-    const touch = setInterval(() => void utimes(lock, new Date(), new Date()).catch(() => {}), LOCK_TOUCH_MS);
-    try {
-      const done = await this.findCompleted(step, key);
-      return done ? reuse(done) : await run();
-    } finally {
-      clearInterval(touch);
-      await rm(lock, { force: true });
-    }
+    return withFileLock(
+      lock,
+      async () => {
+        const done = await this.findCompleted(step, key);
+        return done ? reuse(done) : await run();
+      },
+      { ...STEP_LOCK, onWait },
+    );
   }
 
   async findCompleted(step: string, key: string): Promise<StepRecord | null> {

@@ -1,6 +1,8 @@
 // Pipeline configuration: the schema a config file must satisfy before anything starts.
 // Not imported by workflow code (the client validates; workflows receive the parsed object).
 import { z } from 'zod';
+import { cvaeTrainingSchema } from '@stellar-emu/cvae/options';
+import { pinnTrainingSchema } from '@stellar-emu/pinn/options';
 
 const runName = z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only');
 
@@ -112,22 +114,15 @@ const dataSource = z.union([
   z.object({ sme: smeSource }).strict(),
 ]);
 
-const train = z
-  .object({
-    preset: z.enum(['small', 'paper']).default('small'),
-    epochs: z.number().int().min(1).max(100_000),
-    seed: z.number().int().min(0).default(1),
-    batchSize: z.number().int().min(1).max(65_536).optional(),
-    learningRate: z.number().positive().max(1).optional(),
-    epochsPerChunk: z.number().int().min(1).default(5),
-    checkpointEverySteps: z.number().int().min(0).default(200),
-    /**
-     * Time budget of the training, minutes of training wall time summed over chunks, attempts and
-     * resumes: training ends (as finished, with the best weights) at the first epoch end after it.
-     */
-    maxMinutes: z.number().positive().optional(),
-  })
-  .strict();
+/**
+ * Pipeline-only keys of a training section: how the workflow cuts the run into activity chunks.
+ * Every other key is the model package's training-option schema (its defaults, its checks), the
+ * same one the trainer and `stellar-emu train <model>` read.
+ */
+const chunking = {
+  /** Epochs per activity attempt; bounds the work lost to a crash and the history size. */
+  epochsPerChunk: z.number().int().min(1).default(5),
+};
 
 /** The pipeline config (JSON or YAML). Unknown keys are errors, so typos do not pass silently. */
 export const pipelineConfigSchema = z
@@ -143,10 +138,9 @@ export const pipelineConfigSchema = z
       .object({ seed: z.number().int().min(0).default(0) })
       .strict()
       .default({ seed: 0 }),
-    pinn: train
+    pinn: pinnTrainingSchema
       .extend({
-        /** Weight of the hydrostatic physics loss; 0 is the paper's MLP baseline. */
-        alpha: z.number().min(0).max(1).default(0.03),
+        ...chunking,
         /** Also train an alpha = 0 baseline for the report's comparison. */
         baseline: z.boolean().default(true),
         /**
@@ -158,13 +152,8 @@ export const pipelineConfigSchema = z
       })
       .strict()
       .optional(),
-    cvae: train
-      .extend({
-        /** Early-stopping patience in epochs on the validation reconstruction loss (default: the paper's 50). */
-        patience: z.number().int().min(1).optional(),
-        /** Linear KL warm-up over this many optimizer steps (default 0). */
-        klWarmupSteps: z.number().int().min(0).optional(),
-      })
+    cvae: cvaeTrainingSchema
+      .extend(chunking)
       .strict()
       .optional(),
     validation: z

@@ -1,4 +1,6 @@
 // Activity inputs and outputs of the pipeline: paths and content hashes, never bulk data.
+import type { CvaeTrainingInput } from '@stellar-emu/cvae/options';
+import type { PinnTrainingInput } from '@stellar-emu/pinn/options';
 
 /** A dataset in the artifact store. */
 export interface DatasetRef {
@@ -103,26 +105,28 @@ export interface StepOutcome<T> {
   result: T;
 }
 
-/** Training settings shared by the PINN and the CVAE. */
-export interface TrainSettings {
+/** Keys every training section has (defaults applied by the config schema) and the chunk size. */
+interface TrainRun {
   preset: 'small' | 'paper';
   epochs: number;
   seed: number;
-  batchSize?: number;
-  learningRate?: number;
-  /** PINN only: weight of the physics loss (0 = the paper's MLP baseline). */
-  alpha?: number;
-  /** Epochs per activity attempt; bounds the work lost to a crash and the history size. */
-  epochsPerChunk: number;
   /** Checkpoint every this many steps inside an epoch (0: at epoch ends only). */
   checkpointEverySteps: number;
   /** Time budget in minutes of training wall time over all chunks (none: epochs and early stopping decide). */
   maxMinutes?: number;
-  /** CVAE only: early-stopping patience in epochs (default 50). */
-  patience?: number;
-  /** CVAE only: linear KL warm-up steps (default 0). */
-  klWarmupSteps?: number;
+  /** Epochs per activity attempt; bounds the work lost to a crash and the history size. */
+  epochsPerChunk: number;
 }
+
+/**
+ * A training's settings: the model package's training options (its zod schema's keys, passed to
+ * the trainer unchanged) and the chunk size. The pipeline config's `pinn` / `cvae` sections are these.
+ */
+export type PinnTrainSettings = PinnTrainingInput & TrainRun;
+/** See {@link PinnTrainSettings}. */
+export type CvaeTrainSettings = CvaeTrainingInput & TrainRun;
+/** Settings of either model's training. */
+export type TrainSettings = PinnTrainSettings | CvaeTrainSettings;
 
 /** Input of one training chunk. */
 export interface TrainChunkInput {

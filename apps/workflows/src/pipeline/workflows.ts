@@ -345,24 +345,11 @@ export interface PipelineResult {
   steps: WorkflowProgress['steps'];
 }
 
-function trainSettings(
-  c: NonNullable<PipelineConfig['pinn'] | PipelineConfig['cvae']>,
-  alpha?: number,
-): TrainSettings {
-  const cvae = c as NonNullable<PipelineConfig['cvae']>;
-  return {
-    preset: c.preset,
-    epochs: c.epochs,
-    seed: c.seed,
-    batchSize: c.batchSize,
-    learningRate: c.learningRate,
-    epochsPerChunk: c.epochsPerChunk,
-    checkpointEverySteps: c.checkpointEverySteps,
-    ...(c.maxMinutes !== undefined ? { maxMinutes: c.maxMinutes } : {}),
-    ...(cvae.patience !== undefined ? { patience: cvae.patience } : {}),
-    ...(cvae.klWarmupSteps !== undefined ? { klWarmupSteps: cvae.klWarmupSteps } : {}),
-    ...(alpha !== undefined ? { alpha } : {}),
-  };
+/** A training section of the config as the training's settings: the model's options, passed on unchanged (the PINN's sweep sets alpha). */
+function trainSettings(c: NonNullable<PipelineConfig['pinn'] | PipelineConfig['cvae']>, alpha?: number): TrainSettings {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { baseline, spectra, ...settings } = c as NonNullable<PipelineConfig['pinn']>;
+  return alpha !== undefined ? { ...settings, alpha } : settings;
 }
 
 /** Patch marker: trainings are child workflows named by their content key (histories before it replay unchanged). */

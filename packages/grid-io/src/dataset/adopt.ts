@@ -1,12 +1,10 @@
 // Adopt a Parquet file written by another tool (pyarrow, polars, DuckDB, Spark) as a grid-io dataset: its rows through the dataset writers, which compute the manifest.
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { rosselandTau } from '../derived/optical-depth.js';
 import type { AtmosphereModel, SpectrumRecord } from '../types.js';
 import { parquetCompressors } from './codecs.js';
-import { atmosphereContentId, spectrumContentId } from './content-hash.js';
+import { atmosphereContentId, sha256File, spectrumContentId } from './content-hash.js';
 import {
   datasetKindsOf,
   describeParquetFile,
@@ -60,9 +58,7 @@ export async function adoptParquetFile(
     );
   const names = new Set(info.columns.map((c) => c.name));
   const source = `parquet:${basename(file)}`;
-  const sha256 = createHash('sha256')
-    .update(await readFile(file))
-    .digest('hex');
+  const sha256 = await sha256File(file);
   const labelColumns = info.columns
     .filter(
       (c) =>

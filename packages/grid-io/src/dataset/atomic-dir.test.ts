@@ -2,7 +2,7 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { removeStaleTempFiles, writeDirectoryAtomic } from './atomic-dir.js';
+import { removeStaleTempFiles, writeDirectoryAtomic, writeFileAtomic } from './atomic-dir.js';
 
 let root = '';
 beforeAll(async () => {
@@ -61,5 +61,32 @@ describe('removeStaleTempFiles', () => {
     const removed = await removeStaleTempFiles(dir);
     expect(removed.sort()).toEqual([`.dataset.tmp-${dead}-89abcdef`, `.tmp-${dead}-0123abcd`].sort());
     expect((await readdir(dir)).sort()).toEqual([`.tmp-${process.pid}-4567abcd`, 'step.json'].sort());
+  });
+
+  it('with includeLive, removes the leftovers of every writer (a checkpoint folder when a run starts), also the `.<name>.tmp-<pid>-<ms>` of earlier versions', async () => {
+    const { mkdir } = await import('node:fs/promises');
+    const dir = join(root, 'all');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'model.json'), '{}');
+    await writeFile(join(dir, '.model.json.tmp-123-1700000000000'), 'partial');
+    await writeFile(join(dir, '.ckpt-0000000004.safetensors.tmp-9-1'), 'partial');
+    await writeFile(join(dir, `.tmp-${process.pid}-4567abcd`), 'being written');
+    await writeFile(join(dir, 'notes.tmp-1-2'), 'kept: not a temporary file name');
+    expect((await removeStaleTempFiles(dir, { includeLive: true })).sort()).toEqual(
+      ['.ckpt-0000000004.safetensors.tmp-9-1', '.model.json.tmp-123-1700000000000', `.tmp-${process.pid}-4567abcd`].sort(),
+    );
+    expect((await readdir(dir)).sort()).toEqual(['model.json', 'notes.tmp-1-2']);
+  });
+});
+
+describe('writeFileAtomic', () => {
+  it('a failed write leaves the old file as it was and no temporary file', async () => {
+    const dir = await mkdtemp(join(root, 'atomic-'));
+    const path = join(dir, 'model.json');
+    await writeFileAtomic(path, 'old version\n');
+    // A write that fails half-way (here: data the file handle cannot write).
+    await expect(writeFileAtomic(path, 42 as unknown as string)).rejects.toThrow();
+    expect(await readFile(path, 'utf8')).toBe('old version\n');
+    expect(await readdir(dir)).toEqual(['model.json']);
   });
 });

@@ -15,9 +15,9 @@ import {
   rm,
   stat,
   symlink,
-  writeFile,
 } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { pidAlive, withFileLock } from './file-lock.js';
 
 /** Options of {@link writeDirectoryAtomic}. */
 export interface AtomicDirectoryOptions {
@@ -49,12 +49,24 @@ function tempOwner(name: string): number | null {
   return m ? Number(m[1]) : null;
 }
 
+/** Options of {@link removeStaleTempFiles}. */
+export interface RemoveTempFilesOptions {
+  /**
+   * Remove the temporary files of writers that are still running too (default false: only those
+   * whose writing process is gone). Only for a folder nothing writes into at the moment — a
+   * training's checkpoint folder when the run starts.
+   */
+  includeLive?: boolean;
+}
+
 /**
  * Remove, in `dir`, the temporary files and staging folders that interrupted atomic writes left
- * behind — only those whose writing process (named in the temporary name) is no longer alive, so
- * writers running now keep theirs. Returns the names removed.
+ * behind ({@link writeFileAtomic}'s `.tmp-<pid>-<hex>`, {@link writeDirectoryAtomic}'s
+ * `.<name>.tmp-<pid>-<hex>`, and `.<name>.tmp-<pid>-<ms>` of earlier versions) — only those whose
+ * writing process (named in the temporary name) is no longer alive, so writers running now keep
+ * theirs, unless `includeLive`. Returns the names removed.
  */
-export async function removeStaleTempFiles(dir: string): Promise<string[]> {
+export async function removeStaleTempFiles(dir: string, opts: RemoveTempFilesOptions = {}): Promise<string[]> {
   let names: string[];
   try {
     names = await readdir(dir);
@@ -63,20 +75,10 @@ export async function removeStaleTempFiles(dir: string): Promise<string[]> {
   }
   const stale = names.filter((n) => {
     const pid = tempOwner(n);
-    return pid !== null && !pidAlive(pid);
+    return pid !== null && (opts.includeLive || !pidAlive(pid));
   });
   await Promise.all(stale.map((n) => rm(join(dir, n), { recursive: true, force: true })));
   return stale;
-}
-
-function pidAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -218,7 +220,7 @@ export async function writeDirectoryAtomic<T>(
   // The swap holds a lock beside `dir`: another writer (two pipelines writing one content-keyed
   // step at once) may have put a version in place since the check above; this one then replaces
   // it like any older version, and `dir` always holds one complete version, the last written.
-  await withSwapLock(parent, base, async () => {
+  await withFileLock(join(parent, `.${base}.lock`), async () => {
     existing = await stat(abs).then(
       (st) => st.isDirectory(),
       () => false,
@@ -238,7 +240,7 @@ export async function writeDirectoryAtomic<T>(
       await rm(stage, { recursive: true, force: true });
       throw err;
     }
-  });
+  }, SWAP_LOCK);
   await fsyncPath(parent);
   if (cwdInside) {
     try {
@@ -251,37 +253,12 @@ export async function writeDirectoryAtomic<T>(
   return result;
 }
 
-/** A lock file older than this is left from a writer that died during its swap (a swap takes milliseconds). */
-const STALE_LOCK_MS = 30_000;
-
 /**
- * Run `swap` holding `<parent>/.<base>.lock` (created exclusively; other writers wait, 10–40 ms
- * apart; a lock older than {@link STALE_LOCK_MS} is broken), across processes on one file system.
+ * The swap's lock, `<parent>/.<name>.lock`: a swap takes milliseconds, so other writers poll
+ * 10–40 ms apart, a lock older than 30 s (or whose process is gone) is a dead writer's, and
+ * waiting more than 2 minutes is an error.
  */
-async function withSwapLock<T>(parent: string, base: string, swap: () => Promise<T>): Promise<T> {
-  const lock = join(parent, `.${base}.lock`);
-  const deadline = Date.now() + 4 * STALE_LOCK_MS;
-  for (;;) {
-    try {
-      await writeFile(lock, `${process.pid}\n`, { flag: 'wx' });
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const age = await stat(lock).then(
-        (st) => Date.now() - st.mtimeMs,
-        () => 0,
-      );
-      if (age > STALE_LOCK_MS) await rm(lock, { force: true });
-      else if (Date.now() > deadline) throw new Error(`${lock}: another writer has held it for more than ${(4 * STALE_LOCK_MS) / 1000} s`);
-      else await new Promise((r) => setTimeout(r, 10 + Math.floor(Math.random() * 30)));
-    }
-  }
-  try {
-    return await swap();
-  } finally {
-    await rm(lock, { force: true });
-  }
-}
+const SWAP_LOCK = { staleMs: 30_000, retryMs: [10, 40], timeoutMs: 120_000 } as const;
 
 /**
  * Write one file atomically: a temporary sibling, fsync, rename over `path`, fsync of the folder;

@@ -34,6 +34,11 @@ export function spectrumContentId(r: Omit<SpectrumRecord, 'id'>): string {
   return h.digest('hex');
 }
 
+/** sha256 (64 hex digits) of bytes, or of a string's UTF-8 bytes. The one whole-value hash of the project. */
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
 /** sha256 (64 hex digits) of a file's bytes, streamed. The one file hash of the project. */
 export async function sha256File(path: string): Promise<string> {
   const h = createHash('sha256');

@@ -1,4 +1,6 @@
 // Normalization of dataset quantities: log10 for positive-definite ones, then min-max to [-1, 1] or standardization, from one streaming pass.
+// The one home of min-max scaling and z-scores: every model's label and quantity scaling calls the functions here.
+import type { DatasetManifest } from './manifest.js';
 
 /** How a quantity is transformed before scaling. */
 export type Transform = 'log10' | 'linear';
@@ -68,6 +70,38 @@ export class RunningStats {
   }
 }
 
+/** A closed target interval [lo, hi] of a min-max scaling. */
+export type ScaleInterval = readonly [lo: number, hi: number];
+/** [-1, 1]: the interval of `minmax` normalization (and of the CVAE's labels). */
+export const SYMMETRIC_INTERVAL: ScaleInterval = [-1, 1];
+/** [0, 1] (the recovery network's labels). */
+export const UNIT_INTERVAL: ScaleInterval = [0, 1];
+
+/**
+ * Min-max scaling of `v` from [min, max] onto `to` (default [-1, 1]):
+ * lo + (hi − lo)(v − min)/(max − min). A constant quantity (max = min) maps to the middle of `to`.
+ */
+export function minMaxScale(v: number, min: number, max: number, to: ScaleInterval = SYMMETRIC_INTERVAL): number {
+  const span = max - min;
+  if (!(span > 0)) return (to[0] + to[1]) / 2;
+  return to[0] + ((to[1] - to[0]) * (v - min)) / span;
+}
+
+/** Inverse of {@link minMaxScale}: min + (y − lo)/(hi − lo) (max − min) (min for a constant quantity). */
+export function minMaxUnscale(y: number, min: number, max: number, to: ScaleInterval = SYMMETRIC_INTERVAL): number {
+  return min + ((y - to[0]) / (to[1] - to[0])) * (max - min);
+}
+
+/** z-score (v − mean)/std; 0 when std is not positive (a constant quantity). */
+export function standardize(v: number, mean: number, std: number): number {
+  return std > 0 ? (v - mean) / std : 0;
+}
+
+/** Inverse of {@link standardize}: mean + z·std. */
+export function unstandardize(z: number, mean: number, std: number): number {
+  return mean + z * std;
+}
+
 /**
  * Normalize physical values with stored statistics: transform (log10 or identity), then
  * minmax: 2 (v - min)/(max - min) - 1, or standard: (v - mean)/std. A constant quantity
@@ -75,11 +109,9 @@ export class RunningStats {
  */
 export function normalizeValues(values: ArrayLike<number>, stats: QuantityStats, method: NormalizationMethod): number[] {
   const out = new Array<number>(values.length);
-  const span = stats.max - stats.min;
   for (let i = 0; i < values.length; i++) {
     const v = stats.transform === 'log10' ? Math.log10(values[i]) : values[i];
-    if (method === 'minmax') out[i] = span > 0 ? (2 * (v - stats.min)) / span - 1 : 0;
-    else out[i] = stats.std > 0 ? (v - stats.mean) / stats.std : 0;
+    out[i] = method === 'minmax' ? minMaxScale(v, stats.min, stats.max) : standardize(v, stats.mean, stats.std);
   }
   return out;
 }
@@ -87,10 +119,32 @@ export function normalizeValues(values: ArrayLike<number>, stats: QuantityStats,
 /** Inverse of {@link normalizeValues}: back to physical units. */
 export function denormalizeValues(values: ArrayLike<number>, stats: QuantityStats, method: NormalizationMethod): number[] {
   const out = new Array<number>(values.length);
-  const span = stats.max - stats.min;
   for (let i = 0; i < values.length; i++) {
-    const v = method === 'minmax' ? stats.min + ((values[i] + 1) / 2) * span : stats.mean + values[i] * stats.std;
+    const v = method === 'minmax' ? minMaxUnscale(values[i], stats.min, stats.max) : unstandardize(values[i], stats.mean, stats.std);
     out[i] = stats.transform === 'log10' ? 10 ** v : v;
   }
   return out;
+}
+
+/**
+ * The min-max range of one quantity, in physical units (linear), as models store it with their
+ * weights (the CVAE's model.json `labels[]` carries these fields).
+ */
+export interface MinMaxScale {
+  column: string;
+  min: number;
+  max: number;
+}
+
+/**
+ * Min-max scales of `columns` from a dataset manifest's normalization statistics. Each column
+ * must have statistics with the 'linear' transform (a physical-units range).
+ */
+export function minMaxScalesFromManifest(manifest: DatasetManifest, columns: readonly string[]): MinMaxScale[] {
+  return columns.map((column) => {
+    const st = manifest.normalization[column];
+    if (!st) throw new Error(`dataset manifest has no normalization statistics for "${column}"`);
+    if (st.transform !== 'linear') throw new Error(`"${column}" has a ${st.transform} normalization; a min-max scale in physical units needs linear`);
+    return { column, min: st.min, max: st.max };
+  });
 }

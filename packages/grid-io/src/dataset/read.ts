@@ -8,6 +8,7 @@ import { parquetCompressors } from './codecs.js';
 import { chunkRange, decodeFixedListChunk, decodeListChunk, listColumnChunk, listLevels, type FluxDecodePath, type ListChunk } from './list-column.js';
 import { recoverDirectory } from './atomic-dir.js';
 import { readManifest, type DatasetManifest } from './manifest.js';
+import { canonicalSplitName } from './splits.js';
 
 /** One row as read from a dataset: column name -> value (lists as number arrays). */
 export type DatasetRow = Record<string, unknown>;
@@ -28,7 +29,7 @@ export interface RowGroupInfo {
 export interface IterateRowsOptions {
   /** Columns to read (default: all). */
   columns?: string[];
-  /** Keep only rows of this split (or these splits). */
+  /** Keep only rows of this split (or these splits); an old spelling ('validation') matches the one name on either side. */
   split?: string | string[];
   /** Rows per yielded batch (default: one row group per batch). */
   batchSize?: number;
@@ -40,7 +41,7 @@ export interface OpenDataset {
   manifest: DatasetManifest;
   numRows: number;
   rowGroups: RowGroupInfo[];
-  /** Read one row group (optionally only some columns). */
+  /** Read one row group (optionally only some columns); split names as the one vocabulary (old spellings read as their name). */
   readRowGroup(index: number, columns?: string[]): Promise<DatasetRow[]>;
   /** Stream batches of rows, one row group in memory at a time. */
   iterateRows(opts?: IterateRowsOptions): AsyncGenerator<DatasetRow[]>;
@@ -122,7 +123,7 @@ export async function openDataset(dir: string): Promise<OpenDataset> {
     return { bytes, md, schemaPath: getTreePath(f.schema, md.path_in_schema), numRows: g.numRows, where };
   };
 
-  const readRowGroup = async (index: number, columns?: string[]): Promise<DatasetRow[]> => {
+  const readRowGroupRaw = async (index: number, columns?: string[]): Promise<DatasetRow[]> => {
     const { g, f } = groupFile(index);
     checkColumns(columns);
     const cols = columns ?? allColumns;
@@ -147,9 +148,15 @@ export async function openDataset(dir: string): Promise<OpenDataset> {
     }
     return rows;
   };
+  // Split names as the one vocabulary: an old spelling stored in the split column reads as its name.
+  const readRowGroup = async (index: number, columns?: string[]): Promise<DatasetRow[]> => {
+    const rows = await readRowGroupRaw(index, columns);
+    if (!columns || columns.includes('split')) for (const r of rows) if (typeof r.split === 'string') r.split = canonicalSplitName(r.split);
+    return rows;
+  };
 
   async function* iterateRows(opts: IterateRowsOptions = {}): AsyncGenerator<DatasetRow[]> {
-    const splits = opts.split === undefined ? null : new Set(Array.isArray(opts.split) ? opts.split : [opts.split]);
+    const splits = opts.split === undefined ? null : new Set((Array.isArray(opts.split) ? opts.split : [opts.split]).map(canonicalSplitName));
     checkColumns(opts.columns);
     const cols = opts.columns && splits && !opts.columns.includes('split') ? [...opts.columns, 'split'] : opts.columns;
     const dropSplit = cols !== opts.columns;
@@ -204,7 +211,7 @@ export async function readFluxRowGroup(dataset: OpenDataset, index: number, spli
   const { bytes, md, schemaPath, numRows, where } = await inner.listChunkBytes(index, column);
   const { flux, nPixels, path } = decodeFixedListChunk(bytes, md, schemaPath, numRows, undefined, where);
   if (split === undefined) return { flux, rows: numRows, nPixels, rowIndex: Int32Array.from({ length: numRows }, (_, i) => i), path };
-  const keep = new Set(Array.isArray(split) ? split : [split]);
+  const keep = new Set((Array.isArray(split) ? split : [split]).map(canonicalSplitName));
   const splits = await dataset.readRowGroup(index, ['split']);
   const rowIndex: number[] = [];
   splits.forEach((r, i) => {

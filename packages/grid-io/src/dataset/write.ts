@@ -6,7 +6,13 @@ import { writeDirectoryAtomic } from './atomic-dir.js';
 import { DATASET_SCHEMA_VERSION, MANIFEST_FILE, type DatasetManifest } from './manifest.js';
 import { RunningStats } from './normalization.js';
 import { ParquetStreamWriter, type ColumnSpec, type RowGroupData } from './parquet-stream.js';
-import { assignSplit, type SplitScheme } from './splits.js';
+import { assignSplit, canonicalSplitName, type SplitScheme } from './splits.js';
+
+/** A row whose split is written with the one name (an old spelling such as 'validation' becomes 'val'). */
+function withCanonicalSplit<T extends { split: string | null }>(row: T): T {
+  const split = canonicalSplitName(row.split);
+  return split === row.split ? row : { ...row, split };
+}
 
 /** Name of the Parquet file inside a dataset directory. */
 export const DATA_FILE = 'data.parquet';
@@ -178,7 +184,7 @@ export async function writeAtmosphereDatasetFiles(
   };
 
   for await (const input of models) {
-    const m = opts.split ? { ...input, split: assignSplit(input.id, opts.split.scheme, opts.split.seed) } : input;
+    const m = opts.split ? { ...input, split: assignSplit(input.id, opts.split.scheme, opts.split.seed) } : withCanonicalSplit(input);
     for (const d of DEPTH_COLUMNS) {
       const arr = m[d.field];
       if (arr.length !== m.nLayers) throw new Error(`${m.source}:${m.line}: ${d.column} has ${arr.length} layers, expected nLayers = ${m.nLayers}`);
@@ -298,7 +304,7 @@ export async function writeSpectrumDatasetFiles(
   };
 
   for await (const input of records) {
-    const r = opts.split ? { ...input, split: assignSplit(input.id, opts.split.scheme, opts.split.seed) } : input;
+    const r = opts.split ? { ...input, split: assignSplit(input.id, opts.split.scheme, opts.split.seed) } : withCanonicalSplit(input);
     if (!st.writer) open(r);
     const keys = Object.keys(r.labels);
     if (keys.length !== labelKeys.length || labelKeys.some((k) => !(k in r.labels))) {

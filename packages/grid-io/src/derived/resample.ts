@@ -1,5 +1,5 @@
 // Resampling of a model atmosphere onto a given log10 Rosseland-tau grid by monotone (PCHIP) interpolation.
-import { ATMOSPHERE_QUANTITIES, type AtmosphereModel, type AtmosphereQuantity } from '../types.js';
+import { ATMOSPHERE_QUANTITIES, LOG_ATMOSPHERE_QUANTITIES, type AtmosphereModel, type AtmosphereQuantity } from '../types.js';
 
 /**
  * Monotone piecewise-cubic Hermite interpolation (Fritsch & Carlson 1980, as in SciPy's PCHIP):
@@ -57,7 +57,7 @@ export function pchipInterpolate(x: ArrayLike<number>, y: ArrayLike<number>, xNe
 }
 
 /** Quantities interpolated in log10 (they are positive-definite); the others linearly. */
-const LOG_QUANTITIES: ReadonlySet<AtmosphereQuantity> = new Set(['rhox', 'temperature', 'pressure', 'xne', 'abross']);
+const LOG_QUANTITIES: ReadonlySet<AtmosphereQuantity> = new Set(LOG_ATMOSPHERE_QUANTITIES);
 
 /**
  * A model resampled onto `log10TauGrid` (log10 of the Rosseland tau of {@link rosselandTau}):

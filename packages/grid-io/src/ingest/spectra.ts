@@ -1,8 +1,7 @@
 // Ingest of real spectra (SYNSPEC fort.7 two-column text or CSV) listed in a CSV label table: resample onto a grid, optionally normalize, stream into a spectrum dataset.
-import { createHash } from 'node:crypto';
 import { readFile, realpath, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { spectrumContentId } from '../dataset/content-hash.js';
+import { sha256Hex, spectrumContentId } from '../dataset/content-hash.js';
 import type { DatasetManifest } from '../dataset/manifest.js';
 import type { SplitScheme } from '../dataset/splits.js';
 import { QUARANTINE_FILE, writeDatasetAtomic, writeSpectrumDatasetFiles } from '../dataset/write.js';
@@ -294,7 +293,7 @@ async function readSpectrumFile(
 ): Promise<{ spectrum: Spectrum1D; sha256: string; bytes: number }> {
   // Errors name the file, the line (or HDU) and what was expected, never the file's contents.
   const buf = await readFile(path);
-  const sha256 = createHash('sha256').update(buf).digest('hex');
+  const sha256 = sha256Hex(buf);
   return { spectrum: parseSpectrumBytes(buf, path, { quoteContents: false }), sha256, bytes: buf.length };
 }
 
@@ -401,7 +400,7 @@ export async function ingestSpectra(opts: IngestSpectraOptions): Promise<IngestS
   const need = requiredCoverageAngstrom(grid, method);
   const wavelengths = continuum ? gridWavelengthsAngstrom(grid) : null;
   const inputs: { path: string; sha256: string }[] = [
-    { path: opts.labels, sha256: createHash('sha256').update(tableBytes).digest('hex') },
+    { path: opts.labels, sha256: sha256Hex(tableBytes) },
   ];
   let inputBytes = 0;
   let done = 0;

@@ -2,8 +2,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { median, SPEED_OF_LIGHT_CM_S, STEFAN_BOLTZMANN_ERG_CM2_S_K4 } from '@stellar-emu/numerics';
 import { ingestAtmospheres } from '../ingest/ingest.js';
-import { median } from '../stats.js';
 import { realDataDir } from '../testing/real-data.js';
 import { type DeckDefaults, estimatePradk } from './deck-defaults.js';
 import type { KuruczDeck } from './deck.js';
@@ -14,7 +14,7 @@ const data = realDataDir();
 
 describe('estimatePradk', () => {
   it('is the Eddington (2/3) σT⁴/c without a grid, and interpolates the grid ratio linearly in Teff', () => {
-    const sigmaOverC = 5.670374419e-5 / 2.99792458e10;
+    const sigmaOverC = STEFAN_BOLTZMANN_ERG_CM2_S_K4 / SPEED_OF_LIGHT_CM_S;
     expect(estimatePradk(5000) / (sigmaOverC * 5000 ** 4)).toBeCloseTo(2 / 3, 12);
     const d = { pradkRatio: { teffK: [4000, 6000], ratio: [0.7, 0.9] } };
     expect(estimatePradk(5000, d) / (sigmaOverC * 5000 ** 4)).toBeCloseTo(0.8, 12);

@@ -1,10 +1,10 @@
 // What an emulator needs to write decks like those of the grid it learned: the grid's solar abundance mix and its PRADK.
-import { median } from '../stats.js';
+import { median, SPEED_OF_LIGHT_CM_S, STEFAN_BOLTZMANN_ERG_CM2_S_K4 } from '@stellar-emu/numerics';
 import type { KuruczDeck } from './deck.js';
 import { KURUCZ_1993_SOLAR_ABUNDANCE_CHANGE } from './write-deck.js';
 
-/** Stefan–Boltzmann constant over the speed of light, dyn cm⁻² K⁻⁴ (σ = 5.670374419e-5 cgs, c = 2.99792458e10 cm/s). */
-const SIGMA_OVER_C = 5.670374419e-5 / 2.99792458e10;
+/** Stefan–Boltzmann constant over the speed of light, dyn cm⁻² K⁻⁴. */
+const SIGMA_OVER_C = STEFAN_BOLTZMANN_ERG_CM2_S_K4 / SPEED_OF_LIGHT_CM_S;
 
 /**
  * The grid-level card values of a set of Kurucz decks, recorded at ingest (manifest

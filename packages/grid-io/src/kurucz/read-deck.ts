@@ -4,6 +4,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { createGunzip } from 'node:zlib';
+import { sha256File } from '../dataset/content-hash.js';
 import { DeckParseError } from './errors.js';
 import { POSITIVE_DEFINITE_COLUMNS, type AbundanceTableEntry, type ColumnFormat, type KuruczDeck } from './deck.js';
 
@@ -333,12 +334,6 @@ export class DeckLineParser {
   }
 }
 
-async function fileSha256(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
 async function isGzip(path: string): Promise<boolean> {
   const fh = await open(path, 'r');
   try {
@@ -410,7 +405,7 @@ export async function* readDeckResults(path: string, opts: ReadDeckOptions = {})
       // damage — including the last one when all its depth rows were read — then report it.
       for (const r of parser.end(true)) yield r;
       yield { ok: false, error: new DeckParseError(err.code, err.file, 0, `${err.detail} after line ${parser.linesRead}; the complete models before it were kept`) };
-      if (opts.onSha256) opts.onSha256(await fileSha256(path));
+      if (opts.onSha256) opts.onSha256(await sha256File(path));
       return;
     }
     if ((err as { code?: string }).code === 'ENOENT' || (err as { code?: string }).code === 'EISDIR') {

@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertAllClose } from '../testing/assert-close.js';
+import { assertAllClose } from '@stellar-emu/numerics/testing';
 import { realDataDir } from '../testing/real-data.js';
 import type { KuruczDeck } from './deck.js';
 import { parseDecks, readDecks } from './read-deck.js';

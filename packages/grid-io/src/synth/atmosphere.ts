@@ -1,19 +1,16 @@
 // Synthetic model atmospheres: grey T(tau), a parametric Rosseland opacity and exact hydrostatics.
+import {
+  BOLTZMANN_ERG_K,
+  HYDROGEN_ATOM_MASS_G,
+  KELVIN_PER_ELECTRON_VOLT,
+  Rng,
+  SAHA_CONSTANT_CM3_K32,
+  SPEED_OF_LIGHT_CM_S,
+  STEFAN_BOLTZMANN_ERG_CM2_S_K4,
+} from '@stellar-emu/numerics';
 import type { AtmosphereModel } from '../types.js';
 import { atmosphereContentId } from '../dataset/content-hash.js';
 import { type AtmosphereLabels, KURUCZ_A1_LABEL_RANGES, assertFiniteLabels, sampleLabels } from './labels.js';
-import { createRng } from './rng.js';
-
-/** Boltzmann constant in erg/K. */
-export const KBOLTZ_CGS = 1.380649e-16;
-/** Mass of a hydrogen atom in g. */
-export const HYDROGEN_MASS_G = 1.6735575e-24;
-/** Stefan–Boltzmann constant in erg/s/cm^2/K^4. */
-export const STEFAN_BOLTZMANN_CGS = 5.670374419e-5;
-/** Speed of light in cm/s. */
-export const SPEED_OF_LIGHT_CMS = 2.99792458e10;
-const EV_OVER_K = 11604.518; // K per eV
-const SAHA_CGS = 2.4147e15; // (2 pi m_e k / h^2)^{3/2} in cm^-3 K^-3/2
 
 /** Default depth grid of synthetic atmospheres: log10 tauRosseland from -6.875 to +2 in 80 equal steps. */
 export const SYNTH_LOG_TAU_GRID = { logTauTop: -6.875, logTauBottom: 2, nLayers: 80 } as const;
@@ -88,11 +85,11 @@ function sahaFraction(ratio: number): number {
  */
 export function gasState(pressureDynCm2: number, temperatureK: number, mh: number): GasState {
   const comp = composition(mh);
-  const nTot = pressureDynCm2 / (KBOLTZ_CGS * temperatureK);
-  const t15 = SAHA_CGS * temperatureK ** 1.5;
-  const sH = t15 * Math.exp((-13.598 * EV_OVER_K) / temperatureK);
-  const sHe = 4 * t15 * Math.exp((-24.587 * EV_OVER_K) / temperatureK);
-  const sM = t15 * Math.exp((-7.9 * EV_OVER_K) / temperatureK);
+  const nTot = pressureDynCm2 / (BOLTZMANN_ERG_K * temperatureK);
+  const t15 = SAHA_CONSTANT_CM3_K32 * temperatureK ** 1.5;
+  const sH = t15 * Math.exp((-13.598 * KELVIN_PER_ELECTRON_VOLT) / temperatureK);
+  const sHe = 4 * t15 * Math.exp((-24.587 * KELVIN_PER_ELECTRON_VOLT) / temperatureK);
+  const sM = t15 * Math.exp((-7.9 * KELVIN_PER_ELECTRON_VOLT) / temperatureK);
   let ye = 0;
   let xH = 0;
   let xHe = 0;
@@ -105,7 +102,7 @@ export function gasState(pressureDynCm2: number, temperatureK: number, mh: numbe
     ye = 0.92 * xH + 0.08 * xHe + comp.metalDonors * xM;
   }
   const nAtoms = nTot / (1 + ye);
-  return { xne: ye * nAtoms, xH, rhoGCm3: nAtoms * HYDROGEN_MASS_G * (0.92 + 0.08 * 4.0026 + 0.0134 * 10 ** mh * 15) };
+  return { xne: ye * nAtoms, xH, rhoGCm3: nAtoms * HYDROGEN_ATOM_MASS_G * (0.92 + 0.08 * 4.0026 + 0.0134 * 10 ** mh * 15) };
 }
 
 /** Constants of the parametric opacity law (exported for documentation and tests; read-only). */
@@ -160,7 +157,7 @@ export function rosselandOpacityCm2G(pressureDynCm2: number, temperatureK: numbe
  */
 export function radiativeAccelerationCms2(pressureDynCm2: number, temperatureK: number, teffK: number, gravityCms2: number): number {
   const kEs = 0.2 * 1.74 * ionizationSwitch(pressureDynCm2, temperatureK);
-  const gamma = (3 * kEs * STEFAN_BOLTZMANN_CGS * teffK ** 4) / (SPEED_OF_LIGHT_CMS * gravityCms2);
+  const gamma = (3 * kEs * STEFAN_BOLTZMANN_ERG_CM2_S_K4 * teffK ** 4) / (SPEED_OF_LIGHT_CM_S * gravityCms2);
   return (0.9 * gravityCms2 * gamma) / (1 + gamma);
 }
 
@@ -300,7 +297,7 @@ export interface SyntheticAtmospheresOptions extends Omit<SyntheticAtmosphereOpt
 export function* syntheticAtmospheres(opts: SyntheticAtmospheresOptions): Generator<AtmosphereModel, void, undefined> {
   const { n, seed, ranges = KURUCZ_A1_LABEL_RANGES, ...rest } = opts;
   if (!Number.isSafeInteger(n) || n < 0) throw new Error(`syntheticAtmospheres: n must be a non-negative integer, got ${n}`);
-  const rng = createRng(seed);
+  const rng = new Rng(seed);
   for (let i = 0; i < n; i++) {
     const labels = sampleLabels(rng, ranges);
     yield generateSyntheticAtmosphere(labels, { ...rest, source: `synthetic:atmospheres:seed=${seed}`, line: i + 1 });

@@ -1,10 +1,6 @@
 // Line broadening: thermal + microturbulent Doppler width, rotation kernel (Gray) and instrumental Gaussian.
+import { ATOMIC_MASS_UNIT_G, BOLTZMANN_ERG_K, SPEED_OF_LIGHT_KM_S } from '@stellar-emu/numerics';
 
-/** Speed of light in km/s. */
-export const SPEED_OF_LIGHT_KMS = 299792.458;
-/** Atomic mass unit in g. */
-export const ATOMIC_MASS_UNIT_G = 1.66053906660e-24;
-const KBOLTZ_CGS = 1.380649e-16; // erg/K
 /** FWHM / sigma of a Gaussian, 2 sqrt(2 ln 2). */
 export const GAUSSIAN_FWHM_PER_SIGMA = 2 * Math.sqrt(2 * Math.LN2);
 
@@ -16,13 +12,13 @@ export const GAUSSIAN_FWHM_PER_SIGMA = 2 * Math.sqrt(2 * Math.LN2);
  * @param vmicKms microturbulence ξ in km/s
  */
 export function dopplerSigmaAngstrom(wavelengthAngstrom: number, temperatureK: number, massAmu: number, vmicKms: number): number {
-  const vth2Kms2 = (2 * KBOLTZ_CGS * temperatureK) / (massAmu * ATOMIC_MASS_UNIT_G) / 1e10; // (cm/s)^2 -> (km/s)^2
-  return ((wavelengthAngstrom / SPEED_OF_LIGHT_KMS) * Math.sqrt(vth2Kms2 + vmicKms * vmicKms)) / Math.SQRT2;
+  const vth2Kms2 = (2 * BOLTZMANN_ERG_K * temperatureK) / (massAmu * ATOMIC_MASS_UNIT_G) / 1e10; // (cm/s)^2 -> (km/s)^2
+  return ((wavelengthAngstrom / SPEED_OF_LIGHT_KM_S) * Math.sqrt(vth2Kms2 + vmicKms * vmicKms)) / Math.SQRT2;
 }
 
 /** Gaussian sigma (km/s) of an instrument with resolving power R = λ / FWHM: c / (R 2 sqrt(2 ln 2)). */
 export function instrumentalSigmaKms(resolution: number): number {
-  return SPEED_OF_LIGHT_KMS / (resolution * GAUSSIAN_FWHM_PER_SIGMA);
+  return SPEED_OF_LIGHT_KM_S / (resolution * GAUSSIAN_FWHM_PER_SIGMA);
 }
 
 /**

@@ -1,5 +1,5 @@
 // Label boxes of the two emulators and uniform sampling inside them.
-import type { Rng } from './rng.js';
+import type { Rng } from '@stellar-emu/numerics';
 
 /** A closed interval [min, max] in the label's physical unit. */
 export interface LabelRange {

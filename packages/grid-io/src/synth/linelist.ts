@@ -1,5 +1,5 @@
 // A synthetic, element-like line list for 4450–5400 Å and the smooth dependence of line strengths on Teff, log g, [M/H].
-import { createRng } from './rng.js';
+import { Rng } from '@stellar-emu/numerics';
 
 /** One absorption line of the synthetic list. */
 export interface SyntheticLine {
@@ -64,7 +64,7 @@ export function syntheticLineList(opts: LineListOptions = {}): SyntheticLine[] {
   const [lo, hi] = opts.rangeAngstrom ?? [4440, 5410];
   if (!Number.isInteger(nLines) || nLines < 0) throw new Error(`syntheticLineList: nLines must be a non-negative integer, got ${nLines}`);
   if (!(hi > lo)) throw new Error(`syntheticLineList: empty range [${lo}, ${hi}]`);
-  const rng = createRng(seed);
+  const rng = new Rng(seed);
   const lines: SyntheticLine[] = [
     { wavelengthAngstrom: H_BETA_ANGSTROM, species: 'H I', kind: 'hydrogen', massAmu: 1.008, ionizationEv: 13.598, secondIonizationEv: Infinity, lowerEnergyEv: 10.199, logTau0Ref: 2.5, lorentzHwhmRefAngstrom: 0.14 },
   ];
@@ -73,8 +73,8 @@ export function syntheticLineList(opts: LineListOptions = {}): SyntheticLine[] {
   }
   for (let i = 0; i < nLines; i++) {
     const wavelengthAngstrom = rng.uniform(lo, hi);
-    const ionized = rng.next() < 0.3;
-    let pick = rng.next();
+    const ionized = rng.uniform() < 0.3;
+    let pick = rng.uniform();
     let m: (typeof METALS)[number] = METALS[0];
     for (const cand of METALS) {
       if (pick < cand.w) {
@@ -83,8 +83,8 @@ export function syntheticLineList(opts: LineListOptions = {}): SyntheticLine[] {
       }
       pick -= cand.w;
     }
-    const lowerEnergyEv = ionized ? rng.uniform(2, 4) : 5 * rng.next() ** 2;
-    const logTau0Ref = -2 + 3.3 * rng.next() ** 1.5;
+    const lowerEnergyEv = ionized ? rng.uniform(2, 4) : 5 * rng.uniform() ** 2;
+    const logTau0Ref = -2 + 3.3 * rng.uniform() ** 1.5;
     const lorentzHwhmRefAngstrom = 10 ** rng.uniform(-2.3, -1.3);
     lines.push({
       wavelengthAngstrom,

@@ -1,13 +1,11 @@
+import { ATOMIC_MASS_UNIT_G, BOLTZMANN_ERG_K, SPEED_OF_LIGHT_KM_S } from '@stellar-emu/numerics';
 import { spectrumContentId } from '../dataset/content-hash.js';
 import { SPECTRUM_DEFAULT_GRID } from '../spectra/grid.js';
-import { SPEED_OF_LIGHT_KMS, dopplerSigmaAngstrom, instrumentalSigmaKms, rotationKernelSecondMoment, rotationKernelTaps } from './broadening.js';
+import { dopplerSigmaAngstrom, instrumentalSigmaKms, rotationKernelSecondMoment, rotationKernelTaps } from './broadening.js';
 import { CVAE_LABEL_RANGES, type SpectrumLabels } from './labels.js';
 import { H_BETA_ANGSTROM, type SyntheticLine, lineFormationTemperatureK, lineStrength, syntheticLineList } from './linelist.js';
 import { defaultSyntheticLineList, generateSyntheticSpectrum, synthesizeFlux, syntheticSpectra } from './spectrum.js';
 
-const KB = 1.380649e-16; // erg/K
-const AMU = 1.6605390666e-24; // g
-const C_KMS = 299792.458;
 const STEP = SPECTRUM_DEFAULT_GRID.stepAngstrom;
 const OVERSAMPLE = 3;
 /** Variance added by pixel averaging (box of one pixel) and by piecewise-linear fine sampling, Å². */
@@ -61,7 +59,7 @@ describe('synthetic spectra: broadening matches closed forms', () => {
       const flux = synthesizeFlux({ ...base, teffK, vmicKms }, { ...thin, lineList: weakLine(lambda0, mass) });
       const { centre, variance } = moments(flux, lambda0, 3);
       const t = lineFormationTemperatureK(teffK);
-      const sigma = (lambda0 / C_KMS) * Math.sqrt((KB * t) / (mass * AMU) / 1e10 + (vmicKms * vmicKms) / 2);
+      const sigma = (lambda0 / SPEED_OF_LIGHT_KM_S) * Math.sqrt((BOLTZMANN_ERG_K * t) / (mass * ATOMIC_MASS_UNIT_G) / 1e10 + (vmicKms * vmicKms) / 2);
       expect(dopplerSigmaAngstrom(lambda0, t, mass, vmicKms)).toBeCloseTo(sigma, 12);
       expect(Math.abs(centre - lambda0)).toBeLessThan(0.02);
       console.log(`Doppler ${lambda0} Å m=${mass} ξ=${vmicKms}: centre ${(centre - lambda0).toFixed(4)} Å, variance ratio - 1 = ${(variance / (sigma * sigma + SAMPLING_VAR) - 1).toExponential(2)}`);
@@ -73,7 +71,7 @@ describe('synthetic spectra: broadening matches closed forms', () => {
     for (const [lambda0, resolution] of [[4500, 20000], [5350, 20000], [4900, 5000]] as const) {
       const flux = synthesizeFlux({ ...base, resolution }, { ...thin, lineList: weakLine(lambda0, 55.845) });
       const sD = dopplerSigmaAngstrom(lambda0, lineFormationTemperatureK(base.teffK), 55.845, 0);
-      const sI = (lambda0 * instrumentalSigmaKms(resolution)) / SPEED_OF_LIGHT_KMS;
+      const sI = (lambda0 * instrumentalSigmaKms(resolution)) / SPEED_OF_LIGHT_KM_S;
       expect(sI * 2 * Math.sqrt(2 * Math.LN2)).toBeCloseTo(lambda0 / resolution, 12);
       const { centre, variance } = moments(flux, lambda0, 10 * sI);
       expect(Math.abs(centre - lambda0)).toBeLessThan(0.02);
@@ -90,7 +88,7 @@ describe('synthetic spectra: broadening matches closed forms', () => {
     for (const [lambda0, vsiniKms, eps] of [[4920, 50, 0.6], [5200, 150, 0.6], [4600, 30, 0], [5000, 300, 0.6]] as const) {
       const flux = synthesizeFlux({ ...base, vsiniKms }, { ...thin, limbDarkening: eps, lineList: weakLine(lambda0, 55.845) });
       const sD = dopplerSigmaAngstrom(lambda0, lineFormationTemperatureK(base.teffK), 55.845, 0);
-      const dl = (lambda0 * vsiniKms) / SPEED_OF_LIGHT_KMS;
+      const dl = (lambda0 * vsiniKms) / SPEED_OF_LIGHT_KM_S;
       const { centre, variance } = moments(flux, lambda0, dl + 1);
       expect(Math.abs(centre - lambda0)).toBeLessThan(0.02);
       const rel = variance / (sD * sD + rotationKernelSecondMoment(eps) * dl * dl + SAMPLING_VAR) - 1;
@@ -111,7 +109,7 @@ describe('synthetic spectra: broadening matches closed forms', () => {
     const lambda0 = 5100;
     const flux = synthesizeFlux({ ...base, vsiniKms: 40, resolution: 10000 }, { ...thin, lineList: weakLine(lambda0, 55.845) });
     const sD = dopplerSigmaAngstrom(lambda0, lineFormationTemperatureK(base.teffK), 55.845, 0);
-    const dl = (lambda0 * 40) / SPEED_OF_LIGHT_KMS;
+    const dl = (lambda0 * 40) / SPEED_OF_LIGHT_KM_S;
     const sI = lambda0 / 10000 / (2 * Math.sqrt(2 * Math.LN2));
     const { variance } = moments(flux, lambda0, dl + 8 * sI);
     expect(Math.abs(variance / (sD * sD + 0.225 * dl * dl + sI * sI + SAMPLING_VAR) - 1)).toBeLessThan(0.03);

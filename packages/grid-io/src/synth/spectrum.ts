@@ -1,11 +1,11 @@
 // Synthetic normalized spectra: Voigt-like lines on a fine log-lambda grid, rotation and instrumental broadening, pixel averages.
+import { Rng, SPEED_OF_LIGHT_KM_S } from '@stellar-emu/numerics';
 import { spectrumContentId } from '../dataset/content-hash.js';
 import { SPECTRUM_DEFAULT_GRID, type SpectrumGrid, assertGrid } from '../spectra/grid.js';
 import { pixelAverage } from '../spectra/resample.js';
 import type { SpectrumRecord } from '../types.js';
 import {
   GAUSSIAN_FWHM_PER_SIGMA,
-  SPEED_OF_LIGHT_KMS,
   dopplerSigmaAngstrom,
   instrumentalSigmaKms,
   rotationKernelTaps,
@@ -14,7 +14,6 @@ import {
 import { irfft, nextPowerOfTwo, rfft } from './fft.js';
 import { CVAE_LABEL_RANGES, type LabelRange, type SpectrumLabels, sampleLabels } from './labels.js';
 import { type SyntheticLine, lineFormationTemperatureK, lineStrength, syntheticLineList } from './linelist.js';
-import { type Rng, createRng } from './rng.js';
 
 /** Options of {@link synthesizeFlux} and {@link generateSyntheticSpectrum}. */
 export interface SyntheticSpectrumOptions {
@@ -105,7 +104,7 @@ export function synthesizeFlux(labels: SpectrumLabels, opts: SyntheticSpectrumOp
   // Margin for the kernels: at least what v sin i = 300 km/s and R = 1000 need (so the fine grid,
   // and its cached wavelengths, are the same for every spectrum in the CVAE box).
   const kernelKms = Math.max(vsiniKms, 300) + 8 * Math.max(sigmaInstKms, instrumentalSigmaKms(1000));
-  const marginAngstrom = (lamHi * kernelKms) / SPEED_OF_LIGHT_KMS + 2 * grid.stepAngstrom;
+  const marginAngstrom = (lamHi * kernelKms) / SPEED_OF_LIGHT_KM_S + 2 * grid.stepAngstrom;
   const dx = grid.stepAngstrom / oversample / lamLo; // ln-lambda step
   const x0 = Math.log(lamLo - marginAngstrom);
   const nFine = Math.ceil((Math.log(lamHi + marginAngstrom) - x0) / dx) + 1;
@@ -162,7 +161,7 @@ export function synthesizeFlux(labels: SpectrumLabels, opts: SyntheticSpectrumOp
   // 3. broadening of the depth D = maxDepth (1 - exp(-tau)), in velocity (ln lambda) space
   const depth = new Float64Array(nFine);
   for (let j = 0; j < nFine; j++) depth[j] = -maxDepth * Math.expm1(-tau[j]);
-  const stepKms = SPEED_OF_LIGHT_KMS * dx;
+  const stepKms = SPEED_OF_LIGHT_KM_S * dx;
   // A rotation kernel narrower than 4 fine pixels is applied as exact pixel-integrated taps;
   // wider ones by their analytic Fourier transform (no extra FFT).
   const rotPix = vsiniKms / stepKms;
@@ -287,8 +286,8 @@ export interface SyntheticSpectraOptions extends Omit<SyntheticSpectrumOptions, 
 export function* syntheticSpectra(opts: SyntheticSpectraOptions): Generator<SpectrumRecord, void, undefined> {
   const { n, seed, ranges = CVAE_LABEL_RANGES, ...rest } = opts;
   if (!Number.isSafeInteger(n) || n < 0) throw new Error(`syntheticSpectra: n must be a non-negative integer, got ${n}`);
-  const rng = createRng(seed);
-  const noiseRng = rest.snr !== undefined ? createRng(seed + 1_000_003) : undefined;
+  const rng = new Rng(seed);
+  const noiseRng = rest.snr !== undefined ? new Rng(seed + 1_000_003) : undefined;
   for (let i = 0; i < n; i++) {
     const labels = sampleLabels(rng, ranges);
     yield generateSyntheticSpectrum(labels, { ...rest, noiseRng, source: `synthetic:spectra:seed=${seed}`, line: i + 1 });

@@ -2,15 +2,15 @@
 //
 // Not a replacement for ATLAS: it exists so that the sample metrics (tests, `--demo`) are computed
 // from a physically shaped atmosphere rather than typed-in numbers. All quantities in cgs.
+import type { AtmosphereQuantity } from '@stellar-emu/grid-io';
+import {
+  BOLTZMANN_ERG_K,
+  HYDROGEN_ATOM_MASS_G,
+  SAHA_CONSTANT_CM3_K32,
+  SPEED_OF_LIGHT_CM_S,
+  STEFAN_BOLTZMANN_ERG_CM2_S_K4,
+} from '@stellar-emu/numerics';
 
-/** Boltzmann constant in erg/K. */
-const kBoltzErgK = 1.380649e-16;
-/** Hydrogen mass in g. */
-const mHydrogenG = 1.6735e-24;
-/** Stefan–Boltzmann constant in erg cm⁻² s⁻¹ K⁻⁴. */
-const sigmaSbCgs = 5.670374e-5;
-/** Speed of light in cm/s. */
-const cLightCmS = 2.99792458e10;
 /** Mean molecular weight of neutral solar gas (dimensionless). */
 const muNeutral = 1.3;
 
@@ -22,8 +22,11 @@ export interface AtmosphereLabels {
   afe: number;
 }
 
-/** One atmosphere on a log τ_Ross grid, surface first (cgs units, as in a Kurucz deck). */
-export interface AnalyticAtmosphere {
+/**
+ * One atmosphere on a log τ_Ross grid, surface first: one array per grid-io ATMOSPHERE_QUANTITIES
+ * entry (cgs units, as in a Kurucz deck; the pressure is the total pressure).
+ */
+export interface AnalyticAtmosphere extends Record<AtmosphereQuantity, number[]> {
   labels: AtmosphereLabels;
   /** Surface gravity in cm s⁻². */
   gravityCmS2: number;
@@ -31,18 +34,6 @@ export interface AnalyticAtmosphere {
   logTau: number[];
   /** τ_Ross per layer. */
   tau: number[];
-  /** Column mass in g cm⁻². */
-  rhox: number[];
-  /** Temperature in K. */
-  temperature: number[];
-  /** Total pressure in dyn cm⁻². */
-  pressure: number[];
-  /** Electron number density in cm⁻³. */
-  xne: number[];
-  /** Rosseland mean opacity in cm² g⁻¹. */
-  abross: number[];
-  /** Radiative acceleration in cm s⁻². */
-  accrad: number[];
 }
 
 /** The ATLAS9 depth grid: 72 layers, log τ_Ross from −6.875 to 2.0 in steps of 0.125. */
@@ -57,7 +48,7 @@ export const greyTemperatureK = (teffK: number, tau: number): number =>
 
 /** Saha ionized fraction of an element with ionization energy `chiK` (in K) at density nCm3. */
 function sahaFraction(temperatureK: number, chiK: number, nCm3: number): number {
-  const a = (2.41e15 * temperatureK ** 1.5 * Math.exp(-chiK / temperatureK)) / nCm3;
+  const a = (SAHA_CONSTANT_CM3_K32 * temperatureK ** 1.5 * Math.exp(-chiK / temperatureK)) / nCm3;
   return a > 1e8 ? 1 : (-a + Math.sqrt(a * a + 4 * a)) / 2;
 }
 
@@ -68,11 +59,11 @@ export function opacityAndElectrons(
   labels: AtmosphereLabels,
 ): { kappaCm2G: number; xneCm3: number } {
   const metals = 10 ** (labels.feh + 0.4 * labels.afe);
-  const nCm3 = pressureDynCm2 / (kBoltzErgK * temperatureK);
+  const nCm3 = pressureDynCm2 / (BOLTZMANN_ERG_K * temperatureK);
   const xH = sahaFraction(temperatureK, 157_800, nCm3);
   const xMetal = sahaFraction(temperatureK, 87_000, nCm3 * 1e-2);
   const xneCm3 = nCm3 * (0.92 * xH + 1.0e-4 * metals * xMetal) + 1e-30;
-  const rhoGCm3 = (pressureDynCm2 * muNeutral * mHydrogenG) / (kBoltzErgK * temperatureK * (1 + xH));
+  const rhoGCm3 = (pressureDynCm2 * muNeutral * HYDROGEN_ATOM_MASS_G) / (BOLTZMANN_ERG_K * temperatureK * (1 + xH));
   // H⁻ bound-free (T⁹ up to ~7500 K, needs neutral H and free electrons), Kramers free-free, electron scattering.
   const electronFraction = Math.min(1, xneCm3 / nCm3 / 1e-4);
   const kHminus =
@@ -99,7 +90,7 @@ export function analyticAtmosphere(
   logTau: readonly number[] = ATLAS_LOG_TAU,
 ): AnalyticAtmosphere {
   const g = 10 ** labels.logg;
-  const fluxOverC = (sigmaSbCgs * labels.teffK ** 4) / cLightCmS;
+  const fluxOverC = (STEFAN_BOLTZMANN_ERG_CM2_S_K4 * labels.teffK ** 4) / SPEED_OF_LIGHT_CM_S;
   const kappaAt = (p: number, tau: number) =>
     opacityAndElectrons(p, greyTemperatureK(labels.teffK, tau), labels).kappaCm2G;
   // ODE in s = ln τ for y = ln P: dy/ds = τ (g − κ F/c) / (κ P).
@@ -162,18 +153,4 @@ export function analyticAtmosphere(
     out.accrad.push(kappaCm2G * fluxOverC);
   }
   return out;
-}
-
-/**
- * dP/dτ in dyn cm⁻² from tabulated pressure (dyn cm⁻²) on a τ grid: central differences in ln τ
- * (one-sided at the ends), dP/dτ = (dP/d ln τ) / τ.
- */
-export function pressureGradient(tau: readonly number[], pressureDynCm2: readonly number[]): number[] {
-  const n = tau.length;
-  const s = tau.map(Math.log);
-  return tau.map((t, i) => {
-    const a = Math.max(0, i - 1);
-    const b = Math.min(n - 1, i + 1);
-    return (pressureDynCm2[b] - pressureDynCm2[a]) / (s[b] - s[a]) / t;
-  });
 }

@@ -7,7 +7,6 @@
 // emulated line-forming layers imply, and measures |ΔF| per model and for a toy Sun. The CVAE section synthesizes toy spectra, "generates" them at slightly wrong labels with a smooth
 // ripple, and measures residuals. Parameter recovery fits a ridge regressor on noisy training
 // spectra (penalty chosen on validation) and measures its RMSE on train, validation, test and generated.
-import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import {
   DEFAULT_PINN_SPECTRA_MEDIAN_ABS_DELTA_F,
@@ -15,25 +14,26 @@ import {
   DEFAULT_PINN_SUN_RESIDUAL_FACTOR,
   METRICS_SCHEMA_VERSION,
   PINN_LABELS,
-  PINN_QUANTITIES,
   SPECTRUM_LABELS,
   parseRunMetrics,
   type HydrostaticModel,
-  type PinnQuantity,
   type RunMetrics,
   type RunMetricsInput,
   type SpectrumLabel,
   type SpectrumLabels,
 } from '../metrics-schema.js';
-import { DEFAULT_RECOVERY_FACTORS } from '@stellar-emu/grid-io';
-import { machineInfo } from '../run-info.js';
-import { median, quantile, rmse, Rng } from '../stats.js';
 import {
-  analyticAtmosphere,
-  pressureGradient,
-  type AnalyticAtmosphere,
-  type AtmosphereLabels,
-} from './atmosphere.js';
+  ATMOSPHERE_QUANTITIES,
+  DEFAULT_RECOVERY_FACTORS,
+  hydrostaticResidual,
+  pressureGradientFD,
+  sha256Hex,
+  VAL_SPLIT,
+  type AtmosphereQuantity,
+} from '@stellar-emu/grid-io';
+import { median, quantile, rmse, Rng, summarize } from '@stellar-emu/numerics';
+import { machineInfo } from '../run-info.js';
+import { analyticAtmosphere, type AnalyticAtmosphere, type AtmosphereLabels } from './atmosphere.js';
 import { SAMPLE_GRID, sampleLineList, synthesizeSpectrum, type Line } from './spectrum.js';
 
 /** How much to compute: `tiny` for tests (about a second), `full` for the demo report. */
@@ -52,10 +52,10 @@ export interface SampleMetricsOptions {
 
 const SIZES: Record<
   SampleSize,
-  { pinnModels: number; pinnSpectraModels: number; train: number; validation: number; test: number; examples: number }
+  { pinnModels: number; pinnSpectraModels: number; train: number; val: number; test: number; examples: number }
 > = {
-  tiny: { pinnModels: 16, pinnSpectraModels: 40, train: 150, validation: 30, test: 60, examples: 3 },
-  full: { pinnModels: 60, pinnSpectraModels: 60, train: 500, validation: 100, test: 200, examples: 3 },
+  tiny: { pinnModels: 16, pinnSpectraModels: 40, train: 150, val: 30, test: 60, examples: 3 },
+  full: { pinnModels: 60, pinnSpectraModels: 60, train: 500, val: 100, test: 200, examples: 3 },
 };
 
 /** Label box of the sample atmospheres: Teff in K, log g in dex, [Fe/H] and [α/Fe] in dex. */
@@ -77,7 +77,7 @@ const SPECTRUM_BOX: Record<SpectrumLabel, [number, number]> = {
 };
 
 /** Typical relative error (fraction) of a PINN prediction per quantity, before depth and label factors. */
-const PINN_ERROR_SCALE: Record<PinnQuantity, number> = {
+const PINN_ERROR_SCALE: Record<AtmosphereQuantity, number> = {
   rhox: 0.012,
   temperature: 0.004,
   pressure: 0.012,
@@ -103,7 +103,7 @@ export const SAMPLE_THRESHOLDS = {
 
 const round = (x: number, digits: number) => Number(x.toPrecision(digits));
 const roundAll = (xs: ArrayLike<number>, digits = 6) => Array.from(xs, (x) => round(x, digits));
-const hashJson = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
+const hashJson = (value: unknown) => sha256Hex(JSON.stringify(value));
 
 /** Distance of a label vector from the centre of its box, 0 at the centre and 1 at a corner. */
 function edgeDistance<K extends string>(labels: Record<K, number>, box: Record<K, [number, number]>): number {
@@ -123,7 +123,7 @@ function edgeDistance<K extends string>(labels: Record<K, number>, box: Record<K
 function smoothNoise(rng: Rng, n: number, roughness = 1): number[] {
   const modes = Array.from({ length: 3 + 2 * roughness }, (_, k) => ({
     amp: rng.normal() / Math.sqrt(3 + 2 * roughness),
-    freq: 0.3 + k * 0.6 * roughness + rng.next() * 0.5,
+    freq: 0.3 + k * 0.6 * roughness + rng.uniform() * 0.5,
     phase: rng.uniform(0, 2 * Math.PI),
   }));
   const offset = 0.5 * rng.normal();
@@ -138,7 +138,7 @@ const depthFactor = (logTau: number) =>
   1 + 1.5 * Math.exp(-(logTau + 6.875) / 1.2) + 1.0 * Math.exp((logTau - 2) / 0.7);
 
 interface EmulatedAtmosphere {
-  quantities: Record<PinnQuantity, number[]>;
+  quantities: Record<AtmosphereQuantity, number[]>;
 }
 
 /**
@@ -154,8 +154,8 @@ function emulate(
   roughness: number,
 ): EmulatedAtmosphere {
   const n = truth.logTau.length;
-  const q = {} as Record<PinnQuantity, number[]>;
-  for (const name of PINN_QUANTITIES) {
+  const q = {} as Record<AtmosphereQuantity, number[]>;
+  for (const name of ATMOSPHERE_QUANTITIES) {
     if (name === 'abross') continue;
     const noise = smoothNoise(rng, n, roughness);
     q[name] = truth[name].map(
@@ -168,8 +168,8 @@ function emulate(
     const floor = q.pressure[i - 1] + 0.2 * (truth.pressure[i] - truth.pressure[i - 1]);
     if (q.pressure[i] < floor) q.pressure[i] = floor;
   }
-  const g0 = pressureGradient(truth.tau, truth.pressure);
-  const g1 = pressureGradient(truth.tau, q.pressure);
+  const g0 = pressureGradientFD(truth.tau, truth.pressure, 'ln-tau');
+  const g1 = pressureGradientFD(truth.tau, q.pressure, 'ln-tau');
   const own = smoothNoise(rng, n, roughness);
   q.abross = truth.abross.map((k, i) => {
     const tied = -physicsWeight * Math.log(g1[i] / g0[i]);
@@ -180,12 +180,13 @@ function emulate(
   return { quantities: q };
 }
 
-/** log10(dP/dτ) − log10(g/κ) in dex per depth, and the curves behind it. */
-function hydrostatic(tau: number[], pressure: number[], abross: number[], g: number) {
-  const dPdTau = pressureGradient(tau, pressure);
-  const gOverKappa = abross.map((k) => g / k);
-  const residualDex = dPdTau.map((d, i) => Math.log10(d) - Math.log10(gOverKappa[i]));
-  return { dPdTau, gOverKappa, residualDex };
+/**
+ * log10(dP/dτ) − log10(g/κ) in dex per depth, and the curves behind it: grid-io's estimator with
+ * dP/dτ = (ΔP / Δ ln τ) / τ and g alone (g = 10^logg).
+ */
+function hydrostatic(tau: number[], pressure: number[], abross: number[], logg: number) {
+  const h = hydrostaticResidual({ logg, tauRosseland: tau, pressure, abross }, { scheme: 'ln-tau', gravity: 'g', output: 'dex' });
+  return { dPdTau: h.dPdTau, gOverKappa: h.gOverKappa, residualDex: h.residual };
 }
 
 function drawAtmosphereLabels(rng: Rng): AtmosphereLabels {
@@ -199,8 +200,8 @@ function drawAtmosphereLabels(rng: Rng): AtmosphereLabels {
 
 function samplePinn(rng: Rng, nModels: number) {
   const models = Array.from({ length: nModels }, () => drawAtmosphereLabels(rng));
-  const relErr: Record<PinnQuantity, number[][]> = Object.fromEntries(
-    PINN_QUANTITIES.map((k) => [k, []]),
+  const relErr: Record<AtmosphereQuantity, number[][]> = Object.fromEntries(
+    ATMOSPHERE_QUANTITIES.map((k) => [k, []]),
   ) as never;
   const residuals: Record<HydrostaticModel, number[]> = { grid: [], pinn: [], baseline: [] };
   const perModelMedian: number[] = [];
@@ -213,27 +214,27 @@ function samplePinn(rng: Rng, nModels: number) {
     const pinn = emulate(truth, rng, scale, 0.9, 1);
     const baseline = emulate(truth, rng, scale * 1.4, 0, 2);
     const all: number[] = [];
-    for (const k of PINN_QUANTITIES) {
+    for (const k of ATMOSPHERE_QUANTITIES) {
       const e = truth[k].map((v, i) => (100 * Math.abs(pinn.quantities[k][i] - v)) / Math.abs(v));
       relErr[k].push(e);
       all.push(...e);
     }
     perModelMedian.push(median(all));
     // Interior layers only: the end points have one-sided differences.
-    const g = truth.gravityCmS2;
+    const logg = truth.labels.logg;
     const interior = (xs: number[]) => xs.slice(1, -1);
-    residuals.grid.push(...interior(hydrostatic(truth.tau, truth.pressure, truth.abross, g).residualDex));
+    residuals.grid.push(...interior(hydrostatic(truth.tau, truth.pressure, truth.abross, logg).residualDex));
     residuals.pinn.push(
-      ...interior(hydrostatic(truth.tau, pinn.quantities.pressure, pinn.quantities.abross, g).residualDex),
+      ...interior(hydrostatic(truth.tau, pinn.quantities.pressure, pinn.quantities.abross, logg).residualDex),
     );
     residuals.baseline.push(
       ...interior(
-        hydrostatic(truth.tau, baseline.quantities.pressure, baseline.quantities.abross, g).residualDex,
+        hydrostatic(truth.tau, baseline.quantities.pressure, baseline.quantities.abross, logg).residualDex,
       ),
     );
   }
 
-  const depthError = PINN_QUANTITIES.map((quantity) => {
+  const depthError = ATMOSPHERE_QUANTITIES.map((quantity) => {
     const rows = relErr[quantity];
     const column = (i: number) => rows.map((r) => r[i]);
     return {
@@ -253,7 +254,7 @@ function samplePinn(rng: Rng, nModels: number) {
   const giantPinn = emulate(giant, rng, scale, 0.9, 1);
   const giantBase = emulate(giant, rng, scale * 1.4, 0, 2);
   const curve = (model: HydrostaticModel, pressure: number[], abross: number[]) => {
-    const h = hydrostatic(giant.tau, pressure, abross, giant.gravityCmS2);
+    const h = hydrostatic(giant.tau, pressure, abross, giant.labels.logg);
     return {
       model,
       tau: roundAll(giant.tau),
@@ -265,7 +266,7 @@ function samplePinn(rng: Rng, nModels: number) {
   return {
     labelsHash: hashJson(models),
     section: {
-      split: 'validation',
+      split: VAL_SPLIT,
       nModels,
       depthError,
       hydrostatic: {
@@ -294,8 +295,8 @@ function samplePinn(rng: Rng, nModels: number) {
       },
       summary: {
         medianPercent: Object.fromEntries(
-          PINN_QUANTITIES.map((k) => [k, round(median(relErr[k].flat()), 6)]),
-        ) as Record<PinnQuantity, number>,
+          ATMOSPHERE_QUANTITIES.map((k) => [k, round(median(relErr[k].flat()), 6)]),
+        ) as Record<AtmosphereQuantity, number>,
       },
     },
   };
@@ -434,7 +435,7 @@ function sampleSpectra(rng: Rng, size: (typeof SIZES)[SampleSize], withCvae: boo
   const snr = 200;
   const draw = (n: number) => Array.from({ length: n }, () => drawSpectrumLabels(rng));
   const trainLabels = draw(size.train);
-  const valLabels = draw(size.validation);
+  const valLabels = draw(size.val);
   const testLabels = draw(size.test);
   const testRef = testLabels.map((l) => synthesizeSpectrum(l, lines));
   const generated = testLabels.map((l) => generateSpectrum(l, lines, rng));
@@ -542,7 +543,7 @@ function sampleSpectra(rng: Rng, size: (typeof SIZES)[SampleSize], withCvae: boo
       rmse: SPECTRUM_LABELS.map((label) => ({
         label,
         train: round(rmse(col(trainLabels, label), col(trainPred, label)), 6),
-        validation: round(rmse(col(valLabels, label), col(valPred, label)), 6),
+        val: round(rmse(col(valLabels, label), col(valPred, label)), 6),
         test: round(rmse(col(testLabels, label), col(testPred, label)), 6),
         generated: round(rmse(col(testLabels, label), col(genPred, label)), 6),
       })),
@@ -573,13 +574,8 @@ const PINN_SPECTRA_SETTINGS = { stepAngstrom: 0.05, resolution: 50_000, vmicKms:
 
 /** |a − b| statistics over the pixels where both are finite (normalized flux). */
 function absDiffStats(a: ArrayLike<number | null>, b: ArrayLike<number | null>) {
-  const d: number[] = [];
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i];
-    const y = b[i];
-    if (x !== null && y !== null && Number.isFinite(x) && Number.isFinite(y)) d.push(Math.abs(x - y));
-  }
-  return { median: round(median(d), 6), p95: round(quantile(d, 0.95), 6), max: round(Math.max(...d), 6) };
+  const s = summarize(Array.from(a, (x, i) => (x === null || b[i] === null ? Number.NaN : Math.abs(x - (b[i] as number)))));
+  return { median: round(s.median, 6), p95: round(s.p95, 6), max: round(s.max, 6) };
 }
 
 /**
@@ -596,7 +592,7 @@ function effectiveSpectrumLabels(
   settings: Pick<SpectrumLabels, 'vsiniKms' | 'vmicKms' | 'resolution'>,
 ): SpectrumLabels {
   const layers = truth.logTau.flatMap((t, i) => (t >= -3 && t <= 0 ? [i] : []));
-  const meanLog = (k: PinnQuantity) =>
+  const meanLog = (k: AtmosphereQuantity) =>
     layers.reduce((s, i) => s + Math.log10(emulated.quantities[k][i] / truth[k][i]), 0) / layers.length;
   const dLogK = meanLog('abross');
   return {
@@ -641,11 +637,7 @@ function samplePinnSpectra(seed: number, nModels: number) {
   const teffRangeK: [number, number] = [4000, 7000];
   const split = Array.from({ length: 4 * nModels }, () => drawAtmosphereLabels(rng));
   const candidates = split.flatMap((l, i) => (l.teffK >= teffRangeK[0] && l.teffK <= teffRangeK[1] ? [i] : []));
-  for (let i = candidates.length - 1; i > 0; i--) {
-    const j = Math.floor(rng.next() * (i + 1));
-    [candidates[i], candidates[j]] = [candidates[j], candidates[i]];
-  }
-  const chosen = candidates.slice(0, nModels).sort((a, b) => a - b);
+  const chosen = Array.from(rng.permutation(candidates.length).subarray(0, nModels), (i) => candidates[i]).sort((a, b) => a - b);
 
   const emulateBoth = (labels: AtmosphereLabels) => {
     const truth = analyticAtmosphere(labels);
@@ -732,7 +724,7 @@ function samplePinnSpectra(seed: number, nModels: number) {
       medium: 'air' as const,
       linelist: `sample: ${lines.length} seeded toy lines (with Mg b) and Hβ`,
     },
-    sample: { split: 'validation', candidates: candidates.length, seed, teffRangeK },
+    sample: { split: VAL_SPLIT, candidates: candidates.length, seed, teffRangeK },
     alpha: 0.03,
     baselineAlpha: 0,
     models: rows,

@@ -3,13 +3,11 @@
 // Used only to compute sample metrics (tests, `--demo`). Each line's optical depth depends on
 // Teff, log g, [M/H] and v_mic; the emergent flux 0.1 + 0.9 exp(−τ) is convolved with the rotational
 // kernel (limb darkening ε = 0.6) and a Gaussian instrumental profile of resolving power R.
+import { ATOMIC_MASS_UNIT_G, BOLTZMANN_ERG_K, SPEED_OF_LIGHT_KM_S, type Rng } from '@stellar-emu/numerics';
 import type { SpectrumLabels } from '../metrics-schema.js';
-import type { Rng } from '../stats.js';
 
-/** Speed of light in km/s. */
-const cLightKms = 299_792.458;
-/** Boltzmann constant over the iron atom mass, in km² s⁻² K⁻¹ (k / (56 m_u)). */
-const kOverMFeKms2K = 1.380649e-23 / (55.845 * 1.66054e-27) / 1e6;
+/** Boltzmann constant over the iron atom mass, in km² s⁻² K⁻¹ (k / (55.845 m_u); cm² → km²). */
+const kOverMFeKms2K = BOLTZMANN_ERG_K / (55.845 * ATOMIC_MASS_UNIT_G) / 1e10;
 
 /** Wavelength grid of the sample spectra: start and step in Å, number of pixels. */
 export interface WavelengthGrid {
@@ -36,7 +34,7 @@ export interface Line {
 export function sampleLineList(rng: Rng, grid: WavelengthGrid = SAMPLE_GRID, n = 70): Line[] {
   const end = grid.startAngstrom + (grid.n - 1) * grid.stepAngstrom;
   return Array.from({ length: n }, () => {
-    const ionized = rng.next() < 0.3;
+    const ionized = rng.uniform() < 0.3;
     return {
       centerAngstrom: rng.uniform(grid.startAngstrom + 1, end - 1),
       logStrength: rng.uniform(-1.5, 0.8),
@@ -83,7 +81,7 @@ function convolve(flux: Float64Array, kernel: number[]): Float64Array {
 /** Classical rotational broadening kernel (Gray) sampled on pixels, normalized to unit sum. */
 function rotationKernel(vsiniKms: number, grid: WavelengthGrid): number[] {
   const center = grid.startAngstrom + ((grid.n - 1) / 2) * grid.stepAngstrom;
-  const dlPix = (center * vsiniKms) / cLightKms / grid.stepAngstrom;
+  const dlPix = (center * vsiniKms) / SPEED_OF_LIGHT_KM_S / grid.stepAngstrom;
   if (dlPix < 0.5) return [1];
   const eps = 0.6;
   const half = Math.ceil(dlPix);
@@ -122,7 +120,7 @@ export function synthesizeSpectrum(
       10 ** (line.logStrength + line.teffSlope * (tK - 7) + line.loggSlope * (labels.logg - 4)) * metals;
     // Doppler width: b = sqrt(2kT/m + v_mic²) in km/s, σ_λ = λ b / (c √2).
     const bKms = Math.sqrt(2 * kOverMFeKms2K * labels.teffK + labels.vmicKms ** 2);
-    const sigmaPix = (line.centerAngstrom * bKms) / (cLightKms * Math.SQRT2) / grid.stepAngstrom;
+    const sigmaPix = (line.centerAngstrom * bKms) / (SPEED_OF_LIGHT_KM_S * Math.SQRT2) / grid.stepAngstrom;
     const c = (line.centerAngstrom - grid.startAngstrom) / grid.stepAngstrom;
     const lo = Math.max(0, Math.floor(c - 6 * sigmaPix - 1));
     const hi = Math.min(grid.n - 1, Math.ceil(c + 6 * sigmaPix + 1));
