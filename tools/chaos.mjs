@@ -36,7 +36,8 @@ const port = Number(values.port);
 const log = (m) => process.stderr.write(`[chaos] ${m}\n`);
 
 const workerMain = join(REPO_ROOT, 'apps', 'worker', 'dist', 'main.js');
-if (!existsSync(workerMain)) throw new Error(`${workerMain} not found: build first (npx nx run-many -t build)`);
+if (!existsSync(workerMain))
+  throw new Error(`${workerMain} not found: build first (npx nx run-many -t build)`);
 const { Client, Connection } = await import('@temporalio/client');
 const { validatePipelineConfig } = await import('@stellar-emu/workflows/config');
 const { hashPath } = await import(join(REPO_ROOT, 'apps', 'worker', 'dist', 'artifacts', 'store.js'));
@@ -55,15 +56,22 @@ const workers = [];
 let workerKills = 0;
 let serverKills = 0;
 function spawnWorker(slot) {
-  const child = spawn(process.execPath, [workerMain, '--task-queue', 'cpu,gpu', '--address', address, '--shutdown-grace', '1 second'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' },
-  });
+  const child = spawn(
+    process.execPath,
+    [workerMain, '--task-queue', 'cpu,gpu', '--address', address, '--shutdown-grace', '1 second'],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' },
+    },
+  );
   let tail = '';
   child.stderr.on('data', (d) => (tail = (tail + d).slice(-2000)));
   child.on('exit', (code, signal) => {
     if (stopping) return;
-    if (signal !== 'SIGKILL') log(`worker ${slot} exited by itself (${signal ?? code}); restarting. Last stderr: ${tail.split('\n').slice(-3).join(' | ')}`);
+    if (signal !== 'SIGKILL')
+      log(
+        `worker ${slot} exited by itself (${signal ?? code}); restarting. Last stderr: ${tail.split('\n').slice(-3).join(' | ')}`,
+      );
     setTimeout(() => !stopping && (workers[slot] = spawnWorker(slot)), 1000);
   });
   return child;
@@ -81,7 +89,10 @@ const configs = Array.from({ length: nPipelines }, (_, i) => {
     atmospheres: { synthetic: { n: 40, seed: 10 + seed } },
     pinn: { epochs, epochsPerChunk: 1, checkpointEverySteps: 2, batchSize: 256, baseline: false },
     ...(i === 2
-      ? { spectra: { synthetic: { n: 80, seed: 3, pixels: 128 } }, cvae: { epochs, epochsPerChunk: 1, checkpointEverySteps: 2, batchSize: 16 } }
+      ? {
+          spectra: { synthetic: { n: 80, seed: 3, pixels: 128 } },
+          cvae: { epochs, epochsPerChunk: 1, checkpointEverySteps: 2, batchSize: 16 },
+        }
       : {}),
   });
 });
@@ -100,7 +111,8 @@ async function connect() {
 let { connection, client } = await connect();
 const stamp = Date.now();
 const ids = configs.map((_, i) => `chaos-${stamp}-${i}`);
-for (const [i, id] of ids.entries()) await client.workflow.start('pipeline', { taskQueue: 'cpu', workflowId: id, args: [configs[i]] });
+for (const [i, id] of ids.entries())
+  await client.workflow.start('pipeline', { taskQueue: 'cpu', workflowId: id, args: [configs[i]] });
 log(`started ${ids.length} pipelines`);
 
 // The kill loop: a random worker every kill-every seconds; the dev server once, after the first kills.
@@ -136,7 +148,8 @@ while (results.size < ids.length && Date.now() < deadline) {
     try {
       const d = await client.workflow.getHandle(id).describe();
       const status = d.status.name;
-      if (status === 'COMPLETED') results.set(id, { status, result: await client.workflow.getHandle(id).result() });
+      if (status === 'COMPLETED')
+        results.set(id, { status, result: await client.workflow.getHandle(id).result() });
       else if (status !== 'RUNNING') results.set(id, { status });
     } catch (err) {
       if (serverRestart) await serverRestart.catch(() => {});
@@ -159,7 +172,8 @@ if (serverRestart) await serverRestart.catch(() => {});
 const problems = [];
 for (const id of ids) {
   const r = results.get(id);
-  if (!r || r.status !== 'COMPLETED') problems.push(`${id}: ${r ? r.status : 'not finished before the deadline'}`);
+  if (!r || r.status !== 'COMPLETED')
+    problems.push(`${id}: ${r ? r.status : 'not finished before the deadline'}`);
 }
 let verified = 0;
 const leftovers = [];
@@ -172,7 +186,10 @@ async function walk(dir) {
       const rec = JSON.parse(await readFile(p, 'utf8'));
       for (const [name, out] of Object.entries(rec.outputs ?? {})) {
         const h = await hashPath(out.path);
-        if (h !== out.sha256) problems.push(`${p}: output ${name} ${out.path} has sha256 ${h.slice(0, 12)}…, recorded ${String(out.sha256).slice(0, 12)}…`);
+        if (h !== out.sha256)
+          problems.push(
+            `${p}: output ${name} ${out.path} has sha256 ${h.slice(0, 12)}…, recorded ${String(out.sha256).slice(0, 12)}…`,
+          );
         else verified++;
       }
     }
@@ -181,7 +198,8 @@ async function walk(dir) {
 if (existsSync(artifacts)) await walk(artifacts);
 for (const l of leftovers) problems.push(`temporary file left: ${l}`);
 const shared = new Set(ids.slice(0, 2).map((id) => results.get(id)?.result?.models?.pinn?.sha256));
-if (shared.size !== 1) problems.push(`the two identical pipelines ended with different PINNs: ${[...shared].join(', ')}`);
+if (shared.size !== 1)
+  problems.push(`the two identical pipelines ended with different PINNs: ${[...shared].join(', ')}`);
 
 await connection.close().catch(() => {});
 await stopDevServer(server).catch(() => {});

@@ -27,10 +27,27 @@ if (ci.status === 'changed' && process.env.STELLAR_EMU_ALLOW_LOCK_CHANGE !== '1'
   process.stderr.write(`\nerror: ${ci.message}\n`);
   process.exit(1);
 } else if (ci.status !== 'clean') process.stderr.write(`warning: ${ci.message}\n`);
+// The formatter: every source file as prettier writes it (`npm run format` fixes them; what it owns
+// is .prettierignore's complement); reported now, failing the run at the end so the tests still run.
+const prettier = join(root, 'node_modules', '.bin', 'prettier');
+const fmt = spawnSync(prettier, ['--check', '--log-level', 'warn', '.'], { cwd: root, encoding: 'utf8' });
+if (fmt.status !== 0)
+  process.stderr.write(
+    `\nerror: files not formatted (run \`npm run format\`):\n${fmt.stdout}${fmt.stderr}\n`,
+  );
 const reports = join(root, 'test-output', 'vitest');
 rmSync(reports, { recursive: true, force: true });
 const nx = join(root, 'node_modules', '.bin', 'nx');
-const args = ['run-many', '-t', 'build', 'typecheck', 'lint', 'test', '--outputStyle=stream', ...process.argv.slice(2)];
+const args = [
+  'run-many',
+  '-t',
+  'build',
+  'typecheck',
+  'lint',
+  'test',
+  '--outputStyle=stream',
+  ...process.argv.slice(2),
+];
 const r = spawnSync(nx, args, { cwd: root, stdio: 'inherit' });
 
 let passed = 0;
@@ -52,11 +69,27 @@ process.stdout.write(`tests: ${passed} passed, ${failed} failed, ${skipped} skip
 // The chaos test in its short form (CI, or STELLAR_EMU_CHAOS=1; STELLAR_EMU_CHAOS=0 skips it):
 // three small pipelines while workers are SIGKILLed every 5 s and the dev server once.
 let chaos = 0;
-const wantChaos = process.env.STELLAR_EMU_CHAOS === '1' || (process.env.CI === 'true' && process.env.STELLAR_EMU_CHAOS !== '0');
+const wantChaos =
+  process.env.STELLAR_EMU_CHAOS === '1' ||
+  (process.env.CI === 'true' && process.env.STELLAR_EMU_CHAOS !== '0');
 if (r.status === 0 && wantChaos) {
   process.stdout.write('\nchaos (tools/chaos.mjs, short form):\n');
-  const c = spawnSync(process.execPath, [join(root, 'tools', 'chaos.mjs'), '--pipelines', '3', '--epochs', '2', '--kill-every', '5', '--minutes', '10'], { cwd: root, stdio: 'inherit' });
+  const c = spawnSync(
+    process.execPath,
+    [
+      join(root, 'tools', 'chaos.mjs'),
+      '--pipelines',
+      '3',
+      '--epochs',
+      '2',
+      '--kill-every',
+      '5',
+      '--minutes',
+      '10',
+    ],
+    { cwd: root, stdio: 'inherit' },
+  );
   chaos = c.status ?? 1;
   process.stdout.write(`chaos: ${chaos === 0 ? 'passed' : 'FAILED'}\n`);
 }
-process.exit(r.status || chaos);
+process.exit(r.status || chaos || (fmt.status === 0 ? 0 : 1));

@@ -46,11 +46,15 @@ export function ensureChromium() {
   }
   log('installing Debian package chromium (apt-get)');
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  for (const args of [['update', '-qq'], ['install', '-y', '-qq', 'chromium']]) {
+  for (const args of [
+    ['update', '-qq'],
+    ['install', '-y', '-qq', 'chromium'],
+  ]) {
     const r = spawnSync('apt-get', args, { stdio: 'inherit', env });
     if (r.status !== 0) throw new Error(`apt-get ${args.join(' ')} exited with ${r.status ?? r.signal}`);
   }
-  if (!executable(CHROMIUM_PATH)) throw new Error(`apt-get installed chromium but ${CHROMIUM_PATH} is missing`);
+  if (!executable(CHROMIUM_PATH))
+    throw new Error(`apt-get installed chromium but ${CHROMIUM_PATH} is missing`);
   return CHROMIUM_PATH;
 }
 

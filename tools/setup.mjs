@@ -19,7 +19,18 @@
 // `node tools/setup.mjs tensorflow|temporal|browser|pysme` runs one part only.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, lstatSync, renameSync } from 'node:fs';
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  lstatSync,
+  renameSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -83,10 +94,22 @@ async function tensorflowFromWheel(kind) {
     );
   }
   const py = python();
-  if (!py) throw new Error('python3 with pip is needed to fetch the tensorflow wheel (or set STELLAR_EMU_TENSORFLOW_DIR)');
+  if (!py)
+    throw new Error(
+      'python3 with pip is needed to fetch the tensorflow wheel (or set STELLAR_EMU_TENSORFLOW_DIR)',
+    );
   const wheelDir = join(toolsDir, 'wheels');
   mkdirSync(wheelDir, { recursive: true });
-  const args = ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--dest', wheelDir, '--disable-pip-version-check'];
+  const args = [
+    '-m',
+    'pip',
+    'download',
+    '--no-deps',
+    '--only-binary=:all:',
+    '--dest',
+    wheelDir,
+    '--disable-pip-version-check',
+  ];
   if (wheel.file) args.push('--python-version', '3.11', '--platform', 'manylinux_2_27_x86_64');
   args.push(`${wheel.project}==${TF_VERSION}`);
   const existing = wheel.file && existsSync(join(wheelDir, wheel.file));
@@ -95,13 +118,17 @@ async function tensorflowFromWheel(kind) {
     run(py, args);
   }
   const file =
-    wheel.file ?? readdirSync(wheelDir).find((f) => f.startsWith(`${wheel.project.replace('-', '_')}-${TF_VERSION}-`));
-  if (!file || !existsSync(join(wheelDir, file))) throw new Error(`pip did not produce the ${wheel.project} wheel`);
+    wheel.file ??
+    readdirSync(wheelDir).find((f) => f.startsWith(`${wheel.project.replace('-', '_')}-${TF_VERSION}-`));
+  if (!file || !existsSync(join(wheelDir, file)))
+    throw new Error(`pip did not produce the ${wheel.project} wheel`);
   if (wheel.sha256) {
     const got = await sha256File(join(wheelDir, file));
     if (got !== wheel.sha256) {
       rmSync(join(wheelDir, file), { force: true });
-      throw new Error(`${file}: sha256 ${got} does not match the pinned ${wheel.sha256}; removed, run setup again`);
+      throw new Error(
+        `${file}: sha256 ${got} does not match the pinned ${wheel.sha256}; removed, run setup again`,
+      );
     }
   }
   log(`unpacking the TensorFlow C library and headers from ${file}`);
@@ -138,11 +165,16 @@ with zipfile.ZipFile(whl) as z:
 /** A user's own TensorFlow: STELLAR_EMU_TENSORFLOW_DIR with include/ and the shared libraries. */
 function tensorflowFromEnv(dir) {
   const include = existsSync(join(dir, 'include')) ? join(dir, 'include') : null;
-  const libDir = ['lib', 'lib64', '.'].map((d) => join(dir, d)).find((d) => existsSync(d) && readdirSync(d).some((f) => f.startsWith('libtensorflow')));
+  const libDir = ['lib', 'lib64', '.']
+    .map((d) => join(dir, d))
+    .find((d) => existsSync(d) && readdirSync(d).some((f) => f.startsWith('libtensorflow')));
   if (!include || !existsSync(join(include, 'tensorflow', 'c', 'c_api.h'))) {
     throw new Error(`STELLAR_EMU_TENSORFLOW_DIR=${dir}: no include/tensorflow/c/c_api.h`);
   }
-  if (!libDir) throw new Error(`STELLAR_EMU_TENSORFLOW_DIR=${dir}: no libtensorflow*.so* in lib/, lib64/ or the folder itself`);
+  if (!libDir)
+    throw new Error(
+      `STELLAR_EMU_TENSORFLOW_DIR=${dir}: no libtensorflow*.so* in lib/, lib64/ or the folder itself`,
+    );
   return { include, lib: libDir };
 }
 
@@ -176,7 +208,10 @@ function bindingWorks(pkgName) {
     encoding: 'utf8',
     env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' },
   });
-  return { ok: r.status === 0 && r.stdout.trim().endsWith('tensorflow'), detail: (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ') };
+  return {
+    ok: r.status === 0 && r.stdout.trim().endsWith('tensorflow'),
+    detail: (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | '),
+  };
 }
 
 async function setupBinding(pkgName, kind) {
@@ -186,7 +221,9 @@ async function setupBinding(pkgName, kind) {
     return false;
   }
   const version = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')).version;
-  const source = process.env.STELLAR_EMU_TENSORFLOW_DIR ? `dir:${resolve(process.env.STELLAR_EMU_TENSORFLOW_DIR)}` : `wheel:${WHEELS[kind].project}-${TF_VERSION}`;
+  const source = process.env.STELLAR_EMU_TENSORFLOW_DIR
+    ? `dir:${resolve(process.env.STELLAR_EMU_TENSORFLOW_DIR)}`
+    : `wheel:${WHEELS[kind].project}-${TF_VERSION}`;
   const stampFile = join(pkgDir, 'deps', '.stellar-emu-build');
   const wanted = `${pkgName}@${version} ${source} node-abi-${process.versions.modules}`;
   if (bindingPath(pkgDir) && existsSync(stampFile) && readFileSync(stampFile, 'utf8').trim() === wanted) {
@@ -204,9 +241,13 @@ async function setupBinding(pkgName, kind) {
   for (const so of libs) link(join(tfLib.lib, so), join(deps, 'lib', so));
   // The binding links -ltensorflow -ltensorflow_framework; TF 2.x wheels export the C API
   // from libtensorflow_cc.so.2.
-  const cc = libs.find((f) => f === 'libtensorflow.so.2') ?? libs.find((f) => f.startsWith('libtensorflow_cc.so'));
+  const cc =
+    libs.find((f) => f === 'libtensorflow.so.2') ?? libs.find((f) => f.startsWith('libtensorflow_cc.so'));
   const fw = libs.find((f) => f.startsWith('libtensorflow_framework.so'));
-  if (!cc || !fw) throw new Error(`${tfLib.lib}: need libtensorflow(_cc).so.2 and libtensorflow_framework.so.2, found ${libs.join(', ')}`);
+  if (!cc || !fw)
+    throw new Error(
+      `${tfLib.lib}: need libtensorflow(_cc).so.2 and libtensorflow_framework.so.2, found ${libs.join(', ')}`,
+    );
   if (cc !== 'libtensorflow.so') link(cc, join(deps, 'lib', 'libtensorflow.so'));
   if (fw !== 'libtensorflow_framework.so') link(fw, join(deps, 'lib', 'libtensorflow_framework.so'));
 
@@ -215,9 +256,19 @@ async function setupBinding(pkgName, kind) {
   if (!env.npm_config_nodedir && existsSync('/usr/include/node/node_api.h')) env.npm_config_nodedir = '/usr';
   const preGyp = join(root, 'node_modules', '@mapbox', 'node-pre-gyp', 'bin', 'node-pre-gyp');
   rmSync(join(pkgDir, 'build'), { recursive: true, force: true });
-  const r = spawnSync(process.execPath, [preGyp, 'install', '--build-from-source'], { cwd: pkgDir, env, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [preGyp, 'install', '--build-from-source'], {
+    cwd: pkgDir,
+    env,
+    encoding: 'utf8',
+  });
   if (r.status !== 0) {
-    throw new Error(`node-pre-gyp build of ${pkgName} failed:\n${(r.stdout + r.stderr).split('\n').filter((l) => !l.startsWith('gyp info')).slice(-25).join('\n')}`);
+    throw new Error(
+      `node-pre-gyp build of ${pkgName} failed:\n${(r.stdout + r.stderr)
+        .split('\n')
+        .filter((l) => !l.startsWith('gyp info'))
+        .slice(-25)
+        .join('\n')}`,
+    );
   }
   const check = bindingWorks(pkgName);
   if (!check.ok) throw new Error(`${pkgName} built but does not load: ${check.detail}`);
@@ -236,7 +287,9 @@ function setupPysme() {
   const stamp = join(dir, '.complete');
   const py = python();
   if (!py) throw new Error('python3 with pip and venv is needed for PySME (or set STELLAR_EMU_PYSME_PYTHON)');
-  const pyVersion = spawnSync(py, ['-c', 'import sys; print("%d.%d.%d" % sys.version_info[:3])'], { encoding: 'utf8' }).stdout.trim();
+  const pyVersion = spawnSync(py, ['-c', 'import sys; print("%d.%d.%d" % sys.version_info[:3])'], {
+    encoding: 'utf8',
+  }).stdout.trim();
   const wanted = `${createHash('sha256').update(readFileSync(reqFile)).digest('hex')} python-${pyVersion}`;
   if (existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === wanted && existsSync(venvPython)) {
     log(`PySME: environment up to date (.tools/pysme/venv, python ${pyVersion})`);
@@ -246,9 +299,20 @@ function setupPysme() {
   rmSync(stamp, { force: true });
   rmSync(venv, { recursive: true, force: true });
   mkdirSync(home, { recursive: true });
-  log(`PySME: creating .tools/pysme/venv (python ${pyVersion}) with the pins of tools/pysme-requirements.txt`);
+  log(
+    `PySME: creating .tools/pysme/venv (python ${pyVersion}) with the pins of tools/pysme-requirements.txt`,
+  );
   run(py, ['-m', 'venv', venv]);
-  run(venvPython, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-deps', '-r', reqFile]);
+  run(venvPython, [
+    '-m',
+    'pip',
+    'install',
+    '--quiet',
+    '--disable-pip-version-check',
+    '--no-deps',
+    '-r',
+    reqFile,
+  ]);
   // First import writes PySME's config and unpacks its hydrogen line profiles: do it now, under
   // .tools/pysme/home, so that nothing is written to the user's home at run time.
   const check = spawnSync(venvPython, ['-c', 'import pysme, pysme.synthesize; print(pysme.__version__)'], {
@@ -256,7 +320,10 @@ function setupPysme() {
     encoding: 'utf8',
     env: { ...process.env, HOME: home, MPLCONFIGDIR: join(home, 'matplotlib'), PYTHONNOUSERSITE: '1' },
   });
-  if (check.status !== 0) throw new Error(`PySME installed but does not import:\n${(check.stderr || check.stdout).split('\n').slice(-15).join('\n')}`);
+  if (check.status !== 0)
+    throw new Error(
+      `PySME installed but does not import:\n${(check.stderr || check.stdout).split('\n').slice(-15).join('\n')}`,
+    );
   rmSync(join(dir, 'syntherr.log'), { force: true });
   writeFileSync(stamp, `${wanted}\n`);
   log(`PySME ${check.stdout.trim().split('\n').pop()}: ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -279,21 +346,30 @@ async function main() {
         await setupBinding('@tensorflow/tfjs-node', 'cpu');
         if (gpuVisible()) await setupBinding('@tensorflow/tfjs-node-gpu', 'gpu');
       } catch (err) {
-        fail(`${err.message}\nSet STELLAR_EMU_SKIP_NATIVE=1 to continue without it (slower wasm/cpu backends).`);
+        fail(
+          `${err.message}\nSet STELLAR_EMU_SKIP_NATIVE=1 to continue without it (slower wasm/cpu backends).`,
+        );
       }
     }
   }
   if (!only || only === 'temporal') {
     const temporalTool = join(root, 'tools', 'temporal.mjs');
     if (existsSync(temporalTool)) {
-      const r = spawnSync(process.execPath, [temporalTool, 'ensure'], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+      const r = spawnSync(process.execPath, [temporalTool, 'ensure'], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        encoding: 'utf8',
+      });
       if (r.status !== 0) fail('could not provide a temporal CLI (see above)');
       log(`temporal CLI: ${r.stdout.trim()}`);
     }
   }
   if (!only || only === 'pysme') {
     if (process.env.STELLAR_EMU_SKIP_PYSME === '1' || process.env.STELLAR_EMU_PYSME_PYTHON) {
-      log(process.env.STELLAR_EMU_PYSME_PYTHON ? `PySME: using STELLAR_EMU_PYSME_PYTHON=${process.env.STELLAR_EMU_PYSME_PYTHON}` : 'STELLAR_EMU_SKIP_PYSME=1: no PySME environment (spectrum synthesis unavailable)');
+      log(
+        process.env.STELLAR_EMU_PYSME_PYTHON
+          ? `PySME: using STELLAR_EMU_PYSME_PYTHON=${process.env.STELLAR_EMU_PYSME_PYTHON}`
+          : 'STELLAR_EMU_SKIP_PYSME=1: no PySME environment (spectrum synthesis unavailable)',
+      );
     } else {
       try {
         setupPysme();

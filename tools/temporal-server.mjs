@@ -1,9 +1,13 @@
-// Temporal dev server lifecycle: find or build the `temporal` CLI, start/stop/inspect
-// `temporal server start-dev` on 127.0.0.1 with its state in a SQLite file under `.data/`.
+// @ts-check
+// Temporal dev server lifecycle: start/stop/inspect `temporal server start-dev` on 127.0.0.1 with
+// its state in a SQLite file under `.data/`. The CLI binary itself (version pin, lookup, build from
+// the Go module) is temporal-cli.mjs; its names are re-exported here for existing callers.
 //
 // Plain Node ESM without dependencies, because it must work before anything is built:
 // `tools/setup.mjs` and `tools/temporal.mjs` call it on a fresh checkout, vitest's globalSetup
 // calls it from the worker and CLI tests, and `stellar-emu dev` loads it from the checkout.
+// Types come from the JSDoc below (checked by `tsc -b tools/tsconfig.lib.json`, which also writes
+// the declarations under tools/dist/).
 //
 // Files (all under the data folder, default `.data/temporal/`, git-ignored):
 //   temporal.sqlite  the server's persistent state
@@ -12,22 +16,130 @@
 //   leases/          one file per test process using a server that tests started (see leaseDevServer)
 //   lock             held while starting or stopping, so concurrent callers do not race
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants as fsConstants, closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect } from 'node:net';
-import { delimiter, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { REPO_ROOT, defaultLog, ensureTemporalCli } from './temporal-cli.mjs';
 
-/** The repository root (this file lives in `<root>/tools/`). */
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-/** Pinned version of the Go module github.com/temporalio/cli built when no CLI is found. */
-export const TEMPORAL_CLI_VERSION = '1.5.1';
-export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli';
-/** Where the project builds its own CLI. */
-export const TEMPORAL_CLI_TOOL_DIR = join(REPO_ROOT, '.tools', 'temporal', `v${TEMPORAL_CLI_VERSION}`);
+export {
+  REPO_ROOT,
+  TEMPORAL_CLI_MODULE,
+  TEMPORAL_CLI_TOOL_DIR,
+  TEMPORAL_CLI_VERSION,
+  ensureTemporalCli,
+} from './temporal-cli.mjs';
 
+/** @typedef {import('./temporal-cli.mjs').Log} Log */
+/** @typedef {'user' | 'tests'} Owner */
+
+/**
+ * @typedef {object} DevServerOptions
+ * @property {number} [port] gRPC port (STELLAR_EMU_TEMPORAL_PORT, default 7233).
+ * @property {number} [uiPort] Web UI port (STELLAR_EMU_TEMPORAL_UI_PORT, default port + 1000).
+ * @property {string} [dataDir] State, pid file and log folder, relative to the repository root (STELLAR_EMU_TEMPORAL_DATA_DIR, default .data/temporal).
+ * @property {number} [startTimeoutMs]
+ * @property {number} [stopTimeoutMs]
+ * @property {Log} [log] Progress messages (default: stderr).
+ * @property {Owner} [owner] Recorded in the pid file: who started the server.
+ */
+
+/**
+ * @typedef {object} DevServerConfig
+ * @property {string} ip
+ * @property {number} port
+ * @property {number} uiPort
+ * @property {string} address
+ * @property {string} uiUrl
+ * @property {string} namespace
+ * @property {string} dataDir
+ * @property {string} dbFile
+ * @property {string} stateFile
+ * @property {string} logFile
+ * @property {string} lockFile
+ * @property {string} leaseDir
+ * @property {number} startTimeoutMs
+ * @property {number} stopTimeoutMs
+ * @property {Log} log
+ */
+
+/**
+ * The pid file (`server.json`) of a server this tooling started.
+ * @typedef {object} ServerState
+ * @property {number} pid
+ * @property {number} port
+ * @property {number} uiPort
+ * @property {string} address
+ * @property {string} dbFile
+ * @property {string} binary
+ * @property {Owner} owner
+ * @property {string} startedAt
+ */
+
+/**
+ * @typedef {object} DevServerInfo
+ * @property {string} address
+ * @property {string} namespace
+ * @property {number} port
+ * @property {string} uiUrl
+ * @property {string} dbFile
+ * @property {string} logFile
+ * @property {number | null} pid Pid of the server started by this tooling (null for a server it did not start).
+ * @property {string | null} binary
+ * @property {Owner | null} owner
+ */
+
+/**
+ * `reused`: a server was already answering; `external`: that server was not started by this tooling.
+ * @typedef {DevServerInfo & { reused: boolean, external: boolean, startMs?: number }} StartResult
+ */
+
+/**
+ * @typedef {object} StoppedProcess
+ * @property {number} pid
+ * @property {'SIGTERM' | 'SIGKILL'} signal
+ * @property {number} ms
+ */
+
+/**
+ * `externalStillAnswering`: nothing of ours ran, but some other server answers on the port.
+ * @typedef {DevServerInfo & { stopped: StoppedProcess[], externalStillAnswering: boolean }} StopResult
+ */
+
+/** @typedef {DevServerInfo & { running: boolean, healthy: boolean, external: boolean }} StatusResult */
+
+/**
+ * @typedef {object} ReleaseResult
+ * @property {StoppedProcess[]} stopped
+ * @property {number} [stillUsedBy]
+ * @property {Owner | null} [owner]
+ */
+
+/**
+ * A dev server in use by a test process; `release` gives it back and stops it if tests started
+ * it and no other test process uses it.
+ * @typedef {StartResult & { release: () => Promise<ReleaseResult> }} Lease
+ */
+
+/** @type {(ms: number) => Promise<void>} */
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const defaultLog = (msg) => process.stderr.write(`[temporal] ${msg}\n`);
 
+/** The `code` of a Node system error (`ENOENT`, `EPERM`...), if any. */
+const errCode = (/** @type {unknown} */ err) => /** @type {NodeJS.ErrnoException | undefined} */ (err)?.code;
+
+/**
+ * @param {string} name
+ * @returns {number | undefined}
+ */
 function intFromEnv(name) {
   const v = process.env[name];
   if (v === undefined || v === '') return undefined;
@@ -40,11 +152,16 @@ function intFromEnv(name) {
  * Resolve the dev server's settings from options, then environment, then defaults:
  * STELLAR_EMU_TEMPORAL_PORT (7233), STELLAR_EMU_TEMPORAL_UI_PORT (port + 1000),
  * STELLAR_EMU_TEMPORAL_DATA_DIR (`.data/temporal`).
+ * @param {DevServerOptions} [options]
+ * @returns {DevServerConfig}
  */
 export function devServerConfig(options = {}) {
   const port = options.port ?? intFromEnv('STELLAR_EMU_TEMPORAL_PORT') ?? 7233;
   const uiPort = options.uiPort ?? intFromEnv('STELLAR_EMU_TEMPORAL_UI_PORT') ?? port + 1000;
-  const dataDir = resolve(REPO_ROOT, options.dataDir ?? process.env.STELLAR_EMU_TEMPORAL_DATA_DIR ?? join('.data', 'temporal'));
+  const dataDir = resolve(
+    REPO_ROOT,
+    options.dataDir ?? process.env.STELLAR_EMU_TEMPORAL_DATA_DIR ?? join('.data', 'temporal'),
+  );
   const ip = '127.0.0.1';
   return {
     ip,
@@ -66,28 +183,12 @@ export function devServerConfig(options = {}) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The CLI binary
+// Probes
 
-function isExecutableFile(path) {
-  try {
-    if (!statSync(path).isFile()) return false;
-    accessSync(path, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function onPath(name) {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, name);
-    if (isExecutableFile(candidate)) return candidate;
-  }
-  return null;
-}
-
-/** The environment for child processes: without TEMPORAL_* settings meant for a remote cluster. */
+/**
+ * The environment for child processes: without TEMPORAL_* settings meant for a remote cluster.
+ * @returns {NodeJS.ProcessEnv}
+ */
 function localEnv() {
   const env = { ...process.env };
   for (const key of Object.keys(env)) if (key.startsWith('TEMPORAL_')) delete env[key];
@@ -95,67 +196,16 @@ function localEnv() {
 }
 
 /**
- * Path of a `temporal` CLI: `$TEMPORAL_CLI` if set, else `temporal` on PATH, else the project's
- * own build in `.tools/temporal/v1.5.1/`, built with `go install` when absent (CGO off).
+ * Whether something accepts TCP connections on 127.0.0.1:port.
+ * @param {number} port
+ * @param {string} [host]
+ * @param {number} [timeoutMs]
+ * @returns {Promise<boolean>}
  */
-export async function ensureTemporalCli(options = {}) {
-  const log = options.log ?? defaultLog;
-  const fromEnv = process.env.TEMPORAL_CLI;
-  if (fromEnv) {
-    if (!isExecutableFile(fromEnv)) throw new Error(`TEMPORAL_CLI='${fromEnv}' is not an executable file`);
-    return fromEnv;
-  }
-  const found = onPath('temporal');
-  if (found) return found;
-  const target = join(TEMPORAL_CLI_TOOL_DIR, 'temporal');
-  if (isExecutableFile(target)) return target;
-  await buildTemporalCli(log);
-  return target;
-}
-
-async function buildTemporalCli(log) {
-  const go = spawnSync('go', ['version'], { encoding: 'utf8' });
-  if (go.error || go.status !== 0) {
-    throw new Error(
-      `no 'temporal' CLI on PATH and Go is not installed, so the project cannot build one. ` +
-        `Install Go >= 1.24 (https://go.dev/dl/), or install the Temporal CLI ` +
-        `(https://docs.temporal.io/cli#install) and put it on PATH, or set TEMPORAL_CLI=/path/to/temporal.`,
-    );
-  }
-  mkdirSync(dirname(TEMPORAL_CLI_TOOL_DIR), { recursive: true });
-  // Build into a private folder and rename, so that concurrent builds never expose half a binary.
-  const tmpBin = `${TEMPORAL_CLI_TOOL_DIR}.tmp-${process.pid}`;
-  rmSync(tmpBin, { recursive: true, force: true });
-  const pkg = `${TEMPORAL_CLI_MODULE}/cmd/temporal@v${TEMPORAL_CLI_VERSION}`;
-  log(`building the Temporal CLI: go install ${pkg} (${go.stdout.trim()}; a few minutes on a cold module cache)`);
-  const t0 = Date.now();
-  const code = await new Promise((resolveExit, reject) => {
-    const child = spawn(
-      'go',
-      ['install', '-trimpath', `-ldflags=-s -w -X ${TEMPORAL_CLI_MODULE}/temporalcli.Version=${TEMPORAL_CLI_VERSION}`, pkg],
-      { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, GOBIN: tmpBin, CGO_ENABLED: '0', GOFLAGS: '-mod=mod' } },
-    );
-    child.on('error', reject);
-    child.on('exit', (c, signal) => resolveExit(signal ? 128 : c));
-  });
-  if (code !== 0 || !isExecutableFile(join(tmpBin, 'temporal'))) {
-    rmSync(tmpBin, { recursive: true, force: true });
-    throw new Error(`go install ${pkg} failed (exit ${code}); see the output above`);
-  }
-  mkdirSync(TEMPORAL_CLI_TOOL_DIR, { recursive: true });
-  renameSync(join(tmpBin, 'temporal'), join(TEMPORAL_CLI_TOOL_DIR, 'temporal'));
-  rmSync(tmpBin, { recursive: true, force: true });
-  log(`built ${join(TEMPORAL_CLI_TOOL_DIR, 'temporal')} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Probes
-
-/** Whether something accepts TCP connections on 127.0.0.1:port. */
 export function portOpen(port, host = '127.0.0.1', timeoutMs = 1000) {
   return new Promise((resolveOpen) => {
     const socket = connect({ port, host });
-    const done = (open) => {
+    const done = (/** @type {boolean} */ open) => {
       socket.destroy();
       resolveOpen(open);
     };
@@ -165,21 +215,39 @@ export function portOpen(port, host = '127.0.0.1', timeoutMs = 1000) {
   });
 }
 
-/** Whether a Temporal frontend answers at `address` and its namespace exists. */
+/**
+ * Whether a Temporal frontend answers at `address` and its namespace exists.
+ * @param {string} binary path of the `temporal` CLI
+ * @param {string} address host:port
+ * @param {string} [namespace]
+ * @returns {boolean}
+ */
 export function temporalHealthy(binary, address, namespace = 'default') {
   const common = ['--address', address, '--command-timeout', '3s', '--color', 'never'];
-  const health = spawnSync(binary, ['operator', 'cluster', 'health', ...common], { encoding: 'utf8', env: localEnv(), timeout: 10_000 });
+  const health = spawnSync(binary, ['operator', 'cluster', 'health', ...common], {
+    encoding: 'utf8',
+    env: localEnv(),
+    timeout: 10_000,
+  });
   if (health.status !== 0 || !/SERVING/.test(health.stdout)) return false;
-  const ns = spawnSync(binary, ['operator', 'namespace', 'describe', '--namespace', namespace, ...common], { encoding: 'utf8', env: localEnv(), timeout: 10_000 });
+  const ns = spawnSync(binary, ['operator', 'namespace', 'describe', '--namespace', namespace, ...common], {
+    encoding: 'utf8',
+    env: localEnv(),
+    timeout: 10_000,
+  });
   return ns.status === 0;
 }
 
+/**
+ * @param {number} pid
+ * @returns {boolean}
+ */
 function pidAlive(pid) {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
   } catch (err) {
-    return err.code === 'EPERM';
+    return errCode(err) === 'EPERM';
   }
   // A zombie still answers kill(0); it is dead for our purposes.
   try {
@@ -190,25 +258,35 @@ function pidAlive(pid) {
   }
 }
 
+/**
+ * @param {number} pgid
+ * @returns {boolean}
+ */
 function groupAlive(pgid) {
   try {
     process.kill(-pgid, 0);
     return true;
   } catch (err) {
-    return err.code === 'EPERM';
+    return errCode(err) === 'EPERM';
   }
 }
 
-/** Processes running `temporal server start-dev` on this database file: [{pid, command}]. */
+/**
+ * Processes running `temporal server start-dev` on this database file: [{pid, command}].
+ * @param {string} dbFile
+ * @returns {{ pid: number, command: string }[]}
+ */
 export function findDevServerProcesses(dbFile) {
   const ps = spawnSync('ps', ['-eo', 'pid=,stat=,args='], { encoding: 'utf8' });
   if (ps.status !== 0) throw new Error(`ps failed: ${ps.stderr}`);
+  /** @type {{ pid: number, command: string }[]} */
   const found = [];
   for (const line of ps.stdout.split('\n')) {
     const m = /^\s*(\d+)\s+(\S+)\s+(.*)$/.exec(line);
     if (!m || m[2].startsWith('Z')) continue;
     const command = m[3];
-    if (/\bserver start-dev\b/.test(command) && command.includes(dbFile)) found.push({ pid: Number(m[1]), command });
+    if (/\bserver start-dev\b/.test(command) && command.includes(dbFile))
+      found.push({ pid: Number(m[1]), command });
   }
   return found;
 }
@@ -216,6 +294,10 @@ export function findDevServerProcesses(dbFile) {
 // ---------------------------------------------------------------------------------------------
 // State file and lock
 
+/**
+ * @param {DevServerConfig} cfg
+ * @returns {ServerState | null}
+ */
 function readState(cfg) {
   try {
     return JSON.parse(readFileSync(cfg.stateFile, 'utf8'));
@@ -224,13 +306,23 @@ function readState(cfg) {
   }
 }
 
+/**
+ * @param {DevServerConfig} cfg
+ * @param {ServerState} state
+ */
 function writeState(cfg, state) {
   const tmp = `${cfg.stateFile}.tmp-${process.pid}`;
   writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`);
   renameSync(tmp, cfg.stateFile);
 }
 
-/** Run `fn` holding the data folder's lock file (O_EXCL; a lock of a dead process is broken). */
+/**
+ * Run `fn` holding the data folder's lock file (O_EXCL; a lock of a dead process is broken).
+ * @template T
+ * @param {DevServerConfig} cfg
+ * @param {() => Promise<T>} fn
+ * @returns {Promise<T>}
+ */
 async function withLock(cfg, fn) {
   mkdirSync(cfg.dataDir, { recursive: true });
   const deadline = Date.now() + cfg.startTimeoutMs + cfg.stopTimeoutMs;
@@ -241,7 +333,7 @@ async function withLock(cfg, fn) {
       closeSync(fd);
       break;
     } catch (err) {
-      if (err.code !== 'EEXIST') throw err;
+      if (errCode(err) !== 'EEXIST') throw err;
       let holder = NaN;
       try {
         holder = Number(readFileSync(cfg.lockFile, 'utf8'));
@@ -252,7 +344,8 @@ async function withLock(cfg, fn) {
         rmSync(cfg.lockFile, { force: true });
         continue;
       }
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${cfg.lockFile} (held by pid ${holder})`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${cfg.lockFile} (held by pid ${holder})`);
       await sleep(200);
     }
   }
@@ -263,6 +356,11 @@ async function withLock(cfg, fn) {
   }
 }
 
+/**
+ * @param {DevServerConfig} cfg
+ * @param {number} [lines]
+ * @returns {string}
+ */
 function logTail(cfg, lines = 30) {
   try {
     return readFileSync(cfg.logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
@@ -271,6 +369,13 @@ function logTail(cfg, lines = 30) {
   }
 }
 
+/**
+ * @template {object} E
+ * @param {DevServerConfig} cfg
+ * @param {ServerState | null} state
+ * @param {E} extra
+ * @returns {DevServerInfo & E}
+ */
 function describe(cfg, state, extra) {
   return {
     address: cfg.address,
@@ -289,6 +394,11 @@ function describe(cfg, state, extra) {
 // ---------------------------------------------------------------------------------------------
 // Lifecycle
 
+/**
+ * @param {DevServerConfig} cfg
+ * @param {Owner} owner
+ * @returns {Promise<StartResult>}
+ */
 async function startUnlocked(cfg, owner) {
   const state = readState(cfg);
   const binary = await ensureTemporalCli({ log: cfg.log });
@@ -296,8 +406,10 @@ async function startUnlocked(cfg, owner) {
     // Ours, started earlier (perhaps still coming up): reuse it.
     const deadline = Date.now() + cfg.startTimeoutMs;
     while (!temporalHealthy(binary, cfg.address, cfg.namespace)) {
-      if (!pidAlive(state.pid)) throw new Error(`the dev server (pid ${state.pid}) exited while starting:\n${logTail(cfg)}`);
-      if (Date.now() > deadline) throw new Error(`the dev server (pid ${state.pid}) does not answer at ${cfg.address}`);
+      if (!pidAlive(state.pid))
+        throw new Error(`the dev server (pid ${state.pid}) exited while starting:\n${logTail(cfg)}`);
+      if (Date.now() > deadline)
+        throw new Error(`the dev server (pid ${state.pid}) does not answer at ${cfg.address}`);
       await sleep(250);
     }
     return describe(cfg, state, { reused: true, external: false });
@@ -316,27 +428,42 @@ async function startUnlocked(cfg, owner) {
 
   mkdirSync(cfg.dataDir, { recursive: true });
   const args = [
-    'server', 'start-dev',
-    '--ip', cfg.ip,
-    '--port', String(cfg.port),
-    '--ui-port', String(cfg.uiPort),
-    '--db-filename', cfg.dbFile,
-    '--namespace', cfg.namespace,
-    '--log-level', 'warn',
-    '--color', 'never',
+    'server',
+    'start-dev',
+    '--ip',
+    cfg.ip,
+    '--port',
+    String(cfg.port),
+    '--ui-port',
+    String(cfg.uiPort),
+    '--db-filename',
+    cfg.dbFile,
+    '--namespace',
+    cfg.namespace,
+    '--log-level',
+    'warn',
+    '--color',
+    'never',
   ];
   const logFd = openSync(cfg.logFile, 'a');
   writeFileSync(logFd, `\n--- ${new Date().toISOString()} ${binary} ${args.join(' ')}\n`);
   // Detached: its own process group, so `stop` can signal everything it started, and it
   // outlives the command that started it.
-  const child = spawn(binary, args, { detached: true, stdio: ['ignore', logFd, logFd], env: localEnv(), cwd: cfg.dataDir });
+  const child = spawn(binary, args, {
+    detached: true,
+    stdio: ['ignore', logFd, logFd],
+    env: localEnv(),
+    cwd: cfg.dataDir,
+  });
   closeSync(logFd);
+  /** @type {string | null} */
   let exited = null;
   child.once('exit', (code, signal) => (exited = signal ?? `exit ${code}`));
   child.once('error', (err) => (exited = err.message));
   child.unref();
+  /** @type {ServerState} */
   const newState = {
-    pid: child.pid,
+    pid: /** @type {number} */ (child.pid), // undefined only if spawn failed, which `exited` reports below
     port: cfg.port,
     uiPort: cfg.uiPort,
     address: cfg.address,
@@ -349,32 +476,43 @@ async function startUnlocked(cfg, owner) {
 
   const t0 = Date.now();
   for (;;) {
-    if (exited !== null || !pidAlive(child.pid)) {
+    if (exited !== null || !pidAlive(newState.pid)) {
       rmSync(cfg.stateFile, { force: true });
-      throw new Error(`temporal server start-dev exited (${exited ?? 'gone'}) before answering; ${cfg.logFile}:\n${logTail(cfg)}`);
+      throw new Error(
+        `temporal server start-dev exited (${exited ?? 'gone'}) before answering; ${cfg.logFile}:\n${logTail(cfg)}`,
+      );
     }
     if ((await portOpen(cfg.port)) && temporalHealthy(binary, cfg.address, cfg.namespace)) break;
     if (Date.now() - t0 > cfg.startTimeoutMs) {
       await stopUnlocked(cfg);
-      throw new Error(`temporal server start-dev did not answer at ${cfg.address} within ${cfg.startTimeoutMs} ms:\n${logTail(cfg)}`);
+      throw new Error(
+        `temporal server start-dev did not answer at ${cfg.address} within ${cfg.startTimeoutMs} ms:\n${logTail(cfg)}`,
+      );
     }
     await sleep(250);
   }
-  cfg.log(`dev server pid ${child.pid} answers at ${cfg.address} (UI ${cfg.uiUrl}) after ${Date.now() - t0} ms; state in ${cfg.dbFile}`);
+  cfg.log(
+    `dev server pid ${child.pid} answers at ${cfg.address} (UI ${cfg.uiUrl}) after ${Date.now() - t0} ms; state in ${cfg.dbFile}`,
+  );
   return describe(cfg, newState, { reused: false, external: false, startMs: Date.now() - t0 });
 }
 
+/**
+ * @param {number} pgid
+ * @param {number} timeoutMs
+ * @returns {Promise<'SIGTERM' | 'SIGKILL'>}
+ */
 async function signalAndWait(pgid, timeoutMs) {
   const gone = () => !pidAlive(pgid) && !groupAlive(pgid);
-  const send = (sig) => {
+  const send = (/** @type {NodeJS.Signals} */ sig) => {
     try {
       process.kill(-pgid, sig);
     } catch (err) {
-      if (err.code !== 'ESRCH') throw err;
+      if (errCode(err) !== 'ESRCH') throw err;
       try {
         process.kill(pgid, sig); // not a group leader after all
       } catch (e) {
-        if (e.code !== 'ESRCH') throw e;
+        if (errCode(e) !== 'ESRCH') throw e;
       }
     }
   };
@@ -393,8 +531,13 @@ async function signalAndWait(pgid, timeoutMs) {
   throw new Error(`process group ${pgid} survived SIGKILL`);
 }
 
+/**
+ * @param {DevServerConfig} cfg
+ * @returns {Promise<StoppedProcess[]>}
+ */
 async function stopUnlocked(cfg) {
   const state = readState(cfg);
+  /** @type {StoppedProcess[]} */
   const stopped = [];
   if (state && pidAlive(state.pid)) {
     const t0 = Date.now();
@@ -409,13 +552,16 @@ async function stopUnlocked(cfg) {
     stopped.push({ pid: proc.pid, signal, ms: Date.now() - t0 });
   }
   const remaining = findDevServerProcesses(cfg.dbFile);
-  if (remaining.length > 0) throw new Error(`dev server processes remain: ${remaining.map((p) => p.pid).join(', ')}`);
+  if (remaining.length > 0)
+    throw new Error(`dev server processes remain: ${remaining.map((p) => p.pid).join(', ')}`);
   return stopped;
 }
 
 /**
  * Start the dev server, or reuse the one already answering on the configured port.
  * Resolves once the frontend is SERVING and the namespace exists.
+ * @param {DevServerOptions} [options]
+ * @returns {Promise<StartResult>}
  */
 export async function startDevServer(options = {}) {
   const cfg = devServerConfig(options);
@@ -426,6 +572,8 @@ export async function startDevServer(options = {}) {
  * Stop the dev server started by this tooling (SIGTERM to its process group, SIGKILL after
  * `stopTimeoutMs`), remove its pid file and check that no process serving its database remains.
  * A Temporal server that this tooling did not start is left alone.
+ * @param {DevServerOptions} [options]
+ * @returns {Promise<StopResult>}
  */
 export async function stopDevServer(options = {}) {
   const cfg = devServerConfig(options);
@@ -437,7 +585,11 @@ export async function stopDevServer(options = {}) {
   });
 }
 
-/** What runs where: {running, healthy, pid, address, uiUrl, dbFile, logFile, owner, external}. */
+/**
+ * What runs where: {running, healthy, pid, address, uiUrl, dbFile, logFile, owner, external}.
+ * @param {DevServerOptions} [options]
+ * @returns {Promise<StatusResult>}
+ */
 export async function devServerStatus(options = {}) {
   const cfg = devServerConfig(options);
   const state = readState(cfg);
@@ -445,10 +597,14 @@ export async function devServerStatus(options = {}) {
   const open = await portOpen(cfg.port);
   let healthy = false;
   if (open) {
-    const binary = alive ? state.binary : await ensureTemporalCli({ log: cfg.log });
+    const binary = alive && state ? state.binary : await ensureTemporalCli({ log: cfg.log });
     healthy = temporalHealthy(binary, cfg.address, cfg.namespace);
   }
-  return describe(cfg, alive ? state : null, { running: alive || (open && healthy), healthy, external: !alive && open && healthy });
+  return describe(cfg, alive ? state : null, {
+    running: alive || (open && healthy),
+    healthy,
+    external: !alive && open && healthy,
+  });
 }
 
 /**
@@ -456,6 +612,8 @@ export async function devServerStatus(options = {}) {
  * A server that tests started is stopped when the last test process releases it; one that a
  * person started (`npm run temporal start`) is never stopped by tests. Leases of processes that
  * died are ignored.
+ * @param {DevServerOptions} [options]
+ * @returns {Promise<Lease>}
  */
 export async function leaseDevServer(options = {}) {
   const cfg = devServerConfig(options);
@@ -466,6 +624,7 @@ export async function leaseDevServer(options = {}) {
     writeFileSync(leaseFile, String(process.pid));
     return started;
   });
+  /** @type {() => Promise<ReleaseResult>} */
   const release = () =>
     withLock(cfg, async () => {
       rmSync(leaseFile, { force: true });

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// `npm run temporal -- ensure|start|stop|status`: the local Temporal dev server (see temporal-server.mjs).
+// `npm run temporal -- ensure|start|stop|status`: the Temporal CLI (temporal-cli.mjs) and the local dev server (temporal-server.mjs).
 //   ensure  print the path of a `temporal` CLI, building the pinned one if none is found
 //   start   start `temporal server start-dev` on 127.0.0.1 (or reuse the running one) and wait until it answers
 //   stop    stop the server this tooling started; no process is left behind
 //   status  print what runs where (--json for the record)
 // Ports and data folder: STELLAR_EMU_TEMPORAL_PORT (7233), STELLAR_EMU_TEMPORAL_UI_PORT (port + 1000),
 // STELLAR_EMU_TEMPORAL_DATA_DIR (.data/temporal). TEMPORAL_CLI=/path/to/temporal skips the lookup.
-import { devServerStatus, ensureTemporalCli, startDevServer, stopDevServer } from './temporal-server.mjs';
+import { ensureTemporalCli } from './temporal-cli.mjs';
+import { devServerStatus, startDevServer, stopDevServer } from './temporal-server.mjs';
 
 const [command, ...rest] = process.argv.slice(2);
 const json = rest.includes('--json');
@@ -20,7 +21,11 @@ async function main() {
     case 'start': {
       const s = await startDevServer();
       if (json) return out(JSON.stringify(s, null, 2));
-      const how = s.external ? 'reusing a Temporal server not started here' : s.reused ? `already running (pid ${s.pid})` : `started (pid ${s.pid})`;
+      const how = s.external
+        ? 'reusing a Temporal server not started here'
+        : s.reused
+          ? `already running (pid ${s.pid})`
+          : `started (pid ${s.pid})`;
       out(`temporal dev server ${how} at ${s.address}, namespace ${s.namespace}, UI ${s.uiUrl}`);
       if (!s.external) out(`state ${s.dbFile}, log ${s.logFile}`);
       return;
@@ -29,7 +34,11 @@ async function main() {
       const s = await stopDevServer();
       if (json) return out(JSON.stringify(s, null, 2));
       if (s.stopped.length === 0) {
-        out(s.externalStillAnswering ? `a Temporal server not started by this tooling answers at ${s.address}; left alone` : 'temporal dev server was not running');
+        out(
+          s.externalStillAnswering
+            ? `a Temporal server not started by this tooling answers at ${s.address}; left alone`
+            : 'temporal dev server was not running',
+        );
       }
       for (const p of s.stopped) out(`stopped temporal dev server pid ${p.pid} (${p.signal}, ${p.ms} ms)`);
       return;
@@ -42,7 +51,9 @@ async function main() {
         process.exitCode = 3;
         return;
       }
-      out(`temporal dev server ${s.external ? 'not started by this tooling' : `pid ${s.pid}`} at ${s.address} (${s.healthy ? 'SERVING' : 'not answering'}), UI ${s.uiUrl}`);
+      out(
+        `temporal dev server ${s.external ? 'not started by this tooling' : `pid ${s.pid}`} at ${s.address} (${s.healthy ? 'SERVING' : 'not answering'}), UI ${s.uiUrl}`,
+      );
       return;
     }
     default:

@@ -22,7 +22,12 @@ await runSuite('backend-matmul', async (record) => {
       env: { ...process.env, STELLAR_EMU_BACKEND: backend },
     });
     if (r.status !== 0) {
-      record(`matmul GFLOP/s [${backend}]`, 0, 'GFLOP/s', `unavailable: ${r.stderr.trim().split('\n').pop()}`);
+      record(
+        `matmul GFLOP/s [${backend}]`,
+        0,
+        'GFLOP/s',
+        `unavailable: ${r.stderr.trim().split('\n').pop()}`,
+      );
       continue;
     }
     const res = JSON.parse(r.stdout.trim().split('\n').pop());

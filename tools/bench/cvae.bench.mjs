@@ -15,22 +15,45 @@ import { runSuite } from './lib.mjs';
 const N = SPECTRUM_DEFAULT_GRID.n;
 const LABELS = ['teff_k', 'logg', 'vsini_kms', 'mh', 'vmic_kms', 'resolution'];
 const KEYS = ['teffK', 'logg', 'vsiniKms', 'mh', 'vmicKms', 'resolution'];
-const BOX = [[4000, 11000], [2, 5], [0, 300], [-1.5, 1.5], [0, 4], [1000, 115000]];
+const BOX = [
+  [4000, 11000],
+  [2, 5],
+  [0, 300],
+  [-1.5, 1.5],
+  [0, 4],
+  [1000, 115000],
+];
 const quick = process.env.CVAE_BENCH_QUICK === '1';
 
 /** A model with random weights wrapped as a loaded model (generation speed does not depend on the weights). */
 function randomModel(preset) {
   const config = makeCvaeConfig(preset, { nPixels: N, labelColumns: LABELS });
   const model = new SpectrumCvae(config);
-  const labels = LABELS.map((column, j) => ({ column, key: KEYS[j], min: BOX[j][0], max: BOX[j][1], rangeMin: BOX[j][0], rangeMax: BOX[j][1] }));
-  const meta = { format: 'stellar-emu-cvae/1', createdAt: '', config, labels, wavelength: { startAngstrom: 4450, stepAngstrom: 0.05, nPixels: N }, weightsFile: '', training: {} };
+  const labels = LABELS.map((column, j) => ({
+    column,
+    key: KEYS[j],
+    min: BOX[j][0],
+    max: BOX[j][1],
+    rangeMin: BOX[j][0],
+    rangeMax: BOX[j][1],
+  }));
+  const meta = {
+    format: 'stellar-emu-cvae/1',
+    createdAt: '',
+    config,
+    labels,
+    wavelength: { startAngstrom: 4450, stepAngstrom: 0.05, nPixels: N },
+    weightsFile: '',
+    training: {},
+  };
   return { dir: '', meta, model };
 }
 
 function randomLabels(n, seed) {
   const rng = new Rng(seed);
   const out = new Float64Array(n * 6);
-  for (let i = 0; i < n; i++) for (let j = 0; j < 6; j++) out[i * 6 + j] = BOX[j][0] + (BOX[j][1] - BOX[j][0]) * rng.uniform();
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < 6; j++) out[i * 6 + j] = BOX[j][0] + (BOX[j][1] - BOX[j][0]) * rng.uniform();
   return out;
 }
 
@@ -56,7 +79,12 @@ await runSuite('cvae', async (record) => {
     let t0 = performance.now();
     const pool = [...syntheticSpectra({ n: nSynth, seed: 11 })];
     const synthRate = nSynth / ((performance.now() - t0) / 1000);
-    record('grid-io synthetic generator', +synthRate.toFixed(2), 'spectra/s', `syntheticSpectra, ${N} px, single thread`);
+    record(
+      'grid-io synthetic generator',
+      +synthRate.toFixed(2),
+      'spectra/s',
+      `syntheticSpectra, ${N} px, single thread`,
+    );
 
     for (const preset of ['small', 'paper']) {
       t0 = performance.now();
@@ -64,9 +92,19 @@ await runSuite('cvae', async (record) => {
       const buildS = (performance.now() - t0) / 1000;
       for (const batch of [1, 1024]) {
         const rate = await genRate(loaded, batch, quick ? 1 : preset === 'paper' && batch === 1024 ? 8 : 4);
-        record(`generate [${preset}, batch ${batch}]`, +rate.toFixed(1), 'spectra/s', `${info.name} backend; ${(rate / synthRate).toPrecision(2)}x the synthetic generator`);
+        record(
+          `generate [${preset}, batch ${batch}]`,
+          +rate.toFixed(1),
+          'spectra/s',
+          `${info.name} backend; ${(rate / synthRate).toPrecision(2)}x the synthetic generator`,
+        );
       }
-      record(`model build [${preset}]`, +buildS.toFixed(2), 's', `${loaded.model.params.size()} parameters, seeded init`);
+      record(
+        `model build [${preset}]`,
+        +buildS.toFixed(2),
+        's',
+        `${loaded.model.params.size()} parameters, seeded init`,
+      );
       loaded.model.dispose();
     }
 
@@ -76,7 +114,9 @@ await runSuite('cvae', async (record) => {
     const records = (function* () {
       for (let i = 0; i < rows; i++) {
         const base = pool[i % pool.length];
-        const labels = Object.fromEntries(KEYS.map((k, j) => [k, BOX[j][0] + (BOX[j][1] - BOX[j][0]) * rng.uniform()]));
+        const labels = Object.fromEntries(
+          KEYS.map((k, j) => [k, BOX[j][0] + (BOX[j][1] - BOX[j][0]) * rng.uniform()]),
+        );
         yield { ...base, id: `bench-${i}`, labels, split: i % 10 === 0 ? 'val' : 'train' };
       }
     })();
@@ -99,10 +139,20 @@ await runSuite('cvae', async (record) => {
       });
       rates.sort((a, b) => a - b);
       const median = rates[Math.floor(rates.length / 2)];
-      record(`train [${preset}, batch 512]`, +median.toFixed(1), 'spectra/s', `median over ${rates.length} steps (optimizer steps only); ${r.spectraPerSecond.toFixed(1)} spectra/s wall-clock incl. validation, checkpoints, first decode`);
+      record(
+        `train [${preset}, batch 512]`,
+        +median.toFixed(1),
+        'spectra/s',
+        `median over ${rates.length} steps (optimizer steps only); ${r.spectraPerSecond.toFixed(1)} spectra/s wall-clock incl. validation, checkpoints, first decode`,
+      );
       if (preset === 'small') {
         const s = r.trainSourceStats;
-        record('flux decode (Parquet row groups -> float32)', +(s.decodedExamples / Math.max(1e-9, s.decodeSeconds)).toFixed(0), 'spectra/s', `${s.decodes} row-group decodes, ${s.fastDecodes} on the fast path, ${(s.decodeSeconds).toFixed(2)} s`);
+        record(
+          'flux decode (Parquet row groups -> float32)',
+          +(s.decodedExamples / Math.max(1e-9, s.decodeSeconds)).toFixed(0),
+          'spectra/s',
+          `${s.decodes} row-group decodes, ${s.fastDecodes} on the fast path, ${s.decodeSeconds.toFixed(2)} s`,
+        );
       }
     }
   } finally {

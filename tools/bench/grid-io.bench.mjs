@@ -18,10 +18,11 @@ const N_PIXELS = 19_000;
 /** 256 deterministic, distinct flux arrays (continuum 1, Gaussian lines, LCG noise): generation is kept out of the timing. */
 function fluxPool() {
   let s = 12345;
-  const rnd = () => ((s = (1103515245 * s + 12345) % 2147483648) / 2147483648);
+  const rnd = () => (s = (1103515245 * s + 12345) % 2147483648) / 2147483648;
   return Array.from({ length: 256 }, (_, k) => {
     const a = new Array(N_PIXELS);
-    for (let j = 0; j < N_PIXELS; j++) a[j] = 1 - 0.4 * Math.exp(-((((j + 37 * k) % 600) - 300) ** 2) / 40) + 0.002 * (rnd() - 0.5);
+    for (let j = 0; j < N_PIXELS; j++)
+      a[j] = 1 - 0.4 * Math.exp(-((((j + 37 * k) % 600) - 300) ** 2) / 40) + 0.002 * (rnd() - 0.5);
     if (k % 16 === 0) a[k] = Number.NaN;
     return a;
   });
@@ -41,14 +42,27 @@ await runSuite('grid-io', async (record) => {
   const work = await mkdtemp(join(tmpdir(), 'grid-io-bench-'));
   try {
     // 1. ingest of the whole ATLAS9 grid (17 gzip files, 6,890 models) into a Parquet dataset
-    const files = (await readdir(grid)).filter((f) => f.endsWith('.dat.gz')).sort().map((f) => join(grid, f));
+    const files = (await readdir(grid))
+      .filter((f) => f.endsWith('.dat.gz'))
+      .sort()
+      .map((f) => join(grid, f));
     const t0 = performance.now();
     const res = await ingestAtmospheres(files, join(work, 'atlas9'));
     const s = (performance.now() - t0) / 1000;
     if (res.ingested !== 6890) throw new Error(`ingest wrote ${res.ingested} models, expected 6890`);
-    record('ingest-atlas9-seconds', +s.toFixed(3), 's', 'target < 10 s on one core; 17 files, 6,890 models, read + parse + sha256 + Parquet write');
+    record(
+      'ingest-atlas9-seconds',
+      +s.toFixed(3),
+      's',
+      'target < 10 s on one core; 17 files, 6,890 models, read + parse + sha256 + Parquet write',
+    );
     record('ingest-atlas9-models-per-s', +(res.ingested / s).toFixed(1), 'models/s');
-    record('ingest-atlas9-input-MB-per-s', +(res.inputBytes / 1e6 / s).toFixed(2), 'MB/s', 'gzip-compressed input bytes');
+    record(
+      'ingest-atlas9-input-MB-per-s',
+      +(res.inputBytes / 1e6 / s).toFixed(2),
+      'MB/s',
+      'gzip-compressed input bytes',
+    );
     const parquetBytes = (await stat(join(work, 'atlas9', 'data.parquet'))).size;
     record('ingest-atlas9-parquet-MB', +(parquetBytes / 1e6).toFixed(2), 'MB');
 
@@ -60,7 +74,14 @@ await runSuite('grid-io', async (record) => {
           id: `bench-${i}`,
           source: 'synthetic:bench',
           line: 0,
-          labels: { teffK: 4000 + (i % 300) * 10, logg: 1 + (i % 40) / 10, vsiniKms: i % 50, mh: -2 + (i % 25) / 10, vmicKms: 1 + (i % 3) / 2, resolution: 20000 },
+          labels: {
+            teffK: 4000 + (i % 300) * 10,
+            logg: 1 + (i % 40) / 10,
+            vsiniKms: i % 50,
+            mh: -2 + (i % 25) / 10,
+            vmicKms: 1 + (i % 3) / 2,
+            resolution: 20000,
+          },
           wavelengthStartAngstrom: 4450,
           wavelengthStepAngstrom: 0.05,
           flux: pool[i % pool.length],
@@ -71,13 +92,34 @@ await runSuite('grid-io', async (record) => {
     }
     const floatMB = (N_SPECTRA * N_PIXELS * 4) / 1e6;
     const loadW = load();
-    const wr = await timed(() => writeSpectrumDataset(spectra(), join(work, 'spectra'), { fluxType: 'float' }));
+    const wr = await timed(() =>
+      writeSpectrumDataset(spectra(), join(work, 'spectra'), { fluxType: 'float' }),
+    );
     const w = wr.wallS;
     if (wr.value.rowCount !== N_SPECTRA) throw new Error(`wrote ${wr.value.rowCount} spectra`);
-    record('parquet-write-spectra-seconds', +w.toFixed(3), 's', `${N_SPECTRA} x ${N_PIXELS} pixels, LIST<float> (flux uncompressed, other columns snappy), statistics pass included`);
-    record('parquet-write-MB-per-s', +(floatMB / w).toFixed(1), 'MB/s', `float32 flux bytes (4 B/pixel), wall clock; target >= 50; 1-min load ${loadW} on ${os.cpus().length} CPUs`);
-    record('parquet-write-MB-per-cpu-s', +(floatMB / wr.cpuS).toFixed(1), 'MB/s', 'per second of this process\'s CPU time (less sensitive to other load)');
-    record('parquet-spectra-file-MB', +((await stat(join(work, 'spectra', 'data.parquet'))).size / 1e6).toFixed(1), 'MB');
+    record(
+      'parquet-write-spectra-seconds',
+      +w.toFixed(3),
+      's',
+      `${N_SPECTRA} x ${N_PIXELS} pixels, LIST<float> (flux uncompressed, other columns snappy), statistics pass included`,
+    );
+    record(
+      'parquet-write-MB-per-s',
+      +(floatMB / w).toFixed(1),
+      'MB/s',
+      `float32 flux bytes (4 B/pixel), wall clock; target >= 50; 1-min load ${loadW} on ${os.cpus().length} CPUs`,
+    );
+    record(
+      'parquet-write-MB-per-cpu-s',
+      +(floatMB / wr.cpuS).toFixed(1),
+      'MB/s',
+      "per second of this process's CPU time (less sensitive to other load)",
+    );
+    record(
+      'parquet-spectra-file-MB',
+      +((await stat(join(work, 'spectra', 'data.parquet'))).size / 1e6).toFixed(1),
+      'MB',
+    );
 
     // 3. Parquet read of the same file, every column, row group by row group
     const loadR = load();
@@ -92,9 +134,24 @@ await runSuite('grid-io', async (record) => {
       if (rows !== N_SPECTRA || !Number.isFinite(checksum)) throw new Error(`read ${rows} spectra`);
     });
     const r = rd.wallS;
-    record('parquet-read-spectra-seconds', +r.toFixed(3), 's', 'iterateRows: all columns, one row group at a time, flux as number[] per row');
-    record('parquet-read-MB-per-s', +(floatMB / r).toFixed(1), 'MB/s', `float32 flux bytes (4 B/pixel), wall clock; target >= 50; 1-min load ${loadR} on ${os.cpus().length} CPUs`);
-    record('parquet-read-MB-per-cpu-s', +(floatMB / rd.cpuS).toFixed(1), 'MB/s', 'per second of this process\'s CPU time');
+    record(
+      'parquet-read-spectra-seconds',
+      +r.toFixed(3),
+      's',
+      'iterateRows: all columns, one row group at a time, flux as number[] per row',
+    );
+    record(
+      'parquet-read-MB-per-s',
+      +(floatMB / r).toFixed(1),
+      'MB/s',
+      `float32 flux bytes (4 B/pixel), wall clock; target >= 50; 1-min load ${loadR} on ${os.cpus().length} CPUs`,
+    );
+    record(
+      'parquet-read-MB-per-cpu-s',
+      +(floatMB / rd.cpuS).toFixed(1),
+      'MB/s',
+      "per second of this process's CPU time",
+    );
 
     // 4. the Float32Array path (readFluxRowGroup: flux column only, no per-row arrays), as the CVAE and param-nn read
     const fx = await timed(async () => {
@@ -109,9 +166,24 @@ await runSuite('grid-io', async (record) => {
       if (rows !== N_SPECTRA) throw new Error(`read ${rows} spectra`);
       return { fast, groups: ds.rowGroups.length };
     });
-    record('parquet-read-flux-float32-MB-per-s', +(floatMB / fx.wallS).toFixed(1), 'MB/s', `readFluxRowGroup, ${fx.value.fast}/${fx.value.groups} row groups on the fast path, wall clock`);
-    record('parquet-read-flux-float32-MB-per-cpu-s', +(floatMB / fx.cpuS).toFixed(1), 'MB/s', 'per second of CPU time');
-    record('peak-rss', +(process.resourceUsage().maxRSS / 1024).toFixed(1), 'MiB', 'process.resourceUsage().maxRSS');
+    record(
+      'parquet-read-flux-float32-MB-per-s',
+      +(floatMB / fx.wallS).toFixed(1),
+      'MB/s',
+      `readFluxRowGroup, ${fx.value.fast}/${fx.value.groups} row groups on the fast path, wall clock`,
+    );
+    record(
+      'parquet-read-flux-float32-MB-per-cpu-s',
+      +(floatMB / fx.cpuS).toFixed(1),
+      'MB/s',
+      'per second of CPU time',
+    );
+    record(
+      'peak-rss',
+      +(process.resourceUsage().maxRSS / 1024).toFixed(1),
+      'MiB',
+      'process.resourceUsage().maxRSS',
+    );
   } finally {
     await rm(work, { recursive: true, force: true });
   }

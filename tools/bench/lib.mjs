@@ -52,8 +52,18 @@ export async function runSuite(suite, body) {
   const out = {
     suite,
     date: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1), node: process.version },
-    baseline: { name: 'js-float64-madd', unit: 'Mmadd/s', before: +before.toFixed(1), after: +after.toFixed(1) },
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model,
+      memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
+      node: process.version,
+    },
+    baseline: {
+      name: 'js-float64-madd',
+      unit: 'Mmadd/s',
+      before: +before.toFixed(1),
+      after: +after.toFixed(1),
+    },
     figures: figures.map((f) => ({ ...f, perBaseline: +(f.value / baseline).toPrecision(4) })),
     peakRssMiB: +(process.resourceUsage().maxRSS / 1024).toFixed(1),
     durationS: +((performance.now() - t0) / 1000).toFixed(2),

@@ -11,23 +11,44 @@ const N_DEPTH = 72;
 /** Normalization of a plausible ATLAS9-like range (weights are random: timing only). */
 function benchNormalization() {
   return {
-    labelMean: [3.8, 3, -1, 0], labelStd: [0.2, 1.4, 1.5, 1],
-    logTauMean: -2, logTauStd: 2.2,
-    outMean: [0, 4, 4, 13, 0, 0], outStd: [1.5, 0.2, 1.5, 1.5, 1.5, 1.5],
-    labelMin: [3500, 0, -5, 0], labelMax: [50000, 5, 1, 0], logTauMin: -7, logTauMax: 2.5,
+    labelMean: [3.8, 3, -1, 0],
+    labelStd: [0.2, 1.4, 1.5, 1],
+    logTauMean: -2,
+    logTauStd: 2.2,
+    outMean: [0, 4, 4, 13, 0, 0],
+    outStd: [1.5, 0.2, 1.5, 1.5, 1.5, 1.5],
+    labelMin: [3500, 0, -5, 0],
+    labelMax: [50000, 5, 1, 0],
+    logTauMin: -7,
+    logTauMax: 2.5,
     defaultLogTauGrid: Array.from({ length: N_DEPTH }, (_, i) => -6.5 + (8.5 * i) / (N_DEPTH - 1)),
   };
 }
 
 function labelsOf(n, rng) {
-  return Array.from({ length: n }, () => ({ teffK: 4000 + 20000 * rng.uniform(), logg: 1 + 4 * rng.uniform(), feh: -2 + 2 * rng.uniform(), afe: 0 }));
+  return Array.from({ length: n }, () => ({
+    teffK: 4000 + 20000 * rng.uniform(),
+    logg: 1 + 4 * rng.uniform(),
+    feh: -2 + 2 * rng.uniform(),
+    afe: 0,
+  }));
 }
 
 function syntheticModels(n, rng) {
   return labelsOf(n, rng).map((l) => {
     const tau = Array.from({ length: N_DEPTH }, (_, i) => 10 ** (-6 + (8 * i) / (N_DEPTH - 1)));
     const arr = () => tau.map((t) => 1 + t);
-    return { ...l, nLayers: N_DEPTH, tauRosseland: tau, rhox: arr(), temperature: arr(), pressure: arr(), xne: arr(), abross: arr(), accrad: arr() };
+    return {
+      ...l,
+      nLayers: N_DEPTH,
+      tauRosseland: tau,
+      rhox: arr(),
+      temperature: arr(),
+      pressure: arr(),
+      xne: arr(),
+      abross: arr(),
+      accrad: arr(),
+    };
   });
 }
 
@@ -53,10 +74,21 @@ await runSuite('pinn', async (record) => {
       emu.clearTauCache();
       // Steady state: the warm-up builds the inference weights and the tau cache (cache on) and
       // lets TensorFlow allocate its buffers; only the repeats are timed.
-      const t = await timeIt(() => emu.predictNormalized(labels, grid, { useTauCache: cache, batchSize: batch }), { repeats: batch === 1 ? 50 : 5, warmup: batch === 1 ? 5 : 2 });
+      const t = await timeIt(
+        () => emu.predictNormalized(labels, grid, { useTauCache: cache, batchSize: batch }),
+        { repeats: batch === 1 ? 50 : 5, warmup: batch === 1 ? 5 : 2 },
+      );
       const msPerModel = (t.medianS * 1000) / batch;
-      record(`paper predict ms/model, batch ${batch}, tau cache ${cache ? 'on' : 'off'}`, msPerModel, 'ms/model');
-      record(`paper predict GFLOP/s, batch ${batch}, tau cache ${cache ? 'on' : 'off'}`, (cache ? flopsCache : flopsNoCache) / (msPerModel / 1000) / 1e9, 'GFLOP/s');
+      record(
+        `paper predict ms/model, batch ${batch}, tau cache ${cache ? 'on' : 'off'}`,
+        msPerModel,
+        'ms/model',
+      );
+      record(
+        `paper predict GFLOP/s, batch ${batch}, tau cache ${cache ? 'on' : 'off'}`,
+        (cache ? flopsCache : flopsNoCache) / (msPerModel / 1000) / 1e9,
+        'GFLOP/s',
+      );
     }
   }
   emu.dispose();
@@ -78,12 +110,22 @@ await runSuite('pinn', async (record) => {
         for (const t of Object.values(b)) t.dispose();
       };
       const steps = preset === 'paper' ? 5 : 20;
-      const t = await timeIt(async () => { for (let i = 0; i < steps; i++) step(); }, { repeats: 3, warmup: 1 });
+      const t = await timeIt(
+        async () => {
+          for (let i = 0; i < steps; i++) step();
+        },
+        { repeats: 3, warmup: 1 },
+      );
       const pointsPerS = (steps * bs) / t.medianS;
       const fp = flopsPerPoint(PRESETS[preset]);
       const fwd = fp.labelPart + fp.tauPart + fp.rest;
       record(`${preset} train models/s (72 layers), alpha=${alpha}`, pointsPerS / N_DEPTH, 'models/s');
-      record(`${preset} train GFLOP/s (3x forward), alpha=${alpha}`, (pointsPerS * 3 * fwd * (alpha > 0 ? 2 : 1)) / 1e9, 'GFLOP/s', alpha > 0 ? 'physics counted as 2x forward (value + tangent)' : undefined);
+      record(
+        `${preset} train GFLOP/s (3x forward), alpha=${alpha}`,
+        (pointsPerS * 3 * fwd * (alpha > 0 ? 2 : 1)) / 1e9,
+        'GFLOP/s',
+        alpha > 0 ? 'physics counted as 2x forward (value + tangent)' : undefined,
+      );
       opt.dispose();
       e.dispose();
     }

@@ -31,11 +31,31 @@ await runSuite('synth', async (record) => {
   drain(syntheticAtmospheres({ n: 20, seed: 99 }));
 
   const sp = drain(syntheticSpectra({ n: N_SPECTRA, seed: 7 }));
-  record('spectra-per-s', +(sp.n / sp.wallS).toFixed(1), 'spectra/s', `wall clock, ${sp.n} spectra of 19,000 px, ids (sha256) included; 1-min load average ${load.toFixed(1)} on ${os.cpus().length} CPUs`);
-  record('spectra-per-cpu-s', +(sp.n / sp.cpuS).toFixed(1), 'spectra/s', 'per second of this process\'s CPU time (less sensitive to other load)');
+  record(
+    'spectra-per-s',
+    +(sp.n / sp.wallS).toFixed(1),
+    'spectra/s',
+    `wall clock, ${sp.n} spectra of 19,000 px, ids (sha256) included; 1-min load average ${load.toFixed(1)} on ${os.cpus().length} CPUs`,
+  );
+  record(
+    'spectra-per-cpu-s',
+    +(sp.n / sp.cpuS).toFixed(1),
+    'spectra/s',
+    "per second of this process's CPU time (less sensitive to other load)",
+  );
 
   const at = drain(syntheticAtmospheres({ n: N_ATMOSPHERES, seed: 1 }));
-  record('atmospheres-per-s', +(at.n / at.wallS).toFixed(1), 'models/s', `wall clock, ${at.n} models of 80 layers`);
+  record(
+    'atmospheres-per-s',
+    +(at.n / at.wallS).toFixed(1),
+    'models/s',
+    `wall clock, ${at.n} models of 80 layers`,
+  );
   record('atmospheres-per-cpu-s', +(at.n / at.cpuS).toFixed(1), 'models/s', 'per second of CPU time');
-  record('peak-rss', +(process.resourceUsage().maxRSS / 1024).toFixed(1), 'MiB', 'process.resourceUsage().maxRSS');
+  record(
+    'peak-rss',
+    +(process.resourceUsage().maxRSS / 1024).toFixed(1),
+    'MiB',
+    'process.resourceUsage().maxRSS',
+  );
 });

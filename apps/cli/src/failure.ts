@@ -25,7 +25,13 @@ const RETRY_WORDS: Record<string, string> = {
 /** Walk a Temporal failure chain (workflow → child workflows → activity → application failure). */
 export function describeFailure(err: unknown, workflowId?: string): FailureDescription | null {
   if (!(err instanceof WorkflowFailedError)) return null;
-  const out: FailureDescription = { workflows: workflowId ? [workflowId] : [], activity: null, message: err.message, type: null, retry: null };
+  const out: FailureDescription = {
+    workflows: workflowId ? [workflowId] : [],
+    activity: null,
+    message: err.message,
+    type: null,
+    retry: null,
+  };
   let e: unknown = err.cause;
   while (e instanceof Error) {
     if (e instanceof ChildWorkflowFailure) out.workflows.push(e.execution.workflowId ?? e.workflowType);

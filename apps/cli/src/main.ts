@@ -16,6 +16,7 @@ program.parseAsync(process.argv).catch((err: unknown) => {
   const failure = describeFailure(err);
   const message = failure ? formatFailure(failure) : err instanceof Error ? err.message : String(err);
   process.stderr.write(`stellar-emu: ${message}\n`);
-  if (process.env.STELLAR_EMU_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  if (process.env.STELLAR_EMU_DEBUG && err instanceof Error && err.stack)
+    process.stderr.write(`${err.stack}\n`);
   process.exitCode = process.exitCode && process.exitCode !== 0 ? process.exitCode : exitCodeFor(err);
 });

@@ -57,7 +57,13 @@ export async function loadPipelineConfig(file: string): Promise<PipelineConfig> 
                 : fix(config.spectra.sme.grid),
               ...(config.spectra.sme.labels ? { labels: fix(config.spectra.sme.labels) } : {}),
               ...(config.spectra.sme.sun
-                ? { sun: { ...config.spectra.sme.sun, deck: fix(config.spectra.sme.sun.deck), observed: fix(config.spectra.sme.sun.observed) } }
+                ? {
+                    sun: {
+                      ...config.spectra.sme.sun,
+                      deck: fix(config.spectra.sme.sun.deck),
+                      observed: fix(config.spectra.sme.sun.observed),
+                    },
+                  }
                 : {}),
             },
           },
@@ -71,7 +77,13 @@ export async function loadPipelineConfig(file: string): Promise<PipelineConfig> 
               ...config.pinn.spectra,
               linelist: fix(config.pinn.spectra.linelist),
               ...(config.pinn.spectra.sun
-                ? { sun: { ...config.pinn.spectra.sun, deck: fix(config.pinn.spectra.sun.deck), observed: fix(config.pinn.spectra.sun.observed) } }
+                ? {
+                    sun: {
+                      ...config.pinn.spectra.sun,
+                      deck: fix(config.pinn.spectra.sun.deck),
+                      observed: fix(config.pinn.spectra.sun.observed),
+                    },
+                  }
                 : {}),
             },
           },
@@ -86,7 +98,10 @@ export async function loadPipelineConfig(file: string): Promise<PipelineConfig> 
  */
 export async function liveTraining(client: Client, workflowId: string): Promise<TrainProgress[]> {
   const found: TrainProgress[] = [];
-  const ids = [...['.train-pinn', '.train-pinn-baseline', '.train-cvae', ''].map((s) => `${workflowId}${s}`), ...(await runningChildren(client, workflowId))];
+  const ids = [
+    ...['.train-pinn', '.train-pinn-baseline', '.train-cvae', ''].map((s) => `${workflowId}${s}`),
+    ...(await runningChildren(client, workflowId)),
+  ];
   for (const id of new Set(ids)) {
     try {
       const desc = await client.workflow.getHandle(id).describe();
@@ -141,7 +156,10 @@ const ALL_CHILDREN = [
  */
 export async function retryingActivities(client: Client, workflowId: string): Promise<string[]> {
   const out: string[] = [];
-  const ids = new Set([...ALL_CHILDREN.map((s) => `${workflowId}${s}`), ...(await runningChildren(client, workflowId))]);
+  const ids = new Set([
+    ...ALL_CHILDREN.map((s) => `${workflowId}${s}`),
+    ...(await runningChildren(client, workflowId)),
+  ]);
   await Promise.all(
     [...ids].map(async (id) => {
       try {
@@ -151,7 +169,9 @@ export async function retryingActivities(client: Client, workflowId: string): Pr
           const msg = p.lastFailure?.message;
           if (!msg || (p.attempt ?? 1) < 2) continue;
           const first = msg.split('\n')[0];
-          out.push(`${p.activityType?.name ?? 'activity'} retrying (attempt ${p.attempt}): ${first.length > 300 ? `${first.slice(0, 300)}…` : first}`);
+          out.push(
+            `${p.activityType?.name ?? 'activity'} retrying (attempt ${p.attempt}): ${first.length > 300 ? `${first.slice(0, 300)}…` : first}`,
+          );
         }
       } catch {
         /* not started, or gone */
@@ -246,7 +266,9 @@ export async function progressSnapshot(
   const parts: string[] = [];
   const show = async (s: NonNullable<WorkflowProgress['synthesis']>, id: string) => {
     const live = await liveSynthesis(client, id, true);
-    parts.push(`synth ${Math.min(s.total, s.done + live.done)}/${s.total} ${s.unit ?? 'spectra'} (${s.batchesDone}/${s.batches} batches, ${live.batches} running)`);
+    parts.push(
+      `synth ${Math.min(s.total, s.done + live.done)}/${s.total} ${s.unit ?? 'spectra'} (${s.batchesDone}/${s.batches} batches, ${live.batches} running)`,
+    );
   };
   if (running && progress?.synthesis) await show(progress.synthesis, handle.workflowId);
   else if (running) {

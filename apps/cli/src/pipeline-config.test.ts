@@ -16,7 +16,10 @@ describe('loadPipelineConfig', () => {
         atmospheres: { grid: '../data/atlas9' },
         pinn: {
           epochs: 1,
-          spectra: { linelist: '../data/ll.vald', sun: { deck: '../data/ksun.mod', observed: '../data/sun.csv' } },
+          spectra: {
+            linelist: '../data/ll.vald',
+            sun: { deck: '../data/ksun.mod', observed: '../data/sun.csv' },
+          },
         },
         spectra: {
           sme: {

@@ -1,7 +1,7 @@
 // The checkout this CLI runs from: the dev-server tooling and the worker are files in it.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 
 /** Repository root: this file is `apps/cli/src/repo.ts` or `apps/cli/dist/repo.js`. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -11,17 +11,28 @@ export const STELLAR_EMU_VERSION: string = (
   JSON.parse(readFileSync(join(REPO_ROOT, 'apps', 'cli', 'package.json'), 'utf8')) as { version: string }
 ).version;
 
-export type DevServerTools = typeof import('../../../tools/temporal-server.mjs');
+export type DevServerTools = typeof import('@stellar-emu/tools/temporal-server');
 
 /**
- * tools/temporal-server.mjs, the one implementation of the dev server lifecycle (also used by
- * `npm run temporal`, tools/setup.mjs and the test setup), loaded from the checkout.
+ * @stellar-emu/tools/temporal-server (tools/temporal-server.mjs), the one implementation of the
+ * dev server lifecycle (also used by `npm run temporal`, tools/setup.mjs and the test setup):
+ * the checkout's workspace package, plain JavaScript that needs no build. Loaded on demand, so
+ * that only the commands that run a dev server need it.
  */
 export async function loadDevServerTools(): Promise<DevServerTools> {
-  const path = join(REPO_ROOT, 'tools', 'temporal-server.mjs');
-  if (!existsSync(path))
-    throw new Error(`${path} not found: 'stellar-emu dev' works from a stellar-emu checkout`);
-  return (await import(pathToFileURL(path).href)) as DevServerTools;
+  try {
+    return await import('@stellar-emu/tools/temporal-server');
+  } catch (err) {
+    if (
+      (err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' &&
+      /@stellar-emu\/tools/.test(String(err))
+    )
+      throw new Error(
+        `@stellar-emu/tools not found: 'stellar-emu dev' works from a stellar-emu checkout after 'npm install' (${REPO_ROOT})`,
+        { cause: err },
+      );
+    throw err;
+  }
 }
 
 /** The built worker entry, `apps/worker/dist/main.js`. */

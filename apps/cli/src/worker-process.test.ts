@@ -26,11 +26,17 @@ const until = async (cond: () => boolean, ms = 20_000) => {
 
 test('a SIGKILLed worker is reported (reason, its last stderr) and restarted; stop() ends it for good', async () => {
   const lines: string[] = [];
-  const w = await startSupervisedWorker(['--task-queue', 'gpu'], 'gpu', { entry: await fakeWorker(), log: (l) => lines.push(l), maxRestarts: 1 });
+  const w = await startSupervisedWorker(['--task-queue', 'gpu'], 'gpu', {
+    entry: await fakeWorker(),
+    log: (l) => lines.push(l),
+    maxRestarts: 1,
+  });
   const first = w.child.pid!;
   w.child.kill('SIGKILL');
   await until(() => w.child.pid !== first && lines.some((l) => l.includes('restarted')));
-  expect(lines[0]).toMatch(new RegExp(`\\[gpu worker\\] pid ${first} exited unexpectedly \\(SIGKILL: .*memory ran out`));
+  expect(lines[0]).toMatch(
+    new RegExp(`\\[gpu worker\\] pid ${first} exited unexpectedly \\(SIGKILL: .*memory ran out`),
+  );
   expect(lines[0]).toContain('loading the model');
   expect(w.restarts).toBe(1);
   // Past maxRestarts the death is final and says so.

@@ -14,14 +14,20 @@ export async function startWorker(
   args: string[],
   entry: string = workerEntry(),
 ): Promise<{ child: ChildProcess; stop: () => Promise<void>; stderrTail: () => string }> {
-  const child = spawn(process.execPath, [entry, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+  const child = spawn(process.execPath, [entry, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: process.env,
+  });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-20_000);
   });
   await new Promise<void>((resolve, reject) => {
     let stdout = '';
-    const timer = setTimeout(() => fail(new Error(`the worker did not become ready within ${WORKER_READY_TIMEOUT_MS / 1000} s`)), WORKER_READY_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => fail(new Error(`the worker did not become ready within ${WORKER_READY_TIMEOUT_MS / 1000} s`)),
+      WORKER_READY_TIMEOUT_MS,
+    );
     const fail = (err: Error): void => {
       clearTimeout(timer);
       child.kill('SIGKILL');
@@ -34,7 +40,9 @@ export async function startWorker(
         resolve();
       }
     });
-    child.once('exit', (code, signal) => fail(new Error(`the worker exited (${signal ?? `code ${code}`}) before it was ready`)));
+    child.once('exit', (code, signal) =>
+      fail(new Error(`the worker exited (${signal ?? `code ${code}`}) before it was ready`)),
+    );
     child.once('error', (err) => fail(err));
   });
   const stop = async (): Promise<void> => {
@@ -80,18 +88,23 @@ export async function startSupervisedWorker(
         `[${name} worker] pid ${w.child.pid} exited unexpectedly (${exitReason(code, signal)})${tail ? `; its last output:\n${tail}` : ''}`,
       );
       if (restarts >= maxRestarts) {
-        log(`[${name} worker] not restarted again (${maxRestarts} restarts): its work waits for a worker on this task queue`);
+        log(
+          `[${name} worker] not restarted again (${maxRestarts} restarts): its work waits for a worker on this task queue`,
+        );
         return;
       }
       restarts++;
       startWorker(args, opts.entry).then(
         (next) => {
           current = next;
-          log(`[${name} worker] restarted as pid ${next.child.pid} (restart ${restarts} of ${maxRestarts}); the interrupted activity resumes from its last checkpoint`);
+          log(
+            `[${name} worker] restarted as pid ${next.child.pid} (restart ${restarts} of ${maxRestarts}); the interrupted activity resumes from its last checkpoint`,
+          );
           if (stopping) void next.stop();
           else watch(next);
         },
-        (err: unknown) => log(`[${name} worker] could not be restarted: ${err instanceof Error ? err.message : String(err)}`),
+        (err: unknown) =>
+          log(`[${name} worker] could not be restarted: ${err instanceof Error ? err.message : String(err)}`),
       );
     });
   };
@@ -109,4 +122,3 @@ export async function startSupervisedWorker(
     },
   };
 }
-

@@ -1,4 +1,4 @@
-// The project's dev-server tooling (tools/temporal-server.mjs) on its own port and data folder:
+// The project's dev-server tooling (@stellar-emu/tools/temporal-server) on its own port and data folder:
 // start, reuse, stop, and no process left behind.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -6,7 +6,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { devServerStatus, findDevServerProcesses, portOpen, startDevServer, stopDevServer } from '../../../tools/temporal-server.mjs';
+import {
+  devServerStatus,
+  findDevServerProcesses,
+  portOpen,
+  startDevServer,
+  stopDevServer,
+} from '@stellar-emu/tools/temporal-server';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -71,7 +77,9 @@ describe('temporal dev server tooling', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as { port: number }).port;
     try {
-      await expect(startDevServer({ port, uiPort: await freePort(), dataDir, log: () => {} })).rejects.toThrow(/not a Temporal server/);
+      await expect(
+        startDevServer({ port, uiPort: await freePort(), dataDir, log: () => {} }),
+      ).rejects.toThrow(/not a Temporal server/);
     } finally {
       blocker.close();
       await rm(dataDir, { recursive: true, force: true });

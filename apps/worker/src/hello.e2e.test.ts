@@ -40,7 +40,11 @@ describe('hello on the real Temporal dev server', () => {
     expect(resolveWorkflowsPath()).toMatch(/apps\/workflows\/src\/index\.ts$/);
     const client = new Client({ connection, namespace: 'default' });
     const workflowId = `hello-e2e-${randomUUID()}`;
-    const handle = await client.workflow.start(hello, { taskQueue, workflowId, args: [{ name: 'e2e', size: 32, seed: 7 }] });
+    const handle = await client.workflow.start(hello, {
+      taskQueue,
+      workflowId,
+      args: [{ name: 'e2e', size: 32, seed: 7 }],
+    });
     const result = await handle.result();
 
     expect(result.greeting).toBe('hello e2e');
@@ -51,7 +55,9 @@ describe('hello on the real Temporal dev server', () => {
     expect(Math.abs(result.tensor.frobeniusNorm - expected) / expected).toBeLessThan(1e-5);
 
     const history = await handle.fetchHistory();
-    const types = (history.events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
+    const types = (history.events ?? [])
+      .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
+      .filter(Boolean);
     expect(types).toEqual(['helloTensor']);
     if (process.env.STELLAR_EMU_RECORD_HISTORY === '1') {
       await writeFile(historyFile, `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 2)}\n`);

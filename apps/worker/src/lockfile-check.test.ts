@@ -2,11 +2,12 @@
 import { spawnSync } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { checkLockfile, checkNpmCi } from '../../../tools/lockfile-check.mjs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { checkLockfile, checkNpmCi } from '@stellar-emu/tools/lockfile-check';
 
-const tools = fileURLToPath(new URL('../../../tools/', import.meta.url));
+/** The folder of the @stellar-emu/tools workspace package (tools/), whose scripts the test copies. */
+const tools = dirname(createRequire(import.meta.url).resolve('@stellar-emu/tools/package.json'));
 const hasGit = spawnSync('git', ['--version']).status === 0;
 
 /** A git repository with tools/run-tests.mjs, tools/lockfile-check.mjs and a committed lock. */
@@ -102,10 +103,15 @@ describe('npm ci check', () => {
         `${JSON.stringify({ name: 'x', version: '1.0.0', lockfileVersion: 3, requires: true, packages: { '': { name: 'x', version: '1.0.0' } } }, null, 2)}\n`,
       );
       expect(checkNpmCi(dir)).toEqual({ status: 'clean' });
-      await writeFile(join(dir, 'package.json'), `${JSON.stringify({ name: 'x', version: '1.0.0', dependencies: { 'is-number': '^7.0.0' } })}\n`);
+      await writeFile(
+        join(dir, 'package.json'),
+        `${JSON.stringify({ name: 'x', version: '1.0.0', dependencies: { 'is-number': '^7.0.0' } })}\n`,
+      );
       const r = checkNpmCi(dir);
       expect(r.status).toBe('changed');
-      expect(r.status !== 'clean' && r.message).toMatch(/npm ci` would refuse [\s\S]*in sync[\s\S]*Missing: is-number@/);
+      expect(r.status !== 'clean' && r.message).toMatch(
+        /npm ci` would refuse [\s\S]*in sync[\s\S]*Missing: is-number@/,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -53,9 +53,14 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const queues = (values['task-queue'] ?? '').split(',').map((q) => q.trim()).filter(Boolean);
+  const queues = (values['task-queue'] ?? '')
+    .split(',')
+    .map((q) => q.trim())
+    .filter(Boolean);
   if (queues.length === 0) throw new Error(`--task-queue is required\n${USAGE}`);
-  for (const q of queues) if (!isTaskQueue(q)) process.stderr.write(`[worker] note: '${q}' is not one of ${Object.values(TASK_QUEUES).join(', ')}\n`);
+  for (const q of queues)
+    if (!isTaskQueue(q))
+      process.stderr.write(`[worker] note: '${q}' is not one of ${Object.values(TASK_QUEUES).join(', ')}\n`);
 
   const config = resolveTemporalConfig({
     address: values.address,
@@ -76,8 +81,12 @@ async function main(): Promise<void> {
         taskQueue,
         workflowBundleCodePath: values['workflow-bundle'],
         maxConcurrentActivityTaskExecutions:
-          positiveInt('--max-concurrent-activities', values['max-concurrent-activities']) ?? (taskQueue === TASK_QUEUES.gpu || taskQueue === TASK_QUEUES.synth ? 1 : undefined),
-        maxConcurrentWorkflowTaskExecutions: positiveInt('--max-concurrent-workflow-tasks', values['max-concurrent-workflow-tasks']),
+          positiveInt('--max-concurrent-activities', values['max-concurrent-activities']) ??
+          (taskQueue === TASK_QUEUES.gpu || taskQueue === TASK_QUEUES.synth ? 1 : undefined),
+        maxConcurrentWorkflowTaskExecutions: positiveInt(
+          '--max-concurrent-workflow-tasks',
+          values['max-concurrent-workflow-tasks'],
+        ),
         ...(values['shutdown-grace'] ? { shutdownGraceTime: values['shutdown-grace'] as Duration } : {}),
       }),
     ),
@@ -90,7 +99,9 @@ async function main(): Promise<void> {
       process.stderr.write(`[worker] ${signal} again: exiting now\n`);
       process.exit(130);
     }
-    process.stderr.write(`[worker] ${signal}: draining — training activities write a checkpoint and hand over, others may finish\n`);
+    process.stderr.write(
+      `[worker] ${signal}: draining — training activities write a checkpoint and hand over, others may finish\n`,
+    );
     requestDrain();
     for (const w of workers) w.shutdown();
   };

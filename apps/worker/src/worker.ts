@@ -59,8 +59,12 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     taskQueue: options.taskQueue,
     activities: createActivities(),
     ...workflows,
-    ...(options.maxConcurrentActivityTaskExecutions ? { maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions } : {}),
-    ...(options.maxConcurrentWorkflowTaskExecutions ? { maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions } : {}),
+    ...(options.maxConcurrentActivityTaskExecutions
+      ? { maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions }
+      : {}),
+    ...(options.maxConcurrentWorkflowTaskExecutions
+      ? { maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions }
+      : {}),
     shutdownGraceTime: options.shutdownGraceTime ?? '30 seconds',
     // Heartbeats reach the server within 2 s (the SDK's default throttle is 0.8 x the heartbeat
     // timeout, up to 60 s), so progress in `status` and the Temporal UI is seconds old, not a minute.

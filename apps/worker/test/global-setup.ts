@@ -1,7 +1,7 @@
 // vitest globalSetup: the Temporal dev server for this project's tests, through the project's tooling.
 // Reuses a running dev server; one that the tests started is stopped when the last test run releases it.
 import type { TestProject } from 'vitest/node';
-import { leaseDevServer } from '../../../tools/temporal-server.mjs';
+import { leaseDevServer } from '@stellar-emu/tools/temporal-server';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -7,3 +7,4 @@ export type * from './pipeline/types.js';
 export type * from './pipeline/activities.js';
 export type { PipelineConfig } from './pipeline/config.js';
 export * from './pipeline/workflows.js';
+export { trainSettings } from './pipeline/settings.js';

@@ -11,7 +11,15 @@ import { hasManifest, syntheticSpectra, writeSpectrumDataset } from '@stellar-em
 import { initBackend } from '@stellar-emu/nn-core';
 import { evaluateCvae, loadCvaeModel, trainCvae } from '@stellar-emu/cvae';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { n: { type: 'string', default: '20000' }, minutes: { type: 'string', default: '45' }, 'memory-mib': { type: 'string', default: '1024' }, phase: { type: 'string', default: 'all' } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    n: { type: 'string', default: '20000' },
+    minutes: { type: 'string', default: '45' },
+    'memory-mib': { type: 'string', default: '1024' },
+    phase: { type: 'string', default: 'all' },
+  },
+});
 const work = positionals[0] ?? 'acceptance-run';
 const n = Number(values.n);
 await mkdir(work, { recursive: true });
@@ -29,7 +37,10 @@ if (!hasManifest(dataset)) {
       yield r;
     }
   })();
-  await writeSpectrumDataset(recs, dataset, { split: { scheme: '90/10', seed: 0 }, notes: { command: 'cvae acceptance', n, seed: 2024 } });
+  await writeSpectrumDataset(recs, dataset, {
+    split: { scheme: '90/10', seed: 0 },
+    notes: { command: 'cvae acceptance', n, seed: 2024 },
+  });
   log(`dataset written in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 }
 if (values.phase === 'data') process.exit(0);
@@ -45,10 +56,25 @@ if (!existsSync(join(modelDir, 'result.json'))) {
     maxSeconds: Number(values.minutes) * 60,
     resume: existsSync(join(modelDir, 'checkpoints')),
     onProgress: (p) => {
-      if (p.phase === 'epoch') log(`epoch ${p.epoch + 1} train ${JSON.stringify(p.losses)} val recon ${p.valLoss?.toExponential(3)} lr ${p.lr.toExponential(2)}`);
+      if (p.phase === 'epoch')
+        log(
+          `epoch ${p.epoch + 1} train ${JSON.stringify(p.losses)} val recon ${p.valLoss?.toExponential(3)} lr ${p.lr.toExponential(2)}`,
+        );
     },
   });
-  const summary = { epochsDone: r.loop.epochsDone, bestEpoch: r.bestEpoch, bestValRecon: r.bestValRecon, trainSeconds: r.trainSeconds, spectraPerSecond: r.spectraPerSecond, budgetSpent: r.budgetSpent, stoppedEarly: r.loop.stoppedEarly, trainExamples: r.trainExamples, valExamples: r.valExamples, source: r.trainSourceStats, peakRssMiB: process.resourceUsage().maxRSS / 1024 };
+  const summary = {
+    epochsDone: r.loop.epochsDone,
+    bestEpoch: r.bestEpoch,
+    bestValRecon: r.bestValRecon,
+    trainSeconds: r.trainSeconds,
+    spectraPerSecond: r.spectraPerSecond,
+    budgetSpent: r.budgetSpent,
+    stoppedEarly: r.loop.stoppedEarly,
+    trainExamples: r.trainExamples,
+    valExamples: r.valExamples,
+    source: r.trainSourceStats,
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+  };
   await writeFile(join(modelDir, 'result.json'), `${JSON.stringify(summary, null, 2)}\n`);
   Object.assign(result, { training: summary });
 }

@@ -105,9 +105,20 @@ export const CVAE_MODEL_JSON_SCHEMA: z.ZodType<CvaeModelJson> = z
     createdAt: z.string(),
     config: cvaeConfigSchema,
     labels: z.array(
-      z.looseObject({ column: z.string(), key: z.string(), min: z.number(), max: z.number(), rangeMin: z.number(), rangeMax: z.number() }),
+      z.looseObject({
+        column: z.string(),
+        key: z.string(),
+        min: z.number(),
+        max: z.number(),
+        rangeMin: z.number(),
+        rangeMax: z.number(),
+      }),
     ),
-    wavelength: z.looseObject({ startAngstrom: z.number(), stepAngstrom: z.number().positive(), nPixels: z.number() }),
+    wavelength: z.looseObject({
+      startAngstrom: z.number(),
+      stepAngstrom: z.number().positive(),
+      nPixels: z.number(),
+    }),
     weightsFile: z.string().min(1),
     weightsSha256: z
       .string()
@@ -117,9 +128,17 @@ export const CVAE_MODEL_JSON_SCHEMA: z.ZodType<CvaeModelJson> = z
   })
   .superRefine((m, ctx) => {
     if (m.labels.length !== m.config.labelColumns.length)
-      ctx.addIssue({ code: 'custom', path: ['labels'], message: `${m.labels.length} labels do not match the ${m.config.labelColumns.length} of config.labelColumns` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['labels'],
+        message: `${m.labels.length} labels do not match the ${m.config.labelColumns.length} of config.labelColumns`,
+      });
     if (m.wavelength.nPixels !== m.config.nPixels)
-      ctx.addIssue({ code: 'custom', path: ['wavelength', 'nPixels'], message: `${m.wavelength.nPixels} does not match config.nPixels ${m.config.nPixels}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['wavelength', 'nPixels'],
+        message: `${m.wavelength.nPixels} does not match config.nPixels ${m.config.nPixels}`,
+      });
   });
 
 /** The layout of a CVAE model directory (nn-core `writeModelDir` / `readModelDir`). */
@@ -141,14 +160,24 @@ export const CVAE_MODEL_DIR: ModelDirFormat<CvaeModelJson> = {
  * replaces `dir`. A failure at any point leaves the previous weights, model.json and checkpoints
  * as they were.
  */
-export async function saveCvaeModel(dir: string, model: SpectrumCvae, meta: Omit<CvaeModelJson, 'format' | 'weightsFile' | 'weightsSha256' | 'createdAt'>): Promise<void> {
+export async function saveCvaeModel(
+  dir: string,
+  model: SpectrumCvae,
+  meta: Omit<CvaeModelJson, 'format' | 'weightsFile' | 'weightsSha256' | 'createdAt'>,
+): Promise<void> {
   const tensors = new Map<string, StoredTensor>();
   for (const [k, v] of model.params.snapshot()) tensors.set(k, v);
   const createdAt = new Date().toISOString();
   await writeModelDir<CvaeModelJson>(dir, CVAE_MODEL_DIR, {
     weightsFile: WEIGHTS_FILE,
     writeWeights: (path) => writeCheckpoint(path, tensors, 'cvae-weights', { config: meta.config }),
-    meta: (weights) => ({ format: CVAE_MODEL_FORMAT, createdAt, weightsFile: weights.file, ...meta, weightsSha256: weights.sha256 }),
+    meta: (weights) => ({
+      format: CVAE_MODEL_FORMAT,
+      createdAt,
+      weightsFile: weights.file,
+      ...meta,
+      weightsSha256: weights.sha256,
+    }),
   });
 }
 
@@ -170,7 +199,8 @@ export async function loadCvaeModel(dir: string): Promise<LoadedCvae> {
   } catch (err) {
     throw new CvaeModelError(dir, err instanceof CheckpointError ? err.message : String(err));
   }
-  if (ck.kind !== 'cvae-weights') throw new CvaeModelError(dir, `${meta.weightsFile} is a '${ck.kind}' file, not CVAE weights`);
+  if (ck.kind !== 'cvae-weights')
+    throw new CvaeModelError(dir, `${meta.weightsFile} is a '${ck.kind}' file, not CVAE weights`);
   const model = new SpectrumCvae(meta.config);
   try {
     const values = new Map<string, { shape: number[]; data: Float32Array }>();

@@ -59,8 +59,16 @@ export interface CvaeConfig {
 }
 
 /** Architecture presets. `paper`: the published network; `small`: for CPU tests and demos. */
-export const CVAE_PRESETS: Record<'paper' | 'small', Pick<CvaeConfig, 'encoderWidths' | 'latentDim' | 'decoderWidths'> & { nPixels: number }> = {
-  paper: { nPixels: 19000, encoderWidths: [4000, 2000, 1000], latentDim: 100, decoderWidths: [1000, 2000, 4000] },
+export const CVAE_PRESETS: Record<
+  'paper' | 'small',
+  Pick<CvaeConfig, 'encoderWidths' | 'latentDim' | 'decoderWidths'> & { nPixels: number }
+> = {
+  paper: {
+    nPixels: 19000,
+    encoderWidths: [4000, 2000, 1000],
+    latentDim: 100,
+    decoderWidths: [1000, 2000, 4000],
+  },
   small: { nPixels: 19000, encoderWidths: [512, 256], latentDim: 16, decoderWidths: [256, 512] },
 };
 
@@ -86,9 +94,14 @@ export const CVAE_TRAINING_DEFAULTS = {
  * Build a config from a preset, the dataset's pixel count and label columns, and overrides.
  * The preset's N is only the paper's; the dataset decides N and the label set.
  */
-export function makeCvaeConfig(preset: CvaePresetName | 'custom', dataset: { nPixels: number; labelColumns: string[] }, overrides: Partial<CvaeConfig> = {}): CvaeConfig {
+export function makeCvaeConfig(
+  preset: CvaePresetName | 'custom',
+  dataset: { nPixels: number; labelColumns: string[] },
+  overrides: Partial<CvaeConfig> = {},
+): CvaeConfig {
   const arch = preset === 'custom' ? CVAE_PRESETS.small : CVAE_PRESETS[preset];
-  if (!arch) throw new Error(`unknown CVAE preset '${preset}' (expected ${Object.keys(CVAE_PRESETS).join(', ')})`);
+  if (!arch)
+    throw new Error(`unknown CVAE preset '${preset}' (expected ${Object.keys(CVAE_PRESETS).join(', ')})`);
   const cfg: CvaeConfig = {
     preset,
     nPixels: dataset.nPixels,
@@ -108,13 +121,17 @@ export function validateCvaeConfig(c: CvaeConfig): void {
   const bad = (msg: string) => {
     throw new Error(`invalid CVAE config: ${msg}`);
   };
-  if (!Number.isInteger(c.nPixels) || c.nPixels < 1) bad(`nPixels must be a positive integer, got ${c.nPixels}`);
+  if (!Number.isInteger(c.nPixels) || c.nPixels < 1)
+    bad(`nPixels must be a positive integer, got ${c.nPixels}`);
   if (c.labelColumns.length < 1) bad('needs at least one label column');
-  for (const w of [...c.encoderWidths, ...c.decoderWidths, c.latentDim]) if (!Number.isInteger(w) || w < 1) bad(`widths must be positive integers, got ${w}`);
+  for (const w of [...c.encoderWidths, ...c.decoderWidths, c.latentDim])
+    if (!Number.isInteger(w) || w < 1) bad(`widths must be positive integers, got ${w}`);
   if (!(c.fluxRange[1] > c.fluxRange[0])) bad(`fluxRange [${c.fluxRange}] must be increasing`);
   if (!(c.beta >= 0)) bad(`beta must be >= 0, got ${c.beta}`);
-  if (c.logvarBound !== null && !(c.logvarBound > 0)) bad(`logvarBound must be > 0 or null, got ${c.logvarBound}`);
+  if (c.logvarBound !== null && !(c.logvarBound > 0))
+    bad(`logvarBound must be > 0 or null, got ${c.logvarBound}`);
   if (!(c.learningRate > 0)) bad(`learningRate must be > 0`);
   if (!Number.isInteger(c.batchSize) || c.batchSize < 1) bad(`batchSize must be a positive integer`);
-  if (!['sample', 'mean', 'zero'].includes(c.validationLatent)) bad(`validationLatent must be 'sample', 'mean' or 'zero'`);
+  if (!['sample', 'mean', 'zero'].includes(c.validationLatent))
+    bad(`validationLatent must be 'sample', 'mean' or 'zero'`);
 }

@@ -17,12 +17,17 @@ beforeAll(async () => {
 async function referenceRows(dir: string, split: string) {
   const ds = await openDataset(dir);
   const rows: { flux: number[]; teff: number }[] = [];
-  for await (const batch of ds.iterateRows({ columns: ['flux', 'teff_k'], split })) for (const r of batch) rows.push({ flux: r.flux as number[], teff: r.teff_k as number });
+  for await (const batch of ds.iterateRows({ columns: ['flux', 'teff_k'], split }))
+    for (const r of batch) rows.push({ flux: r.flux as number[], teff: r.teff_k as number });
   return { manifest: ds.manifest, rows };
 }
 
 /** One epoch through a source in block-shuffled order; returns the peak live host buffers (after gc). */
-function runEpoch(src: SpectrumSource, epoch: number, check: (idx: Int32Array, flux: Float32Array) => void): number {
+function runEpoch(
+  src: SpectrumSource,
+  epoch: number,
+  check: (idx: Int32Array, flux: Float32Array) => void,
+): number {
   gc();
   const before = process.memoryUsage().arrayBuffers;
   let peak = 0;
@@ -56,7 +61,12 @@ test('out-of-core source: memory is bounded by the configured cap, not by the da
     const ds = await openDataset(dir);
     const datasetBytes = n * nPixels * 4; // 9.6 and 38.4 MB of float32 flux
     expect(datasetBytes).toBeGreaterThan(7 * cap);
-    const src = await openSpectrumSource({ dir, split: 'train', cacheBytes: cap, labelScales: minMaxScalesFromManifest(ds.manifest, ds.manifest.labels) });
+    const src = await openSpectrumSource({
+      dir,
+      split: 'train',
+      cacheBytes: cap,
+      labelScales: minMaxScalesFromManifest(ds.manifest, ds.manifest.labels),
+    });
     expect(src.windowGroups).toBe(3);
     let peak = 0;
     for (const epoch of [0, 1]) {
@@ -65,8 +75,14 @@ test('out-of-core source: memory is bounded by the configured cap, not by the da
         runEpoch(src, epoch, (idx, flux) => {
           // the stored value is the float32 of the toy function at the example's labels
           for (const k of [0, idx.length - 1]) {
-            const labels = Object.fromEntries(Object.keys(TOY_BOX).map((key, j) => [key, src.physicalLabels[idx[k] * 6 + j]]));
-            assertBitwiseEqual(flux.subarray(k * nPixels, (k + 1) * nPixels), Float32Array.from(toyFlux(labels, nPixels)), `example ${idx[k]}`);
+            const labels = Object.fromEntries(
+              Object.keys(TOY_BOX).map((key, j) => [key, src.physicalLabels[idx[k] * 6 + j]]),
+            );
+            assertBitwiseEqual(
+              flux.subarray(k * nPixels, (k + 1) * nPixels),
+              Float32Array.from(toyFlux(labels, nPixels)),
+              `example ${idx[k]}`,
+            );
           }
         }),
       );
@@ -86,8 +102,16 @@ test('the cap must hold one row group; labels are scaled with the manifest stati
   const dir = await writeToyDataset({ n: 60, nPixels: 200, rowGroupSize: 30 });
   const ds = await openDataset(dir);
   const scales = minMaxScalesFromManifest(ds.manifest, ds.manifest.labels);
-  await expect(openSpectrumSource({ dir, split: 'train', cacheBytes: 1000, labelScales: scales })).rejects.toThrow(/cannot hold one row group/);
-  const src = await openSpectrumSource({ dir, split: null, cacheBytes: 1 << 20, labelScales: scales, noise: { latentDim: 3, seed: 9 } });
+  await expect(
+    openSpectrumSource({ dir, split: 'train', cacheBytes: 1000, labelScales: scales }),
+  ).rejects.toThrow(/cannot hold one row group/);
+  const src = await openSpectrumSource({
+    dir,
+    split: null,
+    cacheBytes: 1 << 20,
+    labelScales: scales,
+    noise: { latentDim: 3, seed: 9 },
+  });
   expect(src.numExamples).toBe(60);
   for (let j = 0; j < 6; j++) {
     let lo = Infinity;
@@ -113,7 +137,12 @@ test('the cap must hold one row group; labels are scaled with the manifest stati
 test('float64 flux datasets take the same fast path', async () => {
   const dir = await writeToyDataset({ n: 40, nPixels: 300, rowGroupSize: 20, fluxType: 'double' });
   const { manifest, rows } = await referenceRows(dir, 'train');
-  const src = await openSpectrumSource({ dir, split: 'train', cacheBytes: 1 << 20, labelScales: minMaxScalesFromManifest(manifest, manifest.labels) });
+  const src = await openSpectrumSource({
+    dir,
+    split: 'train',
+    cacheBytes: 1 << 20,
+    labelScales: minMaxScalesFromManifest(manifest, manifest.labels),
+  });
   const flux = src.readFlux(Int32Array.from({ length: src.numExamples }, (_, i) => i));
   assertBitwiseEqual(flux, Float32Array.from(rows.flatMap((r) => r.flux)));
   expect(src.stats.fastDecodes).toBe(src.stats.decodes);
@@ -121,7 +150,10 @@ test('float64 flux datasets take the same fast path', async () => {
 });
 
 test("missing pixels: batches carry the continuum (1) and a 0 in the mask, readFlux keeps NaN; 'validation' selects the val split", async () => {
-  const recs = toyRecords(30, 50, 4).map((r, i) => ({ ...r, flux: r.flux.map((v, p) => (i % 5 === 0 && p % 7 === 3 ? Number.NaN : v)) }));
+  const recs = toyRecords(30, 50, 4).map((r, i) => ({
+    ...r,
+    flux: r.flux.map((v, p) => (i % 5 === 0 && p % 7 === 3 ? Number.NaN : v)),
+  }));
   const dir = join(tempDir('cvae-nan-'), 'ds');
   const m = await writeSpectrumDataset(recs, dir, { split: { scheme: '90/10', seed: 0 } });
   expect(m.pixels?.nanCount).toBeGreaterThan(0);
@@ -146,7 +178,12 @@ test("missing pixels: batches carry the continuum (1) and a 0 in the mask, readF
   expect(missing).toBe(m.pixels!.nanCount);
   tf.dispose(Object.values(b));
   src.close();
-  const val = await openSpectrumSource({ dir, split: 'validation', cacheBytes: 1 << 20, labelScales: scales });
+  const val = await openSpectrumSource({
+    dir,
+    split: 'validation',
+    cacheBytes: 1 << 20,
+    labelScales: scales,
+  });
   expect(val.numExamples).toBe(m.splitCounts.val);
   val.close();
 });

@@ -81,7 +81,16 @@ interface Group {
  */
 export class SpectrumSource implements BatchSource {
   readonly numExamples: number;
-  readonly stats: SpectrumSourceStats = { cachedBytes: 0, peakCachedBytes: 0, decodes: 0, decodeSeconds: 0, fastDecodes: 0, decodedExamples: 0, examplesServed: 0, batchesServed: 0 };
+  readonly stats: SpectrumSourceStats = {
+    cachedBytes: 0,
+    peakCachedBytes: 0,
+    decodes: 0,
+    decodeSeconds: 0,
+    fastDecodes: 0,
+    decodedExamples: 0,
+    examplesServed: 0,
+    batchesServed: 0,
+  };
   /** Row groups per shuffle window (as many as fit in the cache). */
   readonly windowGroups: number;
   private readonly cache = new Map<number, Float32Array>();
@@ -106,7 +115,9 @@ export class SpectrumSource implements BatchSource {
     groups.forEach((g, gi) => this.exampleGroup.fill(gi, g.firstExample, g.firstExample + g.rows.length));
     const maxGroupBytes = Math.max(0, ...groups.map((g) => g.rows.length * nPixels * 4));
     if (maxGroupBytes > opts.cacheBytes) {
-      throw new Error(`cache of ${opts.cacheBytes} bytes cannot hold one row group (${maxGroupBytes} bytes of flux); raise the memory cap or write smaller row groups`);
+      throw new Error(
+        `cache of ${opts.cacheBytes} bytes cannot hold one row group (${maxGroupBytes} bytes of flux); raise the memory cap or write smaller row groups`,
+      );
     }
     this.windowGroups = Math.max(1, Math.floor(opts.cacheBytes / Math.max(1, maxGroupBytes)));
   }
@@ -158,7 +169,9 @@ export class SpectrumSource implements BatchSource {
     if (g.rows.length * this.nPixels === all.length) flux = all;
     else {
       flux = new Float32Array(g.rows.length * this.nPixels);
-      g.rows.forEach((r, i) => flux.set(all.subarray(r * this.nPixels, (r + 1) * this.nPixels), i * this.nPixels));
+      g.rows.forEach((r, i) =>
+        flux.set(all.subarray(r * this.nPixels, (r + 1) * this.nPixels), i * this.nPixels),
+      );
     }
     this.stats.decodeSeconds += (performance.now() - t0) / 1000;
     this.stats.decodes++;
@@ -175,7 +188,8 @@ export class SpectrumSource implements BatchSource {
     const N = this.nPixels;
     for (let i = 0; i < indices.length; i++) {
       const e = indices[i];
-      if (!(e >= 0 && e < this.numExamples)) throw new RangeError(`example ${e} out of range [0, ${this.numExamples})`);
+      if (!(e >= 0 && e < this.numExamples))
+        throw new RangeError(`example ${e} out of range [0, ${this.numExamples})`);
       const gi = this.exampleGroup[e];
       const local = e - this.groups[gi].firstExample;
       out.set(this.groupFlux(gi).subarray(local * N, (local + 1) * N), i * N);
@@ -255,7 +269,16 @@ export async function openSpectrumSource(opts: SpectrumSourceOptions): Promise<S
     });
     if (first === 0) throw new Error(`${opts.dir}: no rows in split ${JSON.stringify(opts.split)}`);
     const wavelength = reader.wavelengthGrid(selected);
-    return new SpectrumSource(reader.manifest, reader.numPixels, groups, Float32Array.from(labels), Float64Array.from(physical), wavelength, opts, reader);
+    return new SpectrumSource(
+      reader.manifest,
+      reader.numPixels,
+      groups,
+      Float32Array.from(labels),
+      Float64Array.from(physical),
+      wavelength,
+      opts,
+      reader,
+    );
   } catch (err) {
     reader.close();
     throw err;

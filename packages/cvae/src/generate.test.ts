@@ -6,7 +6,14 @@ import { summarize } from '@stellar-emu/numerics';
 import { assertAllClose } from '@stellar-emu/numerics/testing';
 import { tempDir, writeToyDataset } from '../test/fixtures.js';
 import { CvaeModelError, loadCvaeModel, type LoadedCvae } from './artifact.js';
-import { cvaeEmulator, generateSpectra, labelMatrix, readLabelTable, writeSpectraCsv, writeSpectraParquet } from './generate.js';
+import {
+  cvaeEmulator,
+  generateSpectra,
+  labelMatrix,
+  readLabelTable,
+  writeSpectraCsv,
+  writeSpectraParquet,
+} from './generate.js';
 import { evaluateCvae } from './metrics.js';
 import { trainCvae } from './train.js';
 
@@ -19,7 +26,13 @@ beforeAll(async () => {
   await initBackend({ force: 'cpu', quiet: true });
   dataset = await writeToyDataset({ n: 200, nPixels: 100, rowGroupSize: 50 });
   modelDir = tempDir();
-  const r = await trainCvae({ datasetDir: dataset, outDir: modelDir, preset: 'custom', overrides: { encoderWidths: [32], latentDim: 3, decoderWidths: [32], batchSize: 32, epochs: 2 }, maxMinutes: 1e-3 / 60 });
+  const r = await trainCvae({
+    datasetDir: dataset,
+    outDir: modelDir,
+    preset: 'custom',
+    overrides: { encoderWidths: [32], latentDim: 3, decoderWidths: [32], batchSize: 32, epochs: 2 },
+    maxMinutes: 1e-3 / 60,
+  });
   // the time budget stops training at the first epoch end
   expect(r.budgetSpent).toBe(true);
   expect(r.loop.stoppedEarly).toBe(false);
@@ -29,7 +42,10 @@ beforeAll(async () => {
 afterAll(() => loaded?.model.dispose());
 
 test('generation with the same seed is reproducible; another seed or z = 0 differs; batching does not matter', async () => {
-  const labels = labelMatrix(loaded.meta, Array.from({ length: 5 }, () => sun));
+  const labels = labelMatrix(
+    loaded.meta,
+    Array.from({ length: 5 }, () => sun),
+  );
   const a = await generateSpectra(loaded, labels, { seed: 3 });
   const b = await generateSpectra(loaded, labels, { seed: 3 });
   assertBitwiseEqual(a, b, 'same seed');
@@ -51,18 +67,31 @@ test('the CVAE as an emulator under test: its pixel count, its training box by l
   expect(e.name).toBe('CVAE');
   expect(e.numPixels).toBe(100);
   expect(Object.keys(e.labelRanges)).toEqual(loaded.meta.labels.map((l) => l.key));
-  for (const l of loaded.meta.labels) expect(e.labelRanges[l.key]).toEqual({ min: l.rangeMin, max: l.rangeMax });
+  for (const l of loaded.meta.labels)
+    expect(e.labelRanges[l.key]).toEqual({ min: l.rangeMin, max: l.rangeMax });
   const rows = [sun, { ...sun, teffK: 6000 }];
   const got = await e.generator(rows, { seed: 7 });
-  assertBitwiseEqual(got, await generateSpectra(loaded, labelMatrix(loaded.meta, rows), { seed: 7, z: 'sample' }), 'cvaeEmulator = generateSpectra');
+  assertBitwiseEqual(
+    got,
+    await generateSpectra(loaded, labelMatrix(loaded.meta, rows), { seed: 7, z: 'sample' }),
+    'cvaeEmulator = generateSpectra',
+  );
 });
 
 test('labels outside the training box are an error unless extrapolation is allowed', () => {
-  expect(() => labelMatrix(loaded.meta, [{ ...sun, teffK: 20000 }])).toThrow(/teffK = 20000 is outside the training box \[4\d+(\.\d+)?, \d+(\.\d+)?\]/);
-  expect(() => labelMatrix(loaded.meta, [{ ...sun, logg: undefined as unknown as number }])).toThrow(/label logg .* missing/);
+  expect(() => labelMatrix(loaded.meta, [{ ...sun, teffK: 20000 }])).toThrow(
+    /teffK = 20000 is outside the training box \[4\d+(\.\d+)?, \d+(\.\d+)?\]/,
+  );
+  expect(() => labelMatrix(loaded.meta, [{ ...sun, logg: undefined as unknown as number }])).toThrow(
+    /label logg .* missing/,
+  );
   expect(labelMatrix(loaded.meta, [{ ...sun, teffK: 20000 }], true)[0]).toBe(20000);
   // dataset column names work as keys too
-  expect(labelMatrix(loaded.meta, [{ teff_k: 5770, logg: 4.44, vsini_kms: 2, mh: 0, vmic_kms: 1, resolution: 50000 }])[2]).toBe(2);
+  expect(
+    labelMatrix(loaded.meta, [
+      { teff_k: 5770, logg: 4.44, vsini_kms: 2, mh: 0, vmic_kms: 1, resolution: 50000 },
+    ])[2],
+  ).toBe(2);
 });
 
 test('a missing or corrupt model directory gives a clear error', async () => {
@@ -90,7 +119,10 @@ test('CSV and Parquet outputs: wavelength in Å then flux; label tables in; grid
   expect(row5[0]).toBeCloseTo(5000 + 5 * 0.05, 6);
   expect(row5[2]).toBe(flux[100 + 5]);
 
-  await writeFile(join(dir, 'labels.csv'), 'teffK,logg,vsiniKms,mh,vmicKms,resolution\n5770,4.44,2,0,1,50000\n6500,4.44,2,0,1,50000\n');
+  await writeFile(
+    join(dir, 'labels.csv'),
+    'teffK,logg,vsiniKms,mh,vmicKms,resolution\n5770,4.44,2,0,1,50000\n6500,4.44,2,0,1,50000\n',
+  );
   const table = await readLabelTable(join(dir, 'labels.csv'));
   expect(Array.from(labelMatrix(loaded.meta, table))).toEqual(Array.from(labels));
   await writeSpectraParquet(join(dir, 'out'), loaded.meta, labels, flux, modelDir);
@@ -115,8 +147,16 @@ test('metrics: eq. 6 residual per held-out spectrum, its summary, binned maps an
   expect(m.summary.p95).toBeLessThanOrEqual(m.summary.max);
   // recompute one residual by hand
   const ex = m.examples[0];
-  const manual = ex.generatedFlux.reduce((s, g, i) => s + Math.abs(g - ex.referenceFlux[i]), 0) / ex.referenceFlux.length;
+  const manual =
+    ex.generatedFlux.reduce((s, g, i) => s + Math.abs(g - ex.referenceFlux[i]), 0) / ex.referenceFlux.length;
   expect(m.residuals.meanAbsResidual[0]).toBeCloseTo(manual, 6);
   expect(m.teffLoggMap!.count.flat().reduce((a, b) => a + b, 0)).toBe(m.nSpectra);
-  expect(m.perLabel.map((p) => p.label)).toEqual(['teffK', 'logg', 'vsiniKms', 'mh', 'vmicKms', 'resolution']);
+  expect(m.perLabel.map((p) => p.label)).toEqual([
+    'teffK',
+    'logg',
+    'vsiniKms',
+    'mh',
+    'vmicKms',
+    'resolution',
+  ]);
 });

@@ -2,7 +2,14 @@
 import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
-import { MANIFEST_FILE, minMaxScale, parquetCompressors, writeFitsSpectra, writeSpectrumDataset, type SpectrumRecord } from '@stellar-emu/grid-io';
+import {
+  MANIFEST_FILE,
+  minMaxScale,
+  parquetCompressors,
+  writeFitsSpectra,
+  writeSpectrumDataset,
+  type SpectrumRecord,
+} from '@stellar-emu/grid-io';
 import { tf } from '@stellar-emu/nn-core';
 import { deriveSeed, Rng } from '@stellar-emu/numerics';
 import type { CvaeModelJson, LoadedCvae } from './artifact.js';
@@ -32,14 +39,20 @@ export class LabelBoxError extends Error {
  * or by dataset column name) → a row-major Float64Array [n * L] in the model's label order.
  * Outside the training box is an error naming the label, value and box unless `allowExtrapolation`.
  */
-export function labelMatrix(meta: CvaeModelJson, rows: Record<string, number>[], allowExtrapolation = false): Float64Array {
+export function labelMatrix(
+  meta: CvaeModelJson,
+  rows: Record<string, number>[],
+  allowExtrapolation = false,
+): Float64Array {
   const L = meta.labels.length;
   const out = new Float64Array(rows.length * L);
   rows.forEach((row, i) => {
     meta.labels.forEach((l, j) => {
       const v = row[l.key] ?? row[l.column];
       if (typeof v !== 'number' || !Number.isFinite(v)) {
-        throw new LabelBoxError(`spectrum ${i}: label ${l.key} (${l.column}) is missing or not a finite number (got ${String(v)}); the model needs ${meta.labels.map((x) => x.key).join(', ')}`);
+        throw new LabelBoxError(
+          `spectrum ${i}: label ${l.key} (${l.column}) is missing or not a finite number (got ${String(v)}); the model needs ${meta.labels.map((x) => x.key).join(', ')}`,
+        );
       }
       if (!allowExtrapolation && (v < l.rangeMin || v > l.rangeMax)) {
         throw new LabelBoxError(
@@ -56,7 +69,11 @@ export function labelMatrix(meta: CvaeModelJson, rows: Record<string, number>[],
  * Generate continuum-normalized spectra at physical labels [n * L] (from {@link labelMatrix}).
  * Returns flux as a row-major Float32Array [n * N] on the model's wavelength grid.
  */
-export async function generateSpectra(loaded: LoadedCvae, labels: Float64Array, opts: GenerateOptions = {}): Promise<Float32Array> {
+export async function generateSpectra(
+  loaded: LoadedCvae,
+  labels: Float64Array,
+  opts: GenerateOptions = {},
+): Promise<Float32Array> {
   const { meta, model } = loaded;
   const L = meta.labels.length;
   const N = meta.config.nPixels;
@@ -69,7 +86,9 @@ export async function generateSpectra(loaded: LoadedCvae, labels: Float64Array, 
   for (let start = 0; start < n; start += batchSize) {
     const b = Math.min(batchSize, n - start);
     const c = new Float32Array(b * L);
-    for (let i = 0; i < b; i++) for (let j = 0; j < L; j++) c[i * L + j] = minMaxScale(labels[(start + i) * L + j], meta.labels[j].min, meta.labels[j].max);
+    for (let i = 0; i < b; i++)
+      for (let j = 0; j < L; j++)
+        c[i * L + j] = minMaxScale(labels[(start + i) * L + j], meta.labels[j].min, meta.labels[j].max);
     const z = new Float32Array(b * d);
     if ((opts.z ?? 'sample') === 'sample') {
       for (let i = 0; i < b; i++) {
@@ -77,7 +96,9 @@ export async function generateSpectra(loaded: LoadedCvae, labels: Float64Array, 
         for (let k = 0; k < d; k++) z[i * d + k] = rng.normal();
       }
     }
-    const flux = tf.tidy(() => model.unscaleFlux(model.decode(tf.tensor2d(z, [b, d]), tf.tensor2d(c, [b, L]))));
+    const flux = tf.tidy(() =>
+      model.unscaleFlux(model.decode(tf.tensor2d(z, [b, d]), tf.tensor2d(c, [b, L]))),
+    );
     out.set((await flux.data()) as Float32Array, start * N);
     flux.dispose();
   }
@@ -100,7 +121,8 @@ export function cvaeEmulator(loaded: LoadedCvae): {
     name: 'CVAE',
     numPixels: meta.wavelength.nPixels,
     labelRanges: Object.fromEntries(meta.labels.map((l) => [l.key, { min: l.rangeMin, max: l.rangeMax }])),
-    generator: (labels, { seed }) => generateSpectra(loaded, labelMatrix(meta, labels), { seed, z: 'sample' }),
+    generator: (labels, { seed }) =>
+      generateSpectra(loaded, labelMatrix(meta, labels), { seed, z: 'sample' }),
   };
 }
 
@@ -130,22 +152,38 @@ function modelMedium(meta: CvaeModelJson): 'air' | 'vacuum' | undefined {
 }
 
 /** Label units as FITS unit strings (the model's label keys), '' for dex and dimensionless labels. */
-const LABEL_UNITS: Record<string, string> = { teffK: 'K', logg: '', vsiniKms: 'km/s', mh: '', vmicKms: 'km/s', resolution: '' };
+const LABEL_UNITS: Record<string, string> = {
+  teffK: 'K',
+  logg: '',
+  vsiniKms: 'km/s',
+  mh: '',
+  vmicKms: 'km/s',
+  resolution: '',
+};
 
 /**
  * CSV: `#` comment lines naming stellar-emu, the model (directory and weights sha256), the draw
  * and the units; then the header `wavelength_angstrom,flux_0,...` and one row per pixel
  * (wavelength in Å, then each spectrum's continuum-normalized flux).
  */
-export async function writeSpectraCsv(path: string, meta: CvaeModelJson, flux: Float32Array, by?: GeneratedBy): Promise<void> {
+export async function writeSpectraCsv(
+  path: string,
+  meta: CvaeModelJson,
+  flux: Float32Array,
+  by?: GeneratedBy,
+): Promise<void> {
   const N = meta.config.nPixels;
   const n = flux.length / N;
   const wl = wavelengthGrid(meta);
   const medium = modelMedium(meta);
   const lines: string[] = [];
   if (by) {
-    lines.push(`# stellar-emu ${by.version} CVAE ${by.modelDir} (weights sha256 ${by.weightsSha256}); z ${by.z === 'zero' ? '= 0' : `~ N(0, I), seed ${by.seed}`}`);
-    lines.push(`# units: wavelength_angstrom Å (${medium ?? 'air or vacuum not recorded'}); flux_i continuum-normalized (dimensionless)`);
+    lines.push(
+      `# stellar-emu ${by.version} CVAE ${by.modelDir} (weights sha256 ${by.weightsSha256}); z ${by.z === 'zero' ? '= 0' : `~ N(0, I), seed ${by.seed}`}`,
+    );
+    lines.push(
+      `# units: wavelength_angstrom Å (${medium ?? 'air or vacuum not recorded'}); flux_i continuum-normalized (dimensionless)`,
+    );
   }
   lines.push(['wavelength_angstrom', ...Array.from({ length: n }, (_, i) => `flux_${i}`)].join(','));
   for (let p = 0; p < N; p++) {
@@ -162,7 +200,13 @@ export async function writeSpectraCsv(path: string, meta: CvaeModelJson, flux: F
  * header cards (ORIGIN, SOFTWARE version, MODELSHA = weights sha256, SEED, ZDRAW) — opens in
  * astropy and `specutils.Spectrum.read` with its units.
  */
-export async function writeSpectraFits(path: string, meta: CvaeModelJson, labels: Float64Array, flux: Float32Array, by: GeneratedBy): Promise<void> {
+export async function writeSpectraFits(
+  path: string,
+  meta: CvaeModelJson,
+  labels: Float64Array,
+  flux: Float32Array,
+  by: GeneratedBy,
+): Promise<void> {
   const dir = by.modelDir;
   await writeFitsSpectra(path, {
     startAngstrom: meta.wavelength.startAngstrom,
@@ -172,7 +216,11 @@ export async function writeSpectraFits(path: string, meta: CvaeModelJson, labels
     fluxUnit: '',
     fluxDescription: 'continuum-normalized flux',
     medium: modelMedium(meta),
-    labels: { names: meta.labels.map((l) => l.key), units: meta.labels.map((l) => LABEL_UNITS[l.key] ?? ''), values: labels },
+    labels: {
+      names: meta.labels.map((l) => l.key),
+      units: meta.labels.map((l) => LABEL_UNITS[l.key] ?? ''),
+      values: labels,
+    },
     provenance: {
       ORIGIN: 'stellar-emu',
       SOFTWARE: `stellar-emu ${by.version}`,
@@ -180,12 +228,20 @@ export async function writeSpectraFits(path: string, meta: CvaeModelJson, labels
       SEED: by.seed,
       ZDRAW: by.z,
     },
-    comments: [`Generated by the CVAE in ${dir}`, 'Flux: continuum-normalized; labels: HDU LABELS (LABELn, LUNITn)'],
+    comments: [
+      `Generated by the CVAE in ${dir}`,
+      'Flux: continuum-normalized; labels: HDU LABELS (LABELn, LUNITn)',
+    ],
   });
 }
 
 /** The generated spectra as grid-io spectrum records (labels by record key, physical units). */
-export function* spectrumRecords(meta: CvaeModelJson, labels: Float64Array, flux: Float32Array, source: string): Generator<SpectrumRecord> {
+export function* spectrumRecords(
+  meta: CvaeModelJson,
+  labels: Float64Array,
+  flux: Float32Array,
+  source: string,
+): Generator<SpectrumRecord> {
   const N = meta.config.nPixels;
   const L = meta.labels.length;
   for (let i = 0; i < flux.length / N; i++) {
@@ -210,7 +266,14 @@ export function* spectrumRecords(meta: CvaeModelJson, labels: Float64Array, flux
  * (data.parquet + _manifest.json), or, when `out` ends in `.parquet`, to that single file with
  * the manifest beside it as `<name>.manifest.json`.
  */
-export async function writeSpectraParquet(out: string, meta: CvaeModelJson, labels: Float64Array, flux: Float32Array, source: string, notes: Record<string, unknown> = {}): Promise<void> {
+export async function writeSpectraParquet(
+  out: string,
+  meta: CvaeModelJson,
+  labels: Float64Array,
+  flux: Float32Array,
+  source: string,
+  notes: Record<string, unknown> = {},
+): Promise<void> {
   const records = spectrumRecords(meta, labels, flux, source);
   if (!out.endsWith('.parquet')) {
     await writeSpectrumDataset(records, out, { notes: { generator: 'stellar-emu cvae', ...notes } });
@@ -229,8 +292,17 @@ export async function writeSpectraParquet(out: string, meta: CvaeModelJson, labe
 /** Read a label table: CSV with a header row (record keys or column names), or a Parquet file. */
 export async function readLabelTable(path: string): Promise<Record<string, number>[]> {
   if (path.endsWith('.parquet')) {
-    const rows = (await parquetReadObjects({ file: await asyncBufferFromFile(path), compressors: parquetCompressors })) as Record<string, unknown>[];
-    return rows.map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => typeof v === 'number' || typeof v === 'bigint').map(([k, v]) => [k, Number(v)])));
+    const rows = (await parquetReadObjects({
+      file: await asyncBufferFromFile(path),
+      compressors: parquetCompressors,
+    })) as Record<string, unknown>[];
+    return rows.map((r) =>
+      Object.fromEntries(
+        Object.entries(r)
+          .filter(([, v]) => typeof v === 'number' || typeof v === 'bigint')
+          .map(([k, v]) => [k, Number(v)]),
+      ),
+    );
   }
   const text = await readFile(path, 'utf8');
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.startsWith('#'));
@@ -238,7 +310,8 @@ export async function readLabelTable(path: string): Promise<Record<string, numbe
   const header = lines[0].split(',').map((h) => h.trim());
   return lines.slice(1).map((line, i) => {
     const cells = line.split(',');
-    if (cells.length !== header.length) throw new Error(`${path}:${i + 2}: ${cells.length} cells, header has ${header.length}`);
+    if (cells.length !== header.length)
+      throw new Error(`${path}:${i + 2}: ${cells.length} cells, header has ${header.length}`);
     return Object.fromEntries(header.map((h, j) => [h, Number(cells[j])]));
   });
 }

@@ -1,5 +1,11 @@
 // Accuracy metrics (paper eq. 6 and Figs. 3, 5, 6): wavelength-averaged |generated − reference| over a held-out split.
 import { canonicalSplitName, VAL_SPLIT } from '@stellar-emu/grid-io';
+import {
+  SPECTRUM_LABELS,
+  type CvaeSection,
+  type SpectrumLabel,
+  type SpectrumLabels,
+} from '@stellar-emu/metrics';
 import { binnedStats, median, summarize, type Summary } from '@stellar-emu/numerics';
 import type { LoadedCvae } from './artifact.js';
 import { openSpectrumSource } from './data.js';
@@ -23,7 +29,7 @@ export interface EvaluateOptions {
   batchSize?: number;
 }
 
-/** The metrics JSON; `examples`, `residuals` and `summary` map onto the report's `cvae` section. */
+/** The metrics JSON; `examples`, `residuals`, `summary` and `split` map onto the report's `cvae` section ({@link cvaeReportSection}). */
 export interface CvaeMetrics {
   split: string;
   nSpectra: number;
@@ -41,9 +47,22 @@ export interface CvaeMetrics {
     generatedFlux: number[];
   }[];
   /** Median residual on a Teff × log g grid (Fig. 5): median[i][j] for teff bin i, logg bin j (null: empty). */
-  teffLoggMap: { teffKey: string; loggKey: string; teffEdges: number[]; loggEdges: number[]; median: (number | null)[][]; count: number[][] } | null;
+  teffLoggMap: {
+    teffKey: string;
+    loggKey: string;
+    teffEdges: number[];
+    loggEdges: number[];
+    median: (number | null)[][];
+    count: number[][];
+  } | null;
   /** Median and 95th percentile of the residual in equal-width bins of each label (Fig. 6; numerics `binnedStats`). */
-  perLabel: { label: string; edges: number[]; median: (number | null)[]; p95: (number | null)[]; count: number[] }[];
+  perLabel: {
+    label: string;
+    edges: number[];
+    median: (number | null)[];
+    p95: (number | null)[];
+    count: number[];
+  }[];
   seconds: number;
   /** Wall-clock seconds inside the decoder (generation only, no data reading), and its batch size. */
   generation: { seconds: number; spectra: number; batchSize: number; spectraPerSecond: number };
@@ -54,13 +73,24 @@ export interface CvaeMetrics {
  * labels (z = 0 by default) against the reference flux; mean over finite pixels of the absolute
  * difference (eq. 6). Streams the split through a bounded cache.
  */
-export async function evaluateCvae(loaded: LoadedCvae, dataset: string, opts: EvaluateOptions = {}): Promise<CvaeMetrics> {
+export async function evaluateCvae(
+  loaded: LoadedCvae,
+  dataset: string,
+  opts: EvaluateOptions = {},
+): Promise<CvaeMetrics> {
   const t0 = performance.now();
   const { meta } = loaded;
   const split = canonicalSplitName(opts.split ?? VAL_SPLIT);
-  const src = await openSpectrumSource({ dir: dataset, split, splitSeed: meta.config.seed, cacheBytes: opts.cacheBytes ?? 256 * 2 ** 20, labelScales: meta.labels });
+  const src = await openSpectrumSource({
+    dir: dataset,
+    split,
+    splitSeed: meta.config.seed,
+    cacheBytes: opts.cacheBytes ?? 256 * 2 ** 20,
+    labelScales: meta.labels,
+  });
   try {
-    if (src.nPixels !== meta.config.nPixels) throw new Error(`${dataset}: spectra have ${src.nPixels} pixels, the model ${meta.config.nPixels}`);
+    if (src.nPixels !== meta.config.nPixels)
+      throw new Error(`${dataset}: spectra have ${src.nPixels} pixels, the model ${meta.config.nPixels}`);
     const L = meta.labels.length;
     const N = src.nPixels;
     const n = Math.min(src.numExamples, opts.maxSpectra ?? Infinity);
@@ -76,7 +106,11 @@ export async function evaluateCvae(loaded: LoadedCvae, dataset: string, opts: Ev
       const ref = src.readFlux(idx);
       const labels = src.physicalLabels.subarray(start * L, (start + b) * L);
       const tg = performance.now();
-      const gen = await generateSpectra(loaded, labels, { z: opts.z ?? 'sample', seed: opts.seed, batchSize: b });
+      const gen = await generateSpectra(loaded, labels, {
+        z: opts.z ?? 'sample',
+        seed: opts.seed,
+        batchSize: b,
+      });
       genSeconds += (performance.now() - tg) / 1000;
       for (let i = 0; i < b; i++) {
         let sum = 0;
@@ -101,7 +135,9 @@ export async function evaluateCvae(loaded: LoadedCvae, dataset: string, opts: Ev
       }
     }
     const labelCols: Record<string, number[]> = {};
-    meta.labels.forEach((l, j) => (labelCols[l.key] = Array.from({ length: n }, (_, i) => src.physicalLabels[i * L + j])));
+    meta.labels.forEach(
+      (l, j) => (labelCols[l.key] = Array.from({ length: n }, (_, i) => src.physicalLabels[i * L + j])),
+    );
     const bins = opts.bins ?? 8;
     const binned = (x: number[]) => {
       const b = binnedStats(x, residual, { bins });
@@ -116,7 +152,9 @@ export async function evaluateCvae(loaded: LoadedCvae, dataset: string, opts: Ev
       // with a non-finite label or residual is left out, as binnedStats leaves it out.
       const tb = binned(labelCols[teffKey]);
       const gb = binned(labelCols[loggKey]);
-      const cells: number[][][] = Array.from({ length: tb.count.length }, () => Array.from({ length: gb.count.length }, () => []));
+      const cells: number[][][] = Array.from({ length: tb.count.length }, () =>
+        Array.from({ length: gb.count.length }, () => []),
+      );
       const bin = (v: number, e: number[]) => {
         const k = e.length - 1;
         return Math.min(k - 1, Math.max(0, Math.floor(((v - e[0]) / (e[k] - e[0] || 1)) * k)));
@@ -124,7 +162,8 @@ export async function evaluateCvae(loaded: LoadedCvae, dataset: string, opts: Ev
       for (let i = 0; i < n; i++) {
         const t = labelCols[teffKey][i];
         const g = labelCols[loggKey][i];
-        if (Number.isFinite(t) && Number.isFinite(g) && Number.isFinite(residual[i])) cells[bin(t, tb.edges)][bin(g, gb.edges)].push(residual[i]);
+        if (Number.isFinite(t) && Number.isFinite(g) && Number.isFinite(residual[i]))
+          cells[bin(t, tb.edges)][bin(g, gb.edges)].push(residual[i]);
       }
       teffLoggMap = {
         teffKey,
@@ -145,9 +184,53 @@ export async function evaluateCvae(loaded: LoadedCvae, dataset: string, opts: Ev
       teffLoggMap,
       perLabel,
       seconds: (performance.now() - t0) / 1000,
-      generation: { seconds: genSeconds, spectra: n, batchSize: chunk, spectraPerSecond: genSeconds > 0 ? n / genSeconds : 0 },
+      generation: {
+        seconds: genSeconds,
+        spectra: n,
+        batchSize: chunk,
+        spectraPerSecond: genSeconds > 0 ? n / genSeconds : 0,
+      },
     };
   } finally {
     src.close();
   }
+}
+
+/** The contract's labels (SPECTRUM_LABELS) of a record keyed by the model's labels; throws naming any the model lacks. */
+function contractLabels<T>(byKey: Record<string, T>, where: string): Record<SpectrumLabel, T> {
+  const missing = SPECTRUM_LABELS.filter((k) => !(k in byKey));
+  if (missing.length > 0)
+    throw new Error(
+      `${where}: the report's cvae section needs the labels ${SPECTRUM_LABELS.join(', ')}; the model has no ${missing.join(', ')}`,
+    );
+  return Object.fromEntries(SPECTRUM_LABELS.map((k) => [k, byKey[k]])) as Record<SpectrumLabel, T>;
+}
+
+/**
+ * The report's `cvae` section of {@link evaluateCvae}'s metrics, typed against the contract
+ * (@stellar-emu/metrics `CvaeSection`): the examples and the per-spectrum residuals with the
+ * contract's six labels (a model without one of them throws), the summary and the split. The
+ * training curves and the speed are the caller's (`more`).
+ */
+export function cvaeReportSection(
+  m: CvaeMetrics,
+  more: Pick<CvaeSection, 'training' | 'speed'> = {},
+): CvaeSection {
+  return {
+    examples: m.examples.map((e) => ({
+      labels: contractLabels(e.labels, 'cvae example') satisfies SpectrumLabels,
+      wavelengthStartAngstrom: e.wavelengthStartAngstrom,
+      wavelengthStepAngstrom: e.wavelengthStepAngstrom,
+      referenceFlux: e.referenceFlux,
+      generatedFlux: e.generatedFlux,
+    })),
+    residuals: {
+      labels: contractLabels(m.residuals.labels, 'cvae residuals'),
+      meanAbsResidual: m.residuals.meanAbsResidual,
+    },
+    summary: { median: m.summary.median, p95: m.summary.p95, max: m.summary.max },
+    split: m.split,
+    ...(more.training ? { training: more.training } : {}),
+    ...(more.speed ? { speed: more.speed } : {}),
+  };
 }

@@ -8,7 +8,10 @@ beforeAll(async () => {
 });
 
 test('presets: the paper network and N / labels from the dataset', () => {
-  const paper = makeCvaeConfig('paper', { nPixels: 19000, labelColumns: ['teff_k', 'logg', 'vsini_kms', 'mh', 'vmic_kms', 'resolution'] });
+  const paper = makeCvaeConfig('paper', {
+    nPixels: 19000,
+    labelColumns: ['teff_k', 'logg', 'vsini_kms', 'mh', 'vmic_kms', 'resolution'],
+  });
   expect(paper.encoderWidths).toEqual([4000, 2000, 1000]);
   expect(paper.latentDim).toBe(100);
   expect(paper.decoderWidths).toEqual([1000, 2000, 4000]);
@@ -21,14 +24,38 @@ test('presets: the paper network and N / labels from the dataset', () => {
 });
 
 test('loss: per-pixel mean squared error plus beta x batch-mean summed KL, with linear warm-up', () => {
-  const cfg = makeCvaeConfig('custom', { nPixels: 7, labelColumns: ['a', 'b'] }, { encoderWidths: [5], latentDim: 3, decoderWidths: [5], beta: 2, klWarmupSteps: 10 });
+  const cfg = makeCvaeConfig(
+    'custom',
+    { nPixels: 7, labelColumns: ['a', 'b'] },
+    { encoderWidths: [5], latentDim: 3, decoderWidths: [5], beta: 2, klWarmupSteps: 10 },
+  );
   const model = new SpectrumCvae(cfg);
-  expect(model.params.names()).toEqual(['enc.0.W', 'enc.0.b', 'mu.W', 'mu.b', 'logvar.W', 'logvar.b', 'dec.0.W', 'dec.0.b', 'dec.1.W', 'dec.1.b']);
+  expect(model.params.names()).toEqual([
+    'enc.0.W',
+    'enc.0.b',
+    'mu.W',
+    'mu.b',
+    'logvar.W',
+    'logvar.b',
+    'dec.0.W',
+    'dec.0.b',
+    'dec.1.W',
+    'dec.1.b',
+  ]);
   const rng = new Rng(1);
   const b = 4;
-  const flux = tf.tensor2d(Float32Array.from({ length: b * 7 }, () => 0.5 + 0.5 * rng.uniform()), [b, 7]);
-  const labels = tf.tensor2d(Float32Array.from({ length: b * 2 }, () => 2 * rng.uniform() - 1), [b, 2]);
-  const eps = tf.tensor2d(Float32Array.from({ length: b * 3 }, () => rng.normal()), [b, 3]);
+  const flux = tf.tensor2d(
+    Float32Array.from({ length: b * 7 }, () => 0.5 + 0.5 * rng.uniform()),
+    [b, 7],
+  );
+  const labels = tf.tensor2d(
+    Float32Array.from({ length: b * 2 }, () => 2 * rng.uniform() - 1),
+    [b, 2],
+  );
+  const eps = tf.tensor2d(
+    Float32Array.from({ length: b * 3 }, () => rng.normal()),
+    [b, 3],
+  );
   // reference computed on the host from the network's own pieces
   const y = model.scaleFlux(flux);
   const { mu, logvar } = model.encode(y, labels);
@@ -82,20 +109,29 @@ test('loss: per-pixel mean squared error plus beta x batch-mean summed KL, with 
   expect(zeroCfg.loss({ flux, labels }, 0).total.dataSync()[0]).toBeCloseTo(se0 / (b * 7), 6);
   zeroCfg.dispose();
   // flux scaling round trip and sigmoid range
-  expect(Array.from(model.unscaleFlux(y).dataSync())).toEqual(Array.from(flux.dataSync()).map((x) => expect.closeTo(x, 6)));
+  expect(Array.from(model.unscaleFlux(y).dataSync())).toEqual(
+    Array.from(flux.dataSync()).map((x) => expect.closeTo(x, 6)),
+  );
   for (const x of yHat.flat()) expect(x > 0 && x < 1).toBe(true);
   model.dispose();
 });
 
 test('log-variance head: B·tanh(raw / B), the identity near 0, never beyond ±B; null leaves it unbounded', () => {
-  const cfg = makeCvaeConfig('custom', { nPixels: 7, labelColumns: ['a'] }, { encoderWidths: [5], latentDim: 3, decoderWidths: [5], logvarBound: 4 });
+  const cfg = makeCvaeConfig(
+    'custom',
+    { nPixels: 7, labelColumns: ['a'] },
+    { encoderWidths: [5], latentDim: 3, decoderWidths: [5], logvarBound: 4 },
+  );
   const bounded = new SpectrumCvae(cfg);
   const free = new SpectrumCvae({ ...cfg, logvarBound: null });
   const snap = bounded.params.snapshot();
   // A head bias far outside the bound, and one near 0 (where the bound must not change the value).
   const bias = Float32Array.from([50, -50, 0.01]);
   snap.set('logvar.b', { shape: [3], data: bias });
-  snap.set('logvar.W', { shape: snap.get('logvar.W')!.shape, data: new Float32Array(snap.get('logvar.W')!.data.length) });
+  snap.set('logvar.W', {
+    shape: snap.get('logvar.W')!.shape,
+    data: new Float32Array(snap.get('logvar.W')!.data.length),
+  });
   bounded.params.restore(snap);
   free.params.restore(snap);
   const y = tf.ones([2, 7]) as tf.Tensor2D;
@@ -109,7 +145,9 @@ test('log-variance head: B·tanh(raw / B), the identity near 0, never beyond ±B
     expect(lb[3 * i + 2]).toBeCloseTo(4 * Math.tanh(0.01 / 4), 7);
     expect(Math.abs(lb[3 * i + 2] - 0.01)).toBeLessThan(1e-6);
   }
-  expect(() => makeCvaeConfig('small', { nPixels: 7, labelColumns: ['a'] }, { logvarBound: 0 })).toThrow(/logvarBound/);
+  expect(() => makeCvaeConfig('small', { nPixels: 7, labelColumns: ['a'] }, { logvarBound: 0 })).toThrow(
+    /logvarBound/,
+  );
   bounded.dispose();
   free.dispose();
 });

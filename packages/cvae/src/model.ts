@@ -19,7 +19,13 @@ export class SpectrumCvae {
     validateCvaeConfig(config);
     const rng = new Rng(config.seed);
     const nLabels = config.labelColumns.length;
-    this.encoder = new DenseStack(this.params, 'enc', config.nPixels + nLabels, { widths: config.encoderWidths, activation: 'relu' }, rng);
+    this.encoder = new DenseStack(
+      this.params,
+      'enc',
+      config.nPixels + nLabels,
+      { widths: config.encoderWidths, activation: 'relu' },
+      rng,
+    );
     const h = this.encoder.nOut;
     this.muHead = new Dense(this.params, 'mu', h, config.latentDim, 'linear', rng);
     this.logvarHead = new Dense(this.params, 'logvar', h, config.latentDim, 'linear', rng, 'zeros');
@@ -49,7 +55,10 @@ export class SpectrumCvae {
     const h = this.encoder.apply(tf.concat([y, c], 1));
     const raw = this.logvarHead.apply(h);
     const b = this.config.logvarBound;
-    return { mu: this.muHead.apply(h), logvar: b === null ? raw : (tf.mul(tf.tanh(tf.div(raw, b)), b) as tf.Tensor2D) };
+    return {
+      mu: this.muHead.apply(h),
+      logvar: b === null ? raw : (tf.mul(tf.tanh(tf.div(raw, b)), b) as tf.Tensor2D),
+    };
   }
 
   /** Scaled flux ŷ [b, N] for latents z [b, d] and normalized labels c [b, L]. */
@@ -79,7 +88,9 @@ export class SpectrumCvae {
     const z = batch.eps ? tf.add(mu, tf.mul(tf.exp(tf.mul(logvar, 0.5)), batch.eps)) : mu;
     const yHat = this.decode(z as tf.Tensor2D, c);
     const se = tf.square(tf.sub(yHat, y));
-    const recon = (batch.mask ? tf.div(tf.sum(tf.mul(se, batch.mask)), tf.maximum(tf.sum(batch.mask), 1)) : tf.mean(se)) as tf.Scalar;
+    const recon = (
+      batch.mask ? tf.div(tf.sum(tf.mul(se, batch.mask)), tf.maximum(tf.sum(batch.mask), 1)) : tf.mean(se)
+    ) as tf.Scalar;
     // KL = ½ Σ μ² (the means' part) + ½ Σ (σ² − log σ² − 1) (the variances' part), reported apart
     // so that a KL excursion can be traced to the means or to the log-variance head.
     const klMu = tf.mul(tf.mean(tf.sum(tf.square(mu), 1)), 0.5) as tf.Scalar;
@@ -88,13 +99,17 @@ export class SpectrumCvae {
     if (!batch.eps) {
       const reconWith = (zz: tf.Tensor): tf.Scalar => {
         const e = tf.square(tf.sub(this.decode(zz as tf.Tensor2D, c), y));
-        return (batch.mask ? tf.div(tf.sum(tf.mul(e, batch.mask)), tf.maximum(tf.sum(batch.mask), 1)) : tf.mean(e)) as tf.Scalar;
+        return (
+          batch.mask ? tf.div(tf.sum(tf.mul(e, batch.mask)), tf.maximum(tf.sum(batch.mask), 1)) : tf.mean(e)
+        ) as tf.Scalar;
       };
       const reconPrior = reconWith(tf.zerosLike(mu));
       const parts: Record<string, tf.Scalar> = { recon, kl, klMu, klVar, reconPrior };
-      if (batch.epsVal) parts.reconSample = reconWith(tf.add(mu, tf.mul(tf.exp(tf.mul(logvar, 0.5)), batch.epsVal)));
+      if (batch.epsVal)
+        parts.reconSample = reconWith(tf.add(mu, tf.mul(tf.exp(tf.mul(logvar, 0.5)), batch.epsVal)));
       const v = this.config.validationLatent;
-      if (v === 'sample' && !parts.reconSample) throw new Error("validationLatent 'sample' needs validation batches with 'epsVal'");
+      if (v === 'sample' && !parts.reconSample)
+        throw new Error("validationLatent 'sample' needs validation batches with 'epsVal'");
       return { total: v === 'zero' ? reconPrior : v === 'sample' ? parts.reconSample : recon, parts };
     }
     const total = tf.add(recon, tf.mul(kl, this.betaAt(step))) as tf.Scalar;

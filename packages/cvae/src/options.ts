@@ -11,14 +11,38 @@ import { CVAE_TRAINING_DEFAULTS as D } from './config.js';
  */
 export const cvaeTrainingSchema = trainingRunSchema
   .extend({
-    preset: z.enum(['small', 'paper']).default('small').describe('architecture preset: small, or paper (4000/2000/1000, latent 100)'),
-    epochs: z.number().int().min(1).max(100_000).default(D.epochs).describe('maximum epochs (early stopping may end sooner)'),
+    preset: z
+      .enum(['small', 'paper'])
+      .default('small')
+      .describe('architecture preset: small, or paper (4000/2000/1000, latent 100)'),
+    epochs: z
+      .number()
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(D.epochs)
+      .describe('maximum epochs (early stopping may end sooner)'),
     seed: z.number().int().min(0).default(D.seed).describe('seed of initialisation, shuffling and noise'),
     batchSize: z.number().int().min(1).max(65_536).default(D.batchSize).describe('batch size'),
-    learningRate: z.number().positive().max(1).default(D.learningRate).describe('initial Adam learning rate (halved on plateau)'),
+    learningRate: z
+      .number()
+      .positive()
+      .max(1)
+      .default(D.learningRate)
+      .describe('initial Adam learning rate (halved on plateau)'),
     beta: z.number().min(0).default(D.beta).describe('KL weight relative to the pixel-mean squared error'),
-    klWarmupSteps: z.number().int().min(0).default(D.klWarmupSteps).describe('linear KL warm-up over this many optimizer steps'),
-    patience: z.number().int().min(1).default(D.earlyStoppingPatience).describe('early-stopping patience in epochs on the validation reconstruction loss'),
+    klWarmupSteps: z
+      .number()
+      .int()
+      .min(0)
+      .default(D.klWarmupSteps)
+      .describe('linear KL warm-up over this many optimizer steps'),
+    patience: z
+      .number()
+      .int()
+      .min(1)
+      .default(D.earlyStoppingPatience)
+      .describe('early-stopping patience in epochs on the validation reconstruction loss'),
     validationLatent: z
       .enum(['sample', 'mean', 'zero'])
       .default(D.validationLatent)

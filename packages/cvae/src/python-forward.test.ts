@@ -60,7 +60,9 @@ describe.skipIf(!python)('CVAE forward pass in numpy (python/forward.py)', () =>
       const sampled = await generateSpectra(loaded, labels, { z: 'sample', seed, allowExtrapolation: true });
 
       // encoder of the TypeScript model on the toy spectra
-      const c = Float32Array.from(rows.flatMap((r) => meta.labels.map((l) => minMaxScale(r[l.key], l.min, l.max))));
+      const c = Float32Array.from(
+        rows.flatMap((r) => meta.labels.map((l) => minMaxScale(r[l.key], l.min, l.max))),
+      );
       const flux = recs.map((r) => r.flux);
       const enc = tf.tidy(() => {
         const { mu, logvar } = model.encode(

@@ -1,7 +1,18 @@
 // Training a spectrum CVAE through nn-core's resumable loop, streaming the dataset, keeping the best weights.
 import { mkdir } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import { checkpointDirOf, createOptimizer, currentBackend, EarlyStopping, ReduceOnPlateau, tf, trainLoop, type ModelTrainingRequest, type ModelTrainingResult, type TrainResult } from '@stellar-emu/nn-core';
+import {
+  checkpointDirOf,
+  createOptimizer,
+  currentBackend,
+  EarlyStopping,
+  ReduceOnPlateau,
+  tf,
+  trainLoop,
+  type ModelTrainingRequest,
+  type ModelTrainingResult,
+  type TrainResult,
+} from '@stellar-emu/nn-core';
 import { minMaxScalesFromManifest, openDataset, TRAIN_SPLIT, VAL_SPLIT } from '@stellar-emu/grid-io';
 import { saveCvaeModel, writeTrainingHistory, type ModelLabel } from './artifact.js';
 import { parseTrainingOptions } from '@stellar-emu/nn-core/options';
@@ -50,10 +61,15 @@ export interface TrainCvaeResult extends ModelTrainingResult {
  */
 export async function trainCvae(opts: TrainCvaeOptions): Promise<TrainCvaeResult> {
   const t0 = performance.now();
-  const t = parseTrainingOptions(cvaeTrainingSchema, { ...opts, preset: opts.preset === 'custom' ? undefined : opts.preset }, 'train cvae');
+  const t = parseTrainingOptions(
+    cvaeTrainingSchema,
+    { ...opts, preset: opts.preset === 'custom' ? undefined : opts.preset },
+    'train cvae',
+  );
   const ds = await openDataset(opts.datasetDir);
   const m = ds.manifest;
-  if (m.kind !== 'spectra') throw new Error(`${opts.datasetDir}: is a '${m.kind}' dataset, the CVAE needs spectra`);
+  if (m.kind !== 'spectra')
+    throw new Error(`${opts.datasetDir}: is a '${m.kind}' dataset, the CVAE needs spectra`);
   const nPixels = m.pixels?.min ?? 0;
   const config = makeCvaeConfig(
     opts.preset ?? t.preset,
@@ -72,14 +88,30 @@ export async function trainCvae(opts: TrainCvaeOptions): Promise<TrainCvaeResult
   );
   const scales = minMaxScalesFromManifest(m, config.labelColumns);
   const cacheBytes = opts.cacheBytes ?? 2 ** 30;
-  const train = await openSpectrumSource({ dir: opts.datasetDir, split: TRAIN_SPLIT, splitSeed: config.seed, cacheBytes, labelScales: scales, noise: { latentDim: config.latentDim, seed: config.seed } });
-  const val = await openSpectrumSource({ dir: opts.datasetDir, split: VAL_SPLIT, splitSeed: config.seed, cacheBytes: opts.valCacheBytes ?? Math.floor(cacheBytes / 4),
+  const train = await openSpectrumSource({
+    dir: opts.datasetDir,
+    split: TRAIN_SPLIT,
+    splitSeed: config.seed,
+    cacheBytes,
+    labelScales: scales,
+    noise: { latentDim: config.latentDim, seed: config.seed },
+  });
+  const val = await openSpectrumSource({
+    dir: opts.datasetDir,
+    split: VAL_SPLIT,
+    splitSeed: config.seed,
+    cacheBytes: opts.valCacheBytes ?? Math.floor(cacheBytes / 4),
     labelScales: scales,
     noise: { latentDim: config.latentDim, seed: config.seed ^ 0x5eed, key: 'epsVal' },
   });
   const model = new SpectrumCvae(config);
   const optimizer = createOptimizer('adam', model.params);
-  const schedule = new ReduceOnPlateau({ lr: config.learningRate, factor: config.plateau.factor, patience: config.plateau.patience, minLr: config.plateau.minLr });
+  const schedule = new ReduceOnPlateau({
+    lr: config.learningRate,
+    factor: config.plateau.factor,
+    patience: config.plateau.patience,
+    minLr: config.plateau.minLr,
+  });
   const earlyStopping = new EarlyStopping({ patience: config.earlyStoppingPatience });
   const keyOf = Object.fromEntries(Object.entries(m.labelKeys ?? {}).map(([k, c]) => [c, k]));
   const labels: ModelLabel[] = scales.map((s, i) => {
@@ -100,8 +132,20 @@ export async function trainCvae(opts: TrainCvaeOptions): Promise<TrainCvaeResult
   const meta = (extra: Record<string, unknown>) => ({
     config,
     labels,
-    wavelength: { startAngstrom: train.wavelength.startAngstrom, stepAngstrom: train.wavelength.stepAngstrom, nPixels },
-    training: { dataset: opts.datasetDir, datasetRows: m.rowCount, ...spectrumMedium(m.notes), trainExamples: train.numExamples, valExamples: val.numExamples, backend: currentBackend()?.name ?? tf.getBackend(), ...extra },
+    wavelength: {
+      startAngstrom: train.wavelength.startAngstrom,
+      stepAngstrom: train.wavelength.stepAngstrom,
+      nPixels,
+    },
+    training: {
+      dataset: opts.datasetDir,
+      datasetRows: m.rowCount,
+      ...spectrumMedium(m.notes),
+      trainExamples: train.numExamples,
+      valExamples: val.numExamples,
+      backend: currentBackend()?.name ?? tf.getBackend(),
+      ...extra,
+    },
   });
   let loop: TrainResult;
   try {
@@ -125,7 +169,12 @@ export async function trainCvae(opts: TrainCvaeOptions): Promise<TrainCvaeResult
       config: loopConfig as unknown as Record<string, unknown>,
       normalization: { labels: scales, fluxRange: config.fluxRange },
       signal: opts.signal,
-      onBest: (best) => saveCvaeModel(opts.outDir, model, meta({ bestEpoch: best.epoch, bestValRecon: best.loss, lr: schedule.lr() })),
+      onBest: (best) =>
+        saveCvaeModel(
+          opts.outDir,
+          model,
+          meta({ bestEpoch: best.epoch, bestValRecon: best.loss, lr: schedule.lr() }),
+        ),
       onProgress: opts.onProgress,
     });
   } finally {
@@ -136,7 +185,15 @@ export async function trainCvae(opts: TrainCvaeOptions): Promise<TrainCvaeResult
   const best = loop.best;
   if (best === null) {
     // No finished epoch in this call and none before: keep the current weights so the directory is usable.
-    await saveCvaeModel(opts.outDir, model, meta({ bestEpoch: null, bestValRecon: null, note: 'no finished epoch; weights are the last training state' }));
+    await saveCvaeModel(
+      opts.outDir,
+      model,
+      meta({
+        bestEpoch: null,
+        bestValRecon: null,
+        note: 'no finished epoch; weights are the last training state',
+      }),
+    );
   }
   samples = train.stats.examplesServed;
   model.dispose();

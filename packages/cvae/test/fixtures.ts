@@ -55,7 +55,13 @@ export function tempDir(prefix = 'cvae-'): string {
 }
 
 /** Write a toy dataset (90/10 split by id) and return its directory. */
-export async function writeToyDataset(opts: { n: number; nPixels: number; seed?: number; rowGroupSize?: number; fluxType?: 'float' | 'double' }): Promise<string> {
+export async function writeToyDataset(opts: {
+  n: number;
+  nPixels: number;
+  seed?: number;
+  rowGroupSize?: number;
+  fluxType?: 'float' | 'double';
+}): Promise<string> {
   const dir = join(tempDir('cvae-ds-'), 'ds');
   await writeSpectrumDataset(toyRecords(opts.n, opts.nPixels, opts.seed ?? 1), dir, {
     split: { scheme: '90/10', seed: 0 },

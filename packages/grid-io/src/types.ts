@@ -18,7 +18,9 @@ export interface AtmosphereQuantityInfo {
 }
 
 /** Deck column and cgs unit of each depth quantity. */
-export const ATMOSPHERE_QUANTITY_INFO: Readonly<Record<AtmosphereQuantity, Readonly<AtmosphereQuantityInfo>>> = {
+export const ATMOSPHERE_QUANTITY_INFO: Readonly<
+  Record<AtmosphereQuantity, Readonly<AtmosphereQuantityInfo>>
+> = {
   rhox: { deckColumn: 'RHOX', unit: 'g cm^-2', unitUnicode: 'g cm⁻²' },
   temperature: { deckColumn: 'T', unit: 'K', unitUnicode: 'K' },
   pressure: { deckColumn: 'P', unit: 'dyn cm^-2', unitUnicode: 'dyn cm⁻²' },
@@ -31,7 +33,13 @@ export const ATMOSPHERE_QUANTITY_INFO: Readonly<Record<AtmosphereQuantity, Reado
  * The depth quantities that are positive by definition (all but ACCRAD), in
  * {@link ATMOSPHERE_QUANTITIES} order: interpolated and averaged in log10, ACCRAD linearly.
  */
-export const LOG_ATMOSPHERE_QUANTITIES = ['rhox', 'temperature', 'pressure', 'xne', 'abross'] as const satisfies readonly AtmosphereQuantity[];
+export const LOG_ATMOSPHERE_QUANTITIES = [
+  'rhox',
+  'temperature',
+  'pressure',
+  'xne',
+  'abross',
+] as const satisfies readonly AtmosphereQuantity[];
 export type LogAtmosphereQuantity = (typeof LOG_ATMOSPHERE_QUANTITIES)[number];
 
 /**

@@ -51,7 +51,10 @@ describe('backend selection', () => {
   test('falls back past a native binding that fails to load', () => {
     // Point the native module at one that does not exist: the import really fails, and the
     // selection must fall back to wasm (no GPU here, so tensorflow-gpu is skipped too).
-    const r = selectIn({ STELLAR_EMU_TFJS_NODE_MODULE: '@stellar-emu/no-such-binding', CUDA_VISIBLE_DEVICES: '-1' });
+    const r = selectIn({
+      STELLAR_EMU_TFJS_NODE_MODULE: '@stellar-emu/no-such-binding',
+      CUDA_VISIBLE_DEVICES: '-1',
+    });
     expect(r.status, r.err).toBe(0);
     const info = JSON.parse(r.out.trim().split('\n').pop()!);
     expect(info.name).toBe('wasm');

@@ -107,7 +107,9 @@ function parseForced(value: string | undefined): BackendName | null {
  * `STELLAR_EMU_BACKEND` (or `options.force`) names one, in which case that one or an error.
  * The choice is logged once (to stderr, unless `options.quiet`).
  */
-export async function initBackend(options: { force?: BackendName; quiet?: boolean } = {}): Promise<BackendInfo> {
+export async function initBackend(
+  options: { force?: BackendName; quiet?: boolean } = {},
+): Promise<BackendInfo> {
   if (selected) return selected;
   if (selecting) return selecting;
   selecting = (async () => {
@@ -123,7 +125,7 @@ export async function initBackend(options: { force?: BackendName; quiet?: boolea
           ? `forced by STELLAR_EMU_BACKEND=${forcedName}`
           : skipped.length === 0
             ? 'first choice, loaded'
-            : `selected after ${skipped.join("; ")}`;
+            : `selected after ${skipped.join('; ')}`;
         selected = {
           name,
           tfjsBackend: tf.getBackend(),
@@ -139,7 +141,9 @@ export async function initBackend(options: { force?: BackendName; quiet?: boolea
         if (forcedName) throw new BackendUnavailableError(forcedName, errorText(err));
       }
     }
-    throw new Error(`no tfjs backend could be loaded: ${attempts.map((a) => `${a.name}: ${a.reason}`).join('; ')}`);
+    throw new Error(
+      `no tfjs backend could be loaded: ${attempts.map((a) => `${a.name}: ${a.reason}`).join('; ')}`,
+    );
   })();
   try {
     return await selecting;

@@ -2,7 +2,14 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CheckpointError, decodeCheckpoint, encodeCheckpoint, readCheckpoint, writeCheckpoint, type StoredTensor } from './checkpoint.js';
+import {
+  CheckpointError,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  readCheckpoint,
+  writeCheckpoint,
+  type StoredTensor,
+} from './checkpoint.js';
 
 const tensors = new Map<string, StoredTensor>([
   ['param/a.W', { shape: [2, 3], data: new Float32Array([1, 2, 3, 4, 5, -6.5]) }],
@@ -38,21 +45,30 @@ test('a flipped bit in the data, a changed header or a truncated file is a clear
   expect(header.length).toBe(bytes.length);
   expect(() => decodeCheckpoint(header, 'h')).toThrow(/checksum mismatch/);
   expect(() => decodeCheckpoint(bytes.subarray(0, 200), 't')).toThrow(CheckpointError);
-  expect(() => decodeCheckpoint(Buffer.from('hello world, not a checkpoint at all, definitely not one: ' + 'x'.repeat(80)), 'n')).toThrow(/truncated or not a checkpoint|not a stellar-emu checkpoint/);
+  expect(() =>
+    decodeCheckpoint(
+      Buffer.from('hello world, not a checkpoint at all, definitely not one: ' + 'x'.repeat(80)),
+      'n',
+    ),
+  ).toThrow(/truncated or not a checkpoint|not a stellar-emu checkpoint/);
 });
 
 // The atomic write and the sweep of interrupted writes' leftovers are grid-io's (writeFileAtomic, removeStaleTempFiles): tested there.
 
 test('a missing file is a clear error', async () => {
-  await expect(readCheckpoint('/nonexistent/ckpt.safetensors')).rejects.toThrow(/checkpoint \/nonexistent\/ckpt.safetensors: file not found/);
+  await expect(readCheckpoint('/nonexistent/ckpt.safetensors')).rejects.toThrow(
+    /checkpoint \/nonexistent\/ckpt.safetensors: file not found/,
+  );
 });
 
 const python = spawnSync('python3', ['-c', 'import json,struct'], { encoding: 'utf8' }).status === 0;
-test.skipIf(!python)('python reads it with json + struct only (safetensors layout) and verifies the checksum', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ckpt-py-'));
-  const path = join(dir, 'x.safetensors');
-  await writeCheckpoint(path, tensors, 'model', { hello: 'world' });
-  const script = `
+test.skipIf(!python)(
+  'python reads it with json + struct only (safetensors layout) and verifies the checksum',
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ckpt-py-'));
+    const path = join(dir, 'x.safetensors');
+    await writeCheckpoint(path, tensors, 'model', { hello: 'world' });
+    const script = `
 import json, struct, hashlib, sys
 b = open(sys.argv[1], 'rb').read()
 n = struct.unpack('<Q', b[:8])[0]
@@ -63,8 +79,14 @@ assert hashlib.sha256(z).hexdigest() == meta['sha256']
 t = h['param/a.W']; s, e = t['data_offsets']
 print(json.dumps({'kind': meta['kind'], 'state': json.loads(meta['state']), 'W': list(struct.unpack('<6f', b[8+n+s:8+n+e])), 'shape': t['shape']}))
 `;
-  writeFileSync(join(dir, 'read.py'), script);
-  const r = spawnSync('python3', [join(dir, 'read.py'), path], { encoding: 'utf8' });
-  expect(r.status, r.stderr).toBe(0);
-  expect(JSON.parse(r.stdout)).toEqual({ kind: 'model', state: { hello: 'world' }, W: [1, 2, 3, 4, 5, -6.5], shape: [2, 3] });
-});
+    writeFileSync(join(dir, 'read.py'), script);
+    const r = spawnSync('python3', [join(dir, 'read.py'), path], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({
+      kind: 'model',
+      state: { hello: 'world' },
+      W: [1, 2, 3, 4, 5, -6.5],
+      shape: [2, 3],
+    });
+  },
+);

@@ -60,7 +60,8 @@ export function encodeCheckpoint(tensors: Map<string, StoredTensor>, kind: strin
   for (const [name, t] of tensors) {
     if (name === '__metadata__') throw new Error('tensor name __metadata__ is reserved');
     const n = t.shape.reduce((a, b) => a * b, 1);
-    if (n !== t.data.length) throw new Error(`tensor '${name}': shape [${t.shape}] has ${n} elements, data has ${t.data.length}`);
+    if (n !== t.data.length)
+      throw new Error(`tensor '${name}': shape [${t.shape}] has ${n} elements, data has ${t.data.length}`);
     const bytes = Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
     header[name] = { dtype: dtypeOf(t), shape: t.shape, data_offsets: [offset, offset + bytes.length] };
     chunks.push(bytes);
@@ -82,20 +83,36 @@ export function encodeCheckpoint(tensors: Map<string, StoredTensor>, kind: strin
 export interface DecodedCheckpoint {
   kind: string;
   state: any;
-  tensors: Map<string, { dtype: TensorDtype; shape: number[]; data: Float32Array | Float64Array | Int32Array }>;
+  tensors: Map<
+    string,
+    { dtype: TensorDtype; shape: number[]; data: Float32Array | Float64Array | Int32Array }
+  >;
 }
 
 /** Parse and verify checkpoint bytes; throws CheckpointError on any inconsistency. */
 export function decodeCheckpoint(file: Buffer, path = '<buffer>'): DecodedCheckpoint {
-  if (file.length < 8 + SHA_PREFIX.length + 64) throw new CheckpointError(path, `file is truncated (${file.length} bytes)`);
+  if (file.length < 8 + SHA_PREFIX.length + 64)
+    throw new CheckpointError(path, `file is truncated (${file.length} bytes)`);
   const headerLen = Number(file.readBigUInt64LE(0));
-  if (headerLen > file.length - 8) throw new CheckpointError(path, `header length ${headerLen} exceeds the file size (${file.length} bytes): truncated or not a checkpoint`);
-  if (file.toString('utf8', 8, SHA_OFFSET) !== SHA_PREFIX) throw new CheckpointError(path, 'not a stellar-emu checkpoint (header does not start with __metadata__.sha256)');
+  if (headerLen > file.length - 8)
+    throw new CheckpointError(
+      path,
+      `header length ${headerLen} exceeds the file size (${file.length} bytes): truncated or not a checkpoint`,
+    );
+  if (file.toString('utf8', 8, SHA_OFFSET) !== SHA_PREFIX)
+    throw new CheckpointError(
+      path,
+      'not a stellar-emu checkpoint (header does not start with __metadata__.sha256)',
+    );
   const stored = file.toString('ascii', SHA_OFFSET, SHA_OFFSET + 64);
   const copy = Buffer.from(file);
   copy.write(ZERO_SHA, SHA_OFFSET, 'ascii');
   const actual = sha256Hex(copy);
-  if (actual !== stored) throw new CheckpointError(path, `checksum mismatch (stored ${stored.slice(0, 12)}…, computed ${actual.slice(0, 12)}…): the file is corrupt`);
+  if (actual !== stored)
+    throw new CheckpointError(
+      path,
+      `checksum mismatch (stored ${stored.slice(0, 12)}…, computed ${actual.slice(0, 12)}…): the file is corrupt`,
+    );
   let header: Record<string, any>;
   try {
     header = JSON.parse(file.toString('utf8', 8, 8 + headerLen));
@@ -103,7 +120,8 @@ export function decodeCheckpoint(file: Buffer, path = '<buffer>'): DecodedCheckp
     throw new CheckpointError(path, `header is not valid JSON: ${(err as Error).message}`);
   }
   const meta = header.__metadata__;
-  if (meta.format !== CHECKPOINT_FORMAT) throw new CheckpointError(path, `format '${meta.format}' is not '${CHECKPOINT_FORMAT}'`);
+  if (meta.format !== CHECKPOINT_FORMAT)
+    throw new CheckpointError(path, `format '${meta.format}' is not '${CHECKPOINT_FORMAT}'`);
   const dataStart = 8 + headerLen;
   const tensors: DecodedCheckpoint['tensors'] = new Map();
   for (const [name, info] of Object.entries(header)) {
@@ -112,14 +130,24 @@ export function decodeCheckpoint(file: Buffer, path = '<buffer>'): DecodedCheckp
     const bytes = file.subarray(dataStart + b, dataStart + e);
     const aligned = new Uint8Array(bytes).buffer; // copy: typed arrays need alignment
     const dtype = info.dtype as TensorDtype;
-    const data = dtype === 'F64' ? new Float64Array(aligned) : dtype === 'I32' ? new Int32Array(aligned) : new Float32Array(aligned);
+    const data =
+      dtype === 'F64'
+        ? new Float64Array(aligned)
+        : dtype === 'I32'
+          ? new Int32Array(aligned)
+          : new Float32Array(aligned);
     tensors.set(name, { dtype, shape: info.shape, data });
   }
   return { kind: meta.kind, state: JSON.parse(meta.state), tensors };
 }
 
 /** Encode and atomically write a checkpoint (grid-io `writeFileAtomic`). */
-export async function writeCheckpoint(path: string, tensors: Map<string, StoredTensor>, kind: string, state: unknown): Promise<void> {
+export async function writeCheckpoint(
+  path: string,
+  tensors: Map<string, StoredTensor>,
+  kind: string,
+  state: unknown,
+): Promise<void> {
   await writeFileAtomic(path, encodeCheckpoint(tensors, kind, state));
 }
 
@@ -130,7 +158,10 @@ export async function readCheckpoint(path: string): Promise<DecodedCheckpoint> {
     file = await readFile(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new CheckpointError(path, code === 'ENOENT' ? 'file not found' : `cannot be read (${code ?? (err as Error).message})`);
+    throw new CheckpointError(
+      path,
+      code === 'ENOENT' ? 'file not found' : `cannot be read (${code ?? (err as Error).message})`,
+    );
   }
   return decodeCheckpoint(file, path);
 }

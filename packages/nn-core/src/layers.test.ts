@@ -36,29 +36,51 @@ test.each([
   ['sigmoid', false],
   ['relu', false],
   ['gelu', true],
-] as const)('forward-mode tangent of a %s stack (LayerNorm %s) matches central differences', (activation, layerNorm) => {
-  const store = new ParamStore();
-  const net = new DenseStack(store, 'n', 3, { widths: [16, 16, 4], activation, lastActivation: 'linear', layerNorm }, new Rng(7));
-  const rng = new Rng(11);
-  const x0 = Array.from({ length: 5 * 3 }, () => rng.normal());
-  const dir = Array.from({ length: 5 * 3 }, () => rng.normal());
-  const h = 1e-2;
-  const [dy, yp, ym] = tf.tidy(() => {
-    const x = tf.tensor2d(x0, [5, 3]);
-    const dx = tf.tensor2d(dir, [5, 3]);
-    const [, t] = net.applyWithTangent(x, dx);
-    return [t, net.apply(tf.add(x, tf.mul(dx, h)) as tf.Tensor2D), net.apply(tf.sub(x, tf.mul(dx, h)) as tf.Tensor2D)];
-  });
-  const fd = Array.from(yp.dataSync()).map((v, i) => (v - ym.dataSync()[i]) / (2 * h));
-  // ReLU kinks make the central difference inexact where a unit switches within +-h: looser.
-  assertAllClose(dy.dataSync(), fd, { rtol: activation === 'relu' ? 5e-2 : 5e-3, atol: activation === 'relu' ? 2e-2 : 2e-3 });
-  tf.dispose([dy, yp, ym]);
-  store.dispose();
-});
+] as const)(
+  'forward-mode tangent of a %s stack (LayerNorm %s) matches central differences',
+  (activation, layerNorm) => {
+    const store = new ParamStore();
+    const net = new DenseStack(
+      store,
+      'n',
+      3,
+      { widths: [16, 16, 4], activation, lastActivation: 'linear', layerNorm },
+      new Rng(7),
+    );
+    const rng = new Rng(11);
+    const x0 = Array.from({ length: 5 * 3 }, () => rng.normal());
+    const dir = Array.from({ length: 5 * 3 }, () => rng.normal());
+    const h = 1e-2;
+    const [dy, yp, ym] = tf.tidy(() => {
+      const x = tf.tensor2d(x0, [5, 3]);
+      const dx = tf.tensor2d(dir, [5, 3]);
+      const [, t] = net.applyWithTangent(x, dx);
+      return [
+        t,
+        net.apply(tf.add(x, tf.mul(dx, h)) as tf.Tensor2D),
+        net.apply(tf.sub(x, tf.mul(dx, h)) as tf.Tensor2D),
+      ];
+    });
+    const fd = Array.from(yp.dataSync()).map((v, i) => (v - ym.dataSync()[i]) / (2 * h));
+    // ReLU kinks make the central difference inexact where a unit switches within +-h: looser.
+    assertAllClose(dy.dataSync(), fd, {
+      rtol: activation === 'relu' ? 5e-2 : 5e-3,
+      atol: activation === 'relu' ? 2e-2 : 2e-3,
+    });
+    tf.dispose([dy, yp, ym]);
+    store.dispose();
+  },
+);
 
 test('gradients of a loss containing the tangent (second-order in x) work through erf-GELU', () => {
   const store = new ParamStore();
-  const net = new DenseStack(store, 'n', 1, { widths: [8, 1], activation: 'gelu', lastActivation: 'linear' }, new Rng(5));
+  const net = new DenseStack(
+    store,
+    'n',
+    1,
+    { widths: [8, 1], activation: 'gelu', lastActivation: 'linear' },
+    new Rng(5),
+  );
   const vars = store.names().map((n) => store.get(n));
   const { value, grads } = tf.variableGrads(() => {
     const x = tf.tensor2d([[0.1], [0.5], [-0.7]]);

@@ -99,13 +99,19 @@ export class ParamStore {
   }
 
   /** Overwrite parameters from host arrays; every parameter must be present with its shape. */
-  restore(values: Map<string, { shape: number[]; data: Float32Array }> | Record<string, { shape: number[]; data: Float32Array }>): void {
+  restore(
+    values:
+      | Map<string, { shape: number[]; data: Float32Array }>
+      | Record<string, { shape: number[]; data: Float32Array }>,
+  ): void {
     const get = (k: string) => (values instanceof Map ? values.get(k) : values[k]);
     for (const [k, v] of this.vars) {
       const src = get(k);
       if (!src) throw new Error(`parameter '${k}' missing from the restored values`);
       if (src.shape.join(',') !== v.shape.join(',')) {
-        throw new Error(`parameter '${k}' has shape [${src.shape}] in the restored values, expected [${v.shape}]`);
+        throw new Error(
+          `parameter '${k}' has shape [${src.shape}] in the restored values, expected [${v.shape}]`,
+        );
       }
       tf.tidy(() => v.assign(tf.tensor(src.data, v.shape, 'float32')));
     }
@@ -230,7 +236,13 @@ export class DenseStack implements Layer {
   readonly layers: Layer[] = [];
   readonly nOut: number;
 
-  constructor(store: ParamStore, name: string, readonly nIn: number, spec: DenseStackSpec, rng: Rng) {
+  constructor(
+    store: ParamStore,
+    name: string,
+    readonly nIn: number,
+    spec: DenseStackSpec,
+    rng: Rng,
+  ) {
     let n = nIn;
     spec.widths.forEach((w, i) => {
       const last = i === spec.widths.length - 1;

@@ -23,7 +23,8 @@ export class MemoryBatchSource implements BatchSource {
     if (!first) throw new Error('MemoryBatchSource needs at least one column');
     const total = first[1].data.length / first[1].width;
     for (const [k, c] of Object.entries(columns)) {
-      if (c.data.length !== total * c.width) throw new Error(`column '${k}' has ${c.data.length / c.width} rows, expected ${total}`);
+      if (c.data.length !== total * c.width)
+        throw new Error(`column '${k}' has ${c.data.length / c.width} rows, expected ${total}`);
     }
     this.numExamples = rows ? rows.length : total;
   }

@@ -50,7 +50,10 @@ describe.each(['adam', 'adamax', 'adamw'] as const)('%s', (kind) => {
       opt.apply({ w: gt }, 0.01);
       gt.dispose();
     }
-    assertAllClose(w.dataSync(), reference(kind, p0, grads, 0.01, kind === 'adamw' ? 0.1 : 0), { rtol: 2e-6, atol: 1e-7 });
+    assertAllClose(w.dataSync(), reference(kind, p0, grads, 0.01, kind === 'adamw' ? 0.1 : 0), {
+      rtol: 2e-6,
+      atol: 1e-7,
+    });
     store.dispose();
     opt.dispose();
   });

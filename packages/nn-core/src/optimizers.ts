@@ -89,19 +89,22 @@ export class AdamFamily {
   /** Copy the state to host memory. */
   getState(): OptimizerState {
     const slots = new Map<string, { shape: number[]; data: Float32Array }>();
-    for (const [k, v] of this.slots) slots.set(k, { shape: [...v.shape], data: v.dataSync() as Float32Array });
+    for (const [k, v] of this.slots)
+      slots.set(k, { shape: [...v.shape], data: v.dataSync() as Float32Array });
     return { kind: this.kind, hyper: { ...this.hyper }, step: this.step, slots };
   }
 
   /** Restore a state saved by `getState` (kind and slot shapes must match). */
   setState(state: OptimizerState): void {
-    if (state.kind !== this.kind) throw new Error(`optimizer state is for '${state.kind}', this optimizer is '${this.kind}'`);
+    if (state.kind !== this.kind)
+      throw new Error(`optimizer state is for '${state.kind}', this optimizer is '${this.kind}'`);
     Object.assign(this.hyper, state.hyper);
     this.step = state.step;
     for (const [k, v] of this.slots) {
       const s = state.slots.get(k);
       if (!s) throw new Error(`optimizer slot '${k}' missing from the saved state`);
-      if (s.shape.join(',') !== v.shape.join(',')) throw new Error(`optimizer slot '${k}' has shape [${s.shape}], expected [${v.shape}]`);
+      if (s.shape.join(',') !== v.shape.join(','))
+        throw new Error(`optimizer slot '${k}' has shape [${s.shape}], expected [${v.shape}]`);
       tf.tidy(() => v.assign(tf.tensor(s.data, v.shape, 'float32')));
     }
   }
@@ -113,7 +116,11 @@ export class AdamFamily {
 }
 
 /** Create an optimizer of the given kind. */
-export function createOptimizer(kind: OptimizerKind, params: ParamStore, hyper: Partial<AdamHyper> = {}): AdamFamily {
+export function createOptimizer(
+  kind: OptimizerKind,
+  params: ParamStore,
+  hyper: Partial<AdamHyper> = {},
+): AdamFamily {
   if (!['adam', 'adamax', 'adamw'].includes(kind)) throw new Error(`unknown optimizer '${kind}'`);
   return new AdamFamily(kind, params, hyper);
 }

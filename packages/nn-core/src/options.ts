@@ -19,7 +19,9 @@ export const trainingRunSchema = z
       .number()
       .positive()
       .optional()
-      .describe('time budget in minutes of training: stop at the first epoch end after it (a later resume continues)'),
+      .describe(
+        'time budget in minutes of training: stop at the first epoch end after it (a later resume continues)',
+      ),
   })
   .strict();
 
@@ -31,7 +33,11 @@ export type TrainingSchema = z.ZodObject<z.ZodRawShape>;
  * alone; `undefined` means "the default"), with the schema's defaults applied. An invalid value
  * throws one error naming every bad option, prefixed with `where`.
  */
-export function parseTrainingOptions<S extends TrainingSchema>(schema: S, values: object, where: string): z.output<S> {
+export function parseTrainingOptions<S extends TrainingSchema>(
+  schema: S,
+  values: object,
+  where: string,
+): z.output<S> {
   const picked: Record<string, unknown> = {};
   for (const k of Object.keys(schema.shape)) {
     const v = (values as Record<string, unknown>)[k];
@@ -39,7 +45,9 @@ export function parseTrainingOptions<S extends TrainingSchema>(schema: S, values
   }
   const r = schema.safeParse(picked);
   if (!r.success) {
-    throw new Error(`${where}: ${r.error.issues.map((i) => `option '${i.path.join('.')}': ${i.message}`).join('; ')}`);
+    throw new Error(
+      `${where}: ${r.error.issues.map((i) => `option '${i.path.join('.')}': ${i.message}`).join('; ')}`,
+    );
   }
   return r.data;
 }

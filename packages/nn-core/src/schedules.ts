@@ -51,7 +51,14 @@ export class ReduceOnPlateau implements LrSchedule {
   private cooldownLeft = 0;
 
   constructor(
-    readonly opts: { lr: number; factor?: number; patience?: number; minLr?: number; relThreshold?: number; cooldown?: number },
+    readonly opts: {
+      lr: number;
+      factor?: number;
+      patience?: number;
+      minLr?: number;
+      relThreshold?: number;
+      cooldown?: number;
+    },
   ) {
     this.current = opts.lr;
   }
@@ -75,7 +82,13 @@ export class ReduceOnPlateau implements LrSchedule {
     }
   }
   getState(): Record<string, unknown> {
-    return { kind: this.kind, current: this.current, best: this.best === Infinity ? null : this.best, badEpochs: this.badEpochs, cooldownLeft: this.cooldownLeft };
+    return {
+      kind: this.kind,
+      current: this.current,
+      best: this.best === Infinity ? null : this.best,
+      badEpochs: this.badEpochs,
+      cooldownLeft: this.cooldownLeft,
+    };
   }
   setState(state: Record<string, unknown>): void {
     this.current = state.current as number;
@@ -104,7 +117,11 @@ export class EarlyStopping {
     return this.badEpochs >= this.opts.patience;
   }
   getState(): Record<string, unknown> {
-    return { best: this.best === Infinity ? null : this.best, bestEpoch: this.bestEpoch, badEpochs: this.badEpochs };
+    return {
+      best: this.best === Infinity ? null : this.best,
+      bestEpoch: this.bestEpoch,
+      badEpochs: this.badEpochs,
+    };
   }
   setState(state: Record<string, unknown>): void {
     this.best = state.best === null ? Infinity : (state.best as number);

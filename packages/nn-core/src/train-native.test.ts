@@ -21,6 +21,10 @@ test('on the native backend, a run interrupted at a random step and resumed ends
   const stopAt = await interruptAtRandomStep(dir, ref.result.globalStep);
   const resumed = await run(dir, { resumeFrom: 'latest' }, 4242);
   expect(resumed.result.globalStep).toBe(ref.result.globalStep);
-  for (const [k, v] of ref.snap) assertAllClose(resumed.snap.get(k)!.data, v.data, { ...NATIVE_RESUME_TOLERANCE, label: `${k} (${currentBackend()!.name}, interrupted at ${stopAt})` });
+  for (const [k, v] of ref.snap)
+    assertAllClose(resumed.snap.get(k)!.data, v.data, {
+      ...NATIVE_RESUME_TOLERANCE,
+      label: `${k} (${currentBackend()!.name}, interrupted at ${stopAt})`,
+    });
   expect(resumed.result.history.length).toBe(ref.result.history.length);
 });

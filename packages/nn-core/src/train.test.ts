@@ -21,13 +21,20 @@ test('resuming from an interrupted run, and from any checkpoint, ends bitwise wh
   tf.disposeVariables();
   const latest = await latestCheckpoint(dir);
   const resumed = await run(dir, { resumeFrom: 'latest' }, 12345);
-  for (const [k, v] of ref.snap) assertBitwiseEqual(resumed.snap.get(k)!.data, v.data, `${k} (interrupted at ${stopAt}, resumed from ${latest})`);
+  for (const [k, v] of ref.snap)
+    assertBitwiseEqual(
+      resumed.snap.get(k)!.data,
+      v.data,
+      `${k} (interrupted at ${stopAt}, resumed from ${latest})`,
+    );
   expect(resumed.result.history).toEqual(ref.result.history);
 
   // Every third checkpoint of a complete run, resumed with a different initial seed.
   const full = mkdtempSync(join(tmpdir(), 'full-'));
   await run(full);
-  const ckpts = readdirSync(full).filter((f) => f.startsWith('ckpt-')).sort();
+  const ckpts = readdirSync(full)
+    .filter((f) => f.startsWith('ckpt-'))
+    .sort();
   expect(ckpts.length).toBeGreaterThan(8);
   for (const f of ckpts.filter((_, i) => i % 3 === 1)) {
     const r = await run(mkdtempSync(join(tmpdir(), 'res-')), { resumeFrom: join(full, f) }, 777);
@@ -38,8 +45,12 @@ test('resuming from an interrupted run, and from any checkpoint, ends bitwise wh
 test('resuming with a different config is refused', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
   await run(dir, { epochs: 1 });
-  await expect(run(dir, { resumeFrom: 'latest', config: { ...config, widths: [16, 16, 2], other: 1 } })).rejects.toThrow(/different config/);
-  await expect(run(mkdtempSync(join(tmpdir(), 'empty-')), { resumeFrom: 'latest' })).rejects.toThrow(/no checkpoint to resume from/);
+  await expect(
+    run(dir, { resumeFrom: 'latest', config: { ...config, widths: [16, 16, 2], other: 1 } }),
+  ).rejects.toThrow(/different config/);
+  await expect(run(mkdtempSync(join(tmpdir(), 'empty-')), { resumeFrom: 'latest' })).rejects.toThrow(
+    /no checkpoint to resume from/,
+  );
 });
 
 test('no tensor leaks: tf.memory().numTensors is constant per step after warm-up', async () => {
@@ -83,7 +94,10 @@ test('progress reports carry epoch, step, losses and samples/s; early stopping e
 
 test('checkpoint retention keeps the newest N of every kind (step, epoch-end, final, earlier attempts) and resumes from the newest', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'keep-'));
-  const names = () => readdirSync(dir).filter((n) => /^ckpt-\d+\.safetensors$/.test(n)).sort();
+  const names = () =>
+    readdirSync(dir)
+      .filter((n) => /^ckpt-\d+\.safetensors$/.test(n))
+      .sort();
   // First attempt: 2 epochs of 13 steps, step checkpoints every 4 and at epoch ends.
   await run(dir, { epochs: 2, keepCheckpoints: 2 });
   expect(names()).toEqual(['ckpt-0000000024.safetensors', 'ckpt-0000000026.safetensors']);
@@ -118,12 +132,19 @@ test('a truncated newest checkpoint: resume falls back to the newest that verifi
     },
     12345,
   );
-  for (const [k, v] of ref.snap) assertBitwiseEqual(resumed.snap.get(k)!.data, v.data, `${k} (interrupted at ${stopAt}, newest checkpoint ${basename(newest)} truncated)`);
+  for (const [k, v] of ref.snap)
+    assertBitwiseEqual(
+      resumed.snap.get(k)!.data,
+      v.data,
+      `${k} (interrupted at ${stopAt}, newest checkpoint ${basename(newest)} truncated)`,
+    );
   expect(resumed.result.history).toEqual(ref.result.history);
 
   expect(warnings).toHaveLength(1);
   expect(warnings[0]).toContain(newest);
-  expect(warnings[0]).toMatch(/corrupt \(.*(truncated|exceeds the file size|checksum mismatch).*\); renamed to ckpt-\d+\.safetensors\.corrupt-/);
+  expect(warnings[0]).toMatch(
+    /corrupt \(.*(truncated|exceeds the file size|checksum mismatch).*\); renamed to ckpt-\d+\.safetensors\.corrupt-/,
+  );
   expect(resumed.result.checkpointWarnings).toEqual(warnings);
   // Every progress report of the resumed run carries the warning.
   expect([...reported]).toEqual([JSON.stringify(warnings)]);
@@ -139,7 +160,9 @@ test('a truncated newest checkpoint: resume falls back to the newest that verifi
 test('a directory holding only corrupt checkpoints fails with a message naming each of them, and leaves them in place', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'all-corrupt-'));
   await run(dir, { epochs: 1 });
-  const ckpts = readdirSync(dir).filter((n) => n.startsWith('ckpt-')).sort();
+  const ckpts = readdirSync(dir)
+    .filter((n) => n.startsWith('ckpt-'))
+    .sort();
   expect(ckpts.length).toBe(4); // steps 4, 8, 12 and the final 13
   truncateSync(join(dir, ckpts[0]), 100);
   const flipped = readFileSync(join(dir, ckpts[1]));
@@ -155,7 +178,9 @@ test('a directory holding only corrupt checkpoints fails with a message naming e
   for (const n of ckpts) expect(message).toContain(n);
   expect(message).toMatch(/checksum mismatch/);
   expect(message).toMatch(/truncated/);
-  await expect(run(dir, { epochs: 1, resumeFrom: 'latest' })).rejects.toThrow(/no checkpoint to resume from verifies/);
+  await expect(run(dir, { epochs: 1, resumeFrom: 'latest' })).rejects.toThrow(
+    /no checkpoint to resume from verifies/,
+  );
   tf.disposeVariables();
   expect(readdirSync(dir).sort()).toEqual(ckpts);
 });
@@ -170,14 +195,21 @@ test('progress is reported by time too: with a step cadence that never fires, a 
   });
   expect(steps).toEqual(Array.from({ length: steps.length }, (_, i) => i + 1));
   expect(steps.length).toBeGreaterThan(2);
-  const b = await run(mkdtempSync(join(tmpdir(), 'prog-steps-')), { epochs: 1, reportEverySteps: 1e9, reportEverySeconds: Number.POSITIVE_INFINITY });
+  const b = await run(mkdtempSync(join(tmpdir(), 'prog-steps-')), {
+    epochs: 1,
+    reportEverySteps: 1e9,
+    reportEverySeconds: Number.POSITIVE_INFINITY,
+  });
   expect(a.result.history).toEqual(b.result.history);
   expect(a.snap).toEqual(b.snap);
 });
 
 test('keep-best: onBest fires on every new lowest validation loss, and the best survives a resume', async () => {
   const calls: { epoch: number; loss: number }[] = [];
-  const ref = await run(mkdtempSync(join(tmpdir(), 'best-')), { epochs: 6, onBest: (b) => void calls.push({ ...b }) });
+  const ref = await run(mkdtempSync(join(tmpdir(), 'best-')), {
+    epochs: 6,
+    onBest: (b) => void calls.push({ ...b }),
+  });
   const vals = ref.result.history.map((h) => h.valLoss!);
   // the closed form: the running minima of the validation curve, in order
   const expected: { epoch: number; loss: number }[] = [];
@@ -192,7 +224,12 @@ test('keep-best: onBest fires on every new lowest validation loss, and the best 
   const first: typeof calls = [];
   const second: typeof calls = [];
   await run(dir, { epochs: 3, config: { ...config, epochs: 6 }, onBest: (b) => void first.push({ ...b }) });
-  const r2 = await run(dir, { epochs: 6, config: { ...config, epochs: 6 }, resumeFrom: 'latest', onBest: (b) => void second.push({ ...b }) });
+  const r2 = await run(dir, {
+    epochs: 6,
+    config: { ...config, epochs: 6 },
+    resumeFrom: 'latest',
+    onBest: (b) => void second.push({ ...b }),
+  });
   expect([...first, ...second].map((c) => c.epoch)).toEqual(expected.map((c) => c.epoch));
   expect(r2.result.best).toEqual(ref.result.best);
 });
@@ -209,7 +246,8 @@ test('time budget: maxSeconds stops at the first epoch end, not as an early stop
   const rest = await run(dir, { resumeFrom: 'latest' });
   expect(rest.result.budgetSpent).toBe(false);
   expect(rest.result.resumedFromStep).toBe(cut.result.globalStep);
-  for (const [k, v] of ref.snap) assertBitwiseEqual(rest.snap.get(k)!.data, v.data, `${k} after a budget stop and resume`);
+  for (const [k, v] of ref.snap)
+    assertBitwiseEqual(rest.snap.get(k)!.data, v.data, `${k} after a budget stop and resume`);
 });
 
 test("resume 'latest-if-any': a fresh start in an empty folder; a fresh start deletes an earlier run's checkpoints", async () => {

@@ -5,7 +5,13 @@ import { performance } from 'node:perf_hooks';
 import { deriveSeed, Rng, type RngState } from '@stellar-emu/numerics';
 import { currentBackend, tf } from './backend.js';
 import { removeStaleTempFiles } from '@stellar-emu/grid-io';
-import { CheckpointError, readCheckpoint, writeCheckpoint, type DecodedCheckpoint, type StoredTensor } from './checkpoint.js';
+import {
+  CheckpointError,
+  readCheckpoint,
+  writeCheckpoint,
+  type DecodedCheckpoint,
+  type StoredTensor,
+} from './checkpoint.js';
 import type { ParamStore } from './layers.js';
 import type { AdamFamily } from './optimizers.js';
 import { ConstantLr, type EarlyStopping, type LrSchedule } from './schedules.js';
@@ -273,14 +279,20 @@ export interface ResumableCheckpoint {
  * CheckpointError names every one with its reason and leaves them in place. An empty or missing
  * directory gives `{ path: null }`.
  */
-export async function findResumableCheckpoint(dir: string, opts: { onWarning?: (message: string) => void } = {}): Promise<ResumableCheckpoint> {
+export async function findResumableCheckpoint(
+  dir: string,
+  opts: { onWarning?: (message: string) => void } = {},
+): Promise<ResumableCheckpoint> {
   let names: string[];
   try {
     names = await readdir(dir);
   } catch {
     names = [];
   }
-  const ckpts = names.filter((n) => /^ckpt-\d+\.safetensors$/.test(n)).sort().reverse();
+  const ckpts = names
+    .filter((n) => /^ckpt-\d+\.safetensors$/.test(n))
+    .sort()
+    .reverse();
   const bad: { path: string; reason: string }[] = [];
   for (const n of ckpts) {
     const path = join(dir, n);
@@ -328,7 +340,10 @@ export async function findResumableCheckpoint(dir: string, opts: { onWarning?: (
 export async function pruneCheckpoints(dir: string, keep: number, current?: string): Promise<string[]> {
   if (!Number.isFinite(keep)) return [];
   const names = (await readdir(dir)).filter((n) => /^ckpt-\d+\.safetensors$/.test(n)).sort();
-  const doomed = names.slice(0, Math.max(0, names.length - Math.max(1, keep))).map((n) => join(dir, n)).filter((p) => p !== current);
+  const doomed = names
+    .slice(0, Math.max(0, names.length - Math.max(1, keep)))
+    .map((n) => join(dir, n))
+    .filter((p) => p !== current);
   for (const p of doomed) await unlink(p).catch(() => {});
   return doomed;
 }
@@ -367,7 +382,11 @@ function ckptName(step: number): string {
 }
 
 /** Mean validation loss over a source, in order, in batches. */
-export function evaluateLoss(loss: (b: Batch) => LossResult, source: BatchSource, batchSize: number): Record<string, number> {
+export function evaluateLoss(
+  loss: (b: Batch) => LossResult,
+  source: BatchSource,
+  batchSize: number,
+): Record<string, number> {
   let sums: Record<string, tf.Tensor> = {};
   let count = 0;
   for (let start = 0; start < source.numExamples; start += batchSize) {
@@ -378,7 +397,8 @@ export function evaluateLoss(loss: (b: Batch) => LossResult, source: BatchSource
       const r = loss(batch);
       const parts: Record<string, tf.Scalar> = { total: r.total, ...(r.parts ?? {}) };
       const out: Record<string, tf.Tensor> = {};
-      for (const [k, v] of Object.entries(parts)) out[k] = sums[k] ? tf.add(sums[k], tf.mul(v, n)) : tf.mul(v, n);
+      for (const [k, v] of Object.entries(parts))
+        out[k] = sums[k] ? tf.add(sums[k], tf.mul(v, n)) : tf.mul(v, n);
       return out;
     });
     for (const t of Object.values(sums)) t.dispose();
@@ -417,7 +437,8 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
   }
   const onWarning = opts.onWarning ?? warnOnStderr;
   const checkpointWarnings: string[] = [];
-  const report = (p: Progress) => opts.onProgress?.(checkpointWarnings.length ? { ...p, checkpointWarnings: [...checkpointWarnings] } : p);
+  const report = (p: Progress) =>
+    opts.onProgress?.(checkpointWarnings.length ? { ...p, checkpointWarnings: [...checkpointWarnings] } : p);
 
   let epoch = 0;
   let stepInEpoch = 0;
@@ -433,7 +454,11 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
   let found: ResumableCheckpoint | null = null;
   if (resumeFrom === 'latest' || resumeFrom === 'latest-if-any') {
     found = await findResumableCheckpoint(opts.checkpointDir ?? '.', { onWarning });
-    if (!found.path && resumeFrom === 'latest') throw new CheckpointError(opts.checkpointDir ?? '.', 'no checkpoint to resume from (no ckpt-*.safetensors in the directory)');
+    if (!found.path && resumeFrom === 'latest')
+      throw new CheckpointError(
+        opts.checkpointDir ?? '.',
+        'no checkpoint to resume from (no ckpt-*.safetensors in the directory)',
+      );
     checkpointWarnings.push(...found.warnings);
     if (!found.path) resumeFrom = undefined;
   }
@@ -450,9 +475,13 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
     }
     const st = applyTrainingCheckpoint(ck, path, params, optimizer);
     if (JSON.stringify(st.config) !== JSON.stringify(opts.config)) {
-      throw new CheckpointError(path, 'was written with a different config; refusing to resume (start a new run or pass the same options)');
+      throw new CheckpointError(
+        path,
+        'was written with a different config; refusing to resume (start a new run or pass the same options)',
+      );
     }
-    if (st.seed !== opts.seed) throw new CheckpointError(path, `was written with seed ${st.seed}, this run uses ${opts.seed}`);
+    if (st.seed !== opts.seed)
+      throw new CheckpointError(path, `was written with seed ${st.seed}, this run uses ${opts.seed}`);
     epoch = st.epoch;
     stepInEpoch = st.stepInEpoch;
     globalStep = st.globalStep;
@@ -512,13 +541,26 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
     await writeCheckpoint(path, collectTrainingTensors(params, optimizer), 'training', state);
     lastCheckpoint = path;
     await pruneCheckpoints(opts.checkpointDir, opts.keepCheckpoints ?? 3, path);
-    await report({ phase: 'checkpoint', epoch, stepInEpoch, stepsPerEpoch, globalStep, losses: {}, lr: schedule.lr(globalStep), samplesPerSec: 0, checkpointPath: path });
+    await report({
+      phase: 'checkpoint',
+      epoch,
+      stepInEpoch,
+      stepsPerEpoch,
+      globalStep,
+      losses: {},
+      lr: schedule.lr(globalStep),
+      samplesPerSec: 0,
+      checkpointPath: path,
+    });
   };
 
   outer: while (epoch < epochs) {
     const epochRng = new Rng(deriveSeed(opts.seed, epoch));
-    const perm = train.epochOrder ? train.epochOrder(epoch, epochRng) : epochRng.permutation(train.numExamples);
-    if (perm.length !== train.numExamples) throw new Error(`epochOrder returned ${perm.length} indices, expected ${train.numExamples}`);
+    const perm = train.epochOrder
+      ? train.epochOrder(epoch, epochRng)
+      : epochRng.permutation(train.numExamples);
+    if (perm.length !== train.numExamples)
+      throw new Error(`epochOrder returned ${perm.length} indices, expected ${train.numExamples}`);
     while (stepInEpoch < stepsPerEpoch) {
       if (opts.signal?.aborted) {
         aborted = true;
@@ -551,7 +593,8 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
           nextEpoch[k] = tf.keep(epochSumsT[k] ? tf.add(epochSumsT[k], v) : tf.add(v, 0));
         }
       });
-      for (const t of [...Object.values(parts), ...Object.values(windowSums), ...Object.values(epochSumsT)]) t.dispose();
+      for (const t of [...Object.values(parts), ...Object.values(windowSums), ...Object.values(epochSumsT)])
+        t.dispose();
       windowSums = nextWindow;
       epochSumsT = nextEpoch;
       stepInEpoch += 1;
@@ -560,7 +603,11 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
       windowSteps += 1;
       windowSamples += idx.length;
 
-      if (windowSteps >= reportEvery || stepInEpoch === stepsPerEpoch || performance.now() - windowStart >= reportEveryMs) {
+      if (
+        windowSteps >= reportEvery ||
+        stepInEpoch === stepsPerEpoch ||
+        performance.now() - windowStart >= reportEveryMs
+      ) {
         const sums = readSums(windowSums);
         const losses: Record<string, number> = {};
         for (const [k, v] of Object.entries(sums)) losses[k] = v / windowSteps;
@@ -571,9 +618,19 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
         windowSteps = 0;
         windowSamples = 0;
         windowStart = now;
-        await report({ phase: 'step', epoch, stepInEpoch, stepsPerEpoch, globalStep, losses, lr, samplesPerSec });
+        await report({
+          phase: 'step',
+          epoch,
+          stepInEpoch,
+          stepsPerEpoch,
+          globalStep,
+          losses,
+          lr,
+          samplesPerSec,
+        });
       }
-      if (opts.checkpointEverySteps && globalStep % opts.checkpointEverySteps === 0) await saveCheckpoint('step');
+      if (opts.checkpointEverySteps && globalStep % opts.checkpointEverySteps === 0)
+        await saveCheckpoint('step');
     }
 
     // End of epoch: validation, schedule, early stopping.
@@ -598,7 +655,17 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
       best = { epoch, loss: metric };
       await opts.onBest?.(best);
     }
-    await report({ phase: 'epoch', epoch, stepInEpoch, stepsPerEpoch, globalStep, losses: trainLosses, valLoss: val?.total, lr: lrUsed, samplesPerSec: 0 });
+    await report({
+      phase: 'epoch',
+      epoch,
+      stepInEpoch,
+      stepsPerEpoch,
+      globalStep,
+      losses: trainLosses,
+      valLoss: val?.total,
+      lr: lrUsed,
+      samplesPerSec: 0,
+    });
     epoch += 1;
     stepInEpoch = 0;
     epochBatches = 0;
@@ -615,12 +682,36 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
   // The final checkpoint reads the running epoch sums (mid-epoch after an abort): save, then dispose.
   await saveCheckpoint('final');
   for (const t of [...Object.values(windowSums), ...Object.values(epochSumsT)]) t.dispose();
-  await report({ phase: 'done', epoch, stepInEpoch, stepsPerEpoch, globalStep, losses: {}, lr: schedule.lr(globalStep), samplesPerSec: 0 });
-  return { epochsDone: epoch, globalStep, stoppedEarly, aborted, lastValLoss, history, finalCheckpoint: lastCheckpoint, checkpointWarnings, budgetSpent, resumedFromStep, best };
+  await report({
+    phase: 'done',
+    epoch,
+    stepInEpoch,
+    stepsPerEpoch,
+    globalStep,
+    losses: {},
+    lr: schedule.lr(globalStep),
+    samplesPerSec: 0,
+  });
+  return {
+    epochsDone: epoch,
+    globalStep,
+    stoppedEarly,
+    aborted,
+    lastValLoss,
+    history,
+    finalCheckpoint: lastCheckpoint,
+    checkpointWarnings,
+    budgetSpent,
+    resumedFromStep,
+    best,
+  };
 }
 
 /** Parameters as `param/<name>` and optimizer slots as `opt/<slot>` tensors. */
-export function collectTrainingTensors(params: ParamStore, optimizer?: AdamFamily): Map<string, StoredTensor> {
+export function collectTrainingTensors(
+  params: ParamStore,
+  optimizer?: AdamFamily,
+): Map<string, StoredTensor> {
   const out = new Map<string, StoredTensor>();
   for (const [k, v] of params.snapshot()) out.set(`param/${k}`, v);
   if (optimizer) for (const [k, v] of optimizer.getState().slots) out.set(`opt/${k}`, v);
@@ -628,13 +719,23 @@ export function collectTrainingTensors(params: ParamStore, optimizer?: AdamFamil
 }
 
 /** Load a training checkpoint into params and optimizer; returns its loop state. */
-export async function loadTrainingCheckpoint(path: string, params: ParamStore, optimizer?: AdamFamily): Promise<LoopState> {
+export async function loadTrainingCheckpoint(
+  path: string,
+  params: ParamStore,
+  optimizer?: AdamFamily,
+): Promise<LoopState> {
   return applyTrainingCheckpoint(await readCheckpoint(path), path, params, optimizer);
 }
 
 /** Restore params and optimizer from a decoded training checkpoint (read from `path`); returns its loop state. */
-export function applyTrainingCheckpoint(ck: DecodedCheckpoint, path: string, params: ParamStore, optimizer?: AdamFamily): LoopState {
-  if (ck.kind !== 'training') throw new CheckpointError(path, `is a '${ck.kind}' file, not a training checkpoint`);
+export function applyTrainingCheckpoint(
+  ck: DecodedCheckpoint,
+  path: string,
+  params: ParamStore,
+  optimizer?: AdamFamily,
+): LoopState {
+  if (ck.kind !== 'training')
+    throw new CheckpointError(path, `is a '${ck.kind}' file, not a training checkpoint`);
   const state = ck.state as LoopState;
   const values = new Map<string, { shape: number[]; data: Float32Array }>();
   const slots = new Map<string, { shape: number[]; data: Float32Array }>();
@@ -644,7 +745,13 @@ export function applyTrainingCheckpoint(ck: DecodedCheckpoint, path: string, par
   }
   try {
     params.restore(values);
-    if (optimizer) optimizer.setState({ kind: state.optimizer.kind as AdamFamily['kind'], hyper: state.optimizer.hyper as any, step: state.optimizer.step, slots });
+    if (optimizer)
+      optimizer.setState({
+        kind: state.optimizer.kind as AdamFamily['kind'],
+        hyper: state.optimizer.hyper as any,
+        step: state.optimizer.step,
+        slots,
+      });
   } catch (err) {
     throw new CheckpointError(path, `does not fit this model: ${(err as Error).message}`);
   }

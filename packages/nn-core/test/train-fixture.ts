@@ -23,7 +23,13 @@ export const config = { widths: [16, 16, 2], epochs: 3, batchSize: 16 };
 
 export function setup(initSeed: number) {
   const params = new ParamStore();
-  const net = new DenseStack(params, 'net', 3, { widths: config.widths, activation: 'gelu', lastActivation: 'linear', layerNorm: true }, new Rng(initSeed));
+  const net = new DenseStack(
+    params,
+    'net',
+    3,
+    { widths: config.widths, activation: 'gelu', lastActivation: 'linear', layerNorm: true },
+    new Rng(initSeed),
+  );
   const optimizer = createOptimizer('adamw', params, { weightDecay: 1e-3 });
   const loss = (b: Record<string, tf.Tensor>) => {
     const pred = net.apply(b.x as tf.Tensor2D);
@@ -58,7 +64,6 @@ export async function run(dir: string, extra: Partial<TrainOptions> = {}, initSe
   optimizer.dispose();
   return { result, snap };
 }
-
 
 /**
  * Run into `dir` and interrupt it at a random step from `minStep` on (default 5: after the first

@@ -31,7 +31,8 @@ test('CODATA 2018 values in cgs (SI values × the cgs factors)', () => {
 
 test('derived constants agree with their definitions', () => {
   // sigma = 2 pi^5 k^4 / (15 h^3 c^2): exact in SI 2019, CODATA rounds it to 10 digits.
-  const sigma = (2 * Math.PI ** 5 * BOLTZMANN_ERG_K ** 4) / (15 * PLANCK_ERG_S ** 3 * SPEED_OF_LIGHT_CM_S ** 2);
+  const sigma =
+    (2 * Math.PI ** 5 * BOLTZMANN_ERG_K ** 4) / (15 * PLANCK_ERG_S ** 3 * SPEED_OF_LIGHT_CM_S ** 2);
   expect(rel(STEFAN_BOLTZMANN_ERG_CM2_S_K4, sigma)).toBeLessThan(1e-10);
   expect(rel(KELVIN_PER_ELECTRON_VOLT, 11_604.518_12)).toBeLessThan(1e-9);
   expect(rel(SAHA_CONSTANT_CM3_K32, 2.414_683e15)).toBeLessThan(1e-6);

@@ -38,4 +38,5 @@ export const KELVIN_PER_ELECTRON_VOLT = ELECTRON_VOLT_ERG / BOLTZMANN_ERG_K;
  * Saha constant (2π m_e k / h²)^{3/2}, cm⁻³ K^{-3/2} (2.41468...e15): the electron-pressure-free
  * prefactor of the Saha equation, n_e n⁺/n⁰ = (2 g⁺/g⁰) SAHA T^{3/2} exp(−χ/kT).
  */
-export const SAHA_CONSTANT_CM3_K32 = ((2 * Math.PI * ELECTRON_MASS_G * BOLTZMANN_ERG_K) / (PLANCK_ERG_S * PLANCK_ERG_S)) ** 1.5;
+export const SAHA_CONSTANT_CM3_K32 =
+  ((2 * Math.PI * ELECTRON_MASS_G * BOLTZMANN_ERG_K) / (PLANCK_ERG_S * PLANCK_ERG_S)) ** 1.5;

@@ -36,20 +36,27 @@ describe('Rng stream: bitwise identical to the generator training runs and check
     },
   };
 
-  test.each(Object.entries(golden))('seed %s: nextUint32, uniform, normal, below, permutation and the state after them', (seed, g) => {
-    const r = new Rng(Number(seed));
-    expect(Array.from({ length: 6 }, () => r.nextUint32())).toEqual(g.u32);
-    expect(Array.from({ length: 3 }, () => r.uniform())).toEqual(g.uniform);
-    expect(Array.from({ length: 3 }, () => r.normal())).toEqual(g.normal);
-    expect(Array.from({ length: 5 }, () => r.below(10))).toEqual(g.below);
-    expect(Array.from(r.permutation(8))).toEqual(g.perm);
-    expect(r.state()).toEqual(g.state);
-  });
+  test.each(Object.entries(golden))(
+    'seed %s: nextUint32, uniform, normal, below, permutation and the state after them',
+    (seed, g) => {
+      const r = new Rng(Number(seed));
+      expect(Array.from({ length: 6 }, () => r.nextUint32())).toEqual(g.u32);
+      expect(Array.from({ length: 3 }, () => r.uniform())).toEqual(g.uniform);
+      expect(Array.from({ length: 3 }, () => r.normal())).toEqual(g.normal);
+      expect(Array.from({ length: 5 }, () => r.below(10))).toEqual(g.below);
+      expect(Array.from(r.permutation(8))).toEqual(g.perm);
+      expect(r.state()).toEqual(g.state);
+    },
+  );
 
   test('a long mixed stream and deriveSeed match the reference fingerprints', () => {
-    expect([deriveSeed(7, 0), deriveSeed(7, 1), deriveSeed(5, 1, 2), deriveSeed(0), deriveSeed(2 ** 32 - 1, 0x5e1f, 3)]).toEqual([
-      1916645059, 1517043271, 72229321, 2462723854, 2464876094,
-    ]);
+    expect([
+      deriveSeed(7, 0),
+      deriveSeed(7, 1),
+      deriveSeed(5, 1, 2),
+      deriveSeed(0),
+      deriveSeed(2 ** 32 - 1, 0x5e1f, 3),
+    ]).toEqual([1916645059, 1517043271, 72229321, 2462723854, 2464876094]);
     const r = new Rng(deriveSeed(2024, 3));
     const f = new Float64Array(3000);
     for (let i = 0; i < 1000; i++) {
@@ -88,7 +95,9 @@ describe('Rng seeds and state', () => {
   test('seeds of 2^32 and above are folded (hi word mixed into lo), so they neither collide with their low word nor fail', () => {
     // The words of grid-io's former createRng(2^40 + 5), which folded the same way.
     const r = new Rng(2 ** 40 + 5);
-    expect(Array.from({ length: 4 }, () => r.nextUint32())).toEqual([538299823, 2287012550, 387385419, 1763795338]);
+    expect(Array.from({ length: 4 }, () => r.nextUint32())).toEqual([
+      538299823, 2287012550, 387385419, 1763795338,
+    ]);
     expect(new Rng(2 ** 32 + 5).nextUint32()).not.toBe(new Rng(5).nextUint32());
     expect(new Rng(Number.MAX_SAFE_INTEGER).nextUint32()).not.toBe(new Rng(-1).nextUint32());
     expect(deriveSeed(2 ** 40 + 5, 1)).not.toBe(deriveSeed(5, 1));
@@ -132,12 +141,23 @@ describe('Rng distributions', () => {
   test('uniform [0,1) and standard normal moments within sampling error (n = 2e5)', () => {
     const rng = new Rng(7);
     const n = 200_000;
-    let s = 0, s2 = 0, g = 0, g2 = 0, g4 = 0, min = 1, max = 0;
+    let s = 0,
+      s2 = 0,
+      g = 0,
+      g2 = 0,
+      g4 = 0,
+      min = 1,
+      max = 0;
     for (let i = 0; i < n; i++) {
       const u = rng.uniform();
-      s += u; s2 += u * u; min = Math.min(min, u); max = Math.max(max, u);
+      s += u;
+      s2 += u * u;
+      min = Math.min(min, u);
+      max = Math.max(max, u);
       const z = rng.normal();
-      g += z; g2 += z * z; g4 += z ** 4;
+      g += z;
+      g2 += z * z;
+      g4 += z ** 4;
     }
     expect(min).toBeGreaterThanOrEqual(0);
     expect(max).toBeLessThan(1);

@@ -62,10 +62,13 @@ export class Rng {
       for (let i = 0; i < 4; i++) this.s[i] = next();
       if (this.s.every((x) => x === 0)) this.s[0] = 1;
     } else {
-      if (!Array.isArray(seedOrState) || seedOrState.length !== 4) throw new Error('Rng: a state must have 4 words');
+      if (!Array.isArray(seedOrState) || seedOrState.length !== 4)
+        throw new Error('Rng: a state must have 4 words');
       for (const w of seedOrState)
-        if (!(Number.isInteger(w) && w >= 0 && w < 2 ** 32)) throw new Error(`Rng: state words must be unsigned 32-bit integers, got ${w}`);
-      if (seedOrState.every((w) => w === 0)) throw new Error('Rng: the all-zero state is not a valid xoshiro128** state');
+        if (!(Number.isInteger(w) && w >= 0 && w < 2 ** 32))
+          throw new Error(`Rng: state words must be unsigned 32-bit integers, got ${w}`);
+      if (seedOrState.every((w) => w === 0))
+        throw new Error('Rng: the all-zero state is not a valid xoshiro128** state');
       for (let i = 0; i < 4; i++) this.s[i] = seedOrState[i];
     }
   }
@@ -123,7 +126,8 @@ export class Rng {
    * @param n an integer in [1, 2^32].
    */
   below(n: number): number {
-    if (!(Number.isInteger(n) && n >= 1 && n <= 2 ** 32)) throw new Error(`Rng.below: n must be an integer in [1, 2^32], got ${n}`);
+    if (!(Number.isInteger(n) && n >= 1 && n <= 2 ** 32))
+      throw new Error(`Rng.below: n must be an integer in [1, 2^32], got ${n}`);
     const limit = 2 ** 32 - (2 ** 32 % n);
     let x = this.nextUint32();
     while (x >= limit) x = this.nextUint32();
@@ -135,7 +139,8 @@ export class Rng {
    * @param n a non-negative integer below 2^31.
    */
   permutation(n: number): Int32Array {
-    if (!(Number.isInteger(n) && n >= 0 && n < 2 ** 31)) throw new Error(`Rng.permutation: n must be an integer in [0, 2^31), got ${n}`);
+    if (!(Number.isInteger(n) && n >= 0 && n < 2 ** 31))
+      throw new Error(`Rng.permutation: n must be an integer in [0, 2^31), got ${n}`);
     const p = new Int32Array(n);
     for (let i = 0; i < n; i++) p[i] = i;
     for (let i = n - 1; i > 0; i--) {

@@ -1,4 +1,13 @@
-import { absDifferenceStats, binnedStats, blockMeans, median, quantile, quantileWithFailures, rmse, summarize } from './stats.js';
+import {
+  absDifferenceStats,
+  binnedStats,
+  blockMeans,
+  median,
+  quantile,
+  quantileWithFailures,
+  rmse,
+  summarize,
+} from './stats.js';
 
 describe('order statistics', () => {
   test('quantile: linear interpolation between order statistics (numpy default), non-finite values left out', () => {
@@ -101,7 +110,14 @@ describe('binnedStats', () => {
 });
 
 test('blockMeans: block means over the pixels where every series is finite; blocks without one are dropped', () => {
-  const b = blockMeans([0, 1, 2, 3, 4, 5, 6], [[1, null, 3, 5, null, null, 7], [2, 4, 6, 8, 10, 12, 14]], 3);
+  const b = blockMeans(
+    [0, 1, 2, 3, 4, 5, 6],
+    [
+      [1, null, 3, 5, null, null, 7],
+      [2, 4, 6, 8, 10, 12, 14],
+    ],
+    3,
+  );
   expect(b).toEqual([
     { x: 1, means: [2, 4], count: 2 },
     { x: 4, means: [5, 8], count: 1 },

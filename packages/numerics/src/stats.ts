@@ -14,7 +14,10 @@
 export function quantile(values: ArrayLike<number>, q: number): number {
   const v: number[] = [];
   for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i])) v.push(values[i]);
-  return sortedQuantile(v.sort((a, b) => a - b), q);
+  return sortedQuantile(
+    v.sort((a, b) => a - b),
+    q,
+  );
 }
 
 /** Type-7 quantile of finite values already sorted ascending; NaN when empty. */
@@ -46,7 +49,11 @@ export function summarize(values: ArrayLike<number>): Summary {
   const v: number[] = [];
   for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i])) v.push(values[i]);
   v.sort((a, b) => a - b);
-  return { median: sortedQuantile(v, 0.5), p95: sortedQuantile(v, 0.95), max: v.length ? v[v.length - 1] : Number.NaN };
+  return {
+    median: sortedQuantile(v, 0.5),
+    p95: sortedQuantile(v, 0.95),
+    max: v.length ? v[v.length - 1] : Number.NaN,
+  };
 }
 
 /**
@@ -54,7 +61,8 @@ export function summarize(values: ArrayLike<number>): Summary {
  * @throws when the lengths differ or no pixel has both values finite.
  */
 export function absDifferenceStats(a: ArrayLike<number>, b: ArrayLike<number>): Summary {
-  if (a.length !== b.length) throw new Error(`absDifferenceStats: lengths ${a.length} and ${b.length} differ`);
+  if (a.length !== b.length)
+    throw new Error(`absDifferenceStats: lengths ${a.length} and ${b.length} differ`);
   const d = new Float64Array(a.length);
   let n = 0;
   for (let i = 0; i < a.length; i++) {
@@ -89,7 +97,8 @@ export function quantileWithFailures(values: readonly (number | null)[], q: numb
  * @throws when the lengths differ or the arrays are empty.
  */
 export function rmse(truth: ArrayLike<number>, predicted: ArrayLike<number>): number {
-  if (truth.length !== predicted.length) throw new Error(`rmse: lengths ${truth.length} and ${predicted.length} differ`);
+  if (truth.length !== predicted.length)
+    throw new Error(`rmse: lengths ${truth.length} and ${predicted.length} differ`);
   if (truth.length === 0) throw new Error('rmse: no values');
   let s = 0;
   for (let i = 0; i < truth.length; i++) s += (predicted[i] - truth[i]) ** 2;
@@ -129,11 +138,16 @@ export interface BinnedStats {
  * with a non-finite x or y (or x ≤ 0 on a log scale) are left out and counted in `excluded`.
  * When all kept x are equal there is one bin.
  */
-export function binnedStats(x: ArrayLike<number>, y: ArrayLike<number>, opts: BinnedStatsOptions): BinnedStats {
+export function binnedStats(
+  x: ArrayLike<number>,
+  y: ArrayLike<number>,
+  opts: BinnedStatsOptions,
+): BinnedStats {
   const scale = opts.scale ?? 'linear';
   let bins = opts.bins;
   if (x.length !== y.length) throw new Error(`binnedStats: ${x.length} x values, ${y.length} y values`);
-  if (!(Number.isInteger(bins) && bins >= 1)) throw new Error(`binnedStats: bins must be a positive integer, got ${bins}`);
+  if (!(Number.isInteger(bins) && bins >= 1))
+    throw new Error(`binnedStats: bins must be a positive integer, got ${bins}`);
   const fwd = scale === 'log' ? Math.log10 : (v: number) => v;
   const inv = scale === 'log' ? (v: number) => 10 ** v : (v: number) => v;
   const keep: number[] = [];
@@ -149,7 +163,8 @@ export function binnedStats(x: ArrayLike<number>, y: ArrayLike<number>, opts: Bi
     lo = Math.min(lo, fwd(x[i]));
     hi = Math.max(hi, fwd(x[i]));
   }
-  if (keep.length === 0) return { scale, edges: [], center: [], mean: [], sd: [], median: [], p95: [], count: [], excluded };
+  if (keep.length === 0)
+    return { scale, edges: [], center: [], mean: [], sd: [], median: [], p95: [], count: [], excluded };
   if (!(hi > lo)) bins = 1;
   const width = hi > lo ? (hi - lo) / bins : 1;
   const buckets: number[][] = Array.from({ length: bins }, () => []);
@@ -187,10 +202,16 @@ export interface BlockMean {
  * series, e.g. a detector gap of the observed flux, is left out of all of them; a block without
  * any such pixel is dropped). `binPx` = 1 keeps every complete pixel.
  */
-export function blockMeans(x: ArrayLike<number>, series: ArrayLike<number | null>[], binPx: number): BlockMean[] {
+export function blockMeans(
+  x: ArrayLike<number>,
+  series: ArrayLike<number | null>[],
+  binPx: number,
+): BlockMean[] {
   for (const s of series)
-    if (s.length !== x.length) throw new Error(`blockMeans: a series has ${s.length} values, x has ${x.length}`);
-  if (!(Number.isInteger(binPx) && binPx >= 1)) throw new Error(`blockMeans: binPx must be a positive integer, got ${binPx}`);
+    if (s.length !== x.length)
+      throw new Error(`blockMeans: a series has ${s.length} values, x has ${x.length}`);
+  if (!(Number.isInteger(binPx) && binPx >= 1))
+    throw new Error(`blockMeans: binPx must be a positive integer, got ${binPx}`);
   const out: BlockMean[] = [];
   const sums = new Array<number>(series.length);
   for (let i = 0; i < x.length; i += binPx) {

@@ -184,7 +184,12 @@ describe('recovery network', () => {
 
   test('resuming with a truncated newest checkpoint falls back to the older one, with a warning, and reproduces the uninterrupted run', async () => {
     const opts = { labelNames: names, preset: 'small' as const, batchSize: 256, seed: 5 };
-    const a = await trainRecovery({ ...(await coefficientSets(5)), ...opts, outDir: join(dir, 'straight-c'), epochs: 6 });
+    const a = await trainRecovery({
+      ...(await coefficientSets(5)),
+      ...opts,
+      outDir: join(dir, 'straight-c'),
+      epochs: 6,
+    });
     const wa = a.network.params.snapshot();
     a.network.dispose();
     const out = join(dir, 'corrupt');
@@ -193,7 +198,13 @@ describe('recovery network', () => {
     const newest = (await latestCheckpoint(join(out, 'checkpoints')))!;
     expect(newest).toBe(first.result.finalCheckpoint);
     await truncate(newest, Math.floor((await stat(newest)).size / 2));
-    const second = await trainRecovery({ ...(await coefficientSets(5)), ...opts, outDir: out, epochs: 6, resume: true });
+    const second = await trainRecovery({
+      ...(await coefficientSets(5)),
+      ...opts,
+      outDir: out,
+      epochs: 6,
+      resume: true,
+    });
     expect(second.result.checkpointWarnings).toHaveLength(1);
     expect(second.result.checkpointWarnings[0]).toContain(newest);
     expect(second.result.history).toEqual(a.result.history);

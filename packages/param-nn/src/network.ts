@@ -131,7 +131,8 @@ export class RecoveryNetwork {
     const out = new Float32Array(rows * names.length);
     names.forEach((n, j) => {
       const { min, max } = this.scalers.labelRanges[n];
-      for (let i = 0; i < rows; i++) out[i * names.length + j] = minMaxScale(labels[i * names.length + j], min, max, UNIT_INTERVAL);
+      for (let i = 0; i < rows; i++)
+        out[i * names.length + j] = minMaxScale(labels[i * names.length + j], min, max, UNIT_INTERVAL);
     });
     return out;
   }

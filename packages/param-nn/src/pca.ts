@@ -11,11 +11,12 @@ import {
   type ColMatrix,
 } from './linalg.js';
 import type { SpectrumSource } from './sources.js';
+import { DEFAULT_PCA_MEMORY_MIB } from './options.js';
 
 /** Number of principal components used when neither `components` nor `maxRelativeError` is given. */
 export const DEFAULT_PCA_COMPONENTS = 25;
 /** Default working-memory cap of the PCA fit: 512 MiB. */
-export const DEFAULT_PCA_MEMORY_CAP_BYTES = 512 * 2 ** 20;
+export const DEFAULT_PCA_MEMORY_CAP_BYTES = DEFAULT_PCA_MEMORY_MIB * 2 ** 20;
 
 /** Options of {@link fitPca}. */
 export interface PcaOptions {

@@ -77,7 +77,10 @@ describe('splits and sources', () => {
         synthetic: true,
         split: null,
       }));
-      const m = await writeSpectrumDataset(recs, join(dir, 'hash'), { split: { scheme: '70/15/15', seed: 3 }, rowGroupSize: 7 });
+      const m = await writeSpectrumDataset(recs, join(dir, 'hash'), {
+        split: { scheme: '70/15/15', seed: 3 },
+        rowGroupSize: 7,
+      });
       const a = await datasetSplits(join(dir, 'hash'), ['teffK'], 1);
       expect(a.scheme).toBe('dataset');
       const ds = await datasetSource(join(dir, 'hash'), ['teffK']);
@@ -86,7 +89,8 @@ describe('splits and sources', () => {
         const got = await collectSource(a[name], 3);
         const want = ds.reader.splits.flatMap((s, i) => (s === name ? [5000 + i] : []));
         expect(Array.from(got.labels)).toEqual(want);
-        for (let r = 0; r < got.rows; r++) expect(got.flux[r * 3 + 1]).toBe((got.labels[r] - 5000) % 4 === 0 ? 1 : Math.fround(0.5));
+        for (let r = 0; r < got.rows; r++)
+          expect(got.flux[r * 3 + 1]).toBe((got.labels[r] - 5000) % 4 === 0 ? 1 : Math.fround(0.5));
       }
       expect(a.stats.nanFilled).toBe(10);
 

@@ -77,7 +77,11 @@ export function splitSource(source: SpectrumSource, seed: number): SplitSources 
 }
 
 /** The rows `rows` (ascending; default all) of an open spectrum dataset as a source. */
-function readerSource(reader: SpectrumDatasetReader, labelNames: readonly string[], rows?: Int32Array): SpectrumSource {
+function readerSource(
+  reader: SpectrumDatasetReader,
+  labelNames: readonly string[],
+  rows?: Int32Array,
+): SpectrumSource {
   return {
     numPixels: reader.numPixels,
     numSpectra: rows ? rows.length : reader.numRows,
@@ -96,7 +100,9 @@ function readerSource(reader: SpectrumDatasetReader, labelNames: readonly string
 export async function datasetSource(
   dirOrDataset: string | OpenDataset,
   labelNames: readonly string[],
-): Promise<SpectrumSource & { stats: SpectrumReadStats; dataset: OpenDataset; reader: SpectrumDatasetReader }> {
+): Promise<
+  SpectrumSource & { stats: SpectrumReadStats; dataset: OpenDataset; reader: SpectrumDatasetReader }
+> {
   const reader = await openSpectrumDataset(dirOrDataset, { keys: labelNames });
   if (reader.numRows > 0) reader.wavelengthGrid();
   return { ...readerSource(reader, labelNames), stats: reader.stats, dataset: reader.dataset, reader };

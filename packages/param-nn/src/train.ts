@@ -157,7 +157,9 @@ export async function trainRecovery(opts: TrainRecoveryOptions): Promise<TrainRe
         await opts.onProgress?.(p);
       },
       // The best validation epoch's weights, restored at the end.
-      onBest: validation ? (best) => network.save(bestPath, { epoch: best.epoch, valLoss: best.loss, best: true }) : undefined,
+      onBest: validation
+        ? (best) => network.save(bestPath, { epoch: best.epoch, valLoss: best.loss, best: true })
+        : undefined,
     });
     const bestEpoch = validation ? (result.best?.epoch ?? null) : null;
     const bestVal = validation ? (result.best?.loss ?? Infinity) : Infinity;

@@ -25,15 +25,34 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const base = () => ({ dataset: join(dir, 'data'), labelNames: ['teffK', 'logg'], outDir: join(dir, 'out'), epochs: 1, run: { id: 't' } });
+const base = () => ({
+  dataset: join(dir, 'data'),
+  labelNames: ['teffK', 'logg'],
+  outDir: join(dir, 'out'),
+  epochs: 1,
+  run: { id: 't' },
+});
 const generator = () => new Float32Array(0);
 
 test('an emulator with another pixel count or without one of the labels is refused before training', async () => {
   await expect(
-    validateEmulatorOnDataset({ ...base(), emulator: { name: 'CVAE', generator, numPixels: 7, labelRanges: { teffK: { min: 0, max: 1 }, logg: { min: 0, max: 1 } } } }),
+    validateEmulatorOnDataset({
+      ...base(),
+      emulator: {
+        name: 'CVAE',
+        generator,
+        numPixels: 7,
+        labelRanges: { teffK: { min: 0, max: 1 }, logg: { min: 0, max: 1 } },
+      },
+    }),
   ).rejects.toThrow(/the CVAE generates 7 pixels, the dataset has 5/);
-  await expect(validateEmulatorOnDataset({ ...base(), emulator: { generator, labelRanges: { teffK: { min: 0, max: 1 } } } })).rejects.toThrow(
-    /the emulator has no label logg \(labels: teffK\)/,
-  );
-  await expect(validateEmulatorOnDataset({ ...base(), emulator: { generatedDataset: join(dir, 'missing') } })).rejects.toThrow(/missing/);
+  await expect(
+    validateEmulatorOnDataset({
+      ...base(),
+      emulator: { generator, labelRanges: { teffK: { min: 0, max: 1 } } },
+    }),
+  ).rejects.toThrow(/the emulator has no label logg \(labels: teffK\)/);
+  await expect(
+    validateEmulatorOnDataset({ ...base(), emulator: { generatedDataset: join(dir, 'missing') } }),
+  ).rejects.toThrow(/missing/);
 });

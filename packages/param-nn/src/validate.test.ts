@@ -14,16 +14,10 @@ import {
 } from '@stellar-emu/grid-io';
 import { RECOVERY_LABELS } from './labels.js';
 import { datasetSplits, type SpectrumGenerator } from './splits.js';
-import {
-  EVALUATION_SETS,
-  formatRmseTable,
-  judgeEmulator,
-  metricsJson,
-  prepareRecovery,
-  writeMetrics,
-  type PreparedRecovery,
-  type ValidationResult,
-} from './validate.js';
+import { metricsJson, writeMetrics } from './recovery-json.js';
+import { EVALUATION_SETS } from './recovery-metrics.js';
+import { formatRmseTable } from './recovery-table.js';
+import { judgeEmulator, prepareRecovery, type PreparedRecovery, type ValidationResult } from './validate.js';
 
 /** A 2,000-pixel window of the default grid (0.05 Å pixels) around Hβ: 4800.00–4899.95 Å. */
 const GRID: SpectrumGrid = { startAngstrom: 4800, stepAngstrom: 0.05, n: 2000 };
@@ -152,8 +146,7 @@ describe('validation of an emulator by parameter recovery (synthetic spectra, sm
       expect(v.factor).toBe(DEFAULT_RECOVERY_FACTORS[v.label as keyof typeof DEFAULT_RECOVERY_FACTORS]);
     expect(back.recovery.rmse.map((x: any) => x.label)).toEqual([...RECOVERY_LABELS]);
     for (const row of back.recovery.rmse)
-      for (const s of ['train', 'val', 'test', 'generated'])
-        expect(Number.isFinite(row[s])).toBe(true);
+      for (const s of ['train', 'val', 'test', 'generated']) expect(Number.isFinite(row[s])).toBe(true);
     for (const sc of back.recovery.scatter) {
       expect(sc.test.true.length).toBe(sc.test.predicted.length);
       expect(sc.generated.true.length).toBe(r.sets.test.rows);

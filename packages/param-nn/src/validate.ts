@@ -1,79 +1,18 @@
-// Emulator validation by parameter recovery: PCA, noisy-copy training, RMSE table (train/val/test/generated), verdicts, metrics JSON.
+// Emulator validation by parameter recovery, the orchestration: PCA, noisy-copy training, evaluation of train/val/test and generated spectra, verdicts.
+// (Metrics in recovery-metrics.ts, the metrics JSON in recovery-json.ts, the text table in recovery-table.ts.)
 import { mkdir } from 'node:fs/promises';
-import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { recoveryFactors, SPLIT_NAMES, writeFileAtomic, type RecoveryFactorSetting, type SplitName } from '@stellar-emu/grid-io';
-import { currentBackend, initBackend, tf, type Progress } from '@stellar-emu/nn-core';
-import { rmse } from '@stellar-emu/numerics';
-import { LABEL_UNITS, type LabelRange } from './labels.js';
+import { SPLIT_NAMES, type RecoveryFactorSetting, type SplitName } from '@stellar-emu/grid-io';
+import { initBackend, type Progress } from '@stellar-emu/nn-core';
+import type { LabelRange } from './labels.js';
 import type { RecoveryNetwork, RecoveryPreset } from './network.js';
 import { augmentWithNoisyCopies, DEFAULT_SNR_RANGE } from './noise.js';
 import { fitPca, type PcaFitReport, type PcaOptions } from './pca.js';
+import { rmsePerLabel, verdicts, type EvaluationSet, type LabelVerdict } from './recovery-metrics.js';
 import type { SpectrumSource } from './sources.js';
 import { generatedSource, type SplitSources, type SpectrumGenerator } from './splits.js';
 import { trainRecovery, type CoefficientSet } from './train.js';
-
-/** The four evaluated sets (the paper's Table 3 rows). */
-export const EVALUATION_SETS = [...SPLIT_NAMES, 'generated'] as const;
-export type EvaluationSet = (typeof EVALUATION_SETS)[number];
-
-/**
- * Root-mean-square error per label, physical units, of clipped predictions against truth (numerics `rmse`
- * of each label's column: a row where either value is non-finite is left out; NaN when none is finite).
- */
-export function rmsePerLabel(
-  pred: Float64Array,
-  truth: Float64Array,
-  rows: number,
-  names: readonly string[],
-): Record<string, number> {
-  const nl = names.length;
-  if (pred.length !== rows * nl || truth.length !== rows * nl)
-    throw new Error(`rmsePerLabel: expected ${rows} x ${nl} values`);
-  if (rows === 0) throw new Error('rmsePerLabel: no rows');
-  const out: Record<string, number> = {};
-  const column = (m: Float64Array, j: number) => Float64Array.from({ length: rows }, (_, i) => m[i * nl + j]);
-  names.forEach((n, j) => (out[n] = rmse(column(truth, j), column(pred, j))));
-  return out;
-}
-
-/** The verdict of one label. */
-export interface LabelVerdict {
-  label: string;
-  unit: string;
-  testRmse: number;
-  generatedRmse: number;
-  /** generated / test. */
-  ratio: number;
-  factor: number;
-  /** generatedRmse ≤ factor × testRmse. */
-  pass: boolean;
-}
-
-/** Verdict per label: generated RMSE within the label's factor (grid-io `recoveryFactor`) of the test RMSE. */
-export function verdicts(
-  test: Record<string, number>,
-  generated: Record<string, number>,
-  names: readonly string[],
-  setting?: RecoveryFactorSetting,
-): LabelVerdict[] {
-  const factors = recoveryFactors(names, setting);
-  return names.map((label) => {
-    const t = test[label];
-    const g = generated[label];
-    const factor = factors[label];
-    return {
-      label,
-      unit: LABEL_UNITS[label] ?? 'unknown',
-      testRmse: t,
-      generatedRmse: g,
-      ratio: t > 0 ? g / t : g === 0 ? 1 : Infinity,
-      factor,
-      pass: g <= factor * t,
-    };
-  });
-}
 
 /** Options of {@link validateEmulator}. */
 export interface ValidateEmulatorOptions {
@@ -236,8 +175,7 @@ export async function prepareRecovery(opts: PrepareRecoveryOptions): Promise<Pre
   );
   const sets = await timed(durations, 'project', opts.onStage, async () => {
     const out: Partial<Record<SplitName, CoefficientSet>> = {};
-    for (const name of SPLIT_NAMES)
-      out[name] = await pca.projectSource(opts.data[name], blockRows);
+    for (const name of SPLIT_NAMES) out[name] = await pca.projectSource(opts.data[name], blockRows);
     return out as Record<SplitName, CoefficientSet>;
   });
   const k = pca.components;
@@ -399,115 +337,4 @@ export async function validateEmulator(opts: ValidateEmulatorOptions): Promise<V
   } finally {
     prepared.dispose();
   }
-}
-
-/** Run metadata for the metrics file (the report's `run` section). */
-export interface RunInfo {
-  id: string;
-  gitCommit?: string | null;
-  config?: Record<string, unknown>;
-  datasetHashes?: Record<string, string>;
-}
-
-/** Labels the report's contract knows (SPECTRUM_LABELS); other labels stay in `paramNn` only. */
-const CONTRACT_LABELS = new Set(['teffK', 'logg', 'vsiniKms', 'mh', 'vmicKms', 'resolution']);
-
-/**
- * The metrics JSON: a `RunMetrics` object of the report's contract (schema version 1) with the
- * `recovery` section (RMSE table per label and set, predicted-vs-true of test and generated),
- * `thresholds.recovery.factors` (per label), and a `paramNn` section with the verdicts, PCA and training
- * details (extra keys the contract ignores).
- */
-export function metricsJson(
-  result: ValidationResult,
-  run: RunInfo,
-  maxScatterPoints = 5000,
-): Record<string, unknown> {
-  const names = result.labelNames;
-  const nl = names.length;
-  const column = (set: SetResult, j: number, which: 'truth' | 'predicted') => {
-    const n = Math.min(set.rows, maxScatterPoints);
-    const arr = new Array<number>(n);
-    for (let i = 0; i < n; i++) arr[i] = set[which][i * nl + j];
-    return arr;
-  };
-  const contractLabels = names.map((n, j) => [n, j] as const).filter(([n]) => CONTRACT_LABELS.has(n));
-  const cpus = os.cpus();
-  return {
-    schemaVersion: 1,
-    run: {
-      id: run.id,
-      createdAt: new Date().toISOString(),
-      gitCommit: run.gitCommit ?? null,
-      backend: currentBackend()?.tfjsBackend ?? tf.getBackend(),
-      config: run.config ?? {},
-      datasetHashes: run.datasetHashes ?? {},
-      durationsSeconds: result.durationsSeconds,
-      machine: {
-        cpus: cpus.length,
-        memoryBytes: os.totalmem(),
-        nodeVersion: process.version,
-        platform: process.platform,
-        arch: process.arch,
-        ...(cpus[0]?.model ? { cpuModel: cpus[0].model } : {}),
-      },
-    },
-    thresholds: { recovery: { factors: result.factors } },
-    recovery: {
-      scatter: contractLabels.map(([label, j]) => ({
-        label,
-        test: {
-          true: column(result.sets.test, j, 'truth'),
-          predicted: column(result.sets.test, j, 'predicted'),
-        },
-        generated: {
-          true: column(result.sets.generated, j, 'truth'),
-          predicted: column(result.sets.generated, j, 'predicted'),
-        },
-      })),
-      rmse: contractLabels.map(([label]) => ({
-        label,
-        train: result.sets.train.rmse[label],
-        val: result.sets.val.rmse[label],
-        test: result.sets.test.rmse[label],
-        generated: result.sets.generated.rmse[label],
-      })),
-    },
-    paramNn: {
-      pass: result.pass,
-      factors: result.factors,
-      verdicts: result.verdicts,
-      units: Object.fromEntries(names.map((n) => [n, LABEL_UNITS[n] ?? 'unknown'])),
-      rows: Object.fromEntries(EVALUATION_SETS.map((s) => [s, result.sets[s].rows])),
-      rmseWithNoisyCopies: Object.fromEntries(
-        EVALUATION_SETS.map((s) => [s, result.sets[s].rmseWithNoisyCopies]),
-      ),
-      clippedPredictions: Object.fromEntries(EVALUATION_SETS.map((s) => [s, result.sets[s].clipped])),
-      generatedLabelRanges: result.generatedRanges,
-      pca: result.pca,
-      training: result.training,
-    },
-  };
-}
-
-/** Write `metrics.json` into `dir`; returns its path. */
-export async function writeMetrics(dir: string, metrics: Record<string, unknown>): Promise<string> {
-  await mkdir(dir, { recursive: true });
-  const path = join(dir, 'metrics.json');
-  // Atomic: a failed write leaves the previous metrics.json whole.
-  await writeFileAtomic(path, `${JSON.stringify(metrics, null, 2)}\n`);
-  return path;
-}
-
-/** A plain-text RMSE table (rows: sets; columns: labels with units) and the verdicts. */
-export function formatRmseTable(result: ValidationResult): string {
-  const names = result.labelNames;
-  const head = ['set', ...names.map((n) => `${n} [${(LABEL_UNITS[n] ?? '?').split(' ')[0]}]`)];
-  const fmt = (x: number) =>
-    Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toPrecision(3);
-  const rows = EVALUATION_SETS.map((s) => [s, ...names.map((n) => fmt(result.sets[s].rmse[n]))]);
-  rows.push(['verdict', ...result.verdicts.map((v) => `${v.pass ? 'PASS' : 'FAIL'} ${v.ratio.toFixed(2)}x`)]);
-  const widths = head.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j].length)));
-  const line = (r: string[]) => r.map((c, j) => c.padEnd(widths[j])).join('  ');
-  return [line(head), ...rows.map(line)].join('\n');
 }

@@ -3,7 +3,15 @@
 import { performance } from 'node:perf_hooks';
 import { initBackend, tf } from '@stellar-emu/nn-core';
 import { Rng } from '@stellar-emu/numerics';
-import { DEFAULT_PHYSICS, PinnEmulator, PRESETS, readAtmosphereSplits, computeNormalization, pointSource, trainPinnOnDataset } from '@stellar-emu/pinn';
+import {
+  DEFAULT_PHYSICS,
+  PinnEmulator,
+  PRESETS,
+  readAtmosphereSplits,
+  computeNormalization,
+  pointSource,
+  trainPinnOnDataset,
+} from '@stellar-emu/pinn';
 
 const [datasetDir, outDir, ...rest] = process.argv.slice(2);
 const arg = (name, def) => {
@@ -45,10 +53,14 @@ if (!epochs) {
   const epochS = stepsPerEpoch * stepS * 1.15;
   const left = budgetS - (performance.now() - t0) / 1000 - 60;
   epochs = Math.max(1, Math.floor((0.9 * left) / epochS));
-  log(`probe: ${stepS.toFixed(3)} s/step (batch ${batchSize}), ${stepsPerEpoch} steps/epoch, ~${epochS.toFixed(0)} s/epoch -> ${epochs} epochs`);
+  log(
+    `probe: ${stepS.toFixed(3)} s/step (batch ${batchSize}), ${stepsPerEpoch} steps/epoch, ~${epochS.toFixed(0)} s/epoch -> ${epochs} epochs`,
+  );
 }
 log(`backend ${backend.name}; alpha ${alpha}; epochs ${epochs}; lr ${lr}; budget ${budgetS} s`);
-const signal = AbortSignal.timeout(Math.round(Math.max(60, budgetS - (performance.now() - t0) / 1000) * 1000));
+const signal = AbortSignal.timeout(
+  Math.round(Math.max(60, budgetS - (performance.now() - t0) / 1000) * 1000),
+);
 const r = await trainPinnOnDataset({
   datasetDir,
   outDir,
@@ -62,8 +74,14 @@ const r = await trainPinnOnDataset({
   signal,
   reportEverySteps: 100,
   onProgress: (p) => {
-    if (p.phase === 'step') log(`epoch ${p.epoch} step ${p.stepInEpoch}/${p.stepsPerEpoch} loss ${JSON.stringify(p.losses)} lr ${p.lr.toExponential(2)} ${p.samplesPerSec.toFixed(0)} pts/s eta ${p.etaSeconds?.toFixed(0)} s`);
-    if (p.phase === 'epoch') log(`epoch ${p.epoch} done: train ${p.losses.total?.toExponential(3)} val ${p.valLoss?.toExponential(3)}`);
+    if (p.phase === 'step')
+      log(
+        `epoch ${p.epoch} step ${p.stepInEpoch}/${p.stepsPerEpoch} loss ${JSON.stringify(p.losses)} lr ${p.lr.toExponential(2)} ${p.samplesPerSec.toFixed(0)} pts/s eta ${p.etaSeconds?.toFixed(0)} s`,
+      );
+    if (p.phase === 'epoch')
+      log(
+        `epoch ${p.epoch} done: train ${p.losses.total?.toExponential(3)} val ${p.valLoss?.toExponential(3)}`,
+      );
   },
 });
 log(`result ${JSON.stringify({ ...r, history: r.history.length })}`);

@@ -24,10 +24,18 @@ export interface StellarLabels {
   afe: number;
 }
 
+/** A predicted model atmosphere in physical units (cgs), surface first: one array per grid-io ATMOSPHERE_QUANTITIES entry. */
+export interface PredictedAtmosphere extends StellarLabels, Record<AtmosphereQuantity, number[]> {
+  nLayers: number;
+  tauRosseland: number[];
+}
+
 /**
  * The tau of a model: its own `tauRosseland` when present, else grid-io's `rosselandTau` (the
  * project's one tau convention; tau_0 = ABROSS_0 * RHOX_0 > 0, which a log-tau input needs).
  */
 export function tauOf(m: AtmosphereLike): ArrayLike<number> {
-  return m.tauRosseland && m.tauRosseland.length === m.nLayers ? m.tauRosseland : rosselandTau(m.rhox, m.abross);
+  return m.tauRosseland && m.tauRosseland.length === m.nLayers
+    ? m.tauRosseland
+    : rosselandTau(m.rhox, m.abross);
 }

@@ -26,7 +26,13 @@ export interface PinnArchitecture {
 
 /** Presets: `paper` has exactly the published sizes; `small` is for CPU tests and demos. */
 export const PRESETS: Record<'paper' | 'small', PinnArchitecture> = {
-  paper: { labelEncoder: [512], tauEncoder: [512], mlp: [1024, 512, 256], activation: 'gelu', layerNorm: false },
+  paper: {
+    labelEncoder: [512],
+    tauEncoder: [512],
+    mlp: [1024, 512, 256],
+    activation: 'gelu',
+    layerNorm: false,
+  },
   small: { labelEncoder: [64], tauEncoder: [64], mlp: [128, 64, 32], activation: 'gelu', layerNorm: false },
 };
 
@@ -45,7 +51,12 @@ export interface PhysicsOptions {
   maskInnerLayers: number;
 }
 
-export const DEFAULT_PHYSICS: PhysicsOptions = { alpha: 0.03, includeAccrad: true, maskOuterLayers: 2, maskInnerLayers: 2 };
+export const DEFAULT_PHYSICS: PhysicsOptions = {
+  alpha: 0.03,
+  includeAccrad: true,
+  maskOuterLayers: 2,
+  maskInnerLayers: 2,
+};
 
 /** Number of MLP FLOPs per depth point (multiply-add = 2), for benchmarks. */
 export function flopsPerPoint(a: PinnArchitecture): { labelPart: number; tauPart: number; rest: number } {

@@ -10,7 +10,12 @@ test('pointSource refuses a model whose targets cannot be log10-normalized (no s
   const ok = pointSource(models.slice(4), norm, DEFAULT_PHYSICS);
   expect(ok.numExamples).toBe(models[4].nLayers + models[5].nLayers);
   const bad = { ...models[5], accrad: Array.from(models[5].accrad, (v, i) => (i === 7 ? 0 : v)) };
-  expect(() => pointSource([models[4], bad], norm, DEFAULT_PHYSICS)).toThrow(/accrad\[7\] = 0 is not a positive finite number \(model Teff/);
-  const nan = { ...models[5], pressure: Array.from(models[5].pressure, (v, i) => (i === 3 ? Number.NaN : v)) };
+  expect(() => pointSource([models[4], bad], norm, DEFAULT_PHYSICS)).toThrow(
+    /accrad\[7\] = 0 is not a positive finite number \(model Teff/,
+  );
+  const nan = {
+    ...models[5],
+    pressure: Array.from(models[5].pressure, (v, i) => (i === 3 ? Number.NaN : v)),
+  };
   expect(() => pointSource([nan], norm, DEFAULT_PHYSICS)).toThrow(/pressure\[3\] = NaN/);
 });

@@ -1,7 +1,6 @@
 // Point datasets: every (model, layer) of a set of atmospheres as a normalized training example.
 import { MemoryBatchSource } from '@stellar-emu/nn-core';
 import { ATMOSPHERE_QUANTITIES, standardize } from '@stellar-emu/grid-io';
-import { Rng } from '@stellar-emu/numerics';
 import type { PhysicsOptions } from './config.js';
 import { tauOf, type AtmosphereLike } from './atmosphere.js';
 import { labelFeatures, type Normalization } from './normalization.js';
@@ -12,7 +11,11 @@ import { labelFeatures, type Normalization } from './normalization.js';
  * resampling nor padding; the physics mask removes each model's outermost/innermost layers.
  * Columns: labels [4], logTau [1], y [6] (all normalized), pmask [1] (1 inside the physics mask).
  */
-export function pointSource(models: AtmosphereLike[], norm: Normalization, physics: Pick<PhysicsOptions, 'maskOuterLayers' | 'maskInnerLayers'>): MemoryBatchSource {
+export function pointSource(
+  models: AtmosphereLike[],
+  norm: Normalization,
+  physics: Pick<PhysicsOptions, 'maskOuterLayers' | 'maskInnerLayers'>,
+): MemoryBatchSource {
   let n = 0;
   for (const m of models) n += m.nLayers;
   const labels = new Float32Array(n * 4);
@@ -29,22 +32,23 @@ export function pointSource(models: AtmosphereLike[], norm: Normalization, physi
       ATMOSPHERE_QUANTITIES.forEach((q, k) => {
         const v = m[q][i];
         // log10 targets: a zero, negative or non-finite value would become NaN in the loss.
-        if (!(v > 0) || !Number.isFinite(v)) throw new Error(`${q}[${i}] = ${v} is not a positive finite number (model Teff ${m.teffK}, log g ${m.logg}, [Fe/H] ${m.feh}): log10 targets need positive values`);
+        if (!(v > 0) || !Number.isFinite(v))
+          throw new Error(
+            `${q}[${i}] = ${v} is not a positive finite number (model Teff ${m.teffK}, log g ${m.logg}, [Fe/H] ${m.feh}): log10 targets need positive values`,
+          );
         y[p * 6 + k] = standardize(Math.log10(v), norm.outMean[k], norm.outStd[k]);
       });
-      if (!(tau[i] > 0) || !Number.isFinite(tau[i])) throw new Error(`tau[${i}] = ${tau[i]} is not a positive finite number (model Teff ${m.teffK}, log g ${m.logg}, [Fe/H] ${m.feh})`);
+      if (!(tau[i] > 0) || !Number.isFinite(tau[i]))
+        throw new Error(
+          `tau[${i}] = ${tau[i]} is not a positive finite number (model Teff ${m.teffK}, log g ${m.logg}, [Fe/H] ${m.feh})`,
+        );
       pmask[p] = i >= physics.maskOuterLayers && i < m.nLayers - physics.maskInnerLayers ? 1 : 0;
     }
   }
-  return new MemoryBatchSource({ labels: { width: 4, data: labels }, logTau: { width: 1, data: logTau }, y: { width: 6, data: y }, pmask: { width: 1, data: pmask } });
-}
-
-/** Seeded split of models into train/validation (fraction `valFraction` to validation). */
-export function splitModels<T>(models: T[], valFraction: number, seed: number): { train: T[]; val: T[] } {
-  const perm = new Rng(seed).permutation(models.length);
-  const nVal = Math.round(models.length * valFraction);
-  const val: T[] = [];
-  const train: T[] = [];
-  perm.forEach((idx, i) => (i < nVal ? val : train).push(models[idx]));
-  return { train, val };
+  return new MemoryBatchSource({
+    labels: { width: 4, data: labels },
+    logTau: { width: 1, data: logTau },
+    y: { width: 6, data: y },
+    pmask: { width: 1, data: pmask },
+  });
 }

@@ -25,7 +25,16 @@ const DEPTH_COLUMNS = [
   ['tauRosseland', 'tau_rosseland'],
 ] as const;
 
-const COLUMNS = ['id', 'teff_k', 'logg', 'feh', 'afe', 'n_layers', 'split', ...DEPTH_COLUMNS.map(([, c]) => c)];
+const COLUMNS = [
+  'id',
+  'teff_k',
+  'logg',
+  'feh',
+  'afe',
+  'n_layers',
+  'split',
+  ...DEPTH_COLUMNS.map(([, c]) => c),
+];
 
 /**
  * Content hash of a dataset: sha256 of its manifest without `createdAt` (row count, files,
@@ -49,7 +58,10 @@ export async function readAtmosphereSplits(
   splits: string[] | null,
 ): Promise<{ manifest: DatasetManifest; hash: string; models: Map<string, DatasetAtmosphere[]> }> {
   const ds = await openDataset(datasetDir);
-  if (ds.manifest.kind !== 'atmospheres') throw new Error(`${datasetDir}: is a '${ds.manifest.kind}' dataset, the PINN needs an atmosphere dataset`);
+  if (ds.manifest.kind !== 'atmospheres')
+    throw new Error(
+      `${datasetDir}: is a '${ds.manifest.kind}' dataset, the PINN needs an atmosphere dataset`,
+    );
   const models = new Map<string, DatasetAtmosphere[]>();
   const wanted = splits?.map(canonicalSplitName) ?? null;
   for (const s of wanted ?? []) models.set(s, []);
@@ -68,7 +80,10 @@ export async function readAtmosphereSplits(
       } as DatasetAtmosphere;
       for (const [field, col] of DEPTH_COLUMNS) {
         const arr = Float64Array.from(r[col] as ArrayLike<number>);
-        if (arr.length !== n) throw new Error(`${datasetDir}: row ${m.id}: column ${col} has ${arr.length} layers, n_layers is ${n}`);
+        if (arr.length !== n)
+          throw new Error(
+            `${datasetDir}: row ${m.id}: column ${col} has ${arr.length} layers, n_layers is ${n}`,
+          );
         m[field] = arr;
       }
       const key = wanted ? (split as string) : (split ?? '');

@@ -21,8 +21,13 @@ test('float64 reference: erf and the forward pass agree with tfjs', () => {
   expect(erf64(0.5)).toBeCloseTo(0.5204998778130465, 14);
   expect(erf64(-3.5)).toBeCloseTo(-0.9999992569016276, 14);
   const rng = new Rng(5);
-  const pts = Array.from({ length: 6 }, () => ({ l: [rng.normal(), rng.normal(), rng.normal(), rng.normal()], t: 2 * rng.normal() }));
-  const y = tf.tidy(() => emu.net.forward(tf.tensor2d(pts.map((p) => p.l)), tf.tensor2d(pts.map((p) => [p.t]))));
+  const pts = Array.from({ length: 6 }, () => ({
+    l: [rng.normal(), rng.normal(), rng.normal(), rng.normal()],
+    t: 2 * rng.normal(),
+  }));
+  const y = tf.tidy(() =>
+    emu.net.forward(tf.tensor2d(pts.map((p) => p.l)), tf.tensor2d(pts.map((p) => [p.t]))),
+  );
   const ref = pts.flatMap((p) => forward64(emu.net, p.l, p.t));
   assertAllClose(y.dataSync(), ref, { rtol: 1e-5, atol: 1e-5, label: 'tf forward vs float64' });
   y.dispose();
@@ -30,8 +35,15 @@ test('float64 reference: erf and the forward pass agree with tfjs', () => {
 
 test('d(outputs)/d(log tau) by tangent propagation matches float64 central differences of the network itself', () => {
   const rng = new Rng(9);
-  const pts = Array.from({ length: 8 }, () => ({ l: [rng.normal(), rng.normal(), rng.normal(), rng.normal()], t: -2 + 4 * rng.uniform() }));
-  const dy = tf.tidy(() => emu.net.forwardWithTauTangent(tf.tensor2d(pts.map((p) => p.l)), tf.tensor2d(pts.map((p) => [p.t]))).dyDlogTauN);
+  const pts = Array.from({ length: 8 }, () => ({
+    l: [rng.normal(), rng.normal(), rng.normal(), rng.normal()],
+    t: -2 + 4 * rng.uniform(),
+  }));
+  const dy = tf.tidy(
+    () =>
+      emu.net.forwardWithTauTangent(tf.tensor2d(pts.map((p) => p.l)), tf.tensor2d(pts.map((p) => [p.t])))
+        .dyDlogTauN,
+  );
   const h = 1e-5;
   const fd = pts.flatMap((p) => {
     const a = forward64(emu.net, p.l, p.t + h);
@@ -71,8 +83,14 @@ test('gradients of the physics loss with respect to the weights are finite and n
   const rng = new Rng(2);
   const n = 16;
   const batch = {
-    labels: tf.tensor2d(Array.from({ length: n * 4 }, () => rng.normal()), [n, 4]),
-    logTau: tf.tensor2d(Array.from({ length: n }, () => rng.normal()), [n, 1]),
+    labels: tf.tensor2d(
+      Array.from({ length: n * 4 }, () => rng.normal()),
+      [n, 4],
+    ),
+    logTau: tf.tensor2d(
+      Array.from({ length: n }, () => rng.normal()),
+      [n, 1],
+    ),
     y: tf.zeros([n, 6]),
     pmask: tf.ones([n, 1]),
   };
@@ -117,7 +135,13 @@ test('label gradients (physical units) match float64 central differences of the 
   // Compare per quantity scale: relative to |Q| (a derivative of log Q).
   const values = emu.predictAtmosphere(labels, { tauGrid, useTauCache: false });
   const scaleOf: number[] = [];
-  values.forEach((v) => tauGrid.forEach((_, d) => ATMOSPHERE_QUANTITIES.forEach((q) => scaleOf.push(...[0, 1, 2, 3].map((i) => Math.abs(v[q][d]) * (i === 0 ? 1e-3 : 1))))));
+  values.forEach((v) =>
+    tauGrid.forEach((_, d) =>
+      ATMOSPHERE_QUANTITIES.forEach((q) =>
+        scaleOf.push(...[0, 1, 2, 3].map((i) => Math.abs(v[q][d]) * (i === 0 ? 1e-3 : 1))),
+      ),
+    ),
+  );
   const relJ = Array.from(jacobian, (v, i) => v / scaleOf[i]);
   const relFd = fd.map((v, i) => v / scaleOf[i]);
   assertAllClose(relJ, relFd, { rtol: 2e-3, atol: 2e-4, label: 'label Jacobian vs FD' });
@@ -130,6 +154,9 @@ test('the FD hydrostatic estimator is ~0 on an exactly hydrostatic model and see
   const tau = m.tauRosseland!;
   const r = hydrostaticResidual({ ...m, tauRosseland: tau }, opts).residual;
   expect(Math.max(...r.slice(2, m.nLayers - 2))).toBeLessThan(0.02);
-  const wrong = hydrostaticResidual({ ...m, tauRosseland: tau, pressure: Array.from(m.pressure, (p) => p * 1.1) }, opts).residual;
+  const wrong = hydrostaticResidual(
+    { ...m, tauRosseland: tau, pressure: Array.from(m.pressure, (p) => p * 1.1) },
+    opts,
+  ).residual;
   expect(Math.min(...wrong.slice(2, m.nLayers - 2))).toBeGreaterThan(0.08);
 });

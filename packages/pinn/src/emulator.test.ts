@@ -36,7 +36,9 @@ test('the tau cache gives the same atmospheres as the full forward pass, and doe
 test('labels outside the training range are an error unless extrapolation is allowed', () => {
   const hot = { teffK: 20000, logg: 4, feh: 0, afe: 0 };
   expect(() => emu.predictAtmosphere([hot])).toThrow(ExtrapolationError);
-  expect(() => emu.predictAtmosphere([hot])).toThrow(/teffK = 20000 is outside the training range .*allow-extrapolation/);
+  expect(() => emu.predictAtmosphere([hot])).toThrow(
+    /teffK = 20000 is outside the training range .*allow-extrapolation/,
+  );
   expect(() => emu.predictAtmosphere([{ ...labels[0], logg: NaN }])).toThrow(/not a finite number/);
   expect(emu.predictAtmosphere([hot], { allowExtrapolation: true })).toHaveLength(1);
 });
@@ -47,7 +49,9 @@ test('save and load round-trip the predictions exactly; corrupt and missing file
   await emu.save(path, { note: 'test' });
   const { emulator: back, info } = await PinnEmulator.load(path);
   expect(info).toEqual({ note: 'test' });
-  expect(Array.from(back.predictNormalized(labels, emu.defaultTauGrid()))).toEqual(Array.from(emu.predictNormalized(labels, emu.defaultTauGrid())));
+  expect(Array.from(back.predictNormalized(labels, emu.defaultTauGrid()))).toEqual(
+    Array.from(emu.predictNormalized(labels, emu.defaultTauGrid())),
+  );
   back.dispose();
   const bytes = readFileSync(path);
   bytes[bytes.length - 100] ^= 1;
@@ -61,10 +65,16 @@ test('the inference path (folded GELU, fused matMuls) matches the float64 refere
   const labelsN = emu.normalizeLabels(labels);
   const tauN = emu.normalizeLogTau(grid);
   const expected: number[] = [];
-  for (let j = 0; j < labels.length; j++) for (let d = 0; d < grid.length; d++) expected.push(...forward64(emu.net, Array.from(labelsN.subarray(j * 4, j * 4 + 4)), tauN[d]));
+  for (let j = 0; j < labels.length; j++)
+    for (let d = 0; d < grid.length; d++)
+      expected.push(...forward64(emu.net, Array.from(labelsN.subarray(j * 4, j * 4 + 4)), tauN[d]));
   for (const useTauCache of [true, false]) {
     emu.clearTauCache();
-    assertAllClose(emu.predictNormalized(labels, grid, { useTauCache, batchSize: 2 }), expected, { rtol: 1e-4, atol: 2e-5, label: `tau cache ${useTauCache}` });
+    assertAllClose(emu.predictNormalized(labels, grid, { useTauCache, batchSize: 2 }), expected, {
+      rtol: 1e-4,
+      atol: 2e-5,
+      label: `tau cache ${useTauCache}`,
+    });
   }
   // Each model on its own tau grid: the same numbers as a prediction on that grid.
   const own = emu.predictOnTauGrids([

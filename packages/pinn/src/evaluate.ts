@@ -1,12 +1,21 @@
-// Evaluation of a trained model directory on a dataset split: the report's `pinn` section as plain JSON.
+// Evaluation of a trained model directory on a dataset split: the report's `pinn` section (typed against @stellar-emu/metrics).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { initBackend } from '@stellar-emu/nn-core';
-import { ATMOSPHERE_QUANTITIES, effectiveGravity, hydrostaticResidual, VAL_SPLIT, type AtmosphereQuantity, type HydrostaticGravity, type SplitName } from '@stellar-emu/grid-io';
+import {
+  ATMOSPHERE_QUANTITIES,
+  effectiveGravity,
+  hydrostaticResidual,
+  VAL_SPLIT,
+  type AtmosphereQuantity,
+  type HydrostaticGravity,
+  type SplitName,
+} from '@stellar-emu/grid-io';
+import type { HydrostaticCurve, PinnSection } from '@stellar-emu/metrics';
 import { median, quantile } from '@stellar-emu/numerics';
-import type { AtmosphereLike } from './atmosphere.js';
+import type { AtmosphereLike, PredictedAtmosphere } from './atmosphere.js';
 import { readAtmosphereSplits, type DatasetAtmosphere } from './dataset.js';
-import type { PinnEmulator, PredictedAtmosphere } from './emulator.js';
+import type { PinnEmulator } from './emulator.js';
 import { loadPinnModel } from './model-dir.js';
 
 /** The star of the hydrostatic diagnostic (paper Fig. 3): a red giant. */
@@ -26,13 +35,26 @@ export interface EvaluatePinnOptions {
   logTauBinDex?: number;
 }
 
-/** Hydrostatic curve of one model along depth (report schema `hydrostaticCurveSchema`). */
-interface HydroCurve {
-  model: 'grid' | 'pinn' | 'baseline';
-  tau: number[];
-  dPdTau: number[];
-  gOverKappa: number[];
-}
+/**
+ * The metrics JSON of {@link evaluatePinnModel}: the report's `pinn` section (the contract's
+ * `PinnSection`, so a field drifting from it is a compile error) and, beside it, the hydrostatic
+ * summary, conventions and provenance (extra keys the contract's parse drops).
+ */
+export type PinnMetrics = PinnSection & {
+  summary: PinnSection['summary'] & {
+    /** Median |hydrostatic residual| of the PINN, dex; of the grid itself and of the baseline beside it. */
+    medianHydrostaticResidual: number;
+    medianHydrostaticResidualGrid: number;
+    medianHydrostaticResidualBaseline?: number;
+  };
+  hydrostaticGravity: 'g - ACCRAD' | 'g';
+  hydrostaticMask: { outerLayers: number; innerLayers: number };
+  /** Residuals left out as undefined (a non-positive dP/dtau or g/kappa), per model. */
+  hydrostaticUndefined: { grid: number; pinn: number; baseline?: number };
+  model: { dir: string; preset: string; alpha: number; epochsDone: number; datasetHash: string };
+  baseline: { dir: string | undefined; alpha: number; epochsDone: number } | null;
+  dataset: { dir: string; hash: string };
+};
 
 const round = (x: number, digits = 6) => Number(x.toPrecision(digits));
 
@@ -44,12 +66,26 @@ const gravityOf = (withAccrad: boolean): HydrostaticGravity => (withAccrad ? 'g-
  * estimator with d ln P / d ln tau (dP/dtau = (d ln P / d ln tau) P / tau) and the residual
  * log10(dP/dtau) - log10(g_eff / kappa) in dex (NaN where either is not positive).
  */
-function hydrostaticDex(logg: number, tau: ArrayLike<number>, a: Pick<AtmosphereLike, 'pressure' | 'abross' | 'accrad'>, withAccrad: boolean) {
-  return hydrostaticResidual({ logg, tauRosseland: tau, pressure: a.pressure, abross: a.abross, accrad: a.accrad }, { scheme: 'ln-ln', gravity: gravityOf(withAccrad), output: 'dex' });
+function hydrostaticDex(
+  logg: number,
+  tau: ArrayLike<number>,
+  a: Pick<AtmosphereLike, 'pressure' | 'abross' | 'accrad'>,
+  withAccrad: boolean,
+) {
+  return hydrostaticResidual(
+    { logg, tauRosseland: tau, pressure: a.pressure, abross: a.abross, accrad: a.accrad },
+    { scheme: 'ln-ln', gravity: gravityOf(withAccrad), output: 'dex' },
+  );
 }
 
 /** Residuals (dex) of every validation model's inner layers, and the count of undefined ones. */
-function pooledResiduals(models: DatasetAtmosphere[], preds: (PredictedAtmosphere | DatasetAtmosphere)[], withAccrad: boolean, mo: number, mi: number): { values: number[]; undefinedCount: number } {
+function pooledResiduals(
+  models: DatasetAtmosphere[],
+  preds: (PredictedAtmosphere | DatasetAtmosphere)[],
+  withAccrad: boolean,
+  mo: number,
+  mi: number,
+): { values: number[]; undefinedCount: number } {
   const values: number[] = [];
   let undefinedCount = 0;
   models.forEach((m, j) => {
@@ -65,7 +101,7 @@ function pooledResiduals(models: DatasetAtmosphere[], preds: (PredictedAtmospher
 
 /**
  * Evaluate a model directory on the validation split of an atmosphere dataset and write the
- * metrics JSON (the `pinn` section of the report contract, plain JSON):
+ * metrics JSON ({@link PinnMetrics}: the `pinn` section of the report contract and provenance):
  * - depthError: per quantity, |pred/true - 1| in percent (median, 16th, 84th percentile) in
  *   log10-tau bins (models are predicted on their own layers, so 64- and 72-layer models mix);
  * - hydrostatic: dP/dtau and g_eff/kappa along depth for the grid model nearest to the red
@@ -79,7 +115,9 @@ function pooledResiduals(models: DatasetAtmosphere[], preds: (PredictedAtmospher
  * g_eff = g - ACCRAD when the model was trained with ACCRAD (the default), else g.
  * Returns the summary flattened to numbers (`medianPercent.<quantity>`, `medianHydrostaticResidual`, ...).
  */
-export async function evaluatePinnModel(o: EvaluatePinnOptions): Promise<{ summary: Record<string, number>; metrics: Record<string, unknown> }> {
+export async function evaluatePinnModel(
+  o: EvaluatePinnOptions,
+): Promise<{ summary: Record<string, number>; metrics: PinnMetrics }> {
   await initBackend({ quiet: true });
   const split = o.split ?? VAL_SPLIT;
   const { emulator, model } = await loadPinnModel(o.modelDir);
@@ -91,22 +129,41 @@ export async function evaluatePinnModel(o: EvaluatePinnOptions): Promise<{ summa
     const withAccrad = emulator.physics.includeAccrad;
     const mo = emulator.physics.maskOuterLayers;
     const mi = emulator.physics.maskInnerLayers;
-    const predict = (e: PinnEmulator) => e.predictOnTauGrids(models.map((m) => ({ labels: m, tau: m.tauRosseland })), { allowExtrapolation: true });
+    const predict = (e: PinnEmulator) =>
+      e.predictOnTauGrids(
+        models.map((m) => ({ labels: m, tau: m.tauRosseland })),
+        { allowExtrapolation: true },
+      );
     const preds = predict(emulator);
     const basePreds = baseline ? predict(baseline.emulator) : null;
 
     // Relative errors per point, binned in log10 tau.
     const binDex = o.logTauBinDex ?? 0.25;
     const bins = new Map<number, Record<AtmosphereQuantity, number[]>>();
-    const all = Object.fromEntries(ATMOSPHERE_QUANTITIES.map((q) => [q, [] as number[]])) as Record<AtmosphereQuantity, number[]>;
-    const labelRows = { teffK: [] as number[], logg: [] as number[], feh: [] as number[], afe: [] as number[] };
+    const all = Object.fromEntries(ATMOSPHERE_QUANTITIES.map((q) => [q, [] as number[]])) as Record<
+      AtmosphereQuantity,
+      number[]
+    >;
+    const labelRows = {
+      teffK: [] as number[],
+      logg: [] as number[],
+      feh: [] as number[],
+      afe: [] as number[],
+    };
     const perModelMedian: number[] = [];
     models.forEach((m, j) => {
       const errsModel: number[] = [];
       for (let i = 0; i < m.nLayers; i++) {
         const b = Math.round(Math.log10(m.tauRosseland[i]) / binDex);
         let rec = bins.get(b);
-        if (!rec) bins.set(b, (rec = Object.fromEntries(ATMOSPHERE_QUANTITIES.map((q) => [q, [] as number[]])) as Record<AtmosphereQuantity, number[]>));
+        if (!rec)
+          bins.set(
+            b,
+            (rec = Object.fromEntries(ATMOSPHERE_QUANTITIES.map((q) => [q, [] as number[]])) as Record<
+              AtmosphereQuantity,
+              number[]
+            >),
+          );
         for (const q of ATMOSPHERE_QUANTITIES) {
           const e = 100 * Math.abs(preds[j][q][i] / m[q][i] - 1);
           rec[q].push(e);
@@ -135,7 +192,11 @@ export async function evaluatePinnModel(o: EvaluatePinnOptions): Promise<{ summa
     const std = emulator.norm.labelStd;
     for (const list of bySplit.values()) {
       for (const m of list) {
-        const d = ((Math.log10(m.teffK) - Math.log10(HYDROSTATIC_STAR.teffK)) / std[0]) ** 2 + ((m.logg - HYDROSTATIC_STAR.logg) / std[1]) ** 2 + ((m.feh - HYDROSTATIC_STAR.feh) / std[2]) ** 2 + ((m.afe - HYDROSTATIC_STAR.afe) / std[3]) ** 2;
+        const d =
+          ((Math.log10(m.teffK) - Math.log10(HYDROSTATIC_STAR.teffK)) / std[0]) ** 2 +
+          ((m.logg - HYDROSTATIC_STAR.logg) / std[1]) ** 2 +
+          ((m.feh - HYDROSTATIC_STAR.feh) / std[2]) ** 2 +
+          ((m.afe - HYDROSTATIC_STAR.afe) / std[3]) ** 2;
         if (d < best) {
           best = d;
           star = m;
@@ -145,7 +206,14 @@ export async function evaluatePinnModel(o: EvaluatePinnOptions): Promise<{ summa
     const s = star!;
     const tau = Array.from(s.tauRosseland);
     const gridH = hydrostaticDex(s.logg, tau, s, withAccrad);
-    const curves: HydroCurve[] = [{ model: 'grid', tau, dPdTau: gridH.dPdTau.map((x) => round(x)), gOverKappa: gridH.gOverKappa.map((x) => round(x)) }];
+    const curves: HydrostaticCurve[] = [
+      {
+        model: 'grid',
+        tau,
+        dPdTau: gridH.dPdTau.map((x) => round(x)),
+        gOverKappa: gridH.gOverKappa.map((x) => round(x)),
+      },
+    ];
     const [pinnStar] = emulator.predictOnTauGrids([{ labels: s, tau }], { allowExtrapolation: true });
     const slope = emulator.pressureLogSlope(s, tau);
     const gPinn = effectiveGravity(s.logg, pinnStar.accrad, tau.length, gravityOf(withAccrad));
@@ -158,21 +226,28 @@ export async function evaluatePinnModel(o: EvaluatePinnOptions): Promise<{ summa
     if (baseline) {
       const [bStar] = baseline.emulator.predictOnTauGrids([{ labels: s, tau }], { allowExtrapolation: true });
       const bH = hydrostaticDex(s.logg, tau, bStar, withAccrad);
-      curves.push({ model: 'baseline', tau, dPdTau: bH.dPdTau.map((x) => round(x)), gOverKappa: bH.gOverKappa.map((x) => round(x)) });
+      curves.push({
+        model: 'baseline',
+        tau,
+        dPdTau: bH.dPdTau.map((x) => round(x)),
+        gOverKappa: bH.gOverKappa.map((x) => round(x)),
+      });
     }
 
     const resGrid = pooledResiduals(models, models, withAccrad, mo, mi);
     const resPinn = pooledResiduals(models, preds, withAccrad, mo, mi);
     const resBase = basePreds ? pooledResiduals(models, basePreds, withAccrad, mo, mi) : null;
     const medAbs = (v: number[]) => median(v.map(Math.abs));
-    const medianPercent = Object.fromEntries(ATMOSPHERE_QUANTITIES.map((q) => [q, round(median(all[q]))])) as Record<AtmosphereQuantity, number>;
+    const medianPercent = Object.fromEntries(
+      ATMOSPHERE_QUANTITIES.map((q) => [q, round(median(all[q]))]),
+    ) as Record<AtmosphereQuantity, number>;
     const summaryJson = {
       medianPercent,
       medianHydrostaticResidual: medAbs(resPinn.values),
       medianHydrostaticResidualGrid: medAbs(resGrid.values),
       ...(resBase ? { medianHydrostaticResidualBaseline: medAbs(resBase.values) } : {}),
     };
-    const metrics = {
+    const metrics: PinnMetrics = {
       split,
       nModels: models.length,
       depthError,
@@ -180,16 +255,32 @@ export async function evaluatePinnModel(o: EvaluatePinnOptions): Promise<{ summa
       hydrostaticResiduals: [
         { model: 'grid', residualDex: resGrid.values },
         { model: 'pinn', residualDex: resPinn.values },
-        ...(resBase ? [{ model: 'baseline', residualDex: resBase.values }] : []),
+        ...(resBase ? [{ model: 'baseline' as const, residualDex: resBase.values }] : []),
       ],
       labelError: { labels: labelRows, medianPercent: perModelMedian },
       summary: summaryJson,
       // Provenance and conventions (extra keys; the report schema ignores them).
       hydrostaticGravity: withAccrad ? 'g - ACCRAD' : 'g',
       hydrostaticMask: { outerLayers: mo, innerLayers: mi },
-      hydrostaticUndefined: { grid: resGrid.undefinedCount, pinn: resPinn.undefinedCount, ...(resBase ? { baseline: resBase.undefinedCount } : {}) },
-      model: { dir: o.modelDir, preset: model.preset, alpha: model.physics.alpha, epochsDone: model.training.epochsDone, datasetHash: model.dataset.hash },
-      baseline: baseline ? { dir: o.baselineModelDir, alpha: baseline.model.physics.alpha, epochsDone: baseline.model.training.epochsDone } : null,
+      hydrostaticUndefined: {
+        grid: resGrid.undefinedCount,
+        pinn: resPinn.undefinedCount,
+        ...(resBase ? { baseline: resBase.undefinedCount } : {}),
+      },
+      model: {
+        dir: o.modelDir,
+        preset: model.preset,
+        alpha: model.physics.alpha,
+        epochsDone: model.training.epochsDone,
+        datasetHash: model.dataset.hash,
+      },
+      baseline: baseline
+        ? {
+            dir: o.baselineModelDir,
+            alpha: baseline.model.physics.alpha,
+            epochsDone: baseline.model.training.epochsDone,
+          }
+        : null,
       dataset: { dir: o.datasetDir, hash },
     };
     await mkdir(dirname(o.out), { recursive: true });

@@ -1,9 +1,15 @@
 // Model directories: model.json (config, training box, normalization, tau convention, provenance) beside the weights.
 import { ATMOSPHERE_QUANTITIES, ATMOSPHERE_QUANTITY_INFO, type DeckDefaults } from '@stellar-emu/grid-io';
-import { CheckpointError, readModelDir, writeModelDir as writeModelDirectory, type ModelDirFormat } from '@stellar-emu/nn-core';
+import {
+  CheckpointError,
+  readModelDir,
+  writeModelDir as writeModelDirectory,
+  type ModelDirFormat,
+} from '@stellar-emu/nn-core';
 import { z } from 'zod';
 import { LABEL_NAMES, type PhysicsOptions, type PinnArchitecture } from './config.js';
-import { MODEL_KIND, PinnEmulator } from './emulator.js';
+import { PinnEmulator } from './emulator.js';
+import { MODEL_KIND } from './model-file.js';
 import type { Normalization } from './normalization.js';
 
 /** File names inside a model directory. */
@@ -26,13 +32,22 @@ export interface PinnModelJson {
   physics: PhysicsOptions;
   seed: number;
   /** Training box of the physical labels (teffK in K, logg dex cgs, feh and afe dex) and of log10 tau. */
-  labelRanges: Record<(typeof LABEL_NAMES)[number], { min: number; max: number }> & { log10Tau: { min: number; max: number } };
+  labelRanges: Record<(typeof LABEL_NAMES)[number], { min: number; max: number }> & {
+    log10Tau: { min: number; max: number };
+  };
   normalization: Normalization;
   tauConvention: string;
   /** Output quantities, their units and the transform learned (log10 of each). */
   outputs: { name: string; unit: string }[];
   backend: string;
-  dataset: { dir: string; hash: string; rowCount: number; splitCounts: Record<string, number>; trainModels: number; valModels: number };
+  dataset: {
+    dir: string;
+    hash: string;
+    rowCount: number;
+    splitCounts: Record<string, number>;
+    trainModels: number;
+    valModels: number;
+  };
   /** The training grid's abundance mix and PRADK ratio (its manifest's `notes.deckDefaults`), for exported decks; absent in models trained before it was recorded. */
   deckDefaults?: DeckDefaults | null;
   training: {
@@ -131,7 +146,9 @@ export const PINN_MODEL_JSON_SCHEMA: z.ZodType<PinnModelJson> = z.looseObject({
     stoppedEarly: z.boolean(),
     globalStep: z.number(),
     durationS: z.number(),
-    history: z.array(z.looseObject({ epoch: z.number(), trainLoss: loss, valLoss: z.number().nullable(), lr: z.number() })),
+    history: z.array(
+      z.looseObject({ epoch: z.number(), trainLoss: loss, valLoss: z.number().nullable(), lr: z.number() }),
+    ),
   }),
   createdAt: z.string(),
 });
@@ -156,7 +173,24 @@ export const PINN_MODEL_DIR: ModelDirFormat<PinnModelJson> = {
  * leaves the previous model (weights and model.json matching each other) and the checkpoints as
  * they were.
  */
-export async function writeModelDir(dir: string, emulator: PinnEmulator, meta: Omit<PinnModelJson, 'kind' | 'formatVersion' | 'weights' | 'arch' | 'physics' | 'seed' | 'normalization' | 'tauConvention' | 'labelRanges' | 'outputs' | 'createdAt'>): Promise<PinnModelJson> {
+export async function writeModelDir(
+  dir: string,
+  emulator: PinnEmulator,
+  meta: Omit<
+    PinnModelJson,
+    | 'kind'
+    | 'formatVersion'
+    | 'weights'
+    | 'arch'
+    | 'physics'
+    | 'seed'
+    | 'normalization'
+    | 'tauConvention'
+    | 'labelRanges'
+    | 'outputs'
+    | 'createdAt'
+  >,
+): Promise<PinnModelJson> {
   const n = emulator.norm;
   return writeModelDirectory<PinnModelJson>(dir, PINN_MODEL_DIR, {
     weightsFile: MODEL_WEIGHTS,
@@ -170,7 +204,9 @@ export async function writeModelDir(dir: string, emulator: PinnEmulator, meta: O
       physics: emulator.physics,
       seed: emulator.seed,
       labelRanges: {
-        ...(Object.fromEntries(LABEL_NAMES.map((k, i) => [k, { min: n.labelMin[i], max: n.labelMax[i] }])) as PinnModelJson['labelRanges']),
+        ...(Object.fromEntries(
+          LABEL_NAMES.map((k, i) => [k, { min: n.labelMin[i], max: n.labelMax[i] }]),
+        ) as PinnModelJson['labelRanges']),
         log10Tau: { min: n.logTauMin, max: n.logTauMax },
       },
       normalization: n,

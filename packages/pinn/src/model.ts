@@ -1,5 +1,12 @@
 // The Kurucz-a1 network: label and tau encoders, split first MLP layer, tangents in log tau.
-import { activate, activateWithDerivative, DenseStack, ParamStore, tf, type Dense } from '@stellar-emu/nn-core';
+import {
+  activate,
+  activateWithDerivative,
+  DenseStack,
+  ParamStore,
+  tf,
+  type Dense,
+} from '@stellar-emu/nn-core';
 import { Rng } from '@stellar-emu/numerics';
 import type { PinnArchitecture } from './config.js';
 
@@ -25,8 +32,20 @@ export class PinnNetwork {
   ) {
     const rng = new Rng(seed);
     const act = arch.activation;
-    this.labelEncoder = new DenseStack(this.params, 'labelEncoder', 4, { widths: arch.labelEncoder, activation: act }, rng);
-    this.tauEncoder = new DenseStack(this.params, 'tauEncoder', 1, { widths: arch.tauEncoder, activation: act }, rng);
+    this.labelEncoder = new DenseStack(
+      this.params,
+      'labelEncoder',
+      4,
+      { widths: arch.labelEncoder, activation: act },
+      rng,
+    );
+    this.tauEncoder = new DenseStack(
+      this.params,
+      'tauEncoder',
+      1,
+      { widths: arch.tauEncoder, activation: act },
+      rng,
+    );
     const nL = this.labelEncoder.nOut;
     const nT = this.tauEncoder.nOut;
     const h1 = arch.mlp[0];
@@ -39,7 +58,12 @@ export class PinnNetwork {
       this.params,
       'head',
       h1,
-      { widths: [...arch.mlp.slice(1), 6], activation: act, lastActivation: 'linear', layerNorm: arch.layerNorm },
+      {
+        widths: [...arch.mlp.slice(1), 6],
+        activation: act,
+        lastActivation: 'linear',
+        layerNorm: arch.layerNorm,
+      },
       rng,
     );
   }
@@ -51,7 +75,10 @@ export class PinnNetwork {
 
   /** Tau half of the first MLP layer plus its bias: [D, 1] -> [D, H1]. */
   tauPart(logTauN: tf.Tensor2D): tf.Tensor2D {
-    return tf.add(tf.matMul(this.tauEncoder.apply(logTauN), this.W1Tau as tf.Tensor2D), this.b1) as tf.Tensor2D;
+    return tf.add(
+      tf.matMul(this.tauEncoder.apply(logTauN), this.W1Tau as tf.Tensor2D),
+      this.b1,
+    ) as tf.Tensor2D;
   }
 
   /** The rest of the network from the first layer's pre-activation. */
@@ -61,7 +88,9 @@ export class PinnNetwork {
 
   /** Normalized outputs [B, 6] at points (labelsN [B, 4], logTauN [B, 1]). */
   forward(labelsN: tf.Tensor2D, logTauN: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => this.fromPreActivation(tf.add(this.labelPart(labelsN), this.tauPart(logTauN)) as tf.Tensor2D));
+    return tf.tidy(() =>
+      this.fromPreActivation(tf.add(this.labelPart(labelsN), this.tauPart(logTauN)) as tf.Tensor2D),
+    );
   }
 
   /**
@@ -69,10 +98,16 @@ export class PinnNetwork {
    * tangent propagation with closed-form activation derivatives: only first-order autodiff is
    * needed to differentiate a loss containing the derivative. Not wrapped in tidy (call inside one).
    */
-  forwardWithTauTangent(labelsN: tf.Tensor2D, logTauN: tf.Tensor2D): { y: tf.Tensor2D; dyDlogTauN: tf.Tensor2D } {
+  forwardWithTauTangent(
+    labelsN: tf.Tensor2D,
+    logTauN: tf.Tensor2D,
+  ): { y: tf.Tensor2D; dyDlogTauN: tf.Tensor2D } {
     const hL = this.labelEncoder.apply(labelsN);
     const [hT, dhT] = this.tauEncoder.applyWithTangent(logTauN, tf.onesLike(logTauN) as tf.Tensor2D);
-    const z1 = tf.add(tf.add(tf.matMul(hL, this.W1Label as tf.Tensor2D), tf.matMul(hT, this.W1Tau as tf.Tensor2D)), this.b1) as tf.Tensor2D;
+    const z1 = tf.add(
+      tf.add(tf.matMul(hL, this.W1Label as tf.Tensor2D), tf.matMul(hT, this.W1Tau as tf.Tensor2D)),
+      this.b1,
+    ) as tf.Tensor2D;
     const dz1 = tf.matMul(dhT, this.W1Tau as tf.Tensor2D);
     const [a1, g1] = activateWithDerivative(z1, this.arch.activation);
     const [y, dy] = this.head.applyWithTangent(a1 as tf.Tensor2D, tf.mul(g1, dz1) as tf.Tensor2D);
@@ -83,10 +118,17 @@ export class PinnNetwork {
    * Outputs and their derivative along a direction `dLabelsN` [B, 4] in normalized label space
    * (forward mode; not wrapped in tidy).
    */
-  forwardWithLabelTangent(labelsN: tf.Tensor2D, logTauN: tf.Tensor2D, dLabelsN: tf.Tensor2D): { y: tf.Tensor2D; dy: tf.Tensor2D } {
+  forwardWithLabelTangent(
+    labelsN: tf.Tensor2D,
+    logTauN: tf.Tensor2D,
+    dLabelsN: tf.Tensor2D,
+  ): { y: tf.Tensor2D; dy: tf.Tensor2D } {
     const [hL, dhL] = this.labelEncoder.applyWithTangent(labelsN, dLabelsN);
     const hT = this.tauEncoder.apply(logTauN);
-    const z1 = tf.add(tf.add(tf.matMul(hL, this.W1Label as tf.Tensor2D), tf.matMul(hT, this.W1Tau as tf.Tensor2D)), this.b1) as tf.Tensor2D;
+    const z1 = tf.add(
+      tf.add(tf.matMul(hL, this.W1Label as tf.Tensor2D), tf.matMul(hT, this.W1Tau as tf.Tensor2D)),
+      this.b1,
+    ) as tf.Tensor2D;
     const dz1 = tf.matMul(dhL, this.W1Label as tf.Tensor2D);
     const [a1, g1] = activateWithDerivative(z1, this.arch.activation);
     const [y, dy] = this.head.applyWithTangent(a1 as tf.Tensor2D, tf.mul(g1, dz1) as tf.Tensor2D);
@@ -183,7 +225,9 @@ export class InferenceNet {
   /** Tau half of the first layer plus bias (scaled pre-activation): [D, 1] -> [D, H1]. */
   tauPart(logTauN: tf.Tensor2D): tf.Tensor2D {
     if (!this.fast) return this.net.tauPart(logTauN);
-    return tf.tidy(() => tf.fused.matMul({ a: this.run(logTauN, this.tau), b: this.W1Tau, bias: this.b1 }) as tf.Tensor2D);
+    return tf.tidy(
+      () => tf.fused.matMul({ a: this.run(logTauN, this.tau), b: this.W1Tau, bias: this.b1 }) as tf.Tensor2D,
+    );
   }
 
   /** Outputs [P, 6] from the first layer's (scaled) pre-activation [P, H1]. */

@@ -61,7 +61,10 @@ export function computeNormalization(models: AtmosphereLike[]): Normalization {
       logTau[p] = Math.log10(tau[i]);
       ATMOSPHERE_QUANTITIES.forEach((q, k) => {
         const v = m[q][i];
-        if (!(v > 0)) throw new Error(`${q}[${i}] = ${v} is not positive (model Teff ${m.teffK}, log g ${m.logg}): log10 outputs need positive values`);
+        if (!(v > 0))
+          throw new Error(
+            `${q}[${i}] = ${v} is not positive (model Teff ${m.teffK}, log g ${m.logg}): log10 outputs need positive values`,
+          );
         outs[k][p] = Math.log10(v);
       });
     }
@@ -81,7 +84,10 @@ export function computeNormalization(models: AtmosphereLike[]): Normalization {
     labelMax: phys.map((v) => Math.max(...v)),
     logTauMin: sorted[0],
     logTauMax: sorted[sorted.length - 1],
-    defaultLogTauGrid: Array.from({ length: maxLayers }, (_, i) => lo + ((hi - lo) * i) / Math.max(1, maxLayers - 1)),
+    defaultLogTauGrid: Array.from(
+      { length: maxLayers },
+      (_, i) => lo + ((hi - lo) * i) / Math.max(1, maxLayers - 1),
+    ),
   };
 }
 
@@ -102,7 +108,8 @@ export function checkLabelRange(norm: Normalization, labels: StellarLabels[], lo
   labels.forEach((l, j) => {
     const v = [l.teffK, l.logg, l.feh, l.afe];
     v.forEach((x, i) => {
-      if (!Number.isFinite(x)) throw new ExtrapolationError(`labels[${j}].${LABEL_NAMES[i]} = ${x} is not a finite number`);
+      if (!Number.isFinite(x))
+        throw new ExtrapolationError(`labels[${j}].${LABEL_NAMES[i]} = ${x} is not a finite number`);
       const tol = 1e-9 * Math.max(1, Math.abs(norm.labelMax[i]));
       if (x < norm.labelMin[i] - tol || x > norm.labelMax[i] + tol) {
         throw new ExtrapolationError(
@@ -115,7 +122,9 @@ export function checkLabelRange(norm: Normalization, labels: StellarLabels[], lo
   if (logTauGrid) {
     for (const t of logTauGrid) {
       if (!(t >= norm.logTauMin - 1e-6 && t <= norm.logTauMax + 1e-6)) {
-        throw new ExtrapolationError(`log10 tau = ${t} is outside the training range [${norm.logTauMin.toFixed(3)}, ${norm.logTauMax.toFixed(3)}]; pass allowExtrapolation to predict anyway`);
+        throw new ExtrapolationError(
+          `log10 tau = ${t} is outside the training range [${norm.logTauMin.toFixed(3)}, ${norm.logTauMax.toFixed(3)}]; pass allowExtrapolation to predict anyway`,
+        );
       }
     }
   }

@@ -10,14 +10,41 @@ import { z } from 'zod';
  */
 export const pinnTrainingSchema = trainingRunSchema
   .extend({
-    preset: z.enum(['small', 'paper']).default('small').describe('architecture: small or paper (512/512 encoders, 1024-512-256 MLP)'),
-    epochs: z.number().int().min(1).max(100_000).default(30).describe('total epochs (fixes the cosine learning-rate schedule)'),
+    preset: z
+      .enum(['small', 'paper'])
+      .default('small')
+      .describe('architecture: small or paper (512/512 encoders, 1024-512-256 MLP)'),
+    epochs: z
+      .number()
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(30)
+      .describe('total epochs (fixes the cosine learning-rate schedule)'),
     seed: z.number().int().min(0).default(1).describe('seed of initialisation and shuffling'),
-    alpha: z.number().min(0).max(1).default(0.03).describe('weight of the hydrostatic term; 0 = plain MLP baseline'),
+    alpha: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.03)
+      .describe('weight of the hydrostatic term; 0 = plain MLP baseline'),
     batchSize: z.number().int().min(1).max(65_536).default(1024).describe('depth points per step'),
-    learningRate: z.number().positive().max(1).default(1e-3).describe('peak Adam learning rate of the cosine schedule (1 % of it at the end)'),
-    paperPhysics: z.boolean().default(false).describe('hydrostatic term with g alone (the paper) instead of g - ACCRAD'),
-    patience: z.number().int().min(1).optional().describe('early stopping after this many epochs without validation improvement'),
+    learningRate: z
+      .number()
+      .positive()
+      .max(1)
+      .default(1e-3)
+      .describe('peak Adam learning rate of the cosine schedule (1 % of it at the end)'),
+    paperPhysics: z
+      .boolean()
+      .default(false)
+      .describe('hydrostatic term with g alone (the paper) instead of g - ACCRAD'),
+    patience: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe('early stopping after this many epochs without validation improvement'),
   })
   .strict();
 

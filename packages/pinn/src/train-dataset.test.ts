@@ -4,14 +4,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { syntheticAtmospheres, writeAtmosphereDataset } from '@stellar-emu/grid-io';
 import { assertBitwiseEqual, initBackend, latestCheckpoint, readCheckpoint, tf } from '@stellar-emu/nn-core';
-import { CHECKPOINT_SUBDIR, loadPinnModel, MODEL_JSON, MODEL_WEIGHTS, writeModelDir, type PinnModelJson } from './model-dir.js';
+import {
+  CHECKPOINT_SUBDIR,
+  loadPinnModel,
+  MODEL_JSON,
+  MODEL_WEIGHTS,
+  writeModelDir,
+  type PinnModelJson,
+} from './model-dir.js';
 import { trainPinnOnDataset, type TrainPinnOptions } from './train-dataset.js';
 import { evaluatePinnModel } from './evaluate.js';
 
 let datasetDir: string;
 let trainedDir: string;
 let otherDir: string;
-const ranges = { teffK: { min: 4500, max: 7000 }, logg: { min: 3.5, max: 4.8 }, feh: { min: -1, max: 0.3 }, afe: { min: 0, max: 0.3 } };
+const ranges = {
+  teffK: { min: 4500, max: 7000 },
+  logg: { min: 3.5, max: 4.8 },
+  feh: { min: -1, max: 0.3 },
+  afe: { min: 0, max: 0.3 },
+};
 
 beforeAll(async () => {
   // cpu: the chunked-resume comparison is bitwise.
@@ -19,7 +31,10 @@ beforeAll(async () => {
   datasetDir = mkdtempSync(join(tmpdir(), 'pinn-ds-'));
   // 48 models, every 6th for validation (8): the evaluation's 0.25-dex depth bins need 5 points each, so the
   // split is set here rather than drawn from the ids' hashes (which gave 4 validation models for these ids).
-  const models = [...syntheticAtmospheres({ n: 48, seed: 3, nLayers: 20, ranges })].map((m, i) => ({ ...m, split: i % 6 === 0 ? 'val' : 'train' }));
+  const models = [...syntheticAtmospheres({ n: 48, seed: 3, nLayers: 20, ranges })].map((m, i) => ({
+    ...m,
+    split: i % 6 === 0 ? 'val' : 'train',
+  }));
   await writeAtmosphereDataset(models, datasetDir);
 });
 
@@ -41,7 +56,14 @@ async function weights(dir: string): Promise<Map<string, Float32Array>> {
 
 test('chunked training (untilEpoch 2, then resume to 4) is bitwise equal to one call with epochs = 4', async () => {
   const whole = await trainPinnOnDataset(base(mkdtempSync(join(tmpdir(), 'pinn-whole-'))));
-  expect(whole).toMatchObject({ epochsDone: 4, done: true, aborted: false, stoppedEarly: false, resumedFromStep: 0, backend: 'cpu' });
+  expect(whole).toMatchObject({
+    epochsDone: 4,
+    done: true,
+    aborted: false,
+    stoppedEarly: false,
+    resumedFromStep: 0,
+    backend: 'cpu',
+  });
   const chunkedDir = mkdtempSync(join(tmpdir(), 'pinn-chunk-'));
   const progress: number[] = [];
   const first = await trainPinnOnDataset({ ...base(chunkedDir), untilEpoch: 2, resume: true });
@@ -56,7 +78,12 @@ test('chunked training (untilEpoch 2, then resume to 4) is bitwise equal to one 
       progress.push(p.globalStep);
     },
   });
-  expect(second).toMatchObject({ epochsDone: 4, done: true, resumedFromStep: first.globalStep, globalStep: whole.globalStep });
+  expect(second).toMatchObject({
+    epochsDone: 4,
+    done: true,
+    resumedFromStep: first.globalStep,
+    globalStep: whole.globalStep,
+  });
   expect(progress.length).toBeGreaterThan(0);
   expect(second.history).toEqual(whole.history);
   trainedDir = chunkedDir;
@@ -76,7 +103,11 @@ test('chunked training (untilEpoch 2, then resume to 4) is bitwise equal to one 
 test('resume with a truncated newest checkpoint falls back to the older one, renames the bad file aside with a warning, and ends bitwise where the uninterrupted run ends', async () => {
   // The uninterrupted run of the first test.
   const wholeModel = JSON.parse(readFileSync(join(otherDir, MODEL_JSON), 'utf8'));
-  const whole = { modelDir: otherDir, globalStep: wholeModel.training.globalStep as number, history: wholeModel.training.history as unknown[] };
+  const whole = {
+    modelDir: otherDir,
+    globalStep: wholeModel.training.globalStep as number,
+    history: wholeModel.training.history as unknown[],
+  };
   const dir = mkdtempSync(join(tmpdir(), 'pinn-corrupt-'));
   const first = await trainPinnOnDataset({ ...base(dir), untilEpoch: 2 });
   const ckptDir = join(dir, CHECKPOINT_SUBDIR);
@@ -127,11 +158,16 @@ test('a model write that fails after the weights are serialized leaves the previ
   expect(Object.keys(before).some((k) => k.startsWith(`${CHECKPOINT_SUBDIR}/`))).toBe(true);
   const { emulator: other, model } = await loadPinnModel(otherDir);
   // model.json cannot be serialized: the failure comes after the new weights were written.
-  const meta = { ...(model as Omit<PinnModelJson, 'kind'>), training: { ...model.training, durationS: 1n as unknown as number } };
+  const meta = {
+    ...(model as Omit<PinnModelJson, 'kind'>),
+    training: { ...model.training, durationS: 1n as unknown as number },
+  };
   await expect(writeModelDir(trainedDir, other, meta)).rejects.toThrow(/BigInt/);
   other.dispose();
   expect(fileHashes(trainedDir)).toEqual(before);
-  expect(readdirSync(join(trainedDir, '..')).filter((n) => n.startsWith(`.${trainedDir.split('/').pop()}.`))).toEqual([]);
+  expect(
+    readdirSync(join(trainedDir, '..')).filter((n) => n.startsWith(`.${trainedDir.split('/').pop()}.`)),
+  ).toEqual([]);
   const { emulator } = await loadPinnModel(trainedDir);
   emulator.dispose();
 });
@@ -139,13 +175,23 @@ test('a model write that fails after the weights are serialized leaves the previ
 test('abort writes a checkpoint; resuming a finished run does not train again; model dir errors are clear', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pinn-abort-'));
   const ac = new AbortController();
-  const r = await trainPinnOnDataset({ ...base(dir), reportEverySteps: 1, onProgress: (p) => (p.globalStep >= 2 ? ac.abort() : undefined), signal: ac.signal });
+  const r = await trainPinnOnDataset({
+    ...base(dir),
+    reportEverySteps: 1,
+    onProgress: (p) => (p.globalStep >= 2 ? ac.abort() : undefined),
+    signal: ac.signal,
+  });
   expect(r).toMatchObject({ aborted: true, done: false });
   expect(r.lastCheckpoint).toMatch(/ckpt-0+2\.safetensors$/);
   const rest = await trainPinnOnDataset({ ...base(dir), resume: true });
   expect(rest).toMatchObject({ epochsDone: 4, done: true, resumedFromStep: 2 });
   const again = await trainPinnOnDataset({ ...base(dir), resume: true });
-  expect(again).toMatchObject({ epochsDone: 4, done: true, resumedFromStep: rest.globalStep, globalStep: rest.globalStep });
+  expect(again).toMatchObject({
+    epochsDone: 4,
+    done: true,
+    resumedFromStep: rest.globalStep,
+    globalStep: rest.globalStep,
+  });
 
   const before = tf.memory().numTensors;
   const { emulator, model } = await loadPinnModel(dir);
@@ -165,12 +211,24 @@ test('abort writes a checkpoint; resuming a finished run does not train again; m
   await expect(loadPinnModel(dir)).rejects.toThrow(/not valid JSON.*corrupt/);
 });
 
-test('evaluatePinnModel writes the report\'s pinn section (depth errors, hydrostatic curves and residuals, label errors, summary)', async () => {
+test("evaluatePinnModel writes the report's pinn section (depth errors, hydrostatic curves and residuals, label errors, summary)", async () => {
   const out = join(mkdtempSync(join(tmpdir(), 'pinn-eval-')), 'metrics.json');
-  const { summary } = await evaluatePinnModel({ modelDir: trainedDir, datasetDir, baselineModelDir: otherDir, out });
+  const { summary } = await evaluatePinnModel({
+    modelDir: trainedDir,
+    datasetDir,
+    baselineModelDir: otherDir,
+    out,
+  });
   const m = JSON.parse(readFileSync(out, 'utf8'));
   expect(m.nModels).toBeGreaterThan(0);
-  expect(m.depthError.map((d: { quantity: string }) => d.quantity)).toEqual(['rhox', 'temperature', 'pressure', 'xne', 'abross', 'accrad']);
+  expect(m.depthError.map((d: { quantity: string }) => d.quantity)).toEqual([
+    'rhox',
+    'temperature',
+    'pressure',
+    'xne',
+    'abross',
+    'accrad',
+  ]);
   for (const d of m.depthError) {
     expect(d.logTau.length).toBeGreaterThan(3);
     for (const k of ['medianPercent', 'p16Percent', 'p84Percent']) {

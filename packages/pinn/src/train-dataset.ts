@@ -21,7 +21,8 @@ import { pinnTrainingSchema, type PinnTrainingInput } from './options.js';
 import { pointSource } from './data.js';
 import { readAtmosphereSplits } from './dataset.js';
 import { TRAIN_SPLIT, VAL_SPLIT, type DeckDefaults } from '@stellar-emu/grid-io';
-import { MODEL_KIND, PinnEmulator } from './emulator.js';
+import { PinnEmulator } from './emulator.js';
+import { MODEL_KIND } from './model-file.js';
 import { writeModelDir } from './model-dir.js';
 import { computeNormalization } from './normalization.js';
 
@@ -71,7 +72,9 @@ export async function trainPinnOnDataset(o: TrainPinnOptions): Promise<TrainPinn
   const trainModels = models.get(TRAIN_SPLIT)!;
   const valModels = models.get(VAL_SPLIT)!;
   if (trainModels.length === 0) {
-    throw new Error(`${o.datasetDir}: no models with split '${TRAIN_SPLIT}' (split counts ${JSON.stringify(manifest.splitCounts)}); assign a split with \`stellar-emu split\` or ingest with --split 90/10`);
+    throw new Error(
+      `${o.datasetDir}: no models with split '${TRAIN_SPLIT}' (split counts ${JSON.stringify(manifest.splitCounts)}); assign a split with \`stellar-emu split\` or ingest with --split 90/10`,
+    );
   }
   const norm = computeNormalization(trainModels);
   const train = pointSource(trainModels, norm, physics);
@@ -81,7 +84,12 @@ export async function trainPinnOnDataset(o: TrainPinnOptions): Promise<TrainPinn
   models.clear();
 
   const stepsPerEpoch = Math.ceil(train.numExamples / batchSize);
-  const scheduleSpec = { baseLr: lr, minLr: lr * 0.01, totalSteps: stepsPerEpoch * t.epochs, warmupSteps: Math.min(200, stepsPerEpoch) };
+  const scheduleSpec = {
+    baseLr: lr,
+    minLr: lr * 0.01,
+    totalSteps: stepsPerEpoch * t.epochs,
+    warmupSteps: Math.min(200, stepsPerEpoch),
+  };
   const config = {
     model: MODEL_KIND,
     preset: t.preset,
@@ -131,7 +139,13 @@ export async function trainPinnOnDataset(o: TrainPinnOptions): Promise<TrainPinn
         const stepsDone = p.globalStep - resumedFromStep;
         const etaSeconds = stepsDone > 0 ? ((targetSteps - p.globalStep) * elapsed) / stepsDone : null;
         const warnings = [...checkpointWarnings, ...(p.checkpointWarnings ?? [])];
-        await o.onProgress!({ ...p, epochs: t.epochs, resumedFromStep, etaSeconds, ...(warnings.length ? { checkpointWarnings: warnings } : {}) });
+        await o.onProgress!({
+          ...p,
+          epochs: t.epochs,
+          resumedFromStep,
+          etaSeconds,
+          ...(warnings.length ? { checkpointWarnings: warnings } : {}),
+        });
       }
     : undefined;
   try {
@@ -166,9 +180,25 @@ export async function trainPinnOnDataset(o: TrainPinnOptions): Promise<TrainPinn
     await writeModelDir(o.outDir, emulator, {
       preset: t.preset,
       backend: backend.name,
-      dataset: { dir: o.datasetDir, hash, rowCount: manifest.rowCount, splitCounts: manifest.splitCounts, trainModels: nTrain, valModels: nVal },
+      dataset: {
+        dir: o.datasetDir,
+        hash,
+        rowCount: manifest.rowCount,
+        splitCounts: manifest.splitCounts,
+        trainModels: nTrain,
+        valModels: nVal,
+      },
       deckDefaults: (manifest.notes?.deckDefaults as DeckDefaults | undefined) ?? null,
-      training: { config, epochs: t.epochs, epochsDone, done, stoppedEarly, globalStep: result.globalStep, durationS, history: result.history },
+      training: {
+        config,
+        epochs: t.epochs,
+        epochsDone,
+        done,
+        stoppedEarly,
+        globalStep: result.globalStep,
+        durationS,
+        history: result.history,
+      },
     });
     return {
       modelDir: o.outDir,

@@ -1,6 +1,7 @@
 // A closed-form hydrostatic atmosphere family for tests (exact to ~1e-9 by RK4 integration).
+import { atmosphereContentId, salarisMh, type AtmosphereModel, type SplitName } from '@stellar-emu/grid-io';
 import { Rng } from '@stellar-emu/numerics';
-import type { AtmosphereLike } from '../src/atmosphere.js';
+import { tauOf, type AtmosphereLike } from '../src/atmosphere.js';
 
 /**
  * Labels in Teff 4000-8000 K, log g 3-5, [Fe/H] -1..0.5, [alpha/Fe] 0..0.4. Opacity
@@ -61,4 +62,40 @@ export function hydrostaticFamily(n: number, seed: number): AtmosphereLike[] {
     });
   }
   return out;
+}
+
+/**
+ * Models (e.g. of {@link hydrostaticFamily}) as grid-io dataset records for
+ * `writeAtmosphereDataset`: [M/H] by grid-io's `salarisMh`, no VTURB, marked synthetic, line =
+ * index + 1, the content id, and the split `splitOf(index)` (an explicit split column, so a small
+ * set does not depend on the ids' hash split).
+ */
+export function asAtmosphereRecords(
+  models: AtmosphereLike[],
+  source: string,
+  splitOf: (index: number) => SplitName | null,
+): AtmosphereModel[] {
+  return models.map((m, i) => {
+    const base: Omit<AtmosphereModel, 'id'> = {
+      source,
+      line: i + 1,
+      teffK: m.teffK,
+      logg: m.logg,
+      mh: salarisMh(m.feh, m.afe),
+      feh: m.feh,
+      afe: m.afe,
+      vturbKms: null,
+      nLayers: m.nLayers,
+      rhox: Array.from(m.rhox),
+      temperature: Array.from(m.temperature),
+      pressure: Array.from(m.pressure),
+      xne: Array.from(m.xne),
+      abross: Array.from(m.abross),
+      accrad: Array.from(m.accrad),
+      tauRosseland: Array.from(tauOf(m)),
+      synthetic: true,
+      split: splitOf(i),
+    };
+    return { id: atmosphereContentId(base), ...base };
+  });
 }

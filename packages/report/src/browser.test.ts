@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { writeReport, type ReportResult } from './report.js';
-import { buildSampleMetrics } from './sample/sample-metrics.js';
+import { buildSampleMetrics } from '../test/sample/sample-metrics.js';
 
 const CHROMIUM = process.env.STELLAR_EMU_CHROMIUM || '/usr/bin/chromium';
 /** Test artifacts (git-ignored): the report and its screenshot. */
@@ -118,7 +118,14 @@ describe.skipIf(!available && !inCi)('report in headless Chromium', () => {
         const id = el.getAttribute('data-figure');
         const problems: string[] = [];
         // (The spec's TypeScript has no DOM lib: elements are typed as `el` is, boxes structurally.)
-        type Box = { left: number; right: number; top: number; bottom: number; width: number; height: number };
+        type Box = {
+          left: number;
+          right: number;
+          top: number;
+          bottom: number;
+          width: number;
+          height: number;
+        };
         const plotArea = (mark: typeof el): Box | null => {
           // The nearest enclosing group item (view, facet cell or series group) with a non-empty background.
           for (let g = mark.parentElement; g; g = g.parentElement) {
@@ -136,13 +143,20 @@ describe.skipIf(!available && !inCi)('report in headless Chromium', () => {
           }
           const tol = 1.5;
           const symbol = mark.classList.contains('mark-symbol');
-          for (const item of mark.querySelectorAll(':scope > path, :scope > line, :scope > rect, :scope > circle')) {
+          for (const item of mark.querySelectorAll(
+            ':scope > path, :scope > line, :scope > rect, :scope > circle',
+          )) {
             const r = item.getBoundingClientRect();
             if (r.width === 0 && r.height === 0 && !symbol) continue;
             const [x0, x1, y0, y1] = symbol
               ? [r.x + r.width / 2, r.x + r.width / 2, r.y + r.height / 2, r.y + r.height / 2]
               : [r.left, r.right, r.top, r.bottom];
-            if (x0 < area.left - tol || x1 > area.right + tol || y0 < area.top - tol || y1 > area.bottom + tol)
+            if (
+              x0 < area.left - tol ||
+              x1 > area.right + tol ||
+              y0 < area.top - tol ||
+              y1 > area.bottom + tol
+            )
               problems.push(
                 `${id}: ${mark.getAttribute('class')} item at x ${x0.toFixed(1)}–${x1.toFixed(1)}, y ${y0.toFixed(1)}–${y1.toFixed(1)} outside its axes x ${area.left.toFixed(1)}–${area.right.toFixed(1)}, y ${area.top.toFixed(1)}–${area.bottom.toFixed(1)} (${item.getAttribute('aria-label') ?? ''})`,
               );

@@ -6,13 +6,13 @@ import {
   DEFAULT_PINN_SPECTRA_P95_ABS_DELTA_F,
   DEFAULT_PINN_SUN_RESIDUAL_FACTOR,
   DEFAULT_SUN_MEDIAN_ABS_RESIDUAL,
-  LABEL_INFO,
   SPECTRUM_LABELS,
   type Check,
   type CvaeSection,
   type RunMetrics,
   type SpectrumLabel,
-} from './metrics-schema.js';
+} from '@stellar-emu/metrics';
+import { LABEL_INFO } from './labels.js';
 
 /** Bins per marginal panel of Fig. 6. */
 export const MARGINAL_BINS = 8;
@@ -26,7 +26,10 @@ export function cvaeMarginals(cvae: CvaeSection): ({ label: SpectrumLabel } & Bi
   if (!r) return [];
   return SPECTRUM_LABELS.map((k) => ({
     label: k,
-    ...binnedStats(r.labels[k], r.meanAbsResidual, { bins: MARGINAL_BINS, scale: k === 'resolution' ? 'log' : 'linear' }),
+    ...binnedStats(r.labels[k], r.meanAbsResidual, {
+      bins: MARGINAL_BINS,
+      scale: k === 'resolution' ? 'log' : 'linear',
+    }),
   }));
 }
 
@@ -77,14 +80,18 @@ export function evaluateChecks(metrics: RunMetrics): Check[] {
         ps?.summary.pinn.medianOfMedians,
         t.pinnSpectra?.medianAbsDeltaF ?? DEFAULT_PINN_SPECTRA_MEDIAN_ABS_DELTA_F,
         'normalized flux',
-        ps ? `median over ${n} models of the per-model median |F(PINN atmosphere) − F(true deck)|` : undefined,
+        ps
+          ? `median over ${n} models of the per-model median |F(PINN atmosphere) − F(true deck)|`
+          : undefined,
       ),
       upperLimit(
         'pinnSpectra.p95AbsDeltaF',
         ps?.summary.pinn.medianOfP95,
         t.pinnSpectra?.p95AbsDeltaF ?? DEFAULT_PINN_SPECTRA_P95_ABS_DELTA_F,
         'normalized flux',
-        ps ? `median over ${n} models of the per-model 95th percentile |F(PINN atmosphere) − F(true deck)|` : undefined,
+        ps
+          ? `median over ${n} models of the per-model 95th percentile |F(PINN atmosphere) − F(true deck)|`
+          : undefined,
       ),
     );
     const sun = ps?.sun;

@@ -5,7 +5,6 @@ import type { TopLevelSpec } from 'vega-lite';
 import {
   DEFAULT_PINN_SPECTRA_MEDIAN_ABS_DELTA_F,
   DEFAULT_PINN_SPECTRA_P95_ABS_DELTA_F,
-  LABEL_INFO,
   PINN_LABELS,
   SPECTRUM_LABELS,
   type CvaeSection,
@@ -15,7 +14,8 @@ import {
   type RunMetrics,
   type SpectrumLabel,
   type SynthesisSection,
-} from './metrics-schema.js';
+} from '@stellar-emu/metrics';
+import { LABEL_INFO } from './labels.js';
 import { cvaeMarginals, MARGINAL_BINS } from './checks.js';
 
 /** One figure of the report: id (file stem), section, title, caption and its Vega-Lite spec. */
@@ -70,7 +70,9 @@ function pinnDepthError(pinn: PinnSection): FigureSpec {
       p84: Math.max(d.p84Percent[i], 1e-4),
     }));
   });
-  const panels = present.map((q) => `${ATMOSPHERE_QUANTITY_INFO[q].deckColumn} (${ATMOSPHERE_QUANTITY_INFO[q].unitUnicode})`);
+  const panels = present.map(
+    (q) => `${ATMOSPHERE_QUANTITY_INFO[q].deckColumn} (${ATMOSPHERE_QUANTITY_INFO[q].unitUnicode})`,
+  );
   return {
     id: 'pinn-depth-error',
     section: 'pinn',
@@ -388,13 +390,21 @@ function cvaeTraining(cvae: CvaeSection): FigureSpec | null {
   // Reconstruction losses are mean squared errors of the scaled flux: shown as RMS in normalized flux.
   const rms = (mse: number) => Math.sqrt(mse) * t.fluxScale;
   const loss = t.history.flatMap((h) => [
-    ...(h.trainRecon !== undefined ? [{ epoch: h.epoch, value: rms(h.trainRecon), curve: 'train: reconstruction' }] : []),
-    ...(h.valLoss !== null ? [{ epoch: h.epoch, value: rms(h.valLoss), curve: 'validation: reconstruction (early stopping)' }] : []),
+    ...(h.trainRecon !== undefined
+      ? [{ epoch: h.epoch, value: rms(h.trainRecon), curve: 'train: reconstruction' }]
+      : []),
+    ...(h.valLoss !== null
+      ? [{ epoch: h.epoch, value: rms(h.valLoss), curve: 'validation: reconstruction (early stopping)' }]
+      : []),
   ]);
   const kl = t.history.flatMap((h) => [
     ...(h.trainKl !== undefined ? [{ epoch: h.epoch, value: h.trainKl, curve: 'train' }] : []),
-    ...(h.trainKlMu !== undefined ? [{ epoch: h.epoch, value: h.trainKlMu, curve: 'train: ½Σμ² (means)' }] : []),
-    ...(h.trainKlVar !== undefined ? [{ epoch: h.epoch, value: h.trainKlVar, curve: 'train: ½Σ(σ² − ln σ² − 1) (variances)' }] : []),
+    ...(h.trainKlMu !== undefined
+      ? [{ epoch: h.epoch, value: h.trainKlMu, curve: 'train: ½Σμ² (means)' }]
+      : []),
+    ...(h.trainKlVar !== undefined
+      ? [{ epoch: h.epoch, value: h.trainKlVar, curve: 'train: ½Σ(σ² − ln σ² − 1) (variances)' }]
+      : []),
     ...(h.valKl !== undefined ? [{ epoch: h.epoch, value: h.valKl, curve: 'validation' }] : []),
   ]);
   const panel = (values: typeof loss, title: string) => ({
@@ -405,7 +415,12 @@ function cvaeTraining(cvae: CvaeSection): FigureSpec | null {
     encoding: {
       x: { field: 'epoch', type: 'quantitative' as const, title: 'epoch' },
       y: { field: 'value', type: 'quantitative' as const, scale: { type: 'log' as const }, title },
-      color: { field: 'curve', type: 'nominal' as const, title: null, legend: { orient: 'top' as const, direction: 'vertical' as const, labelLimit: 480 } },
+      color: {
+        field: 'curve',
+        type: 'nominal' as const,
+        title: null,
+        legend: { orient: 'top' as const, direction: 'vertical' as const, labelLimit: 480 },
+      },
     },
   });
   return {
@@ -416,7 +431,10 @@ function cvaeTraining(cvae: CvaeSection): FigureSpec | null {
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       config: VEGA_LITE_CONFIG,
-      hconcat: [panel(loss, 'RMS reconstruction error (normalized flux)'), ...(kl.length ? [panel(kl, 'KL term (nats)')] : [])],
+      hconcat: [
+        panel(loss, 'RMS reconstruction error (normalized flux)'),
+        ...(kl.length ? [panel(kl, 'KL term (nats)')] : []),
+      ],
       resolve: { scale: { color: 'independent' } },
     },
   };
@@ -494,7 +512,8 @@ function cvaeResidualPlanes(cvae: CvaeSection): FigureSpec | null {
       concat: RESIDUAL_PLANES.map(([a, b]) => ({
         width: 220,
         height: 170,
-        transform: b === 'resolution' || a === 'resolution' ? [{ filter: 'datum.log10Resolution !== null' }] : [],
+        transform:
+          b === 'resolution' || a === 'resolution' ? [{ filter: 'datum.log10Resolution !== null' }] : [],
         mark: { type: 'rect', stroke: 'white', strokeWidth: 0.5 },
         encoding: {
           x: { ...axis(a), type: 'quantitative', bin: { maxbins: 8 } },
@@ -527,20 +546,24 @@ function cvaeResidualLabels(cvae: CvaeSection): FigureSpec | null {
       columns: 3,
       concat: marginals.map((m) => {
         const k = m.label;
-        const xs = rows.map((row) => row[k] as number).filter((v) => Number.isFinite(v) && (k !== 'resolution' || v > 0));
+        const xs = rows
+          .map((row) => row[k] as number)
+          .filter((v) => Number.isFinite(v) && (k !== 'resolution' || v > 0));
         const domain = [Math.min(...xs), Math.max(...xs)];
         const xScale =
           k === 'resolution'
             ? { type: 'log' as const, domain, nice: false }
             : { zero: false, domain, nice: false };
-        const curve = m.center.map((c, i) => ({
-          x: c,
-          mean: m.mean[i],
-          lo: m.mean[i] === null ? null : m.mean[i]! - (m.sd[i] ?? 0),
-          hi: m.mean[i] === null ? null : m.mean[i]! + (m.sd[i] ?? 0),
-          median: m.median[i],
-          n: m.count[i],
-        })).filter((c) => c.n > 0);
+        const curve = m.center
+          .map((c, i) => ({
+            x: c,
+            mean: m.mean[i],
+            lo: m.mean[i] === null ? null : m.mean[i]! - (m.sd[i] ?? 0),
+            hi: m.mean[i] === null ? null : m.mean[i]! + (m.sd[i] ?? 0),
+            median: m.median[i],
+            n: m.count[i],
+          }))
+          .filter((c) => c.n > 0);
         return {
           width: 230,
           height: 160,
@@ -783,7 +806,12 @@ const SPECTRUM_STYLE: Record<SpectrumKind, { color: string; dash: number[]; widt
 function spectrumEncodings(ps: PinnSpectraSection, kinds: SpectrumKind[]) {
   const names = spectraNames(ps);
   const domain = kinds.map((k) => names[k]);
-  const channel = <T>(range: T[]) => ({ field: 'kind', type: 'nominal' as const, title: null, scale: { domain, range } });
+  const channel = <T>(range: T[]) => ({
+    field: 'kind',
+    type: 'nominal' as const,
+    title: null,
+    scale: { domain, range },
+  });
   return {
     color: channel(kinds.map((k) => SPECTRUM_STYLE[k].color)),
     strokeDash: channel(kinds.map((k) => SPECTRUM_STYLE[k].dash)),
@@ -916,7 +944,9 @@ function pinnSpectraLabels(ps: PinnSpectraSection): FigureSpec {
   const values = ps.models.flatMap((m) =>
     models.flatMap((k) => {
       const v = m[k]?.median;
-      return v === undefined ? [] : [{ teffK: m.teffK, logg: m.logg, model: names[k], median: Math.max(v, floor) }];
+      return v === undefined
+        ? []
+        : [{ teffK: m.teffK, logg: m.logg, model: names[k], median: Math.max(v, floor) }];
     }),
   );
   return {
@@ -962,7 +992,12 @@ function spectrumPanels(
   wavelengths: number[],
   series: Partial<Record<SpectrumKind, ArrayLike<number | null>>>,
   binPx: number,
-  options: { title: string; width: number; medium: string; diffs: [string[], SpectrumKind[], SpectrumKind][] },
+  options: {
+    title: string;
+    width: number;
+    medium: string;
+    diffs: [string[], SpectrumKind[], SpectrumKind][];
+  },
 ) {
   const kinds = (['observed', 'true', 'pinn', 'baseline'] as const).filter((k) => series[k]);
   const names = spectraNames(ps);
@@ -996,7 +1031,11 @@ function spectrumPanels(
       {
         width: options.width,
         height: 150,
-        data: { values: blocks.flatMap((b) => kinds.map((k) => ({ wavelength: b.x, flux: at(b, k), kind: names[k] }))) },
+        data: {
+          values: blocks.flatMap((b) =>
+            kinds.map((k) => ({ wavelength: b.x, flux: at(b, k), kind: names[k] })),
+          ),
+        },
         encoding: { x: x(null) },
         layer: spectrumLayers(ps, kinds, kinds, {
           field: 'flux',
@@ -1010,7 +1049,9 @@ function spectrumPanels(
         // Tall enough for the two-line title (name, unit).
         height: 95,
         data: { values: d.rows },
-        encoding: { x: x(i === diffPanels.length - 1 ? axisTitle(`wavelength (${options.medium})`, 'Å') : null) },
+        encoding: {
+          x: x(i === diffPanels.length - 1 ? axisTitle(`wavelength (${options.medium})`, 'Å') : null),
+        },
         layer: spectrumLayers(ps, kinds, d.present, { field: 'diff', type: 'quantitative', title: d.title }),
       })),
     ],
@@ -1025,7 +1066,9 @@ function pinnSpectraExample(ps: PinnSpectraSection): FigureSpec | null {
     .map(([from, to]) => {
       // A pixel belongs to the window [from, to) that holds it, both edges shifted by half a step
       // so that rounded wavelengths stay in their window (and adjacent windows share no pixel).
-      const idx = ex.wavelengthAngstrom.flatMap((w, i) => (w >= from - step / 2 && w < to - step / 2 ? [i] : []));
+      const idx = ex.wavelengthAngstrom.flatMap((w, i) =>
+        w >= from - step / 2 && w < to - step / 2 ? [i] : [],
+      );
       return { from, to, idx };
     })
     .filter((w) => w.idx.length > 1);
@@ -1075,15 +1118,26 @@ function pinnSpectraSun(ps: PinnSpectraSection): FigureSpec | null {
   const sun = ps.sun;
   if (!sun) return null;
   const n = sun.true.length;
-  const wavelengths = Array.from({ length: n }, (_, i) => sun.wavelengthStartAngstrom + i * sun.wavelengthStepAngstrom);
-  const series = { observed: sun.observed, true: sun.true, pinn: sun.pinn, baseline: sun.baseline ?? undefined };
+  const wavelengths = Array.from(
+    { length: n },
+    (_, i) => sun.wavelengthStartAngstrom + i * sun.wavelengthStepAngstrom,
+  );
+  const series = {
+    observed: sun.observed,
+    true: sun.true,
+    pinn: sun.pinn,
+    baseline: sun.baseline ?? undefined,
+  };
   const diffs: [string[], SpectrumKind[], SpectrumKind][] = [
     [['synth. − obs.', '(normalized flux)'], ['true', 'pinn', 'baseline'], 'observed'],
     [['emulated − true', '(normalized flux)'], ['pinn', 'baseline'], 'true'],
   ];
   const range = (lo: number, hi: number) => {
     const i0 = Math.max(0, Math.ceil((lo - sun.wavelengthStartAngstrom) / sun.wavelengthStepAngstrom - 1e-9));
-    const i1 = Math.min(n, Math.floor((hi - sun.wavelengthStartAngstrom) / sun.wavelengthStepAngstrom + 1e-9) + 1);
+    const i1 = Math.min(
+      n,
+      Math.floor((hi - sun.wavelengthStartAngstrom) / sun.wavelengthStepAngstrom + 1e-9) + 1,
+    );
     const slice = <T>(a: ArrayLike<T> | undefined) => (a ? Array.from(a).slice(i0, i1) : undefined);
     const complete = Array.from({ length: Math.max(0, i1 - i0) }, (_, j) => i0 + j).filter(
       (i) => sun.observed[i] !== null && Number.isFinite(sun.observed[i]),

@@ -2,12 +2,8 @@
 import { ATMOSPHERE_QUANTITIES, ATMOSPHERE_QUANTITY_INFO, splitTitle } from '@stellar-emu/grid-io';
 import { recoveryFactorOf } from './checks.js';
 import type { FigureSpec } from './figures.js';
-import {
-  LABEL_INFO,
-  METRICS_SCHEMA_VERSION,
-  type Check,
-  type RunMetrics,
-} from './metrics-schema.js';
+import { METRICS_SCHEMA_VERSION, type Check, type RunMetrics } from '@stellar-emu/metrics';
+import { LABEL_INFO } from './labels.js';
 
 /** A rendered figure: its spec and the SVG markup (ids already prefixed for inlining). */
 export interface RenderedFigure {
@@ -85,7 +81,8 @@ function pinnSummary(m: RunMetrics): string {
 /** The sentence on whether the physics loss helps the spectra, from the two medians of per-model medians. */
 export function physicsLossVerdict(ps: NonNullable<RunMetrics['pinnSpectra']>): string {
   const b = ps.summary.baseline;
-  if (!b) return 'No α = 0 baseline was synthesized, so this run does not measure whether the physics loss helps the spectra.';
+  if (!b)
+    return 'No α = 0 baseline was synthesized, so this run does not measure whether the physics loss helps the spectra.';
   const p = ps.summary.pinn.medianOfMedians;
   const q = b.medianOfMedians;
   const failed = `${ps.summary.pinn.failed} and ${b.failed} of ${ps.models.length} models failed`;
@@ -121,17 +118,32 @@ function pinnSpectraSummary(m: RunMetrics, checks: Check[]): string {
     const c = checks.find((x) => x.name === name);
     return c ? `≤ ${formatNumber(c.limit)} ${badge(c.pass)}` : '—';
   };
-  const row = (name: string, v: { medianOfMedians: number | null; medianOfP95: number | null; p95OfP95: number | null; failed: number }) => [
+  const row = (
+    name: string,
+    v: {
+      medianOfMedians: number | null;
+      medianOfP95: number | null;
+      p95OfP95: number | null;
+      failed: number;
+    },
+  ) => [
     `${name}${v.failed ? ` — ${v.failed} of ${ps.models.length} failed, ranked worst` : ''}`,
     formatNumber(v.medianOfMedians),
     formatNumber(v.medianOfP95),
     formatNumber(v.p95OfP95),
   ];
   const stats = table(
-    ['atmospheres', 'median of per-model median |ΔF|', 'median of per-model p95 |ΔF|', '95th percentile of per-model p95 |ΔF|'],
+    [
+      'atmospheres',
+      'median of per-model median |ΔF|',
+      'median of per-model p95 |ΔF|',
+      '95th percentile of per-model p95 |ΔF|',
+    ],
     [
       row(`PINN (α = ${formatNumber(ps.alpha)})`, ps.summary.pinn),
-      ...(ps.summary.baseline ? [row(`MLP baseline (α = ${formatNumber(ps.baselineAlpha ?? 0)})`, ps.summary.baseline)] : []),
+      ...(ps.summary.baseline
+        ? [row(`MLP baseline (α = ${formatNumber(ps.baselineAlpha ?? 0)})`, ps.summary.baseline)]
+        : []),
       ['limit (PINN)', verdict('pinnSpectra.medianAbsDeltaF'), verdict('pinnSpectra.p95AbsDeltaF'), '—'],
     ],
     'pinn-spectra',
@@ -139,14 +151,20 @@ function pinnSpectraSummary(m: RunMetrics, checks: Check[]): string {
   const settings = table(
     ['', ''],
     [
-      ['windows', s.windows.map(([a, b]) => `${formatNumber(a)}–${formatNumber(b)} Å`).join(', ') + ` (${s.medium})`],
+      [
+        'windows',
+        s.windows.map(([a, b]) => `${formatNumber(a)}–${formatNumber(b)} Å`).join(', ') + ` (${s.medium})`,
+      ],
       ['step', `${formatNumber(s.stepAngstrom)} Å`],
       ['R = λ/Δλ', formatNumber(s.resolution)],
       ['v_mic', `${formatNumber(s.vmicKms)} km/s`],
       ['v sin i', `${formatNumber(s.vsiniKms)} km/s`],
       ['macroturbulence', `${formatNumber(s.vmacKms)} km/s`],
       ['line list', escapeHtml(s.linelist)],
-      ['engine', `${escapeHtml(ps.engine.name)} ${escapeHtml(ps.engine.version)} (${formatNumber(ps.engineSeconds)} s this run)`],
+      [
+        'engine',
+        `${escapeHtml(ps.engine.name)} ${escapeHtml(ps.engine.version)} (${formatNumber(ps.engineSeconds)} s this run)`,
+      ],
     ],
     'kv',
   );

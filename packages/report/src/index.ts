@@ -1,5 +1,7 @@
-// @stellar-emu/report: metrics contract, checks, Vega-Lite figures and the self-contained HTML report.
-export * from './metrics-schema.js';
+// @stellar-emu/report: checks, Vega-Lite figures and the self-contained HTML report of a run's metrics.
+// The metrics contract lives in @stellar-emu/metrics; it is re-exported here for the report's callers.
+export * from '@stellar-emu/metrics';
+export { LABEL_INFO } from './labels.js';
 export { evaluateChecks, recoveryFactorOf } from './checks.js';
 export { buildFigures, VEGA_LITE_CONFIG, type FigureSpec } from './figures.js';
 export { renderSvg, svgToPng, prefixSvgIds } from './render.js';
@@ -14,9 +16,3 @@ export {
   type WriteReportOptions,
 } from './report.js';
 export { currentGitCommit, machineInfo } from './run-info.js';
-export {
-  buildSampleMetrics,
-  SAMPLE_THRESHOLDS,
-  type SampleMetricsOptions,
-  type SampleSize,
-} from './sample/sample-metrics.js';

@@ -12,8 +12,8 @@ import {
   parseRunMetrics,
   runMetricsSchema,
   type RunMetricsInput,
-} from './metrics-schema.js';
-import { buildSampleMetrics } from './sample/sample-metrics.js';
+} from '@stellar-emu/metrics';
+import { buildSampleMetrics } from '../test/sample/sample-metrics.js';
 
 const sample = buildSampleMetrics({ seed: 11, size: 'tiny', runId: 'unit' });
 
@@ -88,7 +88,16 @@ test("Fig. 6: each marginal panel's binned curve lies inside its own label's ran
   const marginals = cvaeMarginals(c);
   expect(marginals.map((m) => m.label)).toEqual([...SPECTRUM_LABELS]);
   const fig = buildFigures(sample).find((f) => f.id === 'cvae-residual-labels')!;
-  const panels = (fig.spec as unknown as { concat: { layer: { data: { values: Record<string, number>[] }; encoding: { x: { scale: { type?: string; domain: number[] } } } }[] }[] }).concat;
+  const panels = (
+    fig.spec as unknown as {
+      concat: {
+        layer: {
+          data: { values: Record<string, number>[] };
+          encoding: { x: { scale: { type?: string; domain: number[] } } };
+        }[];
+      }[];
+    }
+  ).concat;
   expect(panels).toHaveLength(SPECTRUM_LABELS.length);
   marginals.forEach((m, i) => {
     const xs = c.residuals!.labels[m.label];
@@ -147,7 +156,8 @@ test('pinnSpectra sample: deterministic, summaries and the example computed from
   }
   const col = (k: 'pinn' | 'baseline', s: 'median' | 'p95') => ps.models.map((m) => m[k]![s]);
   // Summaries are stored to 6 significant digits.
-  const rel = (a: number | null, b: number) => expect(Math.abs(a! / b - 1), `${a} vs ${b}`).toBeLessThan(1e-5);
+  const rel = (a: number | null, b: number) =>
+    expect(Math.abs(a! / b - 1), `${a} vs ${b}`).toBeLessThan(1e-5);
   rel(ps.summary.pinn.medianOfMedians, median(col('pinn', 'median')));
   rel(ps.summary.pinn.medianOfP95, median(col('pinn', 'p95')));
   rel(ps.summary.pinn.p95OfP95, quantile(col('pinn', 'p95'), 0.95));
@@ -173,7 +183,9 @@ test('pinnSpectra sample: deterministic, summaries and the example computed from
 test('pinnSpectra contract: arrays of the example or of the Sun with mismatched lengths are rejected, by path', () => {
   const bad = structuredClone(sample) as unknown as RunMetricsInput;
   bad.pinnSpectra!.example.pinn = bad.pinnSpectra!.example.pinn.slice(1);
-  expect(() => parseRunMetrics(bad, 'run x')).toThrow(/\n\s+pinnSpectra\.example\.pinn: length \d+ differs from wavelengthAngstrom/);
+  expect(() => parseRunMetrics(bad, 'run x')).toThrow(
+    /\n\s+pinnSpectra\.example\.pinn: length \d+ differs from wavelengthAngstrom/,
+  );
   const badTrue = structuredClone(sample) as unknown as RunMetricsInput;
   badTrue.pinnSpectra!.example.true.push(1);
   expect(() => parseRunMetrics(badTrue)).toThrow(/pinnSpectra\.example\.true: length/);
@@ -202,7 +214,8 @@ test('pinnSpectra checks: values from the metrics, limits from the thresholds or
     'pinnSpectra.sunResidualRatio',
   ]);
   // The value is the section's summary, which is the median over the models (to its 6 stored digits).
-  const rel = (a: number | null, b: number) => expect(Math.abs(a! / b - 1), `${a} vs ${b}`).toBeLessThan(1e-5);
+  const rel = (a: number | null, b: number) =>
+    expect(Math.abs(a! / b - 1), `${a} vs ${b}`).toBeLessThan(1e-5);
   expect(withSample['pinnSpectra.medianAbsDeltaF']).toMatchObject({
     value: ps.summary.pinn.medianOfMedians,
     limit: DEFAULT_PINN_SPECTRA_MEDIAN_ABS_DELTA_F,
@@ -264,7 +277,8 @@ test('pinnSpectra figures: produced for the sample after the PINN figures, log a
     'pinn-spectra-sun',
   ]);
   expect(ids.indexOf('pinn-spectra-distribution')).toBe(ids.indexOf('pinn-label-error') + 1);
-  for (const f of figures.filter((x) => x.id.startsWith('pinn-spectra'))) expect(f.section).toBe('pinnSpectra');
+  for (const f of figures.filter((x) => x.id.startsWith('pinn-spectra')))
+    expect(f.section).toBe('pinnSpectra');
   const ps = sample.pinnSpectra!;
   const byId = (id: string) => figures.find((f) => f.id === id)!.spec as unknown as Record<string, never>;
 
@@ -286,7 +300,9 @@ test('pinnSpectra figures: produced for the sample after the PINN figures, log a
   // Every pixel of the example in exactly one window panel: true, PINN and baseline flux per pixel.
   const fluxRows = example.concat.reduce((n, p) => n + p.vconcat[0].data.values.length, 0);
   expect(fluxRows).toBe(3 * ps.example.wavelengthAngstrom.length);
-  const sun = byId('pinn-spectra-sun') as unknown as { vconcat: [{ vconcat: unknown[] }, { concat: unknown[] }] };
+  const sun = byId('pinn-spectra-sun') as unknown as {
+    vconcat: [{ vconcat: unknown[] }, { concat: unknown[] }];
+  };
   expect(sun.vconcat[0].vconcat).toHaveLength(3);
   expect(sun.vconcat[1].concat).toHaveLength(ps.sun!.zooms.length);
 
@@ -294,7 +310,9 @@ test('pinnSpectra figures: produced for the sample after the PINN figures, log a
   const zero = structuredClone(sample);
   zero.pinnSpectra!.models[0].pinn!.median = 0;
   const d0 = buildFigures(zero).find((f) => f.id === 'pinn-spectra-distribution')!;
-  const v0 = (d0.spec as unknown as typeof dist).hconcat[0].layer[0].data.values.map((v) => v.value as number);
+  const v0 = (d0.spec as unknown as typeof dist).hconcat[0].layer[0].data.values.map(
+    (v) => v.value as number,
+  );
   expect(Math.min(...v0)).toBeGreaterThan(0);
   expect(d0.caption).toMatch(/1 zero values drawn at the smallest positive one/);
 
@@ -306,7 +324,11 @@ test('pinnSpectra figures: produced for the sample after the PINN figures, log a
   lean.pinnSpectra!.example.baseline = null;
   for (const m of lean.pinnSpectra!.models) m.baseline = null;
   const leanFigures = buildFigures(lean).filter((f) => f.section === 'pinnSpectra');
-  expect(leanFigures.map((f) => f.id)).toEqual(['pinn-spectra-distribution', 'pinn-spectra-labels', 'pinn-spectra-example']);
+  expect(leanFigures.map((f) => f.id)).toEqual([
+    'pinn-spectra-distribution',
+    'pinn-spectra-labels',
+    'pinn-spectra-example',
+  ]);
   for (const f of leanFigures) expect(JSON.stringify(f.spec)).not.toContain('baseline');
   expect(physicsLossVerdict(lean.pinnSpectra!)).toMatch(/No α = 0 baseline/);
 });
@@ -319,7 +341,9 @@ test('physics-loss verdict: computed from the PINN and baseline medians of per-m
     "The physics loss helps the spectra: the PINN's median per-model median |ΔF| is 0.001 against the baseline's 0.002 (2 × smaller).",
   );
   ps.summary.pinn.medianOfMedians = 0.003;
-  expect(physicsLossVerdict(ps)).toMatch(/^The physics loss does not help the spectra: .* 0\.003 against the baseline's 0\.002 \(1\.5 × larger\)\.$/);
+  expect(physicsLossVerdict(ps)).toMatch(
+    /^The physics loss does not help the spectra: .* 0\.003 against the baseline's 0\.002 \(1\.5 × larger\)\.$/,
+  );
   ps.summary.pinn.medianOfMedians = 0.002;
   expect(physicsLossVerdict(ps)).toMatch(/makes no difference/);
 });
@@ -330,11 +354,14 @@ test('pinnSpectra with failed atmospheres: they count as models (the curves end 
   const n = ps.models.length;
   for (const m of ps.models.slice(0, 3)) m.pinn = null;
   ps.summary.pinn.failed = 3;
-  ps.failures = ps.models.slice(0, 3).map((m) => ({ ...m, emulator: 'pinn' as const, reason: 'RHOX does not increase inwards (layer 61)' }));
+  ps.failures = ps.models
+    .slice(0, 3)
+    .map((m) => ({ ...m, emulator: 'pinn' as const, reason: 'RHOX does not increase inwards (layer 61)' }));
   const parsed = parseRunMetrics(failed);
   const dist = buildFigures(parsed).find((f) => f.id === 'pinn-spectra-distribution')!;
   type Row = { model: string; fraction: number };
-  const rows = (dist.spec as unknown as { hconcat: { layer: { data: { values: Row[] } }[] }[] }).hconcat[0].layer[0].data.values;
+  const rows = (dist.spec as unknown as { hconcat: { layer: { data: { values: Row[] } }[] }[] }).hconcat[0]
+    .layer[0].data.values;
   const pinnRows = rows.filter((r) => r.model.startsWith('PINN'));
   expect(Math.max(...pinnRows.map((r) => r.fraction))).toBeCloseTo((n - 3) / n, 12);
   expect(Math.max(...rows.filter((r) => !r.model.startsWith('PINN')).map((r) => r.fraction))).toBe(1);

@@ -1,6 +1,6 @@
 import { pressureGradientFD } from '@stellar-emu/grid-io';
 import { assertAllClose } from '@stellar-emu/numerics/testing';
-import { ATLAS_LOG_TAU, analyticAtmosphere, greyTemperatureK } from './sample/atmosphere.js';
+import { ATLAS_LOG_TAU, analyticAtmosphere, greyTemperatureK } from '../test/sample/atmosphere.js';
 
 test('grey temperature: T = Teff at tau ≈ 2/3 and the Hopf boundary value at the surface', () => {
   // With q(τ) the Hopf function, T(τ) = Teff at ¾(τ + q) = 1, i.e. τ ≈ 0.6.

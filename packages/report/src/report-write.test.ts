@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeReport } from './report.js';
-import { buildSampleMetrics } from './sample/sample-metrics.js';
+import { buildSampleMetrics } from '../test/sample/sample-metrics.js';
 
 async function fileHashes(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};

@@ -9,8 +9,8 @@ import {
   writeRunMetrics,
 } from './report.js';
 import { escapeHtml, formatNumber } from './html.js';
-import { reportMetricsSchema } from './metrics-schema.js';
-import { buildSampleMetrics } from './sample/sample-metrics.js';
+import { reportMetricsSchema } from '@stellar-emu/metrics';
+import { buildSampleMetrics } from '../test/sample/sample-metrics.js';
 
 /** Axis titles (with physical units) that each figure must show. */
 const EXPECTED_AXES: Record<string, string[]> = {
@@ -40,7 +40,13 @@ const EXPECTED_AXES: Record<string, string[]> = {
     'PINN (α = 0.03)',
     'MLP baseline (α = 0)',
   ],
-  'pinn-spectra-labels': ['Teff (K)', 'log g (dex', 'per-model median |ΔF|', '(normalized flux)', 'PINN (α = 0.03)'],
+  'pinn-spectra-labels': [
+    'Teff (K)',
+    'log g (dex',
+    'per-model median |ΔF|',
+    '(normalized flux)',
+    'PINN (α = 0.03)',
+  ],
   'pinn-spectra-example': [
     'wavelength (air) (Å)',
     'normalized flux',
@@ -62,7 +68,12 @@ const EXPECTED_AXES: Record<string, string[]> = {
     'H-beta wings',
   ],
   'cvae-spectra': ['wavelength (Å)', 'normalized flux', 'generated (CVAE)'],
-  'cvae-training': ['epoch', 'KL term (nats)', 'validation: reconstruction (early stopping)', 'RMS reconstruction error (normalized flux)'],
+  'cvae-training': [
+    'epoch',
+    'KL term (nats)',
+    'validation: reconstruction (early stopping)',
+    'RMS reconstruction error (normalized flux)',
+  ],
   'cvae-residual-heatmap': ['Teff (K)', 'log g (dex', 'median residual'],
   'cvae-residual-planes': ['[M/H] (dex)', 'v sin i (km s⁻¹)', 'log10 R', 'v_mic (km s⁻¹)', 'median residual'],
   'cvae-residual-labels': [
@@ -154,14 +165,21 @@ test('a tiny run: stored metrics → report with every figure (SVG + PNG), check
   expect(section).toContain('<h2>Spectra from emulated atmospheres (Kurucz-a1 Fig. 5)</h2>');
   expect(html.indexOf('<section id="pinn"')).toBeLessThan(html.indexOf('<section id="pinn-spectra"'));
   expect(html.indexOf('<section id="pinn-spectra"')).toBeLessThan(html.indexOf('<section id="cvae"'));
-  for (const id of ['pinn-spectra-distribution', 'pinn-spectra-labels', 'pinn-spectra-example', 'pinn-spectra-sun'])
+  for (const id of [
+    'pinn-spectra-distribution',
+    'pinn-spectra-labels',
+    'pinn-spectra-example',
+    'pinn-spectra-sun',
+  ])
     expect(section).toContain(`data-figure="${id}"`);
   expect(section).toContain(formatNumber(ps.summary.pinn.medianOfMedians));
   expect(section).toContain(formatNumber(ps.summary.baseline!.p95OfP95));
   expect(section).toContain(formatNumber(ps.sun!.residuals.pinnVsTrue.median));
   expect(section).toContain(escapeHtml(ps.settings.linelist));
   const helps = ps.summary.pinn.medianOfMedians! < ps.summary.baseline!.medianOfMedians!;
-  expect(section).toContain(helps ? 'The physics loss helps the spectra' : 'The physics loss does not help the spectra');
+  expect(section).toContain(
+    helps ? 'The physics loss helps the spectra' : 'The physics loss does not help the spectra',
+  );
   expect(html).toContain(metrics.run.datasetHashes['spectra-test']);
 });
 
@@ -215,7 +233,11 @@ test('a run without metrics, or with invalid metrics, is reported clearly', asyn
   await writeRunMetrics(
     artifacts,
     'broken',
-    buildSampleMetrics({ seed: 1, size: 'tiny', sections: { pinn: false, pinnSpectra: false, cvae: false, recovery: false } }),
+    buildSampleMetrics({
+      seed: 1,
+      size: 'tiny',
+      sections: { pinn: false, pinnSpectra: false, cvae: false, recovery: false },
+    }),
   );
   const path = join(artifacts, 'runs', 'broken', METRICS_INPUT_FILE);
   const json = JSON.parse(await readFile(path, 'utf8'));

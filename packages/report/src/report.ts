@@ -5,7 +5,7 @@ import { writeDirectoryAtomic, writeFileAtomic } from '@stellar-emu/grid-io';
 import { evaluateChecks } from './checks.js';
 import { buildFigures } from './figures.js';
 import { renderHtml, type RenderedFigure } from './html.js';
-import { parseRunMetrics, type Check, type ReportMetrics, type RunMetrics } from './metrics-schema.js';
+import { parseRunMetrics, type Check, type ReportMetrics, type RunMetrics } from '@stellar-emu/metrics';
 import { prefixSvgIds, renderSvg, svgToPng } from './render.js';
 
 /** File name of a run's stored metrics inside `<artifacts>/runs/<id>/`. */
@@ -29,7 +29,6 @@ export interface ReportResult {
   checks: Check[];
   pass: boolean;
 }
-
 
 /** The entries of a report directory that a new report replaces as a whole; others are kept. */
 const REPORT_ENTRIES = new Set(['figures', 'index.html', 'metrics.json']);

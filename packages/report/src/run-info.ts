@@ -1,7 +1,7 @@
 // Run metadata helpers for metric producers: machine description and the current git commit.
 import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
-import type { RunMetadata } from './metrics-schema.js';
+import type { RunMetadata } from '@stellar-emu/metrics';
 
 /** The machine this process runs on (CPU count and model, total memory in bytes, Node version). */
 export function machineInfo(): RunMetadata['machine'] {

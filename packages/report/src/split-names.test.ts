@@ -1,6 +1,6 @@
 // Split names in the metrics contract: one vocabulary (grid-io's 'val'), metrics files written with the old 'validation' still parse.
-import { parseRunMetrics, RECOVERY_SETS } from './metrics-schema.js';
-import { buildSampleMetrics } from './sample/sample-metrics.js';
+import { parseRunMetrics, RECOVERY_SETS } from '@stellar-emu/metrics';
+import { buildSampleMetrics } from '../test/sample/sample-metrics.js';
 
 const sample = buildSampleMetrics({ seed: 11, size: 'tiny', runId: 'unit' });
 
@@ -16,7 +16,13 @@ test("producers write 'val'; the recovery sets are grid-io's split names and the
 
 test("a metrics file written with 'validation' (recovery rows, pinn and pinnSpectra split names) parses, read as 'val'", () => {
   const old = JSON.parse(JSON.stringify(sample));
-  old.recovery.rmse = old.recovery.rmse.map(({ val, ...r }: Record<string, unknown>) => ({ label: r.label, train: r.train, validation: val, test: r.test, generated: r.generated }));
+  old.recovery.rmse = old.recovery.rmse.map(({ val, ...r }: Record<string, unknown>) => ({
+    label: r.label,
+    train: r.train,
+    validation: val,
+    test: r.test,
+    generated: r.generated,
+  }));
   old.pinn.split = 'validation';
   old.pinnSpectra.sample.split = 'validation';
   old.cvae.split = 'validation';

@@ -1,8 +1,4 @@
-import {
-  GAUSSIAN_FWHM_PER_SIGMA,
-  rotationKernelTaps,
-  type SpectrumGrid,
-} from '@stellar-emu/grid-io';
+import { GAUSSIAN_FWHM_PER_SIGMA, rotationKernelTaps, type SpectrumGrid } from '@stellar-emu/grid-io';
 import { SPEED_OF_LIGHT_KM_S } from '@stellar-emu/numerics';
 import {
   annulusWeights,

@@ -30,7 +30,13 @@ PRADK 1.0000E-01
 describe('spectra of emulated atmospheres (no PySME)', () => {
   test('windows: pixel grids and their concatenated wavelengths; a window under 16 pixels is refused', () => {
     expect(windowGrid([4450, 4650], 0.02)).toEqual({ startAngstrom: 4450, stepAngstrom: 0.02, n: 10000 });
-    const w = windowWavelengths({ windows: [[5000, 5001], [6000, 6001]], stepAngstrom: 0.05 });
+    const w = windowWavelengths({
+      windows: [
+        [5000, 5001],
+        [6000, 6001],
+      ],
+      stepAngstrom: 0.05,
+    });
     expect(w.length).toBe(40);
     expect(w[0]).toBe(5000);
     expect(w[19]).toBeCloseTo(5000.95, 9);
@@ -47,7 +53,12 @@ describe('spectra of emulated atmospheres (no PySME)', () => {
     let seen: { labels: unknown; tau: number[] } | null = null;
     const emu = (labels: unknown, tau: number[]) => {
       seen = { labels, tau };
-      return { rhox: [2e-3, 2e-2, 2e-1, 2], temperature: [4100, 4600, 5600, 8100], pressure: [11, 110, 1100, 11000], xne: [1e10, 1e11, 1e12, 1e13] };
+      return {
+        rhox: [2e-3, 2e-2, 2e-1, 2],
+        temperature: [4100, 4600, 5600, 8100],
+        pressure: [11, 110, 1100, 11000],
+        xne: [1e10, 1e11, 1e12, 1e13],
+      };
     };
     const atm = emulatedAtmosphere(t, emu, 'pinn:test');
     expect(seen!.labels).toEqual(t.labels);
@@ -56,9 +67,16 @@ describe('spectra of emulated atmospheres (no PySME)', () => {
     expect(atm.abundancePattern).toEqual(t.atmosphere.abundancePattern);
     expect(atm.opacityIfop).toEqual(t.atmosphere.opacityIfop);
     expect(atm.source).toBe('pinn:test');
-    const bad = () => ({ rhox: [2e-3, 2e-2, 1e-2, 2], temperature: [1, 1, 1, 1], pressure: [1, 1, 1, 1], xne: [1, 1, 1, 1] });
+    const bad = () => ({
+      rhox: [2e-3, 2e-2, 1e-2, 2],
+      temperature: [1, 1, 1, 1],
+      pressure: [1, 1, 1, 1],
+      xne: [1, 1, 1, 1],
+    });
     expect(() => emulatedAtmosphere(t, bad, 'pinn:test')).toThrow(UnphysicalAtmosphereError);
-    expect(() => emulatedAtmosphere(t, bad, 'pinn:test')).toThrow(/deck\.dat:1: RHOX does not increase inwards \(layer 2/);
+    expect(() => emulatedAtmosphere(t, bad, 'pinn:test')).toThrow(
+      /deck\.dat:1: RHOX does not increase inwards \(layer 2/,
+    );
     const nan = () => ({ ...emu(null, []), temperature: [4100, Number.NaN, 5600, 8100] });
     expect(() => emulatedAtmosphere(t, nan, 'pinn:test')).toThrow(/temperature\[1\] = NaN/);
   });
@@ -88,10 +106,17 @@ describe('padToWindow (PySME grids that end short of a line-free edge)', () => {
   const si = (w: number[], ratioAtEdges = 1) => ({
     mu: new Float64Array([1, 0.5]),
     wavelengthAngstrom: new Float64Array(w),
-    continuum: [new Float64Array(w.map((x) => 1 + 1e-3 * (x - 5000))), new Float64Array(w.map((x) => 0.8 + 1e-3 * (x - 5000)))],
+    continuum: [
+      new Float64Array(w.map((x) => 1 + 1e-3 * (x - 5000))),
+      new Float64Array(w.map((x) => 0.8 + 1e-3 * (x - 5000))),
+    ],
     intensity: [
-      new Float64Array(w.map((x, i) => (1 + 1e-3 * (x - 5000)) * (i === 0 || i === w.length - 1 ? ratioAtEdges : 0.5))),
-      new Float64Array(w.map((x, i) => (0.8 + 1e-3 * (x - 5000)) * (i === 0 || i === w.length - 1 ? ratioAtEdges : 0.5))),
+      new Float64Array(
+        w.map((x, i) => (1 + 1e-3 * (x - 5000)) * (i === 0 || i === w.length - 1 ? ratioAtEdges : 0.5)),
+      ),
+      new Float64Array(
+        w.map((x, i) => (0.8 + 1e-3 * (x - 5000)) * (i === 0 || i === w.length - 1 ? ratioAtEdges : 0.5)),
+      ),
     ],
   });
   test('a line-free edge is extended with the continuum, linear in wavelength, and said', () => {

@@ -38,7 +38,9 @@ export interface WindowedSpectrumSettings {
 }
 
 /** Wavelengths of every pixel of every window, in order (Å). */
-export function windowWavelengths(s: Pick<WindowedSpectrumSettings, 'windows' | 'stepAngstrom'>): Float64Array {
+export function windowWavelengths(
+  s: Pick<WindowedSpectrumSettings, 'windows' | 'stepAngstrom'>,
+): Float64Array {
   const grids = s.windows.map((w) => windowGrid(w, s.stepAngstrom));
   const out = new Float64Array(grids.reduce((n, g) => n + g.n, 0));
   let k = 0;
@@ -85,7 +87,9 @@ export async function synthesizeWindows(
   for (const p of parts) {
     for (let i = 0; i < p.length; i++) {
       if (!Number.isFinite(p[i]))
-        throw new Error(`${context ?? 'synthesis'}: the spectrum has a non-finite pixel (${p[i]}) at index ${k + i}`);
+        throw new Error(
+          `${context ?? 'synthesis'}: the spectrum has a non-finite pixel (${p[i]}) at index ${k + i}`,
+        );
       flux[k + i] = p[i];
     }
     k += p.length;
@@ -151,22 +155,36 @@ export class UnphysicalAtmosphereError extends Error {
  * differ only by the depth structure the emulator predicts. Throws
  * {@link UnphysicalAtmosphereError} for a structure that cannot be synthesized.
  */
-export function emulatedAtmosphere(t: TrueDeck, emulator: AtmosphereEmulator, source: string): EngineAtmosphere {
+export function emulatedAtmosphere(
+  t: TrueDeck,
+  emulator: AtmosphereEmulator,
+  source: string,
+): EngineAtmosphere {
   const p = emulator(t.labels, t.tauRosseland);
   const s: DepthStructure = { rhox: p.rhox, temperature: p.temperature, pressure: p.pressure, xne: p.xne };
   const n = t.tauRosseland.length;
   for (const [k, v] of Object.entries(s) as [string, ArrayLike<number>][]) {
-    if (v.length !== n) throw new Error(`${source} at ${t.where}: ${k} has ${v.length} layers, the deck ${n}`);
+    if (v.length !== n)
+      throw new Error(`${source} at ${t.where}: ${k} has ${v.length} layers, the deck ${n}`);
     for (let i = 0; i < n; i++)
       if (!(v[i] > 0 && Number.isFinite(v[i])))
-        throw new UnphysicalAtmosphereError(`${source} at ${t.where}: ${k}[${i}] = ${v[i]} (must be finite and > 0)`);
+        throw new UnphysicalAtmosphereError(
+          `${source} at ${t.where}: ${k}[${i}] = ${v[i]} (must be finite and > 0)`,
+        );
   }
   for (let i = 1; i < n; i++)
     if (!(s.rhox[i] > s.rhox[i - 1]))
       throw new UnphysicalAtmosphereError(
         `${source} at ${t.where}: RHOX does not increase inwards (layer ${i}: ${s.rhox[i].toPrecision(4)} after ${s.rhox[i - 1].toPrecision(4)} g cm^-2)`,
       );
-  return { ...t.atmosphere, rhox: s.rhox, temperature: s.temperature, pressure: s.pressure, xne: s.xne, source };
+  return {
+    ...t.atmosphere,
+    rhox: s.rhox,
+    temperature: s.temperature,
+    pressure: s.pressure,
+    xne: s.xne,
+    source,
+  };
 }
 
 /**
@@ -185,9 +203,21 @@ export class SpectrumCache {
   /** The key of an atmosphere's spectrum: its arrays, mix and labels with the cache's context. */
   key(atmosphere: EngineAtmosphere, labels: { teffK: number; logg: number; mh: number }): string {
     const h = createHash('sha256').update('spectrum-cache1').update(this.context);
-    for (const a of [atmosphere.rhox, atmosphere.temperature, atmosphere.pressure, atmosphere.xne, atmosphere.abundancePattern])
+    for (const a of [
+      atmosphere.rhox,
+      atmosphere.temperature,
+      atmosphere.pressure,
+      atmosphere.xne,
+      atmosphere.abundancePattern,
+    ])
       h.update(Buffer.from(Float64Array.from(a).buffer));
-    h.update(JSON.stringify([atmosphere.opacityIfop ? Array.from(atmosphere.opacityIfop) : null, atmosphere.vturbKms ?? null, labels]));
+    h.update(
+      JSON.stringify([
+        atmosphere.opacityIfop ? Array.from(atmosphere.opacityIfop) : null,
+        atmosphere.vturbKms ?? null,
+        labels,
+      ]),
+    );
     return h.digest('hex');
   }
 
@@ -201,7 +231,10 @@ export class SpectrumCache {
   }
 
   async put(key: string, flux: Float32Array): Promise<void> {
-    await writeFileAtomic(join(this.dir, `${key}.f32`), new Uint8Array(flux.buffer, flux.byteOffset, flux.byteLength));
+    await writeFileAtomic(
+      join(this.dir, `${key}.f32`),
+      new Uint8Array(flux.buffer, flux.byteOffset, flux.byteLength),
+    );
   }
 }
 
@@ -271,5 +304,15 @@ export async function compareEmulatedSpectra(opts: {
     }
     deltaF[name] = absDifferenceStats(emulated[name], truth);
   }
-  return { where: deck.where, labels: deck.labels, true: truth, emulated, deltaF, failed, seconds, calls, warnings };
+  return {
+    where: deck.where,
+    labels: deck.labels,
+    true: truth,
+    emulated,
+    deltaF,
+    failed,
+    seconds,
+    calls,
+    warnings,
+  };
 }

@@ -115,7 +115,8 @@ export function padToWindow(
     return a[edge] + ((a[edge] - a[j]) / (w[edge] - w[j])) * (at - w[edge]);
   };
   // Only a line-free edge is extended: a grid that ends inside a line is left short (and refused).
-  const lineFree = (edge: number) => si.intensity.every((I, k) => Math.abs(I[edge] / si.continuum[k][edge] - 1) < 0.01);
+  const lineFree = (edge: number) =>
+    si.intensity.every((I, k) => Math.abs(I[edge] / si.continuum[k][edge] - 1) < 0.01);
   if ((before && !lineFree(0)) || (after && !lineFree(n - 1))) return { ...si, padded };
   const m = n + (before ? 1 : 0) + (after ? 1 : 0);
   const off = before ? 1 : 0;
@@ -143,8 +144,14 @@ export function padToWindow(
     intensity.push(ii);
     continuum.push(ci);
   }
-  if (before) padded.push(`PySME's wavelength grid began at ${w[0].toFixed(3)} Å (no line below it): extended to ${wmin.toFixed(3)} Å with the continuum`);
-  if (after) padded.push(`PySME's wavelength grid ended at ${w[n - 1].toFixed(3)} Å (no line beyond it): extended to ${wmax.toFixed(3)} Å with the continuum`);
+  if (before)
+    padded.push(
+      `PySME's wavelength grid began at ${w[0].toFixed(3)} Å (no line below it): extended to ${wmin.toFixed(3)} Å with the continuum`,
+    );
+  if (after)
+    padded.push(
+      `PySME's wavelength grid ended at ${w[n - 1].toFixed(3)} Å (no line beyond it): extended to ${wmax.toFixed(3)} Å with the continuum`,
+    );
   return { mu: si.mu, wavelengthAngstrom: wave, intensity, continuum, padded };
 }
 

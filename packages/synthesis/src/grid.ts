@@ -99,7 +99,10 @@ export function synthesisWindow(
   const hi = s.grid.startAngstrom + (s.grid.n - 1) * s.grid.stepAngstrom;
   const sigmaIpKms = SPEED_OF_LIGHT_KM_S / (s.minResolution * 2 * Math.sqrt(2 * Math.LN2));
   const marginKms = s.maxVsiniKms + 6 * sigmaIpKms + 6 * s.vmacKms + 5;
-  return { wminAngstrom: lo * (1 - marginKms / SPEED_OF_LIGHT_KM_S) - 1, wmaxAngstrom: hi * (1 + marginKms / SPEED_OF_LIGHT_KM_S) + 1 };
+  return {
+    wminAngstrom: lo * (1 - marginKms / SPEED_OF_LIGHT_KM_S) - 1,
+    wmaxAngstrom: hi * (1 + marginKms / SPEED_OF_LIGHT_KM_S) + 1,
+  };
 }
 
 /** Version of the row-key recipe: bumped when the project's synthesis changes its output. */

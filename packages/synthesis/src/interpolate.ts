@@ -127,13 +127,10 @@ export interface AbundanceDeviation {
 }
 
 /** A deck that {@link loadAtlasGrid} left out of the grid, and why. */
-export interface ExcludedDeck {
-  id: string;
-  source: string;
-  line: number;
-  teffK: number;
-  logg: number;
-  mh: number;
+export interface ExcludedDeck extends Pick<
+  AtmosphereModel,
+  'id' | 'source' | 'line' | 'teffK' | 'logg' | 'mh'
+> {
   reason: string;
 }
 

@@ -13,7 +13,10 @@ test('stellar-emu backend prints the selected backend and every attempt', () => 
   expect(info.name).toBe('wasm');
   expect(info.reason).toMatch(/forced by STELLAR_EMU_BACKEND=wasm/);
 
-  const human = spawnSync(process.execPath, [cli, 'backend'], { encoding: 'utf8', env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' } });
+  const human = spawnSync(process.execPath, [cli, 'backend'], {
+    encoding: 'utf8',
+    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' },
+  });
   expect(human.status, human.stderr).toBe(0);
   expect(human.stdout).toMatch(/^(tensorflow-gpu|tensorflow|wasm|cpu) {2}\(/);
   if (process.env.CI === 'true') expect(human.stdout).toMatch(/^tensorflow {2}\(/);

@@ -5,7 +5,9 @@ import { BACKEND_PREFERENCE, describeBackend } from '@stellar-emu/nn-core';
 export function register(program: Command): void {
   program
     .command('backend')
-    .description(`print the tfjs backend that would be selected (order: ${BACKEND_PREFERENCE.join(' -> ')}) and why`)
+    .description(
+      `print the tfjs backend that would be selected (order: ${BACKEND_PREFERENCE.join(' -> ')}) and why`,
+    )
     .option('--json', 'print the full selection record as JSON')
     .action(async (opts: { json?: boolean }) => {
       const info = await describeBackend();
@@ -15,7 +17,9 @@ export function register(program: Command): void {
       }
       process.stdout.write(`${info.name}  (${info.reason}; tfjs ${info.tfjsVersion})\n`);
       for (const a of info.attempts) {
-        process.stdout.write(`  ${a.ok ? 'ok     ' : 'skipped'} ${a.name}${a.reason ? `: ${a.reason}` : ''}\n`);
+        process.stdout.write(
+          `  ${a.ok ? 'ok     ' : 'skipped'} ${a.name}${a.reason ? `: ${a.reason}` : ''}\n`,
+        );
       }
     });
 }

@@ -4,15 +4,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findDevServerProcesses } from '../../../../tools/temporal-server.mjs';
+import { findDevServerProcesses } from '@stellar-emu/tools/temporal-server';
 
 const cli = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 
 test('dev start reuses a running server and dev stop leaves no process', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'stellar-emu-dev-'));
   const port = String(20000 + (process.pid % 20000));
-  const env = { ...process.env, STELLAR_EMU_TEMPORAL_PORT: port, STELLAR_EMU_TEMPORAL_UI_PORT: String(Number(port) + 1), STELLAR_EMU_TEMPORAL_DATA_DIR: dataDir };
-  const dev = (cmd: string) => spawnSync(process.execPath, [cli, 'dev', cmd, '--json'], { encoding: 'utf8', env });
+  const env = {
+    ...process.env,
+    STELLAR_EMU_TEMPORAL_PORT: port,
+    STELLAR_EMU_TEMPORAL_UI_PORT: String(Number(port) + 1),
+    STELLAR_EMU_TEMPORAL_DATA_DIR: dataDir,
+  };
+  const dev = (cmd: string) =>
+    spawnSync(process.execPath, [cli, 'dev', cmd, '--json'], { encoding: 'utf8', env });
   try {
     const first = dev('start');
     expect(first.status, first.stderr).toBe(0);
@@ -20,7 +26,11 @@ test('dev start reuses a running server and dev stop leaves no process', () => {
     expect(started).toMatchObject({ reused: false, address: `127.0.0.1:${port}` });
     const again = JSON.parse(dev('start').stdout);
     expect(again).toMatchObject({ reused: true, pid: started.pid });
-    expect(JSON.parse(dev('status').stdout)).toMatchObject({ running: true, healthy: true, pid: started.pid });
+    expect(JSON.parse(dev('status').stdout)).toMatchObject({
+      running: true,
+      healthy: true,
+      pid: started.pid,
+    });
 
     const stop = dev('stop');
     expect(stop.status, stop.stderr).toBe(0);

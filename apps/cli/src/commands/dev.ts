@@ -21,7 +21,11 @@ export function register(program: Command): void {
     .action(async (opts: { json?: boolean }) => {
       const s = await (await loadDevServerTools()).startDevServer();
       if (opts.json) return out(JSON.stringify(s, null, 2));
-      const how = s.external ? 'reusing a Temporal server not started here' : s.reused ? `already running (pid ${s.pid})` : `started (pid ${s.pid})`;
+      const how = s.external
+        ? 'reusing a Temporal server not started here'
+        : s.reused
+          ? `already running (pid ${s.pid})`
+          : `started (pid ${s.pid})`;
       out(`temporal dev server ${how} at ${s.address}, namespace ${s.namespace}, UI ${s.uiUrl}`);
     });
 
@@ -33,7 +37,11 @@ export function register(program: Command): void {
       const s = await (await loadDevServerTools()).stopDevServer();
       if (opts.json) return out(JSON.stringify(s, null, 2));
       if (s.stopped.length === 0) {
-        out(s.externalStillAnswering ? `a Temporal server not started by this tooling answers at ${s.address}; left alone` : 'temporal dev server was not running');
+        out(
+          s.externalStillAnswering
+            ? `a Temporal server not started by this tooling answers at ${s.address}; left alone`
+            : 'temporal dev server was not running',
+        );
       }
       for (const p of s.stopped) out(`stopped temporal dev server pid ${p.pid} (${p.signal}, ${p.ms} ms)`);
     });
@@ -45,8 +53,12 @@ export function register(program: Command): void {
     .action(async (opts: { json?: boolean }) => {
       const s = await (await loadDevServerTools()).devServerStatus();
       if (opts.json) out(JSON.stringify(s, null, 2));
-      else if (!s.running) out(`temporal dev server not running (would listen at ${s.address}, state ${s.dbFile})`);
-      else out(`temporal dev server ${s.external ? 'not started by this tooling' : `pid ${s.pid}`} at ${s.address} (${s.healthy ? 'SERVING' : 'not answering'}), UI ${s.uiUrl}`);
+      else if (!s.running)
+        out(`temporal dev server not running (would listen at ${s.address}, state ${s.dbFile})`);
+      else
+        out(
+          `temporal dev server ${s.external ? 'not started by this tooling' : `pid ${s.pid}`} at ${s.address} (${s.healthy ? 'SERVING' : 'not answering'}), UI ${s.uiUrl}`,
+        );
       if (!s.running) process.exitCode = 3;
     });
 }

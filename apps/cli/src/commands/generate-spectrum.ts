@@ -3,7 +3,15 @@ import type { Command } from 'commander';
 import { initBackend } from '@stellar-emu/nn-core';
 import { join, resolve } from 'node:path';
 import { stat } from 'node:fs/promises';
-import { generateSpectra, labelMatrix, loadCvaeModel, readLabelTable, writeSpectraCsv, writeSpectraFits, writeSpectraParquet } from '@stellar-emu/cvae';
+import {
+  generateSpectra,
+  labelMatrix,
+  loadCvaeModel,
+  readLabelTable,
+  writeSpectraCsv,
+  writeSpectraFits,
+  writeSpectraParquet,
+} from '@stellar-emu/cvae';
 import { sha256File } from '@stellar-emu/grid-io';
 import { STELLAR_EMU_VERSION } from '../repo.js';
 
@@ -26,7 +34,10 @@ interface GenerateCliOptions {
 
 /** The `generate` parent command, created if absent. */
 function generateCommand(program: Command): Command {
-  return program.commands.find((c) => c.name() === 'generate') ?? program.command('generate').description('generate with a trained emulator');
+  return (
+    program.commands.find((c) => c.name() === 'generate') ??
+    program.command('generate').description('generate with a trained emulator')
+  );
 }
 
 export function register(program: Command): void {
@@ -46,7 +57,10 @@ export function register(program: Command): void {
     .option('--z-zero', 'use z = 0 (the mean spectrum) instead of z ~ N(0, I)')
     .option('--batch-size <n>', 'spectra per decoder call', '256')
     .option('--allow-extrapolation', 'allow labels outside the training box')
-    .requiredOption('--out <file>', '.fits (flux array with a wavelength WCS in Å, labels in HDU LABELS; opens in specutils), .csv (wavelength in Å, then one flux column per spectrum), .parquet, or a dataset directory')
+    .requiredOption(
+      '--out <file>',
+      '.fits (flux array with a wavelength WCS in Å, labels in HDU LABELS; opens in specutils), .csv (wavelength in Å, then one flux column per spectrum), .parquet, or a dataset directory',
+    )
     .action(async (o: GenerateCliOptions) => {
       const kind = await outputKind(o.out);
       const loaded = await loadCvaeModel(o.model);
@@ -54,7 +68,14 @@ export function register(program: Command): void {
       let rows: Record<string, number>[];
       if (o.labels) rows = await readLabelTable(o.labels);
       else {
-        const given = { teffK: o.teff, logg: o.logg, vsiniKms: o.vsini, mh: o.mh, vmicKms: o.vmic, resolution: o.resolution };
+        const given = {
+          teffK: o.teff,
+          logg: o.logg,
+          vsiniKms: o.vsini,
+          mh: o.mh,
+          vmicKms: o.vmic,
+          resolution: o.resolution,
+        };
         const row: Record<string, number> = {};
         for (const [k, v] of Object.entries(given)) if (v !== undefined) row[k] = Number(v);
         rows = [row];
@@ -64,7 +85,11 @@ export function register(program: Command): void {
       rows = rows.flatMap((r) => Array.from({ length: n }, () => r));
       const labels = labelMatrix(loaded.meta, rows, o.allowExtrapolation);
       const t0 = performance.now();
-      const flux = await generateSpectra(loaded, labels, { z: o.zZero ? 'zero' : 'sample', seed: Number(o.seed), batchSize: Number(o.batchSize) });
+      const flux = await generateSpectra(loaded, labels, {
+        z: o.zZero ? 'zero' : 'sample',
+        seed: Number(o.seed),
+        batchSize: Number(o.batchSize),
+      });
       const seconds = (performance.now() - t0) / 1000;
       const producer = {
         version: STELLAR_EMU_VERSION,
@@ -75,9 +100,17 @@ export function register(program: Command): void {
       };
       if (kind === 'csv') await writeSpectraCsv(o.out, loaded.meta, flux, producer);
       else if (kind === 'fits') await writeSpectraFits(o.out, loaded.meta, labels, flux, producer);
-      else await writeSpectraParquet(o.out, loaded.meta, labels, flux, o.model, { seed: producer.seed, z: producer.z, stellarEmu: producer.version, weightsSha256: producer.weightsSha256 });
+      else
+        await writeSpectraParquet(o.out, loaded.meta, labels, flux, o.model, {
+          seed: producer.seed,
+          z: producer.z,
+          stellarEmu: producer.version,
+          weightsSha256: producer.weightsSha256,
+        });
       loaded.model.dispose();
-      process.stdout.write(`generated ${rows.length} spectra of ${loaded.meta.config.nPixels} pixels in ${seconds.toFixed(2)} s -> ${o.out}\n`);
+      process.stdout.write(
+        `generated ${rows.length} spectra of ${loaded.meta.config.nPixels} pixels in ${seconds.toFixed(2)} s -> ${o.out}\n`,
+      );
     });
 }
 
@@ -95,6 +128,9 @@ async function outputKind(out: string): Promise<'fits' | 'csv' | 'parquet' | 'da
     () => false,
   );
   const ext = /\.([A-Za-z0-9]+)$/.exec(out.replace(/\/+$/, ''));
-  if (!isDir && ext) throw new Error(`--out ${out}: '.${ext[1]}' is not an output this command writes; use .fits, .csv, .parquet, or a dataset directory (a name without an extension)`);
+  if (!isDir && ext)
+    throw new Error(
+      `--out ${out}: '.${ext[1]}' is not an output this command writes; use .fits, .csv, .parquet, or a dataset directory (a name without an extension)`,
+    );
   return 'dataset';
 }

@@ -5,7 +5,13 @@ import type { Command } from 'commander';
 import { hello, TASK_QUEUES } from '@stellar-emu/workflows';
 import { loadDevServerTools } from '../repo.js';
 import { startWorker } from '../worker-process.js';
-import { addConnectionOptions, connectClient, resolveTemporalConfig, workerConnectionArgs, type TemporalConnectionFlags } from '../temporal.js';
+import {
+  addConnectionOptions,
+  connectClient,
+  resolveTemporalConfig,
+  workerConnectionArgs,
+  type TemporalConnectionFlags,
+} from '../temporal.js';
 
 interface HelloOptions extends TemporalConnectionFlags {
   name: string;
@@ -25,12 +31,17 @@ function positiveInt(name: string, value: string): number {
 export function register(program: Command): void {
   const command = program
     .command('hello')
-    .description('run the hello workflow: a worker multiplies two seeded matrices with tfjs (through nn-core) and returns ||A·B||_F')
+    .description(
+      'run the hello workflow: a worker multiplies two seeded matrices with tfjs (through nn-core) and returns ||A·B||_F',
+    )
     .option('--name <name>', 'who to greet', 'world')
     .option('--size <n>', 'matrix side', '64')
     .option('--seed <n>', 'seed of the matrices', '42')
     .option('--task-queue <queue>', 'task queue of the workflow and its activity', TASK_QUEUES.cpu)
-    .option('--no-worker', 'do not start a worker: expect one polling the task queue (node apps/worker/dist/main.js --task-queue cpu)')
+    .option(
+      '--no-worker',
+      'do not start a worker: expect one polling the task queue (node apps/worker/dist/main.js --task-queue cpu)',
+    )
     .option('--json', 'print the workflow result as JSON');
   addConnectionOptions(command).action(async (opts: HelloOptions) => {
     const size = positiveInt('--size', opts.size);
@@ -40,14 +51,23 @@ export function register(program: Command): void {
     if (config.localDevServer) {
       const server = await (await loadDevServerTools()).startDevServer();
       config.address = server.address;
-      if (!server.reused) process.stderr.write(`started the Temporal dev server at ${server.address} ('stellar-emu dev stop' stops it)\n`);
+      if (!server.reused)
+        process.stderr.write(
+          `started the Temporal dev server at ${server.address} ('stellar-emu dev stop' stops it)\n`,
+        );
     }
 
-    const worker = opts.worker ? await startWorker(['--task-queue', opts.taskQueue, ...workerConnectionArgs(config)]) : null;
+    const worker = opts.worker
+      ? await startWorker(['--task-queue', opts.taskQueue, ...workerConnectionArgs(config)])
+      : null;
     const { client, connection } = await connectClient(config);
     try {
       const workflowId = `hello-${randomUUID()}`;
-      const result = await client.workflow.execute(hello, { taskQueue: opts.taskQueue, workflowId, args: [{ name: opts.name, size, seed }] });
+      const result = await client.workflow.execute(hello, {
+        taskQueue: opts.taskQueue,
+        workflowId,
+        args: [{ name: opts.name, size, seed }],
+      });
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
         return;

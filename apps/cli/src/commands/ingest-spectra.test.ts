@@ -109,12 +109,34 @@ describe('stellar-emu ingest spectra (built CLI)', () => {
     expect(bad.stdout).toMatch(/labels\.csv:3: spectrum file 'nope\.txt' not found/);
     expect(bad.stderr).toMatch(/1 row rejected \(see .*bad\/_quarantine\.json\)/);
     expect((await openDataset(join(dir, 'bad'))).manifest.rowCount).toBe(1);
-    const strict = run(['ingest', 'spectra', '--labels', labels, '--out', join(dir, 'strict'), '--grid', '5000,0.05,200', '--strict']);
+    const strict = run([
+      'ingest',
+      'spectra',
+      '--labels',
+      labels,
+      '--out',
+      join(dir, 'strict'),
+      '--grid',
+      '5000,0.05,200',
+      '--strict',
+    ]);
     expect(strict.status).toBe(2);
     expect(strict.stderr).toMatch(/--strict and some rows were rejected/);
     // Nothing good: exit 1, nothing written.
-    await writeFile(labels, 'file,teff_k,logg,vsini_kms,mh,vmic_kms,resolution\nnope.txt,6200,4.1,10,-0.5,1.5,20000\n');
-    const none = run(['ingest', 'spectra', '--labels', labels, '--out', join(dir, 'none'), '--grid', '5000,0.05,200']);
+    await writeFile(
+      labels,
+      'file,teff_k,logg,vsini_kms,mh,vmic_kms,resolution\nnope.txt,6200,4.1,10,-0.5,1.5,20000\n',
+    );
+    const none = run([
+      'ingest',
+      'spectra',
+      '--labels',
+      labels,
+      '--out',
+      join(dir, 'none'),
+      '--grid',
+      '5000,0.05,200',
+    ]);
     expect(none.status).toBe(1);
     expect(none.stdout).toMatch(/labels\.csv:2: spectrum file 'nope\.txt' not found/);
     expect(none.stderr).toMatch(/nothing was ingested/);

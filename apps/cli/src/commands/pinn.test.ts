@@ -4,11 +4,26 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openDataset, parseDecks, rowToAtmosphereModel, syntheticAtmospheres, writeAtmosphereDataset } from '@stellar-emu/grid-io';
+import {
+  openDataset,
+  parseDecks,
+  rowToAtmosphereModel,
+  syntheticAtmospheres,
+  writeAtmosphereDataset,
+} from '@stellar-emu/grid-io';
 
 const cli = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
-const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' } });
-const ranges = { teffK: { min: 4500, max: 7000 }, logg: { min: 3.5, max: 4.8 }, feh: { min: -1, max: 0.3 }, afe: { min: 0, max: 0.3 } };
+const run = (args: string[]) =>
+  spawnSync(process.execPath, [cli, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' },
+  });
+const ranges = {
+  teffK: { min: 4500, max: 7000 },
+  logg: { min: 3.5, max: 4.8 },
+  feh: { min: -1, max: 0.3 },
+  afe: { min: 0, max: 0.3 },
+};
 
 let root: string;
 let data: string;
@@ -18,8 +33,29 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'cli-pinn-'));
   data = join(root, 'ds');
   model = join(root, 'model');
-  await writeAtmosphereDataset(syntheticAtmospheres({ n: 30, seed: 5, nLayers: 16, ranges }), data, { split: { scheme: '90/10', seed: 0 } });
-  const r = run(['train', 'pinn', '--data', data, '--out', model, '--preset', 'small', '--epochs', '2', '--batch-size', '128', '--seed', '1', '--no-progress', '--json', '--metrics', join(root, 'metrics.json')]);
+  await writeAtmosphereDataset(syntheticAtmospheres({ n: 30, seed: 5, nLayers: 16, ranges }), data, {
+    split: { scheme: '90/10', seed: 0 },
+  });
+  const r = run([
+    'train',
+    'pinn',
+    '--data',
+    data,
+    '--out',
+    model,
+    '--preset',
+    'small',
+    '--epochs',
+    '2',
+    '--batch-size',
+    '128',
+    '--seed',
+    '1',
+    '--no-progress',
+    '--json',
+    '--metrics',
+    join(root, 'metrics.json'),
+  ]);
   expect(r.status, r.stderr).toBe(0);
   const summary = JSON.parse(r.stdout);
   expect(summary).toMatchObject({ epochsDone: 2, done: true, aborted: false });
@@ -46,8 +82,14 @@ describe('stellar-emu train pinn / predict atmosphere (built CLI)', () => {
     const c = run(['predict', 'atmosphere', ...star, '--format', 'csv']);
     expect(c.status, c.stderr).toBe(0);
     const csvLines = c.stdout.split('\n');
-    expect(csvLines[0]).toMatch(new RegExp(`^# stellar-emu \\S+ PINN .*model \\(weights sha256 ${JSON.parse(readFileSync(join(model, 'model.json'), 'utf8')).weights.sha256}\\)$`));
-    expect(csvLines[2]).toMatch(/^# units: tau_rosseland 1, rhox g cm\^-2, temperature K, pressure dyn cm\^-2/);
+    expect(csvLines[0]).toMatch(
+      new RegExp(
+        `^# stellar-emu \\S+ PINN .*model \\(weights sha256 ${JSON.parse(readFileSync(join(model, 'model.json'), 'utf8')).weights.sha256}\\)$`,
+      ),
+    );
+    expect(csvLines[2]).toMatch(
+      /^# units: tau_rosseland 1, rhox g cm\^-2, temperature K, pressure dyn cm\^-2/,
+    );
     expect(csvLines[3]).toBe('tau_rosseland,rhox,temperature,pressure,xne,abross,accrad');
     expect(p.model.weightsSha256).toMatch(/^[0-9a-f]{64}$/);
     expect(p.producer).toMatch(/^stellar-emu \d+\.\d+\.\d+/);
@@ -65,7 +107,17 @@ describe('stellar-emu train pinn / predict atmosphere (built CLI)', () => {
     expect(rows.map((m) => m.teffK)).toEqual([5500, 6000, 6200]);
 
     const own = join(root, 'pred-own');
-    const r2 = run(['predict', 'atmosphere', '--model', model, '--labels', data, '--out', own, '--allow-extrapolation']);
+    const r2 = run([
+      'predict',
+      'atmosphere',
+      '--model',
+      model,
+      '--labels',
+      data,
+      '--out',
+      own,
+      '--allow-extrapolation',
+    ]);
     expect(r2.status, r2.stderr).toBe(0);
     expect(r2.stdout).toMatch(/predicted 30 atmospheres \(30 on their own tau grid\)/);
     const src = (await (await openDataset(data)).readRowGroup(0)).map(rowToAtmosphereModel);
@@ -80,8 +132,29 @@ describe('stellar-emu train pinn / predict atmosphere (built CLI)', () => {
     const hot = run(['predict', 'atmosphere', '--model', model, '--teff', '9000', '--logg', '4']);
     expect(hot.status).toBe(1);
     expect(hot.stderr).toMatch(/teffK = 9000 is outside the training range .*--allow-extrapolation/);
-    expect(run(['predict', 'atmosphere', '--model', model, '--teff', '9000', '--logg', '4', '--allow-extrapolation']).status).toBe(0);
-    const missing = run(['predict', 'atmosphere', '--model', join(root, 'nope'), '--teff', '5000', '--logg', '4']);
+    expect(
+      run([
+        'predict',
+        'atmosphere',
+        '--model',
+        model,
+        '--teff',
+        '9000',
+        '--logg',
+        '4',
+        '--allow-extrapolation',
+      ]).status,
+    ).toBe(0);
+    const missing = run([
+      'predict',
+      'atmosphere',
+      '--model',
+      join(root, 'nope'),
+      '--teff',
+      '5000',
+      '--logg',
+      '4',
+    ]);
     expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(/model directory .*nope: does not exist/);
     const w = join(model, 'model.safetensors');

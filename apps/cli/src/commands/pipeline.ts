@@ -90,7 +90,10 @@ export async function withTemporal<T>(
       startSupervisedWorker(['--task-queue', TASK_QUEUES.cpu, ...workerConnectionArgs(config)], 'cpu'),
       startSupervisedWorker(['--task-queue', TASK_QUEUES.gpu, ...workerConnectionArgs(config)], 'gpu'),
       ...Array.from({ length: synth }, (_, i) =>
-        startSupervisedWorker(['--task-queue', TASK_QUEUES.synth, ...workerConnectionArgs(config)], `synth ${i + 1}`),
+        startSupervisedWorker(
+          ['--task-queue', TASK_QUEUES.synth, ...workerConnectionArgs(config)],
+          `synth ${i + 1}`,
+        ),
       ),
     ]);
     workers.push(...started);
@@ -150,7 +153,12 @@ async function runPipeline(opts: RunOptions): Promise<PipelineResult | null> {
     const sme = config.spectra && 'sme' in config.spectra ? config.spectra.sme : null;
     const result = await watchWorkflow<PipelineResult>(client, handle, {
       expectedSteps:
-        (config.pinn ? 5 : 0) + (config.pinn?.spectra ? 1 : 0) + (config.cvae ? 4 : 0) + (config.validation ? 1 : 0) + (sme?.sun ? 1 : 0) + 1,
+        (config.pinn ? 5 : 0) +
+        (config.pinn?.spectra ? 1 : 0) +
+        (config.cvae ? 4 : 0) +
+        (config.validation ? 1 : 0) +
+        (sme?.sun ? 1 : 0) +
+        1,
     });
     if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else printResult(result);
@@ -213,10 +221,14 @@ export function register(program: Command): void {
           );
           if (why) process.stdout.write(`  ${formatFailure(why)}\n`);
         } else if (snap.status === 'COMPLETED') {
-          const r = (await handle.result().catch(() => null)) as { report?: { dir: string; pass: boolean; checks: { name: string; pass: boolean }[] } } | null;
+          const r = (await handle.result().catch(() => null)) as {
+            report?: { dir: string; pass: boolean; checks: { name: string; pass: boolean }[] };
+          } | null;
           if (r?.report) {
             const failed = r.report.checks.filter((c) => !c.pass).map((c) => c.name);
-            process.stdout.write(`  report: ${r.report.dir}/index.html (${r.report.pass ? 'all checks pass' : `FAIL: ${failed.join(', ')}`})\n`);
+            process.stdout.write(
+              `  report: ${r.report.dir}/index.html (${r.report.pass ? 'all checks pass' : `FAIL: ${failed.join(', ')}`})\n`,
+            );
           }
         }
         for (const s of snap.progress?.steps ?? [])

@@ -2,9 +2,23 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { ATMOSPHERE_QUANTITIES, formatDeck, openDataset, parquetCompressors, writeAtmosphereDataset } from '@stellar-emu/grid-io';
+import {
+  ATMOSPHERE_QUANTITIES,
+  formatDeck,
+  openDataset,
+  parquetCompressors,
+  writeAtmosphereDataset,
+} from '@stellar-emu/grid-io';
 import { initBackend } from '@stellar-emu/nn-core';
-import { checkLabelRange, loadPinnModel, predictedAtmosphereModel, type PinnEmulator, type PinnModelJson, type PredictedAtmosphere, type StellarLabels } from '@stellar-emu/pinn';
+import {
+  checkLabelRange,
+  loadPinnModel,
+  predictedAtmosphereModel,
+  type PinnEmulator,
+  type PinnModelJson,
+  type PredictedAtmosphere,
+  type StellarLabels,
+} from '@stellar-emu/pinn';
 import { STELLAR_EMU_VERSION } from '../repo.js';
 import { pinnDeck } from './pinn-deck.js';
 import { requiredNumber } from './shared.js';
@@ -62,9 +76,14 @@ async function readLabelTable(path: string): Promise<LabelRow[]> {
     for await (const batch of ds.iterateRows()) rows.push(...batch);
   } else if (/\.parquet$/i.test(path)) {
     const { asyncBufferFromFile, parquetReadObjects } = await import('hyparquet');
-    rows = (await parquetReadObjects({ file: await asyncBufferFromFile(path), compressors: parquetCompressors })) as Record<string, unknown>[];
+    rows = (await parquetReadObjects({
+      file: await asyncBufferFromFile(path),
+      compressors: parquetCompressors,
+    })) as Record<string, unknown>[];
   } else {
-    const lines = (await readFile(path, 'utf8')).split(/\r?\n/).filter((l) => l.trim() !== '' && !l.startsWith('#'));
+    const lines = (await readFile(path, 'utf8'))
+      .split(/\r?\n/)
+      .filter((l) => l.trim() !== '' && !l.startsWith('#'));
     if (lines.length < 2) throw new Error(`--labels ${path}: expected a header line and at least one row`);
     const header = lines[0].split(',').map((h) => h.trim());
     rows = lines.slice(1).map((l) => Object.fromEntries(l.split(',').map((v, i) => [header[i], v.trim()])));
@@ -74,7 +93,12 @@ async function readLabelTable(path: string): Promise<LabelRow[]> {
     const tauRaw = r.tau_rosseland ?? r.tauRosseland;
     const tau = tauRaw && typeof tauRaw !== 'string' ? Array.from(tauRaw as ArrayLike<number>, Number) : null;
     return {
-      labels: { teffK: pick(r, 'teffK', where), logg: pick(r, 'logg', where), feh: pick(r, 'feh', where), afe: pick(r, 'afe', where) },
+      labels: {
+        teffK: pick(r, 'teffK', where),
+        logg: pick(r, 'logg', where),
+        feh: pick(r, 'feh', where),
+        afe: pick(r, 'afe', where),
+      },
       tau: tau && tau.length > 1 ? tau : null,
       split: typeof r.split === 'string' ? r.split : null,
       line: i + 1,
@@ -84,18 +108,34 @@ async function readLabelTable(path: string): Promise<LabelRow[]> {
 
 function formatCsv(p: PredictedAtmosphere, model: PinnModelJson, dir: string): string {
   const head = ['tau_rosseland', ...ATMOSPHERE_QUANTITIES].join(',');
-  const rows = p.tauRosseland.map((t, i) => [t, ...ATMOSPHERE_QUANTITIES.map((q) => p[q][i])].map((x) => x.toExponential(6)).join(','));
-  const units = ['tau_rosseland 1', 'rhox g cm^-2', 'temperature K', 'pressure dyn cm^-2', 'xne cm^-3', 'abross cm^2 g^-1', 'accrad cm s^-2'];
-  return [
-    `# stellar-emu ${STELLAR_EMU_VERSION} PINN ${resolve(dir)} (weights sha256 ${model.weights.sha256})`,
-    `# Teff ${p.teffK} K, log g ${p.logg}, [Fe/H] ${p.feh}, [alpha/Fe] ${p.afe}`,
-    `# units: ${units.join(', ')}`,
-    head,
-    ...rows,
-  ].join('\n') + '\n';
+  const rows = p.tauRosseland.map((t, i) =>
+    [t, ...ATMOSPHERE_QUANTITIES.map((q) => p[q][i])].map((x) => x.toExponential(6)).join(','),
+  );
+  const units = [
+    'tau_rosseland 1',
+    'rhox g cm^-2',
+    'temperature K',
+    'pressure dyn cm^-2',
+    'xne cm^-3',
+    'abross cm^2 g^-1',
+    'accrad cm s^-2',
+  ];
+  return (
+    [
+      `# stellar-emu ${STELLAR_EMU_VERSION} PINN ${resolve(dir)} (weights sha256 ${model.weights.sha256})`,
+      `# Teff ${p.teffK} K, log g ${p.logg}, [Fe/H] ${p.feh}, [alpha/Fe] ${p.afe}`,
+      `# units: ${units.join(', ')}`,
+      head,
+      ...rows,
+    ].join('\n') + '\n'
+  );
 }
 
-function predictRows(emu: PinnEmulator, rows: LabelRow[], allowExtrapolation: boolean): PredictedAtmosphere[] {
+function predictRows(
+  emu: PinnEmulator,
+  rows: LabelRow[],
+  allowExtrapolation: boolean,
+): PredictedAtmosphere[] {
   if (!allowExtrapolation) {
     rows.forEach((r) => {
       try {
@@ -108,22 +148,41 @@ function predictRows(emu: PinnEmulator, rows: LabelRow[], allowExtrapolation: bo
   const own = rows.filter((r) => r.tau);
   const shared = rows.filter((r) => !r.tau);
   const byOwn = new Map<LabelRow, PredictedAtmosphere>();
-  if (own.length) emu.predictOnTauGrids(own.map((r) => ({ labels: r.labels, tau: r.tau! })), { allowExtrapolation: true }).forEach((p, i) => byOwn.set(own[i], p));
-  if (shared.length) emu.predictAtmosphere(shared.map((r) => r.labels), { allowExtrapolation: true, batchSize: 1024 }).forEach((p, i) => byOwn.set(shared[i], p));
+  if (own.length)
+    emu
+      .predictOnTauGrids(
+        own.map((r) => ({ labels: r.labels, tau: r.tau! })),
+        { allowExtrapolation: true },
+      )
+      .forEach((p, i) => byOwn.set(own[i], p));
+  if (shared.length)
+    emu
+      .predictAtmosphere(
+        shared.map((r) => r.labels),
+        { allowExtrapolation: true, batchSize: 1024 },
+      )
+      .forEach((p, i) => byOwn.set(shared[i], p));
   return rows.map((r) => byOwn.get(r)!);
 }
 
 export function register(program: Command): void {
-  const predict = program.commands.find((c) => c.name() === 'predict') ?? program.command('predict').description('predict with a trained emulator');
+  const predict =
+    program.commands.find((c) => c.name() === 'predict') ??
+    program.command('predict').description('predict with a trained emulator');
   predict
     .command('atmosphere')
-    .description('predict model atmospheres with a trained PINN (labels inside the training box unless --allow-extrapolation)')
+    .description(
+      'predict model atmospheres with a trained PINN (labels inside the training box unless --allow-extrapolation)',
+    )
     .requiredOption('--model <dir>', 'model directory written by `stellar-emu train pinn`')
     .option('--teff <K>', 'effective temperature in K')
     .option('--logg <dex>', 'log10 surface gravity (cgs)')
     .option('--feh <dex>', '[Fe/H]', '0')
     .option('--afe <dex>', '[alpha/Fe]', '0')
-    .option('--labels <file>', 'many models: CSV (teff_k,logg,feh,afe), a Parquet file or a grid-io atmosphere dataset; rows with tau_rosseland are predicted on their own tau grid; writes a Parquet dataset to --out')
+    .option(
+      '--labels <file>',
+      'many models: CSV (teff_k,logg,feh,afe), a Parquet file or a grid-io atmosphere dataset; rows with tau_rosseland are predicted on their own tau grid; writes a Parquet dataset to --out',
+    )
     .option('--format <kurucz|csv|json>', 'output of a single prediction', 'json')
     .option('--out <path>', 'output file (single model; default stdout) or dataset directory (--labels)')
     .option('--allow-extrapolation', 'predict outside the training label and tau range')
@@ -133,24 +192,42 @@ export function register(program: Command): void {
       try {
         const source = `stellar-emu:pinn:${resolve(o.model)}`;
         if (o.labels) {
-          if (!o.out) throw new Error('--labels needs --out <dataset-dir> (the predictions are written as a grid-io atmosphere dataset)');
+          if (!o.out)
+            throw new Error(
+              '--labels needs --out <dataset-dir> (the predictions are written as a grid-io atmosphere dataset)',
+            );
           const rows = await readLabelTable(o.labels);
           const preds = predictRows(emulator, rows, !!o.allowExtrapolation);
           const manifest = await writeAtmosphereDataset(
-            preds.map((p, i) => predictedAtmosphereModel(p, { source, line: rows[i].line, split: rows[i].split })),
+            preds.map((p, i) =>
+              predictedAtmosphereModel(p, { source, line: rows[i].line, split: rows[i].split }),
+            ),
             o.out,
             { notes: { command: 'predict atmosphere', model: resolve(o.model), labels: resolve(o.labels) } },
           );
-          process.stdout.write(`predicted ${manifest.rowCount} atmospheres (${rows.filter((r) => r.tau).length} on their own tau grid) -> ${o.out}\n`);
+          process.stdout.write(
+            `predicted ${manifest.rowCount} atmospheres (${rows.filter((r) => r.tau).length} on their own tau grid) -> ${o.out}\n`,
+          );
           return;
         }
-        if (o.teff === undefined || o.logg === undefined) throw new Error('give --teff and --logg (and --feh, --afe), or --labels <file>');
-        const labels: StellarLabels = { teffK: num('teff', o.teff), logg: num('logg', o.logg), feh: num('feh', o.feh), afe: num('afe', o.afe) };
-        const [p] = predictRows(emulator, [{ labels, tau: null, split: null, line: 1 }], !!o.allowExtrapolation);
+        if (o.teff === undefined || o.logg === undefined)
+          throw new Error('give --teff and --logg (and --feh, --afe), or --labels <file>');
+        const labels: StellarLabels = {
+          teffK: num('teff', o.teff),
+          logg: num('logg', o.logg),
+          feh: num('feh', o.feh),
+          afe: num('afe', o.afe),
+        };
+        const [p] = predictRows(
+          emulator,
+          [{ labels, tau: null, split: null, line: 1 }],
+          !!o.allowExtrapolation,
+        );
         let text: string;
         if (o.format === 'kurucz') text = formatDeck(pinnDeck(p, model, o.model));
         else if (o.format === 'csv') text = formatCsv(p, model, o.model);
-        else if (o.format === 'json') text = `${JSON.stringify({ producer: `stellar-emu ${STELLAR_EMU_VERSION}`, model: { dir: resolve(o.model), weightsSha256: model.weights.sha256 }, units: { rhox: 'g cm^-2', temperature: 'K', pressure: 'dyn cm^-2', xne: 'cm^-3', abross: 'cm^2 g^-1', accrad: 'cm s^-2' }, ...p }, null, 2)}\n`;
+        else if (o.format === 'json')
+          text = `${JSON.stringify({ producer: `stellar-emu ${STELLAR_EMU_VERSION}`, model: { dir: resolve(o.model), weightsSha256: model.weights.sha256 }, units: { rhox: 'g cm^-2', temperature: 'K', pressure: 'dyn cm^-2', xne: 'cm^-3', abross: 'cm^2 g^-1', accrad: 'cm s^-2' }, ...p }, null, 2)}\n`;
         else throw new Error(`--format must be kurucz, csv or json, got '${o.format}'`);
         if (o.out) await writeFile(o.out, text);
         else process.stdout.write(text);

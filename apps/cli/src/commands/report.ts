@@ -1,7 +1,7 @@
-// `stellar-emu report`: regenerate a run's HTML report from its stored metrics (no retraining), or a demo.
-import { join, resolve } from 'node:path';
+// `stellar-emu report`: regenerate a run's HTML report from its stored metrics (no retraining), or a demo run's.
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { buildSampleMetrics, currentGitCommit, generateReportFromRun, writeReport, type ReportResult } from '@stellar-emu/report';
+import { generateReportFromRun, runDirectory, type ReportResult } from '@stellar-emu/report';
 
 interface ReportOptions {
   run?: string;
@@ -9,6 +9,7 @@ interface ReportOptions {
   out?: string;
   demo?: boolean;
   seed: string;
+  size: string;
   failOnCheck?: boolean;
   json?: boolean;
 }
@@ -16,12 +17,21 @@ interface ReportOptions {
 export function register(program: Command): void {
   program
     .command('report')
-    .description('write index.html, metrics.json and figures (SVG, PNG) from a run\'s stored metrics (<artifacts>/runs/<id>/metrics-input.json)')
+    .description(
+      "write index.html, metrics.json and figures (SVG, PNG) from a run's stored metrics (<artifacts>/runs/<id>/metrics-input.json)",
+    )
     .option('--run <id>', 'run id whose stored metrics to report')
     .option('--artifacts <dir>', 'artifact directory', '.artifacts')
-    .option('--out <dir>', 'output directory (default <artifacts>/runs/<id>/report, or <artifacts>/reports/demo-<seed> with --demo)')
-    .option('--demo', 'report on sample metrics computed from analytic atmospheres and toy spectra (no run needed)')
-    .option('--seed <n>', 'seed of the --demo metrics', '1')
+    .option(
+      '--out <dir>',
+      'output directory (default <artifacts>/runs/<id>/report; with --demo, <id> is demo-<seed>)',
+    )
+    .option(
+      '--demo',
+      "a demo run in this process (no Temporal): grid-io's synthetic atmospheres and spectra, small PINN and CVAE trainings, the real evaluation and recovery validation, the report (stored as run demo-<seed>)",
+    )
+    .option('--seed <n>', 'seed of the --demo data', '1')
+    .option('--size <tiny|small>', 'size of the --demo run: tiny (seconds) or small (minutes)', 'small')
     .option('--fail-on-check', 'exit with status 2 when a threshold check fails')
     .option('--json', 'print the result (paths, checks, pass) as JSON')
     .action(async (opts: ReportOptions) => {
@@ -31,17 +41,39 @@ export function register(program: Command): void {
       if (opts.demo) {
         const seed = Number(opts.seed);
         if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got '${opts.seed}'`);
-        const metrics = buildSampleMetrics({ seed, size: 'full', gitCommit: currentGitCommit() });
-        result = await writeReport({ metrics, outDir: resolve(opts.out ?? join(opts.artifacts, 'reports', `demo-${seed}`)) });
+        if (opts.size !== 'tiny' && opts.size !== 'small')
+          throw new Error(`--size must be tiny or small, got '${opts.size}'`);
+        // The worker's steps, loaded only for the demo.
+        const { runDemo } = await import('@stellar-emu/worker/demo');
+        const demo = await runDemo({
+          artifacts: opts.artifacts,
+          seed,
+          size: opts.size,
+          log: (step) => process.stderr.write(`demo: ${step}\n`),
+        });
+        const runReport = resolve(runDirectory(opts.artifacts, demo.runId), 'report');
+        result = await generateReportFromRun(
+          opts.artifacts,
+          demo.runId,
+          opts.out ? resolve(opts.out) : runReport,
+        );
       } else {
-        result = await generateReportFromRun(opts.artifacts, opts.run!, opts.out ? resolve(opts.out) : undefined);
+        result = await generateReportFromRun(
+          opts.artifacts,
+          opts.run!,
+          opts.out ? resolve(opts.out) : undefined,
+        );
       }
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ indexHtml: result.indexHtml, metricsJson: result.metricsJson, figures: result.figures, checks: result.checks, pass: result.pass }, null, 2)}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ indexHtml: result.indexHtml, metricsJson: result.metricsJson, figures: result.figures, checks: result.checks, pass: result.pass }, null, 2)}\n`,
+        );
       } else {
         const failed = result.checks.filter((c) => !c.pass);
         process.stdout.write(`${result.indexHtml}\n`);
-        process.stdout.write(`${result.figures.length} figures, ${result.checks.length - failed.length}/${result.checks.length} checks pass${failed.length ? `; failed: ${failed.map((c) => c.name).join(', ')}` : ''}\n`);
+        process.stdout.write(
+          `${result.figures.length} figures, ${result.checks.length - failed.length}/${result.checks.length} checks pass${failed.length ? `; failed: ${failed.map((c) => c.name).join(', ')}` : ''}\n`,
+        );
       }
       if (opts.failOnCheck && !result.pass) process.exitCode = 2;
     });

@@ -52,8 +52,13 @@ interface SchemaFlag {
   description: string;
 }
 
-/** Spellings of schema flags kept from earlier versions (hidden from --help): `--lr`, `--val-latent`. */
-const FLAG_ALIASES: Record<string, string> = { lr: 'learningRate', valLatent: 'validationLatent' };
+/** Spellings of schema flags kept from earlier versions (hidden from --help): `--lr`, `--val-latent`, `--components`, `--memory-mib`. */
+const FLAG_ALIASES: Record<string, string> = {
+  lr: 'learningRate',
+  valLatent: 'validationLatent',
+  components: 'pcaComponents',
+  memoryMib: 'pcaMemoryMib',
+};
 
 const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
@@ -68,9 +73,17 @@ function schemaFlags(schema: TrainingSchema): SchemaFlag[] {
       t = def.innerType!;
     }
     const type = t._zod.def.type;
-    if (type !== 'number' && type !== 'boolean' && type !== 'enum') throw new Error(`schema key '${key}': a ${type} cannot be a flag`);
+    if (type !== 'number' && type !== 'boolean' && type !== 'enum')
+      throw new Error(`schema key '${key}': a ${type} cannot be a flag`);
     const choices = type === 'enum' ? (t as z.ZodEnum).options.map(String) : undefined;
-    return { key, flag: kebab(key), kind: type, choices, defaultValue, description: (field as z.ZodType).description ?? key };
+    return {
+      key,
+      flag: kebab(key),
+      kind: type,
+      choices,
+      defaultValue,
+      description: (field as z.ZodType).description ?? key,
+    };
   });
 }
 
@@ -79,13 +92,21 @@ function schemaFlags(schema: TrainingSchema): SchemaFlag[] {
  * booleans as switches), with the schema's description, choices and default: the CLI's training
  * flags are the pipeline config's keys by construction. `except`: keys the command sets itself.
  */
-export function addSchemaOptions(cmd: Command, schema: TrainingSchema, except: readonly string[] = []): Command {
-  for (const [alias, key] of Object.entries(FLAG_ALIASES)) if (key in schema.shape) cmd.addOption(new Option(`--${kebab(alias)} <x>`).hideHelp());
+export function addSchemaOptions(
+  cmd: Command,
+  schema: TrainingSchema,
+  except: readonly string[] = [],
+): Command {
+  for (const [alias, key] of Object.entries(FLAG_ALIASES))
+    if (key in schema.shape) cmd.addOption(new Option(`--${kebab(alias)} <x>`).hideHelp());
   for (const f of schemaFlags(schema)) {
     if (except.includes(f.key)) continue;
     const dflt = f.defaultValue !== undefined && f.kind !== 'boolean' ? ` (default ${f.defaultValue})` : '';
     const choices = f.choices ? ` (${f.choices.join(', ')})` : '';
-    cmd.option(f.kind === 'boolean' ? `--${f.flag}` : `--${f.flag} <${f.kind === 'enum' ? 'name' : 'x'}>`, `${f.description}${choices}${dflt}`);
+    cmd.option(
+      f.kind === 'boolean' ? `--${f.flag}` : `--${f.flag} <${f.kind === 'enum' ? 'name' : 'x'}>`,
+      `${f.description}${choices}${dflt}`,
+    );
   }
   return cmd;
 }
@@ -94,7 +115,10 @@ export function addSchemaOptions(cmd: Command, schema: TrainingSchema, except: r
  * The schema's keys from a command's parsed flags (numbers parsed, absent flags left to the
  * schema's defaults), validated by the schema: a bad value is an error naming its flag.
  */
-export function schemaOptionValues<S extends TrainingSchema>(schema: S, o: Record<string, unknown>): z.output<S> {
+export function schemaOptionValues<S extends TrainingSchema>(
+  schema: S,
+  o: Record<string, unknown>,
+): z.output<S> {
   const out: Record<string, unknown> = {};
   for (const f of schemaFlags(schema)) {
     const alias = Object.entries(FLAG_ALIASES).find(([, k]) => k === f.key)?.[0];
@@ -103,6 +127,7 @@ export function schemaOptionValues<S extends TrainingSchema>(schema: S, o: Recor
     out[f.key] = f.kind === 'number' ? requiredNumber(f.flag, String(v)) : v;
   }
   const r = schema.safeParse(out);
-  if (!r.success) throw new Error(r.error.issues.map((i) => `--${kebab(String(i.path[0]))}: ${i.message}`).join('; '));
+  if (!r.success)
+    throw new Error(r.error.issues.map((i) => `--${kebab(String(i.path[0]))}: ${i.message}`).join('; '));
   return r.data;
 }

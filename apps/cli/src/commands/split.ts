@@ -14,7 +14,11 @@ export function register(program: Command): void {
       const seed = Number(opts.seed);
       if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got "${opts.seed}"`);
       const m = await resplitDataset(src, opts.out, { scheme: parseSplitScheme(opts.scheme), seed });
-      const counts = Object.entries(m.splitCounts).map(([k, v]) => `${k} ${v}`).join(', ');
-      process.stdout.write(`wrote ${m.rowCount} rows to ${opts.out} (${opts.scheme}, seed ${seed}): ${counts}\n`);
+      const counts = Object.entries(m.splitCounts)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ');
+      process.stdout.write(
+        `wrote ${m.rowCount} rows to ${opts.out} (${opts.scheme}, seed ${seed}): ${counts}\n`,
+      );
     });
 }

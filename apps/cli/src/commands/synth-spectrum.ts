@@ -71,7 +71,12 @@ export function spectrumSettings(o: SynthSpectrumOptions): WindowedSpectrumSetti
     vsiniKms: optionalNumber('vsini', o.vsini) ?? d.vsiniKms,
     vmacKms: optionalNumber('vmac', o.vmac) ?? d.vmacKms,
     linelist: resolve(o.linelist),
-    medium: o.medium === undefined ? d.medium : o.medium === 'air' || o.medium === 'vac' ? o.medium : badMedium(o.medium),
+    medium:
+      o.medium === undefined
+        ? d.medium
+        : o.medium === 'air' || o.medium === 'vac'
+          ? o.medium
+          : badMedium(o.medium),
   };
 }
 
@@ -85,12 +90,17 @@ function badMedium(m: string): never {
  * `predict atmosphere --format kurucz` exports), or both (the emulator at the deck's labels on
  * the deck's tau grid with the deck's abundances: the comparison of `evaluatePinnSpectra`).
  */
-export async function synthSpectrum(o: SynthSpectrumOptions, engine?: SmeEngine): Promise<SynthSpectrumResult> {
+export async function synthSpectrum(
+  o: SynthSpectrumOptions,
+  engine?: SmeEngine,
+): Promise<SynthSpectrumResult> {
   if (!o.linelist) throw new Error('--linelist <VALD file> is required');
   if (o.atmospheres !== undefined && !o.atmospheres.startsWith('pinn:'))
     throw new Error(`--atmospheres must be pinn:<model-dir>, got '${o.atmospheres}'`);
   if (o.atmospheres === undefined && o.atmosphere === undefined)
-    throw new Error('give --atmosphere <Kurucz deck>, or --atmospheres pinn:<model-dir> with --teff and --logg (and --feh, --afe)');
+    throw new Error(
+      'give --atmosphere <Kurucz deck>, or --atmospheres pinn:<model-dir> with --teff and --logg (and --feh, --afe)',
+    );
   const settings = spectrumSettings(o);
   const deck = o.atmosphere !== undefined ? await firstDeck(o.atmosphere) : null;
   let emulator: PinnEmulator | null = null;
@@ -110,10 +120,18 @@ export async function synthSpectrum(o: SynthSpectrumOptions, engine?: SmeEngine)
     let labels: SynthSpectrumResult['labels'];
     let description: string;
     if (deck && emulator) {
-      if (o.teff !== undefined || o.logg !== undefined) throw new Error('--teff/--logg come from the deck when both --atmosphere and --atmospheres are given');
+      if (o.teff !== undefined || o.logg !== undefined)
+        throw new Error(
+          '--teff/--logg come from the deck when both --atmosphere and --atmospheres are given',
+        );
       const t = trueDeck(deck, optionalNumber('afe', o.afe) ?? 0);
       const e = emulator;
-      atmosphere = emulatedAtmosphere(t, (l, tau) => e.predictOnTauGrids([{ labels: l, tau }], { allowExtrapolation: !!o.allowExtrapolation })[0], `pinn:${modelDir}`);
+      atmosphere = emulatedAtmosphere(
+        t,
+        (l, tau) =>
+          e.predictOnTauGrids([{ labels: l, tau }], { allowExtrapolation: !!o.allowExtrapolation })[0],
+        `pinn:${modelDir}`,
+      );
       labels = t.labels;
       description = `pinn:${modelDir} (weights sha256 ${weights}) at the labels, tau grid and abundances of ${deck.source}:${deck.line}`;
     } else if (deck) {
@@ -124,15 +142,27 @@ export async function synthSpectrum(o: SynthSpectrumOptions, engine?: SmeEngine)
     } else {
       const teffK = optionalNumber('teff', o.teff);
       const logg = optionalNumber('logg', o.logg);
-      if (teffK === undefined || logg === undefined) throw new Error('give --teff and --logg (and --feh, --afe) with --atmospheres pinn:<model-dir>');
-      labels = { teffK, logg, feh: optionalNumber('feh', o.feh) ?? 0, afe: optionalNumber('afe', o.afe) ?? 0 };
+      if (teffK === undefined || logg === undefined)
+        throw new Error('give --teff and --logg (and --feh, --afe) with --atmospheres pinn:<model-dir>');
+      labels = {
+        teffK,
+        logg,
+        feh: optionalNumber('feh', o.feh) ?? 0,
+        afe: optionalNumber('afe', o.afe) ?? 0,
+      };
       const [p] = emulator!.predictAtmosphere([labels], { allowExtrapolation: !!o.allowExtrapolation });
       atmosphere = deckAtmosphere(pinnDeck(p, pinnModel!, modelDir));
       description = `pinn:${modelDir} (weights sha256 ${weights}), default tau grid, ${pinnModel!.deckDefaults ? 'the training grid’s' : 'Kurucz 1993'} abundances scaled to [Fe/H]`;
     }
     const own = engine ?? (await SmeEngine.start());
     try {
-      const r = await synthesizeWindows(own, atmosphere, { teffK: labels.teffK, logg: labels.logg, mh: labels.feh }, settings, description);
+      const r = await synthesizeWindows(
+        own,
+        atmosphere,
+        { teffK: labels.teffK, logg: labels.logg, mh: labels.feh },
+        settings,
+        description,
+      );
       return {
         wavelengthAngstrom: windowWavelengths(settings),
         flux: r.flux,
@@ -172,7 +202,7 @@ export function register(program: Command): void {
   synth
     .command('spectrum')
     .description(
-      'one PySME spectrum: of a Kurucz deck (--atmosphere), of a PINN atmosphere at labels (--atmospheres pinn:<dir> --teff --logg), or of the PINN at a deck\'s labels and tau grid (both)',
+      "one PySME spectrum: of a Kurucz deck (--atmosphere), of a PINN atmosphere at labels (--atmospheres pinn:<dir> --teff --logg), or of the PINN at a deck's labels and tau grid (both)",
     )
     .option('--atmospheres <source>', 'pinn:<model-dir>: a trained PINN emulator')
     .option('--atmosphere <deck>', 'a Kurucz deck (its first model)')
@@ -180,8 +210,15 @@ export function register(program: Command): void {
     .option('--logg <dex>', 'log10 surface gravity, cgs (with --atmospheres)')
     .option('--feh <dex>', '[Fe/H] (with --atmospheres)')
     .option('--afe <dex>', '[alpha/Fe]')
-    .requiredOption('--linelist <vald>', 'VALD line list (e.g. ../shared/data/atomic/linelists/korg_vald_solar_threshold01/linelist.vald)')
-    .option('--window <from-to>', 'wavelength window in Å (repeat for several; default 4450-4650 and 5150-5350)', (v: string, acc: string[] = []) => [...acc, v])
+    .requiredOption(
+      '--linelist <vald>',
+      'VALD line list (e.g. ../shared/data/atomic/linelists/korg_vald_solar_threshold01/linelist.vald)',
+    )
+    .option(
+      '--window <from-to>',
+      'wavelength window in Å (repeat for several; default 4450-4650 and 5150-5350)',
+      (v: string, acc: string[] = []) => [...acc, v],
+    )
     .option('--step <angstrom>', 'pixel step in Å (default 0.02)')
     .option('--vmic <kms>', 'microturbulence, km/s (default 1)')
     .option('--vsini <kms>', 'projected rotation, km/s (default 0)')
@@ -192,9 +229,15 @@ export function register(program: Command): void {
     .requiredOption('--out <file.csv>', 'output CSV (written atomically)')
     .action(async (o: SynthSpectrumOptions) => {
       const r = await synthSpectrum(o);
-      const version = (JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+      const version = (
+        JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
+          version: string;
+        }
+      ).version;
       await writeFileAtomic(resolve(o.out), spectrumCsv(r, version));
       for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
-      process.stdout.write(`wrote ${r.flux.length} pixels to ${o.out} (${r.seconds.toFixed(1)} s of PySME)\n`);
+      process.stdout.write(
+        `wrote ${r.flux.length} pixels to ${o.out} (${r.seconds.toFixed(1)} s of PySME)\n`,
+      );
     });
 }

@@ -41,8 +41,14 @@ describe('stellar-emu synth', () => {
   });
 
   it('rejects bad arguments', async () => {
-    await expect(runSynth('spectra', { n: 'x', out: join(dir, 'bad'), quiet: true })).rejects.toThrow(/--n must be an integer/);
-    await expect(runSynth('spectra', { n: '0', out: join(dir, 'bad'), quiet: true })).rejects.toThrow(/--n must be >= 1/);
-    await expect(runSynth('spectra', { n: '1', snr: '-3', out: join(dir, 'bad'), quiet: true })).rejects.toThrow(/--snr must be > 0/);
+    await expect(runSynth('spectra', { n: 'x', out: join(dir, 'bad'), quiet: true })).rejects.toThrow(
+      /--n must be an integer/,
+    );
+    await expect(runSynth('spectra', { n: '0', out: join(dir, 'bad'), quiet: true })).rejects.toThrow(
+      /--n must be >= 1/,
+    );
+    await expect(
+      runSynth('spectra', { n: '1', snr: '-3', out: join(dir, 'bad'), quiet: true }),
+    ).rejects.toThrow(/--snr must be > 0/);
   });
 });

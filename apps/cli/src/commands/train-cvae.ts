@@ -17,17 +17,31 @@ interface TrainCvaeCliOptions extends Record<string, unknown> {
 
 const num = optionalNumber;
 
-
 export function register(program: Command): void {
   const cmd = parentCommand(program, 'train', 'train an emulator')
     .command('cvae')
-    .description('train the conditional VAE spectrum emulator on a spectrum dataset (N and labels from its manifest)')
-    .requiredOption('--data <dataset>', 'grid-io spectrum dataset (train/val from its split column, else 90/10 by id)')
-    .requiredOption('--out <dir>', 'model directory: model.json, weights.safetensors (best epoch), checkpoints/');
+    .description(
+      'train the conditional VAE spectrum emulator on a spectrum dataset (N and labels from its manifest)',
+    )
+    .requiredOption(
+      '--data <dataset>',
+      'grid-io spectrum dataset (train/val from its split column, else 90/10 by id)',
+    )
+    .requiredOption(
+      '--out <dir>',
+      'model directory: model.json, weights.safetensors (best epoch), checkpoints/',
+    );
   addSchemaOptions(cmd, cvaeTrainingSchema)
-    .option('--memory-mib <n>', 'cap on decoded training flux in memory, MiB (validation gets a quarter more)', '1024')
+    .option(
+      '--memory-mib <n>',
+      'cap on decoded training flux in memory, MiB (validation gets a quarter more)',
+      '1024',
+    )
     .option('--resume', 'continue from the newest checkpoint in <out>/checkpoints')
-    .option('--metrics <file>', 'after training, score the best model on the validation split and write the metrics JSON')
+    .option(
+      '--metrics <file>',
+      'after training, score the best model on the validation split and write the metrics JSON',
+    )
     .option('--json', 'print the result as JSON')
     .action(async (o: TrainCvaeCliOptions) => {
       await initBackend();
@@ -43,8 +57,12 @@ export function register(program: Command): void {
         signal: ac.signal,
         onProgress: (p) => {
           if (p.phase === 'epoch') {
-            const parts = Object.entries(p.losses).map(([k, v]) => `${k} ${v.toExponential(3)}`).join('  ');
-            process.stderr.write(`epoch ${p.epoch + 1}  train ${parts}  val recon ${p.valLoss?.toExponential(3) ?? '-'}  lr ${p.lr.toExponential(2)}\n`);
+            const parts = Object.entries(p.losses)
+              .map(([k, v]) => `${k} ${v.toExponential(3)}`)
+              .join('  ');
+            process.stderr.write(
+              `epoch ${p.epoch + 1}  train ${parts}  val recon ${p.valLoss?.toExponential(3) ?? '-'}  lr ${p.lr.toExponential(2)}\n`,
+            );
           }
         },
       });
@@ -78,7 +96,8 @@ export function register(program: Command): void {
           `trained ${r.config.preset} CVAE (N = ${r.config.nPixels}, labels ${r.config.labelColumns.join(', ')}): ${r.loop.epochsDone} epochs, ` +
             `best epoch ${r.bestEpoch + 1} val recon ${r.bestValRecon?.toExponential(3)}, ${r.trainSeconds.toFixed(0)} s, ${r.spectraPerSecond.toFixed(0)} spectra/s -> ${r.modelDir}\n`,
         );
-        if (summary.metrics) process.stdout.write(`validation residual (eq. 6): ${JSON.stringify(summary.metrics)}\n`);
+        if (summary.metrics)
+          process.stdout.write(`validation residual (eq. 6): ${JSON.stringify(summary.metrics)}\n`);
       }
     });
 }

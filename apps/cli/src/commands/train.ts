@@ -2,7 +2,12 @@
 import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { initBackend } from '@stellar-emu/nn-core';
-import { evaluatePinnModel, pinnTrainingSchema, trainPinnOnDataset, type PinnTrainProgress } from '@stellar-emu/pinn';
+import {
+  evaluatePinnModel,
+  pinnTrainingSchema,
+  trainPinnOnDataset,
+  type PinnTrainProgress,
+} from '@stellar-emu/pinn';
 import { addSchemaOptions, optionalNumber, parentCommand, schemaOptionValues } from './shared.js';
 
 interface TrainPinnCliOptions extends Record<string, unknown> {
@@ -18,16 +23,23 @@ interface TrainPinnCliOptions extends Record<string, unknown> {
 
 const num = optionalNumber;
 
-
 export function register(program: Command): void {
   const cmd = parentCommand(program, 'train', 'train an emulator')
     .command('pinn')
-    .description('train the Kurucz-a1 physics-informed atmosphere emulator on an atmosphere dataset (split column: train / val)')
-    .requiredOption('--data <dataset>', 'grid-io atmosphere dataset directory (e.g. from `stellar-emu ingest atmospheres --split 90/10`)')
+    .description(
+      'train the Kurucz-a1 physics-informed atmosphere emulator on an atmosphere dataset (split column: train / val)',
+    )
+    .requiredOption(
+      '--data <dataset>',
+      'grid-io atmosphere dataset directory (e.g. from `stellar-emu ingest atmospheres --split 90/10`)',
+    )
     .requiredOption('--out <model-dir>', 'model directory: model.json, model.safetensors, checkpoints/');
   addSchemaOptions(cmd, pinnTrainingSchema)
     .option('--until-epoch <n>', 'stop after this many epochs in total (continue later with --resume)')
-    .option('--resume', 'continue from the newest checkpoint in <model-dir>/checkpoints (same options required)')
+    .option(
+      '--resume',
+      'continue from the newest checkpoint in <model-dir>/checkpoints (same options required)',
+    )
     .option('--metrics <file>', 'after training, evaluate on the validation split and write the metrics JSON')
     .option('--baseline <model-dir>', 'with --metrics: an alpha = 0 model for the hydrostatic comparison')
     .option('--no-progress', 'no progress bar on stderr')
@@ -36,7 +48,18 @@ export function register(program: Command): void {
       const training = schemaOptionValues(pinnTrainingSchema, o);
       await initBackend();
       const epochs = training.epochs;
-      const bar = o.progress ? new SingleBar({ stream: process.stderr, format: 'pinn |{bar}| {percentage}% | epoch {epoch}/{epochs} | step {value}/{total} | loss {loss} | {pps} pts/s | eta {etaText}', hideCursor: true, etaBuffer: 50 }, Presets.shades_classic) : null;
+      const bar = o.progress
+        ? new SingleBar(
+            {
+              stream: process.stderr,
+              format:
+                'pinn |{bar}| {percentage}% | epoch {epoch}/{epochs} | step {value}/{total} | loss {loss} | {pps} pts/s | eta {etaText}',
+              hideCursor: true,
+              etaBuffer: 50,
+            },
+            Presets.shades_classic,
+          )
+        : null;
       let started = false;
       const onProgress = (p: PinnTrainProgress) => {
         const total = p.stepsPerEpoch * p.epochs;
@@ -53,7 +76,9 @@ export function register(program: Command): void {
         }
         bar?.update(p.globalStep, p.phase === 'step' ? payload : { etaText: payload.etaText });
         if (p.phase === 'epoch') {
-          const line = `epoch ${p.epoch + 1}/${p.epochs}  train ${Object.entries(p.losses).map(([k, v]) => `${k} ${v.toExponential(3)}`).join('  ')}  val ${p.valLoss?.toExponential(3) ?? '-'}  lr ${p.lr.toExponential(2)}`;
+          const line = `epoch ${p.epoch + 1}/${p.epochs}  train ${Object.entries(p.losses)
+            .map(([k, v]) => `${k} ${v.toExponential(3)}`)
+            .join('  ')}  val ${p.valLoss?.toExponential(3) ?? '-'}  lr ${p.lr.toExponential(2)}`;
           if (bar && started) {
             bar.stop();
             started = false;
@@ -82,15 +107,32 @@ export function register(program: Command): void {
         bar?.stop();
         process.off('SIGINT', onSigint);
       }
-      const summary: Record<string, unknown> = { ...r, history: r.history.length ? r.history.at(-1) : null, durationS: +r.durationS.toFixed(1) };
+      const summary: Record<string, unknown> = {
+        ...r,
+        history: r.history.length ? r.history.at(-1) : null,
+        durationS: +r.durationS.toFixed(1),
+      };
       if (o.metrics && !r.aborted) {
-        const ev = await evaluatePinnModel({ modelDir: r.modelDir, datasetDir: o.data, baselineModelDir: o.baseline, out: o.metrics });
+        const ev = await evaluatePinnModel({
+          modelDir: r.modelDir,
+          datasetDir: o.data,
+          baselineModelDir: o.baseline,
+          out: o.metrics,
+        });
         summary.metrics = { file: o.metrics, ...ev.summary };
       }
       if (o.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
       else {
-        const state = r.aborted ? 'interrupted' : r.done ? (r.stoppedEarly ? 'stopped early' : 'done') : 'paused';
-        process.stdout.write(`trained ${training.preset} PINN (alpha ${training.alpha}) on ${r.backend}: ${r.epochsDone}/${epochs} epochs, step ${r.globalStep}, ${state}, ${r.durationS.toFixed(0)} s -> ${r.modelDir}\n`);
+        const state = r.aborted
+          ? 'interrupted'
+          : r.done
+            ? r.stoppedEarly
+              ? 'stopped early'
+              : 'done'
+            : 'paused';
+        process.stdout.write(
+          `trained ${training.preset} PINN (alpha ${training.alpha}) on ${r.backend}: ${r.epochsDone}/${epochs} epochs, step ${r.globalStep}, ${state}, ${r.durationS.toFixed(0)} s -> ${r.modelDir}\n`,
+        );
         if (summary.metrics) process.stdout.write(`validation: ${JSON.stringify(summary.metrics)}\n`);
       }
       if (r.aborted) process.exitCode = 130;

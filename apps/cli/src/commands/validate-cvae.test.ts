@@ -89,8 +89,7 @@ describe('stellar-emu validate cvae --generated', () => {
     expect(m.schemaVersion).toBe(1);
     expect(m.recovery.rmse).toHaveLength(6);
     for (const row of m.recovery.rmse)
-      for (const s of ['train', 'val', 'test', 'generated'])
-        expect(Number.isFinite(row[s])).toBe(true);
+      for (const s of ['train', 'val', 'test', 'generated']) expect(Number.isFinite(row[s])).toBe(true);
     expect(m.paramNn.pass).toBe(m.paramNn.verdicts.every((v: { pass: boolean }) => v.pass));
     expect(m.paramNn.rows.generated).toBe(300);
     expect(code).toBe(m.paramNn.pass ? 0 : 2);

@@ -6,7 +6,13 @@ import type { Command } from 'commander';
 import { readManifest, sha256File } from '@stellar-emu/grid-io';
 import { datasetHash, MODEL_JSON } from '@stellar-emu/pinn';
 import { evaluateChecks, type PinnSpectraSection, type RunMetrics } from '@stellar-emu/report';
-import { TASK_QUEUES, type DatasetRef, type MetricsRef, type ModelRef, type StepOutcome } from '@stellar-emu/workflows';
+import {
+  TASK_QUEUES,
+  type DatasetRef,
+  type MetricsRef,
+  type ModelRef,
+  type StepOutcome,
+} from '@stellar-emu/workflows';
 import { pinnSpectra } from '@stellar-emu/workflows/config';
 import { startOrAttach, watchWorkflow } from '../pipeline-client.js';
 import { addConnectionOptions, type TemporalConnectionFlags } from '../temporal.js';
@@ -36,9 +42,13 @@ interface Options extends TemporalConnectionFlags {
 async function modelRef(dir: string): Promise<ModelRef> {
   const path = resolve(dir);
   const sha256 = await sha256File(join(path, MODEL_JSON)).catch(() => {
-    throw new Error(`${dir}: not a PINN model directory (no ${MODEL_JSON}; train one with \`stellar-emu train pinn\`)`);
+    throw new Error(
+      `${dir}: not a PINN model directory (no ${MODEL_JSON}; train one with \`stellar-emu train pinn\`)`,
+    );
   });
-  const meta = JSON.parse(await readFile(join(path, MODEL_JSON), 'utf8')) as { training?: { epochsDone?: number } };
+  const meta = JSON.parse(await readFile(join(path, MODEL_JSON), 'utf8')) as {
+    training?: { epochsDone?: number };
+  };
   return { model: 'pinn', path, sha256, epochsDone: meta.training?.epochsDone ?? 0 };
 }
 
@@ -54,9 +64,14 @@ export function pinnSpectraVerdicts(s: PinnSpectraSection): { lines: string[]; p
     lines.push(
       `baseline (alpha ${s.baselineAlpha})${' '.repeat(Math.max(1, 16 - String(s.baselineAlpha).length))}${f(s.summary.baseline.medianOfMedians)}             ${f(s.summary.baseline.medianOfP95)}         ${f(s.summary.baseline.p95OfP95)}`,
     );
-  for (const [name, v] of [['PINN', s.summary.pinn], ['baseline', s.summary.baseline]] as const)
+  for (const [name, v] of [
+    ['PINN', s.summary.pinn],
+    ['baseline', s.summary.baseline],
+  ] as const)
     if (v && v.failed > 0)
-      lines.push(`${name}: ${v.failed} of ${s.models.length} emulated atmospheres could not be synthesized (ranked worst), e.g. ${s.failures.find((x) => x.emulator === (name === 'PINN' ? 'pinn' : 'baseline'))?.reason ?? ''}`);
+      lines.push(
+        `${name}: ${v.failed} of ${s.models.length} emulated atmospheres could not be synthesized (ranked worst), e.g. ${s.failures.find((x) => x.emulator === (name === 'PINN' ? 'pinn' : 'baseline'))?.reason ?? ''}`,
+      );
   if (s.sun) {
     const r = s.sun.residuals;
     lines.push(
@@ -66,7 +81,10 @@ export function pinnSpectraVerdicts(s: PinnSpectraSection): { lines: string[]; p
   // The report's checks, at its default limits: one verdict everywhere.
   const checks = evaluateChecks({ thresholds: {}, pinnSpectra: s } as unknown as RunMetrics);
   const pass = checks.every((c) => c.pass);
-  for (const c of checks) lines.push(`${c.pass ? 'PASS' : 'FAIL'} ${c.name}: ${c.value?.toPrecision(4) ?? '—'} (limit ${c.limit}${c.unit === 'ratio' ? '×' : ''})`);
+  for (const c of checks)
+    lines.push(
+      `${c.pass ? 'PASS' : 'FAIL'} ${c.name}: ${c.value?.toPrecision(4) ?? '—'} (limit ${c.limit}${c.unit === 'ratio' ? '×' : ''})`,
+    );
   return { lines, pass };
 }
 
@@ -78,14 +96,24 @@ export function register(program: Command): void {
     )
     .requiredOption('--model <dir>', 'PINN model directory')
     .option('--baseline <dir>', 'alpha = 0 baseline model directory, compared alongside')
-    .requiredOption('--dataset <dir>', 'the atmosphere dataset the PINN trained on (its validation split; rows point to their decks)')
+    .requiredOption(
+      '--dataset <dir>',
+      'the atmosphere dataset the PINN trained on (its validation split; rows point to their decks)',
+    )
     .requiredOption('--linelist <vald>', 'VALD line list')
     .option('--sun-deck <deck>', 'solar Kurucz deck (e.g. ../shared/data/atomic/atmosphere/ksun.mod)')
-    .option('--sun-observed <file>', 'observed Sun (e.g. ../shared/data/atomic/solar_spectrum/sun_harps_ganymede_4440-5410_air.csv)')
+    .option(
+      '--sun-observed <file>',
+      'observed Sun (e.g. ../shared/data/atomic/solar_spectrum/sun_harps_ganymede_4440-5410_air.csv)',
+    )
     .option('--models <n>', 'validation models to compare (a seeded sample; default 200)')
     .option('--seed <n>', 'seed of the sample (default 0)')
     .option('--teff-range <from-to>', 'Teff range of the models, K (default 3500-12000)')
-    .option('--window <from-to>', 'wavelength window in Å (repeat; default 4450-4650 and 5150-5350)', (v: string, acc: string[] = []) => [...acc, v])
+    .option(
+      '--window <from-to>',
+      'wavelength window in Å (repeat; default 4450-4650 and 5150-5350)',
+      (v: string, acc: string[] = []) => [...acc, v],
+    )
     .option('--batch-size <n>', 'models per synth activity (default 8)')
     .option('--artifacts <dir>', 'artifact store', '.artifacts')
     .option('--out <metrics.json>', 'copy the metrics (the report section pinnSpectra) here')
@@ -95,7 +123,8 @@ export function register(program: Command): void {
   addConnectionOptions(cmd);
   cmd.action(async (_o: Options, self: Command) => {
     const o = withParentOptions<Options>(self);
-    if ((o.sunDeck === undefined) !== (o.sunObserved === undefined)) throw new Error('give both --sun-deck and --sun-observed, or neither');
+    if ((o.sunDeck === undefined) !== (o.sunObserved === undefined))
+      throw new Error('give both --sun-deck and --sun-observed, or neither');
     const parsed = pinnSpectra.safeParse({
       linelist: resolve(o.linelist),
       ...(o.window?.length ? { windows: o.window.map(parseWindow) } : {}),
@@ -105,10 +134,18 @@ export function register(program: Command): void {
       ...(o.batchSize !== undefined ? { batchSize: optionalNumber('batch-size', o.batchSize) } : {}),
       ...(o.sunDeck ? { sun: { deck: resolve(o.sunDeck), observed: resolve(o.sunObserved!) } } : {}),
     });
-    if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    if (!parsed.success)
+      throw new Error(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
     const manifest = await readManifest(resolve(o.dataset));
-    if (manifest.kind !== 'atmospheres') throw new Error(`${o.dataset}: is a ${manifest.kind} dataset; give the PINN's atmosphere dataset`);
-    const dataset: DatasetRef = { path: resolve(o.dataset), sha256: datasetHash(manifest), rows: manifest.rowCount, kind: 'atmospheres', synthetic: manifest.synthetic };
+    if (manifest.kind !== 'atmospheres')
+      throw new Error(`${o.dataset}: is a ${manifest.kind} dataset; give the PINN's atmosphere dataset`);
+    const dataset: DatasetRef = {
+      path: resolve(o.dataset),
+      sha256: datasetHash(manifest),
+      rows: manifest.rowCount,
+      kind: 'atmospheres',
+      synthetic: manifest.synthetic,
+    };
     const input = {
       model: await modelRef(o.model),
       ...(o.baseline ? { baseline: await modelRef(o.baseline) } : {}),
@@ -132,7 +169,10 @@ export function register(program: Command): void {
     const section = JSON.parse(await readFile(r.result.path, 'utf8')) as PinnSpectraSection;
     const v = pinnSpectraVerdicts(section);
     if (o.json) process.stdout.write(`${JSON.stringify({ ...r, pass: v.pass }, null, 2)}\n`);
-    else process.stdout.write(`${v.lines.join('\n')}\nmetrics: ${r.result.path}${r.skipped ? ' (an identical evaluation existed)' : ''}\n`);
+    else
+      process.stdout.write(
+        `${v.lines.join('\n')}\nmetrics: ${r.result.path}${r.skipped ? ' (an identical evaluation existed)' : ''}\n`,
+      );
     if (!v.pass) process.exitCode = 2;
   });
 }

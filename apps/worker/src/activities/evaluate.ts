@@ -6,10 +6,33 @@ import { readManifest, sha256File, TEST_SPLIT, VAL_SPLIT, writeFileAtomic } from
 import type { SmeProvenance } from '@stellar-emu/synthesis';
 import { currentBackend, initBackend } from '@stellar-emu/nn-core';
 import { evaluatePinnModel } from '@stellar-emu/pinn';
-import { cvaeEmulator, evaluateCvae, loadCvaeModel, readTrainingHistory } from '@stellar-emu/cvae';
+import {
+  cvaeEmulator,
+  cvaeReportSection,
+  evaluateCvae,
+  loadCvaeModel,
+  readTrainingHistory,
+} from '@stellar-emu/cvae';
 import { validateEmulatorOnDataset } from '@stellar-emu/param-nn';
+import {
+  cvaeSectionSchema,
+  METRICS_SCHEMA_VERSION,
+  pinnSectionSchema,
+  pinnSpectraSectionSchema,
+  runMetricsSchema,
+  synthesisSectionSchema,
+  type CvaeSection,
+  type RunMetricsInput,
+} from '@stellar-emu/metrics';
 import { currentGitCommit, generateReportFromRun, machineInfo, writeRunMetrics } from '@stellar-emu/report';
-import type { EvaluateInput, GenerateReportInput, MetricsRef, ReportRef, StepOutcome, ValidateCvaeInput } from '@stellar-emu/workflows';
+import type {
+  EvaluateInput,
+  GenerateReportInput,
+  MetricsRef,
+  ReportRef,
+  StepOutcome,
+  ValidateCvaeInput,
+} from '@stellar-emu/workflows';
 import { LocalArtifactStore, stepKey } from '../artifacts/store.js';
 import { heartbeatPump } from './heartbeat.js';
 
@@ -30,7 +53,13 @@ async function metricsStep(
       async () => {
         const { path, summary } = await compute(await store.stepDir(step, key));
         const ref: MetricsRef = { path, sha256: await sha256File(path), summary };
-        await store.recordCompleted({ step, key, outputs: { metrics: { path, sha256: ref.sha256 } }, summary: { metrics: ref }, completedAt: new Date().toISOString() });
+        await store.recordCompleted({
+          step,
+          key,
+          outputs: { metrics: { path, sha256: ref.sha256 } },
+          summary: { metrics: ref },
+          completedAt: new Date().toISOString(),
+        });
         return { skipped: false, key, result: ref };
       },
       () => hb.update({ step, waiting: 'the same step is running in another pipeline' }),
@@ -42,11 +71,20 @@ async function metricsStep(
 
 /** Validation metrics of a PINN (and its alpha = 0 baseline): the report's `pinn` section. */
 export async function evaluatePinnStep(input: EvaluateInput): Promise<StepOutcome<MetricsRef>> {
-  const key = stepKey('evaluate-pinn', {}, { model: input.model.sha256, baseline: input.baseline?.sha256 ?? '', dataset: input.dataset.sha256 });
+  const key = stepKey(
+    'evaluate-pinn',
+    {},
+    { model: input.model.sha256, baseline: input.baseline?.sha256 ?? '', dataset: input.dataset.sha256 },
+  );
   return metricsStep(input.artifacts, 'evaluate-pinn', key, async (dir) => {
     await initBackend();
     const out = join(dir, 'pinn-metrics.json');
-    const r = await evaluatePinnModel({ modelDir: input.model.path, datasetDir: input.dataset.path, baselineModelDir: input.baseline?.path, out });
+    const r = await evaluatePinnModel({
+      modelDir: input.model.path,
+      datasetDir: input.dataset.path,
+      baselineModelDir: input.baseline?.path,
+      out,
+    });
     return { path: out, summary: r.summary };
   });
 }
@@ -57,15 +95,19 @@ export async function evaluateCvaeStep(input: EvaluateInput): Promise<StepOutcom
   const manifest = await readManifest(input.dataset.path);
   const counts = manifest.splitCounts as Record<string, number> | undefined;
   const split = (counts?.[TEST_SPLIT] ?? 0) > 0 ? TEST_SPLIT : VAL_SPLIT;
-  const key = stepKey('evaluate-cvae', { split }, { model: input.model.sha256, dataset: input.dataset.sha256 });
+  const key = stepKey(
+    'evaluate-cvae',
+    { split },
+    { model: input.model.sha256, dataset: input.dataset.sha256 },
+  );
   return metricsStep(input.artifacts, 'evaluate-cvae', key, async (dir) => {
     await initBackend();
     const loaded = await loadCvaeModel(input.model.path);
     const m = await evaluateCvae(loaded, input.dataset.path, { split });
     const history = await readTrainingHistory(input.model.path);
     const cost = (manifest.notes as { synthesis?: Partial<SmeProvenance> } | undefined)?.synthesis?.cost;
-    const section = {
-      ...m,
+    // The contract's section (typed: a field drifting from it is a compile error).
+    const section: CvaeSection = cvaeReportSection(m, {
       training: history
         ? {
             preset: history.preset,
@@ -93,12 +135,14 @@ export async function evaluateCvaeStep(input: EvaluateInput): Promise<StepOutcom
         batchSize: m.generation.batchSize,
         pysmeCoreSecondsPerSpectrum:
           cost && cost.computed > 0 ? (cost.engineSeconds + cost.broadenSeconds) / cost.computed : null,
-        pysmeCoreSecondsPerCall: cost && cost.intrinsicCalls > 0 ? cost.engineSeconds / cost.intrinsicCalls : null,
+        pysmeCoreSecondsPerCall:
+          cost && cost.intrinsicCalls > 0 ? cost.engineSeconds / cost.intrinsicCalls : null,
         cores: availableParallelism(),
       },
-    };
+    });
     const out = join(dir, 'cvae-metrics.json');
-    await writeFileAtomic(out, `${JSON.stringify(section)}\n`);
+    // evaluateCvae's other metrics beside the section (extra keys the contract's parse drops).
+    await writeFileAtomic(out, `${JSON.stringify({ ...m, ...section })}\n`);
     return { path: out, summary: { median: m.summary.median, p95: m.summary.p95, max: m.summary.max } };
   });
 }
@@ -120,17 +164,12 @@ export async function validateCvaeStep(input: ValidateCvaeInput): Promise<StepOu
         dataset: input.dataset.path,
         labelNames: loaded.meta.labels.map((l) => l.key),
         emulator: cvaeEmulator(loaded),
-        generatedCount: input.settings.generated,
-        generatedAt: input.settings.generatedAt,
+        ...input.settings,
         outDir: join(dir, 'recovery'),
-        preset: input.settings.preset,
-        epochs: input.settings.epochs,
-        batchSize: input.settings.batchSize,
-        seed: input.settings.seed,
         factor: input.factor,
-        pca: input.settings.pca,
         onStage: (stage) => hb.update({ step: 'validate cvae', stage }),
-        onProgress: (p) => hb.update({ step: 'validate cvae', epoch: p.epoch, globalStep: p.globalStep, losses: p.losses }),
+        onProgress: (p) =>
+          hb.update({ step: 'validate cvae', epoch: p.epoch, globalStep: p.globalStep, losses: p.losses }),
         run: { id: input.cvae.sha256.slice(0, 12) },
         metricsPath: join(dir, 'recovery-metrics.json'),
       }).finally(() => loaded.model.dispose());
@@ -143,8 +182,25 @@ export async function validateCvaeStep(input: ValidateCvaeInput): Promise<StepOu
   });
 }
 
-async function readJson(path: string): Promise<Record<string, unknown>> {
-  return JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+/** What `readSection` needs of a zod schema. */
+interface SectionSchema<T> {
+  safeParse(
+    value: unknown,
+  ):
+    | { success: true; data: T }
+    | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } };
+}
+
+/** A producer's metrics file parsed with the contract's schema of its section (extra keys dropped); throws listing every mismatch. */
+async function readSection<T>(path: string, schema: SectionSchema<T>, section: string): Promise<T> {
+  const r = schema.safeParse(JSON.parse(await readFile(path, 'utf8')));
+  if (r.success) return r.data;
+  const lines = r.error.issues
+    .slice(0, 20)
+    .map((i) => `  ${i.path.map(String).join('.') || '(root)'}: ${i.message}`);
+  throw new Error(
+    `${path}: the ${section} metrics do not match the metrics contract v${METRICS_SCHEMA_VERSION}:\n${lines.join('\n')}`,
+  );
 }
 
 /** A run id usable as a directory name (schedule-started ids carry timestamps with ':'). */
@@ -157,8 +213,8 @@ export async function generateReportStep(input: GenerateReportInput): Promise<Re
   const artifacts = resolve(input.artifacts);
   const runId = runDirName(input.runId);
   const t = input.thresholds ?? {};
-  const metrics: Record<string, unknown> = {
-    schemaVersion: 1,
+  const metrics: RunMetricsInput = {
+    schemaVersion: METRICS_SCHEMA_VERSION,
     run: {
       id: runId,
       createdAt: new Date().toISOString(),
@@ -166,7 +222,9 @@ export async function generateReportStep(input: GenerateReportInput): Promise<Re
       backend: currentBackend()?.name ?? (await initBackend({ quiet: true })).name,
       config: input.metadata,
       datasetHashes: Object.fromEntries(
-        Object.entries((input.metadata.datasets ?? {}) as Record<string, { sha256: string }>).map(([k, v]) => [k, v.sha256]),
+        Object.entries((input.metadata.datasets ?? {}) as Record<string, { sha256: string }>).map(
+          ([k, v]) => [k, v.sha256],
+        ),
       ),
       durationsSeconds: input.durationsSeconds ?? {},
       machine: machineInfo(),
@@ -186,36 +244,38 @@ export async function generateReportStep(input: GenerateReportInput): Promise<Re
       ...(t.recoveryFactor !== undefined
         ? {
             recovery:
-              typeof t.recoveryFactor === 'number' ? { factor: t.recoveryFactor } : { factors: t.recoveryFactor },
+              typeof t.recoveryFactor === 'number'
+                ? { factor: t.recoveryFactor }
+                : { factors: t.recoveryFactor },
           }
         : {}),
-      ...(t.sunMedianAbsResidual !== undefined ? { synthesis: { sunMedianAbsResidual: t.sunMedianAbsResidual } } : {}),
+      ...(t.sunMedianAbsResidual !== undefined
+        ? { synthesis: { sunMedianAbsResidual: t.sunMedianAbsResidual } }
+        : {}),
       ...(input.pinnSpectra
         ? {
             pinnSpectra: {
-              ...(t.pinnSpectraMedianAbsDeltaF !== undefined ? { medianAbsDeltaF: t.pinnSpectraMedianAbsDeltaF } : {}),
+              ...(t.pinnSpectraMedianAbsDeltaF !== undefined
+                ? { medianAbsDeltaF: t.pinnSpectraMedianAbsDeltaF }
+                : {}),
               ...(t.pinnSpectraP95AbsDeltaF !== undefined ? { p95AbsDeltaF: t.pinnSpectraP95AbsDeltaF } : {}),
-              ...(t.pinnSunResidualFactor !== undefined ? { sunResidualFactor: t.pinnSunResidualFactor } : {}),
+              ...(t.pinnSunResidualFactor !== undefined
+                ? { sunResidualFactor: t.pinnSunResidualFactor }
+                : {}),
             },
           }
         : {}),
     },
   };
-  if (input.pinn) metrics.pinn = await readJson(input.pinn.path);
-  if (input.cvae) {
-    const c = await readJson(input.cvae.path);
-    metrics.cvae = {
-      examples: c.examples,
-      residuals: c.residuals,
-      summary: c.summary,
-      split: c.split,
-      ...(c.training ? { training: c.training } : {}),
-      ...(c.speed ? { speed: c.speed } : {}),
-    };
-  }
-  if (input.recovery) metrics.recovery = (await readJson(input.recovery.path)).recovery;
-  if (input.synthesis) metrics.synthesis = await readJson(input.synthesis.path);
-  if (input.pinnSpectra) metrics.pinnSpectra = await readJson(input.pinnSpectra.path);
+  // Each producer's file through the contract's schema of its section (the recovery file is a whole RunMetrics of param-nn's).
+  if (input.pinn) metrics.pinn = await readSection(input.pinn.path, pinnSectionSchema, 'pinn');
+  if (input.cvae) metrics.cvae = await readSection(input.cvae.path, cvaeSectionSchema, 'cvae');
+  if (input.recovery)
+    metrics.recovery = (await readSection(input.recovery.path, runMetricsSchema, 'recovery')).recovery;
+  if (input.synthesis)
+    metrics.synthesis = await readSection(input.synthesis.path, synthesisSectionSchema, 'synthesis');
+  if (input.pinnSpectra)
+    metrics.pinnSpectra = await readSection(input.pinnSpectra.path, pinnSpectraSectionSchema, 'pinnSpectra');
   await writeRunMetrics(artifacts, runId, metrics);
   const r = await generateReportFromRun(artifacts, runId);
   return {

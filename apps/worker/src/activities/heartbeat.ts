@@ -29,7 +29,12 @@ export function inActivity(): boolean {
  * `everyMs` and at least every `everyMs` (a timer keeps heartbeating while a long step runs, so
  * cancellation reaches the activity). `stop()` clears the timer.
  */
-export function heartbeatPump(everyMs = 3000): { update(details: unknown): void; stop(): void; signal: AbortSignal | undefined; previous: unknown } {
+export function heartbeatPump(everyMs = 3000): {
+  update(details: unknown): void;
+  stop(): void;
+  signal: AbortSignal | undefined;
+  previous: unknown;
+} {
   if (!inActivity()) {
     return { update() {}, stop() {}, signal: undefined, previous: undefined };
   }

@@ -12,7 +12,8 @@ export function seededMatrix(size: number, seed: number): Float32Array {
 /** A = seededMatrix(size, seed), B = seededMatrix(size, seed + 1); returns ||A·B||_F. */
 export async function helloTensor(input: HelloTensorInput): Promise<HelloTensorResult> {
   const { size, seed } = input;
-  if (!Number.isInteger(size) || size < 1 || size > 4096) throw new Error(`size must be an integer in [1, 4096], got ${size}`);
+  if (!Number.isInteger(size) || size < 1 || size > 4096)
+    throw new Error(`size must be an integer in [1, 4096], got ${size}`);
   const info = await initBackend({ quiet: true });
   const t0 = performance.now();
   const norm = tf.tidy(() => {

@@ -11,7 +11,12 @@ import {
 import { finishTraining, findTrainedModel, trainChunk, trainingIdentity } from './train.js';
 import { evaluateCvaeStep, evaluatePinnStep, generateReportStep, validateCvaeStep } from './evaluate.js';
 import { assemblePinnSpectra, pinnSpectraBatch, pinnSunSpectra, planPinnSpectra } from './pinn-spectra.js';
-import { assembleSpectrumGrid, checkSynthesisStep, planSpectrumGrid, synthesizeSpectrumBatch } from './synth.js';
+import {
+  assembleSpectrumGrid,
+  checkSynthesisStep,
+  planSpectrumGrid,
+  synthesizeSpectrumBatch,
+} from './synth.js';
 
 /** All activities, checked against the interface the workflows proxy. */
 export function createActivities(): Activities {

@@ -34,7 +34,15 @@ describe.skipIf(!run)('evaluatePinnSpectra activities (real decks, PySME)', () =
   const linelist = () => join(data!, 'atomic/linelists/korg_vald_solar_threshold01/linelist.vald');
 
   const train = async (alpha: number): Promise<ModelRef> => {
-    const settings: TrainSettings = { preset: 'small', epochs: 2, seed: 3, alpha, epochsPerChunk: 2, checkpointEverySteps: 0, batchSize: 1024 };
+    const settings: TrainSettings = {
+      preset: 'small',
+      epochs: 2,
+      seed: 3,
+      alpha,
+      epochsPerChunk: 2,
+      checkpointEverySteps: 0,
+      batchSize: 1024,
+    };
     const base = { model: 'pinn' as const, dataset, settings, artifacts };
     const r = await trainChunk({ ...base, untilEpoch: 2 });
     expect(r.done).toBe(true);
@@ -131,7 +139,8 @@ describe.skipIf(!run)('evaluatePinnSpectra activities (real decks, PySME)', () =
       expect(Math.min(...truth)).toBeLessThan(0.5);
       expect(Math.max(...truth)).toBeLessThan(1.01);
       let deck: KuruczDeck | undefined;
-      for await (const d of readDecks(planFile.models[i].file)) if (d.line === planFile.models[i].line) deck = d;
+      for await (const d of readDecks(planFile.models[i].file))
+        if (d.line === planFile.models[i].line) deck = d;
       expect(deck).toBeDefined();
       expect(deck!.teffK).toBe(m.teffK);
       const t = trueDeck(deck!, 0);
@@ -157,7 +166,11 @@ describe.skipIf(!run)('evaluatePinnSpectra activities (real decks, PySME)', () =
         off += k;
       }
       // The PINN's atmosphere: predicted on the deck's own tau grid, everything else the deck's.
-      const atm = emulatedAtmosphere(t, (l, tau) => emulator.predictOnTauGrids([{ labels: l, tau }])[0], 'pinn');
+      const atm = emulatedAtmosphere(
+        t,
+        (l, tau) => emulator.predictOnTauGrids([{ labels: l, tau }])[0],
+        'pinn',
+      );
       expect(Array.from(atm.abundancePattern)).toEqual(Array.from(t.atmosphere.abundancePattern));
       expect(atm.temperature).not.toEqual(t.atmosphere.temperature);
     }
@@ -190,9 +203,11 @@ describe.skipIf(!run)('evaluatePinnSpectra activities (real decks, PySME)', () =
 
   test('bad inputs are refused before any synthesis, naming what is wrong', async () => {
     const i = input();
-    await expect(planPinnSpectra({ ...i, settings: { ...i.settings, linelist: join(artifacts, 'nope.vald') } })).rejects.toThrow(/nope\.vald: no such line list/);
-    await expect(planPinnSpectra({ ...i, settings: { ...i.settings, teffRangeK: [100, 200] } })).rejects.toThrow(
-      /no validation model with Teff in 100–200 K/,
-    );
+    await expect(
+      planPinnSpectra({ ...i, settings: { ...i.settings, linelist: join(artifacts, 'nope.vald') } }),
+    ).rejects.toThrow(/nope\.vald: no such line list/);
+    await expect(
+      planPinnSpectra({ ...i, settings: { ...i.settings, teffRangeK: [100, 200] } }),
+    ).rejects.toThrow(/no validation model with Teff in 100–200 K/);
   });
 });

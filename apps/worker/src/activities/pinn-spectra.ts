@@ -10,6 +10,7 @@ import {
   type KuruczDeck,
 } from '@stellar-emu/grid-io';
 import { initBackend } from '@stellar-emu/nn-core';
+import type { PinnSpectraSection } from '@stellar-emu/metrics';
 import { absDifferenceStats, quantileWithFailures, Rng } from '@stellar-emu/numerics';
 import { loadPinnModel, type PinnEmulator } from '@stellar-emu/pinn';
 import {
@@ -38,6 +39,9 @@ import { heartbeatPump } from './heartbeat.js';
 import { hashInputs, readSunInputs, sharedEngine, stopEngineOn } from './synth.js';
 
 const STEP = 'pinn-spectra';
+
+/** `<dir>/sun.json`: the section's `sun` (typed against the contract) and the PySME seconds it took. */
+type SunFile = NonNullable<PinnSpectraSection['sun']> & { engineSeconds: number };
 
 /** One chosen validation model: where its deck is and its labels. */
 interface PlannedModel {
@@ -143,7 +147,8 @@ async function deckAt(file: string, line: number): Promise<KuruczDeck> {
     throw inputError(`${file}: ${(err as Error).message}`);
   }
   const deck = decks.get(line);
-  if (!deck) throw inputError(`${file}:${line}: no Kurucz deck starts on this line (the dataset row points here)`);
+  if (!deck)
+    throw inputError(`${file}:${line}: no Kurucz deck starts on this line (the dataset row points here)`);
   return deck;
 }
 
@@ -168,7 +173,8 @@ export async function planPinnSpectra(input: PinnSpectraInput): Promise<PinnSpec
     ...(s.sun
       ? await hashInputs(
           { sunDeck: s.sun.deck, sunObserved: s.sun.observed },
-          (k, p) => `${p}: no such file (the ${k === 'sunDeck' ? 'solar deck' : 'observed Sun'} of the spectral evaluation)`,
+          (k, p) =>
+            `${p}: no such file (the ${k === 'sunDeck' ? 'solar deck' : 'observed Sun'} of the spectral evaluation)`,
         )
       : {}),
   };
@@ -200,7 +206,10 @@ export async function planPinnSpectra(input: PinnSpectraInput): Promise<PinnSpec
   const sources = new Map<string, string>();
   for (const f of ds.manifest.inputs) sources.set(f.path, f.sha256);
   const candidates: (PlannedModel & { source: string })[] = [];
-  for await (const rows of ds.iterateRows({ columns: ['id', 'source', 'line', 'teff_k', 'logg', 'feh', 'afe', 'split'], split: [VAL_SPLIT] })) {
+  for await (const rows of ds.iterateRows({
+    columns: ['id', 'source', 'line', 'teff_k', 'logg', 'feh', 'afe', 'split'],
+    split: [VAL_SPLIT],
+  })) {
     for (const r of rows) {
       const teffK = r.teff_k as number;
       if (teffK < s.teffRangeK[0] || teffK > s.teffRangeK[1]) continue;
@@ -240,7 +249,9 @@ export async function planPinnSpectra(input: PinnSpectraInput): Promise<PinnSpec
     }
     const recorded = sources.get(m.source);
     if (recorded && recorded !== h)
-      throw inputError(`${m.file}: changed since the dataset ${input.dataset.path} was ingested from it (sha256 differs)`);
+      throw inputError(
+        `${m.file}: changed since the dataset ${input.dataset.path} was ingested from it (sha256 differs)`,
+      );
   }
   const plan: PlanFile = {
     input,
@@ -248,13 +259,19 @@ export async function planPinnSpectra(input: PinnSpectraInput): Promise<PinnSpec
     pysme,
     candidates: candidates.length,
     models: chosen.map(({ source: _s, ...m }) => m),
-    cacheContext: JSON.stringify({ settings: spectrumSettings(input), linelistHash, pysme, recipe: 'synthesizeWindows1' }),
+    cacheContext: JSON.stringify({
+      settings: spectrumSettings(input),
+      linelistHash,
+      pysme,
+      recipe: 'synthesizeWindows1',
+    }),
   };
   await writeFileAtomic(join(dir, 'plan.json'), `${JSON.stringify(plan)}\n`);
   return { dir, key, models: take, candidates: candidates.length, batches: batches(take), done: null };
 }
 
-const modelFile = (dir: string, i: number, ext: 'json' | 'f32') => join(dir, 'models', `${String(i).padStart(5, '0')}.${ext}`);
+const modelFile = (dir: string, i: number, ext: 'json' | 'f32') =>
+  join(dir, 'models', `${String(i).padStart(5, '0')}.${ext}`);
 
 /** Models [start, end) of a plan: true deck, PINN and baseline spectra; a finished model is never recomputed. */
 export async function pinnSpectraBatch(
@@ -274,8 +291,19 @@ export async function pinnSpectraBatch(
     const baseline = plan.input.baseline ? asEmulator(await emulatorOf(plan.input.baseline)) : null;
     for (let i = input.start; i < input.end; i++) {
       const m = plan.models[i];
-      hb.update({ step: STEP, done: i - input.start, total: input.end - input.start, intrinsicCalls: calls, model: `${m.file}:${m.line}` });
-      if (await readFile(modelFile(input.dir, i, 'json')).then(() => true, () => false)) {
+      hb.update({
+        step: STEP,
+        done: i - input.start,
+        total: input.end - input.start,
+        intrinsicCalls: calls,
+        model: `${m.file}:${m.line}`,
+      });
+      if (
+        await readFile(modelFile(input.dir, i, 'json')).then(
+          () => true,
+          () => false,
+        )
+      ) {
         reused++;
         continue;
       }
@@ -285,7 +313,9 @@ export async function pinnSpectraBatch(
         deck: trueDeck(deck, m.afe),
         emulators: {
           pinn: { emulator: pinn, source: `pinn:${plan.input.model.path}` },
-          ...(baseline && plan.input.baseline ? { baseline: { emulator: baseline, source: `pinn:${plan.input.baseline.path}` } } : {}),
+          ...(baseline && plan.input.baseline
+            ? { baseline: { emulator: baseline, source: `pinn:${plan.input.baseline.path}` } }
+            : {}),
         },
         settings,
         cache,
@@ -315,7 +345,12 @@ export async function pinnSpectraBatch(
       // The JSON last: its presence says the model is finished.
       await writeFileAtomic(modelFile(input.dir, i, 'json'), `${JSON.stringify(result)}\n`);
     }
-    hb.update({ step: STEP, done: input.end - input.start, total: input.end - input.start, intrinsicCalls: calls });
+    hb.update({
+      step: STEP,
+      done: input.end - input.start,
+      total: input.end - input.start,
+      intrinsicCalls: calls,
+    });
   } finally {
     release();
     hb.stop();
@@ -329,7 +364,13 @@ export async function pinnSunSpectra(input: { dir: string }): Promise<{ engineSe
   const sun = plan.input.settings.sun;
   if (!sun) return { engineSeconds: 0 };
   const out = join(input.dir, 'sun.json');
-  if (await readFile(out).then(() => true, () => false)) return { engineSeconds: 0 };
+  if (
+    await readFile(out).then(
+      () => true,
+      () => false,
+    )
+  )
+    return { engineSeconds: 0 };
   const { deck, observed, grid } = await readSunInputs(sun);
   const settings = {
     grid,
@@ -359,27 +400,37 @@ export async function pinnSunSpectra(input: { dir: string }): Promise<{ engineSe
         return emulatedAtmosphere(t, asEmulator(await emulatorOf(m)), `pinn:${m.path}`);
       } catch (err) {
         // Retrying cannot fix an emulator's unusable solar atmosphere: say so at once.
-        if (err instanceof UnphysicalAtmosphereError) throw inputError(`the Sun (${sun.deck}): ${err.message}`);
+        if (err instanceof UnphysicalAtmosphereError)
+          throw inputError(`the Sun (${sun.deck}): ${err.message}`);
         throw err;
       }
     };
     const pinn = await spectrum('PINN', await emulated(plan.input.model));
-    const baseline = plan.input.baseline ? await spectrum('baseline', await emulated(plan.input.baseline)) : null;
+    const baseline = plan.input.baseline
+      ? await spectrum('baseline', await emulated(plan.input.baseline))
+      : null;
     // One continuum placement (the true deck's) for every spectrum, so residuals differ only by the atmospheres.
     const c = compareWithObserved(observed, truth, grid);
     const vsObserved = (f: Float64Array) => absDifferenceStats(c.observed, f);
+    // Observed: null where the detector has a gap; synthesized: numbers (the contract wants finite flux there).
     const round = (a: ArrayLike<number>) => Array.from(a, (v) => (Number.isFinite(v) ? +v.toFixed(5) : null));
-    const result = {
+    const roundFlux = (a: ArrayLike<number>) => Array.from(a, (v) => +v.toFixed(5));
+    const result: SunFile = {
       deck: sun.deck,
       observedFile: sun.observed,
       labels: t.labels,
-      settings: { vmicKms: sun.vmicKms, vsiniKms: sun.vsiniKms, vmacKms: sun.vmacKms, resolution: sun.resolution },
+      settings: {
+        vmicKms: sun.vmicKms,
+        vsiniKms: sun.vsiniKms,
+        vmacKms: sun.vmacKms,
+        resolution: sun.resolution,
+      },
       wavelengthStartAngstrom: grid.startAngstrom,
       wavelengthStepAngstrom: grid.stepAngstrom,
       observed: round(c.observed),
-      true: round(truth),
-      pinn: round(pinn),
-      baseline: baseline ? round(baseline) : null,
+      true: roundFlux(truth),
+      pinn: roundFlux(pinn),
+      baseline: baseline ? roundFlux(baseline) : null,
       residuals: {
         trueVsObserved: vsObserved(truth),
         pinnVsObserved: vsObserved(pinn),
@@ -400,10 +451,20 @@ export async function pinnSunSpectra(input: { dir: string }): Promise<{ engineSe
 }
 
 /** A model's id, deck location and labels, as the report's section names them. */
-const identity = (r: ModelResult) => ({ id: r.id, source: r.source, teffK: r.teffK, logg: r.logg, feh: r.feh, afe: r.afe });
+const identity = (r: ModelResult) => ({
+  id: r.id,
+  source: r.source,
+  teffK: r.teffK,
+  logg: r.logg,
+  feh: r.feh,
+  afe: r.afe,
+});
 
 /** Gather every model's result (and the Sun) into the report's `pinnSpectra` section. */
-export async function assemblePinnSpectra(input: { dir: string; artifacts: string }): Promise<StepOutcome<MetricsRef>> {
+export async function assemblePinnSpectra(input: {
+  dir: string;
+  artifacts: string;
+}): Promise<StepOutcome<MetricsRef>> {
   const plan = await readPlan(input.dir);
   const store = new LocalArtifactStore(input.artifacts);
   const done = await store.findCompleted(STEP, plan.key);
@@ -412,7 +473,9 @@ export async function assemblePinnSpectra(input: { dir: string; artifacts: strin
   const results: ModelResult[] = [];
   for (let i = 0; i < plan.models.length; i++) {
     if (!names.has(`${String(i).padStart(5, '0')}.json`))
-      throw new Error(`${input.dir}: model ${i} (${plan.models[i].file}:${plan.models[i].line}) has no result; its batch did not finish`);
+      throw new Error(
+        `${input.dir}: model ${i} (${plan.models[i].file}:${plan.models[i].line}) has no result; its batch did not finish`,
+      );
     results.push(JSON.parse(await readFile(modelFile(input.dir, i, 'json'), 'utf8')) as ModelResult);
   }
   // Every model counts: one an emulator failed on ranks as its worst (never dropped).
@@ -427,18 +490,26 @@ export async function assemblePinnSpectra(input: { dir: string; artifacts: strin
     const xs = results.map(pick);
     const p95 = xs.map((x) => x?.p95 ?? null);
     return {
-      medianOfMedians: quantileWithFailures(xs.map((x) => x?.median ?? null), 0.5),
+      medianOfMedians: quantileWithFailures(
+        xs.map((x) => x?.median ?? null),
+        0.5,
+      ),
       medianOfP95: quantileWithFailures(p95, 0.5),
       p95OfP95: quantileWithFailures(p95, 0.95),
       failed: xs.filter((x) => x === null).length,
     };
   };
-  const summary = { pinn: summaryOf((r) => r.pinn), baseline: plan.input.baseline ? summaryOf((r) => r.baseline) : null };
+  const summary = {
+    pinn: summaryOf((r) => r.pinn),
+    baseline: plan.input.baseline ? summaryOf((r) => r.baseline) : null,
+  };
   // The example: among the models every emulator could be synthesized for, the one whose PINN
   // median |ΔF| is the median one.
   const complete = results.filter((r) => r.pinn !== null && (!plan.input.baseline || r.baseline !== null));
   if (complete.length === 0)
-    throw new Error(`${input.dir}: no model has every emulated spectrum (first failure: ${failures[0]?.reason})`);
+    throw new Error(
+      `${input.dir}: no model has every emulated spectrum (first failure: ${failures[0]?.reason})`,
+    );
   const order = complete.map((r, i) => [r.pinn!.median, i] as const).sort((a, b) => a[0] - b[0]);
   const ex = complete[order[Math.floor((order.length - 1) / 2)][1]];
   const settings = spectrumSettings(plan.input);
@@ -451,16 +522,21 @@ export async function assemblePinnSpectra(input: { dir: string; artifacts: strin
     return Array.from(flat.subarray(k * n, (k + 1) * n), (v) => +v.toFixed(5));
   };
   const sunFile = join(input.dir, 'sun.json');
-  const sun = plan.input.settings.sun
-    ? (JSON.parse(await readFile(sunFile, 'utf8')) as Record<string, unknown> & { engineSeconds: number })
-    : null;
+  const sun = plan.input.settings.sun ? (JSON.parse(await readFile(sunFile, 'utf8')) as SunFile) : null;
   const pinnAlpha = (await emulatorOf(plan.input.model)).physics.alpha;
   const baselineAlpha = plan.input.baseline ? (await emulatorOf(plan.input.baseline)).physics.alpha : null;
-  const { engineSeconds: sunSeconds, ...sunSection } = sun ?? { engineSeconds: 0 };
-  const section = {
+  const sunSeconds = sun?.engineSeconds ?? 0;
+  const sunSection = sun ? (({ engineSeconds: _seconds, ...rest }: SunFile) => rest)(sun) : null;
+  // The contract's section (typed: a field drifting from it is a compile error).
+  const section: PinnSpectraSection = {
     engine: { name: 'pysme', version: plan.pysme },
     settings: { ...settings, windows: settings.windows, linelist: plan.input.settings.linelist },
-    sample: { split: VAL_SPLIT, candidates: plan.candidates, seed: plan.input.settings.seed, teffRangeK: plan.input.settings.teffRangeK },
+    sample: {
+      split: VAL_SPLIT,
+      candidates: plan.candidates,
+      seed: plan.input.settings.seed,
+      teffRangeK: plan.input.settings.teffRangeK,
+    },
     alpha: pinnAlpha,
     baselineAlpha,
     models: results.map((r) => ({ ...identity(r), pinn: r.pinn, baseline: r.baseline })),
@@ -476,13 +552,13 @@ export async function assemblePinnSpectra(input: { dir: string; artifacts: strin
       pinn: part('pinn'),
       baseline: plan.input.baseline ? part('baseline') : null,
     },
-    ...(sun ? { sun: sunSection } : {}),
+    ...(sunSection ? { sun: sunSection } : {}),
     engineSeconds: results.reduce((s, r) => s + r.engineSeconds, 0) + sunSeconds,
   };
   const path = join(input.dir, 'metrics.json');
   await writeFileAtomic(path, `${JSON.stringify(section)}\n`);
   const r4 = (x: number | null) => (x === null ? 'failed' : +x.toPrecision(4));
-  const sunRes = sun?.residuals as { trueVsObserved: { median: number }; pinnVsObserved: { median: number } } | undefined;
+  const sunRes = sun?.residuals;
   const ref: MetricsRef = {
     path,
     sha256: await sha256File(path),
@@ -498,7 +574,9 @@ export async function assemblePinnSpectra(input: { dir: string; artifacts: strin
             baselineMedianP95AbsDeltaF: r4(summary.baseline.medianOfP95),
           }
         : {}),
-      ...(sunRes ? { sunResidualRatio: r4(sunRes.pinnVsObserved.median / sunRes.trueVsObserved.median) } : {}),
+      ...(sunRes
+        ? { sunResidualRatio: r4(sunRes.pinnVsObserved.median / sunRes.trueVsObserved.median) }
+        : {}),
     },
   };
   await store.recordCompleted({

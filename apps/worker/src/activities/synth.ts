@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { SynthesisSection } from '@stellar-emu/metrics';
 import { initBackend } from '@stellar-emu/nn-core';
 import { loadPinnModel, predictedDeck } from '@stellar-emu/pinn';
 import {
@@ -446,7 +447,8 @@ export async function checkSynthesisStep(input: {
     hb.stop();
   }
   const c = compareWithObserved(observed, flux, grid);
-  const metrics = {
+  // The report's synthesis section (typed against the contract).
+  const metrics: SynthesisSection = {
     engine: { name: 'pysme', version: e.versions!.pysme },
     sun: {
       deck: sun.deck,

@@ -2,12 +2,19 @@
 // tfjs), so that the resumed run is bitwise comparable with an uninterrupted one.
 process.env.STELLAR_EMU_BACKEND = 'cpu';
 
-import { mkdtemp, readdir, stat, truncate } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, stat, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { assertBitwiseEqual, latestCheckpoint, readCheckpoint } from '@stellar-emu/nn-core';
-import type { TrainChunkInput, TrainChunkResult, TrainProgress, TrainSettings } from '@stellar-emu/workflows';
+import {
+  trainSettings,
+  type TrainChunkInput,
+  type TrainChunkResult,
+  type TrainProgress,
+  type TrainSettings,
+} from '@stellar-emu/workflows';
+import { pipelineConfigSchema } from '@stellar-emu/workflows/config';
 import { prepareDatasetStep, splitDatasetStep } from './data.js';
 import { trainChunk } from './train.js';
 
@@ -67,4 +74,33 @@ test('a retried trainChunk whose newest checkpoint is truncated resumes from the
   expect([...b.keys()]).toEqual([...a.keys()]);
   for (const [k, v] of a) assertBitwiseEqual(b.get(k)!, v, k);
   expect((await readdir(ckptDir)).filter((n) => n.includes('.corrupt-'))).toHaveLength(1);
+});
+
+test('a training option reaches the trainer unchanged from the pipeline config: pinn.paperPhysics (config file → workflow settings → trainChunk → model)', async () => {
+  const artifacts = await mkdtemp(join(tmpdir(), 'se-option-'));
+  const raw = await prepareDatasetStep({
+    kind: 'atmospheres',
+    source: { synthetic: { n: 24, seed: 5 } },
+    artifacts,
+  });
+  const dataset = (await splitDatasetStep({ dataset: raw.result, scheme: '90/10', seed: 0, artifacts }))
+    .result;
+  const models: Record<string, { includeAccrad: boolean }> = {};
+  for (const paperPhysics of [false, true]) {
+    // The config a user writes; the pipeline's own parse and settings.
+    const config = pipelineConfigSchema.parse({
+      atmospheres: { synthetic: { n: 24, seed: 5 } },
+      pinn: { epochs: 1, batchSize: 256, checkpointEverySteps: 0, paperPhysics },
+    });
+    const settings = trainSettings(config.pinn!);
+    expect(settings).toMatchObject({ paperPhysics });
+    const r = await trainChunk({ model: 'pinn', dataset, settings, artifacts, untilEpoch: 1 });
+    const meta = JSON.parse(await readFile(join(r.modelDir, 'model.json'), 'utf8')) as {
+      physics: { includeAccrad: boolean };
+    };
+    models[String(paperPhysics)] = meta.physics;
+  }
+  // The paper's physics: the hydrostatic term with g alone, without ACCRAD.
+  expect(models.false.includeAccrad).toBe(true);
+  expect(models.true.includeAccrad).toBe(false);
 });

@@ -15,7 +15,14 @@ import {
 import { sha256Hex } from '@stellar-emu/grid-io';
 import { trainPinnOnDataset } from '@stellar-emu/pinn';
 import { trainCvae } from '@stellar-emu/cvae';
-import type { CvaeTrainSettings, ModelRef, TrainChunkInput, TrainChunkResult, TrainProgress, TrainSettings } from '@stellar-emu/workflows';
+import type {
+  CvaeTrainSettings,
+  ModelRef,
+  TrainChunkInput,
+  TrainChunkResult,
+  TrainProgress,
+  TrainSettings,
+} from '@stellar-emu/workflows';
 import { hashPath, LocalArtifactStore, stepKey } from '../artifacts/store.js';
 import { drainSignal, heartbeatPump } from './heartbeat.js';
 
@@ -29,7 +36,9 @@ export function trainingKey(input: Omit<TrainChunkInput, 'untilEpoch'>): string 
  * `train-<model>-<first 24 hex of sha256(store path, key)>` — the same for every pipeline that
  * asks for this model in this artifact store, different across stores.
  */
-export async function trainingIdentity(input: Omit<TrainChunkInput, 'untilEpoch'>): Promise<{ key: string; workflowId: string }> {
+export async function trainingIdentity(
+  input: Omit<TrainChunkInput, 'untilEpoch'>,
+): Promise<{ key: string; workflowId: string }> {
   const key = trainingKey(input);
   const id = sha256Hex(`${resolve(input.artifacts)}\0${key}`).slice(0, 24);
   return { key, workflowId: `train-${input.model}-${id}` };
@@ -40,9 +49,13 @@ export async function trainingIdentity(input: Omit<TrainChunkInput, 'untilEpoch'
  * settings are the model package's training options, passed on unchanged (the trainer parses
  * them with its schema); `maxSeconds` is what is left of the pipeline's time budget.
  */
-const TRAINERS: Record<TrainChunkInput['model'], (settings: TrainSettings, run: ModelTrainingRequest, maxSeconds?: number) => Promise<ModelTrainingResult>> = {
+const TRAINERS: Record<
+  TrainChunkInput['model'],
+  (settings: TrainSettings, run: ModelTrainingRequest, maxSeconds?: number) => Promise<ModelTrainingResult>
+> = {
   pinn: (settings, run, maxSeconds) => trainPinnOnDataset({ ...settings, ...budget(maxSeconds), ...run }),
-  cvae: (settings, run, maxSeconds) => trainCvae({ ...(settings as CvaeTrainSettings), ...budget(maxSeconds), ...run }),
+  cvae: (settings, run, maxSeconds) =>
+    trainCvae({ ...(settings as CvaeTrainSettings), ...budget(maxSeconds), ...run }),
 };
 
 /** The time budget of one chunk as a training option. */
@@ -72,7 +85,11 @@ export async function trainChunk(input: TrainChunkInput): Promise<TrainChunkResu
   const ckptDir = checkpointDirOf(modelDir);
   // The newest checkpoint that verifies; newer corrupt ones are renamed aside and reported in the
   // progress (a directory of corrupt checkpoints only is a non-retryable CheckpointError).
-  const found = existsSync(ckptDir) ? await findResumableCheckpoint(ckptDir, { onWarning: (w) => console.warn(`trainChunk ${input.model}: ${w}`) }) : null;
+  const found = existsSync(ckptDir)
+    ? await findResumableCheckpoint(ckptDir, {
+        onWarning: (w) => console.warn(`trainChunk ${input.model}: ${w}`),
+      })
+    : null;
   const resumeFrom = found?.path ?? null;
   const checkpointWarnings = [...(found?.warnings ?? [])];
   // Heartbeats every 2 s (the worker's throttle allows it): `status` lags training by a few seconds.
@@ -105,7 +122,8 @@ export async function trainChunk(input: TrainChunkInput): Promise<TrainChunkResu
   const onProgress = (p: Progress) => {
     const now = performance.now();
     if (!first) first = { step: p.globalStep, t: now };
-    else if (p.globalStep > first.step && now > first.t) stepsPerSecond = (p.globalStep - first.step) / ((now - first.t) / 1000);
+    else if (p.globalStep > first.step && now > first.t)
+      stepsPerSecond = (p.globalStep - first.step) / ((now - first.t) / 1000);
     const totalSteps = p.stepsPerEpoch * input.settings.epochs;
     progress = {
       ...progress,
@@ -126,14 +144,18 @@ export async function trainChunk(input: TrainChunkInput): Promise<TrainChunkResu
   };
   const t0 = performance.now();
   try {
-    const r = await TRAINERS[input.model](input.settings, {
-      datasetDir: input.dataset.path,
-      outDir: modelDir,
-      untilEpoch: input.untilEpoch,
-      resume: true,
-      signal,
-      onProgress,
-    }, input.maxSeconds);
+    const r = await TRAINERS[input.model](
+      input.settings,
+      {
+        datasetDir: input.dataset.path,
+        outDir: modelDir,
+        untilEpoch: input.untilEpoch,
+        resume: true,
+        signal,
+        onProgress,
+      },
+      input.maxSeconds,
+    );
     progress.resumedFromStep = r.resumedFromStep;
     progress.checkpoint = r.lastCheckpoint ?? progress.checkpoint;
     addWarnings(r.checkpointWarnings);
@@ -142,8 +164,12 @@ export async function trainChunk(input: TrainChunkInput): Promise<TrainChunkResu
     const done = r.done || budgetSpent;
     hb.update(progress);
     if (aborted) {
-      if (hb.signal?.aborted) throw new CancelledFailure(`training cancelled; checkpoint ${progress.checkpoint}`);
-      throw ApplicationFailure.retryable(`worker draining; resume from checkpoint ${progress.checkpoint}`, 'WorkerDraining');
+      if (hb.signal?.aborted)
+        throw new CancelledFailure(`training cancelled; checkpoint ${progress.checkpoint}`);
+      throw ApplicationFailure.retryable(
+        `worker draining; resume from checkpoint ${progress.checkpoint}`,
+        'WorkerDraining',
+      );
     }
     const seconds = (performance.now() - t0) / 1000;
     return {
@@ -162,7 +188,9 @@ export async function trainChunk(input: TrainChunkInput): Promise<TrainChunkResu
 }
 
 /** Record a finished training run so identical re-runs skip it. */
-export async function finishTraining(input: TrainChunkInput & { result: TrainChunkResult }): Promise<ModelRef> {
+export async function finishTraining(
+  input: TrainChunkInput & { result: TrainChunkResult },
+): Promise<ModelRef> {
   const store = new LocalArtifactStore(input.artifacts);
   const key = trainingKey(input);
   const path = input.result.modelDir;

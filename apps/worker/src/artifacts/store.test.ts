@@ -4,12 +4,20 @@ import { cp, mkdtemp, readdir, readFile, rename, writeFile, mkdir } from 'node:f
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { LEGACY_MANIFEST_FILE, MANIFEST_FILE, openDataset, readManifest, writeSpectrumDataset } from '@stellar-emu/grid-io';
+import {
+  LEGACY_MANIFEST_FILE,
+  MANIFEST_FILE,
+  openDataset,
+  readManifest,
+  writeSpectrumDataset,
+} from '@stellar-emu/grid-io';
 import { canonicalJson, hashPath, LocalArtifactStore, stepKey } from './store.js';
 
 describe('artifact store', () => {
   test('canonical JSON sorts keys at every depth and drops undefined', () => {
-    expect(canonicalJson({ b: 1, a: { d: [1, { z: 0, y: 1 }], c: undefined } })).toBe('{"a":{"d":[1,{"y":1,"z":0}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [1, { z: 0, y: 1 }], c: undefined } })).toBe(
+      '{"a":{"d":[1,{"y":1,"z":0}]},"b":1}',
+    );
     expect(stepKey('s', { a: 1, b: 2 }, { x: 'h' })).toBe(stepKey('s', { b: 2, a: 1 }, { x: 'h' }));
     expect(stepKey('s', { a: 1 }, { x: 'h' })).not.toBe(stepKey('s', { a: 2 }, { x: 'h' }));
   });
@@ -29,7 +37,17 @@ describe('artifact store', () => {
     const root = await mkdtemp(join(tmpdir(), 'store-ds-'));
     const dir = join(root, 'ds');
     const flux = Array.from({ length: 40 }, (_, j) => 1 - 0.01 * j);
-    const recs = Array.from({ length: 5 }, (_, i) => ({ id: `s${i}`, source: 'test', line: i, labels: { teffK: 5000 + i }, wavelengthStartAngstrom: 4450, wavelengthStepAngstrom: 0.05, flux, synthetic: true, split: null }));
+    const recs = Array.from({ length: 5 }, (_, i) => ({
+      id: `s${i}`,
+      source: 'test',
+      line: i,
+      labels: { teffK: 5000 + i },
+      wavelengthStartAngstrom: 4450,
+      wavelengthStepAngstrom: 0.05,
+      flux,
+      synthetic: true,
+      split: null,
+    }));
     await writeSpectrumDataset(recs, dir);
     const sha = (b: string | Buffer) => createHash('sha256').update(b).digest('hex');
     const listing = async (d: string) => {
@@ -62,7 +80,13 @@ describe('artifact store', () => {
     const out = join(dir, 'data.txt');
     await writeFile(out, 'rows');
     expect(await store.findCompleted('ingest', key)).toBeNull();
-    await store.recordCompleted({ step: 'ingest', key, outputs: { data: { path: out, sha256: await hashPath(out) } }, summary: { rows: 1 }, completedAt: new Date().toISOString() });
+    await store.recordCompleted({
+      step: 'ingest',
+      key,
+      outputs: { data: { path: out, sha256: await hashPath(out) } },
+      summary: { rows: 1 },
+      completedAt: new Date().toISOString(),
+    });
     expect((await store.findCompleted('ingest', key))?.summary).toEqual({ rows: 1 });
     expect(await store.findCompleted('ingest', stepKey('ingest', { n: 4 }, {}))).toBeNull();
     await writeFile(out, 'tampered');
@@ -78,14 +102,30 @@ describe('artifact store', () => {
     let waits = 0;
     const run = async () => {
       runs++;
-      expect(JSON.parse(await readFile(join(dir, '.lock'), 'utf8'))).toEqual({ host: hostname(), pid: process.pid });
+      expect(JSON.parse(await readFile(join(dir, '.lock'), 'utf8'))).toEqual({
+        host: hostname(),
+        pid: process.pid,
+      });
       await new Promise((r) => setTimeout(r, 300));
       const out = join(dir, 'data.txt');
       await writeFile(out, 'rows');
-      await store.recordCompleted({ step: 'ingest', key, outputs: { data: { path: out, sha256: await hashPath(out) } }, summary: {}, completedAt: new Date().toISOString() });
+      await store.recordCompleted({
+        step: 'ingest',
+        key,
+        outputs: { data: { path: out, sha256: await hashPath(out) } },
+        summary: {},
+        completedAt: new Date().toISOString(),
+      });
       return 'ran';
     };
-    const once = () => store.once('ingest', key, () => 'reused', run, () => void waits++);
+    const once = () =>
+      store.once(
+        'ingest',
+        key,
+        () => 'reused',
+        run,
+        () => void waits++,
+      );
     expect((await Promise.all([once(), once()])).sort()).toEqual(['ran', 'reused']);
     expect(runs).toBe(1);
     expect(waits).toBeGreaterThan(0);
@@ -97,7 +137,14 @@ describe('artifact store', () => {
     const dir2 = await store.stepDir('ingest', key2);
     const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
     await writeFile(join(dir2, '.lock'), `${JSON.stringify({ host: hostname(), pid: dead })}\n`);
-    expect(await store.once('ingest', key2, () => 'reused', async () => 'ran')).toBe('ran');
+    expect(
+      await store.once(
+        'ingest',
+        key2,
+        () => 'reused',
+        async () => 'ran',
+      ),
+    ).toBe('ran');
     expect(existsSync(join(dir2, '.lock'))).toBe(false);
   });
 });

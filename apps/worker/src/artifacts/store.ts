@@ -1,7 +1,13 @@
 // Artifact store: datasets, checkpoints, models and reports live here; workflows carry only
 // paths and content hashes. A local directory by default; the interface admits a shared
 // file system or an object store later.
-import { removeStaleTempFiles, sha256File, sha256Hex, withFileLock, writeFileAtomic } from '@stellar-emu/grid-io';
+import {
+  removeStaleTempFiles,
+  sha256File,
+  sha256Hex,
+  withFileLock,
+  writeFileAtomic,
+} from '@stellar-emu/grid-io';
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
@@ -39,7 +45,13 @@ export interface ArtifactStore {
    * while waiting for the lock (another pipeline doing the same step) — when `reuse` takes its
    * record instead.
    */
-  once<T>(step: string, key: string, reuse: (done: StepRecord) => T, run: () => Promise<T>, onWait?: () => void): Promise<T>;
+  once<T>(
+    step: string,
+    key: string,
+    reuse: (done: StepRecord) => T,
+    run: () => Promise<T>,
+    onWait?: () => void,
+  ): Promise<T>;
   /** Directory for a named run (metrics, reports). */
   runDir(runId: string): Promise<string>;
 }
@@ -100,7 +112,13 @@ export class LocalArtifactStore implements ArtifactStore {
     return dir;
   }
 
-  async once<T>(step: string, key: string, reuse: (done: StepRecord) => T, run: () => Promise<T>, onWait?: () => void): Promise<T> {
+  async once<T>(
+    step: string,
+    key: string,
+    reuse: (done: StepRecord) => T,
+    run: () => Promise<T>,
+    onWait?: () => void,
+  ): Promise<T> {
     const first = await this.findCompleted(step, key);
     if (first) return reuse(first);
     const lock = join(await this.stepDir(step, key), '.lock');
@@ -139,7 +157,8 @@ export class LocalArtifactStore implements ArtifactStore {
   }
 
   async runDir(runId: string): Promise<string> {
-    if (!/^[A-Za-z0-9._-]+$/.test(runId)) throw new Error(`run id '${runId}' may only hold letters, digits, '.', '_' and '-'`);
+    if (!/^[A-Za-z0-9._-]+$/.test(runId))
+      throw new Error(`run id '${runId}' may only hold letters, digits, '.', '_' and '-'`);
     const dir = join(this.root, 'runs', runId);
     await mkdir(dir, { recursive: true });
     return dir;

@@ -188,7 +188,11 @@ export interface PipelineActivities {
   /** `synth` queue: gather the models' results into the report's pinnSpectra section. */
   assemblePinnSpectra(input: { dir: string; artifacts: string }): Promise<StepOutcome<MetricsRef>>;
   /** `synth` queue: write the grid-io spectrum dataset (with provenance) from the finished rows. */
-  assembleSpectrumGrid(input: { dir: string; artifacts: string; cost?: SynthesisCost }): Promise<StepOutcome<DatasetRef>>;
+  assembleSpectrumGrid(input: {
+    dir: string;
+    artifacts: string;
+    cost?: SynthesisCost;
+  }): Promise<StepOutcome<DatasetRef>>;
   /** Content hash of a data source's inputs (files of a grid, or the synthetic recipe). */
   inputFingerprint(input: FingerprintInput): Promise<string>;
   /** The input fingerprint the named schedule last trained on, or null. */

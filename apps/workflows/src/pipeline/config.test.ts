@@ -34,7 +34,10 @@ describe('pipeline config', () => {
       teffRangeK: [3500, 12000],
     });
     expect(() =>
-      validatePipelineConfig({ ...good, pinn: { epochs: 1, spectra: { linelist: 'l.vald' } } }, 'synthetic.json'),
+      validatePipelineConfig(
+        { ...good, pinn: { epochs: 1, spectra: { linelist: 'l.vald' } } },
+        'synthetic.json',
+      ),
     ).toThrow(/pinn\.spectra: needs atmospheres from real decks/);
   });
 
@@ -53,12 +56,25 @@ describe('pipeline config', () => {
       if (c.cvae) expect(c.cvae.maxMinutes, f).toBeGreaterThan(0);
       else expect(c.pinn?.spectra?.models, f).toBeGreaterThanOrEqual(200);
     }
-    expect(() => validatePipelineConfig({ ...good, spectra: { synthetic: { n: 40, seed: 1 } }, cvae: { epochs: 1 }, validation: { factor: 1.5 } }, 'old.json')).toThrow(
-      /validation\.factor: moved to thresholds\.recoveryFactor/,
+    expect(() =>
+      validatePipelineConfig(
+        {
+          ...good,
+          spectra: { synthetic: { n: 40, seed: 1 } },
+          cvae: { epochs: 1 },
+          validation: { factor: 1.5 },
+        },
+        'old.json',
+      ),
+    ).toThrow(/validation\.factor: moved to thresholds\.recoveryFactor/);
+    const perLabel = validatePipelineConfig(
+      { ...good, thresholds: { recoveryFactor: { vsiniKms: 2 } } },
+      'x.json',
     );
-    const perLabel = validatePipelineConfig({ ...good, thresholds: { recoveryFactor: { vsiniKms: 2 } } }, 'x.json');
     expect(perLabel.thresholds.recoveryFactor).toEqual({ vsiniKms: 2 });
-    expect(() => validatePipelineConfig({ ...good, thresholds: { recoveryFactor: { teff: 2 } } }, 'x.json')).toThrow(/recoveryFactor/);
+    expect(() =>
+      validatePipelineConfig({ ...good, thresholds: { recoveryFactor: { teff: 2 } } }, 'x.json'),
+    ).toThrow(/recoveryFactor/);
   });
 
   const bad: [string, unknown, RegExp][] = [

@@ -2,6 +2,7 @@
 // Not imported by workflow code (the client validates; workflows receive the parsed object).
 import { z } from 'zod';
 import { cvaeTrainingSchema } from '@stellar-emu/cvae/options';
+import { recoveryValidationSchema } from '@stellar-emu/param-nn/options';
 import { pinnTrainingSchema } from '@stellar-emu/pinn/options';
 
 const runName = z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only');
@@ -62,10 +63,13 @@ export const pinnSpectra = z
   .object({
     linelist: z.string().min(1),
     medium: z.enum(['air', 'vac']).default('air'),
-    windows: z.array(wavelengthWindow).min(1).default([
-      [4450, 4650],
-      [5150, 5350],
-    ]),
+    windows: z
+      .array(wavelengthWindow)
+      .min(1)
+      .default([
+        [4450, 4650],
+        [5150, 5350],
+      ]),
     stepAngstrom: z.number().positive().max(1).default(0.02),
     resolution: z.number().positive().default(50_000),
     vmicKms: z.number().min(0).default(1),
@@ -85,7 +89,9 @@ export const pinnSpectra = z
         vmacKms: z.number().min(0).default(3.98),
         resolution: z.number().positive().default(115_000),
         zooms: z
-          .array(z.object({ name: z.string().min(1), fromAngstrom: z.number(), toAngstrom: z.number() }).strict())
+          .array(
+            z.object({ name: z.string().min(1), fromAngstrom: z.number(), toAngstrom: z.number() }).strict(),
+          )
           .default([
             { name: 'Mg b', fromAngstrom: 5164, toAngstrom: 5188 },
             { name: 'H-beta wings', fromAngstrom: 4835, toAngstrom: 4890 },
@@ -152,37 +158,25 @@ export const pipelineConfigSchema = z
       })
       .strict()
       .optional(),
-    cvae: cvaeTrainingSchema
-      .extend(chunking)
-      .strict()
-      .optional(),
-    validation: z
-      .object({
-        preset: z.enum(['small', 'paper']).default('small'),
-        epochs: z.number().int().min(1).default(20),
-        /** Recovery-network batch size (the paper's 1024; smaller for small datasets, or an epoch is one step). */
-        batchSize: z.number().int().min(1).max(65_536).default(1024),
-        seed: z.number().int().min(0).default(3),
+    cvae: cvaeTrainingSchema.extend(chunking).strict().optional(),
+    /** The CVAE's parameter-recovery validation: param-nn's options (the flags of `validate cvae`). */
+    validation: recoveryValidationSchema
+      .extend({
         /** Moved: the verdict factor is `thresholds.recoveryFactor`, the one place the report, the exit code and the step read it. */
         factor: z
           .unknown()
           .refine(() => false, 'moved to thresholds.recoveryFactor (one factor, or one per label)')
           .optional(),
-        /** Spectra the CVAE generates at random labels for the "generated" row. */
-        generated: z.number().int().min(10).default(500),
-        /** Labels of the generated spectra: the test spectra's (the paper's Table 3) or `generated` uniform draws. */
-        generatedAt: z.enum(['test', 'uniform']).default('test'),
-        /**
-         * PCA before the recovery network: `components` (the paper's 25), or the fewest components
-         * whose relative reconstruction error on the training spectra is at most `maxRelativeError`
-         * (what the reconstruction error asks for; `validate cvae --max-pca-error`).
-         */
+        /** Renamed (one name with `validate cvae --generated-count`). */
+        generated: z
+          .unknown()
+          .refine(() => false, 'renamed generatedCount')
+          .optional(),
+        /** Replaced by `pcaComponents` or `maxPcaError` (the flags of `validate cvae`). */
         pca: z
-          .union([
-            z.object({ components: z.number().int().min(1).max(2000) }).strict(),
-            z.object({ maxRelativeError: z.number().positive().lt(1) }).strict(),
-          ])
-          .default({ components: 25 }),
+          .unknown()
+          .refine(() => false, 'replaced by pcaComponents: k, or maxPcaError: x')
+          .optional(),
       })
       .strict()
       .optional(),
@@ -200,7 +194,10 @@ export const pipelineConfigSchema = z
         recoveryFactor: z
           .union([
             z.number().min(1),
-            z.partialRecord(z.enum(['teffK', 'logg', 'vsiniKms', 'mh', 'vmicKms', 'resolution']), z.number().min(1)),
+            z.partialRecord(
+              z.enum(['teffK', 'logg', 'vsiniKms', 'mh', 'vmicKms', 'resolution']),
+              z.number().min(1),
+            ),
           ])
           .optional(),
         /** Limit of the synthesized Sun's median |observed − synthesized| (default 0.015). */

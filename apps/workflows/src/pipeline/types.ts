@@ -1,6 +1,7 @@
 // Activity inputs and outputs of the pipeline: paths and content hashes, never bulk data.
 import type { CvaeTrainingInput } from '@stellar-emu/cvae/options';
 import type { PinnTrainingInput } from '@stellar-emu/pinn/options';
+import type { WindowedSpectrumSettings } from '@stellar-emu/synthesis';
 
 /** A dataset in the artifact store. */
 export interface DatasetRef {
@@ -68,16 +69,7 @@ export interface SunCheckSettings {
  * two windows 4450–4650 and 5150–5350 Å, R 50,000, v_mic 1 km/s, no rotation, 0.02 Å pixels;
  * 200 validation models with Teff in 3,500–12,000 K.
  */
-export interface PinnSpectraSettings {
-  /** VALD line list. */
-  linelist: string;
-  medium: 'air' | 'vac';
-  windows: [number, number][];
-  stepAngstrom: number;
-  resolution: number;
-  vmicKms: number;
-  vsiniKms: number;
-  vmacKms: number;
+export interface PinnSpectraSettings extends WindowedSpectrumSettings {
   /** Validation models to compare (a seeded sample; all when fewer qualify). */
   models: number;
   seed: number;

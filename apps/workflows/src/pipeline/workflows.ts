@@ -12,6 +12,7 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { TASK_QUEUES } from '../task-queues.js';
+import { trainSettings } from './settings.js';
 import type {
   PipelineActivities,
   PrepareDatasetInput,
@@ -41,47 +42,55 @@ const NON_RETRYABLE = [
   'ExtrapolationError',
 ];
 
-const cpu = proxyActivities<PipelineActivities>({
-  taskQueue: TASK_QUEUES.cpu,
-  startToCloseTimeout: '12 hours',
-  heartbeatTimeout: '2 minutes',
-  retry: {
-    initialInterval: '2 seconds',
-    maximumInterval: '1 minute',
-    maximumAttempts: 5,
-    nonRetryableErrorTypes: NON_RETRYABLE,
+/** Activities of one task queue: timeouts and the retry schedule (bad input and config errors are never retried). */
+function activitiesOn(
+  taskQueue: string,
+  o: {
+    startToClose: string;
+    heartbeat: string;
+    retry: [initial: string, maximum: string, attempts: number];
+    waitForCancellation?: boolean;
   },
-});
-
-/** Spectrum synthesis (PySME) on the `synth` queue: a killed worker's batch is retried on any synth worker. */
-function synthActivities(heartbeatSeconds = 30) {
+) {
   return proxyActivities<PipelineActivities>({
-    taskQueue: TASK_QUEUES.synth,
-    startToCloseTimeout: '24 hours',
-    heartbeatTimeout: `${heartbeatSeconds} seconds`,
+    taskQueue,
+    startToCloseTimeout: o.startToClose,
+    heartbeatTimeout: o.heartbeat,
+    ...(o.waitForCancellation
+      ? { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED }
+      : {}),
     retry: {
-      initialInterval: '1 second',
-      maximumInterval: '30 seconds',
-      maximumAttempts: 20,
+      initialInterval: o.retry[0],
+      maximumInterval: o.retry[1],
+      maximumAttempts: o.retry[2],
       nonRetryableErrorTypes: NON_RETRYABLE,
     },
   });
 }
 
+const cpu = activitiesOn(TASK_QUEUES.cpu, {
+  startToClose: '12 hours',
+  heartbeat: '2 minutes',
+  retry: ['2 seconds', '1 minute', 5],
+});
+
+/** Spectrum synthesis (PySME) on the `synth` queue: a killed worker's batch is retried on any synth worker. */
+function synthActivities(heartbeatSeconds = 30) {
+  return activitiesOn(TASK_QUEUES.synth, {
+    startToClose: '24 hours',
+    heartbeat: `${heartbeatSeconds} seconds`,
+    retry: ['1 second', '30 seconds', 20],
+  });
+}
+
 /** Training activities; a crashed worker is noticed when its heartbeats stop for `heartbeatSeconds`. */
 function gpuActivities(heartbeatSeconds = 60) {
-  return proxyActivities<PipelineActivities>({
-    taskQueue: TASK_QUEUES.gpu,
-    // A chunk is a bounded number of epochs, so one attempt never runs for days.
-    startToCloseTimeout: '7 days',
-    heartbeatTimeout: `${heartbeatSeconds} seconds`,
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: {
-      initialInterval: '1 second',
-      maximumInterval: '30 seconds',
-      maximumAttempts: 50,
-      nonRetryableErrorTypes: NON_RETRYABLE,
-    },
+  // A chunk is a bounded number of epochs, so one attempt never runs for days.
+  return activitiesOn(TASK_QUEUES.gpu, {
+    startToClose: '7 days',
+    heartbeat: `${heartbeatSeconds} seconds`,
+    waitForCancellation: true,
+    retry: ['1 second', '30 seconds', 50],
   });
 }
 const gpu = gpuActivities();
@@ -100,7 +109,13 @@ export interface WorkflowProgress {
   /** Latest training progress known to the workflow (chunk granularity; live details are in the activity's heartbeat). */
   training: TrainProgress | null;
   /** Spectrum synthesis: spectra finished of the grid (batch granularity; live counts are in the heartbeats). */
-  synthesis?: { done: number; total: number; batchesDone: number; batches: number; unit?: 'spectra' | 'models' };
+  synthesis?: {
+    done: number;
+    total: number;
+    batchesDone: number;
+    batches: number;
+    unit?: 'spectra' | 'models';
+  };
 }
 
 /** Query: live progress of a pipeline workflow. */
@@ -221,7 +236,13 @@ export async function evaluatePinnSpectra(input: PinnSpectraInput): Promise<Step
     t.state.stage = 'done';
     return { skipped: true, key: plan.key, result: plan.done };
   }
-  const progress = { done: 0, total: plan.models, batchesDone: 0, batches: plan.batches.length, unit: 'models' as const };
+  const progress = {
+    done: 0,
+    total: plan.models,
+    batchesDone: 0,
+    batches: plan.batches.length,
+    unit: 'models' as const,
+  };
   t.state.synthesis = progress;
   await t.step(
     'synthesize',
@@ -345,13 +366,6 @@ export interface PipelineResult {
   steps: WorkflowProgress['steps'];
 }
 
-/** A training section of the config as the training's settings: the model's options, passed on unchanged (the PINN's sweep sets alpha). */
-function trainSettings(c: NonNullable<PipelineConfig['pinn'] | PipelineConfig['cvae']>, alpha?: number): TrainSettings {
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  const { baseline, spectra, ...settings } = c as NonNullable<PipelineConfig['pinn']>;
-  return alpha !== undefined ? { ...settings, alpha } : settings;
-}
-
 /** Patch marker: trainings are child workflows named by their content key (histories before it replay unchanged). */
 export const TRAIN_BY_CONTENT_KEY = 'train-by-content-key';
 
@@ -372,8 +386,14 @@ async function trainOnce(
   onWait: (workflowId: string, seconds: number) => void,
 ): Promise<ModelRef> {
   const { model, ...args } = base;
-  if (!patched(TRAIN_BY_CONTENT_KEY)) return executeChild(workflow, { workflowId: legacyId, args: [args], memo });
-  const { workflowId } = await cpu.trainingIdentity({ model, dataset: args.dataset, settings: args.settings, artifacts: args.artifacts });
+  if (!patched(TRAIN_BY_CONTENT_KEY))
+    return executeChild(workflow, { workflowId: legacyId, args: [args], memo });
+  const { workflowId } = await cpu.trainingIdentity({
+    model,
+    dataset: args.dataset,
+    settings: args.settings,
+    artifacts: args.artifacts,
+  });
   for (let wait = 5; ; wait = Math.min(2 * wait, 300)) {
     try {
       return await executeChild(workflow, { workflowId, args: [args], memo });
@@ -438,7 +458,8 @@ export async function pipeline(config: PipelineConfig): Promise<PipelineResult> 
             { model: 'pinn', dataset: split.result, settings: trainSettings(config.pinn!, alpha), artifacts },
             { kind: `pinn${suffix}`, alpha, datasetSha256: split.result.sha256, pipeline: runId },
             `${runId}.train-pinn${suffix}`,
-            (id, s) => (t.state.stage = `train pinn${suffix}: the same training is running as ${id} (another pipeline); asking again in ${s} s`),
+            (id, s) =>
+              (t.state.stage = `train pinn${suffix}: the same training is running as ${id} (another pipeline); asking again in ${s} s`),
           );
           return { ...model, skipped: before !== null };
         },
@@ -522,7 +543,8 @@ export async function pipeline(config: PipelineConfig): Promise<PipelineResult> 
           { model: 'cvae', dataset: split.result, settings: trainSettings(config.cvae!), artifacts },
           { kind: 'cvae', datasetSha256: split.result.sha256, pipeline: runId },
           `${runId}.train-cvae`,
-          (id, s) => (t.state.stage = `train cvae: the same training is running as ${id} (another pipeline); asking again in ${s} s`),
+          (id, s) =>
+            (t.state.stage = `train cvae: the same training is running as ${id} (another pipeline); asking again in ${s} s`),
         );
         return { ...model, skipped: before !== null };
       },

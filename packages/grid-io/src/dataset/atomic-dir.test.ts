@@ -30,7 +30,9 @@ describe('writeDirectoryAtomic, concurrent writers', () => {
       expect(results).toEqual(tags);
       const names = (await readdir(dir)).sort();
       expect(names).toEqual(['f0.txt', 'f1.txt', 'f2.txt', 'f3.txt', 'f4.txt', 'f5.txt']);
-      const owners = new Set(await Promise.all(names.map(async (n) => (await readFile(join(dir, n), 'utf8')).split(':')[0])));
+      const owners = new Set(
+        await Promise.all(names.map(async (n) => (await readFile(join(dir, n), 'utf8')).split(':')[0])),
+      );
       expect(owners.size).toBe(1);
       expect((await readdir(root)).filter((n) => n.startsWith(`.new-${round}.`))).toEqual([]);
     }
@@ -40,7 +42,11 @@ describe('writeDirectoryAtomic, concurrent writers', () => {
     const dir = join(root, 'old');
     await writeDirectoryAtomic(dir, writer('first', 3));
     await Promise.all(['x', 'y', 'z'].map((t) => writeDirectoryAtomic(dir, writer(t, 3))));
-    const owners = new Set(await Promise.all((await readdir(dir)).map(async (n) => (await readFile(join(dir, n), 'utf8')).split(':')[0])));
+    const owners = new Set(
+      await Promise.all(
+        (await readdir(dir)).map(async (n) => (await readFile(join(dir, n), 'utf8')).split(':')[0]),
+      ),
+    );
     expect(owners.size).toBe(1);
     expect([...owners][0]).not.toBe('first');
     expect((await readdir(root)).filter((n) => n.startsWith('.old.'))).toEqual([]);
@@ -73,7 +79,11 @@ describe('removeStaleTempFiles', () => {
     await writeFile(join(dir, `.tmp-${process.pid}-4567abcd`), 'being written');
     await writeFile(join(dir, 'notes.tmp-1-2'), 'kept: not a temporary file name');
     expect((await removeStaleTempFiles(dir, { includeLive: true })).sort()).toEqual(
-      ['.ckpt-0000000004.safetensors.tmp-9-1', '.model.json.tmp-123-1700000000000', `.tmp-${process.pid}-4567abcd`].sort(),
+      [
+        '.ckpt-0000000004.safetensors.tmp-9-1',
+        '.model.json.tmp-123-1700000000000',
+        `.tmp-${process.pid}-4567abcd`,
+      ].sort(),
     );
     expect((await readdir(dir)).sort()).toEqual(['model.json', 'notes.tmp-1-2']);
   });

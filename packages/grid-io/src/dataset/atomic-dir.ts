@@ -66,7 +66,10 @@ export interface RemoveTempFilesOptions {
  * writing process (named in the temporary name) is no longer alive, so writers running now keep
  * theirs, unless `includeLive`. Returns the names removed.
  */
-export async function removeStaleTempFiles(dir: string, opts: RemoveTempFilesOptions = {}): Promise<string[]> {
+export async function removeStaleTempFiles(
+  dir: string,
+  opts: RemoveTempFilesOptions = {},
+): Promise<string[]> {
   let names: string[];
   try {
     names = await readdir(dir);
@@ -220,27 +223,31 @@ export async function writeDirectoryAtomic<T>(
   // The swap holds a lock beside `dir`: another writer (two pipelines writing one content-keyed
   // step at once) may have put a version in place since the check above; this one then replaces
   // it like any older version, and `dir` always holds one complete version, the last written.
-  await withFileLock(join(parent, `.${base}.lock`), async () => {
-    existing = await stat(abs).then(
-      (st) => st.isDirectory(),
-      () => false,
-    );
-    if (existing) {
+  await withFileLock(
+    join(parent, `.${base}.lock`),
+    async () => {
+      existing = await stat(abs).then(
+        (st) => st.isDirectory(),
+        () => false,
+      );
+      if (existing) {
+        try {
+          await rename(abs, backup);
+        } catch (err) {
+          await rm(stage, { recursive: true, force: true });
+          throw err;
+        }
+      }
       try {
-        await rename(abs, backup);
+        await rename(stage, abs);
       } catch (err) {
+        if (existing) await rename(backup, abs).catch(() => {});
         await rm(stage, { recursive: true, force: true });
         throw err;
       }
-    }
-    try {
-      await rename(stage, abs);
-    } catch (err) {
-      if (existing) await rename(backup, abs).catch(() => {});
-      await rm(stage, { recursive: true, force: true });
-      throw err;
-    }
-  }, SWAP_LOCK);
+    },
+    SWAP_LOCK,
+  );
   await fsyncPath(parent);
   if (cwdInside) {
     try {

@@ -28,7 +28,10 @@ export function spectrumContentId(r: Omit<SpectrumRecord, 'id'>): string {
   h.update('spec1');
   const keys = Object.keys(r.labels).sort();
   h.update(keys.join(','));
-  updateNumbers(h, keys.map((k) => r.labels[k]));
+  updateNumbers(
+    h,
+    keys.map((k) => r.labels[k]),
+  );
   updateNumbers(h, [r.wavelengthStartAngstrom, r.wavelengthStepAngstrom, r.flux.length]);
   updateNumbers(h, r.flux);
   return h.digest('hex');

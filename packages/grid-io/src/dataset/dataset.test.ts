@@ -29,9 +29,21 @@ async function duck(sql: string) {
 
 function spectra(n: number, pixels: number): SpectrumRecord[] {
   return Array.from({ length: n }, (_, i) => {
-    const flux = Array.from({ length: pixels }, (_, j) => 1 - 0.5 * Math.exp(-(((j - pixels / 2) / 7) ** 2)) * ((i % 5) / 5));
+    const flux = Array.from(
+      { length: pixels },
+      (_, j) => 1 - 0.5 * Math.exp(-(((j - pixels / 2) / 7) ** 2)) * ((i % 5) / 5),
+    );
     if (i % 3 === 0) flux[i % pixels] = Number.NaN;
-    const base = { source: 'synthetic:test', line: 0, labels: { teffK: 4000 + 100 * i, logg: 4.5, vsiniKms: i, mh: -0.1 * i }, wavelengthStartAngstrom: 4450, wavelengthStepAngstrom: 0.05, flux, synthetic: true, split: null };
+    const base = {
+      source: 'synthetic:test',
+      line: 0,
+      labels: { teffK: 4000 + 100 * i, logg: 4.5, vsiniKms: i, mh: -0.1 * i },
+      wavelengthStartAngstrom: 4450,
+      wavelengthStepAngstrom: 0.05,
+      flux,
+      synthetic: true,
+      split: null,
+    };
     return { id: spectrumContentId(base), ...base };
   });
 }
@@ -62,7 +74,9 @@ test('normalization: one streaming pass, log10 for positive-definite, [-1, 1] an
   expect(st.mean).toBeCloseTo(1, 12);
   expect(st.std).toBeCloseTo(Math.sqrt(8), 12);
   assertAllClose(normalizeValues(values, st, 'minmax'), [-1, -0.5, 0, 0.5, 1], { atol: 1e-12 });
-  assertAllClose(denormalizeValues(normalizeValues(values, st, 'standard'), st, 'standard'), values, { rtol: 1e-12 });
+  assertAllClose(denormalizeValues(normalizeValues(values, st, 'standard'), st, 'standard'), values, {
+    rtol: 1e-12,
+  });
   expect(() => s.add(-1)).toThrow(/positive/);
 });
 
@@ -70,7 +84,10 @@ describe('spectrum datasets', () => {
   test('write -> read keeps labels and flux (float32, NaN preserved); DuckDB reads the same', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'spec-ds-'));
     const recs = spectra(25, 300);
-    const manifest = await writeSpectrumDataset(recs, dir, { rowGroupSize: 10, split: { scheme: '90/10', seed: 3 } });
+    const manifest = await writeSpectrumDataset(recs, dir, {
+      rowGroupSize: 10,
+      split: { scheme: '90/10', seed: 3 },
+    });
     expect(manifest.rowCount).toBe(25);
     expect(manifest.files[0].rowGroups).toBe(3);
     expect(manifest.labels).toEqual(['teff_k', 'logg', 'vsini_kms', 'mh']);
@@ -79,7 +96,8 @@ describe('spectrum datasets', () => {
     const ds = await openDataset(dir);
     expect(ds.rowGroups.map((g) => g.numRows)).toEqual([10, 10, 5]);
     const back: SpectrumRecord[] = [];
-    for await (const batch of ds.iterateRows({ batchSize: 7 })) for (const r of batch) back.push(rowToSpectrumRecord(r, ds.manifest));
+    for await (const batch of ds.iterateRows({ batchSize: 7 }))
+      for (const r of batch) back.push(rowToSpectrumRecord(r, ds.manifest));
     expect(back.length).toBe(25);
     back.forEach((r, i) => {
       expect(r.id).toBe(recs[i].id);
@@ -96,16 +114,23 @@ describe('spectrum datasets', () => {
     expect(nVal).toBe(manifest.splitCounts.val ?? 0);
 
     const file = join(dir, 'data.parquet');
-    const rows = await duck(`SELECT id, teff_k, vsini_kms, split, flux, len(flux) AS n, list_count(list_filter(flux, x -> isnan(x))) AS nans FROM read_parquet('${file}') ORDER BY teff_k`);
+    const rows = await duck(
+      `SELECT id, teff_k, vsini_kms, split, flux, len(flux) AS n, list_count(list_filter(flux, x -> isnan(x))) AS nans FROM read_parquet('${file}') ORDER BY teff_k`,
+    );
     expect(rows.length).toBe(25);
     rows.forEach((r, i) => {
       expect(r.id).toBe(recs[i].id);
       expect(r.teff_k).toBe(recs[i].labels.teffK);
       expect(Number(r.n)).toBe(300);
       expect(Number(r.nans)).toBe(i % 3 === 0 ? 1 : 0);
-      assertAllClose(r.flux as number[], recs[i].flux.map(Math.fround), { rtol: 0, label: `duckdb flux ${i}` });
+      assertAllClose(r.flux as number[], recs[i].flux.map(Math.fround), {
+        rtol: 0,
+        label: `duckdb flux ${i}`,
+      });
     });
-    const types = await duck(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet('${file}'))`);
+    const types = await duck(
+      `SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet('${file}'))`,
+    );
     expect(types.find((t) => t.column_name === 'flux')?.column_type).toBe('FLOAT[]');
     expect(types.find((t) => t.column_name === 'split')?.column_type).toBe('VARCHAR');
   });
@@ -127,7 +152,9 @@ describe('manifest validation', () => {
     await writeSpectrumDataset(spectra(2, 10), dir);
     const good = JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8'));
     await writeFile(join(dir, MANIFEST_FILE), JSON.stringify({ ...good, schemaVersion: 2, rowCount: -1 }));
-    await expect(readManifest(dir)).rejects.toThrow(/_manifest\.json: invalid dataset manifest \(schemaVersion: .*rowCount: /);
+    await expect(readManifest(dir)).rejects.toThrow(
+      /_manifest\.json: invalid dataset manifest \(schemaVersion: .*rowCount: /,
+    );
     await writeFile(join(dir, MANIFEST_FILE), '{"schemaVersion": 1,');
     await expect(openDataset(dir)).rejects.toThrow(/not valid JSON/);
   });
@@ -136,19 +163,32 @@ describe('manifest validation', () => {
 describe.skipIf(!data)('atmosphere datasets from real decks', () => {
   test('write -> read -> AtmosphereModel is exact; DuckDB reads the same numbers', async () => {
     const models: AtmosphereModel[] = [];
-    for await (const d of readDecks(join(data!, 'atlas9-kurucz1993/ap10k2.dat.gz'))) models.push(deckToAtmosphereModel(d));
-    for (const f of ['t04000g5.00', 't44000g4.50']) for await (const d of readDecks(join(data!, `atlas12-samples/at12_aaaaa_${f}.atm`))) models.push(deckToAtmosphereModel(d));
+    for await (const d of readDecks(join(data!, 'atlas9-kurucz1993/ap10k2.dat.gz')))
+      models.push(deckToAtmosphereModel(d));
+    for (const f of ['t04000g5.00', 't44000g4.50'])
+      for await (const d of readDecks(join(data!, `atlas12-samples/at12_aaaaa_${f}.atm`)))
+        models.push(deckToAtmosphereModel(d));
     const dir = await mkdtemp(join(tmpdir(), 'atm-ds-'));
     async function* stream() {
       yield* models;
     }
-    const manifest = await writeAtmosphereDataset(stream(), dir, { rowGroupSize: 100, split: { scheme: '70/15/15', seed: 0 } });
+    const manifest = await writeAtmosphereDataset(stream(), dir, {
+      rowGroupSize: 100,
+      split: { scheme: '70/15/15', seed: 0 },
+    });
     expect(manifest.rowCount).toBe(377);
-    expect(manifest.layerCounts).toEqual({ 64: models.filter((m) => m.nLayers === 64).length, 72: models.filter((m) => m.nLayers === 72).length, 80: 2 });
+    expect(manifest.layerCounts).toEqual({
+      64: models.filter((m) => m.nLayers === 64).length,
+      72: models.filter((m) => m.nLayers === 72).length,
+      80: 2,
+    });
     expect(manifest.normalization.temperature.transform).toBe('log10');
     expect(manifest.normalization.accrad.transform).toBe('linear');
     expect(manifest.normalization.rhox.count).toBe(models.reduce((s, m) => s + m.nLayers, 0));
-    expect(manifest.labelRanges.teff_k).toEqual({ min: Math.min(...models.map((m) => m.teffK)), max: Math.max(...models.map((m) => m.teffK)) });
+    expect(manifest.labelRanges.teff_k).toEqual({
+      min: Math.min(...models.map((m) => m.teffK)),
+      max: Math.max(...models.map((m) => m.teffK)),
+    });
     const ds = await openDataset(dir);
     let i = 0;
     for await (const batch of ds.iterateRows()) {
@@ -159,7 +199,9 @@ describe.skipIf(!data)('atmosphere datasets from real decks', () => {
       }
     }
     expect(i).toBe(377);
-    const rows = await duck(`SELECT id, teff_k, n_layers, temperature, tau_rosseland, vturb_kms, synthetic FROM read_parquet('${join(dir, 'data.parquet')}')`);
+    const rows = await duck(
+      `SELECT id, teff_k, n_layers, temperature, tau_rosseland, vturb_kms, synthetic FROM read_parquet('${join(dir, 'data.parquet')}')`,
+    );
     expect(rows.length).toBe(377);
     rows.forEach((r, k) => {
       expect(r.id).toBe(models[k].id);

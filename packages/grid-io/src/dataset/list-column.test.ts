@@ -27,14 +27,28 @@ function expectSameFloat32(actual: Float32Array, expected: Float32Array, label: 
   expect(actual.length, label).toBe(expected.length);
   const a = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
   const b = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) throw new Error(`${label}: value ${i} is ${actual[i]}, expected ${expected[i]}`);
+  for (let i = 0; i < a.length; i++)
+    if (a[i] !== b[i]) throw new Error(`${label}: value ${i} is ${actual[i]}, expected ${expected[i]}`);
 }
 
 function spectra(n: number, pixels: number): SpectrumRecord[] {
   return Array.from({ length: n }, (_, i) => {
-    const flux = Array.from({ length: pixels }, (_, j) => 1 - 0.3 * Math.sin(0.01 * (i + 1) * j) ** 2 + 1e-7 * j);
+    const flux = Array.from(
+      { length: pixels },
+      (_, j) => 1 - 0.3 * Math.sin(0.01 * (i + 1) * j) ** 2 + 1e-7 * j,
+    );
     if (i % 4 === 0) flux[(7 * i) % pixels] = Number.NaN;
-    return { id: `s-${i}`, source: 'synthetic:test', line: i, labels: { teffK: 4000 + i, logg: 4 }, wavelengthStartAngstrom: 4450, wavelengthStepAngstrom: 0.05, flux, synthetic: true, split: null };
+    return {
+      id: `s-${i}`,
+      source: 'synthetic:test',
+      line: i,
+      labels: { teffK: 4000 + i, logg: 4 },
+      wavelengthStartAngstrom: 4450,
+      wavelengthStepAngstrom: 0.05,
+      flux,
+      synthetic: true,
+      split: null,
+    };
   });
 }
 
@@ -53,7 +67,9 @@ test('readFluxRowGroup: fast path, float32 bit-exact with NaN, split filter comp
 
     const meta = await ds.readRowGroup(g.index, ['id', 'split']);
     const train = await readFluxRowGroup(ds, g.index, ['train', 'val']);
-    const kept = meta.map((r, i) => [r, i] as const).filter(([r]) => r.split === 'train' || r.split === 'val');
+    const kept = meta
+      .map((r, i) => [r, i] as const)
+      .filter(([r]) => r.split === 'train' || r.split === 'val');
     expect(Array.from(train.rowIndex)).toEqual(kept.map(([, i]) => i));
     expect(train.rows).toBe(kept.length);
     const expectedKept = Float32Array.from(kept.flatMap(([, i]) => recs[g.rowStart + i].flux));
@@ -78,7 +94,9 @@ test('LIST<double> with snappy: fast path, rows as number[] exactly, DuckDB read
   expectSameFloat32(f.flux, Float32Array.from(recs.slice(10).flatMap((r) => r.flux)), 'double -> float32');
 
   const file = join(dir, 'data.parquet');
-  const back = await duck(`SELECT line, flux, list_count(list_filter(flux, x -> isnan(x))) AS nans FROM read_parquet('${file}') ORDER BY line`);
+  const back = await duck(
+    `SELECT line, flux, list_count(list_filter(flux, x -> isnan(x))) AS nans FROM read_parquet('${file}') ORDER BY line`,
+  );
   expect(back.length).toBe(12);
   back.forEach((r, i) => {
     expect(Number(r.nans)).toBe(i % 4 === 0 ? 1 : 0);
@@ -100,7 +118,9 @@ test('variable-length lists (one value up to many) round-trip through the direct
   const dir = await mkdtemp(join(tmpdir(), 'ragged-'));
   const path = join(dir, 'data.parquet');
   const lens = [1, 2, 9, 64, 1, 130, 7];
-  const lists = lens.map((n, i) => Array.from({ length: n }, (_, j) => (i === 3 && j === 5 ? Number.NaN : i * 1000 + j + 0.25)));
+  const lists = lens.map((n, i) =>
+    Array.from({ length: n }, (_, j) => (i === 3 && j === 5 ? Number.NaN : i * 1000 + j + 0.25)),
+  );
   const w = new ParquetStreamWriter(path, [
     { name: 'id', kind: 'string' },
     { name: 'v', kind: 'list<double>' },
@@ -140,14 +160,26 @@ test('variable-length lists (one value up to many) round-trip through the direct
 
 describe('flux decoding of files written by DuckDB (nullable 3-level lists, v1 pages)', () => {
   const cases = [
-    { name: 'PLAIN, uncompressed', codec: 'uncompressed', expr: `CASE WHEN (i * 7 + j) % 97 = 0 THEN 'NaN'::FLOAT ELSE (sin(i * 300 + j) * 100)::FLOAT END`, path: 'fast' },
+    {
+      name: 'PLAIN, uncompressed',
+      codec: 'uncompressed',
+      expr: `CASE WHEN (i * 7 + j) % 97 = 0 THEN 'NaN'::FLOAT ELSE (sin(i * 300 + j) * 100)::FLOAT END`,
+      path: 'fast',
+    },
     { name: 'PLAIN, snappy', codec: 'snappy', expr: `(sin(i * 300 + j) * 100)::FLOAT`, path: 'fast' },
-    { name: 'dictionary, snappy (hyparquet fallback)', codec: 'snappy', expr: `((i + j) % 5)::FLOAT`, path: 'generic' },
+    {
+      name: 'dictionary, snappy (hyparquet fallback)',
+      codec: 'snappy',
+      expr: `((i + j) % 5)::FLOAT`,
+      path: 'generic',
+    },
   ] as const;
   for (const c of cases) {
     test(c.name, async () => {
       const file = join(await mkdtemp(join(tmpdir(), 'duck-flux-')), 'd.parquet');
-      await duck(`COPY (SELECT i, list_transform(range(300), j -> ${c.expr}) AS flux FROM range(1500) t(i) ORDER BY i) TO '${file}' (FORMAT parquet, COMPRESSION ${c.codec})`);
+      await duck(
+        `COPY (SELECT i, list_transform(range(300), j -> ${c.expr}) AS flux FROM range(1500) t(i) ORDER BY i) TO '${file}' (FORMAT parquet, COMPRESSION ${c.codec})`,
+      );
       const md = await parquetMetadataAsync(await asyncBufferFromFile(file));
       const fd = openSync(file, 'r');
       try {
@@ -158,11 +190,17 @@ describe('flux decoding of files written by DuckDB (nullable 3-level lists, v1 p
           const { flux, path } = decodeFluxRowGroup(ff, k, 'flux', 300);
           expect(path).toBe(c.path);
           const n = Number(rg.num_rows);
-          expectSameFloat32(flux, Float32Array.from(ref.slice(row, row + n).flatMap((r) => r.flux as number[])), `row group ${k}`);
+          expectSameFloat32(
+            flux,
+            Float32Array.from(ref.slice(row, row + n).flatMap((r) => r.flux as number[])),
+            `row group ${k}`,
+          );
           row += n;
         });
         expect(row).toBe(1500);
-        expect(() => decodeFluxRowGroup(ff, 0, 'flux', 299)).toThrow(/row 0: flux has 300 values, expected 299/);
+        expect(() => decodeFluxRowGroup(ff, 0, 'flux', 299)).toThrow(
+          /row 0: flux has 300 values, expected 299/,
+        );
       } finally {
         closeSync(fd);
       }

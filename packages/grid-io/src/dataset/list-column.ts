@@ -52,7 +52,14 @@ function readVarInt(bytes: Uint8Array, pos: { o: number }): number {
  * `run(value, n)` for each run (bit-packed groups one value at a time, equal neighbours merged).
  * Returns false if the data end before `count` levels.
  */
-function walkLevels(bytes: Uint8Array, start: number, end: number, bitWidth: number, count: number, run: (value: number, n: number) => void): boolean {
+function walkLevels(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  bitWidth: number,
+  count: number,
+  run: (value: number, n: number) => void,
+): boolean {
   const pos = { o: start };
   const width = (bitWidth + 7) >> 3;
   const mask = (1 << bitWidth) - 1;
@@ -79,7 +86,8 @@ function walkLevels(bytes: Uint8Array, start: number, end: number, bitWidth: num
       const base = pos.o;
       while (n-- > 0) {
         let v = 0;
-        for (let b = 0; b < bitWidth; b++, bitPos++) v |= ((bytes[base + (bitPos >> 3)] >> (bitPos & 7)) & 1) << b;
+        for (let b = 0; b < bitWidth; b++, bitPos++)
+          v |= ((bytes[base + (bitPos >> 3)] >> (bitPos & 7)) & 1) << b;
         emit(v & mask, 1);
         seen++;
       }
@@ -113,8 +121,19 @@ function bitWidthOf(maxLevel: number): number {
  * any codec of {@link parquetCompressors}. Returns null when the chunk needs the generic reader
  * (dictionary or other encodings, nulls, empty lists, nested lists, a big-endian host).
  */
-export function decodeListChunk(bytes: Uint8Array, md: ColumnMetaData, levels: ListLevels, numRows: number): ListChunk | null {
-  if ((md.type !== 'FLOAT' && md.type !== 'DOUBLE') || levels.maxRepetitionLevel !== 1 || md.dictionary_page_offset !== undefined || !LITTLE_ENDIAN) return null;
+export function decodeListChunk(
+  bytes: Uint8Array,
+  md: ColumnMetaData,
+  levels: ListLevels,
+  numRows: number,
+): ListChunk | null {
+  if (
+    (md.type !== 'FLOAT' && md.type !== 'DOUBLE') ||
+    levels.maxRepetitionLevel !== 1 ||
+    md.dictionary_page_offset !== undefined ||
+    !LITTLE_ENDIAN
+  )
+    return null;
   const width = md.type === 'FLOAT' ? 4 : 8;
   const total = Number(md.num_values);
   const values = md.type === 'FLOAT' ? new Float32Array(total) : new Float64Array(total);
@@ -160,7 +179,10 @@ export function decodeListChunk(bytes: Uint8Array, md: ColumnMetaData, levels: L
       count = h.num_values;
       const levelBytes = h.repetition_levels_byte_length + h.definition_levels_byte_length;
       const payload = body.subarray(levelBytes);
-      const data = h.is_compressed === false ? payload : tryDecompress(payload, header.uncompressed_page_size - levelBytes, md.codec);
+      const data =
+        h.is_compressed === false
+          ? payload
+          : tryDecompress(payload, header.uncompressed_page_size - levelBytes, md.codec);
       if (!data) return null;
       repStart = 0;
       repEnd = h.repetition_levels_byte_length;
@@ -168,14 +190,24 @@ export function decodeListChunk(bytes: Uint8Array, md: ColumnMetaData, levels: L
       defEnd = levelBytes;
       page = body;
       if (data.byteLength < count * width) return null;
-      if (!walkLevels(page, repStart, repEnd, repWidth, count, onRep) || !walkLevels(page, defStart, defEnd, defWidth, count, onDef) || !ok) return null;
+      if (
+        !walkLevels(page, repStart, repEnd, repWidth, count, onRep) ||
+        !walkLevels(page, defStart, defEnd, defWidth, count, onDef) ||
+        !ok
+      )
+        return null;
       if (written + count > total) return null;
       out.set(data.subarray(0, count * width), written * width);
       written += count;
       continue;
     } else if (header.type === 'DATA_PAGE') {
       const h = header.data_page_header!;
-      if (h.encoding !== 'PLAIN' || h.repetition_level_encoding !== 'RLE' || h.definition_level_encoding !== 'RLE') return null;
+      if (
+        h.encoding !== 'PLAIN' ||
+        h.repetition_level_encoding !== 'RLE' ||
+        h.definition_level_encoding !== 'RLE'
+      )
+        return null;
       count = h.num_values;
       const p = tryDecompress(body, header.uncompressed_page_size, md.codec);
       if (!p) return null;
@@ -196,7 +228,12 @@ export function decodeListChunk(bytes: Uint8Array, md: ColumnMetaData, levels: L
       return null;
     }
     if (page.byteLength - valuesStart < count * width) return null;
-    if (!walkLevels(page, repStart, repEnd, repWidth, count, onRep) || (defWidth > 0 && !walkLevels(page, defStart, defEnd, defWidth, count, onDef)) || !ok) return null;
+    if (
+      !walkLevels(page, repStart, repEnd, repWidth, count, onRep) ||
+      (defWidth > 0 && !walkLevels(page, defStart, defEnd, defWidth, count, onDef)) ||
+      !ok
+    )
+      return null;
     if (written + count > total) return null;
     out.set(page.subarray(valuesStart, valuesStart + count * width), written * width);
     written += count;
@@ -207,11 +244,17 @@ export function decodeListChunk(bytes: Uint8Array, md: ColumnMetaData, levels: L
 }
 
 /** The chunk of top-level column `column` in row group `rowGroup`, which must have a single leaf. */
-export function listColumnChunk(metadata: FileMetaData, rowGroup: number, column: string, where: string): ColumnChunk {
+export function listColumnChunk(
+  metadata: FileMetaData,
+  rowGroup: number,
+  column: string,
+  where: string,
+): ColumnChunk {
   const rg = metadata.row_groups[rowGroup];
   if (!rg) throw new RangeError(`${where}: no row group ${rowGroup}`);
   const chunks = rg.columns.filter((c) => c.meta_data?.path_in_schema[0] === column);
-  if (chunks.length !== 1 || !chunks[0].meta_data) throw new Error(`${where}: row group ${rowGroup} has no single-leaf column "${column}"`);
+  if (chunks.length !== 1 || !chunks[0].meta_data)
+    throw new Error(`${where}: row group ${rowGroup} has no single-leaf column "${column}"`);
   return chunks[0];
 }
 
@@ -222,7 +265,13 @@ export function chunkRange(md: ColumnMetaData): { start: number; end: number } {
 }
 
 /** Decode a list column chunk with hyparquet's generic reader (any encoding, nulls -> NaN). */
-export function decodeListChunkGeneric(bytes: Uint8Array, md: ColumnMetaData, schemaPath: SchemaTree[], numRows: number, where: string): ListChunk {
+export function decodeListChunkGeneric(
+  bytes: Uint8Array,
+  md: ColumnMetaData,
+  schemaPath: SchemaTree[],
+  numRows: number,
+  where: string,
+): ListChunk {
   const decoder = {
     pathInSchema: md.path_in_schema,
     element: schemaPath[schemaPath.length - 1].element,
@@ -234,12 +283,17 @@ export function decodeListChunkGeneric(bytes: Uint8Array, md: ColumnMetaData, sc
   };
   // a copy: `bytes` may be a view into a larger (pooled) buffer
   const ab = new Uint8Array(bytes).buffer;
-  const { data } = readColumn({ view: new DataView(ab), offset: 0 }, { groupStart: 0, selectStart: 0, selectEnd: numRows, groupRows: numRows }, decoder);
+  const { data } = readColumn(
+    { view: new DataView(ab), offset: 0 },
+    { groupStart: 0, selectStart: 0, selectEnd: numRows, groupRows: numRows },
+    decoder,
+  );
   // readColumn nests each row once per optional/repeated level: flatten a row's values in order, null elements -> NaN
   const rows: number[][] = [];
   const flatten = (x: unknown, out: number[]) => {
     if (Array.isArray(x)) for (const y of x) flatten(y, out);
-    else if (x !== undefined && x !== null && typeof x === 'object' && 'length' in x) for (const y of Array.from(x as ArrayLike<number>)) out.push(y);
+    else if (x !== undefined && x !== null && typeof x === 'object' && 'length' in x)
+      for (const y of Array.from(x as ArrayLike<number>)) out.push(y);
     else out.push(x === null || x === undefined ? NaN : Number(x));
   };
   for (const part of data) {
@@ -249,10 +303,12 @@ export function decodeListChunkGeneric(bytes: Uint8Array, md: ColumnMetaData, sc
       rows.push(out);
     }
   }
-  if (rows.length !== numRows) throw new Error(`${where}: decoded ${rows.length} rows of ${md.path_in_schema[0]}, expected ${numRows}`);
+  if (rows.length !== numRows)
+    throw new Error(`${where}: decoded ${rows.length} rows of ${md.path_in_schema[0]}, expected ${numRows}`);
   const offsets = new Int32Array(numRows + 1);
   for (let i = 0; i < numRows; i++) offsets[i + 1] = offsets[i] + rows[i].length;
-  const values = md.type === 'FLOAT' ? new Float32Array(offsets[numRows]) : new Float64Array(offsets[numRows]);
+  const values =
+    md.type === 'FLOAT' ? new Float32Array(offsets[numRows]) : new Float64Array(offsets[numRows]);
   rows.forEach((r, i) => values.set(r, offsets[i]));
   return { values, offsets };
 }
@@ -306,7 +362,8 @@ export function decodeFixedListChunk(
   const n = nPixels ?? (numRows ? offsets[1] - offsets[0] : 0);
   for (let i = 0; i < numRows; i++) {
     const len = offsets[i + 1] - offsets[i];
-    if (len !== n) throw new Error(`${where} row ${i}: ${md.path_in_schema[0]} has ${len} values, expected ${n}`);
+    if (len !== n)
+      throw new Error(`${where} row ${i}: ${md.path_in_schema[0]} has ${len} values, expected ${n}`);
   }
   const flux = values instanceof Float32Array ? values : Float32Array.from(values);
   return { flux, nPixels: n, path };
@@ -318,12 +375,24 @@ export function decodeFixedListChunk(
  * FLOAT/DOUBLE values with RLE/bit-packed levels and no nulls take the fast path (levels walked
  * run by run, values copied in one block); anything else goes through hyparquet's generic reader.
  */
-export function decodeFluxRowGroup(file: FluxFile, rowGroup: number, column: string, nPixels: number): { flux: Float32Array; path: FluxDecodePath } {
+export function decodeFluxRowGroup(
+  file: FluxFile,
+  rowGroup: number,
+  column: string,
+  nPixels: number,
+): { flux: Float32Array; path: FluxDecodePath } {
   const where = `${file.path}: row group ${rowGroup}`;
   const md = listColumnChunk(file.metadata, rowGroup, column, file.path).meta_data!;
   const numRows = Number(file.metadata.row_groups[rowGroup].num_rows);
   const { start, end } = chunkRange(md);
   const bytes = readBytes(file.fd, start, end - start);
-  const { flux, path } = decodeFixedListChunk(bytes, md, getTreePath(file.schema, md.path_in_schema), numRows, nPixels, where);
+  const { flux, path } = decodeFixedListChunk(
+    bytes,
+    md,
+    getTreePath(file.schema, md.path_in_schema),
+    numRows,
+    nPixels,
+    where,
+  );
   return { flux, path };
 }

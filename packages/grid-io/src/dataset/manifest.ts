@@ -28,7 +28,15 @@ export const manifestSchema = z.object({
   kind: z.enum(['atmospheres', 'spectra']),
   createdAt: z.string(),
   rowCount: z.number().int().nonnegative(),
-  files: z.array(z.object({ path: z.string().min(1), rowCount: z.number().int().nonnegative(), rowGroups: z.number().int().nonnegative() })).min(1),
+  files: z
+    .array(
+      z.object({
+        path: z.string().min(1),
+        rowCount: z.number().int().nonnegative(),
+        rowGroups: z.number().int().nonnegative(),
+      }),
+    )
+    .min(1),
   columns: z.array(columnSpec).min(1),
   /** Label column names (atmospheres: teff_k, logg, mh, feh, afe, vturb_kms; spectra: from the records). */
   labels: z.array(z.string()),
@@ -45,7 +53,9 @@ export const manifestSchema = z.object({
   /** Atmospheres: number of models per layer count. */
   layerCounts: z.record(z.string(), z.number().int().nonnegative()).optional(),
   /** Spectra: pixels per spectrum (min/max) and number of NaN flux pixels. */
-  pixels: z.object({ min: z.number().int(), max: z.number().int(), nanCount: z.number().int().nonnegative() }).optional(),
+  pixels: z
+    .object({ min: z.number().int(), max: z.number().int(), nanCount: z.number().int().nonnegative() })
+    .optional(),
   /** Free-form provenance (e.g. the command that wrote the dataset). */
   notes: z.record(z.string(), z.unknown()).optional(),
 });
@@ -103,7 +113,10 @@ export async function readManifest(dir: string): Promise<DatasetManifest> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    const hint = (err as NodeJS.ErrnoException).code === 'ENOENT' ? `: neither ${MANIFEST_FILE} nor ${LEGACY_MANIFEST_FILE} exists in ${dir}` : '';
+    const hint =
+      (err as NodeJS.ErrnoException).code === 'ENOENT'
+        ? `: neither ${MANIFEST_FILE} nor ${LEGACY_MANIFEST_FILE} exists in ${dir}`
+        : '';
     throw new Error(`${path}: cannot read dataset manifest (${(err as Error).message})${hint}`);
   }
   let json: unknown;

@@ -40,7 +40,10 @@ export class RunningStats {
     if (!Number.isFinite(value)) return;
     let v = value;
     if (this.transform === 'log10') {
-      if (!(value > 0)) throw new RangeError(`${this.name}: expected a positive value for log10 normalization, found ${value}`);
+      if (!(value > 0))
+        throw new RangeError(
+          `${this.name}: expected a positive value for log10 normalization, found ${value}`,
+        );
       v = Math.log10(value);
     }
     this.n++;
@@ -81,14 +84,24 @@ export const UNIT_INTERVAL: ScaleInterval = [0, 1];
  * Min-max scaling of `v` from [min, max] onto `to` (default [-1, 1]):
  * lo + (hi − lo)(v − min)/(max − min). A constant quantity (max = min) maps to the middle of `to`.
  */
-export function minMaxScale(v: number, min: number, max: number, to: ScaleInterval = SYMMETRIC_INTERVAL): number {
+export function minMaxScale(
+  v: number,
+  min: number,
+  max: number,
+  to: ScaleInterval = SYMMETRIC_INTERVAL,
+): number {
   const span = max - min;
   if (!(span > 0)) return (to[0] + to[1]) / 2;
   return to[0] + ((to[1] - to[0]) * (v - min)) / span;
 }
 
 /** Inverse of {@link minMaxScale}: min + (y − lo)/(hi − lo) (max − min) (min for a constant quantity). */
-export function minMaxUnscale(y: number, min: number, max: number, to: ScaleInterval = SYMMETRIC_INTERVAL): number {
+export function minMaxUnscale(
+  y: number,
+  min: number,
+  max: number,
+  to: ScaleInterval = SYMMETRIC_INTERVAL,
+): number {
   return min + ((y - to[0]) / (to[1] - to[0])) * (max - min);
 }
 
@@ -107,20 +120,32 @@ export function unstandardize(z: number, mean: number, std: number): number {
  * minmax: 2 (v - min)/(max - min) - 1, or standard: (v - mean)/std. A constant quantity
  * (max = min or std = 0) maps to 0. The same function serves training and inference.
  */
-export function normalizeValues(values: ArrayLike<number>, stats: QuantityStats, method: NormalizationMethod): number[] {
+export function normalizeValues(
+  values: ArrayLike<number>,
+  stats: QuantityStats,
+  method: NormalizationMethod,
+): number[] {
   const out = new Array<number>(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = stats.transform === 'log10' ? Math.log10(values[i]) : values[i];
-    out[i] = method === 'minmax' ? minMaxScale(v, stats.min, stats.max) : standardize(v, stats.mean, stats.std);
+    out[i] =
+      method === 'minmax' ? minMaxScale(v, stats.min, stats.max) : standardize(v, stats.mean, stats.std);
   }
   return out;
 }
 
 /** Inverse of {@link normalizeValues}: back to physical units. */
-export function denormalizeValues(values: ArrayLike<number>, stats: QuantityStats, method: NormalizationMethod): number[] {
+export function denormalizeValues(
+  values: ArrayLike<number>,
+  stats: QuantityStats,
+  method: NormalizationMethod,
+): number[] {
   const out = new Array<number>(values.length);
   for (let i = 0; i < values.length; i++) {
-    const v = method === 'minmax' ? minMaxUnscale(values[i], stats.min, stats.max) : unstandardize(values[i], stats.mean, stats.std);
+    const v =
+      method === 'minmax'
+        ? minMaxUnscale(values[i], stats.min, stats.max)
+        : unstandardize(values[i], stats.mean, stats.std);
     out[i] = stats.transform === 'log10' ? 10 ** v : v;
   }
   return out;
@@ -140,11 +165,17 @@ export interface MinMaxScale {
  * Min-max scales of `columns` from a dataset manifest's normalization statistics. Each column
  * must have statistics with the 'linear' transform (a physical-units range).
  */
-export function minMaxScalesFromManifest(manifest: DatasetManifest, columns: readonly string[]): MinMaxScale[] {
+export function minMaxScalesFromManifest(
+  manifest: DatasetManifest,
+  columns: readonly string[],
+): MinMaxScale[] {
   return columns.map((column) => {
     const st = manifest.normalization[column];
     if (!st) throw new Error(`dataset manifest has no normalization statistics for "${column}"`);
-    if (st.transform !== 'linear') throw new Error(`"${column}" has a ${st.transform} normalization; a min-max scale in physical units needs linear`);
+    if (st.transform !== 'linear')
+      throw new Error(
+        `"${column}" has a ${st.transform} normalization; a min-max scale in physical units needs linear`,
+      );
     return { column, min: st.min, max: st.max };
   });
 }

@@ -62,11 +62,21 @@ export function parquetSchema(columns: readonly ColumnSpec[]): SchemaElement[] {
   const schema: SchemaElement[] = [{ name: 'root', num_children: columns.length }];
   for (const c of columns) {
     if (c.kind.startsWith('list<')) {
-      schema.push({ name: c.name, repetition_type: 'REQUIRED', converted_type: 'LIST', logical_type: { type: 'LIST' }, num_children: 1 });
+      schema.push({
+        name: c.name,
+        repetition_type: 'REQUIRED',
+        converted_type: 'LIST',
+        logical_type: { type: 'LIST' },
+        num_children: 1,
+      });
       schema.push({ name: 'list', repetition_type: 'REPEATED', num_children: 1 });
       schema.push({ name: 'element', type: leafType(c.kind), repetition_type: 'REQUIRED' });
     } else {
-      const el: SchemaElement = { name: c.name, type: leafType(c.kind), repetition_type: c.nullable ? 'OPTIONAL' : 'REQUIRED' };
+      const el: SchemaElement = {
+        name: c.name,
+        type: leafType(c.kind),
+        repetition_type: c.nullable ? 'OPTIONAL' : 'REQUIRED',
+      };
       if (c.kind === 'string') {
         el.converted_type = 'UTF8';
         el.logical_type = { type: 'STRING' };
@@ -111,7 +121,13 @@ export class ParquetStreamWriter {
         k += 1;
       }
     }
-    this.pw = new ParquetWriter({ writer: fileWriter(path), schema: this.schema, codec: 'SNAPPY', kvMetadata: opts.kvMetadata, createdBy: 'stellar-emu grid-io (hyparquet-writer)' });
+    this.pw = new ParquetWriter({
+      writer: fileWriter(path),
+      schema: this.schema,
+      codec: 'SNAPPY',
+      kvMetadata: opts.kvMetadata,
+      createdBy: 'stellar-emu grid-io (hyparquet-writer)',
+    });
   }
 
   /** Append one row group; every column must have the same number of rows. */
@@ -122,7 +138,10 @@ export class ParquetStreamWriter {
     const chunks: ColumnChunk[] = [];
     this.columns.forEach((c, j) => {
       const values = data[c.name];
-      if (!values || values.length !== nRows) throw new Error(`parquet row group: column ${c.name} has ${values?.length ?? 0} rows, expected ${nRows}`);
+      if (!values || values.length !== nRows)
+        throw new Error(
+          `parquet row group: column ${c.name} has ${values?.length ?? 0} rows, expected ${nRows}`,
+        );
       const schemaPath = this.paths[j];
       const element = schemaPath[schemaPath.length - 1];
       if (c.kind.startsWith('list<')) {
@@ -130,12 +149,20 @@ export class ParquetStreamWriter {
         return;
       }
       const pageData = c.nullable
-        ? { values: values as never[], definitionLevels: values.map((v) => (v === null || v === undefined ? 0 : 1)), repetitionLevels: [], maxDefinitionLevel: 1 }
+        ? {
+            values: values as never[],
+            definitionLevels: values.map((v) => (v === null || v === undefined ? 0 : 1)),
+            repetitionLevels: [],
+            maxDefinitionLevel: 1,
+          }
         : { values: values as never[], definitionLevels: [], repetitionLevels: [], maxDefinitionLevel: 0 };
       const result = writeColumn({
         writer: this.pw.writer,
         column: {
-          columnName: schemaPath.slice(1).map((s) => s.name).join('.'),
+          columnName: schemaPath
+            .slice(1)
+            .map((s) => s.name)
+            .join('.'),
           element,
           schemaPath,
           codec: this.pw.codec,
@@ -153,7 +180,12 @@ export class ParquetStreamWriter {
     let totalByteSize = 0n;
     for (const ch of chunks) totalByteSize += ch.meta_data?.total_uncompressed_size ?? 0n;
     this.pw.num_rows += BigInt(nRows);
-    this.pw.row_groups.push({ columns: chunks, total_byte_size: totalByteSize, num_rows: BigInt(nRows), total_compressed_size: BigInt(this.pw.writer.offset - start) });
+    this.pw.row_groups.push({
+      columns: chunks,
+      total_byte_size: totalByteSize,
+      num_rows: BigInt(nRows),
+      total_compressed_size: BigInt(this.pw.writer.offset - start),
+    });
     void this.pw.writer.flush?.();
   }
 
@@ -229,4 +261,3 @@ export class ParquetStreamWriter {
     await this.pw.finish();
   }
 }
-

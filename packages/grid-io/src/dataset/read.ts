@@ -1,11 +1,28 @@
 // Dataset reader: manifest plus row groups streamed from Parquet with hyparquet, with column projection and split filtering.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema, type AsyncBuffer, type ColumnMetaData, type FileMetaData, type SchemaTree } from 'hyparquet';
+import {
+  asyncBufferFromFile,
+  parquetMetadataAsync,
+  parquetReadObjects,
+  parquetSchema,
+  type AsyncBuffer,
+  type ColumnMetaData,
+  type FileMetaData,
+  type SchemaTree,
+} from 'hyparquet';
 import { getTreePath } from 'hyparquet/src/schema.js';
 import type { AtmosphereModel, SpectrumRecord } from '../types.js';
 import { parquetCompressors } from './codecs.js';
-import { chunkRange, decodeFixedListChunk, decodeListChunk, listColumnChunk, listLevels, type FluxDecodePath, type ListChunk } from './list-column.js';
+import {
+  chunkRange,
+  decodeFixedListChunk,
+  decodeListChunk,
+  listColumnChunk,
+  listLevels,
+  type FluxDecodePath,
+  type ListChunk,
+} from './list-column.js';
 import { recoverDirectory } from './atomic-dir.js';
 import { readManifest, type DatasetManifest } from './manifest.js';
 import { canonicalSplitName } from './splits.js';
@@ -57,7 +74,16 @@ interface OpenFile {
 /** Internals of an open dataset used by {@link readFluxRowGroup}. */
 interface DatasetInternals {
   /** Raw bytes, column metadata and schema path of a list column chunk of one row group. */
-  listChunkBytes(index: number, column: string): Promise<{ bytes: Uint8Array; md: ColumnMetaData; schemaPath: SchemaTree[]; numRows: number; where: string }>;
+  listChunkBytes(
+    index: number,
+    column: string,
+  ): Promise<{
+    bytes: Uint8Array;
+    md: ColumnMetaData;
+    schemaPath: SchemaTree[];
+    numRows: number;
+    where: string;
+  }>;
 }
 const internals = new WeakMap<OpenDataset, DatasetInternals>();
 
@@ -92,7 +118,8 @@ export async function openDataset(dir: string): Promise<OpenDataset> {
     } catch (err) {
       throw new Error(`${path}: cannot open Parquet file (${(err as Error).message})`);
     }
-    if (Number(metadata.num_rows) !== f.rowCount) throw new Error(`${path}: has ${metadata.num_rows} rows but the manifest says ${f.rowCount}`);
+    if (Number(metadata.num_rows) !== f.rowCount)
+      throw new Error(`${path}: has ${metadata.num_rows} rows but the manifest says ${f.rowCount}`);
     let start = 0;
     metadata.row_groups.forEach((rg, i) => {
       const n = Number(rg.num_rows);
@@ -105,7 +132,8 @@ export async function openDataset(dir: string): Promise<OpenDataset> {
   const allColumns = manifest.columns.map((c) => c.name);
   const known = new Set(manifest.columns.map((c) => c.name));
   const checkColumns = (cols?: string[]) => {
-    for (const c of cols ?? []) if (!known.has(c)) throw new Error(`${dir}: no column "${c}" (columns: ${[...known].join(', ')})`);
+    for (const c of cols ?? [])
+      if (!known.has(c)) throw new Error(`${dir}: no column "${c}" (columns: ${[...known].join(', ')})`);
   };
 
   const groupFile = (index: number) => {
@@ -135,10 +163,25 @@ export async function openDataset(dir: string): Promise<OpenDataset> {
       const chunk = decodeListChunk(bytes, md, listLevels(schemaPath), numRows);
       if (chunk) lists.set(c, chunk);
     }
-    if (lists.size === 0) return (await parquetReadObjects({ file: f.buffer, metadata: f.metadata, rowStart: g.rowStart, rowEnd: g.rowStart + g.numRows, columns, compressors: parquetCompressors })) as DatasetRow[];
+    if (lists.size === 0)
+      return (await parquetReadObjects({
+        file: f.buffer,
+        metadata: f.metadata,
+        rowStart: g.rowStart,
+        rowEnd: g.rowStart + g.numRows,
+        columns,
+        compressors: parquetCompressors,
+      })) as DatasetRow[];
     const rest = cols.filter((c) => !lists.has(c));
     const other = rest.length
-      ? ((await parquetReadObjects({ file: f.buffer, metadata: f.metadata, rowStart: g.rowStart, rowEnd: g.rowStart + g.numRows, columns: rest, compressors: parquetCompressors })) as DatasetRow[])
+      ? ((await parquetReadObjects({
+          file: f.buffer,
+          metadata: f.metadata,
+          rowStart: g.rowStart,
+          rowEnd: g.rowStart + g.numRows,
+          columns: rest,
+          compressors: parquetCompressors,
+        })) as DatasetRow[])
       : null;
     const rows: DatasetRow[] = new Array(g.numRows);
     for (let i = 0; i < g.numRows; i++) {
@@ -151,14 +194,19 @@ export async function openDataset(dir: string): Promise<OpenDataset> {
   // Split names as the one vocabulary: an old spelling stored in the split column reads as its name.
   const readRowGroup = async (index: number, columns?: string[]): Promise<DatasetRow[]> => {
     const rows = await readRowGroupRaw(index, columns);
-    if (!columns || columns.includes('split')) for (const r of rows) if (typeof r.split === 'string') r.split = canonicalSplitName(r.split);
+    if (!columns || columns.includes('split'))
+      for (const r of rows) if (typeof r.split === 'string') r.split = canonicalSplitName(r.split);
     return rows;
   };
 
   async function* iterateRows(opts: IterateRowsOptions = {}): AsyncGenerator<DatasetRow[]> {
-    const splits = opts.split === undefined ? null : new Set((Array.isArray(opts.split) ? opts.split : [opts.split]).map(canonicalSplitName));
+    const splits =
+      opts.split === undefined
+        ? null
+        : new Set((Array.isArray(opts.split) ? opts.split : [opts.split]).map(canonicalSplitName));
     checkColumns(opts.columns);
-    const cols = opts.columns && splits && !opts.columns.includes('split') ? [...opts.columns, 'split'] : opts.columns;
+    const cols =
+      opts.columns && splits && !opts.columns.includes('split') ? [...opts.columns, 'split'] : opts.columns;
     const dropSplit = cols !== opts.columns;
     let pending: DatasetRow[] = [];
     for (const g of rowGroups) {
@@ -204,13 +252,26 @@ export interface FluxRowGroup {
  * other encodings go through hyparquet. Every list must have the same length. With `split`, only
  * rows of that split (or those splits) are kept, compacted in place.
  */
-export async function readFluxRowGroup(dataset: OpenDataset, index: number, split?: string | string[], column = 'flux'): Promise<FluxRowGroup> {
+export async function readFluxRowGroup(
+  dataset: OpenDataset,
+  index: number,
+  split?: string | string[],
+  column = 'flux',
+): Promise<FluxRowGroup> {
   const inner = internals.get(dataset);
   if (!inner) throw new Error('readFluxRowGroup: not a dataset opened by openDataset');
-  if (!dataset.manifest.columns.some((c) => c.name === column && c.kind.startsWith('list<'))) throw new Error(`${dataset.dir}: no list column "${column}"`);
+  if (!dataset.manifest.columns.some((c) => c.name === column && c.kind.startsWith('list<')))
+    throw new Error(`${dataset.dir}: no list column "${column}"`);
   const { bytes, md, schemaPath, numRows, where } = await inner.listChunkBytes(index, column);
   const { flux, nPixels, path } = decodeFixedListChunk(bytes, md, schemaPath, numRows, undefined, where);
-  if (split === undefined) return { flux, rows: numRows, nPixels, rowIndex: Int32Array.from({ length: numRows }, (_, i) => i), path };
+  if (split === undefined)
+    return {
+      flux,
+      rows: numRows,
+      nPixels,
+      rowIndex: Int32Array.from({ length: numRows }, (_, i) => i),
+      path,
+    };
   const keep = new Set((Array.isArray(split) ? split : [split]).map(canonicalSplitName));
   const splits = await dataset.readRowGroup(index, ['split']);
   const rowIndex: number[] = [];
@@ -220,16 +281,26 @@ export async function readFluxRowGroup(dataset: OpenDataset, index: number, spli
       rowIndex.push(i);
     }
   });
-  return { flux: flux.subarray(0, rowIndex.length * nPixels), rows: rowIndex.length, nPixels, rowIndex: Int32Array.from(rowIndex), path };
+  return {
+    flux: flux.subarray(0, rowIndex.length * nPixels),
+    rows: rowIndex.length,
+    nPixels,
+    rowIndex: Int32Array.from(rowIndex),
+    path,
+  };
 }
 
 /** Open a dataset and stream its row batches: `{ manifest, batches }`. */
-export async function readDataset(dir: string, opts: IterateRowsOptions = {}): Promise<{ manifest: DatasetManifest; batches: AsyncGenerator<DatasetRow[]> }> {
+export async function readDataset(
+  dir: string,
+  opts: IterateRowsOptions = {},
+): Promise<{ manifest: DatasetManifest; batches: AsyncGenerator<DatasetRow[]> }> {
   const ds = await openDataset(dir);
   return { manifest: ds.manifest, batches: ds.iterateRows(opts) };
 }
 
-const numArray = (v: unknown): number[] => (Array.isArray(v) ? (v as number[]) : Array.from(v as ArrayLike<number>));
+const numArray = (v: unknown): number[] =>
+  Array.isArray(v) ? (v as number[]) : Array.from(v as ArrayLike<number>);
 
 /** An atmosphere-dataset row (all columns read) back as an AtmosphereModel. */
 export function rowToAtmosphereModel(row: DatasetRow): AtmosphereModel {

@@ -9,7 +9,11 @@ import { writeAtmosphereDataset, writeSpectrumDataset } from './write.js';
  * `seed` (see `assignSplit`); rows, input hashes and notes are kept, statistics recomputed in
  * the same streaming pass. `srcDir` and `dstDir` must differ.
  */
-export async function resplitDataset(srcDir: string, dstDir: string, split: { scheme: SplitScheme; seed: number }): Promise<DatasetManifest> {
+export async function resplitDataset(
+  srcDir: string,
+  dstDir: string,
+  split: { scheme: SplitScheme; seed: number },
+): Promise<DatasetManifest> {
   const src = await openDataset(srcDir);
   const m = src.manifest;
   const opts = { split, inputs: m.inputs, notes: { ...m.notes, resplitFrom: srcDir } };

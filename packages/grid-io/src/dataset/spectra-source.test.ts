@@ -4,11 +4,30 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import type { SpectrumRecord } from '../types.js';
-import { minMaxScale, minMaxScalesFromManifest, minMaxUnscale, normalizeValues, standardize, SYMMETRIC_INTERVAL, UNIT_INTERVAL, unstandardize } from './normalization.js';
+import {
+  minMaxScale,
+  minMaxScalesFromManifest,
+  minMaxUnscale,
+  normalizeValues,
+  standardize,
+  SYMMETRIC_INTERVAL,
+  UNIT_INTERVAL,
+  unstandardize,
+} from './normalization.js';
 import { ParquetStreamWriter } from './parquet-stream.js';
 import { openDataset, readFluxRowGroup } from './read.js';
 import { fillMissingFlux, MISSING_FLUX_VALUE, openSpectrumDataset } from './spectra-source.js';
-import { canonicalSplitName, parseSplitName, permutationSplit, seededSplit, SPLIT_NAMES, splitFractions, TEST_SPLIT, TRAIN_SPLIT, VAL_SPLIT } from './splits.js';
+import {
+  canonicalSplitName,
+  parseSplitName,
+  permutationSplit,
+  seededSplit,
+  SPLIT_NAMES,
+  splitFractions,
+  TEST_SPLIT,
+  TRAIN_SPLIT,
+  VAL_SPLIT,
+} from './splits.js';
 import { DATA_FILE, writeAtmosphereDataset, writeSpectrumDataset } from './write.js';
 
 let dir: string;
@@ -29,7 +48,9 @@ function records(n: number, pixels = 4): SpectrumRecord[] {
     labels: { teffK: 5000 + i, logg: 4 + i / 10 },
     wavelengthStartAngstrom: 5000,
     wavelengthStepAngstrom: 0.05,
-    flux: Array.from({ length: pixels }, (_, j) => (i % 3 === 1 && j === 2 ? Number.NaN : 1 - 0.1 * j - 0.01 * i)),
+    flux: Array.from({ length: pixels }, (_, j) =>
+      i % 3 === 1 && j === 2 ? Number.NaN : 1 - 0.1 * j - 0.01 * i,
+    ),
     synthetic: true,
     split: SPLITS[i % SPLITS.length],
   }));
@@ -59,7 +80,9 @@ describe('split vocabulary', () => {
     perm.forEach((row, rank) => expect(a[row]).toBe(rank < 700 ? 'train' : rank < 850 ? 'val' : 'test'));
     // 90/10 of 4 rows: round(3.6) = 4 train rows, so no validation row
     expect(permutationSplit([2, 0, 1, 3], '90/10')).toEqual(['train', 'train', 'train', 'train']);
-    expect(permutationSplit([4, 3, 2, 1, 0, 9, 8, 7, 6, 5], '90/10').filter((s) => s === 'val')).toHaveLength(1);
+    expect(permutationSplit([4, 3, 2, 1, 0, 9, 8, 7, 6, 5], '90/10').filter((s) => s === 'val')).toHaveLength(
+      1,
+    );
     expect(() => permutationSplit([0, 0, 1], '90/10')).toThrow(/not a permutation/);
     expect(() => permutationSplit([0, 3], '90/10')).toThrow(/not a permutation/);
     // seeded: exact counts, reproducible, another seed another split
@@ -78,7 +101,9 @@ describe('normalization primitives', () => {
     expect(minMaxScale(2.5, 0, 10, UNIT_INTERVAL)).toBe(0.25);
     expect(minMaxScale(3, 3, 3)).toBe(0);
     expect(minMaxScale(3, 3, 3, UNIT_INTERVAL)).toBe(0.5);
-    for (const to of [SYMMETRIC_INTERVAL, UNIT_INTERVAL]) for (const v of [-2, 0.3, 7, 12]) expect(minMaxUnscale(minMaxScale(v, -2, 12, to), -2, 12, to)).toBeCloseTo(v, 12);
+    for (const to of [SYMMETRIC_INTERVAL, UNIT_INTERVAL])
+      for (const v of [-2, 0.3, 7, 12])
+        expect(minMaxUnscale(minMaxScale(v, -2, 12, to), -2, 12, to)).toBeCloseTo(v, 12);
     expect(minMaxUnscale(0.5, 3, 3, UNIT_INTERVAL)).toBe(3);
     expect(standardize(7, 5, 2)).toBe(1);
     expect(standardize(7, 5, 0)).toBe(0);
@@ -95,8 +120,15 @@ describe('normalization primitives', () => {
       { column: 'teff_k', min: 5000, max: 5005 },
       { column: 'logg', min: m.normalization.logg.min, max: m.normalization.logg.max },
     ]);
-    expect(() => minMaxScalesFromManifest(m, ['vsini_kms'])).toThrow(/no normalization statistics for "vsini_kms"/);
-    expect(() => minMaxScalesFromManifest({ ...m, normalization: { x: { ...m.normalization.logg, transform: 'log10' } } }, ['x'])).toThrow(/log10 normalization/);
+    expect(() => minMaxScalesFromManifest(m, ['vsini_kms'])).toThrow(
+      /no normalization statistics for "vsini_kms"/,
+    );
+    expect(() =>
+      minMaxScalesFromManifest(
+        { ...m, normalization: { x: { ...m.normalization.logg, transform: 'log10' } } },
+        ['x'],
+      ),
+    ).toThrow(/log10 normalization/);
   });
 });
 
@@ -116,7 +148,11 @@ describe('spectrum dataset reader', () => {
     expect(r.splits).toEqual(recs.map((x) => canonicalSplitName(x.split)));
     expect(r.ids).toEqual(recs.map((x) => x.id));
     expect(r.wavelengthGrid()).toEqual({ startAngstrom: 5000, stepAngstrom: 0.05 });
-    expect(r.rowGroups.map((g) => [g.firstRow, g.numRows])).toEqual([[0, 5], [5, 5], [10, 3]]);
+    expect(r.rowGroups.map((g) => [g.firstRow, g.numRows])).toEqual([
+      [0, 5],
+      [5, 5],
+      [10, 3],
+    ]);
     const raw = r.readRowGroupFlux(0).flux;
     expect(Number.isNaN(raw[1 * 4 + 2])).toBe(true);
     r.close();
@@ -134,7 +170,10 @@ describe('spectrum dataset reader', () => {
       }
       expect(seen).toEqual(rows.map((i) => 5000 + i));
       rows.forEach((i, k) => {
-        for (let j = 0; j < 4; j++) expect(flux[k * 4 + j]).toBe(i % 3 === 1 && j === 2 ? MISSING_FLUX_VALUE : Math.fround(1 - 0.1 * j - 0.01 * i));
+        for (let j = 0; j < 4; j++)
+          expect(flux[k * 4 + j]).toBe(
+            i % 3 === 1 && j === 2 ? MISSING_FLUX_VALUE : Math.fround(1 - 0.1 * j - 0.01 * i),
+          );
       });
     }
     // rows 1 and 4 have a NaN pixel; four passes
@@ -147,7 +186,9 @@ describe('spectrum dataset reader', () => {
     }).rejects.toThrow(/ascending/);
 
     await expect(openSpectrumDataset(dir, { keys: ['vsiniKms'] })).rejects.toThrow(/no label 'vsiniKms'/);
-    await expect(openSpectrumDataset(dir, { columns: ['vsini_kms'] })).rejects.toThrow(/dataset has no label "vsini_kms"/);
+    await expect(openSpectrumDataset(dir, { columns: ['vsini_kms'] })).rejects.toThrow(
+      /dataset has no label "vsini_kms"/,
+    );
   });
 
   test('fillMissingFlux: NaN to 1 in place, with a mask of measured pixels', () => {
@@ -166,7 +207,9 @@ describe('spectrum dataset reader', () => {
     expect(r.wavelengthGrid([0, 1, 2])).toEqual({ startAngstrom: 5000, stepAngstrom: 0.05 });
     expect(() => r.wavelengthGrid()).toThrow(/row s3 is on a different wavelength grid/);
     await writeAtmosphereDataset([], join(dir, 'atm'));
-    await expect(openSpectrumDataset(join(dir, 'atm'), { keys: [] })).rejects.toThrow(/is a 'atmospheres' dataset, not spectra/);
+    await expect(openSpectrumDataset(join(dir, 'atm'), { keys: [] })).rejects.toThrow(
+      /is a 'atmospheres' dataset, not spectra/,
+    );
   });
 
   test("a split column written with the old spelling 'validation' reads as 'val' everywhere", async () => {
@@ -175,9 +218,19 @@ describe('spectrum dataset reader', () => {
     const ds0 = await openDataset(dir);
     const rows = await ds0.readRowGroup(0);
     const w = new ParquetStreamWriter(join(dir, DATA_FILE), m.columns);
-    w.writeRowGroup(Object.fromEntries(m.columns.map((c) => [c.name, rows.map((row) => (c.name === 'split' && row.split === 'val' ? 'validation' : row[c.name]))])));
+    w.writeRowGroup(
+      Object.fromEntries(
+        m.columns.map((c) => [
+          c.name,
+          rows.map((row) => (c.name === 'split' && row.split === 'val' ? 'validation' : row[c.name])),
+        ]),
+      ),
+    );
     await w.finish();
-    const onDisk = (await parquetReadObjects({ file: await asyncBufferFromFile(join(dir, DATA_FILE)), columns: ['split'] })) as { split: string | null }[];
+    const onDisk = (await parquetReadObjects({
+      file: await asyncBufferFromFile(join(dir, DATA_FILE)),
+      columns: ['split'],
+    })) as { split: string | null }[];
     expect(onDisk.filter((x) => x.split === 'validation')).toHaveLength(m.splitCounts.val);
     const ds = await openDataset(dir);
     const stored = await ds.readRowGroup(0, ['split']);

@@ -26,7 +26,8 @@ export const MISSING_FLUX_VALUE = 1;
  * measured and 0 where it was filled (for losses that skip missing pixels).
  */
 export function fillMissingFlux(flux: Float32Array, mask?: Float32Array): number {
-  if (mask && mask.length !== flux.length) throw new Error(`fillMissingFlux: mask of ${mask.length} values for ${flux.length} pixels`);
+  if (mask && mask.length !== flux.length)
+    throw new Error(`fillMissingFlux: mask of ${mask.length} values for ${flux.length} pixels`);
   let filled = 0;
   for (let i = 0; i < flux.length; i++) {
     if (flux[i] !== flux[i]) {
@@ -112,13 +113,18 @@ export interface SpectrumDatasetReader {
  * id, split and wavelength columns of every row group. Flux stays on disk; nothing needs closing
  * unless {@link SpectrumDatasetReader.readRowGroupFlux} was used.
  */
-export async function openSpectrumDataset(dirOrDataset: string | OpenDataset, labels: SpectrumLabelSelection): Promise<SpectrumDatasetReader> {
+export async function openSpectrumDataset(
+  dirOrDataset: string | OpenDataset,
+  labels: SpectrumLabelSelection,
+): Promise<SpectrumDatasetReader> {
   const ds = typeof dirOrDataset === 'string' ? await openDataset(dirOrDataset) : dirOrDataset;
   const dir = ds.dir;
   const m = ds.manifest;
   if (m.kind !== 'spectra') throw new Error(`${dir}: is a '${m.kind}' dataset, not spectra`);
   if (!m.pixels || m.pixels.min !== m.pixels.max || m.pixels.min < 1)
-    throw new Error(`${dir}: spectra must all have the same number of pixels (manifest pixels: ${JSON.stringify(m.pixels)})`);
+    throw new Error(
+      `${dir}: spectra must all have the same number of pixels (manifest pixels: ${JSON.stringify(m.pixels)})`,
+    );
   const numPixels = m.pixels.min;
   const keyToColumn = m.labelKeys ?? {};
   const columnToKey = Object.fromEntries(Object.entries(keyToColumn).map(([k, c]) => [c, k]));
@@ -133,7 +139,9 @@ export async function openSpectrumDataset(dirOrDataset: string | OpenDataset, la
     });
   } else {
     labelColumns = [...labels.columns];
-    for (const c of labelColumns) if (!m.labels.includes(c)) throw new Error(`${dir}: dataset has no label "${c}" (labels: ${m.labels.join(', ')})`);
+    for (const c of labelColumns)
+      if (!m.labels.includes(c))
+        throw new Error(`${dir}: dataset has no label "${c}" (labels: ${m.labels.join(', ')})`);
     labelKeys = labelColumns.map((c) => columnToKey[c] ?? c);
   }
   const nl = labelColumns.length;
@@ -146,8 +154,20 @@ export async function openSpectrumDataset(dirOrDataset: string | OpenDataset, la
   const rowGroups: SpectrumRowGroup[] = [];
   let row = 0;
   for (const rg of ds.rowGroups) {
-    const rows = await ds.readRowGroup(rg.index, [...labelColumns, 'split', 'id', 'wavelength_start_angstrom', 'wavelength_step_angstrom']);
-    rowGroups.push({ index: rg.index, file: rg.file, indexInFile: rg.indexInFile, firstRow: row, numRows: rows.length });
+    const rows = await ds.readRowGroup(rg.index, [
+      ...labelColumns,
+      'split',
+      'id',
+      'wavelength_start_angstrom',
+      'wavelength_step_angstrom',
+    ]);
+    rowGroups.push({
+      index: rg.index,
+      file: rg.file,
+      indexInFile: rg.indexInFile,
+      firstRow: row,
+      numRows: rows.length,
+    });
     for (const r of rows) {
       ids[row] = r.id as string;
       splits[row] = canonicalSplitName((r.split as string | null | undefined) ?? null);
@@ -217,8 +237,13 @@ export async function openSpectrumDataset(dirOrDataset: string | OpenDataset, la
         const i = at(k);
         const ws = wlStart[i];
         const st = wlStep[i];
-        if (Math.abs(ws - grid.startAngstrom) > 1e-9 * Math.abs(ws) || Math.abs(st - grid.stepAngstrom) > 1e-9 * Math.abs(st))
-          throw new Error(`${dir}: row ${ids[i]} is on a different wavelength grid (start ${ws} Å, step ${st} Å vs ${grid.startAngstrom}, ${grid.stepAngstrom}); one grid is needed`);
+        if (
+          Math.abs(ws - grid.startAngstrom) > 1e-9 * Math.abs(ws) ||
+          Math.abs(st - grid.stepAngstrom) > 1e-9 * Math.abs(st)
+        )
+          throw new Error(
+            `${dir}: row ${ids[i]} is on a different wavelength grid (start ${ws} Å, step ${st} Å vs ${grid.startAngstrom}, ${grid.stepAngstrom}); one grid is needed`,
+          );
       }
       return grid;
     },
@@ -230,8 +255,10 @@ export async function openSpectrumDataset(dirOrDataset: string | OpenDataset, la
       const D = numPixels;
       const total = rows ? rows.length : numRows;
       const at = (k: number) => (rows ? rows[k] : k);
-      for (let k = 1; k < total; k++) if (!(at(k) > at(k - 1))) throw new Error('blocks: rows must be ascending dataset row indices');
-      if (total > 0 && !(at(0) >= 0 && at(total - 1) < numRows)) throw new RangeError(`blocks: rows outside [0, ${numRows})`);
+      for (let k = 1; k < total; k++)
+        if (!(at(k) > at(k - 1))) throw new Error('blocks: rows must be ascending dataset row indices');
+      if (total > 0 && !(at(0) >= 0 && at(total - 1) < numRows))
+        throw new RangeError(`blocks: rows outside [0, ${numRows})`);
       const files = new Map<string, FluxFile>();
       try {
         let k = 0;

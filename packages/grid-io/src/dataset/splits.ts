@@ -27,9 +27,13 @@ export const SPLIT_NAME_ALIASES: Readonly<Record<string, SplitName>> = { validat
  * {@link SplitName}; any other string (a split name of the one vocabulary, or a custom split of an
  * adopted dataset) is returned unchanged, and so are null and undefined.
  */
-export function canonicalSplitName<T extends string | null | undefined>(name: T): T extends string ? string : T;
+export function canonicalSplitName<T extends string | null | undefined>(
+  name: T,
+): T extends string ? string : T;
 export function canonicalSplitName(name: string | null | undefined): string | null | undefined {
-  return typeof name === 'string' && Object.hasOwn(SPLIT_NAME_ALIASES, name) ? SPLIT_NAME_ALIASES[name] : name;
+  return typeof name === 'string' && Object.hasOwn(SPLIT_NAME_ALIASES, name)
+    ? SPLIT_NAME_ALIASES[name]
+    : name;
 }
 
 /** Whether `name` is a split name of the one vocabulary. */
@@ -111,7 +115,8 @@ export function permutationSplit(permutation: ArrayLike<number>, scheme: SplitSc
     const end = k === parts.length - 1 ? n : Math.min(n, rank + Math.round(n * s.fraction));
     for (; rank < end; rank++) {
       const row = permutation[rank];
-      if (!(Number.isInteger(row) && row >= 0 && row < n) || seen[row]) throw new Error(`permutationSplit: not a permutation of 0..${n - 1} (entry ${rank} is ${row})`);
+      if (!(Number.isInteger(row) && row >= 0 && row < n) || seen[row])
+        throw new Error(`permutationSplit: not a permutation of 0..${n - 1} (entry ${rank} is ${row})`);
       seen[row] = 1;
       out[row] = s.name;
     }

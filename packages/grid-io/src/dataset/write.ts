@@ -64,7 +64,10 @@ export const ATMOSPHERE_COLUMNS: readonly ColumnSpec[] = [
 ];
 
 /** Atmosphere label columns and the AtmosphereModel field each comes from. */
-export const ATMOSPHERE_LABELS: readonly { column: string; field: 'teffK' | 'logg' | 'mh' | 'feh' | 'afe' | 'vturbKms' }[] = [
+export const ATMOSPHERE_LABELS: readonly {
+  column: string;
+  field: 'teffK' | 'logg' | 'mh' | 'feh' | 'afe' | 'vturbKms';
+}[] = [
   { column: 'teff_k', field: 'teffK' },
   { column: 'logg', field: 'logg' },
   { column: 'mh', field: 'mh' },
@@ -74,7 +77,11 @@ export const ATMOSPHERE_LABELS: readonly { column: string; field: 'teffK' | 'log
 ];
 
 /** Depth columns: AtmosphereModel field -> column name and normalization transform. */
-const DEPTH_COLUMNS: readonly { field: (typeof ATMOSPHERE_QUANTITIES)[number] | 'tauRosseland'; column: string; log: boolean }[] = [
+const DEPTH_COLUMNS: readonly {
+  field: (typeof ATMOSPHERE_QUANTITIES)[number] | 'tauRosseland';
+  column: string;
+  log: boolean;
+}[] = [
   { field: 'rhox', column: 'rhox', log: true },
   { field: 'temperature', column: 'temperature', log: true },
   { field: 'pressure', column: 'pressure', log: true },
@@ -107,7 +114,15 @@ export const QUARANTINE_FILE = '_quarantine.json';
  * report and the partial files of earlier, non-atomic versions. Other entries of an existing
  * dataset directory are carried into the new version unchanged.
  */
-const DATASET_FILES = new Set([DATA_FILE, MANIFEST_FILE, 'manifest.json', QUARANTINE_FILE, `${DATA_FILE}.partial`, `${MANIFEST_FILE}.partial`, 'manifest.json.partial']);
+const DATASET_FILES = new Set([
+  DATA_FILE,
+  MANIFEST_FILE,
+  'manifest.json',
+  QUARANTINE_FILE,
+  `${DATA_FILE}.partial`,
+  `${MANIFEST_FILE}.partial`,
+  'manifest.json.partial',
+]);
 
 /**
  * Write a dataset directory as a whole: `write` fills a temporary sibling folder, which replaces
@@ -115,10 +130,16 @@ const DATASET_FILES = new Set([DATA_FILE, MANIFEST_FILE, 'manifest.json', QUARAN
  * point leaves the previous dataset at `dir` readable and unchanged.
  */
 export function writeDatasetAtomic<T>(dir: string, write: (stage: string) => Promise<T>): Promise<T> {
-  return writeDirectoryAtomic(dir, write, { carryOver: (name) => !DATASET_FILES.has(name) && !/^\..*\.tmp-/.test(name) });
+  return writeDirectoryAtomic(dir, write, {
+    carryOver: (name) => !DATASET_FILES.has(name) && !/^\..*\.tmp-/.test(name),
+  });
 }
 
-async function finishDataset(dir: string, writer: ParquetStreamWriter, manifest: DatasetManifest): Promise<DatasetManifest> {
+async function finishDataset(
+  dir: string,
+  writer: ParquetStreamWriter,
+  manifest: DatasetManifest,
+): Promise<DatasetManifest> {
   await writer.finish();
   await writeFile(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
@@ -127,6 +148,80 @@ async function finishDataset(dir: string, writer: ParquetStreamWriter, manifest:
 /** The data file of a dataset being written into the (fresh, empty) folder `dir`. */
 function prepareDir(dir: string): string {
   return join(dir, DATA_FILE);
+}
+
+/** The fields of a row that every dataset has. */
+interface DatasetRow {
+  id: string;
+  source: string;
+  line: number;
+  synthetic: boolean;
+  split: string | null;
+}
+
+/**
+ * What every dataset writer does per row: the split as written (assigned from the id by the
+ * scheme, or the row's own under its one name), the split / synthetic / row counts, and row
+ * groups of `groupSize` rows handed to `write` with the common columns filled in.
+ */
+class RowGroups<T extends DatasetRow> {
+  readonly splitCounts: Record<string, number> = {};
+  rowCount = 0;
+  syntheticCount = 0;
+  groups = 0;
+  private group: T[] = [];
+
+  constructor(
+    private readonly opts: WriteDatasetOptions,
+    private readonly write: (rows: T[], data: RowGroupData) => void,
+  ) {}
+
+  /** The row with its split as it is written. */
+  prepare(input: T): T {
+    const split = this.opts.split;
+    return split
+      ? { ...input, split: assignSplit(input.id, split.scheme, split.seed) }
+      : withCanonicalSplit(input);
+  }
+
+  /** Count a prepared row and queue it; a full group is written. */
+  add(row: T, groupSize: number): void {
+    if (row.split !== null) this.splitCounts[row.split] = (this.splitCounts[row.split] ?? 0) + 1;
+    if (row.synthetic) this.syntheticCount++;
+    this.rowCount++;
+    this.group.push(row);
+    if (this.group.length >= groupSize) this.flush();
+  }
+
+  /** Write the queued rows as one row group (nothing when none are queued). */
+  flush(): void {
+    const rows = this.group;
+    if (rows.length === 0) return;
+    this.write(rows, {
+      id: rows.map((r) => r.id),
+      source: rows.map((r) => r.source),
+      line: rows.map((r) => r.line),
+      synthetic: rows.map((r) => r.synthetic),
+      split: rows.map((r) => r.split),
+    });
+    this.groups++;
+    this.group = [];
+  }
+
+  /** The manifest fields every dataset has, from the counts. */
+  manifestFields(): Pick<
+    DatasetManifest,
+    'rowCount' | 'synthetic' | 'syntheticCount' | 'split' | 'splitCounts' | 'inputs'
+  > {
+    return {
+      rowCount: this.rowCount,
+      synthetic: this.rowCount > 0 && this.syntheticCount === this.rowCount,
+      syntheticCount: this.syntheticCount,
+      split: this.opts.split ?? null,
+      splitCounts: this.splitCounts,
+      inputs: this.opts.inputs ?? [],
+    };
+  }
 }
 
 /**
@@ -161,33 +256,22 @@ export async function writeAtmosphereDatasetFiles(
   for (const d of DEPTH_COLUMNS) stats.set(d.column, new RunningStats(d.column, d.log ? 'log10' : 'linear'));
   for (const l of ATMOSPHERE_LABELS) stats.set(l.column, new RunningStats(l.column, 'linear'));
   const ranges = new RangeTracker();
-  const splitCounts: Record<string, number> = {};
   const layerCounts: Record<string, number> = {};
-  let rowCount = 0;
-  let syntheticCount = 0;
-  let group: AtmosphereModel[] = [];
-
-  const flush = () => {
-    if (group.length === 0) return;
-    const data: RowGroupData = {
-      id: group.map((m) => m.id),
-      source: group.map((m) => m.source),
-      line: group.map((m) => m.line),
-      n_layers: group.map((m) => m.nLayers),
-      synthetic: group.map((m) => m.synthetic),
-      split: group.map((m) => m.split),
-    };
+  const rows = new RowGroups<AtmosphereModel>(opts, (group, data) => {
+    data.n_layers = group.map((m) => m.nLayers);
     for (const l of ATMOSPHERE_LABELS) data[l.column] = group.map((m) => m[l.field]);
     for (const d of DEPTH_COLUMNS) data[d.column] = group.map((m) => m[d.field]);
     writer.writeRowGroup(data);
-    group = [];
-  };
+  });
 
   for await (const input of models) {
-    const m = opts.split ? { ...input, split: assignSplit(input.id, opts.split.scheme, opts.split.seed) } : withCanonicalSplit(input);
+    const m = rows.prepare(input);
     for (const d of DEPTH_COLUMNS) {
       const arr = m[d.field];
-      if (arr.length !== m.nLayers) throw new Error(`${m.source}:${m.line}: ${d.column} has ${arr.length} layers, expected nLayers = ${m.nLayers}`);
+      if (arr.length !== m.nLayers)
+        throw new Error(
+          `${m.source}:${m.line}: ${d.column} has ${arr.length} layers, expected nLayers = ${m.nLayers}`,
+        );
       stats.get(d.column)!.addAll(arr);
     }
     for (const l of ATMOSPHERE_LABELS) {
@@ -195,30 +279,21 @@ export async function writeAtmosphereDatasetFiles(
       if (v !== null) stats.get(l.column)!.add(v);
       ranges.add(l.column, v);
     }
-    if (m.split !== null) splitCounts[m.split] = (splitCounts[m.split] ?? 0) + 1;
     layerCounts[m.nLayers] = (layerCounts[m.nLayers] ?? 0) + 1;
-    if (m.synthetic) syntheticCount++;
-    rowCount++;
-    group.push(m);
-    if (group.length >= groupSize) flush();
+    rows.add(m, groupSize);
   }
-  flush();
+  rows.flush();
   const normalization = Object.fromEntries([...stats].map(([k, s]) => [k, s.result()]));
   const manifest: DatasetManifest = {
     schemaVersion: DATASET_SCHEMA_VERSION,
     kind: 'atmospheres',
     createdAt: new Date().toISOString(),
-    rowCount,
-    files: [{ path: DATA_FILE, rowCount, rowGroups: Math.ceil(rowCount / groupSize) }],
+    ...rows.manifestFields(),
+    files: [{ path: DATA_FILE, rowCount: rows.rowCount, rowGroups: rows.groups }],
     columns: [...ATMOSPHERE_COLUMNS],
     labels: ATMOSPHERE_LABELS.map((l) => l.column),
     labelRanges: ranges.ranges,
     normalization,
-    synthetic: rowCount > 0 && syntheticCount === rowCount,
-    syntheticCount,
-    split: opts.split ?? null,
-    splitCounts,
-    inputs: opts.inputs ?? [],
     layerCounts,
     ...(opts.notes ? { notes: opts.notes } : {}),
   };
@@ -257,15 +332,10 @@ export async function writeSpectrumDatasetFiles(
   let labelCols: string[] = [];
   const stats = new Map<string, RunningStats>();
   const ranges = new RangeTracker();
-  const splitCounts: Record<string, number> = {};
-  let rowCount = 0;
-  let syntheticCount = 0;
   let groupSize = opts.rowGroupSize ?? 0;
-  let rowGroups = 0;
   let pixMin = Infinity;
   let pixMax = -Infinity;
   let nanCount = 0;
-  let group: SpectrumRecord[] = [];
 
   const open = (first: SpectrumRecord | null) => {
     labelKeys = first ? Object.keys(first.labels) : [];
@@ -282,33 +352,27 @@ export async function writeSpectrumDatasetFiles(
       { name: 'split', kind: 'string', nullable: true },
     ];
     for (const c of labelCols) stats.set(c, new RunningStats(c, 'linear'));
-    st.writer = new ParquetStreamWriter(path, columns, { listCodec: opts.fluxCompression === 'snappy' ? 'SNAPPY' : 'UNCOMPRESSED' });
+    st.writer = new ParquetStreamWriter(path, columns, {
+      listCodec: opts.fluxCompression === 'snappy' ? 'SNAPPY' : 'UNCOMPRESSED',
+    });
     if (!groupSize) groupSize = Math.max(1, Math.floor(4_000_000 / Math.max(1, first?.flux.length ?? 1)));
   };
-  const flush = () => {
-    if (group.length === 0) return;
-    const data: RowGroupData = {
-      id: group.map((r) => r.id),
-      source: group.map((r) => r.source),
-      line: group.map((r) => r.line),
-      wavelength_start_angstrom: group.map((r) => r.wavelengthStartAngstrom),
-      wavelength_step_angstrom: group.map((r) => r.wavelengthStepAngstrom),
-      flux: group.map((r) => r.flux),
-      synthetic: group.map((r) => r.synthetic),
-      split: group.map((r) => r.split),
-    };
+  const rows = new RowGroups<SpectrumRecord>(opts, (group, data) => {
+    data.wavelength_start_angstrom = group.map((r) => r.wavelengthStartAngstrom);
+    data.wavelength_step_angstrom = group.map((r) => r.wavelengthStepAngstrom);
+    data.flux = group.map((r) => r.flux);
     labelKeys.forEach((k, i) => (data[labelCols[i]] = group.map((r) => r.labels[k])));
     st.writer!.writeRowGroup(data);
-    rowGroups++;
-    group = [];
-  };
+  });
 
   for await (const input of records) {
-    const r = opts.split ? { ...input, split: assignSplit(input.id, opts.split.scheme, opts.split.seed) } : withCanonicalSplit(input);
+    const r = rows.prepare(input);
     if (!st.writer) open(r);
     const keys = Object.keys(r.labels);
     if (keys.length !== labelKeys.length || labelKeys.some((k) => !(k in r.labels))) {
-      throw new Error(`${r.source}:${r.line}: spectrum labels {${keys.join(', ')}} differ from the dataset's {${labelKeys.join(', ')}}`);
+      throw new Error(
+        `${r.source}:${r.line}: spectrum labels {${keys.join(', ')}} differ from the dataset's {${labelKeys.join(', ')}}`,
+      );
     }
     if (r.flux.length === 0) throw new Error(`${r.source}:${r.line}: spectrum ${r.id} has no flux pixels`);
     labelKeys.forEach((k, i) => {
@@ -319,30 +383,22 @@ export async function writeSpectrumDatasetFiles(
     for (let i = 0; i < flux.length; i++) if (flux[i] !== flux[i]) nanCount++;
     if (flux.length < pixMin) pixMin = flux.length;
     if (flux.length > pixMax) pixMax = flux.length;
-    if (r.split !== null) splitCounts[r.split] = (splitCounts[r.split] ?? 0) + 1;
-    if (r.synthetic) syntheticCount++;
-    rowCount++;
-    group.push(r);
-    if (group.length >= groupSize) flush();
+    rows.add(r, groupSize);
   }
   if (!st.writer) open(null);
-  flush();
+  rows.flush();
+  const rowCount = rows.rowCount;
   const manifest: DatasetManifest = {
     schemaVersion: DATASET_SCHEMA_VERSION,
     kind: 'spectra',
     createdAt: new Date().toISOString(),
-    rowCount,
-    files: [{ path: DATA_FILE, rowCount, rowGroups }],
+    ...rows.manifestFields(),
+    files: [{ path: DATA_FILE, rowCount, rowGroups: rows.groups }],
     columns,
     labels: labelCols,
     labelKeys: Object.fromEntries(labelKeys.map((k, i) => [k, labelCols[i]])),
     labelRanges: ranges.ranges,
     normalization: Object.fromEntries([...stats].map(([k, s]) => [k, s.result()])),
-    synthetic: rowCount > 0 && syntheticCount === rowCount,
-    syntheticCount,
-    split: opts.split ?? null,
-    splitCounts,
-    inputs: opts.inputs ?? [],
     pixels: { min: rowCount ? pixMin : 0, max: rowCount ? pixMax : 0, nanCount },
     ...(opts.notes ? { notes: opts.notes } : {}),
   };

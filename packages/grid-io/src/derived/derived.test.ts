@@ -13,10 +13,21 @@ const data = realDataDir();
 test('rosselandTau: tau_0 = ABROSS_0 * RHOX_0, then the trapezoid rule in RHOX', () => {
   // constant opacity: tau = kappa * rhox exactly
   const rhox = [1e-3, 1e-2, 1e-1, 1, 10];
-  assertAllClose(rosselandTau(rhox, rhox.map(() => 0.4)), rhox.map((r) => 0.4 * r), { rtol: 1e-14 });
+  assertAllClose(
+    rosselandTau(
+      rhox,
+      rhox.map(() => 0.4),
+    ),
+    rhox.map((r) => 0.4 * r),
+    { rtol: 1e-14 },
+  );
   // linear opacity kappa = m: tau(m) = tau_0 + (m^2 - m0^2)/2 is integrated exactly by the trapezoid rule
   const m = [0.5, 1, 1.5, 2];
-  assertAllClose(rosselandTau(m, m), m.map((x) => 0.25 + (x * x - 0.25) / 2), { rtol: 1e-14 });
+  assertAllClose(
+    rosselandTau(m, m),
+    m.map((x) => 0.25 + (x * x - 0.25) / 2),
+    { rtol: 1e-14 },
+  );
 });
 
 test('pchipInterpolate: exact at nodes, monotone between, no extrapolation', () => {
@@ -35,7 +46,8 @@ describe.skipIf(!data)('derived quantities on real models', () => {
   const models: Record<string, AtmosphereModel> = {};
   beforeAll(async () => {
     for (const f of ['t04000g5.00', 't08250g4.00', 't44000g4.50']) {
-      for await (const d of readDecks(join(data!, `atlas12-samples/at12_aaaaa_${f}.atm`))) models[f] = deckToAtmosphereModel(d);
+      for await (const d of readDecks(join(data!, `atlas12-samples/at12_aaaaa_${f}.atm`)))
+        models[f] = deckToAtmosphereModel(d);
     }
     let i = 0;
     for await (const d of readDecks(join(data!, 'atlas9-kurucz1993/ap00k2.dat.gz'))) {

@@ -8,7 +8,13 @@ import { deckToAtmosphereModel } from '../kurucz/to-model.js';
 import { generateSyntheticAtmosphere } from '../synth/atmosphere.js';
 import { realDataDir } from '../testing/real-data.js';
 import type { AtmosphereModel } from '../types.js';
-import { HYDROSTATIC_GEFF_FLOOR, effectiveGravity, hydrostaticResidual, pressureGradientFD, type HydrostaticColumns } from './hydrostatic.js';
+import {
+  HYDROSTATIC_GEFF_FLOOR,
+  effectiveGravity,
+  hydrostaticResidual,
+  pressureGradientFD,
+  type HydrostaticColumns,
+} from './hydrostatic.js';
 
 /** A non-uniform tau grid from 1e-6 to 100 (log spacing with a wobble). */
 const TAU = Array.from({ length: 41 }, (_, i) => 10 ** (-6 + (8 * i) / 40 + 0.03 * Math.sin(i)));
@@ -16,16 +22,28 @@ const TAU = Array.from({ length: 41 }, (_, i) => 10 ** (-6 + (8 * i) / 40 + 0.03
 describe('pressureGradientFD: each scheme is exact on the pressure law it differences linearly', () => {
   it('tau: P = a + b tau gives dP/dtau = b', () => {
     const p = TAU.map((t) => 3 + 7 * t);
-    assertAllClose(pressureGradientFD(TAU, p, 'tau'), TAU.map(() => 7), { rtol: 1e-9 });
+    assertAllClose(
+      pressureGradientFD(TAU, p, 'tau'),
+      TAU.map(() => 7),
+      { rtol: 1e-9 },
+    );
     expect(pressureGradientFD(TAU, p)).toEqual(pressureGradientFD(TAU, p, 'tau'));
   });
   it('ln-tau: P = a + b ln tau gives dP/dtau = b / tau', () => {
     const p = TAU.map((t) => 50 + 2 * Math.log(t));
-    assertAllClose(pressureGradientFD(TAU, p, 'ln-tau'), TAU.map((t) => 2 / t), { rtol: 1e-12 });
+    assertAllClose(
+      pressureGradientFD(TAU, p, 'ln-tau'),
+      TAU.map((t) => 2 / t),
+      { rtol: 1e-12 },
+    );
   });
   it('ln-ln: P = A tau^k gives dP/dtau = k A tau^(k-1)', () => {
     const p = TAU.map((t) => 1e4 * t ** 0.8);
-    assertAllClose(pressureGradientFD(TAU, p, 'ln-ln'), TAU.map((t) => 0.8e4 * t ** -0.2), { rtol: 1e-12 });
+    assertAllClose(
+      pressureGradientFD(TAU, p, 'ln-ln'),
+      TAU.map((t) => 0.8e4 * t ** -0.2),
+      { rtol: 1e-12 },
+    );
   });
   it('central inside, one-sided at the two ends', () => {
     const tau = [1, 2, 4, 8];
@@ -58,13 +76,37 @@ describe('hydrostaticResidual: closed forms of the conventions', () => {
 
   it('relative and dex are 0 in exact equilibrium with g - ACCRAD; g alone gives g_eff/g - 1 = -ACCRAD/g', () => {
     const opts = { scheme: 'ln-ln' } as const;
-    assertAllClose(hydrostaticResidual(exact, opts).residual, TAU.map(() => 0), { atol: 1e-12 });
-    assertAllClose(hydrostaticResidual(exact, { ...opts, output: 'dex' }).residual, TAU.map(() => 0), { atol: 1e-12 });
-    assertAllClose(hydrostaticResidual(exact, { ...opts, output: 'abs-relative' }).residual, TAU.map(() => 0), { atol: 1e-12 });
-    assertAllClose(hydrostaticResidual(exact, { ...opts, gravity: 'g' }).residual, accrad.map((a) => -a / g), { rtol: 1e-11 });
-    assertAllClose(hydrostaticResidual(exact, { ...opts, gravity: 'g', output: 'dex' }).residual, accrad.map((a) => Math.log10(1 - a / g)), { rtol: 1e-9 });
+    assertAllClose(
+      hydrostaticResidual(exact, opts).residual,
+      TAU.map(() => 0),
+      { atol: 1e-12 },
+    );
+    assertAllClose(
+      hydrostaticResidual(exact, { ...opts, output: 'dex' }).residual,
+      TAU.map(() => 0),
+      { atol: 1e-12 },
+    );
+    assertAllClose(
+      hydrostaticResidual(exact, { ...opts, output: 'abs-relative' }).residual,
+      TAU.map(() => 0),
+      { atol: 1e-12 },
+    );
+    assertAllClose(
+      hydrostaticResidual(exact, { ...opts, gravity: 'g' }).residual,
+      accrad.map((a) => -a / g),
+      { rtol: 1e-11 },
+    );
+    assertAllClose(
+      hydrostaticResidual(exact, { ...opts, gravity: 'g', output: 'dex' }).residual,
+      accrad.map((a) => Math.log10(1 - a / g)),
+      { rtol: 1e-9 },
+    );
     const r = hydrostaticResidual(exact, opts);
-    assertAllClose(r.gOverKappa, TAU.map((_, i) => (g - accrad[i]) / exact.abross[i]), { rtol: 1e-15 });
+    assertAllClose(
+      r.gOverKappa,
+      TAU.map((_, i) => (g - accrad[i]) / exact.abross[i]),
+      { rtol: 1e-15 },
+    );
     assertAllClose(r.dPdTau, r.gOverKappa, { rtol: 1e-12 });
   });
 
@@ -76,23 +118,50 @@ describe('hydrostaticResidual: closed forms of the conventions', () => {
     expect(effectiveGravity(logg, null, 3, 'g')).toEqual([g, g, g]);
     expect(() => effectiveGravity(logg, null, 3, 'g-accrad')).toThrow(/needs ACCRAD/);
     const m = col((i) => Math.max(g - accrad[i], 0.01 * g));
-    assertAllClose(hydrostaticResidual(m, { scheme: 'ln-ln', gravity: 'g-accrad-floored' }).residual, TAU.map(() => 0), { atol: 1e-12 });
+    assertAllClose(
+      hydrostaticResidual(m, { scheme: 'ln-ln', gravity: 'g-accrad-floored' }).residual,
+      TAU.map(() => 0),
+      { atol: 1e-12 },
+    );
   });
 
   it('a pressure 10 % too high is a relative residual of +0.1 and log10(1.1) dex in every scheme on a dense grid (2nd-order error < 1e-5)', () => {
     const dense = Array.from({ length: 2001 }, (_, i) => 10 ** (-4 + (4 * i) / 2000));
     const p = dense.map((t) => 2e3 * t ** k);
-    const m: HydrostaticColumns = { logg, tauRosseland: dense, pressure: p.map((x) => 1.1 * x), abross: dense.map((t, i) => (g * t) / (k * p[i])) };
+    const m: HydrostaticColumns = {
+      logg,
+      tauRosseland: dense,
+      pressure: p.map((x) => 1.1 * x),
+      abross: dense.map((t, i) => (g * t) / (k * p[i])),
+    };
     for (const scheme of ['tau', 'ln-tau', 'ln-ln'] as const) {
-      const inner = (o: Parameters<typeof hydrostaticResidual>[1]) => hydrostaticResidual(m, { gravity: 'g', ...o }).residual.slice(1, -1);
-      assertAllClose(inner({ scheme }), inner({ scheme }).map(() => 0.1), { rtol: 1e-4, label: scheme });
-      assertAllClose(inner({ scheme, output: 'abs-relative' }), inner({ scheme }).map(() => 0.1), { rtol: 1e-4, label: scheme });
-      assertAllClose(inner({ scheme, output: 'dex' }), inner({ scheme }).map(() => Math.log10(1.1)), { rtol: 1e-4, label: scheme });
+      const inner = (o: Parameters<typeof hydrostaticResidual>[1]) =>
+        hydrostaticResidual(m, { gravity: 'g', ...o }).residual.slice(1, -1);
+      assertAllClose(
+        inner({ scheme }),
+        inner({ scheme }).map(() => 0.1),
+        { rtol: 1e-4, label: scheme },
+      );
+      assertAllClose(
+        inner({ scheme, output: 'abs-relative' }),
+        inner({ scheme }).map(() => 0.1),
+        { rtol: 1e-4, label: scheme },
+      );
+      assertAllClose(
+        inner({ scheme, output: 'dex' }),
+        inner({ scheme }).map(() => Math.log10(1.1)),
+        { rtol: 1e-4, label: scheme },
+      );
     }
   });
 
   it('dex is NaN where dP/dtau is not positive; relative stays defined', () => {
-    const m: HydrostaticColumns = { logg: 4, tauRosseland: [1, 2, 3], pressure: [5, 5, 5], abross: [1, 1, 1] };
+    const m: HydrostaticColumns = {
+      logg: 4,
+      tauRosseland: [1, 2, 3],
+      pressure: [5, 5, 5],
+      abross: [1, 1, 1],
+    };
     expect(hydrostaticResidual(m, { gravity: 'g', output: 'dex' }).residual).toEqual([NaN, NaN, NaN]);
     expect(hydrostaticResidual(m, { gravity: 'g' }).residual).toEqual([-1, -1, -1]);
     expect(() => hydrostaticResidual({ ...m, abross: [1, 1] })).toThrow(/ABROSS 2/);
@@ -119,7 +188,13 @@ function oldGridIo(model: AtmosphereModel, withAccrad: boolean): number[] {
 }
 
 /** pinn `hydrostaticResidualFD` (physics.ts, validation metrics): |D/R - 1| with D = d ln P/d ln tau. */
-function oldPinnFD(gravityCms2: number, tau: ArrayLike<number>, pressure: ArrayLike<number>, abross: ArrayLike<number>, accrad: ArrayLike<number> | null): Float64Array {
+function oldPinnFD(
+  gravityCms2: number,
+  tau: ArrayLike<number>,
+  pressure: ArrayLike<number>,
+  abross: ArrayLike<number>,
+  accrad: ArrayLike<number> | null,
+): Float64Array {
   const n = tau.length;
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
@@ -134,7 +209,14 @@ function oldPinnFD(gravityCms2: number, tau: ArrayLike<number>, pressure: ArrayL
 }
 
 /** pinn `hydrostaticResidualDex` and `gEffOf` (evaluate.ts, the report's `pinn` section). */
-function oldPinnDex(logg: number, withAccrad: boolean, tau: ArrayLike<number>, pressure: ArrayLike<number>, abross: ArrayLike<number>, accrad: ArrayLike<number>) {
+function oldPinnDex(
+  logg: number,
+  withAccrad: boolean,
+  tau: ArrayLike<number>,
+  pressure: ArrayLike<number>,
+  abross: ArrayLike<number>,
+  accrad: ArrayLike<number>,
+) {
   const g = 10 ** logg;
   const gEff = Array.from(accrad, (a) => (withAccrad ? Math.max(g - a, 1e-2 * g) : g));
   const n = tau.length;
@@ -178,7 +260,8 @@ describe('hydrostaticResidual reproduces each replaced estimator bit for bit', (
   beforeAll(async () => {
     if (!data) return;
     for (const f of ['t04000g5.00', 't08250g4.00', 't44000g4.50']) {
-      for await (const d of readDecks(join(data, `atlas12-samples/at12_aaaaa_${f}.atm`))) models.push(deckToAtmosphereModel(d));
+      for await (const d of readDecks(join(data, `atlas12-samples/at12_aaaaa_${f}.atm`)))
+        models.push(deckToAtmosphereModel(d));
     }
     expect(models.length).toBeGreaterThan(6);
   });
@@ -200,7 +283,9 @@ describe('hydrostaticResidual reproduces each replaced estimator bit for bit', (
   it('grid-io: { scheme: tau, gravity: g-accrad | g, output: relative } (the defaults)', () => {
     for (const m of models) {
       expect(hydrostaticResidual(m).residual).toEqual(oldGridIo(m, true));
-      expect(hydrostaticResidual(m, { scheme: 'tau', gravity: 'g-accrad', output: 'relative' }).residual).toEqual(oldGridIo(m, true));
+      expect(
+        hydrostaticResidual(m, { scheme: 'tau', gravity: 'g-accrad', output: 'relative' }).residual,
+      ).toEqual(oldGridIo(m, true));
       expect(hydrostaticResidual(m, { gravity: 'g' }).residual).toEqual(oldGridIo(m, false));
     }
   });
@@ -208,15 +293,24 @@ describe('hydrostaticResidual reproduces each replaced estimator bit for bit', (
   it('pinn validation metrics: { scheme: ln-ln, gravity: g-accrad | g, output: abs-relative }', () => {
     for (const m of models) {
       const g = 10 ** m.logg;
-      expect(hydrostaticResidual(m, { scheme: 'ln-ln', gravity: 'g-accrad', output: 'abs-relative' }).residual).toEqual(Array.from(oldPinnFD(g, m.tauRosseland, m.pressure, m.abross, m.accrad)));
-      expect(hydrostaticResidual({ ...m, accrad: null }, { scheme: 'ln-ln', gravity: 'g', output: 'abs-relative' }).residual).toEqual(Array.from(oldPinnFD(g, m.tauRosseland, m.pressure, m.abross, null)));
+      expect(
+        hydrostaticResidual(m, { scheme: 'ln-ln', gravity: 'g-accrad', output: 'abs-relative' }).residual,
+      ).toEqual(Array.from(oldPinnFD(g, m.tauRosseland, m.pressure, m.abross, m.accrad)));
+      expect(
+        hydrostaticResidual({ ...m, accrad: null }, { scheme: 'ln-ln', gravity: 'g', output: 'abs-relative' })
+          .residual,
+      ).toEqual(Array.from(oldPinnFD(g, m.tauRosseland, m.pressure, m.abross, null)));
     }
   });
 
   it('pinn evaluation: { scheme: ln-ln, gravity: g-accrad-floored | g, output: dex }', () => {
     for (const m of models) {
       for (const withAccrad of [true, false]) {
-        const r = hydrostaticResidual(m, { scheme: 'ln-ln', gravity: withAccrad ? 'g-accrad-floored' : 'g', output: 'dex' });
+        const r = hydrostaticResidual(m, {
+          scheme: 'ln-ln',
+          gravity: withAccrad ? 'g-accrad-floored' : 'g',
+          output: 'dex',
+        });
         const old = oldPinnDex(m.logg, withAccrad, m.tauRosseland, m.pressure, m.abross, m.accrad);
         expect(r.residual).toEqual(old.dex);
         expect(r.dPdTau).toEqual(old.dPdTau);

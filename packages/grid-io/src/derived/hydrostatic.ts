@@ -63,16 +63,22 @@ export interface HydrostaticResult {
  * dP/dτ per layer (dyn cm⁻²) from pressure (dyn cm⁻²) tabulated on a τ grid, by `scheme`
  * (see {@link PressureGradientScheme}). Needs at least 2 layers.
  */
-export function pressureGradientFD(tau: ArrayLike<number>, pressure: ArrayLike<number>, scheme: PressureGradientScheme = 'tau'): number[] {
+export function pressureGradientFD(
+  tau: ArrayLike<number>,
+  pressure: ArrayLike<number>,
+  scheme: PressureGradientScheme = 'tau',
+): number[] {
   const n = tau.length;
   if (n < 2) throw new RangeError('pressureGradientFD: need at least 2 layers');
-  if (pressure.length !== n) throw new RangeError(`pressureGradientFD: tau has ${n} layers, pressure ${pressure.length}`);
+  if (pressure.length !== n)
+    throw new RangeError(`pressureGradientFD: tau has ${n} layers, pressure ${pressure.length}`);
   const out = new Array<number>(n);
   for (let i = 0; i < n; i++) {
     const a = Math.max(0, i - 1);
     const b = Math.min(n - 1, i + 1);
     if (scheme === 'tau') out[i] = (pressure[b] - pressure[a]) / (tau[b] - tau[a]);
-    else if (scheme === 'ln-tau') out[i] = (pressure[b] - pressure[a]) / (Math.log(tau[b]) - Math.log(tau[a])) / tau[i];
+    else if (scheme === 'ln-tau')
+      out[i] = (pressure[b] - pressure[a]) / (Math.log(tau[b]) - Math.log(tau[a])) / tau[i];
     else out[i] = (logSlope(tau, pressure, a, b) * pressure[i]) / tau[i];
   }
   return out;
@@ -84,12 +90,22 @@ function logSlope(tau: ArrayLike<number>, pressure: ArrayLike<number>, a: number
 }
 
 /** g_eff per layer (cm s⁻²) for g = 10^logg under `gravity` (see {@link HydrostaticGravity}). */
-export function effectiveGravity(logg: number, accrad: ArrayLike<number> | null | undefined, n: number, gravity: HydrostaticGravity): number[] {
+export function effectiveGravity(
+  logg: number,
+  accrad: ArrayLike<number> | null | undefined,
+  n: number,
+  gravity: HydrostaticGravity,
+): number[] {
   const g = 10 ** logg;
   if (gravity === 'g') return new Array<number>(n).fill(g);
-  if (!accrad || accrad.length !== n) throw new RangeError(`effectiveGravity: '${gravity}' needs ACCRAD on ${n} layers, got ${accrad ? accrad.length : 'none'}`);
+  if (!accrad || accrad.length !== n)
+    throw new RangeError(
+      `effectiveGravity: '${gravity}' needs ACCRAD on ${n} layers, got ${accrad ? accrad.length : 'none'}`,
+    );
   const floor = HYDROSTATIC_GEFF_FLOOR * g;
-  return Array.from({ length: n }, (_, i) => (gravity === 'g-accrad' ? g - accrad[i] : Math.max(g - accrad[i], floor)));
+  return Array.from({ length: n }, (_, i) =>
+    gravity === 'g-accrad' ? g - accrad[i] : Math.max(g - accrad[i], floor),
+  );
 }
 
 /**
@@ -106,12 +122,16 @@ export function effectiveGravity(logg: number, accrad: ArrayLike<number> | null 
  *
  * @returns the residual, dP/dτ and g_eff/κ per layer (needs at least 2 layers)
  */
-export function hydrostaticResidual(model: HydrostaticColumns, opts: HydrostaticOptions = {}): HydrostaticResult {
+export function hydrostaticResidual(
+  model: HydrostaticColumns,
+  opts: HydrostaticOptions = {},
+): HydrostaticResult {
   const scheme = opts.scheme ?? 'tau';
   const output = opts.output ?? 'relative';
   const { tauRosseland: tau, pressure: p, abross } = model;
   const n = tau.length;
-  if (abross.length !== n) throw new RangeError(`hydrostaticResidual: tau has ${n} layers, ABROSS ${abross.length}`);
+  if (abross.length !== n)
+    throw new RangeError(`hydrostaticResidual: tau has ${n} layers, ABROSS ${abross.length}`);
   const dPdTau = pressureGradientFD(tau, p, scheme);
   const gEff = effectiveGravity(model.logg, model.accrad, n, opts.gravity ?? 'g-accrad');
   const gOverKappa = gEff.map((g, i) => g / abross[i]);

@@ -12,10 +12,12 @@
  */
 export function rosselandTau(rhoxGCm2: ArrayLike<number>, abrossCm2G: ArrayLike<number>): number[] {
   const n = rhoxGCm2.length;
-  if (abrossCm2G.length !== n) throw new RangeError(`rosselandTau: RHOX has ${n} layers, ABROSS ${abrossCm2G.length}`);
+  if (abrossCm2G.length !== n)
+    throw new RangeError(`rosselandTau: RHOX has ${n} layers, ABROSS ${abrossCm2G.length}`);
   const tau = new Array<number>(n);
   if (n === 0) return tau;
   tau[0] = abrossCm2G[0] * rhoxGCm2[0];
-  for (let i = 1; i < n; i++) tau[i] = tau[i - 1] + 0.5 * (abrossCm2G[i] + abrossCm2G[i - 1]) * (rhoxGCm2[i] - rhoxGCm2[i - 1]);
+  for (let i = 1; i < n; i++)
+    tau[i] = tau[i - 1] + 0.5 * (abrossCm2G[i] + abrossCm2G[i - 1]) * (rhoxGCm2[i] - rhoxGCm2[i - 1]);
   return tau;
 }

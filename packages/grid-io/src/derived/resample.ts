@@ -1,5 +1,10 @@
 // Resampling of a model atmosphere onto a given log10 Rosseland-tau grid by monotone (PCHIP) interpolation.
-import { ATMOSPHERE_QUANTITIES, LOG_ATMOSPHERE_QUANTITIES, type AtmosphereModel, type AtmosphereQuantity } from '../types.js';
+import {
+  ATMOSPHERE_QUANTITIES,
+  LOG_ATMOSPHERE_QUANTITIES,
+  type AtmosphereModel,
+  type AtmosphereQuantity,
+} from '../types.js';
 
 /**
  * Monotone piecewise-cubic Hermite interpolation (Fritsch & Carlson 1980, as in SciPy's PCHIP):
@@ -9,7 +14,11 @@ import { ATMOSPHERE_QUANTITIES, LOG_ATMOSPHERE_QUANTITIES, type AtmosphereModel,
  * @param y ordinates
  * @param xNew points to evaluate, each inside [x[0], x[n-1]]
  */
-export function pchipInterpolate(x: ArrayLike<number>, y: ArrayLike<number>, xNew: ArrayLike<number>): number[] {
+export function pchipInterpolate(
+  x: ArrayLike<number>,
+  y: ArrayLike<number>,
+  xNew: ArrayLike<number>,
+): number[] {
   const n = x.length;
   if (n !== y.length) throw new RangeError(`pchipInterpolate: ${n} abscissae but ${y.length} ordinates`);
   if (n < 2) throw new RangeError('pchipInterpolate: need at least 2 points');
@@ -17,7 +26,8 @@ export function pchipInterpolate(x: ArrayLike<number>, y: ArrayLike<number>, xNe
   const delta = new Array<number>(n - 1);
   for (let i = 0; i < n - 1; i++) {
     h[i] = x[i + 1] - x[i];
-    if (!(h[i] > 0)) throw new RangeError(`pchipInterpolate: abscissae must increase strictly (index ${i + 1})`);
+    if (!(h[i] > 0))
+      throw new RangeError(`pchipInterpolate: abscissae must increase strictly (index ${i + 1})`);
     delta[i] = (y[i + 1] - y[i]) / h[i];
   }
   const d = new Array<number>(n);
@@ -45,13 +55,18 @@ export function pchipInterpolate(x: ArrayLike<number>, y: ArrayLike<number>, xNe
   let k = 0;
   for (let j = 0; j < xNew.length; j++) {
     const xv = xNew[j];
-    if (!(xv >= x[0] && xv <= x[n - 1])) throw new RangeError(`pchipInterpolate: ${xv} is outside [${x[0]}, ${x[n - 1]}] (no extrapolation)`);
+    if (!(xv >= x[0] && xv <= x[n - 1]))
+      throw new RangeError(`pchipInterpolate: ${xv} is outside [${x[0]}, ${x[n - 1]}] (no extrapolation)`);
     if (xv < x[k]) k = 0;
     while (k < n - 2 && xv > x[k + 1]) k++;
     const t = (xv - x[k]) / h[k];
     const t2 = t * t;
     const t3 = t2 * t;
-    out[j] = (2 * t3 - 3 * t2 + 1) * y[k] + (t3 - 2 * t2 + t) * h[k] * d[k] + (-2 * t3 + 3 * t2) * y[k + 1] + (t3 - t2) * h[k] * d[k + 1];
+    out[j] =
+      (2 * t3 - 3 * t2 + 1) * y[k] +
+      (t3 - 2 * t2 + t) * h[k] * d[k] +
+      (-2 * t3 + 3 * t2) * y[k + 1] +
+      (t3 - t2) * h[k] * d[k + 1];
   }
   return out;
 }
@@ -68,11 +83,19 @@ const LOG_QUANTITIES: ReadonlySet<AtmosphereQuantity> = new Set(LOG_ATMOSPHERE_Q
  */
 export function resampleToLogTau(model: AtmosphereModel, log10TauGrid: ArrayLike<number>): AtmosphereModel {
   const logTau = model.tauRosseland.map((t) => Math.log10(t));
-  const out: AtmosphereModel = { ...model, nLayers: log10TauGrid.length, tauRosseland: Array.from(log10TauGrid, (v) => 10 ** v) };
+  const out: AtmosphereModel = {
+    ...model,
+    nLayers: log10TauGrid.length,
+    tauRosseland: Array.from(log10TauGrid, (v) => 10 ** v),
+  };
   for (const q of ATMOSPHERE_QUANTITIES) {
     const src = model[q];
     if (LOG_QUANTITIES.has(q)) {
-      out[q] = pchipInterpolate(logTau, src.map((v) => Math.log10(v)), log10TauGrid).map((v) => 10 ** v);
+      out[q] = pchipInterpolate(
+        logTau,
+        src.map((v) => Math.log10(v)),
+        log10TauGrid,
+      ).map((v) => 10 ** v);
     } else {
       out[q] = pchipInterpolate(logTau, src, log10TauGrid);
     }

@@ -23,7 +23,9 @@ export interface FitsCard {
 export class FitsHeader {
   private readonly byKey = new Map<string, FitsValue>();
   constructor(readonly cards: readonly FitsCard[]) {
-    for (const c of cards) if (c.key !== 'COMMENT' && c.key !== 'HISTORY' && c.key !== '' && !this.byKey.has(c.key)) this.byKey.set(c.key, c.value);
+    for (const c of cards)
+      if (c.key !== 'COMMENT' && c.key !== 'HISTORY' && c.key !== '' && !this.byKey.has(c.key))
+        this.byKey.set(c.key, c.value);
   }
   has(key: string): boolean {
     return this.byKey.has(key.toUpperCase());
@@ -38,7 +40,8 @@ export class FitsHeader {
       if (fallback !== undefined) return fallback;
       throw new Error(`${where}: keyword ${key} is missing`);
     }
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${where}: keyword ${key} = ${JSON.stringify(v)} is not a finite number`);
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw new Error(`${where}: keyword ${key} = ${JSON.stringify(v)} is not a finite number`);
     return v;
   }
   /** A string keyword (trailing blanks removed, as the standard says they are not significant), or undefined. */
@@ -65,7 +68,10 @@ export interface FitsHdu {
 const NUMBER_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eEdD][+-]?\d+)?$/;
 
 /** Parse a card's value field (after "= "): a quoted string, T/F, a number, or nothing; returns the value and the comment. */
-function parseValue(field: string, where: string): { value: FitsValue; comment?: string; continued?: boolean } {
+function parseValue(
+  field: string,
+  where: string,
+): { value: FitsValue; comment?: string; continued?: boolean } {
   const s = field.trimStart();
   if (s.startsWith("'")) {
     let i = 1;
@@ -85,7 +91,11 @@ function parseValue(field: string, where: string): { value: FitsValue; comment?:
     const rest = s.slice(i + 1);
     const slash = rest.indexOf('/');
     const value = out.replace(/ +$/, '');
-    return { value, comment: slash >= 0 ? rest.slice(slash + 1).trim() : undefined, continued: value.endsWith('&') };
+    return {
+      value,
+      comment: slash >= 0 ? rest.slice(slash + 1).trim() : undefined,
+      continued: value.endsWith('&'),
+    };
   }
   const slash = s.indexOf('/');
   const raw = (slash >= 0 ? s.slice(0, slash) : s).trim();
@@ -104,7 +114,10 @@ function parseHeader(buf: Uint8Array, offset: number, where: string): { header: 
   let pos = offset;
   let last: FitsCard | undefined;
   for (;;) {
-    if (pos + CARD > buf.length) throw new Error(`${where}: header has no END card before the end of the file (truncated at byte ${buf.length})`);
+    if (pos + CARD > buf.length)
+      throw new Error(
+        `${where}: header has no END card before the end of the file (truncated at byte ${buf.length})`,
+      );
     const card = latin1(buf, pos, CARD);
     const cardNo = (pos - offset) / CARD + 1;
     pos += CARD;
@@ -150,11 +163,13 @@ export function isFits(buf: Uint8Array): boolean {
 /** The axis lengths NAXIS1..NAXISn of an HDU. */
 export function fitsAxes(h: FitsHeader, where: string): number[] {
   const n = h.number('NAXIS', where);
-  if (!Number.isInteger(n) || n < 0 || n > 999) throw new Error(`${where}: NAXIS = ${n} is not an integer in 0..999`);
+  if (!Number.isInteger(n) || n < 0 || n > 999)
+    throw new Error(`${where}: NAXIS = ${n} is not an integer in 0..999`);
   const axes: number[] = [];
   for (let k = 1; k <= n; k++) {
     const a = h.number(`NAXIS${k}`, where);
-    if (!Number.isInteger(a) || a < 0) throw new Error(`${where}: NAXIS${k} = ${a} is not a non-negative integer`);
+    if (!Number.isInteger(a) || a < 0)
+      throw new Error(`${where}: NAXIS${k} = ${a} is not a non-negative integer`);
     axes.push(a);
   }
   return axes;
@@ -175,13 +190,17 @@ export function parseFits(buf: Uint8Array, source: string): FitsHdu[] {
     if (index > 0 && latin1(buf, offset, Math.min(8, buf.length - offset)) !== 'XTENSION') break;
     const { header, end } = parseHeader(buf, offset, where);
     const bitpix = header.number('BITPIX', where);
-    if (![8, 16, 32, 64, -32, -64].includes(bitpix)) throw new Error(`${where}: BITPIX = ${bitpix} is not one of 8, 16, 32, 64, -32, -64`);
+    if (![8, 16, 32, 64, -32, -64].includes(bitpix))
+      throw new Error(`${where}: BITPIX = ${bitpix} is not one of 8, 16, 32, 64, -32, -64`);
     const axes = fitsAxes(header, where);
     const pcount = header.number('PCOUNT', where, 0);
     const gcount = header.number('GCOUNT', where, 1);
-    const dataBytes = axes.length === 0 ? 0 : (Math.abs(bitpix) / 8) * gcount * (pcount + axes.reduce((a, b) => a * b, 1));
+    const dataBytes =
+      axes.length === 0 ? 0 : (Math.abs(bitpix) / 8) * gcount * (pcount + axes.reduce((a, b) => a * b, 1));
     if (end + dataBytes > buf.length)
-      throw new Error(`${where}: truncated: its data need ${dataBytes} bytes from byte ${end}, the file ends at byte ${buf.length}`);
+      throw new Error(
+        `${where}: truncated: its data need ${dataBytes} bytes from byte ${end}, the file ends at byte ${buf.length}`,
+      );
     const kind = index === 0 ? 'primary' : (header.string('XTENSION') ?? 'unknown').trim().toUpperCase();
     const name = header.string('EXTNAME')?.trim();
     hdus.push({ index, kind, name: name || undefined, header, dataOffset: end, dataBytes });
@@ -216,7 +235,11 @@ const BITPIX_CODE: Record<number, string> = { 8: 'B', 16: 'I', 32: 'J', 64: 'K',
  * The physical values of an image HDU's array, flattened in FITS order (NAXIS1 fastest):
  * BZERO + BSCALE · stored value; integer pixels equal to BLANK, and IEEE NaN, are NaN.
  */
-export function readFitsImage(buf: Uint8Array, hdu: FitsHdu, source: string): { axes: number[]; values: Float64Array } {
+export function readFitsImage(
+  buf: Uint8Array,
+  hdu: FitsHdu,
+  source: string,
+): { axes: number[]; values: Float64Array } {
   const where = `${source}: HDU ${hdu.index}`;
   const h = hdu.header;
   const bitpix = h.number('BITPIX', where);
@@ -248,13 +271,31 @@ export interface FitsColumn {
   values: Float64Array;
 }
 
-const TFORM_SIZE: Record<string, number> = { L: 1, X: 0, B: 1, I: 2, J: 4, K: 8, A: 1, E: 4, D: 8, C: 8, M: 16, P: 8, Q: 16 };
+const TFORM_SIZE: Record<string, number> = {
+  L: 1,
+  X: 0,
+  B: 1,
+  I: 2,
+  J: 4,
+  K: 8,
+  A: 1,
+  E: 4,
+  D: 8,
+  C: 8,
+  M: 16,
+  P: 8,
+  Q: 16,
+};
 
 /**
  * The columns of a BINTABLE HDU. Numeric columns (B, I, J, K, E, D) are decoded; the others
  * (strings, logicals, bits, complex, variable-length arrays) are listed with an empty `values`.
  */
-export function readFitsTable(buf: Uint8Array, hdu: FitsHdu, source: string): { rows: number; columns: FitsColumn[] } {
+export function readFitsTable(
+  buf: Uint8Array,
+  hdu: FitsHdu,
+  source: string,
+): { rows: number; columns: FitsColumn[] } {
   const where = `${source}: HDU ${hdu.index}`;
   if (hdu.kind !== 'BINTABLE') throw new Error(`${where}: is ${hdu.kind}, not a BINTABLE`);
   const h = hdu.header;
@@ -289,7 +330,8 @@ export function readFitsTable(buf: Uint8Array, hdu: FitsHdu, source: string): { 
     columns.push({ name, unit, repeat, values });
     offset += width;
   }
-  if (offset !== rowBytes) throw new Error(`${where}: the TFORMs add up to ${offset} bytes per row, NAXIS1 says ${rowBytes}`);
+  if (offset !== rowBytes)
+    throw new Error(`${where}: the TFORMs add up to ${offset} bytes per row, NAXIS1 says ${rowBytes}`);
   return { rows, columns };
 }
 
@@ -299,7 +341,8 @@ export function readFitsTable(buf: Uint8Array, hdu: FitsHdu, source: string): { 
 /** Format one header card (80 characters): fixed format for logicals and numbers, strings quoted. */
 export function fitsCard(key: string, value: FitsValue | undefined, comment?: string): string {
   const k = key.toUpperCase();
-  if (!/^[A-Z0-9_-]{1,8}$/.test(k)) throw new Error(`FITS keyword '${key}' must be 1–8 of A–Z, 0–9, '_' and '-'`);
+  if (!/^[A-Z0-9_-]{1,8}$/.test(k))
+    throw new Error(`FITS keyword '${key}' must be 1–8 of A–Z, 0–9, '_' and '-'`);
   let text: string;
   if (k === 'COMMENT' || k === 'HISTORY') text = k.padEnd(8) + String(value ?? '');
   else {
@@ -308,16 +351,24 @@ export function fitsCard(key: string, value: FitsValue | undefined, comment?: st
     else if (typeof value === 'boolean') v = (value ? 'T' : 'F').padStart(20);
     else if (typeof value === 'number') {
       if (!Number.isFinite(value)) throw new Error(`FITS keyword ${k}: ${value} is not a finite number`);
-      v = (Number.isInteger(value) && Math.abs(value) < 1e15 ? String(value) : formatReal(value)).padStart(20);
+      v = (Number.isInteger(value) && Math.abs(value) < 1e15 ? String(value) : formatReal(value)).padStart(
+        20,
+      );
     } else v = `'${value.replace(/'/g, "''").padEnd(8)}'`.padEnd(20);
     text = `${k.padEnd(8)}= ${v}${comment ? ` / ${comment}` : ''}`;
   }
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e) throw new Error(`FITS card ${k}: only printable ASCII is allowed (character ${i + 1})`);
+    if (c < 0x20 || c > 0x7e)
+      throw new Error(`FITS card ${k}: only printable ASCII is allowed (character ${i + 1})`);
   }
   if (text.length > CARD) {
-    if (typeof value === 'string' && k !== 'COMMENT' && k !== 'HISTORY' && text.indexOf("'") + value.length + 2 > CARD)
+    if (
+      typeof value === 'string' &&
+      k !== 'COMMENT' &&
+      k !== 'HISTORY' &&
+      text.indexOf("'") + value.length + 2 > CARD
+    )
       throw new Error(`FITS keyword ${k}: string value of ${value.length} characters does not fit one card`);
     text = text.slice(0, CARD); // only the comment is cut
   }
@@ -347,7 +398,12 @@ export type FitsHduToWrite =
   | {
       kind: 'bintable';
       rows: number;
-      columns: { name: string; unit?: string; format: 'D' | 'E' | 'J' | 'K'; data: Float64Array | Float32Array | Int32Array | number[] }[];
+      columns: {
+        name: string;
+        unit?: string;
+        format: 'D' | 'E' | 'J' | 'K';
+        data: Float64Array | Float32Array | Int32Array | number[];
+      }[];
       cards?: string[];
       name?: string;
     };
@@ -368,14 +424,22 @@ function headerBytes(cards: string[]): Buffer {
  */
 export function encodeFits(hdus: FitsHduToWrite[]): Buffer {
   const out: Buffer[] = [];
-  const list = hdus[0]?.kind === 'image' ? hdus : [{ kind: 'image', axes: [], bitpix: -32, data: new Float32Array(0) } as FitsHduToWrite, ...hdus];
+  const list =
+    hdus[0]?.kind === 'image'
+      ? hdus
+      : [{ kind: 'image', axes: [], bitpix: -32, data: new Float32Array(0) } as FitsHduToWrite, ...hdus];
   list.forEach((hdu, i) => {
     const primary = i === 0;
     if (hdu.kind === 'image') {
       const n = hdu.axes.reduce((a, b) => a * b, hdu.axes.length ? 1 : 0);
-      if (n !== hdu.data.length) throw new Error(`FITS image ${hdu.name ?? i}: axes ${hdu.axes.join('×')} hold ${n} values, data has ${hdu.data.length}`);
+      if (n !== hdu.data.length)
+        throw new Error(
+          `FITS image ${hdu.name ?? i}: axes ${hdu.axes.join('×')} hold ${n} values, data has ${hdu.data.length}`,
+        );
       const cards = [
-        primary ? fitsCard('SIMPLE', true, 'conforms to the FITS standard') : fitsCard('XTENSION', 'IMAGE', 'image extension'),
+        primary
+          ? fitsCard('SIMPLE', true, 'conforms to the FITS standard')
+          : fitsCard('XTENSION', 'IMAGE', 'image extension'),
         fitsCard('BITPIX', hdu.bitpix, hdu.bitpix === -32 ? 'IEEE 32-bit float' : 'IEEE 64-bit float'),
         fitsCard('NAXIS', hdu.axes.length),
         ...hdu.axes.map((a, k) => fitsCard(`NAXIS${k + 1}`, a)),
@@ -405,7 +469,8 @@ export function encodeFits(hdus: FitsHduToWrite[]): Buffer {
         fitsCard('TFIELDS', hdu.columns.length),
       ];
       hdu.columns.forEach((c, k) => {
-        if (c.data.length !== hdu.rows) throw new Error(`FITS table column ${c.name}: ${c.data.length} values for ${hdu.rows} rows`);
+        if (c.data.length !== hdu.rows)
+          throw new Error(`FITS table column ${c.name}: ${c.data.length} values for ${hdu.rows} rows`);
         cards.push(fitsCard(`TTYPE${k + 1}`, c.name), fitsCard(`TFORM${k + 1}`, c.format));
         if (c.unit !== undefined) cards.push(fitsCard(`TUNIT${k + 1}`, c.unit));
       });

@@ -41,7 +41,10 @@ const ANGSTROM_PER: Record<string, number> = {
 
 function angstromPer(unit: string, where: string): number {
   const f = ANGSTROM_PER[unit.trim().toLowerCase()];
-  if (f === undefined) throw new Error(`${where}: wavelength unit '${unit}' is not a length unit this reader knows (Å, nm, µm, m)`);
+  if (f === undefined)
+    throw new Error(
+      `${where}: wavelength unit '${unit}' is not a length unit this reader knows (Å, nm, µm, m)`,
+    );
   return f;
 }
 
@@ -73,7 +76,10 @@ function imageWavelengths(h: FitsHeader, n: number, where: string): Float64Array
   const ctype = (h.string('CTYPE1') ?? '').trim().toUpperCase();
   if (!h.has('CRVAL1')) throw new Error(`${where}: a 1D array without a wavelength solution (no CRVAL1)`);
   const base = ctype.split('-')[0];
-  if (ctype !== '' && !['WAVE', 'AWAV', 'LINEAR', 'ANGSTROM', 'ANGSTROMS', 'LAMBDA', 'WAVELENGTH', 'PIXEL'].includes(base))
+  if (
+    ctype !== '' &&
+    !['WAVE', 'AWAV', 'LINEAR', 'ANGSTROM', 'ANGSTROMS', 'LAMBDA', 'WAVELENGTH', 'PIXEL'].includes(base)
+  )
     throw new Error(`${where}: CTYPE1 = '${ctype}' is not a wavelength axis (WAVE, AWAV, LINEAR)`);
   const crval = h.number('CRVAL1', where);
   const cdelt = h.has('CDELT1') ? h.number('CDELT1', where) : h.number('CD1_1', where);
@@ -84,7 +90,8 @@ function imageWavelengths(h: FitsHeader, n: number, where: string): Float64Array
     const wat = `${h.string('WAT1_001') ?? ''}`;
     const m = /units=(\w+)/i.exec(wat);
     if (m) unit = m[1];
-    else if (base === 'WAVE' || base === 'AWAV') unit = 'm'; // the WCS standard's default
+    else if (base === 'WAVE' || base === 'AWAV')
+      unit = 'm'; // the WCS standard's default
     else unit = 'angstrom'; // IRAF LINEAR / ANGSTROM
   }
   const f = angstromPer(unit, where);
@@ -117,17 +124,25 @@ function findColumns(columns: FitsColumn[]): { wave?: FitsColumn; log: boolean; 
 }
 
 /** Drop samples with a non-finite wavelength or flux; put decreasing wavelengths in increasing order; check they increase strictly. */
-function finish(w: Float64Array, f: Float64Array, where: string): { w: Float64Array; f: Float64Array; dropped: number } {
+function finish(
+  w: Float64Array,
+  f: Float64Array,
+  where: string,
+): { w: Float64Array; f: Float64Array; dropped: number } {
   const keep: number[] = [];
   for (let i = 0; i < w.length; i++) if (Number.isFinite(w[i]) && Number.isFinite(f[i])) keep.push(i);
-  if (keep.length < 2) throw new Error(`${where}: fewer than 2 samples with a finite wavelength and flux (of ${w.length})`);
+  if (keep.length < 2)
+    throw new Error(`${where}: fewer than 2 samples with a finite wavelength and flux (of ${w.length})`);
   if (w[keep[0]] > w[keep[keep.length - 1]]) keep.reverse();
   const ww = Float64Array.from(keep, (i) => w[i]);
   const ff = Float64Array.from(keep, (i) => f[i]);
   for (let i = 1; i < ww.length; i++)
-    if (!(ww[i] > ww[i - 1])) throw new Error(`${where}: wavelengths do not increase strictly (sample ${keep[i]})`);
+    if (!(ww[i] > ww[i - 1]))
+      throw new Error(`${where}: wavelengths do not increase strictly (sample ${keep[i]})`);
   if (ww[0] < 100 || ww[ww.length - 1] > 1e7)
-    throw new Error(`${where}: wavelengths ${ww[0].toPrecision(6)}–${ww[ww.length - 1].toPrecision(6)} Å are not those of a spectrum (check CUNIT1/TUNIT)`);
+    throw new Error(
+      `${where}: wavelengths ${ww[0].toPrecision(6)}–${ww[ww.length - 1].toPrecision(6)} Å are not those of a spectrum (check CUNIT1/TUNIT)`,
+    );
   return { w: ww, f: ff, dropped: w.length - keep.length };
 }
 
@@ -135,10 +150,20 @@ function fromImage(buf: Uint8Array, hdu: FitsHdu, source: string): FitsSpectrum 
   const where = `${source}: HDU ${hdu.index}`;
   const { axes, values } = readFitsImage(buf, hdu, source);
   if (axes.slice(1).some((a) => a !== 1))
-    throw new Error(`${where}: a ${axes.join(' × ')} array holds several spectra (orders or fibres); ingest reads one 1D spectrum per file`);
+    throw new Error(
+      `${where}: a ${axes.join(' × ')} array holds several spectra (orders or fibres); ingest reads one 1D spectrum per file`,
+    );
   const w = imageWavelengths(hdu.header, axes[0], where);
   const r = finish(w, values, where);
-  return { wavelengthAngstrom: r.w, flux: r.f, source, hdu: hdu.index, layout: 'image', droppedSamples: r.dropped, medium: mediumOf(hdu.header) };
+  return {
+    wavelengthAngstrom: r.w,
+    flux: r.f,
+    source,
+    hdu: hdu.index,
+    layout: 'image',
+    droppedSamples: r.dropped,
+    medium: mediumOf(hdu.header),
+  };
 }
 
 function fromTable(buf: Uint8Array, hdu: FitsHdu, source: string): FitsSpectrum | undefined {
@@ -146,14 +171,27 @@ function fromTable(buf: Uint8Array, hdu: FitsHdu, source: string): FitsSpectrum 
   const { rows, columns } = readFitsTable(buf, hdu, source);
   const { wave, log, flux } = findColumns(columns);
   if (!wave || !flux) return undefined;
-  if (wave.repeat !== flux.repeat) throw new Error(`${where}: column ${wave.name} has ${wave.repeat} values per row, ${flux.name} ${flux.repeat}`);
+  if (wave.repeat !== flux.repeat)
+    throw new Error(
+      `${where}: column ${wave.name} has ${wave.repeat} values per row, ${flux.name} ${flux.repeat}`,
+    );
   if (wave.repeat > 1 && rows > 1)
-    throw new Error(`${where}: ${rows} rows of ${wave.repeat}-element spectra; ingest reads one 1D spectrum per file`);
+    throw new Error(
+      `${where}: ${rows} rows of ${wave.repeat}-element spectra; ingest reads one 1D spectrum per file`,
+    );
   const f = log ? 1 : angstromPer(wave.unit ?? 'angstrom', `${where} column ${wave.name}`);
   const w = Float64Array.from(wave.values, (v) => (log ? 10 ** v : v * f));
   const r = finish(w, flux.values, where);
   const medium = /air/i.test(wave.name) ? 'air' : /vac/i.test(wave.name) ? 'vacuum' : mediumOf(hdu.header);
-  return { wavelengthAngstrom: r.w, flux: r.f, source, hdu: hdu.index, layout: 'table', droppedSamples: r.dropped, medium };
+  return {
+    wavelengthAngstrom: r.w,
+    flux: r.f,
+    source,
+    hdu: hdu.index,
+    layout: 'table',
+    droppedSamples: r.dropped,
+    medium,
+  };
 }
 
 /**
@@ -184,7 +222,9 @@ export function parseFitsSpectrum(buf: Uint8Array, source: string): FitsSpectrum
     if (hdu.kind === 'BINTABLE') {
       const s = fromTable(buf, hdu, source);
       if (s) return s;
-      seen.push(`HDU ${hdu.index} (BINTABLE${hdu.name ? ` ${hdu.name}` : ''}) has no numeric wavelength and flux columns`);
+      seen.push(
+        `HDU ${hdu.index} (BINTABLE${hdu.name ? ` ${hdu.name}` : ''}) has no numeric wavelength and flux columns`,
+      );
       continue;
     }
     seen.push(`HDU ${hdu.index} is ${hdu.kind}`);
@@ -235,7 +275,9 @@ export interface FitsSpectraInput {
 function commentCards(lines: string[]): string[] {
   const out: string[] = [];
   // FITS headers are printable ASCII: anything else (a path with 'Å', say) becomes '?'.
-  for (const line of lines.map((l) => l.replace(/[^\x20-\x7e]/g, '?'))) for (let i = 0; i < Math.max(1, line.length); i += 72) out.push(fitsCard('COMMENT', line.slice(i, i + 72)));
+  for (const line of lines.map((l) => l.replace(/[^\x20-\x7e]/g, '?')))
+    for (let i = 0; i < Math.max(1, line.length); i += 72)
+      out.push(fitsCard('COMMENT', line.slice(i, i + 72)));
   return out;
 }
 
@@ -251,15 +293,27 @@ function commentCards(lines: string[]): string[] {
  */
 export function encodeFitsSpectra(s: FitsSpectraInput): Buffer {
   const n = s.flux.length / s.nPixels;
-  if (!Number.isInteger(n) || n < 1) throw new Error(`FITS spectra: ${s.flux.length} flux values are not a whole number of ${s.nPixels}-pixel spectra`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(
+      `FITS spectra: ${s.flux.length} flux values are not a whole number of ${s.nPixels}-pixel spectra`,
+    );
   for (let i = 0; i < s.flux.length; i++)
-    if (!Number.isFinite(s.flux[i])) throw new Error(`FITS spectra: spectrum ${Math.floor(i / s.nPixels)} pixel ${i % s.nPixels} is not finite`);
+    if (!Number.isFinite(s.flux[i]))
+      throw new Error(
+        `FITS spectra: spectrum ${Math.floor(i / s.nPixels)} pixel ${i % s.nPixels} is not finite`,
+      );
   const cards = [
     fitsCard('WCSAXES', 1, 'one spectral axis; NAXIS2 counts spectra'),
     s.medium === 'air'
       ? fitsCard('CTYPE1', 'AWAV', 'air wavelength')
-      : fitsCard('CTYPE1', 'WAVE', s.medium === 'vacuum' ? 'vacuum wavelength' : 'wavelength; air or vacuum: see AIRORVAC'),
-    ...(s.medium === undefined ? [fitsCard('AIRORVAC', 'unknown', 'the medium of the wavelengths was not recorded')] : []),
+      : fitsCard(
+          'CTYPE1',
+          'WAVE',
+          s.medium === 'vacuum' ? 'vacuum wavelength' : 'wavelength; air or vacuum: see AIRORVAC',
+        ),
+    ...(s.medium === undefined
+      ? [fitsCard('AIRORVAC', 'unknown', 'the medium of the wavelengths was not recorded')]
+      : []),
     fitsCard('CUNIT1', 'Angstrom'),
     fitsCard('CRPIX1', 1, 'reference pixel (1-based)'),
     fitsCard('CRVAL1', s.startAngstrom, 'wavelength at CRPIX1'),
@@ -269,7 +323,10 @@ export function encodeFitsSpectra(s: FitsSpectraInput): Buffer {
   const labels = s.labels;
   if (labels && n === 1)
     labels.names.forEach((name, j) => {
-      const key = name.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 8).toUpperCase();
+      const key = name
+        .replace(/[^A-Za-z0-9_-]/g, '')
+        .slice(0, 8)
+        .toUpperCase();
       cards.push(fitsCard(key, labels.values[j], labels.units[j] ? `[${labels.units[j]}] ${name}` : name));
     });
   for (const [k, v] of Object.entries(s.provenance ?? {})) cards.push(fitsCard(k, v));
@@ -279,9 +336,20 @@ export function encodeFitsSpectra(s: FitsSpectraInput): Buffer {
   ];
   if (labels) {
     const L = labels.names.length;
-    if (labels.values.length !== n * L) throw new Error(`FITS spectra: ${labels.values.length} label values for ${n} spectra × ${L} labels`);
-    const lcards = labels.names.flatMap((name, j) => [fitsCard(`LABEL${j + 1}`, name, `column ${j + 1} of NAXIS1`), fitsCard(`LUNIT${j + 1}`, labels.units[j])]);
-    hdus.push({ kind: 'image', name: 'LABELS', axes: [L, n], bitpix: -64, data: labels.values, cards: lcards });
+    if (labels.values.length !== n * L)
+      throw new Error(`FITS spectra: ${labels.values.length} label values for ${n} spectra × ${L} labels`);
+    const lcards = labels.names.flatMap((name, j) => [
+      fitsCard(`LABEL${j + 1}`, name, `column ${j + 1} of NAXIS1`),
+      fitsCard(`LUNIT${j + 1}`, labels.units[j]),
+    ]);
+    hdus.push({
+      kind: 'image',
+      name: 'LABELS',
+      axes: [L, n],
+      bitpix: -64,
+      data: labels.values,
+      cards: lcards,
+    });
   }
   return encodeFits(hdus);
 }

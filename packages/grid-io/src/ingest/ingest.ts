@@ -39,8 +39,14 @@ export class IngestError extends Error {
 }
 
 /** Message of an ingest with nothing good: the count and the first reasons. */
-export function nothingIngestedMessage(what: string, dir: string, rejected: QuarantineEntry[], shown = 10): string {
-  if (rejected.length === 0) return `nothing to ingest: the inputs hold no ${what.split(' ')[0]}; ${dir} was left unchanged`;
+export function nothingIngestedMessage(
+  what: string,
+  dir: string,
+  rejected: QuarantineEntry[],
+  shown = 10,
+): string {
+  if (rejected.length === 0)
+    return `nothing to ingest: the inputs hold no ${what.split(' ')[0]}; ${dir} was left unchanged`;
   const lines = rejected.slice(0, shown).map((r) => `  ${r.reason}`);
   if (rejected.length > shown) lines.push(`  … and ${rejected.length - shown} more`);
   return `nothing to ingest: all ${rejected.length} ${what} rejected; ${dir} was left unchanged:\n${lines.join('\n')}`;
@@ -85,7 +91,11 @@ export const DECK_FILE_PATTERN = /\.(dat|atm|mod|krz|dat\.gz|atm\.gz|mod\.gz|gz)
 export async function ingestAtmospheres(
   inputs: string[],
   dir: string,
-  opts: { split?: { scheme: SplitScheme; seed: number }; onModel?: (m: AtmosphereModel) => void; notes?: Record<string, unknown> } = {},
+  opts: {
+    split?: { scheme: SplitScheme; seed: number };
+    onModel?: (m: AtmosphereModel) => void;
+    notes?: Record<string, unknown>;
+  } = {},
 ): Promise<IngestResult> {
   const t0 = performance.now();
   const rejected: QuarantineEntry[] = [];
@@ -98,12 +108,23 @@ export async function ingestAtmospheres(
     try {
       st = await stat(p);
     } catch (err) {
-      rejected.push({ file: p, line: 0, code: 'io', reason: `${p}: cannot read (${(err as Error).message})` });
+      rejected.push({
+        file: p,
+        line: 0,
+        code: 'io',
+        reason: `${p}: cannot read (${(err as Error).message})`,
+      });
       continue;
     }
     if (st.isDirectory()) {
       const names = (await readdir(p)).filter((n) => DECK_FILE_PATTERN.test(n)).sort();
-      if (names.length === 0) rejected.push({ file: p, line: 0, code: 'empty-input', reason: `${p}: empty directory: no deck files (*.dat, *.dat.gz, *.atm, *.mod)` });
+      if (names.length === 0)
+        rejected.push({
+          file: p,
+          line: 0,
+          code: 'empty-input',
+          reason: `${p}: empty directory: no deck files (*.dat, *.dat.gz, *.atm, *.mod)`,
+        });
       for (const n of names) paths.push(join(p, n));
     } else {
       paths.push(p);
@@ -144,11 +165,24 @@ export async function ingestAtmospheres(
     notes.deckDefaults = defaults.result();
   }
   const manifest = await writeDatasetAtomic(dir, async (stage) => {
-    const m = await writeAtmosphereDatasetFiles(counted(), stage, { split: opts.split, inputs: hashes, notes });
-    if (ingested === 0) throw new IngestError(nothingIngestedMessage('inputs were', dir, rejected), rejected, files);
+    const m = await writeAtmosphereDatasetFiles(counted(), stage, {
+      split: opts.split,
+      inputs: hashes,
+      notes,
+    });
+    if (ingested === 0)
+      throw new IngestError(nothingIngestedMessage('inputs were', dir, rejected), rejected, files);
     await writeFile(join(stage, QUARANTINE_FILE), `${JSON.stringify({ rejected, files }, null, 2)}\n`);
     return m;
   });
   const quarantinePath = join(dir, QUARANTINE_FILE);
-  return { manifest, ingested, rejected, files, quarantinePath, seconds: (performance.now() - t0) / 1000, inputBytes };
+  return {
+    manifest,
+    ingested,
+    rejected,
+    files,
+    quarantinePath,
+    seconds: (performance.now() - t0) / 1000,
+    inputBytes,
+  };
 }

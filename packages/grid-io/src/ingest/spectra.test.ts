@@ -235,7 +235,13 @@ describe('ingestSpectra', () => {
     const r = await ingestSpectra({ labels, out, grid: GRID });
     expect(r.ingested).toBe(3);
     expect(r.rejected).toEqual([
-      { file: labels, line: 7, code: 'not-found', reason: `${labels}:7: spectrum file 'x.txt' not found (${join(dir, 'missing', 'x.txt')})`, input: join(dir, 'missing', 'x.txt') },
+      {
+        file: labels,
+        line: 7,
+        code: 'not-found',
+        reason: `${labels}:7: spectrum file 'x.txt' not found (${join(dir, 'missing', 'x.txt')})`,
+        input: join(dir, 'missing', 'x.txt'),
+      },
     ]);
     const q = JSON.parse(await readFile(r.quarantinePath, 'utf8'));
     expect(r.quarantinePath).toBe(join(out, '_quarantine.json'));
@@ -244,7 +250,11 @@ describe('ingestSpectra', () => {
     expect(records.map((x) => x.line)).toEqual([2, 4, 6]);
     expect(manifest.notes).toMatchObject({ rejected: 1 });
 
-    const none = await table('missing-only', [HEADER, 'x.txt,6000,4.0,2,0,1,50000', 'y.txt,6000,4.0,2,0,1,50000']);
+    const none = await table('missing-only', [
+      HEADER,
+      'x.txt,6000,4.0,2,0,1,50000',
+      'y.txt,6000,4.0,2,0,1,50000',
+    ]);
     const out2 = join(dir, 'ds-missing-only');
     const err = await ingestSpectra({ labels: none, out: out2, grid: GRID }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(IngestError);
@@ -305,8 +315,15 @@ describe('ingestSpectra', () => {
       expect(r.rejected[0].reason).toBe(
         `${labels}:4: spectrum file '../outside.txt' (${join(dir, 'paths', '../outside.txt')}) is outside the label table's folder ${join(dir, 'paths')}; refused (allowOutside / --allow-outside reads it)`,
       );
-      expect(r.rejected[2].reason).toMatch(/labels\.csv:6: spectrum file 'link\.txt' .*links outside the label table's folder/);
-      const all = await ingestSpectra({ labels, out: join(dir, 'ds-paths-all'), grid: GRID, allowOutside: true });
+      expect(r.rejected[2].reason).toMatch(
+        /labels\.csv:6: spectrum file 'link\.txt' .*links outside the label table's folder/,
+      );
+      const all = await ingestSpectra({
+        labels,
+        out: join(dir, 'ds-paths-all'),
+        grid: GRID,
+        allowOutside: true,
+      });
       expect(all.ingested).toBe(6);
       expect(all.rejected).toEqual([]);
     } finally {
@@ -365,9 +382,13 @@ describe('ingestSpectra', () => {
 
   it('a bad row inside a spectrum file is reported with the table line and the file line, never quoting the file', async () => {
     const labels = await table('bad-file', [HEADER, 'bad.txt,5800,4.4,2,0,1,50000']);
-    const err = await ingestSpectra({ labels, out: join(dir, 'ds-badfile'), grid: GRID }).catch((e: unknown) => e);
+    const err = await ingestSpectra({ labels, out: join(dir, 'ds-badfile'), grid: GRID }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(IngestError);
-    expect((err as Error).message).toContain(`labels.csv:2: ${join(dir, 'bad-file', 'bad.txt')}:2: flux is not a number`);
+    expect((err as Error).message).toContain(
+      `labels.csv:2: ${join(dir, 'bad-file', 'bad.txt')}:2: flux is not a number`,
+    );
     expect((err as Error).message).not.toContain('abc');
   });
 });

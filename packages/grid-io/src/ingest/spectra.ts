@@ -357,10 +357,15 @@ export async function ingestSpectra(opts: IngestSpectraOptions): Promise<IngestS
   const rejected: QuarantineEntry[] = [];
   const reject = (line: number, code: string, reason: string, input?: string) =>
     rejected.push({ file: opts.labels, line, code, reason, ...(input ? { input } : {}) });
-  const { rows: tableRows, columns, ignoredColumns } = parseSpectrumLabelTable(tableBytes.toString('utf8'), opts.labels, {
+  const {
+    rows: tableRows,
+    columns,
+    ignoredColumns,
+  } = parseSpectrumLabelTable(tableBytes.toString('utf8'), opts.labels, {
     onRowError: (e) => reject(e.line, 'label', e.message),
   });
-  if (tableRows.length === 0 && rejected.length === 0) throw new Error(`${opts.labels}: no spectrum rows after the header`);
+  if (tableRows.length === 0 && rejected.length === 0)
+    throw new Error(`${opts.labels}: no spectrum rows after the header`);
 
   // Resolve and check every file before the dataset is touched.
   const base = dirname(opts.labels);
@@ -370,7 +375,12 @@ export async function ingestSpectra(opts: IngestSpectraOptions): Promise<IngestS
     const at = `${opts.labels}:${r.line}`;
     const shown = `spectrum file '${r.file}'${r.path !== r.file ? ` (${r.path})` : ''}`;
     if (!opts.allowOutside && !isInside(base, r.path)) {
-      reject(r.line, 'outside', `${at}: ${shown} is outside the label table's folder ${base || '.'}; refused (allowOutside / --allow-outside reads it)`, r.path);
+      reject(
+        r.line,
+        'outside',
+        `${at}: ${shown} is outside the label table's folder ${base || '.'}; refused (allowOutside / --allow-outside reads it)`,
+        r.path,
+      );
       continue;
     }
     let ok = false;
@@ -380,14 +390,24 @@ export async function ingestSpectra(opts: IngestSpectraOptions): Promise<IngestS
       ok = false;
     }
     if (!ok) {
-      reject(r.line, 'not-found', `${at}: spectrum file '${r.file}' not found${r.path !== r.file ? ` (${r.path})` : ''}`, r.path);
+      reject(
+        r.line,
+        'not-found',
+        `${at}: spectrum file '${r.file}' not found${r.path !== r.file ? ` (${r.path})` : ''}`,
+        r.path,
+      );
       continue;
     }
     if (!opts.allowOutside) {
       // A link inside the folder may lead out of it.
       realBase ??= await realpath(base || '.');
       if (!isInside(realBase, await realpath(r.path))) {
-        reject(r.line, 'outside', `${at}: ${shown} links outside the label table's folder ${base || '.'}; refused (allowOutside / --allow-outside reads it)`, r.path);
+        reject(
+          r.line,
+          'outside',
+          `${at}: ${shown} links outside the label table's folder ${base || '.'}; refused (allowOutside / --allow-outside reads it)`,
+          r.path,
+        );
         continue;
       }
     }
@@ -395,18 +415,20 @@ export async function ingestSpectra(opts: IngestSpectraOptions): Promise<IngestS
   }
   const total = tableRows.length + rejected.filter((r) => r.code === 'label').length;
   const byLine = () => rejected.sort((a, b) => a.line - b.line);
-  if (rows.length === 0) throw new IngestError(nothingIngestedMessage('rows were', opts.out, byLine()), [...rejected]);
+  if (rows.length === 0)
+    throw new IngestError(nothingIngestedMessage('rows were', opts.out, byLine()), [...rejected]);
 
   const need = requiredCoverageAngstrom(grid, method);
   const wavelengths = continuum ? gridWavelengthsAngstrom(grid) : null;
-  const inputs: { path: string; sha256: string }[] = [
-    { path: opts.labels, sha256: sha256Hex(tableBytes) },
-  ];
+  const inputs: { path: string; sha256: string }[] = [{ path: opts.labels, sha256: sha256Hex(tableBytes) }];
   let inputBytes = 0;
   let done = 0;
   let processed = 0;
   /** The resampled (and normalized) flux of row `r`, or an Error with `code` saying why not. */
-  async function spectrumOf(r: LabelTableRow, at: string): Promise<{ flux: Float64Array; sha256: string; bytes: number }> {
+  async function spectrumOf(
+    r: LabelTableRow,
+    at: string,
+  ): Promise<{ flux: Float64Array; sha256: string; bytes: number }> {
     let read: Awaited<ReturnType<typeof readSpectrumFile>>;
     try {
       read = await readSpectrumFile(r.path);
@@ -434,7 +456,9 @@ export async function ingestSpectra(opts: IngestSpectraOptions): Promise<IngestS
           gap = ` between ${fmt(x[i - 1])} and ${fmt(x[i])} Å (wider than maxGapAngstrom = ${maxGap} Å)`;
       }
       throw Object.assign(
-        new Error(`${at}: spectrum file '${r.file}' (${has}) leaves ${nan} of ${grid.n} grid pixels without flux: a gap in its samples${gap}`),
+        new Error(
+          `${at}: spectrum file '${r.file}' (${has}) leaves ${nan} of ${grid.n} grid pixels without flux: a gap in its samples${gap}`,
+        ),
         { code: 'gap' },
       );
     }
@@ -492,8 +516,12 @@ export async function ingestSpectra(opts: IngestSpectraOptions): Promise<IngestS
       },
     });
     byLine();
-    if (done === 0) throw new IngestError(nothingIngestedMessage('rows were', opts.out, rejected), [...rejected]);
-    await writeFile(join(stage, QUARANTINE_FILE), `${JSON.stringify({ labels: opts.labels, rows: total, ingested: done, rejected }, null, 2)}\n`);
+    if (done === 0)
+      throw new IngestError(nothingIngestedMessage('rows were', opts.out, rejected), [...rejected]);
+    await writeFile(
+      join(stage, QUARANTINE_FILE),
+      `${JSON.stringify({ labels: opts.labels, rows: total, ingested: done, rejected }, null, 2)}\n`,
+    );
     return m;
   });
   return {

@@ -77,7 +77,10 @@ export interface Metallicity {
  * else the ABUNDANCE CHANGE value, plus log10(ABUNDANCE SCALE), minus log10(N_H/N_tot).
  * Returns null when the deck does not state the element.
  */
-export function logEpsilon(deck: Pick<KuruczDeck, 'abundanceScale' | 'abundanceChange' | 'abundanceTable'>, z: number): number | null {
+export function logEpsilon(
+  deck: Pick<KuruczDeck, 'abundanceScale' | 'abundanceChange' | 'abundanceTable'>,
+  z: number,
+): number | null {
   const fromTable = (zz: number) => deck.abundanceTable?.find((e) => e.z === zz)?.value;
   const get = (zz: number) => fromTable(zz) ?? deck.abundanceChange.get(zz);
   const hFrac = get(1);
@@ -95,7 +98,10 @@ export const SCALED_SOLAR_TOLERANCE_DEX = 0.01;
  * confirm it within {@link SCALED_SOLAR_TOLERANCE_DEX}; otherwise (and for ATLAS12 decks) the
  * values derived from the element abundances against {@link solarReferenceFor} are reported.
  */
-export function deckMetallicity(deck: Pick<KuruczDeck, 'title' | 'abundanceScale' | 'abundanceChange' | 'abundanceTable'>, reference = solarReferenceFor(deck)): Metallicity {
+export function deckMetallicity(
+  deck: Pick<KuruczDeck, 'title' | 'abundanceScale' | 'abundanceChange' | 'abundanceTable'>,
+  reference = solarReferenceFor(deck),
+): Metallicity {
   const logScale = Math.log10(deck.abundanceScale);
   const feEps = logEpsilon(deck, FE_Z);
   const derivedFeh = feEps === null ? logScale : feEps - reference.logEps[FE_Z];
@@ -105,8 +111,12 @@ export function deckMetallicity(deck: Pick<KuruczDeck, 'title' | 'abundanceScale
     if (eps !== null && feEps !== null) xfe.push(eps - reference.logEps[z] - derivedFeh);
   }
   const derivedAfe = xfe.length ? xfe.reduce((a, b) => a + b, 0) / xfe.length : 0;
-  const scaledSolar = !deck.abundanceTable && Math.abs(derivedFeh - logScale) <= SCALED_SOLAR_TOLERANCE_DEX && Math.abs(derivedAfe) <= SCALED_SOLAR_TOLERANCE_DEX;
-  if (scaledSolar) return { mh: logScale, feh: logScale, afe: 0, derivedFeh, derivedAfe, reference, scaledSolar };
+  const scaledSolar =
+    !deck.abundanceTable &&
+    Math.abs(derivedFeh - logScale) <= SCALED_SOLAR_TOLERANCE_DEX &&
+    Math.abs(derivedAfe) <= SCALED_SOLAR_TOLERANCE_DEX;
+  if (scaledSolar)
+    return { mh: logScale, feh: logScale, afe: 0, derivedFeh, derivedAfe, reference, scaledSolar };
   const mh = deck.abundanceTable ? derivedFeh : logScale;
   return { mh, feh: derivedFeh, afe: derivedAfe, derivedFeh, derivedAfe, reference, scaledSolar };
 }

@@ -42,7 +42,9 @@ describe.skipIf(!data)('real data: deck defaults of the ATLAS9 [M/H] = 0 grid', 
     // the first deck's ABUNDANCE CHANGE cards, read independently
     const decks: KuruczDeck[] = [];
     for await (const k of readDecks(file)) decks.push(k);
-    expect(d.abundanceChange).toEqual(Array.from({ length: 99 }, (_, i) => decks[0].abundanceChange.get(i + 1)));
+    expect(d.abundanceChange).toEqual(
+      Array.from({ length: 99 }, (_, i) => decks[0].abundanceChange.get(i + 1)),
+    );
     expect(d.abundanceChange).toEqual([...KURUCZ_1993_SOLAR_ABUNDANCE_CHANGE]);
     // PRADK from the recorded ratio against every deck's own PRADK card
     const rel = decks.map((k) => Math.abs(estimatePradk(k.teffK, d) / k.pradk! - 1));

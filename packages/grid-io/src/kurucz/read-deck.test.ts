@@ -14,17 +14,38 @@ const atlas9 = data ? join(data, 'atlas9-kurucz1993') : '';
 const atlas12 = data ? join(data, 'atlas12-samples') : '';
 
 /** A small valid two-layer deck for the bad-input tests. */
-function miniDeck(rows = [' 1.0E-03  4000.0 1.0E+01 1.0E+10 1.0E-02 1.0E-01 2.0E+05', ' 2.0E-03  4100.0 2.0E+01 2.0E+10 2.0E-02 1.0E-01 2.0E+05'], n = 2): string {
-  return ['TEFF   4000.  GRAVITY 4.00000 LTE', 'TITLE test', 'ABUNDANCE SCALE   1.00000 ABUNDANCE CHANGE 1 0.91100 2 0.08900', ` READ DECK6 ${n} RHOX,T,P,XNE,ABROSS,ACCRAD,VTURB`.trim(), ...rows, 'PRADK 1.0E-01', 'BEGIN                    ITERATION  15 COMPLETED', ''].join('\n');
+function miniDeck(
+  rows = [
+    ' 1.0E-03  4000.0 1.0E+01 1.0E+10 1.0E-02 1.0E-01 2.0E+05',
+    ' 2.0E-03  4100.0 2.0E+01 2.0E+10 2.0E-02 1.0E-01 2.0E+05',
+  ],
+  n = 2,
+): string {
+  return [
+    'TEFF   4000.  GRAVITY 4.00000 LTE',
+    'TITLE test',
+    'ABUNDANCE SCALE   1.00000 ABUNDANCE CHANGE 1 0.91100 2 0.08900',
+    ` READ DECK6 ${n} RHOX,T,P,XNE,ABROSS,ACCRAD,VTURB`.trim(),
+    ...rows,
+    'PRADK 1.0E-01',
+    'BEGIN                    ITERATION  15 COMPLETED',
+    '',
+  ].join('\n');
 }
 
 describe.skipIf(!data)('Kurucz deck reader on the real ATLAS9 grid', () => {
   test('every file matches index.csv: models per file, order, TEFF line, Teff, log g, [M/H], layers', async () => {
-    const index = readFileSync(join(atlas9, 'index.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+    const index = readFileSync(join(atlas9, 'index.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(','));
     const byFile = new Map<string, string[][]>();
     for (const r of index) byFile.set(r[0], [...(byFile.get(r[0]) ?? []), r]);
     expect(index.length).toBe(6890);
-    const files = readdirSync(atlas9).filter((f) => f.endsWith('.dat.gz')).sort();
+    const files = readdirSync(atlas9)
+      .filter((f) => f.endsWith('.dat.gz'))
+      .sort();
     expect(files.length).toBe(17);
     let total = 0;
     for (const f of files) {
@@ -32,7 +53,18 @@ describe.skipIf(!data)('Kurucz deck reader on the real ATLAS9 grid', () => {
       const got = [];
       for await (const d of readDecks(join(atlas9, f))) {
         const met = deckMetallicity(d);
-        got.push([f, String(d.indexInFile), String(d.line), d.teffK, d.logg, met.mh, d.nLayers, met.feh, met.afe, met.scaledSolar] as const);
+        got.push([
+          f,
+          String(d.indexInFile),
+          String(d.line),
+          d.teffK,
+          d.logg,
+          met.mh,
+          d.nLayers,
+          met.feh,
+          met.afe,
+          met.scaledSolar,
+        ] as const);
       }
       expect(got.length, f).toBe(expected.length);
       got.forEach((g, i) => {
@@ -42,7 +74,8 @@ describe.skipIf(!data)('Kurucz deck reader on the real ATLAS9 grid', () => {
         expect(g[4]).toBe(Number(e[4]));
         // index.csv took [M/H] from the TITLE bracket; one ap00 model has another title ("None"):
         // there the file name (ap00 = +0.0) states it.
-        const mhExpected = e[5] === 'None' ? (f.startsWith('am') ? -1 : 1) * Number(f.slice(2, 4)) / 10 : Number(e[5]);
+        const mhExpected =
+          e[5] === 'None' ? ((f.startsWith('am') ? -1 : 1) * Number(f.slice(2, 4))) / 10 : Number(e[5]);
         expect(Math.abs(g[5] - mhExpected), `${f}:${g[2]} [M/H]`).toBeLessThan(1e-4);
         expect(g[6]).toBe(Number(e[6]));
         // scaled solar: the ABUNDANCE CHANGE cards confirm [Fe/H] = [M/H], [alpha/Fe] = 0
@@ -58,18 +91,29 @@ describe.skipIf(!data)('Kurucz deck reader on the real ATLAS9 grid', () => {
 
 describe.skipIf(!data)('Kurucz deck reader on the ATLAS12 samples', () => {
   test('80 layers, 9 columns, [Fe/H] and [alpha/Fe] against Asplund et al. 2009', async () => {
-    const expected: Record<string, { teff: number; logg: number; feh: number; afe: number; vturb: number }> = {
-      'at12_aaaaa_t04000g5.00.atm': { teff: 4000, logg: 5, feh: -2.2545, afe: -0.2, vturb: 1.5 },
-      'at12_aaaaa_t08250g4.00.atm': { teff: 8250, logg: 4, feh: -0.2542, afe: 0.2, vturb: 0.5 },
-      'at12_aaaaa_t44000g4.50.atm': { teff: 44000, logg: 4.5, feh: -2.2545, afe: 0.2, vturb: 0.5 },
-    };
+    const expected: Record<string, { teff: number; logg: number; feh: number; afe: number; vturb: number }> =
+      {
+        'at12_aaaaa_t04000g5.00.atm': { teff: 4000, logg: 5, feh: -2.2545, afe: -0.2, vturb: 1.5 },
+        'at12_aaaaa_t08250g4.00.atm': { teff: 8250, logg: 4, feh: -0.2542, afe: 0.2, vturb: 0.5 },
+        'at12_aaaaa_t44000g4.50.atm': { teff: 44000, logg: 4.5, feh: -2.2545, afe: 0.2, vturb: 0.5 },
+      };
     for (const f of readdirSync(atlas12).sort()) {
       const decks = [];
       for await (const d of readDecks(join(atlas12, f))) decks.push(d);
       expect(decks.length).toBe(1);
       const d = decks[0];
       expect(d.nLayers).toBe(80);
-      expect(d.columnNames).toEqual(['RHOX', 'T', 'P', 'XNE', 'ABROSS', 'ACCRAD', 'VTURB', 'FLXCNV', 'VCONV']);
+      expect(d.columnNames).toEqual([
+        'RHOX',
+        'T',
+        'P',
+        'XNE',
+        'ABROSS',
+        'ACCRAD',
+        'VTURB',
+        'FLXCNV',
+        'VCONV',
+      ]);
       expect(d.abundanceTable?.length).toBe(99);
       expect(d.iterations).toBe(30);
       expect(d.pradk).toBeGreaterThan(0);
@@ -132,31 +176,75 @@ describe('Kurucz deck reader: bad input is rejected with file, line and what was
 
   test('file cut in the middle of the rows', () => {
     const text = miniDeck().split('\n').slice(0, 5).join('\n');
-    expect(() => parseDecks(text, 'cut.dat')).toThrow(/^cut\.dat:6: expected 2 depth rows, found 1 \(end of file\)$/);
+    expect(() => parseDecks(text, 'cut.dat')).toThrow(
+      /^cut\.dat:6: expected 2 depth rows, found 1 \(end of file\)$/,
+    );
   });
 
   test('a row with too few numbers', () => {
-    const text = miniDeck([' 1.0E-03  4000.0 1.0E+01 1.0E+10 1.0E-02 1.0E-01 2.0E+05', ' 2.0E-03  4100.0 2.0E+01 2.0E+10 2.0E-02 1.0E-01']);
-    expect(() => parseDecks(text, 'few.dat')).toThrow(/^few\.dat:6: expected 7 numbers in depth row 2, found 6$/);
+    const text = miniDeck([
+      ' 1.0E-03  4000.0 1.0E+01 1.0E+10 1.0E-02 1.0E-01 2.0E+05',
+      ' 2.0E-03  4100.0 2.0E+01 2.0E+10 2.0E-02 1.0E-01',
+    ]);
+    expect(() => parseDecks(text, 'few.dat')).toThrow(
+      /^few\.dat:6: expected 7 numbers in depth row 2, found 6$/,
+    );
   });
 
   test('NaN and Inf are rejected', () => {
-    expect(() => parseDecks(miniDeck([' 1.0E-03  NaN 1.0E+01 1.0E+10 1.0E-02 1.0E-01 2.0E+05', ' 2.0E-03  4100.0 2.0E+01 2.0E+10 2.0E-02 1.0E-01 2.0E+05']), 'nan.dat')).toThrow(/nan\.dat:5: expected finite numbers in depth row 1, found "NaN"/);
-    expect(() => parseDecks(miniDeck([' 1.0E-03  4000.0 Infinity 1.0E+10 1.0E-02 1.0E-01 2.0E+05', ' 2.0E-03  4100.0 2.0E+01 2.0E+10 2.0E-02 1.0E-01 2.0E+05']), 'inf.dat')).toThrow(/inf\.dat:5: .*"Infinity"/);
-    expect(() => parseDecks(miniDeck([' 1.0E-03  4000.0 1.0E+01 1.0E+10 1.0E-02 1.0E-01 2.0E+05', ' 2.0E-03  4100.0 2.0E+01 2.0E+10 2.0E-02 1.0E-01 ********']), 'ovf.dat')).toThrow(/ovf\.dat:6: expected numbers in depth row 2, found "\*\*\*\*\*\*\*\*"/);
+    expect(() =>
+      parseDecks(
+        miniDeck([
+          ' 1.0E-03  NaN 1.0E+01 1.0E+10 1.0E-02 1.0E-01 2.0E+05',
+          ' 2.0E-03  4100.0 2.0E+01 2.0E+10 2.0E-02 1.0E-01 2.0E+05',
+        ]),
+        'nan.dat',
+      ),
+    ).toThrow(/nan\.dat:5: expected finite numbers in depth row 1, found "NaN"/);
+    expect(() =>
+      parseDecks(
+        miniDeck([
+          ' 1.0E-03  4000.0 Infinity 1.0E+10 1.0E-02 1.0E-01 2.0E+05',
+          ' 2.0E-03  4100.0 2.0E+01 2.0E+10 2.0E-02 1.0E-01 2.0E+05',
+        ]),
+        'inf.dat',
+      ),
+    ).toThrow(/inf\.dat:5: .*"Infinity"/);
+    expect(() =>
+      parseDecks(
+        miniDeck([
+          ' 1.0E-03  4000.0 1.0E+01 1.0E+10 1.0E-02 1.0E-01 2.0E+05',
+          ' 2.0E-03  4100.0 2.0E+01 2.0E+10 2.0E-02 1.0E-01 ********',
+        ]),
+        'ovf.dat',
+      ),
+    ).toThrow(/ovf\.dat:6: expected numbers in depth row 2, found "\*\*\*\*\*\*\*\*"/);
   });
 
   test('a negative value in a positive-definite column', () => {
-    expect(() => parseDecks(miniDeck([' 1.0E-03  4000.0 1.0E+01 1.0E+10 1.0E-02 1.0E-01 2.0E+05', ' 2.0E-03  4100.0 -2.0E+01 2.0E+10 2.0E-02 1.0E-01 2.0E+05']), 'neg.dat')).toThrow(/^neg\.dat:6: expected P > 0 in depth row 2, found -2\.0E\+01$/);
+    expect(() =>
+      parseDecks(
+        miniDeck([
+          ' 1.0E-03  4000.0 1.0E+01 1.0E+10 1.0E-02 1.0E-01 2.0E+05',
+          ' 2.0E-03  4100.0 -2.0E+01 2.0E+10 2.0E-02 1.0E-01 2.0E+05',
+        ]),
+        'neg.dat',
+      ),
+    ).toThrow(/^neg\.dat:6: expected P > 0 in depth row 2, found -2\.0E\+01$/);
   });
 
   test('a file that is not a deck, and an empty file', () => {
-    expect(() => parseDecks('hello world\n1 2 3\n', 'notes.txt')).toThrow(/^notes\.txt:1: expected a TEFF card, found "hello world": not a Kurucz deck$/);
+    expect(() => parseDecks('hello world\n1 2 3\n', 'notes.txt')).toThrow(
+      /^notes\.txt:1: expected a TEFF card, found "hello world": not a Kurucz deck$/,
+    );
     expect(() => parseDecks('', 'empty.dat')).toThrow(/^empty\.dat: empty file/);
   });
 
   test('one bad model in a grid file does not lose the next ones', () => {
-    const bad = miniDeck([' 1.0E-03  4000.0 1.0E+01 1.0E+10 1.0E-02 1.0E-01 2.0E+05', ' 2.0E-03  NaN 2.0E+01 2.0E+10 2.0E-02 1.0E-01 2.0E+05']);
+    const bad = miniDeck([
+      ' 1.0E-03  4000.0 1.0E+01 1.0E+10 1.0E-02 1.0E-01 2.0E+05',
+      ' 2.0E-03  NaN 2.0E+01 2.0E+10 2.0E-02 1.0E-01 2.0E+05',
+    ]);
     const res = parseDeckResults(miniDeck() + bad + miniDeck(), 'grid.dat');
     expect(res.map((r) => r.ok)).toEqual([true, false, true]);
     expect((res[2] as { ok: true; deck: { line: number } }).deck.line).toBe(17);

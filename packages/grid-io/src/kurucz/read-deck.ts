@@ -6,7 +6,12 @@ import { basename } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { sha256File } from '../dataset/content-hash.js';
 import { DeckParseError } from './errors.js';
-import { POSITIVE_DEFINITE_COLUMNS, type AbundanceTableEntry, type ColumnFormat, type KuruczDeck } from './deck.js';
+import {
+  POSITIVE_DEFINITE_COLUMNS,
+  type AbundanceTableEntry,
+  type ColumnFormat,
+  type KuruczDeck,
+} from './deck.js';
 
 /** One outcome of reading a deck: the deck, or the reason it was rejected. */
 export type DeckResult = { ok: true; deck: KuruczDeck } | { ok: false; error: DeckParseError };
@@ -82,15 +87,38 @@ export class DeckLineParser {
     const at = damaged ? 'the damaged end of the stream' : 'end of file';
     if (this.deck) {
       if (this.state === 'rows') {
-        out.push({ ok: false, error: this.err('truncated', this.lineNo + 1, `expected ${this.deck.nLayers} depth rows, found ${this.rowsRead} (${at})`) });
+        out.push({
+          ok: false,
+          error: this.err(
+            'truncated',
+            this.lineNo + 1,
+            `expected ${this.deck.nLayers} depth rows, found ${this.rowsRead} (${at})`,
+          ),
+        });
       } else if (this.state === 'tail') {
         out.push({ ok: true, deck: this.deck });
       } else {
-        out.push({ ok: false, error: this.err('truncated', this.lineNo + 1, `expected a READ DECK6 card and depth rows, found ${at}`) });
+        out.push({
+          ok: false,
+          error: this.err(
+            'truncated',
+            this.lineNo + 1,
+            `expected a READ DECK6 card and depth rows, found ${at}`,
+          ),
+        });
       }
       this.deck = null;
     } else if (!this.sawAnyDeck && !this.skipping && !damaged) {
-      out.push({ ok: false, error: this.err(this.lineNo === 0 ? 'empty-input' : 'not-a-deck', 0, this.lineNo === 0 ? 'empty file: expected a Kurucz deck starting with a TEFF card' : 'no TEFF card found: not a Kurucz deck') });
+      out.push({
+        ok: false,
+        error: this.err(
+          this.lineNo === 0 ? 'empty-input' : 'not-a-deck',
+          0,
+          this.lineNo === 0
+            ? 'empty file: expected a Kurucz deck starting with a TEFF card'
+            : 'no TEFF card found: not a Kurucz deck',
+        ),
+      });
     }
     this.state = 'idle';
     return out;
@@ -107,9 +135,23 @@ export class DeckLineParser {
       if (this.deck) {
         if (this.state === 'tail') out.push({ ok: true, deck: this.deck });
         else if (this.state === 'rows') {
-          out.push({ ok: false, error: this.err('truncated', this.lineNo, `expected ${this.deck.nLayers} depth rows, found ${this.rowsRead}`) });
+          out.push({
+            ok: false,
+            error: this.err(
+              'truncated',
+              this.lineNo,
+              `expected ${this.deck.nLayers} depth rows, found ${this.rowsRead}`,
+            ),
+          });
         } else {
-          out.push({ ok: false, error: this.err('truncated', this.lineNo, 'expected a READ DECK6 card and depth rows before the next TEFF card') });
+          out.push({
+            ok: false,
+            error: this.err(
+              'truncated',
+              this.lineNo,
+              'expected a READ DECK6 card and depth rows before the next TEFF card',
+            ),
+          });
         }
         this.deck = null;
       }
@@ -121,7 +163,11 @@ export class DeckLineParser {
     switch (this.state) {
       case 'idle':
         if (trimmed === '') return;
-        throw this.err('not-a-deck', this.lineNo, `expected a TEFF card, found "${trimmed.slice(0, 40)}": not a Kurucz deck`);
+        throw this.err(
+          'not-a-deck',
+          this.lineNo,
+          `expected a TEFF card, found "${trimmed.slice(0, 40)}": not a Kurucz deck`,
+        );
       case 'header':
       case 'table':
         this.headerLine(line, trimmed);
@@ -140,7 +186,11 @@ export class DeckLineParser {
     const teff = m ? Number(m[1]) : NaN;
     const logg = m ? Number(m[2]) : NaN;
     if (!m || !Number.isFinite(teff) || !Number.isFinite(logg)) {
-      throw this.err('bad-header', this.lineNo, `expected "TEFF <K> GRAVITY <log g>", found "${trimmed.slice(0, 60)}"`);
+      throw this.err(
+        'bad-header',
+        this.lineNo,
+        `expected "TEFF <K> GRAVITY <log g>", found "${trimmed.slice(0, 60)}"`,
+      );
     }
     if (teff <= 0) throw this.err('non-positive', this.lineNo, `expected TEFF > 0, found ${m[1]}`);
     this.sawAnyDeck = true;
@@ -175,7 +225,12 @@ export class DeckLineParser {
     for (const tok of text.trim().split(/\s+/)) {
       if (tok === '') continue;
       const v = Number(tok);
-      if (Number.isNaN(v) || !Number.isFinite(v)) throw this.err(/nan|inf/i.test(tok) ? 'non-finite' : 'not-a-number', this.lineNo, `expected numbers in ${what}, found "${tok}"`);
+      if (Number.isNaN(v) || !Number.isFinite(v))
+        throw this.err(
+          /nan|inf/i.test(tok) ? 'non-finite' : 'not-a-number',
+          this.lineNo,
+          `expected numbers in ${what}, found "${tok}"`,
+        );
       out.push(v);
     }
     return out;
@@ -185,7 +240,10 @@ export class DeckLineParser {
     const d = this.deck!;
     if (trimmed === '') return;
     if (trimmed.startsWith('TITLE')) {
-      d.title = line.slice(line.indexOf('TITLE') + 5).replace(/\s+$/, '').replace(/^ /, '');
+      d.title = line
+        .slice(line.indexOf('TITLE') + 5)
+        .replace(/\s+$/, '')
+        .replace(/^ /, '');
       this.state = 'header';
     } else if (trimmed.startsWith('OPACITY')) {
       const rest = trimmed.replace(/^OPACITY\s+IFOP/, '');
@@ -193,9 +251,15 @@ export class DeckLineParser {
       this.state = 'header';
     } else if (trimmed.startsWith('CONVECTION')) {
       const m = /^CONVECTION\s+(ON|OFF)\s+(\S+)(?:\s+TURBULENCE\s+(ON|OFF)\s*(.*))?$/.exec(trimmed);
-      if (!m) throw this.err('bad-header', this.lineNo, `expected "CONVECTION ON|OFF <l/H> [TURBULENCE ...]", found "${trimmed}"`);
+      if (!m)
+        throw this.err(
+          'bad-header',
+          this.lineNo,
+          `expected "CONVECTION ON|OFF <l/H> [TURBULENCE ...]", found "${trimmed}"`,
+        );
       const mlt = Number(m[2]);
-      if (!Number.isFinite(mlt)) throw this.err('not-a-number', this.lineNo, `expected a mixing-length ratio, found "${m[2]}"`);
+      if (!Number.isFinite(mlt))
+        throw this.err('not-a-number', this.lineNo, `expected a mixing-length ratio, found "${m[2]}"`);
       d.convection = { on: m[1] === 'ON', mixingLengthRatio: mlt };
       if (m[3]) d.turbulence = { on: m[3] === 'ON', params: this.numbersOf(m[4] ?? '', 'TURBULENCE') };
       this.state = 'header';
@@ -207,27 +271,50 @@ export class DeckLineParser {
       const ms = /^ABUNDANCE\s+SCALE\s+(\S+)\s*(.*)$/.exec(rest);
       if (ms) {
         const s = Number(ms[1]);
-        if (!Number.isFinite(s)) throw this.err('not-a-number', this.lineNo, `expected a number after ABUNDANCE SCALE, found "${ms[1]}"`);
-        if (s <= 0) throw this.err('non-positive', this.lineNo, `expected ABUNDANCE SCALE > 0, found ${ms[1]}`);
+        if (!Number.isFinite(s))
+          throw this.err(
+            'not-a-number',
+            this.lineNo,
+            `expected a number after ABUNDANCE SCALE, found "${ms[1]}"`,
+          );
+        if (s <= 0)
+          throw this.err('non-positive', this.lineNo, `expected ABUNDANCE SCALE > 0, found ${ms[1]}`);
         d.abundanceScale = s;
         rest = ms[2];
       }
       if (rest.trim() !== '') {
         const mc = /^ABUNDANCE\s+CHANGE\s+(.*)$/.exec(rest.trim());
-        if (!mc) throw this.err('bad-header', this.lineNo, `expected "ABUNDANCE CHANGE Z value ...", found "${trimmed.slice(0, 60)}"`);
+        if (!mc)
+          throw this.err(
+            'bad-header',
+            this.lineNo,
+            `expected "ABUNDANCE CHANGE Z value ...", found "${trimmed.slice(0, 60)}"`,
+          );
         const nums = this.numbersOf(mc[1], 'ABUNDANCE CHANGE');
-        if (nums.length % 2 !== 0) throw this.err('too-few-numbers', this.lineNo, `expected (Z, abundance) pairs after ABUNDANCE CHANGE, found ${nums.length} numbers`);
+        if (nums.length % 2 !== 0)
+          throw this.err(
+            'too-few-numbers',
+            this.lineNo,
+            `expected (Z, abundance) pairs after ABUNDANCE CHANGE, found ${nums.length} numbers`,
+          );
         for (let i = 0; i < nums.length; i += 2) d.abundanceChange.set(nums[i], nums[i + 1]);
       }
       this.state = 'header';
     } else if (trimmed.startsWith('READ DECK6')) {
       const m = /^READ\s+DECK6\s+(\d+)\s*(.*)$/.exec(trimmed);
-      if (!m) throw this.err('bad-header', this.lineNo, `expected "READ DECK6 <N> <names>", found "${trimmed}"`);
+      if (!m)
+        throw this.err('bad-header', this.lineNo, `expected "READ DECK6 <N> <names>", found "${trimmed}"`);
       d.nLayers = Number(m[1]);
-      if (d.nLayers < 2) throw this.err('bad-header', this.lineNo, `expected at least 2 depth layers, found ${m[1]}`);
+      if (d.nLayers < 2)
+        throw this.err('bad-header', this.lineNo, `expected at least 2 depth layers, found ${m[1]}`);
       d.columnNames = m[2].split(/[\s,]+/).filter((s) => s !== '');
       d.namedColumns = d.columnNames.length;
-      if (d.columnNames[0] !== 'RHOX') throw this.err('bad-header', this.lineNo, `expected column names starting with RHOX, found "${m[2]}"`);
+      if (d.columnNames[0] !== 'RHOX')
+        throw this.err(
+          'bad-header',
+          this.lineNo,
+          `expected column names starting with RHOX, found "${m[2]}"`,
+        );
       this.readLine = this.lineNo;
       this.rowsRead = 0;
       this.state = 'rows';
@@ -245,10 +332,20 @@ export class DeckLineParser {
     let any = false;
     while ((m = re.exec(trimmed)) !== null) {
       any = true;
-      const entry: AbundanceTableEntry = { z: Number(m[1]), symbol: m[2], value: Number(m[3]), extra: m[4] !== undefined ? Number(m[4]) : null };
+      const entry: AbundanceTableEntry = {
+        z: Number(m[1]),
+        symbol: m[2],
+        value: Number(m[3]),
+        extra: m[4] !== undefined ? Number(m[4]) : null,
+      };
       d.abundanceTable!.push(entry);
     }
-    if (!any) throw this.err('bad-header', this.lineNo, `expected ABUNDANCE TABLE entries like "26Fe -4.540 0.000", found "${trimmed.slice(0, 60)}"`);
+    if (!any)
+      throw this.err(
+        'bad-header',
+        this.lineNo,
+        `expected ABUNDANCE TABLE entries like "26Fe -4.540 0.000", found "${trimmed.slice(0, 60)}"`,
+      );
   }
 
   private rowLine(trimmed: string): void {
@@ -264,9 +361,19 @@ export class DeckLineParser {
       const v = +toks[i];
       if (Number.isNaN(v) || v === Infinity || v === -Infinity) {
         const tok = toks[i];
-        if (/nan|inf/i.test(tok)) throw this.err('non-finite', this.lineNo, `expected finite numbers in depth row ${this.rowsRead + 1}, found "${tok}"`);
+        if (/nan|inf/i.test(tok))
+          throw this.err(
+            'non-finite',
+            this.lineNo,
+            `expected finite numbers in depth row ${this.rowsRead + 1}, found "${tok}"`,
+          );
         const parts = tok.match(NUMBER_RE);
-        if (!parts || parts.join('') !== tok) throw this.err('not-a-number', this.lineNo, `expected numbers in depth row ${this.rowsRead + 1}, found "${tok}"`);
+        if (!parts || parts.join('') !== tok)
+          throw this.err(
+            'not-a-number',
+            this.lineNo,
+            `expected numbers in depth row ${this.rowsRead + 1}, found "${tok}"`,
+          );
         runTogether = true;
         for (const p of parts) nums[n++] = Number(p.replace(/[Dd]/, 'E'));
         continue;
@@ -276,15 +383,29 @@ export class DeckLineParser {
     if (runTogether) nums = nums.slice(0, n);
     if (this.rowsRead === 0) {
       if (n < d.namedColumns) {
-        throw this.err('too-few-numbers', this.lineNo, `expected at least ${d.namedColumns} numbers (${d.columnNames.join(',')}) in depth row 1, found ${n}`);
+        throw this.err(
+          'too-few-numbers',
+          this.lineNo,
+          `expected at least ${d.namedColumns} numbers (${d.columnNames.join(',')}) in depth row 1, found ${n}`,
+        );
       }
       this.nNumbers = n;
-      for (let c = d.namedColumns; c < n; c++) d.columnNames.push(c >= 7 && c < 7 + UNNAMED_EXTRAS.length && d.namedColumns === 7 ? UNNAMED_EXTRAS[c - 7] : `COL${c + 1}`);
+      for (let c = d.namedColumns; c < n; c++)
+        d.columnNames.push(
+          c >= 7 && c < 7 + UNNAMED_EXTRAS.length && d.namedColumns === 7
+            ? UNNAMED_EXTRAS[c - 7]
+            : `COL${c + 1}`,
+        );
       d.columns = Array.from({ length: n }, () => new Array(d.nLayers));
       d.columnFormats = toks.map(() => ({ kind: 'F', decimals: 0, width: 0 }) as ColumnFormat);
-      if (runTogether) d.columnFormats = nums.map(() => ({ kind: 'E', decimals: 3, width: 10 }) as ColumnFormat);
+      if (runTogether)
+        d.columnFormats = nums.map(() => ({ kind: 'E', decimals: 3, width: 10 }) as ColumnFormat);
     } else if (n !== this.nNumbers) {
-      throw this.err('too-few-numbers', this.lineNo, `expected ${this.nNumbers} numbers in depth row ${this.rowsRead + 1}, found ${n}`);
+      throw this.err(
+        'too-few-numbers',
+        this.lineNo,
+        `expected ${this.nNumbers} numbers in depth row ${this.rowsRead + 1}, found ${n}`,
+      );
     }
     const layer = this.rowsRead;
     for (let c = 0; c < n; c++) d.columns[c][layer] = nums[c];
@@ -308,7 +429,11 @@ export class DeckLineParser {
     if (this.checkPositive) {
       for (let c = 0; c < d.namedColumns; c++) {
         if (nums[c] <= 0 && POSITIVE_DEFINITE_COLUMNS.includes(d.columnNames[c])) {
-          throw this.err('non-positive', this.lineNo, `expected ${d.columnNames[c]} > 0 in depth row ${layer + 1}, found ${toks[c] ?? nums[c]}`);
+          throw this.err(
+            'non-positive',
+            this.lineNo,
+            `expected ${d.columnNames[c]} > 0 in depth row ${layer + 1}, found ${toks[c] ?? nums[c]}`,
+          );
         }
       }
     }
@@ -321,13 +446,22 @@ export class DeckLineParser {
     if (trimmed === '') return;
     if (trimmed.startsWith('PRADK')) {
       const v = Number(trimmed.slice(5).trim());
-      if (!Number.isFinite(v)) throw this.err('not-a-number', this.lineNo, `expected a number after PRADK, found "${trimmed.slice(5).trim()}"`);
+      if (!Number.isFinite(v))
+        throw this.err(
+          'not-a-number',
+          this.lineNo,
+          `expected a number after PRADK, found "${trimmed.slice(5).trim()}"`,
+        );
       d.pradk = v;
     } else if (trimmed.startsWith('BEGIN')) {
       const m = /ITERATION\s+(\d+)/.exec(trimmed);
       d.iterations = m ? Number(m[1]) : null;
     } else if (/^[-+.\d]/.test(trimmed)) {
-      throw this.err('bad-header', this.lineNo, `expected ${d.nLayers} depth rows as stated on line ${this.readLine}, found more`);
+      throw this.err(
+        'bad-header',
+        this.lineNo,
+        `expected ${d.nLayers} depth rows as stated on line ${this.readLine}, found more`,
+      );
     } else {
       d.otherCards.push(trimmed);
     }
@@ -375,7 +509,8 @@ async function* fileLines(path: string, hash: Hash | null, label: string): Async
   } catch (err) {
     raw.destroy();
     const code = (err as { code?: string }).code;
-    if (code === 'Z_BUF_ERROR' || code === 'Z_DATA_ERROR') throw new DeckParseError('truncated', label, 0, `gzip stream is damaged or truncated (${code})`);
+    if (code === 'Z_BUF_ERROR' || code === 'Z_DATA_ERROR')
+      throw new DeckParseError('truncated', label, 0, `gzip stream is damaged or truncated (${code})`);
     throw new DeckParseError('io', label, 0, `cannot read file: ${(err as Error).message}`);
   }
   if (rest !== '') yield rest;
@@ -404,12 +539,23 @@ export async function* readDeckResults(path: string, opts: ReadDeckOptions = {})
       // A damaged stream (gzip cut short or corrupt): keep every model completed before the
       // damage — including the last one when all its depth rows were read — then report it.
       for (const r of parser.end(true)) yield r;
-      yield { ok: false, error: new DeckParseError(err.code, err.file, 0, `${err.detail} after line ${parser.linesRead}; the complete models before it were kept`) };
+      yield {
+        ok: false,
+        error: new DeckParseError(
+          err.code,
+          err.file,
+          0,
+          `${err.detail} after line ${parser.linesRead}; the complete models before it were kept`,
+        ),
+      };
       if (opts.onSha256) opts.onSha256(await sha256File(path));
       return;
     }
     if ((err as { code?: string }).code === 'ENOENT' || (err as { code?: string }).code === 'EISDIR') {
-      yield { ok: false, error: new DeckParseError('io', label, 0, `cannot read file: ${(err as Error).message}`) };
+      yield {
+        ok: false,
+        error: new DeckParseError('io', label, 0, `cannot read file: ${(err as Error).message}`),
+      };
       return;
     }
     throw err;
@@ -427,7 +573,11 @@ export async function* readDecks(path: string, opts: ReadDeckOptions = {}): Asyn
 }
 
 /** Parse decks from text already in memory (tests, small inputs); throws the first error. */
-export function parseDecks(text: string, source = '<text>', opts: Omit<ReadDeckOptions, 'onSha256'> = {}): KuruczDeck[] {
+export function parseDecks(
+  text: string,
+  source = '<text>',
+  opts: Omit<ReadDeckOptions, 'onSha256'> = {},
+): KuruczDeck[] {
   return parseDeckResults(text, source, opts).map((r) => {
     if (!r.ok) throw r.error;
     return r.deck;
@@ -435,7 +585,11 @@ export function parseDecks(text: string, source = '<text>', opts: Omit<ReadDeckO
 }
 
 /** Parse decks from text in memory, returning each deck or its rejection. */
-export function parseDeckResults(text: string, source = '<text>', opts: Omit<ReadDeckOptions, 'onSha256'> = {}): DeckResult[] {
+export function parseDeckResults(
+  text: string,
+  source = '<text>',
+  opts: Omit<ReadDeckOptions, 'onSha256'> = {},
+): DeckResult[] {
   const parser = new DeckLineParser(source, opts.label ?? source, opts.checkPositive ?? true);
   const out: DeckResult[] = [];
   const lines = text.split('\n');

@@ -36,28 +36,33 @@ test('Fortran E formatting', () => {
   expect(formatFortranE(0, 3)).toBe('0.000E+00');
 });
 
-describe.skipIf(!data)('Kurucz deck writer: read -> write -> read gives the same numbers for every real file', () => {
-  const files = data
-    ? [
-        ...readdirSync(join(data, 'atlas9-kurucz1993')).filter((f) => f.endsWith('.dat.gz')).map((f) => join(data, 'atlas9-kurucz1993', f)),
-        ...readdirSync(join(data, 'atlas12-samples')).map((f) => join(data, 'atlas12-samples', f)),
-        join(data, 'atomic/atmosphere/ksun.mod'),
-      ]
-    : [];
-  test.each(files)('%s', async (path) => {
-    let n = 0;
-    let text = '';
-    const originals: ReturnType<typeof numbersOf>[] = [];
-    for await (const d of readDecks(path)) {
-      text += formatDeck(d);
-      originals.push(numbersOf(d));
-      n++;
-    }
-    const back = parseDecks(text, 'roundtrip');
-    expect(back.length).toBe(n);
-    back.forEach((d, i) => expect(numbersOf(d), `model ${i}`).toEqual(originals[i]));
-  });
-});
+describe.skipIf(!data)(
+  'Kurucz deck writer: read -> write -> read gives the same numbers for every real file',
+  () => {
+    const files = data
+      ? [
+          ...readdirSync(join(data, 'atlas9-kurucz1993'))
+            .filter((f) => f.endsWith('.dat.gz'))
+            .map((f) => join(data, 'atlas9-kurucz1993', f)),
+          ...readdirSync(join(data, 'atlas12-samples')).map((f) => join(data, 'atlas12-samples', f)),
+          join(data, 'atomic/atmosphere/ksun.mod'),
+        ]
+      : [];
+    test.each(files)('%s', async (path) => {
+      let n = 0;
+      let text = '';
+      const originals: ReturnType<typeof numbersOf>[] = [];
+      for await (const d of readDecks(path)) {
+        text += formatDeck(d);
+        originals.push(numbersOf(d));
+        n++;
+      }
+      const back = parseDecks(text, 'roundtrip');
+      expect(back.length).toBe(n);
+      back.forEach((d, i) => expect(numbersOf(d), `model ${i}`).toEqual(originals[i]));
+    });
+  },
+);
 
 describe.skipIf(!data)('decks from AtmosphereModels (emulator export)', () => {
   test('model -> deck -> model keeps labels and depth quantities at the printed precision', async () => {
@@ -71,7 +76,8 @@ describe.skipIf(!data)('decks from AtmosphereModels (emulator export)', () => {
       expect(back.vturbKms).toBe(m.vturbKms);
       assertAllClose(back.rhox, m.rhox, { rtol: 5e-9 });
       assertAllClose(back.temperature, m.temperature, { atol: 0.05 });
-      for (const q of ['pressure', 'xne', 'abross', 'accrad'] as const) assertAllClose(back[q], m[q], { rtol: 5e-4, label: q });
+      for (const q of ['pressure', 'xne', 'abross', 'accrad'] as const)
+        assertAllClose(back[q], m[q], { rtol: 5e-4, label: q });
       // the alpha enhancement is carried by the ABUNDANCE CHANGE cards
       expect(back.afe).toBeCloseTo(m.afe, 2);
     }

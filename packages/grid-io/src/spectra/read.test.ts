@@ -15,7 +15,13 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const FORT7 = ['   4450.000  9.8765D-01', '   4450.010  9.7000E-01  0.5', '', '# comment', '   4450.020  0.95'].join('\n');
+const FORT7 = [
+  '   4450.000  9.8765D-01',
+  '   4450.010  9.7000E-01  0.5',
+  '',
+  '# comment',
+  '   4450.020  0.95',
+].join('\n');
 
 describe('readSpectrumText (SYNSPEC fort.7 style)', () => {
   it('reads two columns, skips comments and blanks, accepts D exponents and gzip', async () => {
@@ -56,19 +62,30 @@ describe('readSpectrumCsv', () => {
     expect(Array.from(s.wavelengthAngstrom)).toEqual([5000, 5000.5]);
     expect(Array.from(s.flux)).toEqual([0.5, 0.6]);
     expect(Array.from(parseSpectrumCsv('5000;1\n5001;0.9', 'c').flux)).toEqual([1, 0.9]);
-    expect(Array.from(parseSpectrumCsv('a,b,c\n1,2,3\n2,4,6', 'c', { wavelengthColumn: 'a', fluxColumn: 2 }).flux)).toEqual([3, 6]);
+    expect(
+      Array.from(parseSpectrumCsv('a,b,c\n1,2,3\n2,4,6', 'c', { wavelengthColumn: 'a', fluxColumn: 2 }).flux),
+    ).toEqual([3, 6]);
   });
 
   it('names file and line for bad input', () => {
-    expect(() => parseSpectrumCsv('wl,flux\n5000,1\n5001', 'c.csv')).toThrow(/c\.csv:3: expected at least 2 fields/);
-    expect(() => parseSpectrumCsv('wl,flux\n5000,1\n5001,inf', 'c.csv')).toThrow(/c\.csv:3: flux 'inf' is not a finite number/);
+    expect(() => parseSpectrumCsv('wl,flux\n5000,1\n5001', 'c.csv')).toThrow(
+      /c\.csv:3: expected at least 2 fields/,
+    );
+    expect(() => parseSpectrumCsv('wl,flux\n5000,1\n5001,inf', 'c.csv')).toThrow(
+      /c\.csv:3: flux 'inf' is not a finite number/,
+    );
     expect(() => parseSpectrumCsv('wl,flux\n5000,x', 'c.csv')).toThrow(/c\.csv:2: flux 'x' is not a number/);
     expect(() => parseSpectrumCsv('wl,flux\n', 'c.csv')).toThrow(/c\.csv: empty file/);
-    expect(() => parseSpectrumCsv('wl,flux\n5000,1', 'c.csv', { fluxColumn: 'f' })).toThrow(/no flux column named 'f'/);
+    expect(() => parseSpectrumCsv('wl,flux\n5000,1', 'c.csv', { fluxColumn: 'f' })).toThrow(
+      /no flux column named 'f'/,
+    );
   });
 });
 
-const HARPS_CSV = join(__dirname, '../../../../../shared/data/atomic/solar_spectrum/sun_harps_ganymede_4440-5410_air.csv');
+const HARPS_CSV = join(
+  __dirname,
+  '../../../../../shared/data/atomic/solar_spectrum/sun_harps_ganymede_4440-5410_air.csv',
+);
 
 describe.skipIf(!existsSync(HARPS_CSV))('real data: HARPS solar spectrum (CSV, ../shared/data)', () => {
   it('reads, resamples onto the default grid (gap -> NaN) and normalizes the continuum', async () => {
@@ -92,7 +109,9 @@ describe.skipIf(!existsSync(HARPS_CSV))('real data: HARPS solar spectrum (CSV, .
     expect(continuum[0]).toBeLessThan(0.65);
     expect(continuum[continuum.length - 1]).toBeGreaterThan(0.5);
     expect(continuum[continuum.length - 1]).toBeLessThan(0.58);
-    const finite = Array.from(norm).filter(Number.isFinite).sort((a, b) => a - b);
+    const finite = Array.from(norm)
+      .filter(Number.isFinite)
+      .sort((a, b) => a - b);
     expect(finite[Math.floor(0.99 * finite.length)]).toBeGreaterThan(0.98);
     expect(finite[Math.floor(0.99 * finite.length)]).toBeLessThan(1.03);
     // H-beta core of the Sun: deep line at 4861.3 Å (air).

@@ -37,7 +37,10 @@ export interface SpectrumParseOptions {
 
 /** Parse one numeric field; throws `${source}:${line}: ...` for non-numbers, NaN and Inf. */
 function parseField(field: string, what: string, source: string, line: number, quote = true): number {
-  const f = field.trim().replace(/^"(.*)"$/, '$1').trim();
+  const f = field
+    .trim()
+    .replace(/^"(.*)"$/, '$1')
+    .trim();
   const shown = quote ? ` '${f}'` : '';
   if (NON_FINITE_RE.test(f)) throw new Error(`${source}:${line}: ${what}${shown} is not a finite number`);
   if (!NUMBER_RE.test(f)) throw new Error(`${source}:${line}: ${what}${shown} is not a number`);
@@ -56,7 +59,10 @@ class SpectrumBuilder {
   ) {}
   add(wavelength: number, flux: number, line: number): void {
     const n = this.w.length;
-    if (!(wavelength > 0)) throw new Error(`${this.source}:${line}: wavelength${this.quote ? ` ${wavelength}` : ''} must be > 0 Å`);
+    if (!(wavelength > 0))
+      throw new Error(
+        `${this.source}:${line}: wavelength${this.quote ? ` ${wavelength}` : ''} must be > 0 Å`,
+      );
     if (n > 0 && !(wavelength > this.w[n - 1])) {
       throw new Error(
         this.quote
@@ -70,8 +76,15 @@ class SpectrumBuilder {
   }
   build(): Spectrum1D {
     if (this.w.length === 0) throw new Error(`${this.source}: empty file (no data rows)`);
-    if (this.w.length < 2) throw new Error(`${this.source}: only one data row (line ${this.lastLine}); a spectrum needs at least 2`);
-    return { wavelengthAngstrom: Float64Array.from(this.w), flux: Float64Array.from(this.f), source: this.source };
+    if (this.w.length < 2)
+      throw new Error(
+        `${this.source}: only one data row (line ${this.lastLine}); a spectrum needs at least 2`,
+      );
+    return {
+      wavelengthAngstrom: Float64Array.from(this.w),
+      flux: Float64Array.from(this.f),
+      source: this.source,
+    };
   }
 }
 
@@ -93,8 +106,15 @@ export function parseSpectrumText(text: string, source: string, opts: SpectrumPa
     const t = lines[i].trim();
     if (isComment(t)) continue;
     const fields = t.split(/\s+/);
-    if (fields.length < 2) throw new Error(`${source}:${i + 1}: expected 2 numbers (wavelength, flux), found ${fields.length}${quote ? ` ('${t}')` : ''}`);
-    b.add(parseField(fields[0], 'wavelength', source, i + 1, quote), parseField(fields[1], 'flux', source, i + 1, quote), i + 1);
+    if (fields.length < 2)
+      throw new Error(
+        `${source}:${i + 1}: expected 2 numbers (wavelength, flux), found ${fields.length}${quote ? ` ('${t}')` : ''}`,
+      );
+    b.add(
+      parseField(fields[0], 'wavelength', source, i + 1, quote),
+      parseField(fields[1], 'flux', source, i + 1, quote),
+      i + 1,
+    );
   }
   return b.build();
 }
@@ -125,17 +145,23 @@ export function parseSpectrumCsv(text: string, source: string, opts: CsvSpectrum
   while (i < lines.length && isComment(lines[i].trim())) i++;
   if (i === lines.length) throw new Error(`${source}: empty file (no data rows)`);
   const first = lines[i].trim();
-  const delim = opts.delimiter ?? (first.includes(',') ? ',' : first.includes('\t') ? '\t' : first.includes(';') ? ';' : ',');
+  const delim =
+    opts.delimiter ??
+    (first.includes(',') ? ',' : first.includes('\t') ? '\t' : first.includes(';') ? ';' : ',');
   const firstFields = first.split(delim).map((f) => f.trim().replace(/^"(.*)"$/, '$1'));
   const hasHeader = firstFields.some((f) => !NUMBER_RE.test(f) && !NON_FINITE_RE.test(f));
   const pick = (spec: string | number | undefined, re: RegExp, fallback: number, what: string): number => {
     if (typeof spec === 'number') {
-      if (!Number.isInteger(spec) || spec < 0) throw new Error(`${source}: ${what} column index ${spec} is invalid`);
+      if (!Number.isInteger(spec) || spec < 0)
+        throw new Error(`${source}: ${what} column index ${spec} is invalid`);
       return spec;
     }
     if (typeof spec === 'string') {
       const k = firstFields.indexOf(spec);
-      if (!hasHeader || k < 0) throw new Error(`${source}:${i + 1}: no ${what} column named '${spec}' in the header${quote ? ` [${firstFields.join(', ')}]` : ''}`);
+      if (!hasHeader || k < 0)
+        throw new Error(
+          `${source}:${i + 1}: no ${what} column named '${spec}' in the header${quote ? ` [${firstFields.join(', ')}]` : ''}`,
+        );
       return k;
     }
     if (hasHeader) {
@@ -153,8 +179,15 @@ export function parseSpectrumCsv(text: string, source: string, opts: CsvSpectrum
     const t = lines[k].trim();
     if (isComment(t)) continue;
     const fields = t.split(delim);
-    if (fields.length < need) throw new Error(`${source}:${k + 1}: expected at least ${need} fields, found ${fields.length}${quote ? ` ('${t}')` : ''}`);
-    b.add(parseField(fields[wCol], 'wavelength', source, k + 1, quote), parseField(fields[fCol], 'flux', source, k + 1, quote), k + 1);
+    if (fields.length < need)
+      throw new Error(
+        `${source}:${k + 1}: expected at least ${need} fields, found ${fields.length}${quote ? ` ('${t}')` : ''}`,
+      );
+    b.add(
+      parseField(fields[wCol], 'wavelength', source, k + 1, quote),
+      parseField(fields[fCol], 'flux', source, k + 1, quote),
+      k + 1,
+    );
   }
   return b.build();
 }
@@ -169,11 +202,17 @@ export async function readSpectrumCsv(path: string, opts: CsvSpectrumOptions = {
  * {@link parseFitsSpectrum}), CSV (a name ending in `.csv` / `.csv.gz`), else two-column text;
  * gzip is detected from the magic bytes. `path` names the file in errors.
  */
-export function parseSpectrumBytes(bytes: Uint8Array, path: string, opts: SpectrumParseOptions = {}): Spectrum1D {
+export function parseSpectrumBytes(
+  bytes: Uint8Array,
+  path: string,
+  opts: SpectrumParseOptions = {},
+): Spectrum1D {
   const buf = gunzipIfGzip(bytes, path);
   if (isFits(buf)) return parseFitsSpectrum(buf, path);
   const text = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('utf8');
-  return /\.csv(\.gz)?$/i.test(path) ? parseSpectrumCsv(text, path, opts) : parseSpectrumText(text, path, opts);
+  return /\.csv(\.gz)?$/i.test(path)
+    ? parseSpectrumCsv(text, path, opts)
+    : parseSpectrumText(text, path, opts);
 }
 
 /** Read a spectrum file of any supported kind (FITS, CSV, two-column text; gzip accepted); see {@link parseSpectrumBytes}. */

@@ -22,7 +22,10 @@ describe('spectrum grid and resampling', () => {
       else expect(Math.abs(out[i] - (2 + 0.001 * w))).toBeLessThan(1e-12);
     }
     const gx = Float64Array.from([4400, 4401, 4405, 4406]);
-    const g = resampleSpectrum({ wavelengthAngstrom: gx, flux: Float64Array.from([1, 1, 1, 1]), source: 'g' }, { grid: { startAngstrom: 4400, stepAngstrom: 1, n: 7 } });
+    const g = resampleSpectrum(
+      { wavelengthAngstrom: gx, flux: Float64Array.from([1, 1, 1, 1]), source: 'g' },
+      { grid: { startAngstrom: 4400, stepAngstrom: 1, n: 7 } },
+    );
     expect(Array.from(g, (v) => (Number.isNaN(v) ? 'nan' : v))).toEqual([1, 1, 'nan', 'nan', 'nan', 1, 1]);
   });
 
@@ -31,16 +34,26 @@ describe('spectrum grid and resampling', () => {
     const y = x.map((v) => v * v);
     const out = pixelAverage(x, y, { startAngstrom: 1, stepAngstrom: 1, n: 9 });
     for (let i = 0; i < 9; i++) {
-      const a = i + 0.5, b = i + 1.5; // exact mean of x^2 plus the trapezoid excess h^2/6 of the linear interpolant
+      const a = i + 0.5,
+        b = i + 1.5; // exact mean of x^2 plus the trapezoid excess h^2/6 of the linear interpolant
       expect(out[i]).toBeCloseTo((b ** 3 - a ** 3) / 3 + 0.01 / 6, 10);
     }
-    expect(() => pixelAverage([1, 1], [0, 0], { startAngstrom: 1, stepAngstrom: 1, n: 1 })).toThrow(/increase strictly/);
+    expect(() => pixelAverage([1, 1], [0, 0], { startAngstrom: 1, stepAngstrom: 1, n: 1 })).toThrow(
+      /increase strictly/,
+    );
   });
 
   it('continuum normalization recovers a synthetic spectrum times a smooth continuum (1 % outside H-beta)', () => {
-    const r = generateSyntheticSpectrum({ teffK: 6500, logg: 4, mh: -0.5, vsiniKms: 20, vmicKms: 2, resolution: 20000 });
+    const r = generateSyntheticSpectrum({
+      teffK: 6500,
+      logg: 4,
+      mh: -0.5,
+      vsiniKms: 20,
+      vmicKms: 2,
+      resolution: 20000,
+    });
     const lam = gridWavelengthsAngstrom();
-    const cont = lam.map((w) => 0.6 - 0.06 * (w - 4450) / 950 + 0.01 * Math.sin(w / 100));
+    const cont = lam.map((w) => 0.6 - (0.06 * (w - 4450)) / 950 + 0.01 * Math.sin(w / 100));
     const observed = lam.map((_, i) => r.flux[i] * cont[i]);
     const { flux, continuum } = normalizeContinuum(lam, observed, { windowAngstrom: 40, quantile: 0.98 });
     let worst = 0;

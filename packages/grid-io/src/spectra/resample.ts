@@ -18,7 +18,11 @@ function assertIncreasing(where: string, x: ArrayLike<number>, y: ArrayLike<numb
   for (let i = 0; i < x.length; i++) {
     const v = x[i];
     if (!(v > prev) || v === Infinity) {
-      throw new Error(Number.isFinite(v) ? `${where}: wavelengths must increase strictly (sample ${i}: ${prev} then ${v})` : `${where}: wavelength[${i}] = ${v} is not finite`);
+      throw new Error(
+        Number.isFinite(v)
+          ? `${where}: wavelengths must increase strictly (sample ${i}: ${prev} then ${v})`
+          : `${where}: wavelength[${i}] = ${v} is not finite`,
+      );
     }
     prev = v;
   }
@@ -30,7 +34,11 @@ function assertIncreasing(where: string, x: ArrayLike<number>, y: ArrayLike<numb
  * Pixels not fully covered by [x_0, x_last] are NaN. x must increase strictly; y may hold NaN
  * (it propagates into the pixels that touch it). O(len(x) + n).
  */
-export function pixelAverage(xIn: ArrayLike<number>, yIn: ArrayLike<number>, grid: SpectrumGrid): Float64Array {
+export function pixelAverage(
+  xIn: ArrayLike<number>,
+  yIn: ArrayLike<number>,
+  grid: SpectrumGrid,
+): Float64Array {
   assertGrid('pixelAverage', grid);
   assertIncreasing('pixelAverage', xIn, yIn);
   const x = xIn instanceof Float64Array ? xIn : Float64Array.from(xIn);
@@ -109,7 +117,8 @@ export function resampleSpectrum(spectrum: Spectrum1D, opts: ResampleOptions = {
   const xg = Float64Array.from(xs);
   const y = Float64Array.from(ys);
   if ((opts.method ?? 'linear') === 'average') return pixelAverage(xg, y, grid);
-  if (opts.method !== undefined && opts.method !== 'linear') throw new Error(`${where}: unknown method ${String(opts.method)}`);
+  if (opts.method !== undefined && opts.method !== 'linear')
+    throw new Error(`${where}: unknown method ${String(opts.method)}`);
   const out = new Float64Array(grid.n);
   let j = 0;
   for (let i = 0; i < grid.n; i++) {
@@ -146,7 +155,8 @@ export function normalizeContinuum(
 ): { flux: Float64Array; continuum: Float64Array } {
   const window = opts.windowAngstrom ?? 20;
   const q = opts.quantile ?? 0.95;
-  if (!(window > 0 && Number.isFinite(window))) throw new Error(`normalizeContinuum: windowAngstrom must be > 0, got ${window}`);
+  if (!(window > 0 && Number.isFinite(window)))
+    throw new Error(`normalizeContinuum: windowAngstrom must be > 0, got ${window}`);
   if (!(q > 0 && q <= 1)) throw new Error(`normalizeContinuum: quantile must be in (0, 1], got ${q}`);
   assertIncreasing('normalizeContinuum', wavelengthAngstrom, flux);
   const n = flux.length;
@@ -174,7 +184,8 @@ export function normalizeContinuum(
       anchorsY.push(c);
     }
   }
-  if (anchorsX.length === 0) throw new Error('normalizeContinuum: no window has 5 finite samples with positive flux');
+  if (anchorsX.length === 0)
+    throw new Error('normalizeContinuum: no window has 5 finite samples with positive flux');
   const continuum = new Float64Array(n);
   const out = new Float64Array(n);
   let k = 0;

@@ -29,31 +29,48 @@ function hydrostaticResidual4(m: AtmosphereModel): { worst: number; layer: numbe
 function corners(): { teffK: number; logg: number; feh: number; afe: number }[] {
   const R = KURUCZ_A1_LABEL_RANGES;
   const out = [];
-  for (const teffK of [R.teffK.min, R.teffK.max]) for (const logg of [R.logg.min, R.logg.max])
-    for (const feh of [R.feh.min, R.feh.max]) for (const afe of [R.afe.min, R.afe.max]) out.push({ teffK, logg, feh, afe });
+  for (const teffK of [R.teffK.min, R.teffK.max])
+    for (const logg of [R.logg.min, R.logg.max])
+      for (const feh of [R.feh.min, R.feh.max])
+        for (const afe of [R.afe.min, R.afe.max]) out.push({ teffK, logg, feh, afe });
   return out;
 }
 
 describe('synthetic atmospheres', () => {
   it('are in hydrostatic equilibrium on their own grid: 4th-order FD residual < 1e-3 on interior layers', () => {
     let worst = { worst: 0, layer: -1, labels: '' };
-    const models = [...syntheticAtmospheres({ n: 300, seed: 11 }), ...corners().map((l) => generateSyntheticAtmosphere(l))];
+    const models = [
+      ...syntheticAtmospheres({ n: 300, seed: 11 }),
+      ...corners().map((l) => generateSyntheticAtmosphere(l)),
+    ];
     for (const m of models) {
       const r = hydrostaticResidual4(m);
-      if (r.worst > worst.worst) worst = { ...r, labels: `Teff=${m.teffK.toFixed(0)} logg=${m.logg.toFixed(2)} [Fe/H]=${m.feh.toFixed(2)}` };
+      if (r.worst > worst.worst)
+        worst = {
+          ...r,
+          labels: `Teff=${m.teffK.toFixed(0)} logg=${m.logg.toFixed(2)} [Fe/H]=${m.feh.toFixed(2)}`,
+        };
     }
-    console.log(`4th-order hydrostatic residual, worst of ${models.length} models: ${worst.worst.toExponential(2)} at layer ${worst.layer} (${worst.labels})`);
+    console.log(
+      `4th-order hydrostatic residual, worst of ${models.length} models: ${worst.worst.toExponential(2)} at layer ${worst.layer} (${worst.labels})`,
+    );
     expect(worst.worst).toBeLessThan(1e-3);
   });
 
   it('the package 2nd-order residual (hydrostaticResidual) is discretization error: it falls ~4x per halving of the step', () => {
-    for (const labels of [{ teffK: 5777, logg: 4.44, feh: 0, afe: 0 }, { teffK: 3500, logg: 1, feh: -2, afe: 0.4 }, { teffK: 30000, logg: 4, feh: 0.5, afe: 0 }]) {
+    for (const labels of [
+      { teffK: 5777, logg: 4.44, feh: 0, afe: 0 },
+      { teffK: 3500, logg: 1, feh: -2, afe: 0.4 },
+      { teffK: 30000, logg: 4, feh: 0.5, afe: 0 },
+    ]) {
       const worstInterior = (nLayers: number) => {
         const r = hydrostaticResidual(generateSyntheticAtmosphere(labels, { nLayers })).residual;
         return Math.max(...r.slice(1, -1).map(Math.abs));
       };
       const [r80, r159, r317] = [worstInterior(80), worstInterior(159), worstInterior(317)];
-      console.log(`hydrostaticResidual (central, in tau) worst interior, Teff ${labels.teffK}: 80 layers ${r80.toExponential(2)}, 159 ${r159.toExponential(2)}, 317 ${r317.toExponential(2)}`);
+      console.log(
+        `hydrostaticResidual (central, in tau) worst interior, Teff ${labels.teffK}: 80 layers ${r80.toExponential(2)}, 159 ${r159.toExponential(2)}, 317 ${r317.toExponential(2)}`,
+      );
       expect(r80 / r159).toBeGreaterThan(3);
       expect(r159 / r317).toBeGreaterThan(3);
       expect(r317).toBeLessThan(1e-2);
@@ -63,13 +80,17 @@ describe('synthetic atmospheres', () => {
   it('follow the project tau convention exactly: rosselandTau(rhox, abross) == tauRosseland', () => {
     for (const m of syntheticAtmospheres({ n: 50, seed: 3 })) {
       const tau = rosselandTau(m.rhox, m.abross);
-      for (let i = 0; i < m.nLayers; i++) expect(Math.abs(tau[i] / m.tauRosseland[i] - 1)).toBeLessThan(1e-12);
+      for (let i = 0; i < m.nLayers; i++)
+        expect(Math.abs(tau[i] / m.tauRosseland[i] - 1)).toBeLessThan(1e-12);
     }
   });
 
   it('fill the AtmosphereModel schema with finite, monotonic, plausible values', () => {
     const g = (m: AtmosphereModel) => 10 ** m.logg;
-    const all = [...syntheticAtmospheres({ n: 100, seed: 5 }), ...corners().map((l) => generateSyntheticAtmosphere(l))];
+    const all = [
+      ...syntheticAtmospheres({ n: 100, seed: 5 }),
+      ...corners().map((l) => generateSyntheticAtmosphere(l)),
+    ];
     for (const m of all) {
       expect(m.nLayers).toBe(80);
       expect(m.synthetic).toBe(true);
@@ -85,7 +106,8 @@ describe('synthetic atmospheres', () => {
         for (const v of m[q]) expect(Number.isFinite(v) && v > 0).toBe(true);
       }
       for (let i = 1; i < 80; i++) {
-        for (const q of ['rhox', 'pressure', 'temperature', 'tauRosseland'] as const) expect(m[q][i]).toBeGreaterThan(m[q][i - 1]);
+        for (const q of ['rhox', 'pressure', 'temperature', 'tauRosseland'] as const)
+          expect(m[q][i]).toBeGreaterThan(m[q][i - 1]);
         expect(m.accrad[i]).toBeLessThan(g(m));
       }
     }
@@ -122,9 +144,13 @@ describe('synthetic atmospheres', () => {
   });
 
   it('rejects bad labels and options with clear errors', () => {
-    expect(() => generateSyntheticAtmosphere({ teffK: Number.NaN, logg: 4, feh: 0, afe: 0 })).toThrow(/teffK must be a finite number/);
+    expect(() => generateSyntheticAtmosphere({ teffK: Number.NaN, logg: 4, feh: 0, afe: 0 })).toThrow(
+      /teffK must be a finite number/,
+    );
     expect(() => generateSyntheticAtmosphere({ teffK: 5000, logg: 12, feh: 0, afe: 0 })).toThrow(/logg=12/);
-    expect(() => generateSyntheticAtmosphere({ teffK: 5000, logg: 4, feh: 0, afe: 0 }, { nLayers: 2 })).toThrow(/nLayers/);
+    expect(() =>
+      generateSyntheticAtmosphere({ teffK: 5000, logg: 4, feh: 0, afe: 0 }, { nLayers: 2 }),
+    ).toThrow(/nLayers/);
     expect(() => [...syntheticAtmospheres({ n: -1, seed: 1 })]).toThrow(/n must be/);
   });
 });

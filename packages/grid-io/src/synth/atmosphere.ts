@@ -102,7 +102,11 @@ export function gasState(pressureDynCm2: number, temperatureK: number, mh: numbe
     ye = 0.92 * xH + 0.08 * xHe + comp.metalDonors * xM;
   }
   const nAtoms = nTot / (1 + ye);
-  return { xne: ye * nAtoms, xH, rhoGCm3: nAtoms * HYDROGEN_ATOM_MASS_G * (0.92 + 0.08 * 4.0026 + 0.0134 * 10 ** mh * 15) };
+  return {
+    xne: ye * nAtoms,
+    xH,
+    rhoGCm3: nAtoms * HYDROGEN_ATOM_MASS_G * (0.92 + 0.08 * 4.0026 + 0.0134 * 10 ** mh * 15),
+  };
 }
 
 /** Constants of the parametric opacity law (exported for documentation and tests; read-only). */
@@ -145,7 +149,9 @@ export function rosselandOpacityCm2G(pressureDynCm2: number, temperatureK: numbe
   const u = temperatureK / (L.peakK * (pressureDynCm2 / 1e4) ** 0.05);
   const w = 1 / (1 + (temperatureK / 6500) ** 2);
   const fZ = w * 10 ** mh + (1 - w);
-  const kPeak = (L.scaleCm2G * fZ * (pressureDynCm2 / 1e4) ** L.pressureExponent * u ** L.risingTExponent) / (1 + u ** ((L.risingTExponent + L.fallingTExponent) / 2)) ** 2;
+  const kPeak =
+    (L.scaleCm2G * fZ * (pressureDynCm2 / 1e4) ** L.pressureExponent * u ** L.risingTExponent) /
+    (1 + u ** ((L.risingTExponent + L.fallingTExponent) / 2)) ** 2;
   const kEs = 0.2 * 1.74 * ionizationSwitch(pressureDynCm2, temperatureK);
   return Math.min(1e6, Math.max(1e-6, kPeak + kEs + 0.1 * z));
 }
@@ -155,7 +161,12 @@ export function rosselandOpacityCm2G(pressureDynCm2: number, temperatureK: numbe
  * ionized fraction and a factor 3 for lines and continua: Gamma = 3 * 0.2 (1 + X) s sigma
  * Teff^4 / (c g); accrad = 0.9 g Gamma / (1 + Gamma), so 0 < accrad < 0.9 g.
  */
-export function radiativeAccelerationCms2(pressureDynCm2: number, temperatureK: number, teffK: number, gravityCms2: number): number {
+export function radiativeAccelerationCms2(
+  pressureDynCm2: number,
+  temperatureK: number,
+  teffK: number,
+  gravityCms2: number,
+): number {
   const kEs = 0.2 * 1.74 * ionizationSwitch(pressureDynCm2, temperatureK);
   const gamma = (3 * kEs * STEFAN_BOLTZMANN_ERG_CM2_S_K4 * teffK ** 4) / (SPEED_OF_LIGHT_CM_S * gravityCms2);
   return (0.9 * gravityCms2 * gamma) / (1 + gamma);
@@ -172,21 +183,35 @@ export function radiativeAccelerationCms2(pressureDynCm2: number, temperatureK: 
  * The id is `atmosphereContentId` (sha256 of labels and depth arrays).
  * @param labels Teff (K), log g (cgs dex), [Fe/H], [alpha/Fe] (dex); [M/H] by {@link salarisMh}.
  */
-export function generateSyntheticAtmosphere(labels: AtmosphereLabels, opts: SyntheticAtmosphereOptions = {}): AtmosphereModel {
-  assertFiniteLabels('generateSyntheticAtmosphere', labels as unknown as Record<string, unknown>, ['teffK', 'logg', 'feh', 'afe']);
+export function generateSyntheticAtmosphere(
+  labels: AtmosphereLabels,
+  opts: SyntheticAtmosphereOptions = {},
+): AtmosphereModel {
+  assertFiniteLabels('generateSyntheticAtmosphere', labels as unknown as Record<string, unknown>, [
+    'teffK',
+    'logg',
+    'feh',
+    'afe',
+  ]);
   const { teffK, logg, feh, afe } = labels;
-  if (teffK < 500 || teffK > 200000) throw new Error(`generateSyntheticAtmosphere: teffK=${teffK} outside 500..200000 K`);
+  if (teffK < 500 || teffK > 200000)
+    throw new Error(`generateSyntheticAtmosphere: teffK=${teffK} outside 500..200000 K`);
   if (logg < -3 || logg > 9) throw new Error(`generateSyntheticAtmosphere: logg=${logg} outside -3..9`);
-  if (Math.abs(feh) > 6 || Math.abs(afe) > 2) throw new Error(`generateSyntheticAtmosphere: feh=${feh} or afe=${afe} out of range`);
+  if (Math.abs(feh) > 6 || Math.abs(afe) > 2)
+    throw new Error(`generateSyntheticAtmosphere: feh=${feh} or afe=${afe} out of range`);
   const logTauTop = opts.logTauTop ?? SYNTH_LOG_TAU_GRID.logTauTop;
   const logTauBottom = opts.logTauBottom ?? SYNTH_LOG_TAU_GRID.logTauBottom;
   const n = opts.nLayers ?? SYNTH_LOG_TAU_GRID.nLayers;
   const substeps = opts.substeps ?? 8;
   if (!(Number.isFinite(logTauTop) && Number.isFinite(logTauBottom) && logTauBottom > logTauTop)) {
-    throw new Error(`generateSyntheticAtmosphere: need logTauTop < logTauBottom, got ${logTauTop}, ${logTauBottom}`);
+    throw new Error(
+      `generateSyntheticAtmosphere: need logTauTop < logTauBottom, got ${logTauTop}, ${logTauBottom}`,
+    );
   }
-  if (!Number.isInteger(n) || n < 3) throw new Error(`generateSyntheticAtmosphere: nLayers must be an integer >= 3, got ${n}`);
-  if (!Number.isInteger(substeps) || substeps < 1) throw new Error(`generateSyntheticAtmosphere: substeps must be a positive integer`);
+  if (!Number.isInteger(n) || n < 3)
+    throw new Error(`generateSyntheticAtmosphere: nLayers must be an integer >= 3, got ${n}`);
+  if (!Number.isInteger(substeps) || substeps < 1)
+    throw new Error(`generateSyntheticAtmosphere: substeps must be a positive integer`);
 
   const mh = salarisMh(feh, afe);
   const g = 10 ** logg;
@@ -208,7 +233,9 @@ export function generateSyntheticAtmosphere(labels: AtmosphereLabels, opts: Synt
   let lnP = Math.log(tau0 * g);
   for (let it = 0; it < 200; it++) {
     const k = kappa(Math.exp(lnP), tau0);
-    const target = Math.log((tau0 * (g - radiativeAccelerationCms2(Math.exp(lnP), greyTemperatureK(teffK, tau0), teffK, g))) / k);
+    const target = Math.log(
+      (tau0 * (g - radiativeAccelerationCms2(Math.exp(lnP), greyTemperatureK(teffK, tau0), teffK, g))) / k,
+    );
     const step = 0.5 * (target - lnP);
     lnP += step;
     if (Math.abs(step) < 1e-13) break;
@@ -248,11 +275,20 @@ export function generateSyntheticAtmosphere(labels: AtmosphereLabels, opts: Synt
   // then the trapezoid rule, so rosselandTau(rhox, abross) reproduces tauRosseland exactly.
   const rhoxArr = new Array<number>(n);
   rhoxArr[0] = tauRosseland[0] / abross[0];
-  for (let i = 1; i < n; i++) rhoxArr[i] = rhoxArr[i - 1] + (2 * (tauRosseland[i] - tauRosseland[i - 1])) / (abross[i] + abross[i - 1]);
-  for (const [name, arr] of [['rhox', rhoxArr], ['pressure', pressure], ['xne', xne], ['abross', abross], ['temperature', temperature]] as const) {
+  for (let i = 1; i < n; i++)
+    rhoxArr[i] = rhoxArr[i - 1] + (2 * (tauRosseland[i] - tauRosseland[i - 1])) / (abross[i] + abross[i - 1]);
+  for (const [name, arr] of [
+    ['rhox', rhoxArr],
+    ['pressure', pressure],
+    ['xne', xne],
+    ['abross', abross],
+    ['temperature', temperature],
+  ] as const) {
     for (let i = 0; i < n; i++) {
       if (!(Number.isFinite(arr[i]) && arr[i] > 0)) {
-        throw new Error(`generateSyntheticAtmosphere: non-finite or non-positive ${name}[${i}]=${arr[i]} for Teff=${teffK}, logg=${logg}, [Fe/H]=${feh}, [a/Fe]=${afe}`);
+        throw new Error(
+          `generateSyntheticAtmosphere: non-finite or non-positive ${name}[${i}]=${arr[i]} for Teff=${teffK}, logg=${logg}, [Fe/H]=${feh}, [a/Fe]=${afe}`,
+        );
       }
     }
   }
@@ -294,12 +330,19 @@ export interface SyntheticAtmospheresOptions extends Omit<SyntheticAtmosphereOpt
  * Lazily generate `n` synthetic atmospheres with labels drawn uniformly in the box (default
  * Kurucz-a1). Records carry `source: 'synthetic:atmospheres:seed=S'` and `line` = index + 1.
  */
-export function* syntheticAtmospheres(opts: SyntheticAtmospheresOptions): Generator<AtmosphereModel, void, undefined> {
+export function* syntheticAtmospheres(
+  opts: SyntheticAtmospheresOptions,
+): Generator<AtmosphereModel, void, undefined> {
   const { n, seed, ranges = KURUCZ_A1_LABEL_RANGES, ...rest } = opts;
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`syntheticAtmospheres: n must be a non-negative integer, got ${n}`);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new Error(`syntheticAtmospheres: n must be a non-negative integer, got ${n}`);
   const rng = new Rng(seed);
   for (let i = 0; i < n; i++) {
     const labels = sampleLabels(rng, ranges);
-    yield generateSyntheticAtmosphere(labels, { ...rest, source: `synthetic:atmospheres:seed=${seed}`, line: i + 1 });
+    yield generateSyntheticAtmosphere(labels, {
+      ...rest,
+      source: `synthetic:atmospheres:seed=${seed}`,
+      line: i + 1,
+    });
   }
 }

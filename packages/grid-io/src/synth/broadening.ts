@@ -11,7 +11,12 @@ export const GAUSSIAN_FWHM_PER_SIGMA = 2 * Math.sqrt(2 * Math.LN2);
  * @param massAmu atomic mass of the absorber in u
  * @param vmicKms microturbulence ξ in km/s
  */
-export function dopplerSigmaAngstrom(wavelengthAngstrom: number, temperatureK: number, massAmu: number, vmicKms: number): number {
+export function dopplerSigmaAngstrom(
+  wavelengthAngstrom: number,
+  temperatureK: number,
+  massAmu: number,
+  vmicKms: number,
+): number {
   const vth2Kms2 = (2 * BOLTZMANN_ERG_K * temperatureK) / (massAmu * ATOMIC_MASS_UNIT_G) / 1e10; // (cm/s)^2 -> (km/s)^2
   return ((wavelengthAngstrom / SPEED_OF_LIGHT_KM_S) * Math.sqrt(vth2Kms2 + vmicKms * vmicKms)) / Math.SQRT2;
 }
@@ -49,9 +54,11 @@ export function rotationKernelSecondMoment(limbDarkening: number): number {
  * its pixel (so the taps are >= 0 and sum to 1). Length 2h + 1, centre tap at index h.
  */
 export function rotationKernelTaps(vsiniKms: number, stepKms: number, limbDarkening: number): Float64Array {
-  if (!(vsiniKms > 0 && Number.isFinite(vsiniKms))) throw new Error(`rotationKernelTaps: vsiniKms must be > 0, got ${vsiniKms}`);
+  if (!(vsiniKms > 0 && Number.isFinite(vsiniKms)))
+    throw new Error(`rotationKernelTaps: vsiniKms must be > 0, got ${vsiniKms}`);
   if (!(stepKms > 0)) throw new Error(`rotationKernelTaps: stepKms must be > 0, got ${stepKms}`);
-  if (!(limbDarkening >= 0 && limbDarkening <= 1)) throw new Error(`rotationKernelTaps: limb darkening must be in [0, 1], got ${limbDarkening}`);
+  if (!(limbDarkening >= 0 && limbDarkening <= 1))
+    throw new Error(`rotationKernelTaps: limb darkening must be in [0, 1], got ${limbDarkening}`);
   const h = Math.ceil(vsiniKms / stepKms + 0.5);
   const taps = new Float64Array(2 * h + 1);
   for (let j = -h; j <= h; j++) {
@@ -67,15 +74,21 @@ export function besselJ1(x: number): number {
   const ax = Math.abs(x);
   if (ax < 8) {
     const y = x * x;
-    const a1 = x * (72362614232.0 + y * (-7895059235.0 + y * (242396853.1 + y * (-2972611.439 + y * (15704.4826 + y * -30.16036606)))));
-    const a2 = 144725228442.0 + y * (2300535178.0 + y * (18583304.74 + y * (99447.43394 + y * (376.9991397 + y))));
+    const a1 =
+      x *
+      (72362614232.0 +
+        y * (-7895059235.0 + y * (242396853.1 + y * (-2972611.439 + y * (15704.4826 + y * -30.16036606)))));
+    const a2 =
+      144725228442.0 + y * (2300535178.0 + y * (18583304.74 + y * (99447.43394 + y * (376.9991397 + y))));
     return a1 / a2;
   }
   const z = 8 / ax;
   const y = z * z;
   const xx = ax - 2.356194491;
   const a1 = 1.0 + y * (0.183105e-2 + y * (-0.3516396496e-4 + y * (0.2457520174e-5 + y * -0.240337019e-6)));
-  const a2 = 0.04687499995 + y * (-0.2002690873e-3 + y * (0.8449199096e-5 + y * (-0.88228987e-6 + y * 0.105787412e-6)));
+  const a2 =
+    0.04687499995 +
+    y * (-0.2002690873e-3 + y * (0.8449199096e-5 + y * (-0.88228987e-6 + y * 0.105787412e-6)));
   const ans = Math.sqrt(0.636619772 / ax) * (Math.cos(xx) * a1 - z * Math.sin(xx) * a2);
   return x < 0 ? -ans : ans;
 }

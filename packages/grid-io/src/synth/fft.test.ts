@@ -5,10 +5,11 @@ function naiveDft(x: Float64Array): { re: Float64Array; im: Float64Array } {
   const n = x.length;
   const re = new Float64Array(n);
   const im = new Float64Array(n);
-  for (let k = 0; k < n; k++) for (let j = 0; j < n; j++) {
-    re[k] += x[j] * Math.cos((2 * Math.PI * j * k) / n);
-    im[k] -= x[j] * Math.sin((2 * Math.PI * j * k) / n);
-  }
+  for (let k = 0; k < n; k++)
+    for (let j = 0; j < n; j++) {
+      re[k] += x[j] * Math.cos((2 * Math.PI * j * k) / n);
+      im[k] -= x[j] * Math.sin((2 * Math.PI * j * k) / n);
+    }
   return { re, im };
 }
 

@@ -31,7 +31,8 @@ function twiddlesForReal(n: number): { c: Float64Array; s: Float64Array } {
 function plan(n: number): FftPlan {
   let p = plans.get(n);
   if (p) return p;
-  if (!Number.isInteger(n) || n < 2 || (n & (n - 1)) !== 0) throw new Error(`fft: length must be a power of two >= 2, got ${n}`);
+  if (!Number.isInteger(n) || n < 2 || (n & (n - 1)) !== 0)
+    throw new Error(`fft: length must be a power of two >= 2, got ${n}`);
   const bits = Math.log2(n);
   const bitrev = new Uint32Array(n);
   for (let i = 0; i < n; i++) {
@@ -81,7 +82,10 @@ export function fft(re: Float64Array, im: Float64Array, inverse = false): void {
   }
   const sign = inverse ? -1 : 1;
   for (let i = 0; i < n; i += 2) {
-    const ar = re[i], ai = im[i], br = re[i + 1], bi = im[i + 1];
+    const ar = re[i],
+      ai = im[i],
+      br = re[i + 1],
+      bi = im[i + 1];
     re[i] = ar + br;
     im[i] = ai + bi;
     re[i + 1] = ar - br;
@@ -96,7 +100,8 @@ export function fft(re: Float64Array, im: Float64Array, inverse = false): void {
         const s = sign * wi[off + k];
         const a = start + k;
         const b = a + half;
-        const br = re[b], bi = im[b];
+        const br = re[b],
+          bi = im[b];
         const xr = br * c - bi * s;
         const xi = br * s + bi * c;
         re[b] = re[a] - xr;
@@ -155,7 +160,8 @@ export function irfft(re: Float64Array, im: Float64Array): Float64Array {
   const zi = new Float64Array(h);
   const tw = twiddlesForReal(n);
   for (let k = 0; k < h; k++) {
-    const br = re[h - k], bi = -im[h - k];
+    const br = re[h - k],
+      bi = -im[h - k];
     const er = 0.5 * (re[k] + br);
     const ei = 0.5 * (im[k] + bi);
     const dr = 0.5 * (re[k] - br);

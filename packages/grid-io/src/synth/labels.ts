@@ -63,7 +63,11 @@ export function sampleLabels<K extends string>(rng: Rng, ranges: Record<K, Label
 }
 
 /** Throw a clear error when a label is missing or not a finite number. */
-export function assertFiniteLabels(where: string, labels: Record<string, unknown>, keys: readonly string[]): void {
+export function assertFiniteLabels(
+  where: string,
+  labels: Record<string, unknown>,
+  keys: readonly string[],
+): void {
   for (const key of keys) {
     const v = labels[key];
     if (typeof v !== 'number' || !Number.isFinite(v)) {
@@ -108,6 +112,9 @@ export function recoveryFactor(label: string, setting?: RecoveryFactorSetting): 
 }
 
 /** The factor of each label under `setting`. */
-export function recoveryFactors(labels: readonly string[], setting?: RecoveryFactorSetting): Record<string, number> {
+export function recoveryFactors(
+  labels: readonly string[],
+  setting?: RecoveryFactorSetting,
+): Record<string, number> {
   return Object.fromEntries(labels.map((l) => [l, recoveryFactor(l, setting)]));
 }

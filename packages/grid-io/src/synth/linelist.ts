@@ -62,14 +62,39 @@ export function syntheticLineList(opts: LineListOptions = {}): SyntheticLine[] {
   const seed = opts.seed ?? SYNTHETIC_LINE_LIST_SEED;
   const nLines = opts.nLines ?? 300;
   const [lo, hi] = opts.rangeAngstrom ?? [4440, 5410];
-  if (!Number.isInteger(nLines) || nLines < 0) throw new Error(`syntheticLineList: nLines must be a non-negative integer, got ${nLines}`);
+  if (!Number.isInteger(nLines) || nLines < 0)
+    throw new Error(`syntheticLineList: nLines must be a non-negative integer, got ${nLines}`);
   if (!(hi > lo)) throw new Error(`syntheticLineList: empty range [${lo}, ${hi}]`);
   const rng = new Rng(seed);
   const lines: SyntheticLine[] = [
-    { wavelengthAngstrom: H_BETA_ANGSTROM, species: 'H I', kind: 'hydrogen', massAmu: 1.008, ionizationEv: 13.598, secondIonizationEv: Infinity, lowerEnergyEv: 10.199, logTau0Ref: 2.5, lorentzHwhmRefAngstrom: 0.14 },
+    {
+      wavelengthAngstrom: H_BETA_ANGSTROM,
+      species: 'H I',
+      kind: 'hydrogen',
+      massAmu: 1.008,
+      ionizationEv: 13.598,
+      secondIonizationEv: Infinity,
+      lowerEnergyEv: 10.199,
+      logTau0Ref: 2.5,
+      lorentzHwhmRefAngstrom: 0.14,
+    },
   ];
-  for (const [w, logTau] of [[5167.32, 1.6], [5172.68, 1.9], [5183.6, 2.1]] as const) {
-    lines.push({ wavelengthAngstrom: w, species: 'Mg I', kind: 'neutral', massAmu: 24.305, ionizationEv: 7.646, secondIonizationEv: 15.035, lowerEnergyEv: 2.71, logTau0Ref: logTau, lorentzHwhmRefAngstrom: 0.15 });
+  for (const [w, logTau] of [
+    [5167.32, 1.6],
+    [5172.68, 1.9],
+    [5183.6, 2.1],
+  ] as const) {
+    lines.push({
+      wavelengthAngstrom: w,
+      species: 'Mg I',
+      kind: 'neutral',
+      massAmu: 24.305,
+      ionizationEv: 7.646,
+      secondIonizationEv: 15.035,
+      lowerEnergyEv: 2.71,
+      logTau0Ref: logTau,
+      lorentzHwhmRefAngstrom: 0.15,
+    });
   }
   for (let i = 0; i < nLines; i++) {
     const wavelengthAngstrom = rng.uniform(lo, hi);
@@ -156,7 +181,9 @@ const REFERENCE: LineStrengthLabels = { teffK: 5777, logg: 4.44, mh: 0 };
 
 function lineOpacity(line: SyntheticLine, s: StarState): number {
   const s1 = 10 ** logSaha(s.logT, s.theta, line.ionizationEv, s.logPe);
-  const s2 = Number.isFinite(line.secondIonizationEv) ? 10 ** logSaha(s.logT, s.theta, line.secondIonizationEv, s.logPe) : 0;
+  const s2 = Number.isFinite(line.secondIonizationEv)
+    ? 10 ** logSaha(s.logT, s.theta, line.secondIonizationEv, s.logPe)
+    : 0;
   const denom = 1 + s1 + s1 * s2;
   const stage = line.kind === 'ion' ? s1 / denom : 1 / denom;
   return stage * 10 ** (-s.theta * line.lowerEnergyEv);
@@ -167,7 +194,8 @@ function lineOpacity(line: SyntheticLine, s: StarState): number {
  * 9500 K (width 0.2 dex) times 10^(0.3 (log g - 4.44)) (Stark broadening grows with density).
  */
 export function hydrogenWingStrength(teffK: number, logg: number): number {
-  const peak = (t: number, g: number) => 10 ** (-(((Math.log10(t) - Math.log10(9500)) / 0.2) ** 2) + 0.3 * (g - 4.44));
+  const peak = (t: number, g: number) =>
+    10 ** (-(((Math.log10(t) - Math.log10(9500)) / 0.2) ** 2) + 0.3 * (g - 4.44));
   return peak(teffK, logg) / peak(REFERENCE.teffK, REFERENCE.logg);
 }
 
@@ -185,15 +213,22 @@ export function hydrogenWingStrength(teffK: number, logg: number): number {
  * H-beta: with W = {@link hydrogenWingStrength}, tau0 = tau0_ref W^(1/2) and
  * HWHM = HWHM_ref W^(1/4), so the Lorentzian wing tau0 HWHM^2 scales as W (peak near 9500 K).
  */
-export function lineStrength(line: SyntheticLine, labels: LineStrengthLabels): { tau0: number; lorentzHwhmAngstrom: number } {
-  if (line.kind === 'fixed') return { tau0: 10 ** line.logTau0Ref, lorentzHwhmAngstrom: line.lorentzHwhmRefAngstrom };
+export function lineStrength(
+  line: SyntheticLine,
+  labels: LineStrengthLabels,
+): { tau0: number; lorentzHwhmAngstrom: number } {
+  if (line.kind === 'fixed')
+    return { tau0: 10 ** line.logTau0Ref, lorentzHwhmAngstrom: line.lorentzHwhmRefAngstrom };
   if (line.kind === 'hydrogen') {
     const w = hydrogenWingStrength(labels.teffK, labels.logg);
-    return { tau0: 10 ** line.logTau0Ref * Math.sqrt(w), lorentzHwhmAngstrom: line.lorentzHwhmRefAngstrom * w ** 0.25 };
+    return {
+      tau0: 10 ** line.logTau0Ref * Math.sqrt(w),
+      lorentzHwhmAngstrom: line.lorentzHwhmRefAngstrom * w ** 0.25,
+    };
   }
   refState ??= starState(REFERENCE);
   const s = starState(labels);
-  const ratio = (lineOpacity(line, s) / s.kappaCont) / (lineOpacity(line, refState) / refState.kappaCont);
+  const ratio = lineOpacity(line, s) / s.kappaCont / (lineOpacity(line, refState) / refState.kappaCont);
   const tau0 = Math.min(1e8, 10 ** line.logTau0Ref * 10 ** labels.mh * Math.sqrt(ratio));
   return { tau0, lorentzHwhmAngstrom: line.lorentzHwhmRefAngstrom * 10 ** (0.4 * (labels.logg - 4.44)) };
 }

@@ -13,7 +13,12 @@ import {
 } from './broadening.js';
 import { irfft, nextPowerOfTwo, rfft } from './fft.js';
 import { CVAE_LABEL_RANGES, type LabelRange, type SpectrumLabels, sampleLabels } from './labels.js';
-import { type SyntheticLine, lineFormationTemperatureK, lineStrength, syntheticLineList } from './linelist.js';
+import {
+  type SyntheticLine,
+  lineFormationTemperatureK,
+  lineStrength,
+  syntheticLineList,
+} from './linelist.js';
 
 /** Options of {@link synthesizeFlux} and {@link generateSyntheticSpectrum}. */
 export interface SyntheticSpectrumOptions {
@@ -57,7 +62,8 @@ export function defaultSyntheticLineList(): readonly SyntheticLine[] {
 function validateSpectrumLabels(labels: SpectrumLabels): void {
   const check = (name: keyof SpectrumLabels, ok: (v: number) => boolean, what: string) => {
     const v = labels[name];
-    if (typeof v !== 'number' || Number.isNaN(v) || !ok(v)) throw new Error(`synthetic spectrum: label ${name} = ${String(v)} must be ${what}`);
+    if (typeof v !== 'number' || Number.isNaN(v) || !ok(v))
+      throw new Error(`synthetic spectrum: label ${name} = ${String(v)} must be ${what}`);
   };
   check('teffK', (v) => Number.isFinite(v) && v >= 2000 && v <= 60000, 'in 2000..60000 K');
   check('logg', (v) => Number.isFinite(v) && v >= -1 && v <= 6, 'in -1..6');
@@ -90,9 +96,11 @@ export function synthesizeFlux(labels: SpectrumLabels, opts: SyntheticSpectrumOp
   const grid = opts.grid ?? SPECTRUM_DEFAULT_GRID;
   assertGrid('synthesizeFlux', grid);
   const oversample = opts.oversample ?? 3;
-  if (!Number.isInteger(oversample) || oversample < 1) throw new Error(`synthesizeFlux: oversample must be an integer >= 1, got ${oversample}`);
+  if (!Number.isInteger(oversample) || oversample < 1)
+    throw new Error(`synthesizeFlux: oversample must be an integer >= 1, got ${oversample}`);
   const maxDepth = opts.maxLineDepth ?? 0.9;
-  if (!(maxDepth > 0 && maxDepth <= 1)) throw new Error(`synthesizeFlux: maxLineDepth must be in (0, 1], got ${maxDepth}`);
+  if (!(maxDepth > 0 && maxDepth <= 1))
+    throw new Error(`synthesizeFlux: maxLineDepth must be in (0, 1], got ${maxDepth}`);
   const eps = opts.limbDarkening ?? 0.6;
   if (!(eps >= 0 && eps <= 1)) throw new Error(`synthesizeFlux: limbDarkening must be in [0, 1], got ${eps}`);
   const lines = opts.lineList ?? defaultSyntheticLineList();
@@ -121,7 +129,14 @@ export function synthesizeFlux(labels: SpectrumLabels, opts: SyntheticSpectrumOp
     const sigma = dopplerSigmaAngstrom(lam0, tLine, line.massAmu, vmicKms);
     const fG = GAUSSIAN_FWHM_PER_SIGMA * sigma;
     const fL = 2 * gamma;
-    const f = (fG ** 5 + 2.69269 * fG ** 4 * fL + 2.42843 * fG ** 3 * fL ** 2 + 4.47163 * fG ** 2 * fL ** 3 + 0.07842 * fG * fL ** 4 + fL ** 5) ** 0.2;
+    const f =
+      (fG ** 5 +
+        2.69269 * fG ** 4 * fL +
+        2.42843 * fG ** 3 * fL ** 2 +
+        4.47163 * fG ** 2 * fL ** 3 +
+        0.07842 * fG * fL ** 4 +
+        fL ** 5) **
+      0.2;
     const r = fL / f;
     const eta = fL > 0 ? 1.36603 * r - 0.47719 * r * r + 0.11116 * r * r * r : 0;
     // Peak-normalized pseudo-Voigt: (eta L(x) + (1-eta) G(x)) / (eta L(0) + (1-eta) G(0)), FWHM f.
@@ -201,7 +216,8 @@ export function synthesizeFlux(labels: SpectrumLabels, opts: SyntheticSpectrumOp
       let pr = X.re[k];
       let pi = X.im[k];
       if (Y) {
-        const yr = Y.re[k], yi = Y.im[k];
+        const yr = Y.re[k],
+          yi = Y.im[k];
         const t = pr * yr - pi * yi;
         pi = pr * yi + pi * yr;
         pr = t;
@@ -222,7 +238,8 @@ export function synthesizeFlux(labels: SpectrumLabels, opts: SyntheticSpectrumOp
     for (let i = 0; i < flux.length; i++) flux[i] += opts.noiseRng.normal() / opts.snr;
   }
   for (let i = 0; i < flux.length; i++) {
-    if (!Number.isFinite(flux[i])) throw new Error(`synthesizeFlux: non-finite flux at pixel ${i} for labels ${JSON.stringify(labels)}`);
+    if (!Number.isFinite(flux[i]))
+      throw new Error(`synthesizeFlux: non-finite flux at pixel ${i} for labels ${JSON.stringify(labels)}`);
   }
   return flux;
 }
@@ -245,7 +262,10 @@ export interface SpectrumRecordOptions extends SyntheticSpectrumOptions {
  * One synthetic spectrum as a `SpectrumRecord` (labels teffK, logg, vsiniKms, mh, vmicKms,
  * resolution; `synthetic: true`; id = `spectrumContentId`). See {@link synthesizeFlux}.
  */
-export function generateSyntheticSpectrum(labels: SpectrumLabels, opts: SpectrumRecordOptions = {}): SpectrumRecord {
+export function generateSyntheticSpectrum(
+  labels: SpectrumLabels,
+  opts: SpectrumRecordOptions = {},
+): SpectrumRecord {
   const grid = opts.grid ?? SPECTRUM_DEFAULT_GRID;
   const flux = synthesizeFlux(labels, opts);
   const rec: Omit<SpectrumRecord, 'id'> = {
@@ -285,11 +305,17 @@ export interface SyntheticSpectraOptions extends Omit<SyntheticSpectrumOptions, 
  */
 export function* syntheticSpectra(opts: SyntheticSpectraOptions): Generator<SpectrumRecord, void, undefined> {
   const { n, seed, ranges = CVAE_LABEL_RANGES, ...rest } = opts;
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`syntheticSpectra: n must be a non-negative integer, got ${n}`);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new Error(`syntheticSpectra: n must be a non-negative integer, got ${n}`);
   const rng = new Rng(seed);
   const noiseRng = rest.snr !== undefined ? new Rng(seed + 1_000_003) : undefined;
   for (let i = 0; i < n; i++) {
     const labels = sampleLabels(rng, ranges);
-    yield generateSyntheticSpectrum(labels, { ...rest, noiseRng, source: `synthetic:spectra:seed=${seed}`, line: i + 1 });
+    yield generateSyntheticSpectrum(labels, {
+      ...rest,
+      noiseRng,
+      source: `synthetic:spectra:seed=${seed}`,
+      line: i + 1,
+    });
   }
 }

@@ -9,6 +9,9 @@ import { fileURLToPath } from 'node:url';
 export function realDataDir(): string | null {
   const dir = fileURLToPath(new URL('../../../../../shared/data/', import.meta.url));
   if (existsSync(dir)) return dir;
-  if (process.env.CI === 'true') throw new Error(`real test data not found at ${dir} (CI=true: the shared data folder must sit beside the checkout)`);
+  if (process.env.CI === 'true')
+    throw new Error(
+      `real test data not found at ${dir} (CI=true: the shared data folder must sit beside the checkout)`,
+    );
   return null;
 }

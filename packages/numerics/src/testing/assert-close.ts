@@ -18,15 +18,21 @@ export interface CloseOptions {
  * many elements fail and the worst one (by excess over its tolerance): its index, both values,
  * the absolute and relative errors there and the error as a multiple of the tolerance.
  */
-export function assertAllClose(actual: ArrayLike<number> | number, expected: ArrayLike<number> | number, opts: CloseOptions = {}): void {
+export function assertAllClose(
+  actual: ArrayLike<number> | number,
+  expected: ArrayLike<number> | number,
+  opts: CloseOptions = {},
+): void {
   const rtol = opts.rtol ?? 1e-7;
   const atol = opts.atol ?? 0;
   const equalNan = opts.equalNan ?? true;
-  if (!(rtol >= 0 && atol >= 0)) throw new Error(`assertAllClose: tolerances must be >= 0, got rtol=${rtol}, atol=${atol}`);
+  if (!(rtol >= 0 && atol >= 0))
+    throw new Error(`assertAllClose: tolerances must be >= 0, got rtol=${rtol}, atol=${atol}`);
   const a = typeof actual === 'number' ? [actual] : actual;
   const e = typeof expected === 'number' ? [expected] : expected;
   const prefix = opts.label ? `${opts.label}: ` : '';
-  if (a.length !== e.length) throw new Error(`${prefix}length mismatch: actual ${a.length}, expected ${e.length}`);
+  if (a.length !== e.length)
+    throw new Error(`${prefix}length mismatch: actual ${a.length}, expected ${e.length}`);
   let worst = -1;
   let worstExcess = -Infinity;
   let failures = 0;

@@ -1,10 +1,10 @@
 // Toy normalized spectra around Hβ: a seeded line list, Doppler/rotation/instrumental broadening.
 //
-// Used only to compute sample metrics (tests, `--demo`). Each line's optical depth depends on
+// Used only to compute the report tests' sample metrics. Each line's optical depth depends on
 // Teff, log g, [M/H] and v_mic; the emergent flux 0.1 + 0.9 exp(−τ) is convolved with the rotational
 // kernel (limb darkening ε = 0.6) and a Gaussian instrumental profile of resolving power R.
 import { ATOMIC_MASS_UNIT_G, BOLTZMANN_ERG_K, SPEED_OF_LIGHT_KM_S, type Rng } from '@stellar-emu/numerics';
-import type { SpectrumLabels } from '../metrics-schema.js';
+import type { SpectrumLabels } from '@stellar-emu/metrics';
 
 /** Boltzmann constant over the iron atom mass, in km² s⁻² K⁻¹ (k / (55.845 m_u); cm² → km²). */
 const kOverMFeKms2K = BOLTZMANN_ERG_K / (55.845 * ATOMIC_MASS_UNIT_G) / 1e10;

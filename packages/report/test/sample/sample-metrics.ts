@@ -1,4 +1,4 @@
-// A complete, realistic metrics object computed from a seed, for tests and `stellar-emu report --demo`.
+// A complete, realistic metrics object computed from a seed, for the report's renderer tests (test code, not shipped).
 //
 // Nothing here is a typed-in result. The PINN section perturbs analytic atmospheres the way an
 // emulator errs (smooth, depth-dependent, larger near the edges of the label box; the PINN's
@@ -21,7 +21,7 @@ import {
   type RunMetricsInput,
   type SpectrumLabel,
   type SpectrumLabels,
-} from '../metrics-schema.js';
+} from '@stellar-emu/metrics';
 import {
   ATMOSPHERE_QUANTITIES,
   DEFAULT_RECOVERY_FACTORS,
@@ -32,11 +32,11 @@ import {
   type AtmosphereQuantity,
 } from '@stellar-emu/grid-io';
 import { median, quantile, rmse, Rng, summarize } from '@stellar-emu/numerics';
-import { machineInfo } from '../run-info.js';
+import { machineInfo } from '../../src/run-info.js';
 import { analyticAtmosphere, type AnalyticAtmosphere, type AtmosphereLabels } from './atmosphere.js';
 import { SAMPLE_GRID, sampleLineList, synthesizeSpectrum, type Line } from './spectrum.js';
 
-/** How much to compute: `tiny` for tests (about a second), `full` for the demo report. */
+/** How much to compute: `tiny` for tests (about a second), `full` for a larger report. */
 export type SampleSize = 'tiny' | 'full';
 
 export interface SampleMetricsOptions {
@@ -52,7 +52,14 @@ export interface SampleMetricsOptions {
 
 const SIZES: Record<
   SampleSize,
-  { pinnModels: number; pinnSpectraModels: number; train: number; val: number; test: number; examples: number }
+  {
+    pinnModels: number;
+    pinnSpectraModels: number;
+    train: number;
+    val: number;
+    test: number;
+    examples: number;
+  }
 > = {
   tiny: { pinnModels: 16, pinnSpectraModels: 40, train: 150, val: 30, test: 60, examples: 3 },
   full: { pinnModels: 60, pinnSpectraModels: 60, train: 500, val: 100, test: 200, examples: 3 },
@@ -185,7 +192,10 @@ function emulate(
  * dP/dτ = (ΔP / Δ ln τ) / τ and g alone (g = 10^logg).
  */
 function hydrostatic(tau: number[], pressure: number[], abross: number[], logg: number) {
-  const h = hydrostaticResidual({ logg, tauRosseland: tau, pressure, abross }, { scheme: 'ln-tau', gravity: 'g', output: 'dex' });
+  const h = hydrostaticResidual(
+    { logg, tauRosseland: tau, pressure, abross },
+    { scheme: 'ln-tau', gravity: 'g', output: 'dex' },
+  );
   return { dPdTau: h.dPdTau, gOverKappa: h.gOverKappa, residualDex: h.residual };
 }
 
@@ -496,7 +506,13 @@ function sampleSpectra(rng: Rng, size: (typeof SIZES)[SampleSize], withCvae: boo
             };
           }),
         },
-        speed: { cvaeSpectraPerSecond: 900, batchSize: 256, pysmeCoreSecondsPerSpectrum: 1.3, pysmeCoreSecondsPerCall: 15, cores: 2 },
+        speed: {
+          cvaeSpectraPerSecond: 900,
+          batchSize: 256,
+          pysmeCoreSecondsPerSpectrum: 1.3,
+          pysmeCoreSecondsPerCall: 15,
+          cores: 2,
+        },
       }
     : undefined;
 
@@ -574,7 +590,9 @@ const PINN_SPECTRA_SETTINGS = { stepAngstrom: 0.05, resolution: 50_000, vmicKms:
 
 /** |a − b| statistics over the pixels where both are finite (normalized flux). */
 function absDiffStats(a: ArrayLike<number | null>, b: ArrayLike<number | null>) {
-  const s = summarize(Array.from(a, (x, i) => (x === null || b[i] === null ? Number.NaN : Math.abs(x - (b[i] as number)))));
+  const s = summarize(
+    Array.from(a, (x, i) => (x === null || b[i] === null ? Number.NaN : Math.abs(x - (b[i] as number)))),
+  );
   return { median: round(s.median, 6), p95: round(s.p95, 6), max: round(s.max, 6) };
 }
 
@@ -636,8 +654,13 @@ function samplePinnSpectra(seed: number, nModels: number) {
   // The validation split, the models in the Teff range, a seeded choice of nModels of them.
   const teffRangeK: [number, number] = [4000, 7000];
   const split = Array.from({ length: 4 * nModels }, () => drawAtmosphereLabels(rng));
-  const candidates = split.flatMap((l, i) => (l.teffK >= teffRangeK[0] && l.teffK <= teffRangeK[1] ? [i] : []));
-  const chosen = Array.from(rng.permutation(candidates.length).subarray(0, nModels), (i) => candidates[i]).sort((a, b) => a - b);
+  const candidates = split.flatMap((l, i) =>
+    l.teffK >= teffRangeK[0] && l.teffK <= teffRangeK[1] ? [i] : [],
+  );
+  const chosen = Array.from(
+    rng.permutation(candidates.length).subarray(0, nModels),
+    (i) => candidates[i],
+  ).sort((a, b) => a - b);
 
   const emulateBoth = (labels: AtmosphereLabels) => {
     const truth = analyticAtmosphere(labels);
@@ -650,7 +673,12 @@ function samplePinnSpectra(seed: number, nModels: number) {
   };
   const spectraOf = (labels: AtmosphereLabels, withSettings = settings) => {
     const e = emulateBoth(labels);
-    const trueLabels: SpectrumLabels = { teffK: labels.teffK, logg: labels.logg, mh: labels.feh, ...withSettings };
+    const trueLabels: SpectrumLabels = {
+      teffK: labels.teffK,
+      logg: labels.logg,
+      mh: labels.feh,
+      ...withSettings,
+    };
     return {
       trueLabels,
       pinn: effectiveSpectrumLabels(e.truth, e.pinn, withSettings),
@@ -702,12 +730,13 @@ function samplePinnSpectra(seed: number, nModels: number) {
   const sunFlux = (labels: SpectrumLabels, list: readonly Line[] = lines) =>
     roundAll(synthesizeSpectrum(labels, list, sunGrid), 6);
   const gap: [number, number] = [5030, 5034];
-  const observed = roundAll(observe(synthesizeSpectrum(sunSpectra.trueLabels, observedLines, sunGrid), rng, 300), 6).map(
-    (f, i) => {
-      const w = sunGrid.startAngstrom + i * step;
-      return w >= gap[0] && w < gap[1] ? null : f;
-    },
-  );
+  const observed = roundAll(
+    observe(synthesizeSpectrum(sunSpectra.trueLabels, observedLines, sunGrid), rng, 300),
+    6,
+  ).map((f, i) => {
+    const w = sunGrid.startAngstrom + i * step;
+    return w >= gap[0] && w < gap[1] ? null : f;
+  });
   const sunTrue = sunFlux(sunSpectra.trueLabels);
   const sunPinn = sunFlux(sunSpectra.pinn);
   const sunBaseline = sunFlux(sunSpectra.baseline);
@@ -758,7 +787,8 @@ function samplePinnSpectra(seed: number, nModels: number) {
         baselineVsTrue: absDiffStats(sunBaseline, sunTrue),
       },
       zooms: SUN_ZOOMS,
-      method: 'none (the toy spectra are normalized; a gap of null flux at 5030–5034 Å stands for a detector gap)',
+      method:
+        'none (the toy spectra are normalized; a gap of null flux at 5030–5034 Å stands for a detector gap)',
     },
     engineSeconds: 0,
   };
@@ -805,7 +835,8 @@ export function buildSampleMetrics(options: SampleMetricsOptions = {}): RunMetri
           windows: PINN_SPECTRA_WINDOWS,
           sunWindow: SUN_WINDOW,
           ...PINN_SPECTRA_SETTINGS,
-          method: 'toy spectra at the labels the emulated line-forming layers imply (Teff from T, log g from P and κ, [M/H] from κ)',
+          method:
+            'toy spectra at the labels the emulated line-forming layers imply (Teff from T, log g from P and κ, [M/H] from κ)',
         },
         spectra: { ...size, labelBox: SPECTRUM_BOX, grid: SAMPLE_GRID, snr: 200 },
         recovery: { method: 'ridge regression on 4-pixel-binned flux', lambdaLadder: [1e-3, 1e-2, 1e-1, 1] },

@@ -1,9 +1,11 @@
-// The metrics contract: what a training/validation run hands to the report (versioned, zod-validated).
+// @stellar-emu/metrics: the report's metrics contract, what a training/validation run hands to the report (versioned, zod-validated).
 //
-// A run writes one `RunMetrics` object (`metrics-input.json` in its run directory). Every model
-// section is optional: the report renders a section, and each of its figures, only when the
-// metrics it needs exist. Units are in the field names where they have one and in the TSDoc of
-// every field; all label values are in physical units (K, dex, km/s), never scaled.
+// A run writes one `RunMetrics` object (`metrics-input.json` in its run directory); its producers
+// (pinn's evaluatePinnModel, cvae's cvaeReportSection, param-nn's metricsJson, the worker's steps)
+// build their sections typed against the types below. Every model section is optional: the report
+// renders a section, and each of its figures, only when the metrics it needs exist. Units are in
+// the field names where they have one and in the TSDoc of every field; all label values are in
+// physical units (K, dex, km/s), never scaled.
 import { ATMOSPHERE_QUANTITIES, canonicalSplitName, SPLIT_NAMES, VAL_SPLIT } from '@stellar-emu/grid-io';
 import { z } from 'zod';
 
@@ -23,18 +25,6 @@ export type PinnLabel = (typeof PINN_LABELS)[number];
 /** Labels of a CVAE spectrum (and of parameter recovery). */
 export const SPECTRUM_LABELS = ['teffK', 'logg', 'vsiniKms', 'mh', 'vmicKms', 'resolution'] as const;
 export type SpectrumLabel = (typeof SPECTRUM_LABELS)[number];
-
-/** Axis title (name and unit) of every label. */
-export const LABEL_INFO: Record<PinnLabel | SpectrumLabel, { label: string; unit: string }> = {
-  teffK: { label: 'Teff', unit: 'K' },
-  logg: { label: 'log g', unit: 'dex, g in cm s⁻²' },
-  feh: { label: '[Fe/H]', unit: 'dex' },
-  afe: { label: '[α/Fe]', unit: 'dex' },
-  vsiniKms: { label: 'v sin i', unit: 'km s⁻¹' },
-  mh: { label: '[M/H]', unit: 'dex' },
-  vmicKms: { label: 'v_mic', unit: 'km s⁻¹' },
-  resolution: { label: 'R = λ/Δλ', unit: 'dimensionless' },
-};
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 const finiteArray = z.array(finite);
@@ -291,7 +281,11 @@ export const recoverySectionSchema = z.object({
         })
         .superRefine((r, ctx) => {
           if (r.val === undefined && r.validation === undefined)
-            ctx.addIssue({ code: 'custom', path: ['val'], message: 'Invalid input: expected number or null, received undefined' });
+            ctx.addIssue({
+              code: 'custom',
+              path: ['val'],
+              message: 'Invalid input: expected number or null, received undefined',
+            });
         })
         .transform(({ label, train, val, validation, test, generated }) => ({
           label,
@@ -391,7 +385,12 @@ export const thresholdsSchema = z.object({
        * and R 1.5). Resolved by `recoveryFactorOf`, the report's only reader of these fields.
        */
       factor: finite.refine((x) => x > 0, 'must be > 0').optional(),
-      factors: z.partialRecord(z.enum(SPECTRUM_LABELS), finite.refine((x) => x > 0, 'must be > 0')).optional(),
+      factors: z
+        .partialRecord(
+          z.enum(SPECTRUM_LABELS),
+          finite.refine((x) => x > 0, 'must be > 0'),
+        )
+        .optional(),
     })
     .optional(),
 });
@@ -449,7 +448,14 @@ const overModelsSchema = z.object({
 });
 
 /** A validation model of a spectral comparison: its id, deck location (file:line) and labels. */
-const modelIdentitySchema = z.object({ id: z.string(), source: z.string(), teffK: finite, logg: finite, feh: finite, afe: finite });
+const modelIdentitySchema = z.object({
+  id: z.string(),
+  source: z.string(),
+  teffK: finite,
+  logg: finite,
+  feh: finite,
+  afe: finite,
+});
 
 /** |ΔF| statistics of one spectrum pair (normalized flux, over every pixel of every window). */
 const deltaFSchema = z.object({ median: finite, p95: finite, max: finite });
@@ -572,6 +578,9 @@ export type RunMetricsInput = z.input<typeof runMetricsSchema>;
 /** Input after validation (defaults filled in). */
 export type RunMetrics = z.infer<typeof runMetricsSchema>;
 export type PinnSection = z.infer<typeof pinnSectionSchema>;
+export type PinnDepthError = z.infer<typeof pinnDepthErrorSchema>;
+export type HydrostaticCurve = z.infer<typeof hydrostaticCurveSchema>;
+export type SpectrumExample = z.infer<typeof spectrumExampleSchema>;
 export type CvaeSection = z.infer<typeof cvaeSectionSchema>;
 export type RecoverySection = z.infer<typeof recoverySectionSchema>;
 export type SynthesisSection = z.infer<typeof synthesisSectionSchema>;

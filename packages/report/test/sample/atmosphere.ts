@@ -1,6 +1,6 @@
 // Analytic grey LTE atmosphere (Hopf T(τ), H⁻ + Kramers + electron opacity, hydrostatic P) for sample metrics.
 //
-// Not a replacement for ATLAS: it exists so that the sample metrics (tests, `--demo`) are computed
+// Not a replacement for ATLAS: it exists so that the report tests' sample metrics are computed
 // from a physically shaped atmosphere rather than typed-in numbers. All quantities in cgs.
 import type { AtmosphereQuantity } from '@stellar-emu/grid-io';
 import {
@@ -63,7 +63,8 @@ export function opacityAndElectrons(
   const xH = sahaFraction(temperatureK, 157_800, nCm3);
   const xMetal = sahaFraction(temperatureK, 87_000, nCm3 * 1e-2);
   const xneCm3 = nCm3 * (0.92 * xH + 1.0e-4 * metals * xMetal) + 1e-30;
-  const rhoGCm3 = (pressureDynCm2 * muNeutral * HYDROGEN_ATOM_MASS_G) / (BOLTZMANN_ERG_K * temperatureK * (1 + xH));
+  const rhoGCm3 =
+    (pressureDynCm2 * muNeutral * HYDROGEN_ATOM_MASS_G) / (BOLTZMANN_ERG_K * temperatureK * (1 + xH));
   // H⁻ bound-free (T⁹ up to ~7500 K, needs neutral H and free electrons), Kramers free-free, electron scattering.
   const electronFraction = Math.min(1, xneCm3 / nCm3 / 1e-4);
   const kHminus =
