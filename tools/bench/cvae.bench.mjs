@@ -10,7 +10,7 @@ import { syntheticSpectra, writeSpectrumDataset, SPECTRUM_DEFAULT_GRID } from '@
 import { initBackend } from '@stellar-emu/nn-core';
 import { Rng } from '@stellar-emu/numerics';
 import { CVAE_PRESETS, SpectrumCvae, generateSpectra, makeCvaeConfig, trainCvae } from '@stellar-emu/cvae';
-import { runSuite } from './lib.mjs';
+import { memoryPhase, runSuite } from './lib.mjs';
 
 const N = SPECTRUM_DEFAULT_GRID.n;
 const LABELS = ['teff_k', 'logg', 'vsini_kms', 'mh', 'vmic_kms', 'resolution'];
@@ -72,6 +72,12 @@ async function genRate(loaded, batch, minSeconds) {
 
 await runSuite('cvae', async (record) => {
   const info = await initBackend({ quiet: true });
+  record(
+    `oneDNN ${info.onednn ? 'on' : 'off'}`,
+    1,
+    'flag',
+    'TF_ENABLE_ONEDNN_OPTS=0|1 measures the other way (nn-core README, Memory)',
+  );
   const work = await mkdtemp(join(tmpdir(), 'cvae-bench-'));
   try {
     // the reference: grid-io's synthetic generator, 19,000 px, in this process
@@ -87,25 +93,27 @@ await runSuite('cvae', async (record) => {
     );
 
     for (const preset of ['small', 'paper']) {
-      t0 = performance.now();
-      const loaded = randomModel(preset);
-      const buildS = (performance.now() - t0) / 1000;
-      for (const batch of [1, 1024]) {
-        const rate = await genRate(loaded, batch, quick ? 1 : preset === 'paper' && batch === 1024 ? 8 : 4);
+      await memoryPhase(record, `generate ${preset}`, async () => {
+        t0 = performance.now();
+        const loaded = randomModel(preset);
+        const buildS = (performance.now() - t0) / 1000;
+        for (const batch of [1, 1024]) {
+          const rate = await genRate(loaded, batch, quick ? 1 : preset === 'paper' && batch === 1024 ? 8 : 4);
+          record(
+            `generate [${preset}, batch ${batch}]`,
+            +rate.toFixed(1),
+            'spectra/s',
+            `${info.name} backend; ${(rate / synthRate).toPrecision(2)}x the synthetic generator`,
+          );
+        }
         record(
-          `generate [${preset}, batch ${batch}]`,
-          +rate.toFixed(1),
-          'spectra/s',
-          `${info.name} backend; ${(rate / synthRate).toPrecision(2)}x the synthetic generator`,
+          `model build [${preset}]`,
+          +buildS.toFixed(2),
+          's',
+          `${loaded.model.params.size()} parameters, seeded init`,
         );
-      }
-      record(
-        `model build [${preset}]`,
-        +buildS.toFixed(2),
-        's',
-        `${loaded.model.params.size()} parameters, seeded init`,
-      );
-      loaded.model.dispose();
+        loaded.model.dispose();
+      });
     }
 
     // training throughput: a Parquet dataset of 19,000-px spectra (pool copies with fresh labels: values do not affect speed)
@@ -125,18 +133,20 @@ await runSuite('cvae', async (record) => {
     for (const preset of ['small', 'paper']) {
       const rates = [];
       const epochs = preset === 'paper' || quick ? 1 : 2;
-      const r = await trainCvae({
-        datasetDir: dataset,
-        outDir: join(work, `model-${preset}`),
-        preset,
-        overrides: { epochs, batchSize: 512 },
-        cacheBytes: 512 * 2 ** 20,
-        reportEverySteps: 1,
-        onProgress: (p) => {
-          // skip the first step (graph warm-up and the first row-group decodes)
-          if (p.phase === 'step' && p.globalStep > 1) rates.push(p.samplesPerSec);
-        },
-      });
+      const r = await memoryPhase(record, `train ${preset}`, () =>
+        trainCvae({
+          datasetDir: dataset,
+          outDir: join(work, `model-${preset}`),
+          preset,
+          overrides: { epochs, batchSize: 512 },
+          cacheBytes: 512 * 2 ** 20,
+          reportEverySteps: 1,
+          onProgress: (p) => {
+            // skip the first step (graph warm-up and the first row-group decodes)
+            if (p.phase === 'step' && p.globalStep > 1) rates.push(p.samplesPerSec);
+          },
+        }),
+      );
       rates.sort((a, b) => a - b);
       const median = rates[Math.floor(rates.length / 2)];
       record(

@@ -1,6 +1,7 @@
 // Shared benchmark harness: every figure is reported with its ratio to a baseline run in the
 // same process, so numbers compare across machines and across loads of the same machine.
 import { performance } from 'node:perf_hooks';
+import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 
 /**
@@ -21,6 +22,59 @@ export function baselineMaddPerSec(durationMs = 300) {
   const dt = (performance.now() - t0) / 1000;
   if (acc === 42) console.error('');
   return (iters * n) / dt / 1e6;
+}
+
+/** Resident memory of this process now, MiB (process-wide: every thread, native and JS). */
+export function rssMiB() {
+  return process.memoryUsage.rss() / 2 ** 20;
+}
+
+/**
+ * Peak resident memory, MiB, since the last {@link resetPeakRss} (Linux: the kernel's high-water
+ * mark VmHWM, exact, which `/proc/self/clear_refs` resets) or since the start of the process
+ * elsewhere (getrusage's maxRSS, which cannot be reset).
+ */
+export function peakRssMiB() {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]) / 1024;
+  } catch {
+    /* not Linux */
+  }
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+/** Reset the peak to the current RSS (Linux); false where the kernel offers no reset. */
+export function resetPeakRss() {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Run `fn` as one memory phase: garbage-collect (with --expose-gc, as `npm run bench` starts
+ * suites), reset the peak, run, and record `peak RSS [phase]` (MiB, the phase's own peak where the
+ * kernel allows a reset, else the process's) and `RSS at start [phase]`. Returns fn's result.
+ */
+export async function memoryPhase(record, phase, fn) {
+  globalThis.gc?.();
+  const start = rssMiB();
+  const exact = resetPeakRss();
+  const out = await fn();
+  const peak = peakRssMiB();
+  record(
+    `peak RSS [${phase}]`,
+    +peak.toFixed(1),
+    'MiB',
+    exact
+      ? `VmHWM of this phase (reset at its start); ${(peak - start).toFixed(0)} MiB above its start`
+      : 'process peak so far (no reset on this OS)',
+  );
+  record(`RSS at start [${phase}]`, +start.toFixed(1), 'MiB');
+  return out;
 }
 
 /** Time `fn` (sync or async) `repeats` times after `warmup` runs; returns per-run seconds stats. */

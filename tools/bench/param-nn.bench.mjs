@@ -1,4 +1,4 @@
-// param-nn: streaming PCA fit time against N (19,000 pixels, k = 25, 3 passes), recovery-network training samples/s, peak RSS.
+// param-nn: streaming PCA fit time against N (19,000 pixels, k = 25, 3 passes), recovery-network training samples/s, peak RSS per phase.
 //
 // The spectra are streamed, never held: 100,000 x 19,000 float32 would be 7.6 GB. 64 synthetic
 // spectra of the default grid are made once with grid-io's generator, and mixed into a pool of
@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { runSuite } from './lib.mjs';
+import { memoryPhase, runSuite } from './lib.mjs';
 
 const { initBackend, tf } = await import('@stellar-emu/nn-core');
 const { Rng } = await import('@stellar-emu/numerics');
@@ -110,18 +110,33 @@ await runSuite('param-nn', async (record) => {
         k,
       );
       const names = ['teffK', 'logg', 'vsiniKms', 'mh', 'vmicKms', 'resolution'];
+      const trend = [];
       const t0 = performance.now();
-      const res = await trainRecovery({
-        pca,
-        labelNames: names,
-        train: { coeffs, labels, rows },
-        outDir: join(dir, preset),
-        preset,
-        epochs: 2,
-        batchSize: 1024,
-        seed: 1,
-        earlyStoppingPatience: 0,
-      });
+      const res = await memoryPhase(record, `recovery training ${preset}`, () =>
+        trainRecovery({
+          pca,
+          labelNames: names,
+          train: { coeffs, labels, rows },
+          outDir: join(dir, preset),
+          preset,
+          epochs: 2,
+          batchSize: 1024,
+          seed: 1,
+          earlyStoppingPatience: 0,
+          onProgress: (p) => {
+            if (p.phase === 'step' && p.epoch > 0) trend.push([p.globalStep, p.rssMiB]);
+          },
+        }),
+      );
+      if (trend.length >= 2) {
+        const [[s0, r0], [s1, r1]] = [trend[0], trend.at(-1)];
+        record(
+          `recovery training RSS trend [${preset}]`,
+          +((r1 - r0) / (s1 - s0)).toFixed(3),
+          'MiB/step',
+          `RSS ${r0} -> ${r1} MiB over steps ${s0}..${s1} (second epoch)`,
+        );
+      }
       const s = (performance.now() - t0) / 1000;
       const params = res.network.params.size();
       res.network.dispose();

@@ -1,10 +1,11 @@
-// Kurucz-a1 PINN: inference ms/model (tau cache on/off, batch 1 and 1024), training models/s with and without the physics term.
+// Kurucz-a1 PINN: inference ms/model (tau cache on/off, batch 1 and 1024), training models/s with and without
+// the physics term (nn-core's trainStep and Adam, as trainLoop runs them), peak RSS per phase and RSS trend per step.
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { currentBackend, initBackend, tf } from '@stellar-emu/nn-core';
+import { createOptimizer, currentBackend, initBackend, trainStep } from '@stellar-emu/nn-core';
 import { Rng } from '@stellar-emu/numerics';
 import { DEFAULT_PHYSICS, flopsPerPoint, PinnEmulator, PRESETS, pointSource } from '@stellar-emu/pinn';
-import { runSuite, timeIt } from './lib.mjs';
+import { memoryPhase, rssMiB, runSuite, timeIt } from './lib.mjs';
 
 const N_DEPTH = 72;
 
@@ -68,67 +69,79 @@ await runSuite('pinn', async (record) => {
   record('paper flops/model, no cache', flopsNoCache / 1e6, 'MFLOP');
   record('paper flops/model, tau cache', flopsCache / 1e6, 'MFLOP');
   const grid = emu.defaultTauGrid();
-  for (const batch of [1, 1024]) {
-    const labels = labelsOf(batch, rng);
-    for (const cache of [false, true]) {
-      emu.clearTauCache();
-      // Steady state: the warm-up builds the inference weights and the tau cache (cache on) and
-      // lets TensorFlow allocate its buffers; only the repeats are timed.
-      const t = await timeIt(
-        () => emu.predictNormalized(labels, grid, { useTauCache: cache, batchSize: batch }),
-        { repeats: batch === 1 ? 50 : 5, warmup: batch === 1 ? 5 : 2 },
-      );
-      const msPerModel = (t.medianS * 1000) / batch;
-      record(
-        `paper predict ms/model, batch ${batch}, tau cache ${cache ? 'on' : 'off'}`,
-        msPerModel,
-        'ms/model',
-      );
-      record(
-        `paper predict GFLOP/s, batch ${batch}, tau cache ${cache ? 'on' : 'off'}`,
-        (cache ? flopsCache : flopsNoCache) / (msPerModel / 1000) / 1e9,
-        'GFLOP/s',
-      );
+  await memoryPhase(record, 'predict paper', async () => {
+    for (const batch of [1, 1024]) {
+      const labels = labelsOf(batch, rng);
+      for (const cache of [false, true]) {
+        emu.clearTauCache();
+        // Steady state: the warm-up builds the inference weights and the tau cache (cache on) and
+        // lets TensorFlow allocate its buffers; only the repeats are timed.
+        const t = await timeIt(
+          () => emu.predictNormalized(labels, grid, { useTauCache: cache, batchSize: batch }),
+          { repeats: batch === 1 ? 50 : 5, warmup: batch === 1 ? 5 : 2 },
+        );
+        const msPerModel = (t.medianS * 1000) / batch;
+        record(
+          `paper predict ms/model, batch ${batch}, tau cache ${cache ? 'on' : 'off'}`,
+          msPerModel,
+          'ms/model',
+        );
+        record(
+          `paper predict GFLOP/s, batch ${batch}, tau cache ${cache ? 'on' : 'off'}`,
+          (cache ? flopsCache : flopsNoCache) / (msPerModel / 1000) / 1e9,
+          'GFLOP/s',
+        );
+      }
     }
-  }
+  });
   emu.dispose();
 
-  // Training throughput: one step = 1024 points (about 14 models of 72 layers).
+  // Training throughput: one step = 1024 points (about 14 models of 72 layers), nn-core's
+  // trainStep with its Adam (what trainLoop runs); memory per preset, and the RSS trend per step.
   for (const preset of ['small', 'paper']) {
-    for (const alpha of [0, 0.03]) {
-      const e = new PinnEmulator(PRESETS[preset], norm, { ...DEFAULT_PHYSICS, alpha }, 1);
-      const src = pointSource(syntheticModels(64, rng), norm, DEFAULT_PHYSICS);
-      const vars = e.net.params.names().map((n) => e.net.params.get(n));
-      const opt = tf.train.adam(1e-3);
-      const bs = 1024;
-      const idx = new Rng(2).permutation(src.numExamples).subarray(0, bs);
-      const step = () => {
-        const b = src.batch(idx);
-        const l = opt.minimize(() => e.loss(b).total, true, vars);
-        l.dataSync();
-        l.dispose();
-        for (const t of Object.values(b)) t.dispose();
-      };
-      const steps = preset === 'paper' ? 5 : 20;
-      const t = await timeIt(
-        async () => {
-          for (let i = 0; i < steps; i++) step();
-        },
-        { repeats: 3, warmup: 1 },
-      );
-      const pointsPerS = (steps * bs) / t.medianS;
-      const fp = flopsPerPoint(PRESETS[preset]);
-      const fwd = fp.labelPart + fp.tauPart + fp.rest;
-      record(`${preset} train models/s (72 layers), alpha=${alpha}`, pointsPerS / N_DEPTH, 'models/s');
-      record(
-        `${preset} train GFLOP/s (3x forward), alpha=${alpha}`,
-        (pointsPerS * 3 * fwd * (alpha > 0 ? 2 : 1)) / 1e9,
-        'GFLOP/s',
-        alpha > 0 ? 'physics counted as 2x forward (value + tangent)' : undefined,
-      );
-      opt.dispose();
-      e.dispose();
-    }
+    await memoryPhase(record, `train ${preset}`, async () => {
+      for (const alpha of [0, 0.03]) {
+        const e = new PinnEmulator(PRESETS[preset], norm, { ...DEFAULT_PHYSICS, alpha }, 1);
+        const src = pointSource(syntheticModels(64, rng), norm, DEFAULT_PHYSICS);
+        const opt = createOptimizer('adam', e.net.params);
+        const bs = 1024;
+        const idx = new Rng(2).permutation(src.numExamples).subarray(0, bs);
+        const rss = [];
+        const step = () => {
+          const b = src.batch(idx);
+          const parts = trainStep(e.net.params, opt, () => e.loss(b), 1e-3);
+          parts.total.dataSync();
+          for (const t of [...Object.values(parts), ...Object.values(b)]) t.dispose();
+          rss.push(rssMiB());
+        };
+        const steps = preset === 'paper' ? 5 : 20;
+        const t = await timeIt(
+          async () => {
+            for (let i = 0; i < steps; i++) step();
+          },
+          { repeats: 3, warmup: 1 },
+        );
+        const pointsPerS = (steps * bs) / t.medianS;
+        const fp = flopsPerPoint(PRESETS[preset]);
+        const fwd = fp.labelPart + fp.tauPart + fp.rest;
+        record(`${preset} train models/s (72 layers), alpha=${alpha}`, pointsPerS / N_DEPTH, 'models/s');
+        record(
+          `${preset} train GFLOP/s (3x forward), alpha=${alpha}`,
+          (pointsPerS * 3 * fwd * (alpha > 0 ? 2 : 1)) / 1e9,
+          'GFLOP/s',
+          alpha > 0 ? 'physics counted as 2x forward (value + tangent)' : undefined,
+        );
+        const timed = rss.slice(steps); // after the warm-up repeat
+        record(
+          `${preset} train RSS trend, alpha=${alpha}`,
+          +((timed.at(-1) - timed[0]) / (timed.length - 1)).toFixed(3),
+          'MiB/step',
+          `RSS ${timed[0].toFixed(0)} -> ${timed.at(-1).toFixed(0)} MiB over ${timed.length} steps after warm-up`,
+        );
+        opt.dispose();
+        e.dispose();
+      }
+    });
   }
   record('load average (1 min) at end', os.loadavg()[0], 'procs');
 });

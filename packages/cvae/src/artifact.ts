@@ -10,7 +10,6 @@ import {
   writeCheckpoint,
   writeModelDir,
   type ModelDirFormat,
-  type StoredTensor,
   type TrainResult,
 } from '@stellar-emu/nn-core';
 import { z } from 'zod';
@@ -165,8 +164,7 @@ export async function saveCvaeModel(
   model: SpectrumCvae,
   meta: Omit<CvaeModelJson, 'format' | 'weightsFile' | 'weightsSha256' | 'createdAt'>,
 ): Promise<void> {
-  const tensors = new Map<string, StoredTensor>();
-  for (const [k, v] of model.params.snapshot()) tensors.set(k, v);
+  const tensors = model.params.toStoredTensors();
   const createdAt = new Date().toISOString();
   await writeModelDir<CvaeModelJson>(dir, CVAE_MODEL_DIR, {
     weightsFile: WEIGHTS_FILE,

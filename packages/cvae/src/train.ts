@@ -159,6 +159,8 @@ export async function trainCvae(opts: TrainCvaeOptions): Promise<TrainCvaeResult
       earlyStopping,
       epochs: Math.min(epochs, opts.untilEpoch ?? Infinity),
       batchSize: config.batchSize,
+      // three decodes per validation spectrum (z = μ, 0 and a draw): the training batch bounds its memory
+      validationBatchSize: config.batchSize,
       seed: config.seed,
       reportEverySteps: opts.reportEverySteps ?? 20,
       checkpointDir: ckDir,

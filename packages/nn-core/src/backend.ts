@@ -29,6 +29,18 @@ export interface BackendInfo {
   /** One sentence for humans. */
   reason: string;
   tfjsVersion: string;
+  /**
+   * Native CPU backend only: whether TensorFlow's oneDNN kernels, and with them its BFC memory
+   * pool, are on (`TF_ENABLE_ONEDNN_OPTS`, TensorFlow's default on; packages/nn-core/README.md,
+   * "Memory"); null elsewhere.
+   */
+  onednn: boolean | null;
+}
+
+/** Options of {@link initBackend}. */
+export interface BackendOptions {
+  force?: BackendName;
+  quiet?: boolean;
 }
 
 const require = createRequire(import.meta.url);
@@ -107,9 +119,7 @@ function parseForced(value: string | undefined): BackendName | null {
  * `STELLAR_EMU_BACKEND` (or `options.force`) names one, in which case that one or an error.
  * The choice is logged once (to stderr, unless `options.quiet`).
  */
-export async function initBackend(
-  options: { force?: BackendName; quiet?: boolean } = {},
-): Promise<BackendInfo> {
+export async function initBackend(options: BackendOptions = {}): Promise<BackendInfo> {
   if (selected) return selected;
   if (selecting) return selecting;
   selecting = (async () => {
@@ -133,8 +143,11 @@ export async function initBackend(
           attempts,
           reason,
           tfjsVersion: tf.version.tfjs,
+          onednn:
+            name === 'tensorflow' ? !/^(0|false|off)$/i.test(process.env.TF_ENABLE_ONEDNN_OPTS ?? '') : null,
         };
-        if (!options.quiet) process.stderr.write(`[nn-core] backend: ${name} (${reason})\n`);
+        const dnn = selected.onednn === null ? '' : `, oneDNN ${selected.onednn ? 'on' : 'off'}`;
+        if (!options.quiet) process.stderr.write(`[nn-core] backend: ${name}${dnn} (${reason})\n`);
         return selected;
       } catch (err) {
         attempts.push({ name, ok: false, reason: errorText(err) });

@@ -29,7 +29,7 @@ test('round trip keeps every tensor bit for bit and the metadata', async () => {
   for (const [k, t] of tensors) {
     const got = ck.tensors.get(k)!;
     expect(got.shape).toEqual(t.shape);
-    expect(Buffer.from(got.data.buffer)).toEqual(Buffer.from(t.data.buffer));
+    expect(Buffer.from(got.data.buffer)).toEqual(Buffer.from((t.data as Float32Array).buffer));
   }
   const bytes = readFileSync(path);
   const headerLen = Number(bytes.readBigUInt64LE(0));
@@ -51,6 +51,71 @@ test('a flipped bit in the data, a changed header or a truncated file is a clear
       'n',
     ),
   ).toThrow(/truncated or not a checkpoint|not a stellar-emu checkpoint/);
+});
+
+test('lazy tensors are read once each, in file order, and the streamed file is byte for byte the in-memory encoding', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ckpt-lazy-'));
+  const path = join(dir, 'x.safetensors');
+  const calls: string[] = [];
+  const lazy = new Map<string, StoredTensor>(
+    [...tensors].map(([k, t]) => [
+      k,
+      {
+        dtype: t.data instanceof Float64Array ? 'F64' : t.data instanceof Int32Array ? 'I32' : 'F32',
+        shape: t.shape,
+        data: () => {
+          calls.push(k);
+          return t.data as Float32Array;
+        },
+      },
+    ]),
+  );
+  await writeCheckpoint(path, lazy, 'training', { epoch: 2 });
+  expect(calls).toEqual([...tensors.keys()]);
+  expect(readFileSync(path)).toEqual(encodeCheckpoint(tensors, 'training', { epoch: 2 }));
+});
+
+test('a tensor that fails while streaming leaves the earlier file and no temporary file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ckpt-fail-'));
+  const path = join(dir, 'x.safetensors');
+  await writeCheckpoint(path, tensors, 'training', { epoch: 1 });
+  const before = readFileSync(path);
+  const bad = new Map<string, StoredTensor>([
+    ...tensors,
+    ['late', { shape: [4], data: () => new Float32Array(3) }], // 3 values for 4 elements
+  ]);
+  await expect(writeCheckpoint(path, bad, 'training', { epoch: 2 })).rejects.toThrow(
+    /tensor 'late': shape \[4\] has 4 elements, data has 3/,
+  );
+  expect(readdirSync(dir)).toEqual(['x.safetensors']);
+  expect(readFileSync(path)).toEqual(before);
+});
+
+test('reading from disk verifies every byte, with or without the tensors', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ckpt-disk-'));
+  const good = join(dir, 'good.safetensors');
+  await writeCheckpoint(good, tensors, 'training', { epoch: 5 });
+  const bytes = readFileSync(good);
+  const light = await readCheckpoint(good, { tensors: false });
+  expect(light.state).toEqual({ epoch: 5 });
+  expect(light.tensors.size).toBe(0);
+  for (const [at, name] of [
+    [bytes.length - 3, 'last tensor'],
+    [bytes.length - 40, 'earlier tensor'],
+  ] as const) {
+    const flipped = Buffer.from(bytes);
+    flipped[at] ^= 0x01;
+    const p = join(dir, `flipped-${at}.safetensors`);
+    writeFileSync(p, flipped);
+    for (const t of [true, false])
+      await expect(readCheckpoint(p, { tensors: t }), `${name}, tensors ${t}`).rejects.toThrow(
+        /checksum mismatch .*corrupt/,
+      );
+  }
+  const cut = join(dir, 'cut.safetensors');
+  writeFileSync(cut, bytes.subarray(0, bytes.length - 5));
+  await expect(readCheckpoint(cut)).rejects.toThrow(/truncated/);
+  await expect(readCheckpoint(cut, { tensors: false })).rejects.toThrow(/truncated/);
 });
 
 // The atomic write and the sweep of interrupted writes' leftovers are grid-io's (writeFileAtomic, removeStaleTempFiles): tested there.

@@ -1,6 +1,7 @@
 // Dense layers, activations (erf-GELU, ReLU, sigmoid), LayerNorm, with forward-mode tangents.
 import type { Rng } from '@stellar-emu/numerics';
 import { tf } from './backend.js';
+import type { StoredTensor } from './checkpoint.js';
 
 /** Activation functions supported by the dense layers. */
 export type Activation = 'gelu' | 'relu' | 'sigmoid' | 'linear';
@@ -98,6 +99,15 @@ export class ParamStore {
     return out;
   }
 
+  /**
+   * Every parameter as a lazily read tensor for nn-core `writeCheckpoint` (name = `prefix` + the
+   * parameter's name): each is copied to host memory only when its bytes are written, so saving
+   * holds one parameter at a time on the host, not all of them.
+   */
+  toStoredTensors(prefix = ''): Map<string, StoredTensor> {
+    return lazyStoredTensors(this.vars, prefix);
+  }
+
   /** Overwrite parameters from host arrays; every parameter must be present with its shape. */
   restore(
     values:
@@ -121,6 +131,20 @@ export class ParamStore {
     for (const v of this.vars.values()) v.dispose();
     this.vars.clear();
   }
+}
+
+/**
+ * Named float32 variables as lazily read tensors for nn-core `writeCheckpoint` (name = `prefix` +
+ * the entry's name): each variable is copied to the host only while its bytes are written.
+ */
+export function lazyStoredTensors(
+  vars: Iterable<[string, tf.Variable]>,
+  prefix = '',
+): Map<string, StoredTensor> {
+  const out = new Map<string, StoredTensor>();
+  for (const [k, v] of vars)
+    out.set(`${prefix}${k}`, { dtype: 'F32', shape: [...v.shape], data: () => v.dataSync() as Float32Array });
+  return out;
 }
 
 /** Weight initialisation scheme. */

@@ -1,6 +1,7 @@
 // Adam, Adamax and AdamW written out on tf variables, with explicit, serializable state.
 import { tf } from './backend.js';
-import type { ParamStore } from './layers.js';
+import type { StoredTensor } from './checkpoint.js';
+import { lazyStoredTensors, type ParamStore } from './layers.js';
 
 /** Optimizer kinds. */
 export type OptimizerKind = 'adam' | 'adamax' | 'adamw';
@@ -51,39 +52,80 @@ export class AdamFamily {
     }
   }
 
-  /** Apply one update with learning rate `lr` from gradients keyed by parameter name. */
-  apply(grads: Record<string, tf.Tensor>, lr: number): void {
+  /**
+   * Apply one update with learning rate `lr` from gradients keyed by parameter name. With
+   * `releaseGradients`, each gradient is disposed as soon as its parameter no longer needs it.
+   *
+   * Memory: one parameter at a time, every intermediate disposed as soon as the next one exists,
+   * so at most two temporaries of the current parameter's size are alive besides its weights and
+   * slots. The moments are updated as m + (1 − β1)(g − m) and v + (1 − β2)(g² − v) (the textbook
+   * β m + (1 − β) g, rounded differently: at most a few ulp apart) and the step as
+   * (m / (√(v / bc2) + ε)) · (lr / bc1). A single tidy around the whole update, as before, held
+   * about eleven temporaries of every parameter: 7.6 GB for the 172 M-parameter paper CVAE.
+   */
+  apply(grads: Record<string, tf.Tensor>, lr: number, opts: { releaseGradients?: boolean } = {}): void {
     this.step += 1;
     const t = this.step;
     const { beta1, beta2, epsilon, weightDecay } = this.hyper;
     const bc1 = 1 - beta1 ** t;
     const bc2 = 1 - beta2 ** t;
-    tf.tidy(() => {
-      for (const [name, p] of this.params.vars) {
-        const g = grads[name];
-        if (!g) throw new Error(`no gradient for parameter '${name}'`);
-        const m = this.slots.get(`${name}/m`)!;
-        const mNew = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
-        m.assign(mNew);
-        let update: tf.Tensor;
-        if (this.kind === 'adamax') {
-          const u = this.slots.get(`${name}/u`)!;
-          const uNew = tf.maximum(tf.mul(u, beta2), tf.abs(g));
-          u.assign(uNew);
-          update = tf.mul(tf.div(mNew, tf.add(uNew, epsilon)), lr / bc1);
-        } else {
-          const v = this.slots.get(`${name}/v`)!;
-          const vNew = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
-          v.assign(vNew);
-          const mHat = tf.div(mNew, bc1);
-          const vHat = tf.div(vNew, bc2);
-          update = tf.mul(tf.div(mHat, tf.add(tf.sqrt(vHat), epsilon)), lr);
-        }
-        let base: tf.Tensor = p;
-        if (this.kind === 'adamw' && weightDecay > 0) base = tf.mul(p, 1 - lr * weightDecay);
-        p.assign(tf.sub(base, update));
+    /** f(x), then x disposed: a chain of element-wise steps with two tensors alive at a time. */
+    const then = (x: tf.Tensor, f: (x: tf.Tensor) => tf.Tensor): tf.Tensor => {
+      const y = f(x);
+      x.dispose();
+      return y;
+    };
+    for (const [name, p] of this.params.vars) {
+      const g = grads[name];
+      if (!g) throw new Error(`no gradient for parameter '${name}'`);
+      const m = this.slots.get(`${name}/m`)!;
+      const mNew = then(
+        then(tf.sub(g, m), (d) => tf.mul(d, 1 - beta1)),
+        (d) => tf.add(m, d),
+      );
+      m.assign(mNew);
+      let denom: tf.Tensor;
+      if (this.kind === 'adamax') {
+        const u = this.slots.get(`${name}/u`)!;
+        const absG = tf.abs(g);
+        const uNew = then(tf.mul(u, beta2), (x) => tf.maximum(x, absG));
+        absG.dispose();
+        u.assign(uNew);
+        if (opts.releaseGradients) g.dispose();
+        denom = tf.add(uNew, epsilon);
+        uNew.dispose();
+      } else {
+        const v = this.slots.get(`${name}/v`)!;
+        const vNew = then(
+          then(
+            then(tf.square(g), (g2) => tf.sub(g2, v)),
+            (d) => tf.mul(d, 1 - beta2),
+          ),
+          (d) => tf.add(v, d),
+        );
+        v.assign(vNew);
+        if (opts.releaseGradients) g.dispose();
+        denom = then(
+          then(tf.div(vNew, bc2), (x) => tf.sqrt(x)),
+          (x) => tf.add(x, epsilon),
+        );
+        vNew.dispose();
       }
-    });
+      const step = then(tf.div(mNew, denom), (x) => tf.mul(x, lr / bc1));
+      denom.dispose();
+      mNew.dispose();
+      const decayed = this.kind === 'adamw' && weightDecay > 0 ? tf.mul(p, 1 - lr * weightDecay) : p;
+      const next = tf.sub(decayed, step);
+      step.dispose();
+      if (decayed !== p) decayed.dispose();
+      p.assign(next);
+      next.dispose();
+    }
+  }
+
+  /** Every slot as a lazily read tensor for nn-core `writeCheckpoint` (name = `prefix` + slot name; see ParamStore `toStoredTensors`). */
+  slotsToStoredTensors(prefix = ''): Map<string, StoredTensor> {
+    return lazyStoredTensors(this.slots, prefix);
   }
 
   /** Copy the state to host memory. */

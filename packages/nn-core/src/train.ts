@@ -62,6 +62,8 @@ export interface Progress {
   samplesPerSec: number;
   /** Checkpoint path ('checkpoint' reports). */
   checkpointPath?: string;
+  /** Resident memory of the process when this report was made, MiB (native and JS; for the terminal and heartbeats). */
+  rssMiB: number;
   /**
    * Corrupt checkpoints met when this run resumed (each renamed aside, see
    * {@link findResumableCheckpoint}); present on every report of such a run.
@@ -81,6 +83,12 @@ export interface TrainOptions {
   earlyStopping?: EarlyStopping;
   epochs: number;
   batchSize: number;
+  /**
+   * Batch size of the validation pass (default 4 × batchSize: no gradients are kept there). A
+   * model whose validation loss does more work per example than its training loss (the CVAE
+   * decodes three latents) sets it lower to bound the pass's memory.
+   */
+  validationBatchSize?: number;
   seed: number;
   /** Read losses back and report every this many steps (default 50)... */
   reportEverySteps?: number;
@@ -277,11 +285,12 @@ export interface ResumableCheckpoint {
  * full disk, bit rot) are renamed to `<name>.corrupt-<timestamp>` — kept for inspection, never
  * resumed from or pruned — and named in a warning. When checkpoints exist but none verifies, a
  * CheckpointError names every one with its reason and leaves them in place. An empty or missing
- * directory gives `{ path: null }`.
+ * directory gives `{ path: null }`. With `tensors: false` every candidate is still verified in full
+ * (streamed through its checksum), but the returned checkpoint carries only its kind and state.
  */
 export async function findResumableCheckpoint(
   dir: string,
-  opts: { onWarning?: (message: string) => void } = {},
+  opts: { onWarning?: (message: string) => void; tensors?: boolean } = {},
 ): Promise<ResumableCheckpoint> {
   let names: string[];
   try {
@@ -298,7 +307,7 @@ export async function findResumableCheckpoint(
     const path = join(dir, n);
     let ck: DecodedCheckpoint;
     try {
-      ck = await readCheckpoint(path);
+      ck = await readCheckpoint(path, { tensors: opts.tensors });
     } catch (err) {
       if (!(err instanceof CheckpointError)) throw err;
       if (err.detail === 'file not found') continue; // pruned meanwhile
@@ -428,8 +437,6 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
   const reportEvery = opts.reportEverySteps ?? 50;
   const reportEveryMs = (opts.reportEverySeconds ?? 2) * 1000;
   const stepsPerEpoch = Math.ceil(train.numExamples / batchSize);
-  const names = params.names();
-  const varList = names.map((n) => params.get(n));
   if (opts.checkpointDir) {
     await mkdir(opts.checkpointDir, { recursive: true });
     // Temporary files of checkpoint writes that a crash interrupted (nothing writes here yet).
@@ -437,8 +444,12 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
   }
   const onWarning = opts.onWarning ?? warnOnStderr;
   const checkpointWarnings: string[] = [];
-  const report = (p: Progress) =>
-    opts.onProgress?.(checkpointWarnings.length ? { ...p, checkpointWarnings: [...checkpointWarnings] } : p);
+  const report = (p: Omit<Progress, 'rssMiB'>) => {
+    const q: Progress = { ...p, rssMiB: Math.round(process.memoryUsage.rss() / 2 ** 20) };
+    return opts.onProgress?.(
+      checkpointWarnings.length ? { ...q, checkpointWarnings: [...checkpointWarnings] } : q,
+    );
+  };
 
   let epoch = 0;
   let stepInEpoch = 0;
@@ -570,20 +581,7 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
       const idx = perm.subarray(start, Math.min(start + batchSize, perm.length));
       const batch = train.batch(idx);
       const lr = schedule.lr(globalStep);
-      const parts = tf.tidy(() => {
-        let partsOut: Record<string, tf.Scalar> = {};
-        const { value, grads } = tf.variableGrads(() => {
-          const r = opts.loss(batch);
-          partsOut = { total: r.total, ...(r.parts ?? {}) };
-          for (const t of Object.values(partsOut)) tf.keep(t);
-          return r.total;
-        }, varList);
-        if (value !== partsOut.total) value.dispose();
-        const named: Record<string, tf.Tensor> = {};
-        for (const n of names) named[n] = grads[params.get(n).name];
-        optimizer.apply(named, lr);
-        return partsOut;
-      });
+      const parts = trainStep(params, optimizer, () => opts.loss(batch), lr);
       for (const t of Object.values(batch)) t.dispose();
       const nextWindow: Record<string, tf.Tensor> = {};
       const nextEpoch: Record<string, tf.Tensor> = {};
@@ -637,7 +635,9 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
     const sums = readSums(epochSumsT);
     const trainLosses: Record<string, number> = {};
     for (const [k, v] of Object.entries(sums)) trainLosses[k] = v / Math.max(1, epochBatches);
-    const val = opts.validation ? evaluateLoss(opts.loss, opts.validation, batchSize * 4) : null;
+    const val = opts.validation
+      ? evaluateLoss(opts.loss, opts.validation, opts.validationBatchSize ?? batchSize * 4)
+      : null;
     const metric = val ? val.total : trainLosses.total;
     lastValLoss = val ? val.total : null;
     const lrUsed = schedule.lr(Math.max(0, globalStep - 1));
@@ -707,15 +707,43 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
   };
 }
 
+/**
+ * One optimizer step, as `trainLoop` takes it: the gradients of `loss()` with respect to every
+ * parameter, then the optimizer's update at learning rate `lr`, each gradient released as soon
+ * as its parameter is updated (see AdamFamily `apply`). Returns the loss and its parts (the
+ * caller disposes them); every other tensor of the step is freed.
+ */
+export function trainStep(
+  params: ParamStore,
+  optimizer: AdamFamily,
+  loss: () => LossResult,
+  lr: number,
+): Record<string, tf.Scalar> {
+  const names = params.names();
+  const varList = names.map((n) => params.get(n));
+  return tf.tidy(() => {
+    let partsOut: Record<string, tf.Scalar> = {};
+    const { value, grads } = tf.variableGrads(() => {
+      const r = loss();
+      partsOut = { total: r.total, ...(r.parts ?? {}) };
+      for (const t of Object.values(partsOut)) tf.keep(t);
+      return r.total;
+    }, varList);
+    if (value !== partsOut.total) value.dispose();
+    const named: Record<string, tf.Tensor> = {};
+    names.forEach((n, i) => (named[n] = grads[varList[i].name]));
+    optimizer.apply(named, lr, { releaseGradients: true });
+    return partsOut;
+  });
+}
+
 /** Parameters as `param/<name>` and optimizer slots as `opt/<slot>` tensors. */
 export function collectTrainingTensors(
   params: ParamStore,
   optimizer?: AdamFamily,
 ): Map<string, StoredTensor> {
-  const out = new Map<string, StoredTensor>();
-  for (const [k, v] of params.snapshot()) out.set(`param/${k}`, v);
-  if (optimizer) for (const [k, v] of optimizer.getState().slots) out.set(`opt/${k}`, v);
-  return out;
+  // lazy: each variable is copied to the host only while its bytes are written
+  return new Map([...params.toStoredTensors('param/'), ...(optimizer?.slotsToStoredTensors('opt/') ?? [])]);
 }
 
 /** Load a training checkpoint into params and optimizer; returns its loop state. */

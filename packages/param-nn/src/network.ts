@@ -189,8 +189,7 @@ export class RecoveryNetwork {
 
   /** Save weights, PCA (mean, basis, variances), scalers and architecture atomically in one file. */
   async save(path: string, info: Record<string, unknown> = {}): Promise<void> {
-    const tensors = new Map<string, StoredTensor>();
-    for (const [k, v] of this.params.snapshot()) tensors.set(`param/${k}`, v);
+    const tensors: Map<string, StoredTensor> = this.params.toStoredTensors('param/');
     tensors.set('pca/mean', { shape: [this.pca.numPixels], data: this.pca.mean });
     tensors.set('pca/basis', { shape: [this.pca.numPixels, this.pca.components], data: this.pca.basis });
     tensors.set('pca/explained_variance', { shape: [this.pca.components], data: this.pca.explainedVariance });

@@ -249,7 +249,7 @@ export class PinnEmulator {
 
   /** Save weights, architecture, normalization and provenance atomically to one file. */
   async save(path: string, info: Record<string, unknown> = {}): Promise<void> {
-    await writeModelFile(path, this.net.params.snapshot(), {
+    await writeModelFile(path, this.net.params.toStoredTensors(), {
       arch: this.arch,
       normalization: this.norm,
       physics: this.physics,

@@ -112,9 +112,12 @@ export async function trainPinnOnDataset(o: TrainPinnOptions): Promise<TrainPinn
   const checkpointWarnings: string[] = [];
   if (typeof o.resume === 'string') {
     resumeFrom = o.resume;
-    state = (await readCheckpoint(resumeFrom)).state;
+    state = (await readCheckpoint(resumeFrom, { tensors: false })).state;
   } else if (o.resume) {
-    const found = await findResumableCheckpoint(ckptDir, { onWarning: o.onWarning ?? warnOnStderr });
+    const found = await findResumableCheckpoint(ckptDir, {
+      onWarning: o.onWarning ?? warnOnStderr,
+      tensors: false, // only the state here; the loop reads the weights
+    });
     resumeFrom = found.path ?? undefined;
     state = found.state;
     checkpointWarnings.push(...found.warnings);

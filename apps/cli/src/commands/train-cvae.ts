@@ -61,7 +61,7 @@ export function register(program: Command): void {
               .map(([k, v]) => `${k} ${v.toExponential(3)}`)
               .join('  ');
             process.stderr.write(
-              `epoch ${p.epoch + 1}  train ${parts}  val recon ${p.valLoss?.toExponential(3) ?? '-'}  lr ${p.lr.toExponential(2)}\n`,
+              `epoch ${p.epoch + 1}  train ${parts}  val recon ${p.valLoss?.toExponential(3) ?? '-'}  lr ${p.lr.toExponential(2)}  rss ${p.rssMiB} MiB\n`,
             );
           }
         },
@@ -82,6 +82,7 @@ export function register(program: Command): void {
         trainExamples: r.trainExamples,
         valExamples: r.valExamples,
         peakCachedMiB: +(r.trainSourceStats.peakCachedBytes / 2 ** 20).toFixed(1),
+        peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
       };
       if (o.metrics) {
         const loaded = await loadCvaeModel(r.modelDir);

@@ -53,7 +53,7 @@ export function register(program: Command): void {
             {
               stream: process.stderr,
               format:
-                'pinn |{bar}| {percentage}% | epoch {epoch}/{epochs} | step {value}/{total} | loss {loss} | {pps} pts/s | eta {etaText}',
+                'pinn |{bar}| {percentage}% | epoch {epoch}/{epochs} | step {value}/{total} | loss {loss} | {pps} pts/s | {rss} MiB | eta {etaText}',
               hideCursor: true,
               etaBuffer: 50,
             },
@@ -68,6 +68,7 @@ export function register(program: Command): void {
           epochs: p.epochs,
           loss: p.losses.total !== undefined ? p.losses.total.toExponential(3) : '-',
           pps: p.samplesPerSec ? p.samplesPerSec.toFixed(0) : '-',
+          rss: p.rssMiB,
           etaText: p.etaSeconds === null ? '-' : `${Math.round(p.etaSeconds)} s`,
         };
         if (bar && !started) {

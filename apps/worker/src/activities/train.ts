@@ -88,6 +88,7 @@ export async function trainChunk(input: TrainChunkInput): Promise<TrainChunkResu
   const found = existsSync(ckptDir)
     ? await findResumableCheckpoint(ckptDir, {
         onWarning: (w) => console.warn(`trainChunk ${input.model}: ${w}`),
+        tensors: false, // the warnings and the step only; the trainer's loop reads the weights
       })
     : null;
   const resumeFrom = found?.path ?? null;
@@ -134,6 +135,7 @@ export async function trainChunk(input: TrainChunkInput): Promise<TrainChunkResu
       losses: { ...progress.losses, ...p.losses },
       valLoss: p.valLoss ?? progress.valLoss,
       samplesPerSec: p.samplesPerSec,
+      rssMiB: p.rssMiB,
       etaSeconds: stepsPerSecond > 0 ? Math.max(0, (totalSteps - p.globalStep) / stepsPerSecond) : null,
       checkpoint: p.checkpointPath ?? progress.checkpoint,
       resumedFromStep: (p as { resumedFromStep?: number | null }).resumedFromStep ?? progress.resumedFromStep,

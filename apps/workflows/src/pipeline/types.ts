@@ -143,6 +143,8 @@ export interface TrainProgress {
   losses: Record<string, number>;
   valLoss: number | null;
   samplesPerSec: number;
+  /** Resident memory of the training worker process, MiB (absent before its first report). */
+  rssMiB?: number;
   /** Seconds left, estimated from the recent rate. */
   etaSeconds: number | null;
   checkpoint: string | null;

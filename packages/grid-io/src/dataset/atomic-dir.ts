@@ -15,6 +15,7 @@ import {
   rm,
   stat,
   symlink,
+  type FileHandle,
 } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { pidAlive, withFileLock } from './file-lock.js';
@@ -271,14 +272,20 @@ const SWAP_LOCK = { staleMs: 30_000, retryMs: [10, 40], timeoutMs: 120_000 } as 
  * Write one file atomically: a temporary sibling, fsync, rename over `path`, fsync of the folder;
  * the temporary file is removed when anything fails, so `path` is either the old or the new
  * content. The one file-level atomic write of the project (folders: {@link writeDirectoryAtomic}).
+ * `data` is the content, or a function that writes it into the open temporary file (large files
+ * streamed piece by piece, e.g. checkpoints; positions are the function's own).
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array | ((fh: FileHandle) => Promise<void>),
+): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
   try {
     const fh = await open(tmp, 'w');
     try {
-      await fh.writeFile(data);
+      if (typeof data === 'function') await data(fh);
+      else await fh.writeFile(data);
       await fh.sync();
     } finally {
       await fh.close();
