@@ -1,5 +1,6 @@
 // `stellar-emu train cvae`: train the spectrum CVAE on a grid-io spectrum dataset (streamed, resumable).
 import { writeFile } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
 import { initBackend } from '@stellar-emu/nn-core';
 import { cvaeTrainingSchema, evaluateCvae, loadCvaeModel, trainCvae } from '@stellar-emu/cvae';
@@ -48,6 +49,7 @@ export function register(program: Command): void {
       const training = schemaOptionValues(cvaeTrainingSchema, o);
       const memoryMib = num('memory-mib', o.memoryMib)!;
       const ac = new AbortController();
+      let lastLine = performance.now();
       const r = await trainCvae({
         ...training,
         datasetDir: o.data,
@@ -56,7 +58,15 @@ export function register(program: Command): void {
         resume: o.resume,
         signal: ac.signal,
         onProgress: (p) => {
+          // a line every 10 s within an epoch too: a paper-preset epoch on a large grid takes minutes
+          if (p.phase === 'step' && performance.now() - lastLine >= 10_000) {
+            lastLine = performance.now();
+            process.stderr.write(
+              `epoch ${p.epoch + 1} step ${p.stepInEpoch}/${p.stepsPerEpoch}  loss ${p.losses.total?.toExponential(3) ?? '-'}  ${p.samplesPerSec.toFixed(0)} spectra/s  rss ${p.rssMiB} MiB\n`,
+            );
+          }
           if (p.phase === 'epoch') {
+            lastLine = performance.now();
             const parts = Object.entries(p.losses)
               .map(([k, v]) => `${k} ${v.toExponential(3)}`)
               .join('  ');
