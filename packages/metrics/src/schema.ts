@@ -510,6 +510,21 @@ export const pinnSpectraSectionSchema = z.object({
       }),
     )
     .default([]),
+  /**
+   * Models whose emulated column mass did not increase inwards in some deep layers and was
+   * rebuilt there from the tau scale (dτ = κ_R dRHOX with the emulator's ABROSS; synthesis'
+   * `monotoneColumnMass`), per emulator: the layers (0-based, surface first) and the largest
+   * relative change of RHOX. Their spectra count in every statistic.
+   */
+  rhoxRepairs: z
+    .array(
+      modelIdentitySchema.extend({
+        emulator: z.enum(['pinn', 'baseline']),
+        layers: z.array(z.number().int().nonnegative()).min(1),
+        maxRelativeChange: finite,
+      }),
+    )
+    .default([]),
   /** Over models: the median of the per-model median |ΔF|, the median and 95th percentile of the per-model 95th percentiles. */
   summary: z.object({ pinn: overModelsSchema, baseline: overModelsSchema.nullable() }),
   /** Spectra of one model (the one with the median per-model median |ΔF|), windows concatenated in order. */

@@ -111,6 +111,21 @@ function failuresNote(ps: NonNullable<RunMetrics['pinnSpectra']>): string {
   return ` <strong>${models} more model${models > 1 ? 's' : ''} left out: an emulated atmosphere that no synthesis can use</strong> —${describe('pinn', 'PINN')}${describe('baseline', 'baseline')}`;
 }
 
+/** The models whose emulated column mass was rebuilt from the tau scale in some deep layers (kept in every statistic). */
+function rhoxRepairsNote(ps: NonNullable<RunMetrics['pinnSpectra']>): string {
+  const fixes = ps.rhoxRepairs ?? [];
+  if (fixes.length === 0) return '';
+  const describe = (e: 'pinn' | 'baseline', name: string) => {
+    const f = fixes.filter((x) => x.emulator === e);
+    if (f.length === 0) return '';
+    const layers = f.reduce((n, x) => n + x.layers.length, 0);
+    const worst = Math.max(...f.map((x) => x.maxRelativeChange));
+    const deepest = f.map((x) => Math.min(...x.layers));
+    return ` ${name}: ${f.length} model${f.length > 1 ? 's' : ''}, ${layers} layer${layers > 1 ? 's' : ''} from layer ${Math.min(...deepest)} down, RHOX changed by at most ${formatNumber(100 * worst)} %.`;
+  };
+  return ` Where an emulated column mass did not increase inwards it was rebuilt from the tau scale (dτ = κ<sub>R</sub> dRHOX with the emulator's own ABROSS) in those layers only —${describe('pinn', 'PINN')}${describe('baseline', 'baseline')}`;
+}
+
 function pinnSpectraSummary(m: RunMetrics, checks: Check[]): string {
   const ps = m.pinnSpectra!;
   const s = ps.settings;
@@ -190,7 +205,7 @@ function pinnSpectraSummary(m: RunMetrics, checks: Check[]): string {
       'pinn-spectra-sun',
     )}<p>Median |obs. − synth.| of the PINN's atmosphere over the true deck's: ${ratio?.value != null ? ratio.value.toFixed(3) : '—'}${ratio ? ` (limit ≤ ${formatNumber(ratio.limit)}) ${badge(ratio.pass)}` : ''}.</p>`;
   }
-  return `<p>Spectra synthesized with ${escapeHtml(ps.engine.name)} from the emulator's atmospheres and from the true ATLAS9 decks at the same labels, with identical settings; ΔF = F(emulated atmosphere) − F(true deck) in normalized flux, statistics per model over every pixel of the windows. ${ps.models.length} models: a seeded sample (seed ${sample.seed}) of the ${sample.candidates} ${escapeHtml(splitTitle(sample.split))} models with Teff ${formatNumber(sample.teffRangeK[0])}–${formatNumber(sample.teffRangeK[1])} K.${failuresNote(ps)}</p>${stats}<p class="physics-verdict">${escapeHtml(physicsLossVerdict(ps))}</p>${settings}${sunHtml}`;
+  return `<p>Spectra synthesized with ${escapeHtml(ps.engine.name)} from the emulator's atmospheres and from the true ATLAS9 decks at the same labels, with identical settings; ΔF = F(emulated atmosphere) − F(true deck) in normalized flux, statistics per model over every pixel of the windows. ${ps.models.length} models: a seeded sample (seed ${sample.seed}) of the ${sample.candidates} ${escapeHtml(splitTitle(sample.split))} models with Teff ${formatNumber(sample.teffRangeK[0])}–${formatNumber(sample.teffRangeK[1])} K.${failuresNote(ps)}${rhoxRepairsNote(ps)}</p>${stats}<p class="physics-verdict">${escapeHtml(physicsLossVerdict(ps))}</p>${settings}${sunHtml}`;
 }
 
 function cvaeSummary(m: RunMetrics): string {

@@ -2,7 +2,7 @@ import { ATMOSPHERE_QUANTITIES, DEFAULT_RECOVERY_FACTORS } from '@stellar-emu/gr
 import { median, quantile, rmse } from '@stellar-emu/numerics';
 import { cvaeMarginals, evaluateChecks, recoveryFactorOf } from './checks.js';
 import { buildFigures } from './figures.js';
-import { physicsLossVerdict } from './html.js';
+import { physicsLossVerdict, renderHtml } from './html.js';
 import {
   DEFAULT_PINN_SPECTRA_MEDIAN_ABS_DELTA_F,
   DEFAULT_PINN_SPECTRA_P95_ABS_DELTA_F,
@@ -372,4 +372,25 @@ test('pinnSpectra with failed atmospheres: they count as models (the curves end 
   const c = evaluateChecks(parseRunMetrics(most)).find((x) => x.name === 'pinnSpectra.medianAbsDeltaF')!;
   expect(c.value).toBeNull();
   expect(c.pass).toBe(false);
+});
+
+test('pinnSpectra with rebuilt deep column masses: the models stay in every statistic and the text says which layers changed and by how much', () => {
+  const fixed = structuredClone(sample);
+  const ps = fixed.pinnSpectra!;
+  ps.rhoxRepairs = ps.models.slice(0, 2).map((m, k) => ({
+    ...m,
+    emulator: 'pinn' as const,
+    layers: k === 0 ? [68] : [66, 67],
+    maxRelativeChange: k === 0 ? 0.004 : 0.012,
+  }));
+  const parsed = parseRunMetrics(fixed);
+  expect(parsed.pinnSpectra!.rhoxRepairs).toHaveLength(2);
+  const html = renderHtml(parsed, [], evaluateChecks(parsed), true, '2026-12-03T00:00:00Z');
+  expect(html).toContain('rebuilt from the tau scale');
+  expect(html).toMatch(/PINN: 2 models, 3 layers from layer 66 down, RHOX changed by at most 1\.2 %/);
+  // Older metrics without the field parse to an empty list (nothing said).
+  const old = structuredClone(sample);
+  delete (old.pinnSpectra as { rhoxRepairs?: unknown }).rhoxRepairs;
+  expect(parseRunMetrics(old).pinnSpectra!.rhoxRepairs).toEqual([]);
+  expect(renderHtml(parseRunMetrics(old), [], [], true, 'x')).not.toContain('rebuilt from the tau scale');
 });

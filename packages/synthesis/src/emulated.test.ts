@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parseDecks, rosselandTau } from '@stellar-emu/grid-io';
 import {
   emulatedAtmosphere,
+  monotoneColumnMass,
   SpectrumCache,
   trueDeck,
   UnphysicalAtmosphereError,
@@ -79,6 +80,47 @@ describe('spectra of emulated atmospheres (no PySME)', () => {
     );
     const nan = () => ({ ...emu(null, []), temperature: [4100, Number.NaN, 5600, 8100] });
     expect(() => emulatedAtmosphere(t, nan, 'pinn:test')).toThrow(/temperature\[1\] = NaN/);
+  });
+
+  test('a column mass that does not increase inwards is rebuilt from the tau scale in those layers only (the inverse of rosselandTau)', () => {
+    const [deck] = parseDecks(DECK, 'deck.dat');
+    const t = trueDeck(deck);
+    const trueRhox = [1e-3, 1e-2, 1e-1, 1];
+    const abross = [1e-2, 2e-2, 5e-2, 1];
+    // The deck's own structure: nothing to repair.
+    expect(monotoneColumnMass(trueRhox, t.tauRosseland, abross, 'x')).toEqual({
+      rhox: trueRhox,
+      repair: null,
+    });
+    // Layer 3 predicted below layer 2: rebuilt with dτ / (½(κ2 + κ3)) = the true increment (closed form).
+    const predicted = [1e-3, 1e-2, 1e-1, 0.09];
+    const { rhox, repair } = monotoneColumnMass(predicted, t.tauRosseland, abross, 'x');
+    expect(rhox.slice(0, 3)).toEqual(predicted.slice(0, 3));
+    expect(rhox[3]).toBeCloseTo(1, 12);
+    expect(repair!.layers).toEqual([3]);
+    expect(repair!.maxRelativeChange).toBeCloseTo(1 / 0.09 - 1, 10);
+    // Two layers in a row (the second one is compared with the rebuilt first).
+    const two = monotoneColumnMass([1e-3, 1e-2, 5e-3, 6e-3], t.tauRosseland, abross, 'x');
+    expect(two.repair!.layers).toEqual([2, 3]);
+    expect(two.rhox[2]).toBeCloseTo(0.1, 12);
+    expect(two.rhox[3]).toBeCloseTo(1, 12);
+    // Through emulatedAtmosphere: with the emulator's ABROSS the atmosphere is usable and says what changed.
+    const emu = () => ({
+      rhox: predicted,
+      temperature: [4100, 4600, 5600, 8100],
+      pressure: [11, 110, 1100, 11000],
+      xne: [1e10, 1e11, 1e12, 1e13],
+      abross,
+    });
+    const atm = emulatedAtmosphere(t, emu, 'pinn:test');
+    expect(Array.from(atm.rhox)[3]).toBeCloseTo(1, 12);
+    expect(atm.rhoxRepair!.layers).toEqual([3]);
+    // A non-positive opacity cannot rebuild anything: still unusable, named.
+    const noKappa = () => ({ ...emu(), abross: [1e-2, 2e-2, 5e-2, -1] });
+    expect(() => emulatedAtmosphere(t, noKappa, 'pinn:test')).toThrow(/abross\[3\] = -1/);
+    expect(() => monotoneColumnMass(predicted, [0, 1, 2, 2], abross, 'deck.dat:1')).toThrow(
+      /deck\.dat:1: RHOX does not increase inwards \(layer 3.*cannot be rebuilt/,
+    );
   });
 
   test('the spectrum cache: keyed by the atmosphere’s content and the context, written atomically, a truncated file is a miss', async () => {

@@ -103,6 +103,57 @@ export interface DepthStructure {
   temperature: ArrayLike<number>;
   pressure: ArrayLike<number>;
   xne: ArrayLike<number>;
+  /**
+   * Rosseland mean opacity, cm² g⁻¹, when the emulator predicts it: then a column mass that does
+   * not increase inwards is rebuilt from the tau scale ({@link monotoneColumnMass}) instead of
+   * making the atmosphere unusable.
+   */
+  abross?: ArrayLike<number>;
+}
+
+/** Layers whose column mass was rebuilt from the tau scale, and the largest relative change of RHOX. */
+export interface ColumnMassRepair {
+  /** 0-based layer indices (surface first). */
+  layers: number[];
+  /** max over those layers of |RHOX_rebuilt / RHOX_predicted − 1|. */
+  maxRelativeChange: number;
+}
+
+/**
+ * A column mass that increases inwards, from a predicted one that may not (an emulator's error
+ * in the deep layers, where the column mass grows by ~1 % per layer in cool convective
+ * envelopes while the emulator errs by about as much). Going inwards, every layer whose RHOX is
+ * not above the layer before is rebuilt from the definition of the Rosseland scale on its
+ * layers, dτ = κ_R dRHOX, with the trapezoid of grid-io's `rosselandTau`:
+ * RHOX_i = RHOX_{i−1} + (τ_i − τ_{i−1}) / (½ (κ_{i−1} + κ_i)), the inverse of that integral, so a
+ * true deck's own RHOX comes back. The other layers keep the prediction. Throws
+ * {@link UnphysicalAtmosphereError} when the tau grid does not increase or κ is not positive.
+ */
+export function monotoneColumnMass(
+  rhox: ArrayLike<number>,
+  tau: ArrayLike<number>,
+  abross: ArrayLike<number>,
+  where: string,
+): { rhox: number[]; repair: ColumnMassRepair | null } {
+  const n = rhox.length;
+  if (tau.length !== n || abross.length !== n)
+    throw new Error(`${where}: RHOX has ${n} layers, tau ${tau.length}, ABROSS ${abross.length}`);
+  const out = Array.from(rhox);
+  const layers: number[] = [];
+  let maxRelativeChange = 0;
+  for (let i = 1; i < n; i++) {
+    if (out[i] > out[i - 1]) continue;
+    const dTau = tau[i] - tau[i - 1];
+    const kappa = 0.5 * (abross[i] + abross[i - 1]);
+    if (!(dTau > 0) || !(kappa > 0) || !Number.isFinite(dTau / kappa))
+      throw new UnphysicalAtmosphereError(
+        `${where}: RHOX does not increase inwards (layer ${i}: ${out[i].toPrecision(4)} after ${out[i - 1].toPrecision(4)} g cm^-2) and cannot be rebuilt from the tau scale (Δτ ${dTau}, κ ${kappa})`,
+      );
+    out[i] = out[i - 1] + dTau / kappa;
+    layers.push(i);
+    maxRelativeChange = Math.max(maxRelativeChange, Math.abs(out[i] / rhox[i] - 1));
+  }
+  return { rhox: out, repair: layers.length > 0 ? { layers, maxRelativeChange } : null };
 }
 
 /** The labels an atmosphere emulator takes. */
@@ -139,7 +190,7 @@ export function trueDeck(deck: KuruczDeck, afe = 0): TrueDeck {
 
 /**
  * An emulated atmosphere that no synthesis code can use: a non-finite or non-positive value, or
- * a column mass that does not increase inwards. An outcome of the comparison (the emulator
+ * a column mass that does not increase inwards (and no opacity to rebuild it). An outcome of the comparison (the emulator
  * failed on this model), not an input error.
  */
 export class UnphysicalAtmosphereError extends Error {
@@ -149,41 +200,51 @@ export class UnphysicalAtmosphereError extends Error {
   }
 }
 
+/** An emulated atmosphere ready for the engine, and the repair its column mass needed (null: none). */
+export type EmulatedAtmosphere = EngineAtmosphere & { rhoxRepair: ColumnMassRepair | null };
+
 /**
  * The emulator's atmosphere at the deck's labels on the deck's own tau grid, with everything
  * else of the deck (abundance mix, opacity switches, microturbulence): the two spectra then
- * differ only by the depth structure the emulator predicts. Throws
+ * differ only by the depth structure the emulator predicts. A column mass that does not
+ * increase inwards is rebuilt from the tau scale where the emulator predicts ABROSS
+ * ({@link monotoneColumnMass}; reported in `rhoxRepair`). Throws
  * {@link UnphysicalAtmosphereError} for a structure that cannot be synthesized.
  */
 export function emulatedAtmosphere(
   t: TrueDeck,
   emulator: AtmosphereEmulator,
   source: string,
-): EngineAtmosphere {
+): EmulatedAtmosphere {
   const p = emulator(t.labels, t.tauRosseland);
   const s: DepthStructure = { rhox: p.rhox, temperature: p.temperature, pressure: p.pressure, xne: p.xne };
   const n = t.tauRosseland.length;
-  for (const [k, v] of Object.entries(s) as [string, ArrayLike<number>][]) {
-    if (v.length !== n)
-      throw new Error(`${source} at ${t.where}: ${k} has ${v.length} layers, the deck ${n}`);
+  const where = `${source} at ${t.where}`;
+  const checked: [string, ArrayLike<number>][] = Object.entries(s);
+  if (p.abross) checked.push(['abross', p.abross]);
+  for (const [k, v] of checked) {
+    if (v.length !== n) throw new Error(`${where}: ${k} has ${v.length} layers, the deck ${n}`);
     for (let i = 0; i < n; i++)
       if (!(v[i] > 0 && Number.isFinite(v[i])))
-        throw new UnphysicalAtmosphereError(
-          `${source} at ${t.where}: ${k}[${i}] = ${v[i]} (must be finite and > 0)`,
-        );
+        throw new UnphysicalAtmosphereError(`${where}: ${k}[${i}] = ${v[i]} (must be finite and > 0)`);
   }
-  for (let i = 1; i < n; i++)
-    if (!(s.rhox[i] > s.rhox[i - 1]))
-      throw new UnphysicalAtmosphereError(
-        `${source} at ${t.where}: RHOX does not increase inwards (layer ${i}: ${s.rhox[i].toPrecision(4)} after ${s.rhox[i - 1].toPrecision(4)} g cm^-2)`,
-      );
+  let rhox: ArrayLike<number> = s.rhox;
+  let rhoxRepair: ColumnMassRepair | null = null;
+  if (p.abross) ({ rhox, repair: rhoxRepair } = monotoneColumnMass(s.rhox, t.tauRosseland, p.abross, where));
+  else
+    for (let i = 1; i < n; i++)
+      if (!(rhox[i] > rhox[i - 1]))
+        throw new UnphysicalAtmosphereError(
+          `${where}: RHOX does not increase inwards (layer ${i}: ${rhox[i].toPrecision(4)} after ${rhox[i - 1].toPrecision(4)} g cm^-2)`,
+        );
   return {
     ...t.atmosphere,
-    rhox: s.rhox,
+    rhox,
     temperature: s.temperature,
     pressure: s.pressure,
     xne: s.xne,
     source,
+    rhoxRepair,
   };
 }
 
@@ -247,6 +308,8 @@ export interface EmulatedSpectraResult {
   deltaF: Record<string, { median: number; p95: number; max: number }>;
   /** Emulators whose atmosphere could not be synthesized, with the reason (absent from `emulated`). */
   failed: Record<string, string>;
+  /** Emulators whose column mass was rebuilt in some deep layers ({@link monotoneColumnMass}). */
+  rhoxRepairs: Record<string, ColumnMassRepair>;
   /** Engine seconds spent by this call (0 for spectra found in the cache). */
   seconds: number;
   /** Spectra synthesized by this call (the others came from the cache). */
@@ -290,9 +353,11 @@ export async function compareEmulatedSpectra(opts: {
   const emulated: Record<string, Float32Array> = {};
   const deltaF: EmulatedSpectraResult['deltaF'] = {};
   const failed: Record<string, string> = {};
+  const rhoxRepairs: Record<string, ColumnMassRepair> = {};
   for (const [name, e] of Object.entries(opts.emulators)) {
     try {
       const atm = emulatedAtmosphere(deck, e.emulator, e.source);
+      if (atm.rhoxRepair) rhoxRepairs[name] = atm.rhoxRepair;
       emulated[name] = await spectrum(name, atm, `${e.source} at the labels of ${deck.where}`);
     } catch (err) {
       // The emulator's failure on this model is a result; anything else (engine died, bad
@@ -311,6 +376,7 @@ export async function compareEmulatedSpectra(opts: {
     emulated,
     deltaF,
     failed,
+    rhoxRepairs,
     seconds,
     calls,
     warnings,

@@ -126,14 +126,16 @@ export async function synthSpectrum(
         );
       const t = trueDeck(deck, optionalNumber('afe', o.afe) ?? 0);
       const e = emulator;
-      atmosphere = emulatedAtmosphere(
+      const emulated = emulatedAtmosphere(
         t,
         (l, tau) =>
           e.predictOnTauGrids([{ labels: l, tau }], { allowExtrapolation: !!o.allowExtrapolation })[0],
         `pinn:${modelDir}`,
       );
+      atmosphere = emulated;
       labels = t.labels;
-      description = `pinn:${modelDir} (weights sha256 ${weights}) at the labels, tau grid and abundances of ${deck.source}:${deck.line}`;
+      const fix = emulated.rhoxRepair;
+      description = `pinn:${modelDir} (weights sha256 ${weights}) at the labels, tau grid and abundances of ${deck.source}:${deck.line}${fix ? `; RHOX rebuilt from the tau scale in layers ${fix.layers.join(', ')} (at most ${(100 * fix.maxRelativeChange).toPrecision(2)} %)` : ''}`;
     } else if (deck) {
       const t = trueDeck(deck, optionalNumber('afe', o.afe) ?? 0);
       atmosphere = deckAtmosphere(deck);

@@ -23,6 +23,7 @@ import {
   UnphysicalAtmosphereError,
   windowWavelengths,
   type AtmosphereEmulator,
+  type ColumnMassRepair,
   type WindowedSpectrumSettings,
 } from '@stellar-emu/synthesis';
 import type {
@@ -80,6 +81,8 @@ interface ModelResult {
   baseline: { median: number; p95: number; max: number } | null;
   /** Emulators whose atmosphere PySME could not use (e.g. RHOX not increasing), with the reason. */
   failed: Record<string, string>;
+  /** Emulators whose column mass was rebuilt from the tau scale in some deep layers (absent in older results). */
+  rhoxRepairs?: Record<string, ColumnMassRepair>;
   /** The spectra in the `.f32` file, in order. */
   spectra: string[];
   engineSeconds: number;
@@ -338,6 +341,7 @@ export async function pinnSpectraBatch(
         pinn: r.deltaF.pinn ?? null,
         baseline: r.deltaF.baseline ?? null,
         failed: r.failed,
+        rhoxRepairs: r.rhoxRepairs,
         spectra: names,
         engineSeconds: r.seconds,
         warnings: r.warnings,
@@ -486,6 +490,14 @@ export async function assemblePinnSpectra(input: {
       reason,
     })),
   );
+  const rhoxRepairs = results.flatMap((r) =>
+    Object.entries(r.rhoxRepairs ?? {}).map(([emulator, repair]) => ({
+      ...identity(r),
+      emulator: emulator as 'pinn' | 'baseline',
+      layers: repair.layers,
+      maxRelativeChange: +repair.maxRelativeChange.toPrecision(4),
+    })),
+  );
   const summaryOf = (pick: (r: ModelResult) => { median: number; p95: number } | null) => {
     const xs = results.map(pick);
     const p95 = xs.map((x) => x?.p95 ?? null);
@@ -541,6 +553,7 @@ export async function assemblePinnSpectra(input: {
     baselineAlpha,
     models: results.map((r) => ({ ...identity(r), pinn: r.pinn, baseline: r.baseline })),
     failures,
+    rhoxRepairs,
     summary,
     example: {
       id: ex.id,
@@ -565,6 +578,7 @@ export async function assemblePinnSpectra(input: {
     summary: {
       models: results.length,
       pinnFailed: summary.pinn.failed,
+      pinnRhoxRepaired: rhoxRepairs.filter((x) => x.emulator === 'pinn').length,
       pinnMedianAbsDeltaF: r4(summary.pinn.medianOfMedians),
       pinnMedianP95AbsDeltaF: r4(summary.pinn.medianOfP95),
       ...(summary.baseline
