@@ -305,6 +305,10 @@ export function demoPipelineConfig(artifacts = '.artifacts', data: DemoData | nu
         epochs: 30,
         epochsPerChunk: 10,
         batchSize: 256,
+        // Measured on the ATLAS9 solar file (same 30 epochs, validation split): peak rate 3e-3
+        // against the default 1e-3 lowers the median T error 1.44 -> 1.06 % (RHOX 6.8 -> 5.6 %)
+        // and the 12 models' median spectral |ΔF| 3.4e-3 -> 7.1e-4.
+        learningRate: 3e-3,
         // Kurucz-a1 end to end, demo-sized: 12 validation models over Mg b, the Sun over H-beta–Mg b.
         ...(data
           ? {
