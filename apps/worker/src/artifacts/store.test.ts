@@ -105,6 +105,7 @@ describe('artifact store', () => {
       expect(JSON.parse(await readFile(join(dir, '.lock'), 'utf8'))).toEqual({
         host: hostname(),
         pid: process.pid,
+        token: expect.stringMatching(/^[0-9a-f]{16}$/),
       });
       await new Promise((r) => setTimeout(r, 300));
       const out = join(dir, 'data.txt');

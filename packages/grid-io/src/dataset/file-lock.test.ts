@@ -29,7 +29,11 @@ describe('withFileLock', () => {
           async () => {
             inside++;
             most = Math.max(most, inside);
-            expect(JSON.parse(await readFile(lock, 'utf8'))).toEqual({ host: hostname(), pid: process.pid });
+            expect(JSON.parse(await readFile(lock, 'utf8'))).toEqual({
+              host: hostname(),
+              pid: process.pid,
+              token: expect.stringMatching(/^[0-9a-f]{16}$/),
+            });
             await sleep(15);
             inside--;
             return i;
@@ -72,6 +76,63 @@ describe('withFileLock', () => {
         'broken',
       );
     }
+  });
+
+  // (The cross-process interleaving that made two breakers both hold the lock — one removing the
+  // other's fresh file as "the stale one" — does not reproduce in one process; this checks that
+  // breaking by identity keeps one holder at a time and leaves nothing behind.)
+  it('many waiters that find one stale lock at once: one holder at a time, nothing left after', async () => {
+    for (let round = 0; round < 3; round++) {
+      const lock = join(root, `stale-race-${round}.lock`);
+      await writeFile(lock, `${JSON.stringify({ host: hostname(), pid: deadPid() })}\n`);
+      let inside = 0;
+      let most = 0;
+      const done = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          withFileLock(
+            lock,
+            async () => {
+              inside++;
+              most = Math.max(most, inside);
+              await sleep(10);
+              inside--;
+              return i;
+            },
+            { staleMs: 60_000, retryMs: [1, 3] },
+          ),
+        ),
+      );
+      expect(done).toHaveLength(8);
+      expect(most).toBe(1);
+      await expect(stat(lock)).rejects.toThrow(/ENOENT/);
+    }
+  });
+
+  it('a holder whose lock was broken (it was silent for longer than staleMs) does not remove its successor’s lock', async () => {
+    const lock = join(root, 'successor.lock');
+    let successorSaw = '';
+    await withFileLock(
+      lock,
+      async () => {
+        // Made to look silent: the successor breaks the lock and holds it while this holder ends.
+        const old = new Date(Date.now() - 10_000);
+        await utimes(lock, old, old);
+        await new Promise<void>((resolve) => {
+          void withFileLock(
+            lock,
+            async () => {
+              resolve();
+              await sleep(100);
+              successorSaw = await readFile(lock, 'utf8').catch(() => 'gone');
+            },
+            { staleMs: 1_000, retryMs: [1, 3] },
+          );
+        });
+      },
+      { staleMs: 1_000 },
+    );
+    await sleep(200);
+    expect(successorSaw).toContain(String(process.pid));
   });
 
   it('waits for a live holder until timeoutMs, then fails naming the lock', async () => {

@@ -1,8 +1,10 @@
 // One lock file, across processes on one file system: created exclusively, naming its holder
 // (host, pid); broken when its holder is gone. The project's one lock (folder swaps, the worker's
 // once-per-key steps).
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { link, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 
 /**
  * Whether process `pid` of this host is alive: the calling process always is; a process of
@@ -35,48 +37,89 @@ export interface FileLockOptions {
   timeoutMs?: number;
 }
 
+/** What identifies one lock file: its inode and its text (inode numbers are reused at once; every holder's text has its own token). */
+interface LockIdentity {
+  ino: number;
+  text: string;
+}
+
 /**
- * Whether the lock at `path` is a dead holder's: unmodified for more than `staleMs`, or naming a
- * process of this host that no longer runs. A lock that vanished meanwhile, or whose owner line
- * is still being written, is not (look again).
+ * The identity of the lock at `path` when it is a dead holder's: unmodified for more than
+ * `staleMs`, or naming a process of this host that no longer runs; else null. A lock that
+ * vanished meanwhile, or whose owner line is still being written, is not stale (look again).
  */
-async function lockIsStale(path: string, staleMs: number): Promise<boolean> {
-  let mtimeMs: number;
+async function staleLock(path: string, staleMs: number): Promise<LockIdentity | null> {
+  let st: { mtimeMs: number; ino: number };
+  let text: string;
   try {
-    mtimeMs = (await stat(path)).mtimeMs;
+    st = await stat(path);
+    text = await readFile(path, 'utf8');
   } catch {
-    return false;
+    return null;
   }
-  if (Date.now() - mtimeMs > staleMs) return true;
+  if (Date.now() - st.mtimeMs > staleMs) return { ino: st.ino, text };
   let owner: { host?: unknown; pid?: unknown } | null;
   try {
-    owner = JSON.parse(await readFile(path, 'utf8')) as typeof owner;
+    owner = JSON.parse(text) as typeof owner;
   } catch {
-    return false;
+    return null;
   }
-  return owner?.host === hostname() && typeof owner.pid === 'number' && !pidAlive(owner.pid);
+  return owner?.host === hostname() && typeof owner.pid === 'number' && !pidAlive(owner.pid)
+    ? { ino: st.ino, text }
+    : null;
+}
+
+/**
+ * Remove the lock file at `path` only if it is still the file `id` (the stale lock that was
+ * judged, or the caller's own): it is first renamed aside (atomic: of several breakers one moves
+ * it), then deleted if it is that file; a newer lock moved by mistake (another waiter broke the
+ * stale one and took the lock meanwhile) is linked back, never over a newer one. The aside name
+ * (`.<name>.tmp-<pid>-<hex>`) is one that grid-io's temp sweeps remove if this process dies.
+ */
+async function removeLockIfSame(path: string, id: LockIdentity): Promise<void> {
+  const aside = join(
+    dirname(path),
+    `.${basename(path)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`,
+  );
+  try {
+    await rename(path, aside);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  const moved = { ino: (await stat(aside)).ino, text: await readFile(aside, 'utf8') };
+  if (moved.ino !== id.ino || moved.text !== id.text)
+    await link(aside, path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    });
+  await rm(aside, { force: true });
 }
 
 /**
  * Run `fn` holding the lock file `path`: created exclusively (`wx`) with its holder
- * `{"host", "pid"}`; while another holder has it, wait and try again (`retryMs`, `onWait`). A lock
+ * `{"host", "pid", "token"}`; while another holder has it, wait and try again (`retryMs`, `onWait`). A lock
  * is broken when stale: unmodified for more than `staleMs` (the holder touches it every `touchMs`
- * while `fn` runs), or held by a process of this host that is gone (a killed worker). Removed
- * when `fn` settles. Processes on one file system exclude each other; so do calls of one process.
+ * while `fn` runs), or held by a process of this host that is gone (a killed worker); breaking
+ * and releasing remove only the very file judged or created (by inode), so two waiters that find
+ * one stale lock never both take it, and a holder whose lock was broken leaves its successor's
+ * alone. Removed when `fn` settles. Processes on one file system exclude each other; so do calls of one process.
  */
 export async function withFileLock<T>(path: string, fn: () => Promise<T>, opts: FileLockOptions): Promise<T> {
-  const owner = `${JSON.stringify({ host: hostname(), pid: process.pid })}\n`;
+  const owner = `${JSON.stringify({ host: hostname(), pid: process.pid, token: randomBytes(8).toString('hex') })}\n`;
   const [minWait, maxWait] = opts.retryMs ?? [250, 500];
   const deadline = opts.timeoutMs === undefined ? Infinity : Date.now() + opts.timeoutMs;
+  let own: LockIdentity;
   for (;;) {
     try {
       await writeFile(path, owner, { flag: 'wx' });
+      own = { ino: (await stat(path)).ino, text: owner };
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    if (await lockIsStale(path, opts.staleMs)) {
-      await rm(path, { force: true });
+    const stale = await staleLock(path, opts.staleMs);
+    if (stale !== null) {
+      await removeLockIfSame(path, stale);
       continue;
     }
     if (Date.now() > deadline)
@@ -93,6 +136,8 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, opts: 
     return await fn();
   } finally {
     if (touch) clearInterval(touch);
-    await rm(path, { force: true });
+    // Only our own lock: if it was broken (this holder was silent for longer than staleMs), the
+    // file there now is a successor's.
+    await removeLockIfSame(path, own);
   }
 }
