@@ -569,6 +569,16 @@ export const pinnSpectraSectionSchema = z.object({
       /** Zoomed windows (strong lines), Å. */
       zooms: z.array(z.object({ name: z.string(), fromAngstrom: finite, toAngstrom: finite })),
       method: z.string(),
+      /** The emulated solar atmospheres whose column mass was rebuilt from the tau scale (as `rhoxRepairs`). */
+      rhoxRepairs: z
+        .array(
+          z.object({
+            emulator: z.enum(['pinn', 'baseline']),
+            layers: z.array(z.number().int().nonnegative()).min(1),
+            maxRelativeChange: finite,
+          }),
+        )
+        .default([]),
     })
     .superRefine(sameLength(['observed', 'true', 'pinn']))
     .optional(),

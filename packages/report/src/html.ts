@@ -113,7 +113,7 @@ function failuresNote(ps: NonNullable<RunMetrics['pinnSpectra']>): string {
 
 /** The models whose emulated column mass was rebuilt from the tau scale in some deep layers (kept in every statistic). */
 function rhoxRepairsNote(ps: NonNullable<RunMetrics['pinnSpectra']>): string {
-  const fixes = ps.rhoxRepairs ?? [];
+  const fixes = [...(ps.rhoxRepairs ?? []), ...(ps.sun?.rhoxRepairs ?? []).map((r) => ({ ...r, id: 'sun' }))];
   if (fixes.length === 0) return '';
   const describe = (e: 'pinn' | 'baseline', name: string) => {
     const f = fixes.filter((x) => x.emulator === e);
@@ -121,7 +121,8 @@ function rhoxRepairsNote(ps: NonNullable<RunMetrics['pinnSpectra']>): string {
     const layers = f.reduce((n, x) => n + x.layers.length, 0);
     const worst = Math.max(...f.map((x) => x.maxRelativeChange));
     const deepest = f.map((x) => Math.min(...x.layers));
-    return ` ${name}: ${f.length} model${f.length > 1 ? 's' : ''}, ${layers} layer${layers > 1 ? 's' : ''} from layer ${Math.min(...deepest)} down, RHOX changed by at most ${formatNumber(100 * worst)} %.`;
+    const sun = f.some((x) => x.id === 'sun') ? ' (the Sun among them)' : '';
+    return ` ${name}: ${f.length} model${f.length > 1 ? 's' : ''}${sun}, ${layers} layer${layers > 1 ? 's' : ''} from layer ${Math.min(...deepest)} down, RHOX changed by at most ${formatNumber(100 * worst)} %.`;
   };
   return ` Where an emulated column mass did not increase inwards it was rebuilt from the tau scale (dτ = κ<sub>R</sub> dRHOX with the emulator's own ABROSS) in those layers only —${describe('pinn', 'PINN')}${describe('baseline', 'baseline')}`;
 }

@@ -388,6 +388,11 @@ test('pinnSpectra with rebuilt deep column masses: the models stay in every stat
   const html = renderHtml(parsed, [], evaluateChecks(parsed), true, '2026-12-03T00:00:00Z');
   expect(html).toContain('rebuilt from the tau scale');
   expect(html).toMatch(/PINN: 2 models, 3 layers from layer 66 down, RHOX changed by at most 1\.2 %/);
+  // The Sun's emulated atmosphere counts too.
+  fixed.pinnSpectra!.sun!.rhoxRepairs = [{ emulator: 'baseline', layers: [70, 71], maxRelativeChange: 0.02 }];
+  expect(renderHtml(parseRunMetrics(fixed), [], [], true, 'x')).toMatch(
+    /baseline: 1 model \(the Sun among them\), 2 layers from layer 70 down, RHOX changed by at most 2 %/,
+  );
   // Older metrics without the field parse to an empty list (nothing said).
   const old = structuredClone(sample);
   delete (old.pinnSpectra as { rhoxRepairs?: unknown }).rhoxRepairs;

@@ -409,10 +409,19 @@ export async function pinnSunSpectra(input: { dir: string }): Promise<{ engineSe
         throw err;
       }
     };
-    const pinn = await spectrum('PINN', await emulated(plan.input.model));
-    const baseline = plan.input.baseline
-      ? await spectrum('baseline', await emulated(plan.input.baseline))
-      : null;
+    const rhoxRepairs: SunFile['rhoxRepairs'] = [];
+    const synthesized = async (emulator: 'pinn' | 'baseline', m: ModelRef) => {
+      const atm = await emulated(m);
+      if (atm.rhoxRepair)
+        rhoxRepairs.push({
+          emulator,
+          layers: atm.rhoxRepair.layers,
+          maxRelativeChange: +atm.rhoxRepair.maxRelativeChange.toPrecision(4),
+        });
+      return spectrum(emulator === 'pinn' ? 'PINN' : 'baseline', atm);
+    };
+    const pinn = await synthesized('pinn', plan.input.model);
+    const baseline = plan.input.baseline ? await synthesized('baseline', plan.input.baseline) : null;
     // One continuum placement (the true deck's) for every spectrum, so residuals differ only by the atmospheres.
     const c = compareWithObserved(observed, truth, grid);
     const vsObserved = (f: Float64Array) => absDifferenceStats(c.observed, f);
@@ -444,6 +453,7 @@ export async function pinnSunSpectra(input: { dir: string }): Promise<{ engineSe
       },
       zooms: sun.zooms,
       method: `${c.method}; the continuum placed once, with the true deck's spectrum, and used for every spectrum`,
+      rhoxRepairs,
       engineSeconds: seconds,
     };
     await writeFileAtomic(out, `${JSON.stringify(result)}\n`);
