@@ -457,6 +457,13 @@ const modelIdentitySchema = z.object({
   afe: finite,
 });
 
+/** An emulated column mass rebuilt from the tau scale: which emulator, the layers (0-based, surface first), the largest relative change of RHOX. */
+const rhoxRepairSchema = z.object({
+  emulator: z.enum(['pinn', 'baseline']),
+  layers: z.array(z.number().int().nonnegative()).min(1),
+  maxRelativeChange: finite,
+});
+
 /** |ΔF| statistics of one spectrum pair (normalized flux, over every pixel of every window). */
 const deltaFSchema = z.object({ median: finite, p95: finite, max: finite });
 
@@ -516,15 +523,7 @@ export const pinnSpectraSectionSchema = z.object({
    * `monotoneColumnMass`), per emulator: the layers (0-based, surface first) and the largest
    * relative change of RHOX. Their spectra count in every statistic.
    */
-  rhoxRepairs: z
-    .array(
-      modelIdentitySchema.extend({
-        emulator: z.enum(['pinn', 'baseline']),
-        layers: z.array(z.number().int().nonnegative()).min(1),
-        maxRelativeChange: finite,
-      }),
-    )
-    .default([]),
+  rhoxRepairs: z.array(modelIdentitySchema.extend(rhoxRepairSchema.shape)).default([]),
   /** Over models: the median of the per-model median |ΔF|, the median and 95th percentile of the per-model 95th percentiles. */
   summary: z.object({ pinn: overModelsSchema, baseline: overModelsSchema.nullable() }),
   /** Spectra of one model (the one with the median per-model median |ΔF|), windows concatenated in order. */
@@ -570,15 +569,7 @@ export const pinnSpectraSectionSchema = z.object({
       zooms: z.array(z.object({ name: z.string(), fromAngstrom: finite, toAngstrom: finite })),
       method: z.string(),
       /** The emulated solar atmospheres whose column mass was rebuilt from the tau scale (as `rhoxRepairs`). */
-      rhoxRepairs: z
-        .array(
-          z.object({
-            emulator: z.enum(['pinn', 'baseline']),
-            layers: z.array(z.number().int().nonnegative()).min(1),
-            maxRelativeChange: finite,
-          }),
-        )
-        .default([]),
+      rhoxRepairs: z.array(rhoxRepairSchema).default([]),
     })
     .superRefine(sameLength(['observed', 'true', 'pinn']))
     .optional(),
