@@ -2,6 +2,7 @@
 // (host, pid); broken when its holder is gone. The project's one lock (folder swaps, the worker's
 // once-per-key steps).
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { link, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
@@ -88,10 +89,18 @@ async function removeLockIfSame(path: string, id: LockIdentity): Promise<void> {
     throw err;
   }
   const moved = { ino: (await stat(aside)).ino, text: await readFile(aside, 'utf8') };
-  if (moved.ino !== id.ino || moved.text !== id.text)
-    await link(aside, path).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EEXIST') throw err;
-    });
+  if (moved.ino !== id.ino || moved.text !== id.text) {
+    try {
+      await link(aside, path);
+    } catch (err) {
+      // EEXIST: a newer lock is there already. A file system without hard links: put it back
+      // by rename unless a newer lock appeared meanwhile (the small window link would close).
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' && !existsSync(path)) {
+        await rename(aside, path);
+        return;
+      }
+    }
+  }
   await rm(aside, { force: true });
 }
 
