@@ -120,9 +120,9 @@ function rhoxRepairsNote(ps: NonNullable<RunMetrics['pinnSpectra']>): string {
     if (f.length === 0) return '';
     const layers = f.reduce((n, x) => n + x.layers.length, 0);
     const worst = Math.max(...f.map((x) => x.maxRelativeChange));
-    const deepest = f.map((x) => Math.min(...x.layers));
+    const first = Math.min(...f.map((x) => x.layers[0])); // layers ascend inwards
     const sun = f.some((x) => x.id === 'sun') ? ' (the Sun among them)' : '';
-    return ` ${name}: ${f.length} model${f.length > 1 ? 's' : ''}${sun}, ${layers} layer${layers > 1 ? 's' : ''} from layer ${Math.min(...deepest)} down, RHOX changed by at most ${formatNumber(100 * worst)} %.`;
+    return ` ${name}: ${f.length} model${f.length > 1 ? 's' : ''}${sun}, ${layers} layer${layers > 1 ? 's' : ''} from layer ${first} down, RHOX changed by at most ${formatNumber(100 * worst)} %.`;
   };
   return ` Where an emulated column mass did not increase inwards it was rebuilt from the tau scale (dτ = κ<sub>R</sub> dRHOX with the emulator's own ABROSS) in those layers only —${describe('pinn', 'PINN')}${describe('baseline', 'baseline')}`;
 }

@@ -89,6 +89,11 @@ interface ModelResult {
   warnings: Record<string, string[]>;
 }
 
+/** A rebuilt column mass as the metrics contract records it (the largest change to 4 digits). */
+function repairEntry(emulator: 'pinn' | 'baseline', repair: ColumnMassRepair) {
+  return { emulator, layers: repair.layers, maxRelativeChange: +repair.maxRelativeChange.toPrecision(4) };
+}
+
 function spectrumSettings(input: PinnSpectraInput): WindowedSpectrumSettings {
   const s = input.settings;
   return {
@@ -412,12 +417,7 @@ export async function pinnSunSpectra(input: { dir: string }): Promise<{ engineSe
     const rhoxRepairs: SunFile['rhoxRepairs'] = [];
     const synthesized = async (emulator: 'pinn' | 'baseline', m: ModelRef) => {
       const atm = await emulated(m);
-      if (atm.rhoxRepair)
-        rhoxRepairs.push({
-          emulator,
-          layers: atm.rhoxRepair.layers,
-          maxRelativeChange: +atm.rhoxRepair.maxRelativeChange.toPrecision(4),
-        });
+      if (atm.rhoxRepair) rhoxRepairs.push(repairEntry(emulator, atm.rhoxRepair));
       return spectrum(emulator === 'pinn' ? 'PINN' : 'baseline', atm);
     };
     const pinn = await synthesized('pinn', plan.input.model);
@@ -503,9 +503,7 @@ export async function assemblePinnSpectra(input: {
   const rhoxRepairs = results.flatMap((r) =>
     Object.entries(r.rhoxRepairs ?? {}).map(([emulator, repair]) => ({
       ...identity(r),
-      emulator: emulator as 'pinn' | 'baseline',
-      layers: repair.layers,
-      maxRelativeChange: +repair.maxRelativeChange.toPrecision(4),
+      ...repairEntry(emulator as 'pinn' | 'baseline', repair),
     })),
   );
   const summaryOf = (pick: (r: ModelResult) => { median: number; p95: number } | null) => {

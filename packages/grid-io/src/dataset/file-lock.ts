@@ -1,5 +1,5 @@
 // One lock file, across processes on one file system: created exclusively, naming its holder
-// (host, pid); broken when its holder is gone. The project's one lock (folder swaps, the worker's
+// (host, pid, a token of this hold); broken when its holder is gone. The project's one lock (folder swaps, the worker's
 // once-per-key steps).
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -109,7 +109,7 @@ async function removeLockIfSame(path: string, id: LockIdentity): Promise<void> {
  * `{"host", "pid", "token"}`; while another holder has it, wait and try again (`retryMs`, `onWait`). A lock
  * is broken when stale: unmodified for more than `staleMs` (the holder touches it every `touchMs`
  * while `fn` runs), or held by a process of this host that is gone (a killed worker); breaking
- * and releasing remove only the very file judged or created (by inode), so two waiters that find
+ * and releasing remove only the very file judged or created (by inode and token), so two waiters that find
  * one stale lock never both take it, and a holder whose lock was broken leaves its successor's
  * alone. Removed when `fn` settles. Processes on one file system exclude each other; so do calls of one process.
  */
