@@ -608,6 +608,45 @@ export async function devServerStatus(options = {}) {
 }
 
 /**
+ * What `start` did, in one line for a person (`stellar-emu dev start`, `npm run temporal start`).
+ * @param {StartResult} s
+ * @returns {string}
+ */
+export function describeStart(s) {
+  const how = s.external
+    ? 'reusing a Temporal server not started here'
+    : s.reused
+      ? `already running (pid ${s.pid})`
+      : `started (pid ${s.pid})`;
+  return `temporal dev server ${how} at ${s.address}, namespace ${s.namespace}, UI ${s.uiUrl}`;
+}
+
+/**
+ * What `stop` did, a line per stopped process (or one saying why none was).
+ * @param {StopResult} s
+ * @returns {string[]}
+ */
+export function describeStop(s) {
+  if (s.stopped.length === 0)
+    return [
+      s.externalStillAnswering
+        ? `a Temporal server not started by this tooling answers at ${s.address}; left alone`
+        : 'temporal dev server was not running',
+    ];
+  return s.stopped.map((p) => `stopped temporal dev server pid ${p.pid} (${p.signal}, ${p.ms} ms)`);
+}
+
+/**
+ * The status in one line (the caller exits 3 when `s.running` is false).
+ * @param {StatusResult} s
+ * @returns {string}
+ */
+export function describeStatus(s) {
+  if (!s.running) return `temporal dev server not running (would listen at ${s.address}, state ${s.dbFile})`;
+  return `temporal dev server ${s.external ? 'not started by this tooling' : `pid ${s.pid}`} at ${s.address} (${s.healthy ? 'SERVING' : 'not answering'}), UI ${s.uiUrl}`;
+}
+
+/**
  * For tests: use the dev server, starting it if needed, and get a `release` function.
  * A server that tests started is stopped when the last test process releases it; one that a
  * person started (`npm run temporal start`) is never stopped by tests. Leases of processes that

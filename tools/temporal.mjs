@@ -7,7 +7,14 @@
 // Ports and data folder: STELLAR_EMU_TEMPORAL_PORT (7233), STELLAR_EMU_TEMPORAL_UI_PORT (port + 1000),
 // STELLAR_EMU_TEMPORAL_DATA_DIR (.data/temporal). TEMPORAL_CLI=/path/to/temporal skips the lookup.
 import { ensureTemporalCli } from './temporal-cli.mjs';
-import { devServerStatus, startDevServer, stopDevServer } from './temporal-server.mjs';
+import {
+  describeStart,
+  describeStatus,
+  describeStop,
+  devServerStatus,
+  startDevServer,
+  stopDevServer,
+} from './temporal-server.mjs';
 
 const [command, ...rest] = process.argv.slice(2);
 const json = rest.includes('--json');
@@ -21,39 +28,21 @@ async function main() {
     case 'start': {
       const s = await startDevServer();
       if (json) return out(JSON.stringify(s, null, 2));
-      const how = s.external
-        ? 'reusing a Temporal server not started here'
-        : s.reused
-          ? `already running (pid ${s.pid})`
-          : `started (pid ${s.pid})`;
-      out(`temporal dev server ${how} at ${s.address}, namespace ${s.namespace}, UI ${s.uiUrl}`);
+      out(describeStart(s));
       if (!s.external) out(`state ${s.dbFile}, log ${s.logFile}`);
       return;
     }
     case 'stop': {
       const s = await stopDevServer();
       if (json) return out(JSON.stringify(s, null, 2));
-      if (s.stopped.length === 0) {
-        out(
-          s.externalStillAnswering
-            ? `a Temporal server not started by this tooling answers at ${s.address}; left alone`
-            : 'temporal dev server was not running',
-        );
-      }
-      for (const p of s.stopped) out(`stopped temporal dev server pid ${p.pid} (${p.signal}, ${p.ms} ms)`);
+      for (const line of describeStop(s)) out(line);
       return;
     }
     case 'status': {
       const s = await devServerStatus();
       if (json) return out(JSON.stringify(s, null, 2));
-      if (!s.running) {
-        out(`temporal dev server not running (would listen at ${s.address}, state ${s.dbFile})`);
-        process.exitCode = 3;
-        return;
-      }
-      out(
-        `temporal dev server ${s.external ? 'not started by this tooling' : `pid ${s.pid}`} at ${s.address} (${s.healthy ? 'SERVING' : 'not answering'}), UI ${s.uiUrl}`,
-      );
+      out(describeStatus(s));
+      if (!s.running) process.exitCode = 3;
       return;
     }
     default:

@@ -91,29 +91,32 @@ await runSuite('grid-io', async (record) => {
       }
     }
     const floatMB = (N_SPECTRA * N_PIXELS * 4) / 1e6;
+    /** A Parquet pass's seconds, and its float32 flux throughput per second of wall clock and of CPU. */
+    const recordPass = (pass, t, loadAvg, what) => {
+      record(`parquet-${pass}-spectra-seconds`, +t.wallS.toFixed(3), 's', what);
+      record(
+        `parquet-${pass}-MB-per-s`,
+        +(floatMB / t.wallS).toFixed(1),
+        'MB/s',
+        `float32 flux bytes (4 B/pixel), wall clock; target >= 50; 1-min load ${loadAvg} on ${os.cpus().length} CPUs`,
+      );
+      record(
+        `parquet-${pass}-MB-per-cpu-s`,
+        +(floatMB / t.cpuS).toFixed(1),
+        'MB/s',
+        "per second of this process's CPU time (less sensitive to other load)",
+      );
+    };
     const loadW = load();
     const wr = await timed(() =>
       writeSpectrumDataset(spectra(), join(work, 'spectra'), { fluxType: 'float' }),
     );
-    const w = wr.wallS;
     if (wr.value.rowCount !== N_SPECTRA) throw new Error(`wrote ${wr.value.rowCount} spectra`);
-    record(
-      'parquet-write-spectra-seconds',
-      +w.toFixed(3),
-      's',
+    recordPass(
+      'write',
+      wr,
+      loadW,
       `${N_SPECTRA} x ${N_PIXELS} pixels, LIST<float> (flux uncompressed, other columns snappy), statistics pass included`,
-    );
-    record(
-      'parquet-write-MB-per-s',
-      +(floatMB / w).toFixed(1),
-      'MB/s',
-      `float32 flux bytes (4 B/pixel), wall clock; target >= 50; 1-min load ${loadW} on ${os.cpus().length} CPUs`,
-    );
-    record(
-      'parquet-write-MB-per-cpu-s',
-      +(floatMB / wr.cpuS).toFixed(1),
-      'MB/s',
-      "per second of this process's CPU time (less sensitive to other load)",
     );
     record(
       'parquet-spectra-file-MB',
@@ -133,24 +136,11 @@ await runSuite('grid-io', async (record) => {
       }
       if (rows !== N_SPECTRA || !Number.isFinite(checksum)) throw new Error(`read ${rows} spectra`);
     });
-    const r = rd.wallS;
-    record(
-      'parquet-read-spectra-seconds',
-      +r.toFixed(3),
-      's',
+    recordPass(
+      'read',
+      rd,
+      loadR,
       'iterateRows: all columns, one row group at a time, flux as number[] per row',
-    );
-    record(
-      'parquet-read-MB-per-s',
-      +(floatMB / r).toFixed(1),
-      'MB/s',
-      `float32 flux bytes (4 B/pixel), wall clock; target >= 50; 1-min load ${loadR} on ${os.cpus().length} CPUs`,
-    );
-    record(
-      'parquet-read-MB-per-cpu-s',
-      +(floatMB / rd.cpuS).toFixed(1),
-      'MB/s',
-      "per second of this process's CPU time",
     );
 
     // 4. the Float32Array path (readFluxRowGroup: flux column only, no per-row arrays), as the CVAE and param-nn read

@@ -125,3 +125,20 @@ export async function runSuite(suite, body) {
   process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   return out;
 }
+
+/** PINN normalization of a plausible ATLAS9-like range, for benchmarks with random weights (timing only). */
+export function benchNormalization(nDepth = 72) {
+  return {
+    labelMean: [3.8, 3, -1, 0],
+    labelStd: [0.2, 1.4, 1.5, 1],
+    logTauMean: -2,
+    logTauStd: 2.2,
+    outMean: [0, 4, 4, 13, 0, 0],
+    outStd: [1.5, 0.2, 1.5, 1.5, 1.5, 1.5],
+    labelMin: [3500, 0, -5, 0],
+    labelMax: [50000, 5, 1, 0],
+    logTauMin: -7,
+    logTauMax: 2.5,
+    defaultLogTauGrid: Array.from({ length: nDepth }, (_, i) => -6.5 + (8.5 * i) / (nDepth - 1)),
+  };
+}

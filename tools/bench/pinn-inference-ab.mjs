@@ -7,21 +7,10 @@ import { performance } from 'node:perf_hooks';
 import { activateWithDerivative, initBackend, tf } from '@stellar-emu/nn-core';
 import { Rng } from '@stellar-emu/numerics';
 import { DEFAULT_PHYSICS, PinnEmulator, PRESETS } from '@stellar-emu/pinn';
+import { benchNormalization } from './lib.mjs';
 await initBackend({ quiet: true });
 const N = 72;
-const norm = {
-  labelMean: [3.8, 3, -1, 0],
-  labelStd: [0.2, 1.4, 1.5, 1],
-  logTauMean: -2,
-  logTauStd: 2.2,
-  outMean: [0, 4, 4, 13, 0, 0],
-  outStd: [1.5, 0.2, 1.5, 1.5, 1.5, 1.5],
-  labelMin: [3500, 0, -5, 0],
-  labelMax: [50000, 5, 1, 0],
-  logTauMin: -7,
-  logTauMax: 2.5,
-  defaultLogTauGrid: Array.from({ length: N }, (_, i) => -6.5 + (8.5 * i) / (N - 1)),
-};
+const norm = benchNormalization(N);
 const emu = new PinnEmulator(PRESETS.paper, norm, DEFAULT_PHYSICS, 1);
 const net = emu.net;
 const rng = new Rng(1);

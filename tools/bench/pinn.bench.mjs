@@ -5,26 +5,9 @@ import { performance } from 'node:perf_hooks';
 import { createOptimizer, currentBackend, initBackend, trainStep } from '@stellar-emu/nn-core';
 import { Rng } from '@stellar-emu/numerics';
 import { DEFAULT_PHYSICS, flopsPerPoint, PinnEmulator, PRESETS, pointSource } from '@stellar-emu/pinn';
-import { memoryPhase, rssMiB, runSuite, timeIt } from './lib.mjs';
+import { benchNormalization, memoryPhase, rssMiB, runSuite, timeIt } from './lib.mjs';
 
 const N_DEPTH = 72;
-
-/** Normalization of a plausible ATLAS9-like range (weights are random: timing only). */
-function benchNormalization() {
-  return {
-    labelMean: [3.8, 3, -1, 0],
-    labelStd: [0.2, 1.4, 1.5, 1],
-    logTauMean: -2,
-    logTauStd: 2.2,
-    outMean: [0, 4, 4, 13, 0, 0],
-    outStd: [1.5, 0.2, 1.5, 1.5, 1.5, 1.5],
-    labelMin: [3500, 0, -5, 0],
-    labelMax: [50000, 5, 1, 0],
-    logTauMin: -7,
-    logTauMax: 2.5,
-    defaultLogTauGrid: Array.from({ length: N_DEPTH }, (_, i) => -6.5 + (8.5 * i) / (N_DEPTH - 1)),
-  };
-}
 
 function labelsOf(n, rng) {
   return Array.from({ length: n }, () => ({

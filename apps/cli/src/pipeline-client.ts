@@ -34,6 +34,8 @@ export async function loadPipelineConfig(file: string): Promise<PipelineConfig> 
   // Paths in a config file are relative to the file.
   const base = resolve(file, '..');
   const fix = (p: string) => resolve(base, p);
+  const fixSun = <T extends { deck: string; observed: string }>(sun: T | undefined) =>
+    sun ? { sun: { ...sun, deck: fix(sun.deck), observed: fix(sun.observed) } } : {};
   return {
     ...config,
     artifacts: fix(config.artifacts),
@@ -56,15 +58,7 @@ export async function loadPipelineConfig(file: string): Promise<PipelineConfig> 
                 ? `pinn:${fix(config.spectra.sme.grid.slice('pinn:'.length))}`
                 : fix(config.spectra.sme.grid),
               ...(config.spectra.sme.labels ? { labels: fix(config.spectra.sme.labels) } : {}),
-              ...(config.spectra.sme.sun
-                ? {
-                    sun: {
-                      ...config.spectra.sme.sun,
-                      deck: fix(config.spectra.sme.sun.deck),
-                      observed: fix(config.spectra.sme.sun.observed),
-                    },
-                  }
-                : {}),
+              ...fixSun(config.spectra.sme.sun),
             },
           },
         }
@@ -76,15 +70,7 @@ export async function loadPipelineConfig(file: string): Promise<PipelineConfig> 
             spectra: {
               ...config.pinn.spectra,
               linelist: fix(config.pinn.spectra.linelist),
-              ...(config.pinn.spectra.sun
-                ? {
-                    sun: {
-                      ...config.pinn.spectra.sun,
-                      deck: fix(config.pinn.spectra.sun.deck),
-                      observed: fix(config.pinn.spectra.sun.observed),
-                    },
-                  }
-                : {}),
+              ...fixSun(config.pinn.spectra.sun),
             },
           },
         }

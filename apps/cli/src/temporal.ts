@@ -2,7 +2,13 @@
 // (the resolution is shared with the worker in @stellar-emu/workflows/connection).
 import type { Command } from 'commander';
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
-import { connectionBasics, type TemporalConnectionConfig } from '@stellar-emu/workflows/connection';
+import {
+  connectionBasics,
+  resolveTemporalConfig,
+  type TemporalConnectionConfig,
+  type TemporalConnectionFlags,
+} from '@stellar-emu/workflows/connection';
+import { loadDevServerTools } from './repo.js';
 
 export {
   localDevServerAddress,
@@ -23,6 +29,23 @@ export function addConnectionOptions(command: Command): Command {
     .option('--tls-key <pem>', 'mTLS client key (env TEMPORAL_TLS_KEY)')
     .option('--tls-ca <pem>', 'server root CA (env TEMPORAL_TLS_CA)')
     .option('--api-key <key>', 'API key, e.g. for Temporal Cloud (env TEMPORAL_API_KEY)');
+}
+
+/**
+ * The connection the flags name; when they name none, the local dev server, started (and said so
+ * on stderr) if it is not running.
+ */
+export async function resolveConnection(opts: TemporalConnectionFlags): Promise<TemporalConnectionConfig> {
+  const config = resolveTemporalConfig(opts);
+  if (config.localDevServer) {
+    const server = await (await loadDevServerTools()).startDevServer();
+    config.address = server.address;
+    if (!server.reused)
+      process.stderr.write(
+        `started the Temporal dev server at ${server.address} ('stellar-emu dev stop' stops it)\n`,
+      );
+  }
+  return config;
 }
 
 /** Options for `Connection.connect` (reads the PEM files). */

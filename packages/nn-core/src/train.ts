@@ -444,16 +444,31 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
   }
   const onWarning = opts.onWarning ?? warnOnStderr;
   const checkpointWarnings: string[] = [];
-  const report = (p: Omit<Progress, 'rssMiB'>) => {
-    const q: Progress = { ...p, rssMiB: Math.round(process.memoryUsage.rss() / 2 ** 20) };
-    return opts.onProgress?.(
-      checkpointWarnings.length ? { ...q, checkpointWarnings: [...checkpointWarnings] } : q,
-    );
-  };
 
   let epoch = 0;
   let stepInEpoch = 0;
   let globalStep = 0;
+  /** A progress report at the current position (no losses, the schedule's rate and 0 samples/s unless given). */
+  const report = (
+    phase: Progress['phase'],
+    p: Partial<Pick<Progress, 'losses' | 'valLoss' | 'lr' | 'samplesPerSec' | 'checkpointPath'>> = {},
+  ) => {
+    const q: Progress = {
+      phase,
+      epoch,
+      stepInEpoch,
+      stepsPerEpoch,
+      globalStep,
+      losses: {},
+      lr: schedule.lr(globalStep),
+      samplesPerSec: 0,
+      ...p,
+      rssMiB: Math.round(process.memoryUsage.rss() / 2 ** 20),
+    };
+    return opts.onProgress?.(
+      checkpointWarnings.length ? { ...q, checkpointWarnings: [...checkpointWarnings] } : q,
+    );
+  };
   let rng = new Rng(opts.seed);
   let epochSums: Record<string, number> = {};
   let epochBatches = 0;
@@ -552,17 +567,7 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
     await writeCheckpoint(path, collectTrainingTensors(params, optimizer), 'training', state);
     lastCheckpoint = path;
     await pruneCheckpoints(opts.checkpointDir, opts.keepCheckpoints ?? 3, path);
-    await report({
-      phase: 'checkpoint',
-      epoch,
-      stepInEpoch,
-      stepsPerEpoch,
-      globalStep,
-      losses: {},
-      lr: schedule.lr(globalStep),
-      samplesPerSec: 0,
-      checkpointPath: path,
-    });
+    await report('checkpoint', { checkpointPath: path });
   };
 
   outer: while (epoch < epochs) {
@@ -616,16 +621,7 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
         windowSteps = 0;
         windowSamples = 0;
         windowStart = now;
-        await report({
-          phase: 'step',
-          epoch,
-          stepInEpoch,
-          stepsPerEpoch,
-          globalStep,
-          losses,
-          lr,
-          samplesPerSec,
-        });
+        await report('step', { losses, lr, samplesPerSec });
       }
       if (opts.checkpointEverySteps && globalStep % opts.checkpointEverySteps === 0)
         await saveCheckpoint('step');
@@ -655,17 +651,7 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
       best = { epoch, loss: metric };
       await opts.onBest?.(best);
     }
-    await report({
-      phase: 'epoch',
-      epoch,
-      stepInEpoch,
-      stepsPerEpoch,
-      globalStep,
-      losses: trainLosses,
-      valLoss: val?.total,
-      lr: lrUsed,
-      samplesPerSec: 0,
-    });
+    await report('epoch', { losses: trainLosses, valLoss: val?.total, lr: lrUsed });
     epoch += 1;
     stepInEpoch = 0;
     epochBatches = 0;
@@ -682,16 +668,7 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
   // The final checkpoint reads the running epoch sums (mid-epoch after an abort): save, then dispose.
   await saveCheckpoint('final');
   for (const t of [...Object.values(windowSums), ...Object.values(epochSumsT)]) t.dispose();
-  await report({
-    phase: 'done',
-    epoch,
-    stepInEpoch,
-    stepsPerEpoch,
-    globalStep,
-    losses: {},
-    lr: schedule.lr(globalStep),
-    samplesPerSec: 0,
-  });
+  await report('done');
   return {
     epochsDone: epoch,
     globalStep,

@@ -4,18 +4,29 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { SPLIT_NAMES, type RecoveryFactorSetting, type SplitName } from '@stellar-emu/grid-io';
-import { initBackend, type Progress } from '@stellar-emu/nn-core';
+import { initBackend } from '@stellar-emu/nn-core';
 import type { LabelRange } from './labels.js';
-import type { RecoveryNetwork, RecoveryPreset } from './network.js';
+import type { RecoveryNetwork } from './network.js';
 import { augmentWithNoisyCopies, DEFAULT_SNR_RANGE } from './noise.js';
 import { fitPca, type PcaFitReport, type PcaOptions } from './pca.js';
 import { rmsePerLabel, verdicts, type EvaluationSet, type LabelVerdict } from './recovery-metrics.js';
 import type { SpectrumSource } from './sources.js';
 import { generatedSource, type SplitSources, type SpectrumGenerator } from './splits.js';
-import { trainRecovery, type CoefficientSet } from './train.js';
+import { trainRecovery, type CoefficientSet, type TrainRecoveryOptions } from './train.js';
 
-/** Options of {@link validateEmulator}. */
-export interface ValidateEmulatorOptions {
+/** Options of {@link validateEmulator}; the recovery network's training options are {@link trainRecovery}'s. */
+export interface ValidateEmulatorOptions extends Pick<
+  TrainRecoveryOptions,
+  | 'preset'
+  | 'hidden'
+  | 'epochs'
+  | 'batchSize'
+  | 'lr'
+  | 'earlyStoppingPatience'
+  | 'seed'
+  | 'resume'
+  | 'onProgress'
+> {
   /** The 70/15/15 sets of the reference spectra (with labels). */
   data: SplitSources;
   /** The emulator under test, or a set of spectra it generated (with their labels). */
@@ -26,15 +37,8 @@ export interface ValidateEmulatorOptions {
   generatedCount?: number;
   /** Labels of the generated spectra: the test set's (default) or uniform draws. */
   generatedAt?: 'test' | 'uniform';
-  /** Output directory (recovery model, checkpoints, metrics.json). */
+  /** Output directory (recovery model under recovery/, checkpoints, metrics.json). */
   outDir: string;
-  preset?: RecoveryPreset;
-  hidden?: number[];
-  epochs: number;
-  batchSize?: number;
-  lr?: number;
-  earlyStoppingPatience?: number;
-  seed?: number;
   /** Verdict factors: one for every label or per label (default: grid-io DEFAULT_RECOVERY_FACTORS). */
   factor?: RecoveryFactorSetting;
   pca?: PcaOptions;
@@ -42,10 +46,8 @@ export interface ValidateEmulatorOptions {
   snrRange?: { min: number; max: number };
   /** Spectra per block in projection passes (default 1024). */
   blockRows?: number;
-  resume?: boolean;
   /** Points per label and set in the predicted-vs-true data (default 5000, the first ones). */
   maxScatterPoints?: number;
-  onProgress?: (p: Progress) => void | Promise<void>;
   onStage?: (stage: string) => void;
 }
 

@@ -102,15 +102,7 @@ export class PinnNetwork {
     labelsN: tf.Tensor2D,
     logTauN: tf.Tensor2D,
   ): { y: tf.Tensor2D; dyDlogTauN: tf.Tensor2D } {
-    const hL = this.labelEncoder.apply(labelsN);
-    const [hT, dhT] = this.tauEncoder.applyWithTangent(logTauN, tf.onesLike(logTauN) as tf.Tensor2D);
-    const z1 = tf.add(
-      tf.add(tf.matMul(hL, this.W1Label as tf.Tensor2D), tf.matMul(hT, this.W1Tau as tf.Tensor2D)),
-      this.b1,
-    ) as tf.Tensor2D;
-    const dz1 = tf.matMul(dhT, this.W1Tau as tf.Tensor2D);
-    const [a1, g1] = activateWithDerivative(z1, this.arch.activation);
-    const [y, dy] = this.head.applyWithTangent(a1 as tf.Tensor2D, tf.mul(g1, dz1) as tf.Tensor2D);
+    const { y, dy } = this.forwardWithTangent(labelsN, logTauN, null, tf.onesLike(logTauN) as tf.Tensor2D);
     return { y, dyDlogTauN: dy };
   }
 
@@ -123,13 +115,32 @@ export class PinnNetwork {
     logTauN: tf.Tensor2D,
     dLabelsN: tf.Tensor2D,
   ): { y: tf.Tensor2D; dy: tf.Tensor2D } {
-    const [hL, dhL] = this.labelEncoder.applyWithTangent(labelsN, dLabelsN);
-    const hT = this.tauEncoder.apply(logTauN);
+    return this.forwardWithTangent(labelsN, logTauN, dLabelsN, null);
+  }
+
+  /** Outputs and their derivative along (dLabelsN, dLogTauN), a null one meaning no change in that input. */
+  private forwardWithTangent(
+    labelsN: tf.Tensor2D,
+    logTauN: tf.Tensor2D,
+    dLabelsN: tf.Tensor2D | null,
+    dLogTauN: tf.Tensor2D | null,
+  ): { y: tf.Tensor2D; dy: tf.Tensor2D } {
+    const [hL, dhL] = dLabelsN
+      ? this.labelEncoder.applyWithTangent(labelsN, dLabelsN)
+      : [this.labelEncoder.apply(labelsN), null];
+    const [hT, dhT] = dLogTauN
+      ? this.tauEncoder.applyWithTangent(logTauN, dLogTauN)
+      : [this.tauEncoder.apply(logTauN), null];
     const z1 = tf.add(
       tf.add(tf.matMul(hL, this.W1Label as tf.Tensor2D), tf.matMul(hT, this.W1Tau as tf.Tensor2D)),
       this.b1,
     ) as tf.Tensor2D;
-    const dz1 = tf.matMul(dhL, this.W1Label as tf.Tensor2D);
+    const parts = [
+      ...(dhL ? [tf.matMul(dhL, this.W1Label as tf.Tensor2D)] : []),
+      ...(dhT ? [tf.matMul(dhT, this.W1Tau as tf.Tensor2D)] : []),
+    ];
+    if (parts.length === 0) throw new Error('forwardWithTangent: no direction given');
+    const dz1 = parts.length === 1 ? parts[0] : (tf.add(parts[0], parts[1]) as tf.Tensor2D);
     const [a1, g1] = activateWithDerivative(z1, this.arch.activation);
     const [y, dy] = this.head.applyWithTangent(a1 as tf.Tensor2D, tf.mul(g1, dz1) as tf.Tensor2D);
     return { y, dy };

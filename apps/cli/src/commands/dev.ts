@@ -19,14 +19,10 @@ export function register(program: Command): void {
     .description('start `temporal server start-dev` (or reuse the running one) and wait until it answers')
     .option('--json', 'print the server record as JSON')
     .action(async (opts: { json?: boolean }) => {
-      const s = await (await loadDevServerTools()).startDevServer();
+      const tools = await loadDevServerTools();
+      const s = await tools.startDevServer();
       if (opts.json) return out(JSON.stringify(s, null, 2));
-      const how = s.external
-        ? 'reusing a Temporal server not started here'
-        : s.reused
-          ? `already running (pid ${s.pid})`
-          : `started (pid ${s.pid})`;
-      out(`temporal dev server ${how} at ${s.address}, namespace ${s.namespace}, UI ${s.uiUrl}`);
+      out(tools.describeStart(s));
     });
 
   dev
@@ -34,16 +30,10 @@ export function register(program: Command): void {
     .description('stop the dev server started by this tooling; no process is left behind')
     .option('--json', 'print what was stopped as JSON')
     .action(async (opts: { json?: boolean }) => {
-      const s = await (await loadDevServerTools()).stopDevServer();
+      const tools = await loadDevServerTools();
+      const s = await tools.stopDevServer();
       if (opts.json) return out(JSON.stringify(s, null, 2));
-      if (s.stopped.length === 0) {
-        out(
-          s.externalStillAnswering
-            ? `a Temporal server not started by this tooling answers at ${s.address}; left alone`
-            : 'temporal dev server was not running',
-        );
-      }
-      for (const p of s.stopped) out(`stopped temporal dev server pid ${p.pid} (${p.signal}, ${p.ms} ms)`);
+      for (const line of tools.describeStop(s)) out(line);
     });
 
   dev
@@ -51,14 +41,9 @@ export function register(program: Command): void {
     .description('whether the dev server runs and answers (exit code 3 when not running)')
     .option('--json', 'print the status record as JSON')
     .action(async (opts: { json?: boolean }) => {
-      const s = await (await loadDevServerTools()).devServerStatus();
-      if (opts.json) out(JSON.stringify(s, null, 2));
-      else if (!s.running)
-        out(`temporal dev server not running (would listen at ${s.address}, state ${s.dbFile})`);
-      else
-        out(
-          `temporal dev server ${s.external ? 'not started by this tooling' : `pid ${s.pid}`} at ${s.address} (${s.healthy ? 'SERVING' : 'not answering'}), UI ${s.uiUrl}`,
-        );
+      const tools = await loadDevServerTools();
+      const s = await tools.devServerStatus();
+      out(opts.json ? JSON.stringify(s, null, 2) : tools.describeStatus(s));
       if (!s.running) process.exitCode = 3;
     });
 }

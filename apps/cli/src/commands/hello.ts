@@ -3,12 +3,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { hello, TASK_QUEUES } from '@stellar-emu/workflows';
-import { loadDevServerTools } from '../repo.js';
 import { startWorker } from '../worker-process.js';
 import {
   addConnectionOptions,
   connectClient,
-  resolveTemporalConfig,
+  resolveConnection,
   workerConnectionArgs,
   type TemporalConnectionFlags,
 } from '../temporal.js';
@@ -47,15 +46,7 @@ export function register(program: Command): void {
     const size = positiveInt('--size', opts.size);
     const seed = Number(opts.seed);
     if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got '${opts.seed}'`);
-    const config = resolveTemporalConfig(opts);
-    if (config.localDevServer) {
-      const server = await (await loadDevServerTools()).startDevServer();
-      config.address = server.address;
-      if (!server.reused)
-        process.stderr.write(
-          `started the Temporal dev server at ${server.address} ('stellar-emu dev stop' stops it)\n`,
-        );
-    }
+    const config = await resolveConnection(opts);
 
     const worker = opts.worker
       ? await startWorker(['--task-queue', opts.taskQueue, ...workerConnectionArgs(config)])

@@ -8,11 +8,12 @@ import { ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import { TASK_QUEUES, type PipelineResult } from '@stellar-emu/workflows';
 import { demoPipelineConfig, type PipelineConfig } from '@stellar-emu/workflows/config';
 import { currentGitCommit } from '@stellar-emu/report';
-import { demoDataFiles, loadDevServerTools } from '../repo.js';
+import { demoDataFiles } from '../repo.js';
 import { startSupervisedWorker } from '../worker-process.js';
 import {
   addConnectionOptions,
   connectClient,
+  resolveConnection,
   resolveTemporalConfig,
   workerConnectionArgs,
   type TemporalConnectionFlags,
@@ -73,15 +74,7 @@ export async function withTemporal<T>(
   opts: TemporalConnectionFlags & { worker: boolean; synthWorkers?: number },
   body: (client: Client) => Promise<T>,
 ): Promise<T> {
-  const config = resolveTemporalConfig(opts);
-  if (config.localDevServer) {
-    const server = await (await loadDevServerTools()).startDevServer();
-    config.address = server.address;
-    if (!server.reused)
-      process.stderr.write(
-        `started the Temporal dev server at ${server.address} ('stellar-emu dev stop' stops it)\n`,
-      );
-  }
+  const config = await resolveConnection(opts);
   const workers = [];
   if (opts.worker) {
     const synth = Math.max(1, opts.synthWorkers ?? defaultSynthWorkers());

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { readManifest, sha256File, TEST_SPLIT, VAL_SPLIT, writeFileAtomic } from '@stellar-emu/grid-io';
+import { readManifest, TEST_SPLIT, VAL_SPLIT, writeFileAtomic } from '@stellar-emu/grid-io';
 import type { SmeProvenance } from '@stellar-emu/synthesis';
 import { currentBackend, initBackend } from '@stellar-emu/nn-core';
 import { evaluatePinnModel } from '@stellar-emu/pinn';
@@ -35,6 +35,7 @@ import type {
 } from '@stellar-emu/workflows';
 import { LocalArtifactStore, stepKey } from '../artifacts/store.js';
 import { heartbeatPump } from './heartbeat.js';
+import { completeMetricsStep } from './metrics-step.js';
 
 async function metricsStep(
   artifacts: string,
@@ -52,15 +53,7 @@ async function metricsStep(
       (done) => ({ skipped: true, key, result: done.summary.metrics as MetricsRef }),
       async () => {
         const { path, summary } = await compute(await store.stepDir(step, key));
-        const ref: MetricsRef = { path, sha256: await sha256File(path), summary };
-        await store.recordCompleted({
-          step,
-          key,
-          outputs: { metrics: { path, sha256: ref.sha256 } },
-          summary: { metrics: ref },
-          completedAt: new Date().toISOString(),
-        });
-        return { skipped: false, key, result: ref };
+        return completeMetricsStep(store, step, key, path, summary);
       },
       () => hb.update({ step, waiting: 'the same step is running in another pipeline' }),
     );

@@ -37,6 +37,7 @@ import type {
 import { LocalArtifactStore, stepKey } from '../artifacts/store.js';
 import { inputError } from './data.js';
 import { heartbeatPump } from './heartbeat.js';
+import { completeMetricsStep } from './metrics-step.js';
 import { hashInputs, readSunInputs, sharedEngine, stopEngineOn } from './synth.js';
 
 const STEP = 'pinn-spectra';
@@ -580,33 +581,19 @@ export async function assemblePinnSpectra(input: {
   await writeFileAtomic(path, `${JSON.stringify(section)}\n`);
   const r4 = (x: number | null) => (x === null ? 'failed' : +x.toPrecision(4));
   const sunRes = sun?.residuals;
-  const ref: MetricsRef = {
-    path,
-    sha256: await sha256File(path),
-    summary: {
-      models: results.length,
-      pinnFailed: summary.pinn.failed,
-      pinnRhoxRepaired: rhoxRepairs.filter((x) => x.emulator === 'pinn').length,
-      pinnMedianAbsDeltaF: r4(summary.pinn.medianOfMedians),
-      pinnMedianP95AbsDeltaF: r4(summary.pinn.medianOfP95),
-      ...(summary.baseline
-        ? {
-            baselineFailed: summary.baseline.failed,
-            baselineMedianAbsDeltaF: r4(summary.baseline.medianOfMedians),
-            baselineMedianP95AbsDeltaF: r4(summary.baseline.medianOfP95),
-          }
-        : {}),
-      ...(sunRes
-        ? { sunResidualRatio: r4(sunRes.pinnVsObserved.median / sunRes.trueVsObserved.median) }
-        : {}),
-    },
-  };
-  await store.recordCompleted({
-    step: STEP,
-    key: plan.key,
-    outputs: { metrics: { path, sha256: ref.sha256 } },
-    summary: { metrics: ref },
-    completedAt: new Date().toISOString(),
+  return completeMetricsStep(store, STEP, plan.key, path, {
+    models: results.length,
+    pinnFailed: summary.pinn.failed,
+    pinnRhoxRepaired: rhoxRepairs.filter((x) => x.emulator === 'pinn').length,
+    pinnMedianAbsDeltaF: r4(summary.pinn.medianOfMedians),
+    pinnMedianP95AbsDeltaF: r4(summary.pinn.medianOfP95),
+    ...(summary.baseline
+      ? {
+          baselineFailed: summary.baseline.failed,
+          baselineMedianAbsDeltaF: r4(summary.baseline.medianOfMedians),
+          baselineMedianP95AbsDeltaF: r4(summary.baseline.medianOfP95),
+        }
+      : {}),
+    ...(sunRes ? { sunResidualRatio: r4(sunRes.pinnVsObserved.median / sunRes.trueVsObserved.median) } : {}),
   });
-  return { skipped: false, key: plan.key, result: ref };
 }

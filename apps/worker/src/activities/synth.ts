@@ -53,6 +53,7 @@ import type {
 } from '@stellar-emu/workflows';
 import { hashPath, LocalArtifactStore, stepKey } from '../artifacts/store.js';
 import { heartbeatPump } from './heartbeat.js';
+import { completeMetricsStep } from './metrics-step.js';
 import { inputError } from './data.js';
 
 const STEP = 'synth-sme';
@@ -476,21 +477,9 @@ export async function checkSynthesisStep(input: {
   const dir = await store.stepDir(step, key);
   const path = join(dir, 'metrics.json');
   await writeFileAtomic(path, `${JSON.stringify(metrics)}\n`);
-  const ref: MetricsRef = {
-    path,
-    sha256: await sha256File(path),
-    summary: {
-      sunMedianAbsResidual: +c.medianAbsResidual.toFixed(4),
-      sunP95AbsResidual: +c.p95AbsResidual.toFixed(4),
-      pixels: c.pixels,
-    },
-  };
-  await store.recordCompleted({
-    step,
-    key,
-    outputs: { metrics: { path, sha256: ref.sha256 } },
-    summary: { metrics: ref },
-    completedAt: new Date().toISOString(),
+  return completeMetricsStep(store, step, key, path, {
+    sunMedianAbsResidual: +c.medianAbsResidual.toFixed(4),
+    sunP95AbsResidual: +c.p95AbsResidual.toFixed(4),
+    pixels: c.pixels,
   });
-  return { skipped: false, key, result: ref };
 }

@@ -125,13 +125,10 @@ export function normalizeValues(
   stats: QuantityStats,
   method: NormalizationMethod,
 ): number[] {
-  const out = new Array<number>(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const v = stats.transform === 'log10' ? Math.log10(values[i]) : values[i];
-    out[i] =
-      method === 'minmax' ? minMaxScale(v, stats.min, stats.max) : standardize(v, stats.mean, stats.std);
-  }
-  return out;
+  return Array.from(values, (x) => {
+    const v = stats.transform === 'log10' ? Math.log10(x) : x;
+    return method === 'minmax' ? minMaxScale(v, stats.min, stats.max) : standardize(v, stats.mean, stats.std);
+  });
 }
 
 /** Inverse of {@link normalizeValues}: back to physical units. */
@@ -140,15 +137,11 @@ export function denormalizeValues(
   stats: QuantityStats,
   method: NormalizationMethod,
 ): number[] {
-  const out = new Array<number>(values.length);
-  for (let i = 0; i < values.length; i++) {
+  return Array.from(values, (x) => {
     const v =
-      method === 'minmax'
-        ? minMaxUnscale(values[i], stats.min, stats.max)
-        : unstandardize(values[i], stats.mean, stats.std);
-    out[i] = stats.transform === 'log10' ? 10 ** v : v;
-  }
-  return out;
+      method === 'minmax' ? minMaxUnscale(x, stats.min, stats.max) : unstandardize(x, stats.mean, stats.std);
+    return stats.transform === 'log10' ? 10 ** v : v;
+  });
 }
 
 /**

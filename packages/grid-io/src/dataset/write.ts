@@ -135,6 +135,13 @@ export function writeDatasetAtomic<T>(dir: string, write: (stage: string) => Pro
   });
 }
 
+/** A `write…DatasetFiles` writer made to replace its directory as a whole ({@link writeDatasetAtomic}). */
+function atomicDatasetWriter<T, O>(
+  writeFiles: (items: AsyncIterable<T> | Iterable<T>, dir: string, opts?: O) => Promise<DatasetManifest>,
+): (items: AsyncIterable<T> | Iterable<T>, dir: string, opts?: O) => Promise<DatasetManifest> {
+  return (items, dir, opts) => writeDatasetAtomic(dir, (stage) => writeFiles(items, stage, opts));
+}
+
 async function finishDataset(
   dir: string,
   writer: ParquetStreamWriter,
@@ -232,18 +239,9 @@ class RowGroups<T extends DatasetRow> {
  * The directory is replaced as a whole ({@link writeDatasetAtomic}): an error while reading the
  * models or writing leaves an existing dataset at `dir` as it was.
  */
-export async function writeAtmosphereDataset(
-  models: AsyncIterable<AtmosphereModel> | Iterable<AtmosphereModel>,
-  dir: string,
-  opts: WriteDatasetOptions = {},
-): Promise<DatasetManifest> {
-  return writeDatasetAtomic(dir, (stage) => writeAtmosphereDatasetFiles(models, stage, opts));
-}
+export const writeAtmosphereDataset = atomicDatasetWriter(writeAtmosphereDatasetFiles);
 
-/**
- * {@link writeAtmosphereDataset} into an empty folder without the atomic replacement (for
- * writers that add files to the same version, inside {@link writeDatasetAtomic}).
- */
+/** {@link writeAtmosphereDataset} without the atomic replacement: into an empty folder (inside {@link writeDatasetAtomic}). */
 export async function writeAtmosphereDatasetFiles(
   models: AsyncIterable<AtmosphereModel> | Iterable<AtmosphereModel>,
   dir: string,
@@ -307,18 +305,9 @@ export async function writeAtmosphereDatasetFiles(
  * The directory is replaced as a whole ({@link writeDatasetAtomic}): an error while reading the
  * records or writing leaves an existing dataset at `dir` as it was.
  */
-export async function writeSpectrumDataset(
-  records: AsyncIterable<SpectrumRecord> | Iterable<SpectrumRecord>,
-  dir: string,
-  opts: WriteSpectrumDatasetOptions = {},
-): Promise<DatasetManifest> {
-  return writeDatasetAtomic(dir, (stage) => writeSpectrumDatasetFiles(records, stage, opts));
-}
+export const writeSpectrumDataset = atomicDatasetWriter(writeSpectrumDatasetFiles);
 
-/**
- * {@link writeSpectrumDataset} into an empty folder without the atomic replacement (for writers
- * that add files to the same version, inside {@link writeDatasetAtomic}).
- */
+/** {@link writeSpectrumDataset} without the atomic replacement: into an empty folder (inside {@link writeDatasetAtomic}). */
 export async function writeSpectrumDatasetFiles(
   records: AsyncIterable<SpectrumRecord> | Iterable<SpectrumRecord>,
   dir: string,

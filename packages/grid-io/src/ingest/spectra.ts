@@ -374,13 +374,15 @@ export async function ingestSpectra(opts: IngestSpectraOptions): Promise<IngestS
   for (const r of tableRows) {
     const at = `${opts.labels}:${r.line}`;
     const shown = `spectrum file '${r.file}'${r.path !== r.file ? ` (${r.path})` : ''}`;
-    if (!opts.allowOutside && !isInside(base, r.path)) {
+    const outside = (how: 'is' | 'links') =>
       reject(
         r.line,
         'outside',
-        `${at}: ${shown} is outside the label table's folder ${base || '.'}; refused (allowOutside / --allow-outside reads it)`,
+        `${at}: ${shown} ${how} outside the label table's folder ${base || '.'}; refused (allowOutside / --allow-outside reads it)`,
         r.path,
       );
+    if (!opts.allowOutside && !isInside(base, r.path)) {
+      outside('is');
       continue;
     }
     let ok = false;
@@ -402,12 +404,7 @@ export async function ingestSpectra(opts: IngestSpectraOptions): Promise<IngestS
       // A link inside the folder may lead out of it.
       realBase ??= await realpath(base || '.');
       if (!isInside(realBase, await realpath(r.path))) {
-        reject(
-          r.line,
-          'outside',
-          `${at}: ${shown} links outside the label table's folder ${base || '.'}; refused (allowOutside / --allow-outside reads it)`,
-          r.path,
-        );
+        outside('links');
         continue;
       }
     }
