@@ -132,20 +132,31 @@ interface ParsedHeader {
   stored: string;
 }
 
+/** Bytes before any header field, the smallest checkpoint there is. */
+const FIXED_BYTES = 8 + SHA_PREFIX.length + 64;
+
 /**
- * Check the fixed prefix and parse the header of a checkpoint of `fileSize` bytes whose first
- * bytes are `prefix` (at least the length field, the sha256 entry and the header, when the file
- * has them). The checksum is not checked here.
+ * The header length stored in the first 8 bytes of `prefix` (at least {@link FIXED_BYTES} of a
+ * file of `fileSize` bytes), checked against the file size.
  */
-function parseHeader(prefix: Buffer, fileSize: number, path: string): ParsedHeader {
-  if (fileSize < 8 + SHA_PREFIX.length + 64)
-    throw new CheckpointError(path, `file is truncated (${fileSize} bytes)`);
+function headerLength(prefix: Buffer, fileSize: number, path: string): number {
+  if (fileSize < FIXED_BYTES) throw new CheckpointError(path, `file is truncated (${fileSize} bytes)`);
   const headerLen = Number(prefix.readBigUInt64LE(0));
   if (headerLen > fileSize - 8)
     throw new CheckpointError(
       path,
       `header length ${headerLen} exceeds the file size (${fileSize} bytes): truncated or not a checkpoint`,
     );
+  return headerLen;
+}
+
+/**
+ * Check the fixed prefix and parse the header of a checkpoint of `fileSize` bytes whose first
+ * bytes are `prefix` (at least the length field, the sha256 entry and the header, when the file
+ * has them). The checksum is not checked here.
+ */
+function parseHeader(prefix: Buffer, fileSize: number, path: string): ParsedHeader {
+  const headerLen = headerLength(prefix, fileSize, path);
   if (prefix.toString('utf8', 8, SHA_OFFSET) !== SHA_PREFIX)
     throw new CheckpointError(
       path,
@@ -204,8 +215,6 @@ function typedArrayOf(
 
 /** Parse and verify checkpoint bytes; throws CheckpointError on any inconsistency. */
 export function decodeCheckpoint(file: Buffer, path = '<buffer>'): DecodedCheckpoint {
-  if (file.length < 8 + SHA_PREFIX.length + 64)
-    throw new CheckpointError(path, `file is truncated (${file.length} bytes)`);
   const h = parseHeader(file, file.length, path);
   // the checksum covers the file with its own 64 characters read as '0': hash around them, no copy
   const actual = createHash('sha256')
@@ -312,16 +321,9 @@ export async function readCheckpoint(
   }
   try {
     const size = (await fh.stat()).size;
-    const fixed = Buffer.alloc(Math.min(size, 8 + SHA_PREFIX.length + 64));
+    const fixed = Buffer.alloc(Math.min(size, FIXED_BYTES));
     await readExactly(fh, fixed, 0, fixed.length, 0);
-    if (size < 8 + SHA_PREFIX.length + 64)
-      throw new CheckpointError(path, `file is truncated (${size} bytes)`);
-    const headerLen = Number(fixed.readBigUInt64LE(0));
-    if (headerLen > size - 8)
-      throw new CheckpointError(
-        path,
-        `header length ${headerLen} exceeds the file size (${size} bytes): truncated or not a checkpoint`,
-      );
+    const headerLen = headerLength(fixed, size, path);
     const prefix = Buffer.alloc(Math.max(8 + headerLen, fixed.length));
     await readExactly(fh, prefix, 0, prefix.length, 0);
     const h = parseHeader(prefix, size, path);

@@ -114,6 +114,10 @@ export class EarlyStopping {
     } else {
       this.badEpochs += 1;
     }
+    return this.stopped;
+  }
+  /** Whether the recorded epochs already ask to stop (true after a resume from a run that stopped early). */
+  get stopped(): boolean {
     return this.badEpochs >= this.opts.patience;
   }
   getState(): Record<string, unknown> {

@@ -92,6 +92,32 @@ test('progress reports carry epoch, step, losses and samples/s; early stopping e
   expect(reports.some((r) => r.phase === 'checkpoint')).toBe(true);
 });
 
+test("a resume of a run that stopped early trains no further; the 'start' report names the checkpoint and step it resumed from", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stopped-'));
+  const stopper = () => new EarlyStopping({ patience: 1, relMinDelta: 0.5 });
+  const first = await run(dir, { epochs: 50, earlyStopping: stopper() });
+  expect(first.result.stoppedEarly).toBe(true);
+  const reports: Progress[] = [];
+  const again = await run(dir, {
+    epochs: 50,
+    earlyStopping: stopper(),
+    resumeFrom: 'latest',
+    onProgress: (p) => void reports.push(p),
+  });
+  expect(again.result.stoppedEarly).toBe(true);
+  expect(again.result.epochsDone).toBe(first.result.epochsDone);
+  expect(again.result.globalStep).toBe(first.result.globalStep);
+  expect(again.result.resumedFromStep).toBe(first.result.globalStep);
+  expect(reports.some((r) => r.phase === 'step')).toBe(false);
+  const start = reports.find((r) => r.phase === 'start')!;
+  expect(start.resumedFromStep).toBe(first.result.globalStep);
+  expect(start.resumedFrom).toBe(first.result.finalCheckpoint);
+  // A fresh run's start report says so.
+  const fresh: Progress[] = [];
+  await run(mkdtempSync(join(tmpdir(), 'fresh-')), { epochs: 1, onProgress: (p) => void fresh.push(p) });
+  expect(fresh[0]).toMatchObject({ phase: 'start', globalStep: 0, resumedFromStep: 0, resumedFrom: null });
+});
+
 test('checkpoint retention keeps the newest N of every kind (step, epoch-end, final, earlier attempts) and resumes from the newest', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'keep-'));
   const names = () =>

@@ -45,7 +45,8 @@ export interface LossResult {
 
 /** Progress report passed to `onProgress`. */
 export interface Progress {
-  phase: 'step' | 'epoch' | 'checkpoint' | 'done';
+  /** 'start': once, before the first step of this call (after a resume: at the restored position). */
+  phase: 'start' | 'step' | 'epoch' | 'checkpoint' | 'done';
   /** 0-based epoch. */
   epoch: number;
   /** Steps done in this epoch. */
@@ -62,6 +63,10 @@ export interface Progress {
   samplesPerSec: number;
   /** Checkpoint path ('checkpoint' reports). */
   checkpointPath?: string;
+  /** Global step this run resumed from (0 for a fresh start). */
+  resumedFromStep: number;
+  /** Checkpoint this run resumed from (null for a fresh start). */
+  resumedFrom: string | null;
   /** Resident memory of the process when this report was made, MiB (native and JS; for the terminal and heartbeats). */
   rssMiB: number;
   /**
@@ -463,6 +468,8 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
       lr: schedule.lr(globalStep),
       samplesPerSec: 0,
       ...p,
+      resumedFromStep,
+      resumedFrom,
       rssMiB: Math.round(process.memoryUsage.rss() / 2 ** 20),
     };
     return opts.onProgress?.(
@@ -475,6 +482,7 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
   let history: TrainResult['history'] = [];
   const t0 = performance.now();
   let resumedFromStep = 0;
+  let resumedFrom: string | null = null;
 
   let resumeFrom = opts.resumeFrom;
   let found: ResumableCheckpoint | null = null;
@@ -518,6 +526,7 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
     epochBatches = st.epochBatches;
     history = st.history;
     resumedFromStep = globalStep;
+    resumedFrom = path;
   }
   let best = bestOfHistory(history);
   let budgetSpent = false;
@@ -533,7 +542,8 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
   let windowSteps = 0;
   let windowSamples = 0;
   let windowStart = performance.now();
-  let stoppedEarly = false;
+  // A run that had already stopped early (its last checkpoint says so) trains no further.
+  let stoppedEarly = resumedFrom !== null && (opts.earlyStopping?.stopped ?? false);
   let aborted = false;
   let lastCheckpoint: string | null = null;
   let lastValLoss: number | null = history.length ? history.at(-1)!.valLoss : null;
@@ -570,7 +580,8 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
     await report('checkpoint', { checkpointPath: path });
   };
 
-  outer: while (epoch < epochs) {
+  await report('start');
+  outer: while (!stoppedEarly && epoch < epochs) {
     const epochRng = new Rng(deriveSeed(opts.seed, epoch));
     const perm = train.epochOrder
       ? train.epochOrder(epoch, epochRng)

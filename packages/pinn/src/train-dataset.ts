@@ -6,14 +6,11 @@ import {
   CosineLr,
   createOptimizer,
   EarlyStopping,
-  findResumableCheckpoint,
   initBackend,
-  readCheckpoint,
   trainLoop,
   type ModelTrainingRequest,
   type ModelTrainingResult,
   type Progress,
-  warnOnStderr,
 } from '@stellar-emu/nn-core';
 import { parseTrainingOptions } from '@stellar-emu/nn-core/options';
 import { DEFAULT_PHYSICS, PRESETS, type PhysicsOptions } from './config.js';
@@ -30,8 +27,6 @@ import { computeNormalization } from './normalization.js';
 export type PinnTrainProgress = Progress & {
   /** Total epochs of the run (not of this chunk). */
   epochs: number;
-  /** Global step this call started from (0 for a fresh run). */
-  resumedFromStep: number;
   /** Seconds until `epochs` at this call's step rate (null before the first report). */
   etaSeconds: number | null;
 };
@@ -107,31 +102,6 @@ export async function trainPinnOnDataset(o: TrainPinnOptions): Promise<TrainPinn
   const ckptDir = checkpointDirOf(o.outDir);
   await mkdir(ckptDir, { recursive: true });
 
-  let resumeFrom: string | undefined;
-  let state: { globalStep?: number; earlyStopping?: unknown } | null = null;
-  const checkpointWarnings: string[] = [];
-  if (typeof o.resume === 'string') {
-    resumeFrom = o.resume;
-    state = (await readCheckpoint(resumeFrom, { tensors: false })).state;
-  } else if (o.resume) {
-    const found = await findResumableCheckpoint(ckptDir, {
-      onWarning: o.onWarning ?? warnOnStderr,
-      tensors: false, // only the state here; the loop reads the weights
-    });
-    resumeFrom = found.path ?? undefined;
-    state = found.state;
-    checkpointWarnings.push(...found.warnings);
-  } // else: a fresh start, whose loop deletes the checkpoints of an earlier run
-
-  let resumedFromStep = 0;
-  let alreadyStopped = false;
-  if (state) {
-    const st = state;
-    resumedFromStep = st.globalStep ?? 0;
-    const es = st.earlyStopping as { badEpochs?: number } | null;
-    alreadyStopped = !!(patience && es && (es.badEpochs ?? 0) >= patience);
-  }
-
   const emulator = new PinnEmulator(arch, norm, physics, t.seed);
   const optimizer = createOptimizer('adam', emulator.net.params);
   const earlyStopping = patience ? new EarlyStopping({ patience: patience }) : undefined;
@@ -139,16 +109,9 @@ export async function trainPinnOnDataset(o: TrainPinnOptions): Promise<TrainPinn
   const onProgress = o.onProgress
     ? async (p: Progress) => {
         const elapsed = (performance.now() - t0) / 1000;
-        const stepsDone = p.globalStep - resumedFromStep;
+        const stepsDone = p.globalStep - p.resumedFromStep;
         const etaSeconds = stepsDone > 0 ? ((targetSteps - p.globalStep) * elapsed) / stepsDone : null;
-        const warnings = [...checkpointWarnings, ...(p.checkpointWarnings ?? [])];
-        await o.onProgress!({
-          ...p,
-          epochs: t.epochs,
-          resumedFromStep,
-          etaSeconds,
-          ...(warnings.length ? { checkpointWarnings: warnings } : {}),
-        });
+        await o.onProgress!({ ...p, epochs: t.epochs, etaSeconds });
       }
     : undefined;
   try {
@@ -160,22 +123,22 @@ export async function trainPinnOnDataset(o: TrainPinnOptions): Promise<TrainPinn
       optimizer,
       schedule: new CosineLr(scheduleSpec),
       earlyStopping,
-      // A run that already stopped early only reloads its weights.
-      epochs: alreadyStopped ? 0 : untilEpoch,
+      epochs: untilEpoch,
       batchSize,
       seed: t.seed,
       checkpointDir: ckptDir,
       checkpointEverySteps: t.checkpointEverySteps,
       ...(t.maxMinutes !== undefined ? { maxSeconds: t.maxMinutes * 60 } : {}),
       reportEverySteps: o.reportEverySteps ?? 50,
-      resumeFrom,
+      // A run that had stopped early only reloads its weights (the loop trains no further).
+      resumeFrom: typeof o.resume === 'string' ? o.resume : o.resume ? 'latest-if-any' : undefined,
       config,
       normalization: norm as unknown as Record<string, unknown>,
       onProgress,
       onWarning: o.onWarning,
       signal: o.signal,
     });
-    const stoppedEarly = result.stoppedEarly || alreadyStopped;
+    const stoppedEarly = result.stoppedEarly;
     const epochsDone = result.epochsDone;
     const done = stoppedEarly || epochsDone >= t.epochs;
     const durationS = (performance.now() - t0) / 1000;
@@ -211,13 +174,13 @@ export async function trainPinnOnDataset(o: TrainPinnOptions): Promise<TrainPinn
       aborted: result.aborted,
       budgetSpent: result.budgetSpent,
       globalStep: result.globalStep,
-      resumedFromStep,
+      resumedFromStep: result.resumedFromStep,
       lastCheckpoint: result.finalCheckpoint,
       history: result.history,
       best: result.best,
       backend: backend.name,
       durationS,
-      checkpointWarnings: [...checkpointWarnings, ...result.checkpointWarnings],
+      checkpointWarnings: result.checkpointWarnings,
     };
   } finally {
     optimizer.dispose();

@@ -1,12 +1,9 @@
 // Training activities: bounded chunks of PINN or CVAE training that heartbeat their progress,
 // resume from the last checkpoint after a crash, and checkpoint on cancellation or drain.
-import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import {
-  checkpointDirOf,
-  findResumableCheckpoint,
   initBackend,
   type ModelTrainingRequest,
   type ModelTrainingResult,
@@ -82,17 +79,10 @@ function anySignal(signals: (AbortSignal | undefined)[]): AbortSignal {
 export async function trainChunk(input: TrainChunkInput): Promise<TrainChunkResult> {
   await initBackend();
   const modelDir = await modelDirFor(input);
-  const ckptDir = checkpointDirOf(modelDir);
-  // The newest checkpoint that verifies; newer corrupt ones are renamed aside and reported in the
-  // progress (a directory of corrupt checkpoints only is a non-retryable CheckpointError).
-  const found = existsSync(ckptDir)
-    ? await findResumableCheckpoint(ckptDir, {
-        onWarning: (w) => console.warn(`trainChunk ${input.model}: ${w}`),
-        tensors: false, // the warnings and the step only; the trainer's loop reads the weights
-      })
-    : null;
-  const resumeFrom = found?.path ?? null;
-  const checkpointWarnings = [...(found?.warnings ?? [])];
+  // The loop resumes from the newest checkpoint that verifies; newer corrupt ones are renamed aside
+  // and named in every progress report (a directory of corrupt checkpoints only is a
+  // non-retryable CheckpointError).
+  const checkpointWarnings: string[] = [];
   // Heartbeats every 2 s (the worker's throttle allows it): `status` lags training by a few seconds.
   const hb = heartbeatPump(2000);
   const signal = anySignal([hb.signal, drainSignal]);
@@ -107,11 +97,9 @@ export async function trainChunk(input: TrainChunkInput): Promise<TrainChunkResu
     valLoss: null,
     samplesPerSec: 0,
     etaSeconds: null,
-    checkpoint: resumeFrom,
+    checkpoint: null,
     resumedFromStep: 0,
-    ...(checkpointWarnings.length ? { checkpointWarnings } : {}),
   };
-  if (checkpointWarnings.length) hb.update(progress);
   const addWarnings = (more: string[] | undefined) => {
     for (const w of more ?? []) if (!checkpointWarnings.includes(w)) checkpointWarnings.push(w);
     if (checkpointWarnings.length) progress.checkpointWarnings = [...checkpointWarnings];
@@ -137,8 +125,8 @@ export async function trainChunk(input: TrainChunkInput): Promise<TrainChunkResu
       samplesPerSec: p.samplesPerSec,
       rssMiB: p.rssMiB,
       etaSeconds: stepsPerSecond > 0 ? Math.max(0, (totalSteps - p.globalStep) / stepsPerSecond) : null,
-      checkpoint: p.checkpointPath ?? progress.checkpoint,
-      resumedFromStep: (p as { resumedFromStep?: number | null }).resumedFromStep ?? progress.resumedFromStep,
+      checkpoint: p.checkpointPath ?? progress.checkpoint ?? p.resumedFrom,
+      resumedFromStep: p.resumedFromStep,
       reportedAt: Date.now(),
     };
     addWarnings(p.checkpointWarnings);
@@ -155,6 +143,7 @@ export async function trainChunk(input: TrainChunkInput): Promise<TrainChunkResu
         resume: true,
         signal,
         onProgress,
+        onWarning: (w) => console.warn(`trainChunk ${input.model}: ${w}`),
       },
       input.maxSeconds,
     );
