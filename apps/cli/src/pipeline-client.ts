@@ -220,7 +220,7 @@ export function describeTraining(t: TrainProgress): string {
     .slice(0, 3)
     .map(([k, v]) => `${k} ${Number(v).toPrecision(3)}`)
     .join(', ');
-  return `${t.model} epoch ${t.epoch + 1}/${t.epochs} step ${t.globalStep}${loss ? ` · ${loss}` : ''}${t.valLoss !== null ? ` · val ${t.valLoss.toPrecision(3)}` : ''} · ETA ${fmtSeconds(t.etaSeconds)}${age !== null && age >= 5 ? ` · ${Math.round(age)} s ago` : ''}${t.resumedFromStep ? ` · resumed from step ${t.resumedFromStep}` : ''}${t.checkpointWarnings?.length ? ` · ${t.checkpointWarnings.length} corrupt checkpoint${t.checkpointWarnings.length > 1 ? 's' : ''} set aside` : ''}`;
+  return `${t.model} epoch ${t.epoch + 1}/${t.epochs} step ${t.globalStep}${loss ? ` · ${loss}` : ''}${t.valLoss !== null ? ` · val ${t.valLoss.toPrecision(3)}` : ''} · ETA ${fmtSeconds(t.etaSeconds)}${t.etaBy === 'budget' ? ' (time budget)' : ''}${age !== null && age >= 5 ? ` · ${Math.round(age)} s ago` : ''}${t.resumedFromStep ? ` · resumed from step ${t.resumedFromStep}` : ''}${t.checkpointWarnings?.length ? ` · ${t.checkpointWarnings.length} corrupt checkpoint${t.checkpointWarnings.length > 1 ? 's' : ''} set aside` : ''}`;
 }
 
 /** Snapshot of a workflow's progress: its query plus live training heartbeat. */

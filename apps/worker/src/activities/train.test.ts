@@ -105,3 +105,45 @@ test('a training option reaches the trainer unchanged from the pipeline config: 
   expect(models.false.includeAccrad).toBe(true);
   expect(models.true.includeAccrad).toBe(false);
 });
+
+test('with a time budget the ETA is what is left of the budget once the epochs would outlast it, and the training ends on the budget', async () => {
+  const artifacts = await mkdtemp(join(tmpdir(), 'se-eta-'));
+  const raw = await prepareDatasetStep({
+    kind: 'atmospheres',
+    source: { synthetic: { n: 48, seed: 5 } },
+    artifacts,
+  });
+  const dataset = (await splitDatasetStep({ dataset: raw.result, scheme: '90/10', seed: 0, artifacts }))
+    .result;
+  const settings: TrainSettings = {
+    preset: 'small',
+    epochs: 100_000,
+    seed: 3,
+    alpha: 0,
+    epochsPerChunk: 100_000,
+    checkpointEverySteps: 0,
+    batchSize: 256,
+  };
+  const maxSeconds = 6;
+  const env = new MockActivityEnvironment();
+  const heartbeats: TrainProgress[] = [];
+  env.on('heartbeat', (d: TrainProgress) => heartbeats.push(d));
+  const input: TrainChunkInput = {
+    model: 'pinn',
+    dataset,
+    settings,
+    artifacts,
+    untilEpoch: 100_000,
+    maxSeconds,
+  };
+  const r = (await env.run(trainChunk, input)) as TrainChunkResult;
+  expect(r.budgetSpent).toBe(true);
+  expect(r.epochsDone).toBeLessThan(100_000);
+  const estimated = heartbeats.filter((h) => h?.etaSeconds !== null && h?.etaSeconds !== undefined);
+  expect(estimated.length).toBeGreaterThan(0);
+  for (const h of estimated) {
+    // 100,000 epochs at any rate this machine reaches outlast 6 s.
+    expect(h.etaBy).toBe('budget');
+    expect(h.etaSeconds!).toBeLessThanOrEqual(maxSeconds);
+  }
+});

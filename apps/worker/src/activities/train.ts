@@ -108,12 +108,18 @@ export async function trainChunk(input: TrainChunkInput): Promise<TrainChunkResu
   // (data loading, the first compiled step) does not skew it.
   let first: { step: number; t: number } | null = null;
   let stepsPerSecond = 0;
+  // The time budget ends training at the first epoch end after it: the ETA is at most what is left.
+  const budgetEndsAt =
+    input.maxSeconds !== undefined ? performance.now() + input.maxSeconds * 1000 : Infinity;
   const onProgress = (p: Progress) => {
     const now = performance.now();
     if (!first) first = { step: p.globalStep, t: now };
     else if (p.globalStep > first.step && now > first.t)
       stepsPerSecond = (p.globalStep - first.step) / ((now - first.t) / 1000);
     const totalSteps = p.stepsPerEpoch * input.settings.epochs;
+    const epochsEta = stepsPerSecond > 0 ? Math.max(0, (totalSteps - p.globalStep) / stepsPerSecond) : null;
+    const budgetLeft = Math.max(0, (budgetEndsAt - now) / 1000);
+    const byBudget = epochsEta !== null && budgetLeft < epochsEta;
     progress = {
       ...progress,
       epoch: p.epoch,
@@ -124,11 +130,13 @@ export async function trainChunk(input: TrainChunkInput): Promise<TrainChunkResu
       valLoss: p.valLoss ?? progress.valLoss,
       samplesPerSec: p.samplesPerSec,
       rssMiB: p.rssMiB,
-      etaSeconds: stepsPerSecond > 0 ? Math.max(0, (totalSteps - p.globalStep) / stepsPerSecond) : null,
+      etaSeconds: byBudget ? budgetLeft : epochsEta,
       checkpoint: p.checkpointPath ?? progress.checkpoint ?? p.resumedFrom,
       resumedFromStep: p.resumedFromStep,
       reportedAt: Date.now(),
     };
+    if (byBudget) progress.etaBy = 'budget';
+    else delete progress.etaBy;
     addWarnings(p.checkpointWarnings);
     hb.update(progress);
   };

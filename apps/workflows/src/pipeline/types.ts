@@ -145,8 +145,10 @@ export interface TrainProgress {
   samplesPerSec: number;
   /** Resident memory of the training worker process, MiB (absent before its first report). */
   rssMiB?: number;
-  /** Seconds left, estimated from the recent rate. */
+  /** Seconds left, estimated from the recent rate (capped by what is left of a time budget). */
   etaSeconds: number | null;
+  /** 'budget' when the time budget ends the training before its last epoch would (absent: the epochs). */
+  etaBy?: 'budget';
   checkpoint: string | null;
   /** The global step this attempt resumed from (0 for a fresh start). */
   resumedFromStep: number;
