@@ -8,7 +8,7 @@ import { openDataset, readFluxRowGroup } from '@stellar-emu/grid-io';
 import { realDataDir } from '@stellar-emu/grid-io/testing';
 import { pysmeAvailable, RowStore } from '@stellar-emu/synthesis';
 import type { SmeSpectraSettings, TrainSettings } from '@stellar-emu/workflows';
-import { prepareDatasetStep, splitDatasetStep } from './data.js';
+import { splitSyntheticAtmospheres } from '../../test/datasets.js';
 import {
   assembleSpectrumGrid,
   closeSynthesisEngine,
@@ -38,14 +38,7 @@ describe.skipIf(!run)('synth activities', () => {
   });
 
   test('a grid from a trained PINN emulator (pinn:<model-dir>): its atmospheres through PySME, the source and its hash in the provenance', async () => {
-    const artifacts = await mkdtemp(join(tmpdir(), 'se-synth-pinn-'));
-    const raw = await prepareDatasetStep({
-      kind: 'atmospheres',
-      source: { synthetic: { n: 48, seed: 5 } },
-      artifacts,
-    });
-    const dataset = (await splitDatasetStep({ dataset: raw.result, scheme: '90/10', seed: 0, artifacts }))
-      .result;
+    const { artifacts, dataset } = await splitSyntheticAtmospheres('se-synth-pinn-');
     const settings: TrainSettings = {
       preset: 'small',
       epochs: 2,

@@ -15,7 +15,7 @@ import {
   type TrainSettings,
 } from '@stellar-emu/workflows';
 import { pipelineConfigSchema } from '@stellar-emu/workflows/config';
-import { prepareDatasetStep, splitDatasetStep } from './data.js';
+import { splitSyntheticAtmospheres } from '../../test/datasets.js';
 import { trainChunk } from './train.js';
 
 async function weights(modelDir: string): Promise<Map<string, Float32Array>> {
@@ -33,15 +33,8 @@ test('a retried trainChunk whose newest checkpoint is truncated resumes from the
     checkpointEverySteps: 3,
     batchSize: 256,
   };
-  const artifacts = await mkdtemp(join(tmpdir(), 'se-corrupt-'));
+  const { artifacts, dataset } = await splitSyntheticAtmospheres('se-corrupt-');
   const refArtifacts = await mkdtemp(join(tmpdir(), 'se-corrupt-ref-'));
-  const raw = await prepareDatasetStep({
-    kind: 'atmospheres',
-    source: { synthetic: { n: 48, seed: 5 } },
-    artifacts,
-  });
-  const dataset = (await splitDatasetStep({ dataset: raw.result, scheme: '90/10', seed: 0, artifacts }))
-    .result;
 
   // The uninterrupted reference in its own store, in the same two chunks.
   await trainChunk({ model: 'pinn', dataset, settings, artifacts: refArtifacts, untilEpoch: 1 });
@@ -78,14 +71,7 @@ test('a retried trainChunk whose newest checkpoint is truncated resumes from the
 });
 
 test('a training option reaches the trainer unchanged from the pipeline config: pinn.paperPhysics (config file → workflow settings → trainChunk → model)', async () => {
-  const artifacts = await mkdtemp(join(tmpdir(), 'se-option-'));
-  const raw = await prepareDatasetStep({
-    kind: 'atmospheres',
-    source: { synthetic: { n: 24, seed: 5 } },
-    artifacts,
-  });
-  const dataset = (await splitDatasetStep({ dataset: raw.result, scheme: '90/10', seed: 0, artifacts }))
-    .result;
+  const { artifacts, dataset } = await splitSyntheticAtmospheres('se-option-', 24);
   const models: Record<string, { includeAccrad: boolean }> = {};
   for (const paperPhysics of [false, true]) {
     // The config a user writes; the pipeline's own parse and settings.
@@ -107,14 +93,7 @@ test('a training option reaches the trainer unchanged from the pipeline config: 
 });
 
 test('with a time budget the ETA is what is left of the budget once the epochs would outlast it, and the training ends on the budget', async () => {
-  const artifacts = await mkdtemp(join(tmpdir(), 'se-eta-'));
-  const raw = await prepareDatasetStep({
-    kind: 'atmospheres',
-    source: { synthetic: { n: 48, seed: 5 } },
-    artifacts,
-  });
-  const dataset = (await splitDatasetStep({ dataset: raw.result, scheme: '90/10', seed: 0, artifacts }))
-    .result;
+  const { artifacts, dataset } = await splitSyntheticAtmospheres('se-eta-');
   const settings: TrainSettings = {
     preset: 'small',
     epochs: 100_000,
