@@ -647,15 +647,35 @@ export function describeStatus(s) {
 }
 
 /**
- * For tests: use the dev server, starting it if needed, and get a `release` function.
- * A server that tests started is stopped when the last test process releases it; one that a
- * person started (`npm run temporal start`) is never stopped by tests. Leases of processes that
+ * The tests' own dev server: port STELLAR_EMU_TEST_TEMPORAL_PORT (default: the pipelines' port + 10,
+ * i.e. 7243; UI port + 1000),
+ * state in `.data/temporal-test/`. Never the server that `npm run temporal start` and the
+ * pipelines use: workflows name fixed task queues (`cpu`, `gpu`, `synth`), so on a shared server
+ * a user's running pipeline workers would take the tests' activities, and test workers the
+ * pipeline's.
+ * @param {DevServerOptions} [options] overrides
+ * @returns {DevServerConfig}
+ */
+export function testDevServerConfig(options = {}) {
+  const port = options.port ?? intFromEnv('STELLAR_EMU_TEST_TEMPORAL_PORT') ?? devServerConfig().port + 10;
+  return devServerConfig({
+    uiPort: port + 1000,
+    dataDir: join('.data', 'temporal-test'),
+    ...options,
+    port,
+  });
+}
+
+/**
+ * For tests: use the tests' dev server (`testDevServerConfig`), starting it if needed, and get a
+ * `release` function. A server that tests started is stopped when the last test process releases
+ * it; one that a person started on that port is never stopped by tests. Leases of processes that
  * died are ignored.
  * @param {DevServerOptions} [options]
  * @returns {Promise<Lease>}
  */
 export async function leaseDevServer(options = {}) {
-  const cfg = devServerConfig(options);
+  const cfg = testDevServerConfig(options);
   const leaseFile = join(cfg.leaseDir, `${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
   const info = await withLock(cfg, async () => {
     const started = await startUnlocked(cfg, 'tests');

@@ -4,7 +4,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findDevServerProcesses } from '@stellar-emu/tools/temporal-server';
+import {
+  devServerConfig,
+  findDevServerProcesses,
+  testDevServerConfig,
+} from '@stellar-emu/tools/temporal-server';
 
 const cli = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 
@@ -43,4 +47,19 @@ test('dev start reuses a running server and dev stop leaves no process', () => {
     dev('stop');
     rmSync(dataDir, { recursive: true, force: true });
   }
+});
+
+test("the tests' dev server is never the pipelines' one (fixed task queues would mix their work)", () => {
+  const saved = process.env.STELLAR_EMU_TEMPORAL_PORT;
+  for (const port of [undefined, '7243']) {
+    if (port === undefined) delete process.env.STELLAR_EMU_TEMPORAL_PORT;
+    else process.env.STELLAR_EMU_TEMPORAL_PORT = port;
+    const user = devServerConfig();
+    const tests = testDevServerConfig();
+    expect(tests.address).not.toBe(user.address);
+    expect(tests.uiPort).not.toBe(user.uiPort);
+    expect(tests.dbFile).not.toBe(user.dbFile);
+  }
+  if (saved === undefined) delete process.env.STELLAR_EMU_TEMPORAL_PORT;
+  else process.env.STELLAR_EMU_TEMPORAL_PORT = saved;
 });
