@@ -2,7 +2,7 @@
 // the physics term (nn-core's trainStep and Adam, as trainLoop runs them), peak RSS per phase and RSS trend per step.
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { createOptimizer, currentBackend, initBackend, trainStep } from '@stellar-emu/nn-core';
+import { createOptimizer, currentBackend, initBackend, tf, trainStep } from '@stellar-emu/nn-core';
 import { Rng } from '@stellar-emu/numerics';
 import { DEFAULT_PHYSICS, flopsPerPoint, PinnEmulator, PRESETS, pointSource } from '@stellar-emu/pinn';
 import { benchNormalization, memoryPhase, rssMiB, runSuite, timeIt } from './lib.mjs';
@@ -52,31 +52,54 @@ await runSuite('pinn', async (record) => {
   record('paper flops/model, no cache', flopsNoCache / 1e6, 'MFLOP');
   record('paper flops/model, tau cache', flopsCache / 1e6, 'MFLOP');
   const grid = emu.defaultTauGrid();
+  record(`tau-cache inference engine: ${emu.inferenceEngine()}`, 1, 'flag');
+  // The float32 matmul peak of this process (the ceiling of the inference figures below).
+  const a = tf.randomNormal([2560, 1024]);
+  const b = tf.randomNormal([1024, 1024]);
+  const mm = await timeIt(
+    () => {
+      const c = tf.matMul(a, b);
+      const sum = tf.sum(c); // read one number, not the 10 MB product
+      sum.dataSync();
+      c.dispose();
+      sum.dispose();
+    },
+    { repeats: 10, warmup: 3 },
+  );
+  a.dispose();
+  b.dispose();
+  const peak = (2 * 2560 * 1024 * 1024) / mm.medianS / 1e9;
+  record('matmul peak GFLOP/s (2560x1024x1024, this process)', peak, 'GFLOP/s');
+  const shares = [];
   await memoryPhase(record, 'predict paper', async () => {
     for (const batch of [1, 1024]) {
       const labels = labelsOf(batch, rng);
-      for (const cache of [false, true]) {
+      // the tau cache on runs on the default engine (a TensorFlow graph where the backend has one)
+      // and, for comparison, on tfjs's eager ops
+      const runs = [
+        { cache: false, engine: 'eager', name: 'tau cache off' },
+        { cache: true, engine: emu.inferenceEngine(), name: 'tau cache on' },
+        ...(emu.inferenceEngine() === 'graph'
+          ? [{ cache: true, engine: 'eager', name: 'tau cache on, eager' }]
+          : []),
+      ];
+      for (const { cache, engine, name } of runs) {
         emu.clearTauCache();
-        // Steady state: the warm-up builds the inference weights and the tau cache (cache on) and
-        // lets TensorFlow allocate its buffers; only the repeats are timed.
+        // Steady state: the warm-up builds the inference weights (and graph) and the tau cache
+        // (cache on) and lets TensorFlow allocate its buffers; only the repeats are timed.
         const t = await timeIt(
-          () => emu.predictNormalized(labels, grid, { useTauCache: cache, batchSize: batch }),
+          () => emu.predictNormalized(labels, grid, { useTauCache: cache, batchSize: batch, engine }),
           { repeats: batch === 1 ? 50 : 5, warmup: batch === 1 ? 5 : 2 },
         );
         const msPerModel = (t.medianS * 1000) / batch;
-        record(
-          `paper predict ms/model, batch ${batch}, tau cache ${cache ? 'on' : 'off'}`,
-          msPerModel,
-          'ms/model',
-        );
-        record(
-          `paper predict GFLOP/s, batch ${batch}, tau cache ${cache ? 'on' : 'off'}`,
-          (cache ? flopsCache : flopsNoCache) / (msPerModel / 1000) / 1e9,
-          'GFLOP/s',
-        );
+        record(`paper predict ms/model, batch ${batch}, ${name}`, msPerModel, 'ms/model', `engine ${engine}`);
+        const gflops = (cache ? flopsCache : flopsNoCache) / (msPerModel / 1000) / 1e9;
+        record(`paper predict GFLOP/s, batch ${batch}, ${name}`, gflops, 'GFLOP/s');
+        shares.push([`paper predict share of the matmul peak, batch ${batch}, ${name}`, gflops / peak]);
       }
     }
   });
+  for (const [name, share] of shares) record(name, share, 'ratio');
   emu.dispose();
 
   // Training throughput: one step = 1024 points (about 14 models of 72 layers), nn-core's

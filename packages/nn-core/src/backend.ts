@@ -71,6 +71,14 @@ function errorText(err: unknown): string {
   return text.split('\n')[0].slice(0, 300);
 }
 
+/** The tfjs-node module that was loaded (for its TensorFlow protos and sessions), or null. */
+let nativeModule: string | null = null;
+
+/** Module specifier of the loaded tfjs-node binding (`@tensorflow/tfjs-node`, `-gpu` or STELLAR_EMU_TFJS_NODE_MODULE), else null. */
+export function nativeModuleSpecifier(): string | null {
+  return nativeModule;
+}
+
 async function tryLoad(name: BackendName, forced: boolean): Promise<void> {
   // TensorFlow's C++ start-up chatter (oneDNN, CPU features) unless the user asked for it.
   process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
@@ -78,11 +86,14 @@ async function tryLoad(name: BackendName, forced: boolean): Promise<void> {
     case 'tensorflow-gpu': {
       if (!forced && !gpuVisible()) throw new Error('no NVIDIA GPU visible');
       await import('@tensorflow/tfjs-node-gpu' as string);
+      nativeModule = '@tensorflow/tfjs-node-gpu';
       break;
     }
     case 'tensorflow': {
       // A custom build of the binding (e.g. a cluster's own fork) can be named here.
-      await import(process.env.STELLAR_EMU_TFJS_NODE_MODULE || '@tensorflow/tfjs-node');
+      const spec = process.env.STELLAR_EMU_TFJS_NODE_MODULE || '@tensorflow/tfjs-node';
+      await import(spec);
+      nativeModule = spec;
       break;
     }
     case 'wasm': {

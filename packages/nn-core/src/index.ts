@@ -1,5 +1,6 @@
 // nn-core: backend choice, layers, optimizers, schedules, checkpoints, model directories, resumable training loop.
 export * from './backend.js';
+export * from './graph.js';
 export * from './layers.js';
 export * from './optimizers.js';
 export * from './schedules.js';

@@ -9,7 +9,7 @@ import {
   type AtmosphereQuantity,
 } from '@stellar-emu/grid-io';
 import { Q_PRESSURE, type PhysicsOptions, type PinnArchitecture } from './config.js';
-import { BatchedInference, type PredictOptions } from './inference.js';
+import { BatchedInference, type InferenceEngine, type PredictOptions } from './inference.js';
 import { PinnNetwork } from './model.js';
 import { readModelFile, writeModelFile } from './model-file.js';
 import { checkLabelRange, labelFeatures, type Normalization } from './normalization.js';
@@ -125,6 +125,11 @@ export class PinnEmulator {
    */
   predictNormalized(labels: StellarLabels[], tauGrid: number[], opts: PredictOptions = {}): Float32Array {
     return this.batched.onGrid(this.normalizeLabels(labels), tauGrid, opts);
+  }
+
+  /** The engine (`graph` or `eager`) that predictions on a tau grid use with these options. */
+  inferenceEngine(opts: Pick<PredictOptions, 'engine' | 'useTauCache'> = {}): InferenceEngine {
+    return this.batched.engine(opts);
   }
 
   /**

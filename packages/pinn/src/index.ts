@@ -6,7 +6,7 @@ export * from './normalization.js';
 export * from './model.js';
 export * from './physics.js';
 export * from './emulator.js';
-export { POINTS_PER_PASS, type PredictOptions } from './inference.js';
+export { POINTS_PER_PASS, type InferenceEngine, type PredictOptions } from './inference.js';
 export { MODEL_KIND, type ModelFileState } from './model-file.js';
 export * from './predicted-records.js';
 export * from './data.js';

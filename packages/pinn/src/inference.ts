@@ -1,5 +1,5 @@
 // Batched inference of a PinnNetwork (normalized in, normalized out): the folded-GELU InferenceNet, passes of POINTS_PER_PASS depth points, the tau cache.
-import { tf } from '@stellar-emu/nn-core';
+import { graphExecutionAvailable, tf, type CompiledGraph } from '@stellar-emu/nn-core';
 import { InferenceNet, type PinnNetwork } from './model.js';
 
 /**
@@ -18,7 +18,16 @@ export interface PredictOptions {
   useTauCache?: boolean;
   /** Predict outside the training label range instead of throwing (default false). */
   allowExtrapolation?: boolean;
+  /**
+   * How the tau-cache path runs: `graph` (default where the tensorflow backend is selected) as one
+   * TensorFlow session call per pass, with Grappler's fused MatMul + bias kernels; `eager` as
+   * tfjs ops, one call per op. Both compute the same function (to float32 rounding).
+   */
+  engine?: InferenceEngine;
 }
+
+/** Inference engines of the tau-cache path. */
+export type InferenceEngine = 'graph' | 'eager';
 
 /** Concatenate output chunks, read them back once and dispose them. */
 function readAndDispose(parts: tf.Tensor[], expected: number): Float32Array {
@@ -40,6 +49,7 @@ function readAndDispose(parts: tf.Tensor[], expected: number): Float32Array {
 export class BatchedInference {
   private tauCache: { key: string; tensor: tf.Tensor2D } | null = null;
   private infer: InferenceNet | null = null;
+  private gridGraph: CompiledGraph | null = null;
 
   constructor(
     private readonly net: PinnNetwork,
@@ -63,12 +73,23 @@ export class BatchedInference {
     return t;
   }
 
-  /** Drop the tau cache and the inference copies of the weights. */
+  /** Drop the tau cache and the inference copies of the weights (and their graph). */
   clear(): void {
     this.tauCache?.tensor.dispose();
     this.tauCache = null;
     this.infer?.dispose();
     this.infer = null;
+    this.gridGraph?.dispose();
+    this.gridGraph = null;
+  }
+
+  /**
+   * The engine `onGrid` uses with these options: `graph` unless asked for `eager`, the tau cache
+   * is off, the network has no folded-GELU form, or the backend has no TensorFlow sessions.
+   */
+  engine(opts: Pick<PredictOptions, 'engine' | 'useTauCache'> = {}): InferenceEngine {
+    if (opts.engine === 'eager' || opts.useTauCache === false) return 'eager';
+    return this.inference().fast && graphExecutionAvailable() ? 'graph' : 'eager';
   }
 
   /**
@@ -80,7 +101,7 @@ export class BatchedInference {
   onGrid(
     labelsN: Float32Array,
     tauGrid: number[],
-    opts: Pick<PredictOptions, 'batchSize' | 'useTauCache'> = {},
+    opts: Pick<PredictOptions, 'batchSize' | 'useTauCache' | 'engine'> = {},
   ): Float32Array {
     const nModels = labelsN.length / 4;
     const D = tauGrid.length;
@@ -88,6 +109,17 @@ export class BatchedInference {
     const useCache = opts.useTauCache ?? true;
     const inf = this.inference();
     const tauPart = useCache ? this.gridTauPart(tauGrid) : null;
+    if (tauPart && this.engine(opts) === 'graph') {
+      const graph = (this.gridGraph ??= inf.compileGridGraph());
+      const parts: tf.Tensor[] = [];
+      for (let s = 0; s < nModels; s += bs) {
+        const n = Math.min(bs, nModels - s);
+        const l = tf.tensor2d(labelsN.subarray(s * 4, (s + n) * 4), [n, 4]);
+        parts.push(graph.run([l, tauPart])[0]);
+        l.dispose();
+      }
+      return readAndDispose(parts, nModels * D * 6);
+    }
     const tauN = useCache ? null : tf.tensor2d(this.normalizeLogTau(tauGrid), [D, 1]);
     const parts: tf.Tensor[] = [];
     for (let s = 0; s < nModels; s += bs) {

@@ -3,9 +3,12 @@ import {
   activate,
   activateWithDerivative,
   DenseStack,
+  GraphBuilder,
   ParamStore,
   tf,
+  type CompiledGraph,
   type Dense,
+  type GraphTensor,
 } from '@stellar-emu/nn-core';
 import { Rng } from '@stellar-emu/numerics';
 import type { PinnArchitecture } from './config.js';
@@ -248,6 +251,31 @@ export class InferenceNet {
     const y = this.run(g1, this.head);
     g1.dispose();
     return y;
+  }
+
+  /**
+   * The tau-cache path (`labelPart`, broadcast over the cached `tauPart`, `fromPreActivation`) as
+   * one TensorFlow graph with the same folded weights: inputs `labels` [n, 4] and `tau_part`
+   * [D, H1], output `y` [n * D, 6]. Folded-GELU networks only; needs graph execution (nn-core).
+   */
+  compileGridGraph(): CompiledGraph {
+    if (!this.fast) throw new Error('compileGridGraph: only for GELU networks without LayerNorm');
+    const g = new GraphBuilder();
+    const one = g.scalar(1);
+    const gelu = (u: GraphTensor) => g.mul(u, g.add(g.erf(u), one));
+    const dense = (x: GraphTensor, l: InferLayer) => {
+      const mm = g.matMul(x, g.constantOf(l.W));
+      const u = l.b ? g.biasAdd(mm, g.constantOf(l.b)) : mm;
+      return l.gelu ? gelu(u) : u;
+    };
+    const h1 = this.W1Label.shape[1];
+    let h = g.placeholder('labels', [-1, 4]);
+    const tauPart = g.placeholder('tau_part', [-1, h1]);
+    for (const l of this.label) h = dense(h, l);
+    const labelPart = g.reshape(g.matMul(h, g.constantOf(this.W1Label)), [-1, 1, h1]);
+    let y = gelu(g.reshape(g.add(labelPart, g.reshape(tauPart, [1, -1, h1])), [-1, h1]));
+    for (const l of this.head) y = dense(y, l);
+    return g.compile({ y });
   }
 
   dispose(): void {
