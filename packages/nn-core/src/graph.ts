@@ -25,6 +25,7 @@ interface ProtoModule {
     getAttrMap(): { set(k: string, v: Msg): void };
   };
   AttrValue: new () => Msg & {
+    setB(b: boolean): void;
     setType(t: number): void;
     setShape(s: Msg): void;
     setTensor(t: Msg): void;
@@ -126,12 +127,19 @@ export class GraphBuilder {
     return { T: this.attrType(this.pb.DataType.DT_FLOAT) };
   }
 
-  /** A float32 input; -1 marks a dimension of any size. Inputs are fed in the order declared. */
-  placeholder(name: string, dims: readonly number[]): GraphTensor {
-    const shape = new this.pb.AttrValue();
-    shape.setShape(this.shape(dims));
+  /**
+   * A float32 input; -1 marks a dimension of any size, `null` any shape at all. Inputs are fed in
+   * the order declared.
+   */
+  placeholder(name: string, dims: readonly number[] | null): GraphTensor {
+    const attrs: Record<string, Msg> = { dtype: this.attrType(this.pb.DataType.DT_FLOAT) };
+    if (dims) {
+      const shape = new this.pb.AttrValue();
+      shape.setShape(this.shape(dims));
+      attrs.shape = shape;
+    }
     this.inputs.push(name);
-    return this.node('Placeholder', [], { dtype: this.attrType(this.pb.DataType.DT_FLOAT), shape }, name);
+    return this.node('Placeholder', [], attrs, name);
   }
 
   /** A float32 constant (copied into the graph). */
@@ -154,8 +162,49 @@ export class GraphBuilder {
     return this.constant([v], []);
   }
 
-  matMul(a: GraphTensor, b: GraphTensor): GraphTensor {
-    return this.node('MatMul', [a, b], this.floatT);
+  /** a b of 2-D tensors, either transposed first (`transposeA`: aᵀ b, `transposeB`: a bᵀ). */
+  matMul(
+    a: GraphTensor,
+    b: GraphTensor,
+    t: { transposeA?: boolean; transposeB?: boolean } = {},
+  ): GraphTensor {
+    const flag = (v: boolean | undefined) => {
+      const attr = new this.pb.AttrValue();
+      attr.setB(v ?? false);
+      return attr;
+    };
+    return this.node('MatMul', [a, b], {
+      ...this.floatT,
+      transpose_a: flag(t.transposeA),
+      transpose_b: flag(t.transposeB),
+    });
+  }
+
+  /** Sum over `axes` (the dimensions removed). */
+  sum(x: GraphTensor, axes: readonly number[]): GraphTensor {
+    return this.reduce('Sum', x, axes);
+  }
+
+  /** Mean over `axes` (the dimensions removed). */
+  mean(x: GraphTensor, axes: readonly number[]): GraphTensor {
+    return this.reduce('Mean', x, axes);
+  }
+
+  private reduce(op: 'Sum' | 'Mean', x: GraphTensor, axes: readonly number[]): GraphTensor {
+    const int32 = this.attrType(this.pb.DataType.DT_INT32);
+    const keep = new this.pb.AttrValue();
+    keep.setB(false);
+    return this.node(op, [x, this.int32Const(axes)], { ...this.floatT, Tidx: int32, keep_dims: keep });
+  }
+
+  private int32Const(values: readonly number[]): GraphTensor {
+    const t = new this.pb.Tensor();
+    t.setDtype(this.pb.DataType.DT_INT32);
+    t.setTensorShape(this.shape([values.length]));
+    t.setIntValList([...values]);
+    const value = new this.pb.AttrValue();
+    value.setTensor(t);
+    return this.node('Const', [], { dtype: this.attrType(this.pb.DataType.DT_INT32), value });
   }
 
   /** x [.., n] + bias [n] (fused with a preceding MatMul by Grappler). */
@@ -171,20 +220,32 @@ export class GraphBuilder {
     return this.node('Mul', [a, b], this.floatT);
   }
 
+  sub(a: GraphTensor, b: GraphTensor): GraphTensor {
+    return this.node('Sub', [a, b], this.floatT);
+  }
+
+  div(a: GraphTensor, b: GraphTensor): GraphTensor {
+    return this.node('RealDiv', [a, b], this.floatT);
+  }
+
   erf(x: GraphTensor): GraphTensor {
     return this.node('Erf', [x], this.floatT);
   }
 
+  sqrt(x: GraphTensor): GraphTensor {
+    return this.node('Sqrt', [x], this.floatT);
+  }
+
+  square(x: GraphTensor): GraphTensor {
+    return this.node('Square', [x], this.floatT);
+  }
+
+  exp(x: GraphTensor): GraphTensor {
+    return this.node('Exp', [x], this.floatT);
+  }
+
   reshape(x: GraphTensor, dims: readonly number[]): GraphTensor {
-    const t = new this.pb.Tensor();
-    t.setDtype(this.pb.DataType.DT_INT32);
-    t.setTensorShape(this.shape([dims.length]));
-    t.setIntValList([...dims]);
-    const value = new this.pb.AttrValue();
-    value.setTensor(t);
-    const int32 = this.attrType(this.pb.DataType.DT_INT32);
-    const shape = this.node('Const', [], { dtype: int32, value });
-    return this.node('Reshape', [x, shape], {
+    return this.node('Reshape', [x, this.int32Const(dims)], {
       ...this.floatT,
       Tshape: this.attrType(this.pb.DataType.DT_INT32),
     });

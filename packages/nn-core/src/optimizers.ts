@@ -1,6 +1,7 @@
 // Adam, Adamax and AdamW written out on tf variables, with explicit, serializable state.
 import { tf } from './backend.js';
 import type { StoredTensor } from './checkpoint.js';
+import { GraphBuilder, graphExecutionAvailable, type CompiledGraph } from './graph.js';
 import { lazyStoredTensors, type ParamStore } from './layers.js';
 
 /** Optimizer kinds. */
@@ -27,6 +28,19 @@ export interface OptimizerState {
 const DEFAULT_HYPER: AdamHyper = { beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0 };
 
 /**
+ * Parameters updated together in one TensorFlow graph call hold at most this many elements in all
+ * (16 MB of float32): the call's outputs (new weights and both moments) exist beside the old ones
+ * until it returns. Larger parameters are updated one element-wise op at a time, eagerly.
+ */
+export const GRAPH_ADAM_MAX_ELEMENTS = 1 << 22;
+
+/** A group of parameters updated by one graph call. */
+interface GraphGroup {
+  names: string[];
+  graph: CompiledGraph;
+}
+
+/**
  * The Adam family on a ParamStore. Slot names are `<param>/m` and `<param>/v` (Adam, AdamW)
  * or `<param>/m` and `<param>/u` (Adamax). Bias corrections are computed in float64 on the
  * host and enter as scalars, so the update is deterministic given the step count.
@@ -35,11 +49,15 @@ export class AdamFamily {
   readonly hyper: AdamHyper;
   step = 0;
   private readonly slots = new Map<string, tf.Variable>();
+  /** Graph groups (built on the first update; null until then, [] where graphs are not used). */
+  private groups: GraphGroup[] | null = null;
 
   constructor(
     readonly kind: OptimizerKind,
     readonly params: ParamStore,
     hyper: Partial<AdamHyper> = {},
+    /** `graph: false` keeps every update eager (the graph groups are for tfjs-node backends). */
+    private readonly options: { graph?: boolean } = {},
   ) {
     this.hyper = { ...DEFAULT_HYPER, ...(kind === 'adamw' ? { weightDecay: 0.01 } : {}), ...hyper };
     const second = kind === 'adamax' ? 'u' : 'v';
@@ -69,15 +87,22 @@ export class AdamFamily {
     const { beta1, beta2, epsilon, weightDecay } = this.hyper;
     const bc1 = 1 - beta1 ** t;
     const bc2 = 1 - beta2 ** t;
+    for (const name of this.params.vars.keys())
+      if (!grads[name]) throw new Error(`no gradient for parameter '${name}'`);
     /** f(x), then x disposed: a chain of element-wise steps with two tensors alive at a time. */
     const then = (x: tf.Tensor, f: (x: tf.Tensor) => tf.Tensor): tf.Tensor => {
       const y = f(x);
       x.dispose();
       return y;
     };
+    const inGraph = new Set<string>();
+    for (const group of (this.groups ??= this.buildGroups())) {
+      this.applyGroup(group, grads, lr, bc1, bc2, opts.releaseGradients ?? false);
+      for (const n of group.names) inGraph.add(n);
+    }
     for (const [name, p] of this.params.vars) {
+      if (inGraph.has(name)) continue;
       const g = grads[name];
-      if (!g) throw new Error(`no gradient for parameter '${name}'`);
       const m = this.slots.get(`${name}/m`)!;
       const mNew = then(
         then(tf.sub(g, m), (d) => tf.mul(d, 1 - beta1)),
@@ -123,6 +148,92 @@ export class AdamFamily {
     }
   }
 
+  /** The parameter names of each graph group (built on the first update; [] when every update is eager). */
+  graphGroupNames(): string[][] {
+    return (this.groups ??= this.buildGroups()).map((g) => [...g.names]);
+  }
+
+  /**
+   * Where the backend runs TensorFlow graphs, the Adam and AdamW updates of the parameters up to
+   * GRAPH_ADAM_MAX_ELEMENTS, in groups of at most that many elements, each group one session call:
+   * the same element-wise ops in the same order as the eager loop, without one JavaScript -> C
+   * call per op (13 per parameter). Adamax, and parameters above the cap, stay eager.
+   */
+  private buildGroups(): GraphGroup[] {
+    if (this.kind === 'adamax' || this.options.graph === false || !graphExecutionAvailable()) return [];
+    const groups: GraphGroup[] = [];
+    let names: string[] = [];
+    let size = 0;
+    const close = () => {
+      if (names.length) groups.push({ names, graph: this.compileGroup(names.length) });
+      names = [];
+      size = 0;
+    };
+    for (const [name, p] of this.params.vars) {
+      if (p.size > GRAPH_ADAM_MAX_ELEMENTS) continue;
+      if (size + p.size > GRAPH_ADAM_MAX_ELEMENTS) close();
+      names.push(name);
+      size += p.size;
+    }
+    close();
+    return groups;
+  }
+
+  /** The update of `n` parameters of any shapes: inputs lr/bc1, bc2, weight-decay factor, then p, g, m, v of each. */
+  private compileGroup(n: number): CompiledGraph {
+    const { beta1, beta2, epsilon } = this.hyper;
+    const b = new GraphBuilder();
+    const lrOverBc1 = b.placeholder('lr_over_bc1', []);
+    const bc2 = b.placeholder('bc2', []);
+    const decay = b.placeholder('decay', []);
+    const oneMinusBeta1 = b.scalar(1 - beta1);
+    const oneMinusBeta2 = b.scalar(1 - beta2);
+    const eps = b.scalar(epsilon);
+    const outputs: Record<string, ReturnType<GraphBuilder['scalar']>> = {};
+    for (let i = 0; i < n; i++) {
+      const p = b.placeholder(`p${i}`, null);
+      const g = b.placeholder(`g${i}`, null);
+      const m = b.placeholder(`m${i}`, null);
+      const v = b.placeholder(`v${i}`, null);
+      const mNew = b.add(m, b.mul(b.sub(g, m), oneMinusBeta1));
+      const vNew = b.add(v, b.mul(b.sub(b.square(g), v), oneMinusBeta2));
+      const denom = b.add(b.sqrt(b.div(vNew, bc2)), eps);
+      const step = b.mul(b.div(mNew, denom), lrOverBc1);
+      const decayed = this.kind === 'adamw' ? b.mul(p, decay) : p;
+      outputs[`p${i}`] = b.sub(decayed, step);
+      outputs[`m${i}`] = mNew;
+      outputs[`v${i}`] = vNew;
+    }
+    return b.compile(outputs);
+  }
+
+  private applyGroup(
+    group: GraphGroup,
+    grads: Record<string, tf.Tensor>,
+    lr: number,
+    bc1: number,
+    bc2: number,
+    release: boolean,
+  ): void {
+    const scalars = [tf.scalar(lr / bc1), tf.scalar(bc2), tf.scalar(1 - lr * this.hyper.weightDecay)];
+    const inputs: tf.Tensor[] = [...scalars];
+    for (const name of group.names)
+      inputs.push(
+        this.params.vars.get(name)!,
+        grads[name],
+        this.slots.get(`${name}/m`)!,
+        this.slots.get(`${name}/v`)!,
+      );
+    const out = group.graph.run(inputs);
+    group.names.forEach((name, i) => {
+      this.params.vars.get(name)!.assign(out[3 * i]);
+      this.slots.get(`${name}/m`)!.assign(out[3 * i + 1]);
+      this.slots.get(`${name}/v`)!.assign(out[3 * i + 2]);
+      if (release) grads[name].dispose();
+    });
+    for (const t of [...out, ...scalars]) t.dispose();
+  }
+
   /** Every slot as a lazily read tensor for nn-core `writeCheckpoint` (name = `prefix` + slot name; see ParamStore `toStoredTensors`). */
   slotsToStoredTensors(prefix = ''): Map<string, StoredTensor> {
     return lazyStoredTensors(this.slots, prefix);
@@ -154,6 +265,8 @@ export class AdamFamily {
   dispose(): void {
     for (const v of this.slots.values()) v.dispose();
     this.slots.clear();
+    for (const g of this.groups ?? []) g.graph.dispose();
+    this.groups = null;
   }
 }
 
@@ -162,7 +275,8 @@ export function createOptimizer(
   kind: OptimizerKind,
   params: ParamStore,
   hyper: Partial<AdamHyper> = {},
+  options: { graph?: boolean } = {},
 ): AdamFamily {
   if (!['adam', 'adamax', 'adamw'].includes(kind)) throw new Error(`unknown optimizer '${kind}'`);
-  return new AdamFamily(kind, params, hyper);
+  return new AdamFamily(kind, params, hyper, options);
 }

@@ -43,6 +43,13 @@ export interface LossResult {
   parts?: Record<string, tf.Scalar>;
 }
 
+/** A training step's loss and the gradient of `total` for every parameter, by parameter name. */
+export interface GradientsResult {
+  /** `total` and the other parts, as a LossResult's `{ total, ...parts }`. */
+  parts: Record<string, tf.Scalar> & { total: tf.Scalar };
+  grads: Record<string, tf.Tensor>;
+}
+
 /** Progress report passed to `onProgress`. */
 export interface Progress {
   /** 'start': once, before the first step of this call (after a resume: at the restored position). */
@@ -80,6 +87,12 @@ export interface Progress {
 export interface TrainOptions {
   params: ParamStore;
   loss: (batch: Batch) => LossResult;
+  /**
+   * The training loss and its gradients computed without tfjs autodiff of `loss` (a model's
+   * compiled TensorFlow graph of the same function); `loss` still scores validation. Default:
+   * autodiff of `loss`.
+   */
+  gradients?: (batch: Batch) => GradientsResult;
   train: BatchSource;
   validation?: BatchSource;
   optimizer: AdamFamily;
@@ -597,7 +610,9 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainResult> {
       const idx = perm.subarray(start, Math.min(start + batchSize, perm.length));
       const batch = train.batch(idx);
       const lr = schedule.lr(globalStep);
-      const parts = trainStep(params, optimizer, () => opts.loss(batch), lr);
+      const parts = opts.gradients
+        ? applyGradients(optimizer, opts.gradients(batch), lr)
+        : trainStep(params, optimizer, () => opts.loss(batch), lr);
       for (const t of Object.values(batch)) t.dispose();
       const nextWindow: Record<string, tf.Tensor> = {};
       const nextEpoch: Record<string, tf.Tensor> = {};
@@ -723,6 +738,16 @@ export function trainStep(
     optimizer.apply(named, lr, { releaseGradients: true });
     return partsOut;
   });
+}
+
+/** One optimizer update from precomputed gradients (released); returns the loss parts. */
+export function applyGradients(
+  optimizer: AdamFamily,
+  step: GradientsResult,
+  lr: number,
+): Record<string, tf.Scalar> {
+  optimizer.apply(step.grads, lr, { releaseGradients: true });
+  return step.parts;
 }
 
 /** Parameters as `param/<name>` and optimizer slots as `opt/<slot>` tensors. */

@@ -1,7 +1,14 @@
 // The emulator: a PinnNetwork with its normalization and physics options — the training loss,
 // predictions and derivatives in physical units. Batched inference and the tau cache are in
 // inference.ts, the model file in model-file.ts, predictions as grid-io records in predicted-records.ts.
-import { CheckpointError, tf, type Batch, type LossResult } from '@stellar-emu/nn-core';
+import {
+  CheckpointError,
+  graphExecutionAvailable,
+  tf,
+  type Batch,
+  type GradientsResult,
+  type LossResult,
+} from '@stellar-emu/nn-core';
 import {
   ATMOSPHERE_QUANTITIES,
   standardize,
@@ -14,6 +21,7 @@ import { PinnNetwork } from './model.js';
 import { readModelFile, writeModelFile } from './model-file.js';
 import { checkLabelRange, labelFeatures, type Normalization } from './normalization.js';
 import { hydrostaticResidualTensor } from './physics.js';
+import { MseGradients, mseGraphApplies } from './train-graph.js';
 import type { PredictedAtmosphere, StellarLabels } from './atmosphere.js';
 
 const LN10 = Math.LN10;
@@ -31,6 +39,7 @@ export class PinnEmulator {
   readonly net: PinnNetwork;
   /** Batched inference: the inference copy of the weights and the tau cache. */
   private readonly batched: BatchedInference;
+  private mseGraph: MseGradients | null = null;
 
   constructor(
     readonly arch: PinnArchitecture,
@@ -63,6 +72,18 @@ export class PinnEmulator {
     ) as tf.Scalar;
     const total = tf.add(tf.mul(mse, 1 - alpha), tf.mul(physics, alpha)) as tf.Scalar;
     return { total, parts: { mse, physics } };
+  }
+
+  /**
+   * The training loss and its gradients as one TensorFlow graph call per batch (nn-core
+   * `TrainOptions.gradients`), where that applies: alpha = 0, a GELU network without LayerNorm and
+   * a backend with graph execution; otherwise null (train by autodiff of `loss`). The physics term
+   * (alpha > 0) is not written as a graph.
+   */
+  graphGradients(): ((batch: Batch) => GradientsResult) | null {
+    if (this.physics.alpha !== 0 || !mseGraphApplies(this.net) || !graphExecutionAvailable()) return null;
+    const graph = (this.mseGraph ??= new MseGradients(this.net));
+    return (batch) => graph.run(batch);
   }
 
   /** Normalized label rows [n, 4]. */
@@ -284,6 +305,8 @@ export class PinnEmulator {
 
   dispose(): void {
     this.clearTauCache();
+    this.mseGraph?.dispose();
+    this.mseGraph = null;
     this.net.dispose();
   }
 }

@@ -58,6 +58,8 @@ export interface PinnModelJson {
     stoppedEarly: boolean;
     globalStep: number;
     durationS: number;
+    /** How the training gradients were computed (the last chunk); absent in older models. */
+    gradients?: 'graph' | 'autodiff';
     history: { epoch: number; trainLoss: number; valLoss: number | null; lr: number }[];
   };
   createdAt: string;

@@ -115,9 +115,12 @@ export async function trainPinnOnDataset(o: TrainPinnOptions): Promise<TrainPinn
       }
     : undefined;
   try {
+    // one TensorFlow graph call per step where it applies (alpha = 0 on tfjs-node), else autodiff
+    const graphGradients = emulator.graphGradients();
     const result = await trainLoop({
       params: emulator.net.params,
       loss: (b) => emulator.loss(b),
+      ...(graphGradients ? { gradients: graphGradients } : {}),
       train,
       validation: val,
       optimizer,
@@ -163,6 +166,7 @@ export async function trainPinnOnDataset(o: TrainPinnOptions): Promise<TrainPinn
         stoppedEarly,
         globalStep: result.globalStep,
         durationS,
+        gradients: graphGradients ? 'graph' : 'autodiff',
         history: result.history,
       },
     });
