@@ -2,7 +2,14 @@
 // the physics term (nn-core's trainStep and Adam, as trainLoop runs them), peak RSS per phase and RSS trend per step.
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { createOptimizer, currentBackend, initBackend, tf, trainStep } from '@stellar-emu/nn-core';
+import {
+  applyGradients,
+  createOptimizer,
+  currentBackend,
+  initBackend,
+  tf,
+  trainStep,
+} from '@stellar-emu/nn-core';
 import { Rng } from '@stellar-emu/numerics';
 import { DEFAULT_PHYSICS, flopsPerPoint, PinnEmulator, PRESETS, pointSource } from '@stellar-emu/pinn';
 import { benchNormalization, memoryPhase, rssMiB, runSuite, timeIt } from './lib.mjs';
@@ -102,20 +109,37 @@ await runSuite('pinn', async (record) => {
   for (const [name, share] of shares) record(name, share, 'ratio');
   emu.dispose();
 
-  // Training throughput: one step = 1024 points (about 14 models of 72 layers), nn-core's
-  // trainStep with its Adam (what trainLoop runs); memory per preset, and the RSS trend per step.
+  // Training throughput: one step = 1024 points (about 14 models of 72 layers), as trainLoop runs
+  // it: graph gradients where the emulator has them (tfjs-node), else autodiff of the loss, then
+  // nn-core's Adam; and autodiff, for comparison. Memory per preset,
+  // and the RSS trend per step.
   for (const preset of ['small', 'paper']) {
     await memoryPhase(record, `train ${preset}`, async () => {
-      for (const alpha of [0, 0.03]) {
+      for (const [alpha, forceAutodiff] of [
+        [0, false],
+        [0, true],
+        [0.03, false],
+        [0.03, true],
+      ]) {
         const e = new PinnEmulator(PRESETS[preset], norm, { ...DEFAULT_PHYSICS, alpha }, 1);
         const src = pointSource(syntheticModels(64, rng), norm, DEFAULT_PHYSICS);
         const opt = createOptimizer('adam', e.net.params);
+        const graphGradients = forceAutodiff ? null : e.graphGradients();
+        if (forceAutodiff && !e.graphGradients()) {
+          opt.dispose();
+          e.dispose();
+          continue; // nothing to compare with
+        }
+        const how = graphGradients ? 'graph' : 'autodiff';
+        const label = `alpha=${alpha}${forceAutodiff ? ', autodiff' : ''}`;
         const bs = 1024;
         const idx = new Rng(2).permutation(src.numExamples).subarray(0, bs);
         const rss = [];
         const step = () => {
           const b = src.batch(idx);
-          const parts = trainStep(e.net.params, opt, () => e.loss(b), 1e-3);
+          const parts = graphGradients
+            ? applyGradients(opt, graphGradients(b), 1e-3)
+            : trainStep(e.net.params, opt, () => e.loss(b), 1e-3);
           parts.total.dataSync();
           for (const t of [...Object.values(parts), ...Object.values(b)]) t.dispose();
           rss.push(rssMiB());
@@ -130,16 +154,22 @@ await runSuite('pinn', async (record) => {
         const pointsPerS = (steps * bs) / t.medianS;
         const fp = flopsPerPoint(PRESETS[preset]);
         const fwd = fp.labelPart + fp.tauPart + fp.rest;
-        record(`${preset} train models/s (72 layers), alpha=${alpha}`, pointsPerS / N_DEPTH, 'models/s');
         record(
-          `${preset} train GFLOP/s (3x forward), alpha=${alpha}`,
+          `${preset} train ms/step (1024 points), ${label}`,
+          (t.medianS * 1000) / steps,
+          'ms/step',
+          `gradients ${how}`,
+        );
+        record(`${preset} train models/s (72 layers), ${label}`, pointsPerS / N_DEPTH, 'models/s');
+        record(
+          `${preset} train GFLOP/s (3x forward), ${label}`,
           (pointsPerS * 3 * fwd * (alpha > 0 ? 2 : 1)) / 1e9,
           'GFLOP/s',
           alpha > 0 ? 'physics counted as 2x forward (value + tangent)' : undefined,
         );
         const timed = rss.slice(steps); // after the warm-up repeat
         record(
-          `${preset} train RSS trend, alpha=${alpha}`,
+          `${preset} train RSS trend, ${label}`,
           +((timed.at(-1) - timed[0]) / (timed.length - 1)).toFixed(3),
           'MiB/step',
           `RSS ${timed[0].toFixed(0)} -> ${timed.at(-1).toFixed(0)} MiB over ${timed.length} steps after warm-up`,

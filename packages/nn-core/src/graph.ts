@@ -244,6 +244,32 @@ export class GraphBuilder {
     return this.node('Exp', [x], this.floatT);
   }
 
+  log(x: GraphTensor): GraphTensor {
+    return this.node('Log', [x], this.floatT);
+  }
+
+  abs(x: GraphTensor): GraphTensor {
+    return this.node('Abs', [x], this.floatT);
+  }
+
+  /** -1, 0 or 1. */
+  sign(x: GraphTensor): GraphTensor {
+    return this.node('Sign', [x], this.floatT);
+  }
+
+  maximum(a: GraphTensor, b: GraphTensor): GraphTensor {
+    return this.node('Maximum', [a, b], this.floatT);
+  }
+
+  minimum(a: GraphTensor, b: GraphTensor): GraphTensor {
+    return this.node('Minimum', [a, b], this.floatT);
+  }
+
+  /** Ones of x's shape. */
+  onesLike(x: GraphTensor): GraphTensor {
+    return this.node('OnesLike', [x], this.floatT);
+  }
+
   reshape(x: GraphTensor, dims: readonly number[]): GraphTensor {
     return this.node('Reshape', [x, this.int32Const(dims)], {
       ...this.floatT,

@@ -21,7 +21,7 @@ import { PinnNetwork } from './model.js';
 import { readModelFile, writeModelFile } from './model-file.js';
 import { checkLabelRange, labelFeatures, type Normalization } from './normalization.js';
 import { hydrostaticResidualTensor } from './physics.js';
-import { MseGradients, mseGraphApplies } from './train-graph.js';
+import { LossGradients, lossGraphApplies } from './train-graph.js';
 import type { PredictedAtmosphere, StellarLabels } from './atmosphere.js';
 
 const LN10 = Math.LN10;
@@ -39,7 +39,7 @@ export class PinnEmulator {
   readonly net: PinnNetwork;
   /** Batched inference: the inference copy of the weights and the tau cache. */
   private readonly batched: BatchedInference;
-  private mseGraph: MseGradients | null = null;
+  private lossGraph: LossGradients | null = null;
 
   constructor(
     readonly arch: PinnArchitecture,
@@ -76,13 +76,12 @@ export class PinnEmulator {
 
   /**
    * The training loss and its gradients as one TensorFlow graph call per batch (nn-core
-   * `TrainOptions.gradients`), where that applies: alpha = 0, a GELU network without LayerNorm and
-   * a backend with graph execution; otherwise null (train by autodiff of `loss`). The physics term
-   * (alpha > 0) is not written as a graph.
+   * `TrainOptions.gradients`; pinn train-graph.ts), where that applies: a GELU network without
+   * LayerNorm and a backend with graph execution; otherwise null (train by autodiff of `loss`).
    */
   graphGradients(): ((batch: Batch) => GradientsResult) | null {
-    if (this.physics.alpha !== 0 || !mseGraphApplies(this.net) || !graphExecutionAvailable()) return null;
-    const graph = (this.mseGraph ??= new MseGradients(this.net));
+    if (!lossGraphApplies(this.net) || !graphExecutionAvailable()) return null;
+    const graph = (this.lossGraph ??= new LossGradients(this.net, this.norm, this.physics));
     return (batch) => graph.run(batch);
   }
 
@@ -305,8 +304,8 @@ export class PinnEmulator {
 
   dispose(): void {
     this.clearTauCache();
-    this.mseGraph?.dispose();
-    this.mseGraph = null;
+    this.lossGraph?.dispose();
+    this.lossGraph = null;
     this.net.dispose();
   }
 }
