@@ -96,9 +96,11 @@ export async function generateSpectra(
         for (let k = 0; k < d; k++) z[i * d + k] = rng.normal();
       }
     }
-    const flux = tf.tidy(() =>
-      model.unscaleFlux(model.decode(tf.tensor2d(z, [b, d]), tf.tensor2d(c, [b, L]))),
-    );
+    const zT = tf.tensor2d(z, [b, d]);
+    const cT = tf.tensor2d(c, [b, L]);
+    const flux = model.generateFlux(zT, cT);
+    zT.dispose();
+    cT.dispose();
     out.set((await flux.data()) as Float32Array, start * N);
     flux.dispose();
   }

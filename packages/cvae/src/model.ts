@@ -1,5 +1,15 @@
 // The conditional VAE: encoder (spectrum ⊕ labels → μ, log σ²), reparameterisation, decoder (z ⊕ labels → sigmoid spectrum), loss.
-import { Dense, DenseStack, ParamStore, tf, type Batch, type LossResult } from '@stellar-emu/nn-core';
+import {
+  Dense,
+  DenseStack,
+  graphExecutionAvailable,
+  GraphBuilder,
+  ParamStore,
+  tf,
+  type Batch,
+  type CompiledGraph,
+  type LossResult,
+} from '@stellar-emu/nn-core';
 import { Rng } from '@stellar-emu/numerics';
 import { validateCvaeConfig, type CvaeConfig } from './config.js';
 
@@ -14,6 +24,7 @@ export class SpectrumCvae {
   readonly muHead: Dense;
   readonly logvarHead: Dense;
   readonly decoder: DenseStack;
+  private decodeGraph: CompiledGraph | null = null;
 
   constructor(readonly config: CvaeConfig) {
     validateCvaeConfig(config);
@@ -64,6 +75,43 @@ export class SpectrumCvae {
   /** Scaled flux ŷ [b, N] for latents z [b, d] and normalized labels c [b, L]. */
   decode(z: tf.Tensor2D, c: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => this.decoder.apply(tf.concat([z, c], 1)));
+  }
+
+  /**
+   * Continuum-normalized flux [b, N] for latents z [b, d] and normalized labels c [b, L]: the
+   * decoder and `unscaleFlux`, as one TensorFlow graph call where the backend runs graphs (the
+   * weights are graph inputs, so it follows training), else eagerly. The caller disposes it.
+   */
+  generateFlux(z: tf.Tensor2D, c: tf.Tensor2D): tf.Tensor2D {
+    if (!graphExecutionAvailable()) return tf.tidy(() => this.unscaleFlux(this.decode(z, c)));
+    const graph = (this.decodeGraph ??= this.compileDecodeGraph());
+    const weights = (this.decoder.layers as Dense[]).flatMap((l) => [l.W, l.b]);
+    return graph.run([z, c, ...weights])[0] as tf.Tensor2D;
+  }
+
+  private compileDecodeGraph(): CompiledGraph {
+    const g = new GraphBuilder();
+    let h = g.concat(
+      [
+        g.placeholder('z', [-1, this.config.latentDim]),
+        g.placeholder('c', [-1, this.config.labelColumns.length]),
+      ],
+      1,
+    );
+    const layers = this.decoder.layers as Dense[];
+    const weights = layers.map((_, i) => ({
+      W: g.placeholder(`W${i}`, null),
+      b: g.placeholder(`b${i}`, null),
+    }));
+    layers.forEach((l, i) => {
+      const z = g.biasAdd(g.matMul(h, weights[i].W), weights[i].b);
+      if (l.activation === 'relu') h = g.relu(z);
+      else if (l.activation === 'sigmoid') h = g.sigmoid(z);
+      else if (l.activation === 'linear') h = z;
+      else throw new Error(`decoder graph: activation '${l.activation}' not written`);
+    });
+    const [lo, hi] = this.config.fluxRange;
+    return g.compile({ flux: g.add(g.mul(h, g.scalar(hi - lo)), g.scalar(lo)) });
   }
 
   /** The KL weight at optimizer step `step` (linear warm-up). */
@@ -118,6 +166,8 @@ export class SpectrumCvae {
 
   /** Release every variable. */
   dispose(): void {
+    this.decodeGraph?.dispose();
+    this.decodeGraph = null;
     this.params.dispose();
   }
 }

@@ -26,6 +26,7 @@ interface ProtoModule {
   };
   AttrValue: new () => Msg & {
     setB(b: boolean): void;
+    setI(i: number): void;
     setType(t: number): void;
     setShape(s: Msg): void;
     setTensor(t: Msg): void;
@@ -197,10 +198,11 @@ export class GraphBuilder {
     return this.node(op, [x, this.int32Const(axes)], { ...this.floatT, Tidx: int32, keep_dims: keep });
   }
 
-  private int32Const(values: readonly number[]): GraphTensor {
+  /** An int32 vector constant, or a scalar (`scalar`: one value). */
+  private int32Const(values: readonly number[], scalar = false): GraphTensor {
     const t = new this.pb.Tensor();
     t.setDtype(this.pb.DataType.DT_INT32);
-    t.setTensorShape(this.shape([values.length]));
+    t.setTensorShape(this.shape(scalar ? [] : [values.length]));
     t.setIntValList([...values]);
     const value = new this.pb.AttrValue();
     value.setTensor(t);
@@ -263,6 +265,25 @@ export class GraphBuilder {
 
   minimum(a: GraphTensor, b: GraphTensor): GraphTensor {
     return this.node('Minimum', [a, b], this.floatT);
+  }
+
+  relu(x: GraphTensor): GraphTensor {
+    return this.node('Relu', [x], this.floatT);
+  }
+
+  sigmoid(x: GraphTensor): GraphTensor {
+    return this.node('Sigmoid', [x], this.floatT);
+  }
+
+  /** Concatenation along `axis`. */
+  concat(xs: GraphTensor[], axis: number): GraphTensor {
+    const n = new this.pb.AttrValue();
+    n.setI(xs.length);
+    return this.node('ConcatV2', [...xs, this.int32Const([axis], true)], {
+      ...this.floatT,
+      N: n,
+      Tidx: this.attrType(this.pb.DataType.DT_INT32),
+    });
   }
 
   /** Ones of x's shape. */

@@ -244,6 +244,8 @@ export interface ModelTrainingResult {
   durationS: number;
   /** nn-core backend name (tensorflow, wasm, cpu). */
   backend: string;
+  /** How the gradients were computed: a compiled TensorFlow graph (`TrainOptions.gradients`) or tfjs autodiff (absent: autodiff). */
+  gradients?: 'graph' | 'autodiff';
 }
 
 /** The training state stored in a checkpoint's metadata (besides config and normalization). */

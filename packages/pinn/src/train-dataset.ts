@@ -183,6 +183,7 @@ export async function trainPinnOnDataset(o: TrainPinnOptions): Promise<TrainPinn
       history: result.history,
       best: result.best,
       backend: backend.name,
+      gradients: graphGradients ? 'graph' : 'autodiff',
       durationS,
       checkpointWarnings: result.checkpointWarnings,
     };

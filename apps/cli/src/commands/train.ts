@@ -132,7 +132,7 @@ export function register(program: Command): void {
               : 'done'
             : 'paused';
         process.stdout.write(
-          `trained ${training.preset} PINN (alpha ${training.alpha}) on ${r.backend}: ${r.epochsDone}/${epochs} epochs, step ${r.globalStep}, ${state}, ${r.durationS.toFixed(0)} s -> ${r.modelDir}\n`,
+          `trained ${training.preset} PINN (alpha ${training.alpha}) on ${r.backend}${r.gradients === 'graph' ? ' (graph gradients)' : ''}: ${r.epochsDone}/${epochs} epochs, step ${r.globalStep}, ${state}, ${r.durationS.toFixed(0)} s -> ${r.modelDir}\n`,
         );
         if (summary.metrics) process.stdout.write(`validation: ${JSON.stringify(summary.metrics)}\n`);
       }
