@@ -1,11 +1,14 @@
-// Kurucz-a1 PINN: inference ms/model (tau cache on/off, batch 1 and 1024), training models/s with and without
-// the physics term (nn-core's trainStep and Adam, as trainLoop runs them), peak RSS per phase and RSS trend per step.
+// Kurucz-a1 PINN: inference ms/model (tau cache on/off, batch 1 and 1024; graph and eager engines) against this
+// process's matmul peak, training ms/step with and without the physics term (graph gradients and autodiff, then
+// nn-core's Adam, as trainLoop runs them), peak RSS per phase and RSS trend per step.
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import {
   applyGradients,
   createOptimizer,
   currentBackend,
+  graphExecutionAvailable,
+  GraphBuilder,
   initBackend,
   tf,
   trainStep,
