@@ -737,8 +737,7 @@ export function trainStep(
     if (value !== partsOut.total) value.dispose();
     const named: Record<string, tf.Tensor> = {};
     names.forEach((n, i) => (named[n] = grads[varList[i].name]));
-    optimizer.apply(named, lr, { releaseGradients: true });
-    return partsOut;
+    return applyGradients(optimizer, { parts: partsOut as GradientsResult['parts'], grads: named }, lr);
   });
 }
 
