@@ -33,6 +33,7 @@ const killEveryS = Number(values['kill-every']);
 const epochs = Number(values.epochs);
 const deadline = Date.now() + Number(values.minutes) * 60_000;
 const port = Number(values.port);
+/** @param {string} m */
 const log = (m) => process.stderr.write(`[chaos] ${m}\n`);
 
 const workerMain = join(REPO_ROOT, 'apps', 'worker', 'dist', 'main.js');
@@ -40,21 +41,28 @@ if (!existsSync(workerMain))
   throw new Error(`${workerMain} not found: build first (npx nx run-many -t build)`);
 const { Client, Connection } = await import('@temporalio/client');
 const { validatePipelineConfig } = await import('@stellar-emu/workflows/config');
+/** @type {{ hashPath: (path: string) => Promise<string> }} the worker's artifact store (built, not a dependency of tools) */
 const { hashPath } = await import(join(REPO_ROOT, 'apps', 'worker', 'dist', 'artifacts', 'store.js'));
 
 const t0 = Date.now();
 const root = await mkdtemp(join(tmpdir(), 'stellar-emu-chaos-'));
 const dataDir = join(root, 'temporal');
 const artifacts = join(root, 'artifacts');
+/** @type {import('./temporal-server.mjs').DevServerOptions} */
 const server = { port, uiPort: port + 1000, dataDir, owner: 'tests', log: () => {} };
 const started = await startDevServer(server);
 const address = started.address;
 log(`dev server ${address} (pid ${started.pid}), store ${artifacts}`);
 
 // Workers: separate processes polling every queue; a killed one is replaced a second later.
+/** @type {import('node:child_process').ChildProcess[]} */
 const workers = [];
 let workerKills = 0;
 let serverKills = 0;
+/**
+ * @param {number} slot
+ * @returns {import('node:child_process').ChildProcess}
+ */
 function spawnWorker(slot) {
   const child = spawn(
     process.execPath,
@@ -116,7 +124,8 @@ for (const [i, id] of ids.entries())
 log(`started ${ids.length} pipelines`);
 
 // The kill loop: a random worker every kill-every seconds; the dev server once, after the first kills.
-let serverRestart = null;
+// (a cast, not an annotation: assigned in the interval callback, which narrowing does not see)
+let serverRestart = /** @type {Promise<void> | null} */ (null);
 const killer = setInterval(() => {
   const w = workers[Math.floor(Math.random() * workers.length)];
   if (w && w.exitCode === null && w.signalCode === null) {
@@ -176,7 +185,9 @@ for (const id of ids) {
     problems.push(`${id}: ${r ? r.status : 'not finished before the deadline'}`);
 }
 let verified = 0;
+/** @type {string[]} */
 const leftovers = [];
+/** @param {string} dir */
 async function walk(dir) {
   for (const e of await readdir(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);

@@ -11,8 +11,10 @@ import { fileURLToPath } from 'node:url';
 
 export const CHROMIUM_PATH = process.env.STELLAR_EMU_CHROMIUM || '/usr/bin/chromium';
 
+/** @param {string} msg */
 const log = (msg) => process.stderr.write(`[setup-browser] ${msg}\n`);
 
+/** @param {string} path */
 function executable(path) {
   try {
     accessSync(path, constants.X_OK);
@@ -22,10 +24,12 @@ function executable(path) {
   }
 }
 
+/** @param {string} cmd */
 function which(cmd) {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).status === 0;
 }
 
+/** @param {string} path */
 function version(path) {
   const r = spawnSync(path, ['--version'], { encoding: 'utf8' });
   return r.status === 0 ? r.stdout.trim() : null;
@@ -63,7 +67,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1
     const path = ensureChromium();
     log(`chromium: ${path} (${version(path) ?? 'version unknown'})`);
   } catch (err) {
-    log(`error: ${err.message}`);
+    log(`error: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);
   }
 }

@@ -52,12 +52,23 @@ const WHEELS = {
   },
 };
 
+/** @param {string} msg */
 const log = (msg) => process.stderr.write(`[setup] ${msg}\n`);
+/**
+ * @param {string} msg
+ * @returns {never}
+ */
 const fail = (msg) => {
   process.stderr.write(`[setup] error: ${msg}\n`);
   process.exit(1);
 };
 
+/**
+ * Run a command; throw with its output (when captured) unless it exits 0.
+ * @param {string} cmd
+ * @param {string[]} args
+ * @param {import('node:child_process').SpawnSyncOptions & { capture?: boolean }} [opts]
+ */
 function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { stdio: opts.capture ? 'pipe' : 'inherit', encoding: 'utf8', ...opts });
   if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
@@ -68,6 +79,7 @@ function run(cmd, args, opts = {}) {
   return r;
 }
 
+/** @param {string} path */
 async function sha256File(path) {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk);
@@ -83,6 +95,7 @@ function python() {
 }
 
 /** Download (once) and unpack the TensorFlow C library and headers from the pinned wheel. */
+/** @param {keyof typeof WHEELS} kind */
 async function tensorflowFromWheel(kind) {
   const wheel = WHEELS[kind];
   const dest = join(toolsDir, 'tensorflow', `${wheel.project}-${TF_VERSION}`);
@@ -163,6 +176,7 @@ with zipfile.ZipFile(whl) as z:
 }
 
 /** A user's own TensorFlow: STELLAR_EMU_TENSORFLOW_DIR with include/ and the shared libraries. */
+/** @param {string} dir */
 function tensorflowFromEnv(dir) {
   const include = existsSync(join(dir, 'include')) ? join(dir, 'include') : null;
   const libDir = ['lib', 'lib64', '.']
@@ -178,6 +192,10 @@ function tensorflowFromEnv(dir) {
   return { include, lib: libDir };
 }
 
+/**
+ * @param {string} target
+ * @param {string} path
+ */
 function link(target, path) {
   try {
     lstatSync(path);
@@ -188,6 +206,7 @@ function link(target, path) {
   symlinkSync(target, path);
 }
 
+/** @param {string} pkgDir */
 function bindingPath(pkgDir) {
   const libDir = join(pkgDir, 'lib');
   if (!existsSync(libDir)) return null;
@@ -199,6 +218,7 @@ function bindingPath(pkgDir) {
 }
 
 /** Does the binding load and compute in a fresh process? */
+/** @param {string} pkgName */
 function bindingWorks(pkgName) {
   const script = `const tf = await import('@tensorflow/tfjs'); await import('${pkgName}');
     await tf.setBackend('tensorflow'); const v = tf.matMul(tf.ones([2,2]), tf.ones([2,2])).sum().dataSync()[0];
@@ -214,6 +234,10 @@ function bindingWorks(pkgName) {
   };
 }
 
+/**
+ * @param {string} pkgName
+ * @param {keyof typeof WHEELS} kind
+ */
 async function setupBinding(pkgName, kind) {
   const pkgDir = join(root, 'node_modules', ...pkgName.split('/'));
   if (!existsSync(join(pkgDir, 'package.json'))) {
@@ -347,7 +371,7 @@ async function main() {
         if (gpuVisible()) await setupBinding('@tensorflow/tfjs-node-gpu', 'gpu');
       } catch (err) {
         fail(
-          `${err.message}\nSet STELLAR_EMU_SKIP_NATIVE=1 to continue without it (slower wasm/cpu backends).`,
+          `${err instanceof Error ? err.message : String(err)}\nSet STELLAR_EMU_SKIP_NATIVE=1 to continue without it (slower wasm/cpu backends).`,
         );
       }
     }
@@ -374,7 +398,9 @@ async function main() {
       try {
         setupPysme();
       } catch (err) {
-        fail(`${err.message}\nSet STELLAR_EMU_SKIP_PYSME=1 to continue without spectrum synthesis.`);
+        fail(
+          `${err instanceof Error ? err.message : String(err)}\nSet STELLAR_EMU_SKIP_PYSME=1 to continue without spectrum synthesis.`,
+        );
       }
     }
   }

@@ -18,6 +18,7 @@ import {
 
 const [command, ...rest] = process.argv.slice(2);
 const json = rest.includes('--json');
+/** @param {string} text */
 const out = (text) => process.stdout.write(`${text}\n`);
 
 async function main() {

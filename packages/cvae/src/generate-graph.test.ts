@@ -1,18 +1,16 @@
 // Generation as one TensorFlow graph call (SpectrumCvae.generateFlux) on the production backend
 // (tensorflow in CI, asserted there): the same flux as the eager decoder, also after the weights change.
-import { currentBackend, graphExecutionAvailable, initBackend, tf } from '@stellar-emu/nn-core';
+import { initBackend, requireProductionBackendInCi, tf } from '@stellar-emu/nn-core';
 import { assertAllClose } from '@stellar-emu/numerics/testing';
 import { makeCvaeConfig } from './config.js';
 import { SpectrumCvae } from './model.js';
 
 await initBackend({ quiet: true });
 
-test('in CI the backend is tensorflow, so the graph test below runs', () => {
-  if (process.env.CI === 'true') expect(currentBackend()!.name).toBe('tensorflow');
-  if (currentBackend()!.name === 'tensorflow') expect(graphExecutionAvailable()).toBe(true);
-});
+// in CI the backend is tensorflow (else this throws), so the graph tests below run there
+const graphs = requireProductionBackendInCi();
 
-test.runIf(graphExecutionAvailable())(
+test.runIf(graphs)(
   'graph and eager decoders give the same flux (rtol 1e-5, atol 1e-6), also after the weights change',
   () => {
     const model = new SpectrumCvae(makeCvaeConfig('small', { nPixels: 300, labelColumns: ['a', 'b', 'c'] }));

@@ -1,13 +1,13 @@
 // Memory of a long training run on the production backend: after warm-up the resident memory
 // stays in a stated band — no growth per step (a tensor or buffer kept per step) and none per
 // epoch (validation pass, checkpoint and best-model writes, the out-of-core cache).
-import { initBackend, currentBackend, type Progress } from '@stellar-emu/nn-core';
+import { initBackend, requireProductionBackendInCi, type Progress } from '@stellar-emu/nn-core';
 import { tempDir, writeToyDataset } from '../test/fixtures.js';
 import { trainCvae } from './train.js';
 
 beforeAll(async () => {
   await initBackend({ quiet: true });
-  if (process.env.CI === 'true') expect(currentBackend()!.name).toBe('tensorflow');
+  requireProductionBackendInCi();
 });
 
 /** Least-squares slope of y against x. */

@@ -1,18 +1,16 @@
 // The Adam and AdamW updates as TensorFlow graph calls (tensorflow backend; asserted in CI): the
 // same numbers as the eager element-wise loop, a parameter above the group cap updated eagerly
 // beside them, optimizer state and tensor count as before.
-import { currentBackend, initBackend, tf } from './backend.js';
-import { graphExecutionAvailable } from './graph.js';
+import { initBackend, tf } from './backend.js';
 import { ParamStore } from './layers.js';
 import { createOptimizer, GRAPH_ADAM_MAX_ELEMENTS } from './optimizers.js';
+import { requireProductionBackendInCi } from './testing.js';
 import { Rng } from '@stellar-emu/numerics';
 
 await initBackend({ quiet: true });
 
-test('in CI the backend is tensorflow, so the graph tests below run', () => {
-  if (process.env.CI === 'true') expect(currentBackend()!.name).toBe('tensorflow');
-  if (currentBackend()!.name === 'tensorflow') expect(graphExecutionAvailable()).toBe(true);
-});
+// in CI the backend is tensorflow (else this throws), so the graph tests below run there
+const graphs = requireProductionBackendInCi();
 
 /** Parameters with deterministic values (a cheap hash, fast for millions of elements). */
 function store(shapes: Record<string, number[]>): ParamStore {
@@ -28,7 +26,7 @@ function store(shapes: Record<string, number[]>): ParamStore {
   return s;
 }
 
-describe.runIf(graphExecutionAvailable()).each(['adam', 'adamw'] as const)('%s', (kind) => {
+describe.runIf(graphs).each(['adam', 'adamw'] as const)('%s', (kind) => {
   test('graph groups and the eager loop give bitwise the same weights and moments over 6 steps', () => {
     // small parameters and c in one graph group, d in a second, e above the cap (eager in both)
     const shapes: Record<string, number[]> = {

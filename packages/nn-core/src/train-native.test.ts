@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertAllClose } from '@stellar-emu/numerics/testing';
 import { currentBackend, initBackend } from './backend.js';
+import { requireProductionBackendInCi } from './testing.js';
 import { interruptAtRandomStep, run } from '../test/train-fixture.js';
 
 /** Stated tolerance of a resumed run against an uninterrupted one on a native backend. */
@@ -12,7 +13,7 @@ const NATIVE_RESUME_TOLERANCE = { rtol: 1e-5, atol: 1e-6 };
 
 beforeAll(async () => {
   await initBackend({ quiet: true });
-  if (process.env.CI === 'true') expect(currentBackend()!.name).toBe('tensorflow');
+  requireProductionBackendInCi();
 });
 
 test('on the native backend, a run interrupted at a random step and resumed ends within rtol 1e-5 / atol 1e-6 of the uninterrupted run', async () => {

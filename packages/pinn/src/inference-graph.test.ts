@@ -1,7 +1,7 @@
 // The tau-cache inference path as a TensorFlow graph (nn-core GraphBuilder) on the production
 // backend (tensorflow in CI, asserted there): the same function as the eager path and as the
 // float64 reference, one pass or many, and rebuilt when the weights change.
-import { currentBackend, graphExecutionAvailable, initBackend, tf } from '@stellar-emu/nn-core';
+import { initBackend, requireProductionBackendInCi, tf } from '@stellar-emu/nn-core';
 import { assertAllClose } from '@stellar-emu/numerics/testing';
 import { DEFAULT_PHYSICS, PRESETS } from './config.js';
 import { PinnEmulator } from './emulator.js';
@@ -15,12 +15,8 @@ const norm = computeNormalization(hydrostaticFamily(50, 2));
 const emu = new PinnEmulator(PRESETS.small, norm, DEFAULT_PHYSICS, 4);
 afterAll(() => emu.dispose());
 
-test('in CI the backend is tensorflow, so the graph tests below run', () => {
-  if (process.env.CI === 'true') expect(currentBackend()!.name).toBe('tensorflow');
-  if (currentBackend()!.name === 'tensorflow') expect(graphExecutionAvailable()).toBe(true);
-});
-
-const run = graphExecutionAvailable;
+// in CI the backend is tensorflow (else this throws), so the graph tests below run there
+const graphs = requireProductionBackendInCi();
 
 function labelsOf(n: number) {
   return Array.from({ length: n }, (_, i) => ({
@@ -31,7 +27,7 @@ function labelsOf(n: number) {
   }));
 }
 
-test.runIf(run())(
+test.runIf(graphs)(
   'the graph engine is the default here and says so; eager when asked or without the tau cache',
   () => {
     expect(emu.inferenceEngine()).toBe('graph');
@@ -40,7 +36,7 @@ test.runIf(run())(
   },
 );
 
-test.runIf(run())(
+test.runIf(graphs)(
   'graph and eager engines agree (rtol 1e-5, atol 1e-5) and both match the float64 forward pass, in one pass and in several',
   () => {
     const grid = emu.defaultTauGrid();
@@ -71,7 +67,7 @@ test.runIf(run())(
   },
 );
 
-test.runIf(run())(
+test.runIf(graphs)(
   'after the weights change and the cache is cleared, the graph computes the new network',
   () => {
     const e = new PinnEmulator(PRESETS.small, norm, DEFAULT_PHYSICS, 9);

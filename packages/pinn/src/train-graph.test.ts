@@ -3,9 +3,8 @@
 // emulator's loss, and trainLoop driven by it ends where the autodiff run ends.
 import {
   createOptimizer,
-  currentBackend,
-  graphExecutionAvailable,
   initBackend,
+  requireProductionBackendInCi,
   tf,
   trainLoop,
 } from '@stellar-emu/nn-core';
@@ -22,10 +21,8 @@ const models = hydrostaticFamily(24, 5);
 const norm = computeNormalization(models);
 const physics = { ...DEFAULT_PHYSICS, alpha: 0.03 };
 
-test('in CI the backend is tensorflow, so the graph tests below run', () => {
-  if (process.env.CI === 'true') expect(currentBackend()!.name).toBe('tensorflow');
-  if (currentBackend()!.name === 'tensorflow') expect(graphExecutionAvailable()).toBe(true);
-});
+// in CI the backend is tensorflow (else this throws), so the graph tests below run there
+const graphs = requireProductionBackendInCi();
 
 const cases = [
   { preset: 'small', alpha: 0, includeAccrad: true },
@@ -35,51 +32,48 @@ const cases = [
   { preset: 'paper', alpha: 0.03, includeAccrad: true },
 ] as const;
 
-describe.runIf(graphExecutionAvailable()).each(cases)(
-  '$preset preset, alpha $alpha, ACCRAD $includeAccrad',
-  (k) => {
-    test('loss parts and gradients equal autodiff of the loss (rtol 1e-4, atol 1e-5 x the largest |gradient|)', () => {
-      const physics = { ...DEFAULT_PHYSICS, alpha: k.alpha, includeAccrad: k.includeAccrad };
-      const e = new PinnEmulator(PRESETS[k.preset], norm, physics, 3);
-      const src = pointSource(models, norm, physics);
-      const batch = src.batch(new Rng(4).permutation(src.numExamples).subarray(0, 300));
-      const names = e.net.params.names();
-      const vars = names.map((n) => e.net.params.get(n));
-      let eagerParts: Record<string, tf.Scalar> = {};
-      const auto = tf.variableGrads(() => {
-        const r = e.loss(batch);
-        eagerParts = Object.fromEntries(Object.entries(r.parts ?? {}).map(([n, t]) => [n, tf.keep(t)]));
-        return r.total;
-      }, vars);
-      const graph = e.graphGradients()!(batch);
-      assertAllClose([graph.parts.total.dataSync()[0]], [auto.value.dataSync()[0]], {
-        rtol: 1e-5,
-        label: 'total',
-      });
-      expect(Object.keys(graph.parts).sort()).toEqual(['total', ...Object.keys(eagerParts)].sort());
-      for (const [n, t] of Object.entries(eagerParts))
-        assertAllClose([graph.parts[n].dataSync()[0]], [t.dataSync()[0]], { rtol: 1e-5, label: n });
-      if (k.alpha > 0) expect(eagerParts.physics.dataSync()[0]).toBeGreaterThan(0);
-      for (const [i, n] of names.entries()) {
-        const want = auto.grads[vars[i].name].dataSync() as Float32Array;
-        const scale = want.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
-        expect(scale, n).toBeGreaterThan(0);
-        assertAllClose(graph.grads[n].dataSync(), want, { rtol: 1e-4, atol: 1e-5 * scale, label: n });
-      }
-      for (const t of [
-        auto.value,
-        ...Object.values(auto.grads),
-        ...Object.values(graph.grads),
-        graph.parts.total,
-      ])
-        t.dispose();
-      for (const t of Object.values(batch)) t.dispose();
-      e.dispose();
+describe.runIf(graphs).each(cases)('$preset preset, alpha $alpha, ACCRAD $includeAccrad', (k) => {
+  test('loss parts and gradients equal autodiff of the loss (rtol 1e-4, atol 1e-5 x the largest |gradient|)', () => {
+    const physics = { ...DEFAULT_PHYSICS, alpha: k.alpha, includeAccrad: k.includeAccrad };
+    const e = new PinnEmulator(PRESETS[k.preset], norm, physics, 3);
+    const src = pointSource(models, norm, physics);
+    const batch = src.batch(new Rng(4).permutation(src.numExamples).subarray(0, 300));
+    const names = e.net.params.names();
+    const vars = names.map((n) => e.net.params.get(n));
+    let eagerParts: Record<string, tf.Scalar> = {};
+    const auto = tf.variableGrads(() => {
+      const r = e.loss(batch);
+      eagerParts = Object.fromEntries(Object.entries(r.parts ?? {}).map(([n, t]) => [n, tf.keep(t)]));
+      return r.total;
+    }, vars);
+    const graph = e.graphGradients()!(batch);
+    assertAllClose([graph.parts.total.dataSync()[0]], [auto.value.dataSync()[0]], {
+      rtol: 1e-5,
+      label: 'total',
     });
-  },
-);
+    expect(Object.keys(graph.parts).sort()).toEqual(['total', ...Object.keys(eagerParts)].sort());
+    for (const [n, t] of Object.entries(eagerParts))
+      assertAllClose([graph.parts[n].dataSync()[0]], [t.dataSync()[0]], { rtol: 1e-5, label: n });
+    if (k.alpha > 0) expect(eagerParts.physics.dataSync()[0]).toBeGreaterThan(0);
+    for (const [i, n] of names.entries()) {
+      const want = auto.grads[vars[i].name].dataSync() as Float32Array;
+      const scale = want.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+      expect(scale, n).toBeGreaterThan(0);
+      assertAllClose(graph.grads[n].dataSync(), want, { rtol: 1e-4, atol: 1e-5 * scale, label: n });
+    }
+    for (const t of [
+      auto.value,
+      ...Object.values(auto.grads),
+      ...Object.values(graph.grads),
+      graph.parts.total,
+    ])
+      t.dispose();
+    for (const t of Object.values(batch)) t.dispose();
+    e.dispose();
+  });
+});
 
-test.runIf(graphExecutionAvailable())(
+test.runIf(graphs)(
   'trainLoop on graph gradients ends where the autodiff run ends (alpha 0.03, 3 epochs, rtol 1e-3 on the weights and losses)',
   async () => {
     const run = async (graph: boolean) => {
