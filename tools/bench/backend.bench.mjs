@@ -30,7 +30,7 @@ await runSuite('backend-matmul', async (record) => {
       );
       continue;
     }
-    const res = JSON.parse(r.stdout.trim().split('\n').pop());
+    const res = JSON.parse(/** @type {string} */ (r.stdout.trim().split('\n').pop()));
     record(`matmul GFLOP/s [${backend}]`, +res.gflops.toFixed(2), 'GFLOP/s', `shape ${res.shape.join('x')}`);
   }
 });

@@ -12,6 +12,10 @@ import { Rng } from '@stellar-emu/numerics';
 import { CVAE_PRESETS, SpectrumCvae, generateSpectra, makeCvaeConfig, trainCvae } from '@stellar-emu/cvae';
 import { memoryPhase, runSuite } from './lib.mjs';
 
+/** @typedef {import('@stellar-emu/cvae').CvaePresetName} CvaePresetName */
+/** @typedef {import('@stellar-emu/cvae').LoadedCvae} LoadedCvae */
+/** @typedef {import('@stellar-emu/cvae').CvaeModelJson} CvaeModelJson */
+
 const N = SPECTRUM_DEFAULT_GRID.n;
 const LABELS = ['teff_k', 'logg', 'vsini_kms', 'mh', 'vmic_kms', 'resolution'];
 const KEYS = ['teffK', 'logg', 'vsiniKms', 'mh', 'vmicKms', 'resolution'];
@@ -25,7 +29,11 @@ const BOX = [
 ];
 const quick = process.env.CVAE_BENCH_QUICK === '1';
 
-/** A model with random weights wrapped as a loaded model (generation speed does not depend on the weights). */
+/**
+ * A model with random weights wrapped as a loaded model (generation speed does not depend on the weights).
+ * @param {CvaePresetName} preset
+ * @returns {LoadedCvae}
+ */
 function randomModel(preset) {
   const config = makeCvaeConfig(preset, { nPixels: N, labelColumns: LABELS });
   const model = new SpectrumCvae(config);
@@ -37,6 +45,7 @@ function randomModel(preset) {
     rangeMin: BOX[j][0],
     rangeMax: BOX[j][1],
   }));
+  /** @type {CvaeModelJson} */
   const meta = {
     format: 'stellar-emu-cvae/1',
     createdAt: '',
@@ -49,6 +58,11 @@ function randomModel(preset) {
   return { dir: '', meta, model };
 }
 
+/**
+ * `n` label rows of 6 columns, uniform in BOX.
+ * @param {number} n
+ * @param {number} seed
+ */
 function randomLabels(n, seed) {
   const rng = new Rng(seed);
   const out = new Float64Array(n * 6);
@@ -57,7 +71,12 @@ function randomLabels(n, seed) {
   return out;
 }
 
-/** Spectra per second of `generateSpectra` at one batch size (warm-up call first, then >= minSeconds of calls). */
+/**
+ * Spectra per second of `generateSpectra` at one batch size (warm-up call first, then >= minSeconds of calls).
+ * @param {LoadedCvae} loaded
+ * @param {number} batch
+ * @param {number} minSeconds
+ */
 async function genRate(loaded, batch, minSeconds) {
   const labels = randomLabels(batch, 7);
   await generateSpectra(loaded, labels, { seed: 1, batchSize: batch });
@@ -92,7 +111,7 @@ await runSuite('cvae', async (record) => {
       `syntheticSpectra, ${N} px, single thread`,
     );
 
-    for (const preset of ['small', 'paper']) {
+    for (const preset of /** @type {CvaePresetName[]} */ (['small', 'paper'])) {
       await memoryPhase(record, `generate ${preset}`, async () => {
         t0 = performance.now();
         const loaded = randomModel(preset);
@@ -130,7 +149,8 @@ await runSuite('cvae', async (record) => {
     })();
     const dataset = join(work, 'ds');
     await writeSpectrumDataset(records, dataset);
-    for (const preset of ['small', 'paper']) {
+    for (const preset of /** @type {CvaePresetName[]} */ (['small', 'paper'])) {
+      /** @type {number[]} */
       const rates = [];
       const epochs = preset === 'paper' || quick ? 1 : 2;
       const r = await memoryPhase(record, `train ${preset}`, () =>

@@ -28,7 +28,12 @@ function fluxPool() {
   });
 }
 
-/** Wall and CPU seconds (user + system of this process) of `fn`. */
+/**
+ * Wall and CPU seconds (user + system of this process) of `fn`.
+ * @template T
+ * @param {() => T} fn
+ * @returns {Promise<{ value: Awaited<T>; wallS: number; cpuS: number }>}
+ */
 async function timed(fn) {
   const c0 = process.cpuUsage();
   const t0 = performance.now();
@@ -91,7 +96,13 @@ await runSuite('grid-io', async (record) => {
       }
     }
     const floatMB = (N_SPECTRA * N_PIXELS * 4) / 1e6;
-    /** A Parquet pass's seconds, and its float32 flux throughput per second of wall clock and of CPU. */
+    /**
+     * A Parquet pass's seconds, and its float32 flux throughput per second of wall clock and of CPU.
+     * @param {string} pass
+     * @param {{ wallS: number; cpuS: number }} t
+     * @param {string} loadAvg
+     * @param {string} what
+     */
     const recordPass = (pass, t, loadAvg, what) => {
       record(`parquet-${pass}-spectra-seconds`, +t.wallS.toFixed(3), 's', what);
       record(
@@ -132,7 +143,7 @@ await runSuite('grid-io', async (record) => {
       let checksum = 0;
       for await (const batch of ds.iterateRows()) {
         rows += batch.length;
-        checksum += batch[0].flux[1];
+        checksum += /** @type {number[]} */ (batch[0].flux)[1];
       }
       if (rows !== N_SPECTRA || !Number.isFinite(checksum)) throw new Error(`read ${rows} spectra`);
     });

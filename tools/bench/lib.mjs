@@ -5,6 +5,22 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 
 /**
+ * The `record` callback a suite's body receives: records one figure (`value` in `unit`, with an
+ * optional note).
+ * @callback RecordFigure
+ * @param {string} name
+ * @param {number} value
+ * @param {string} unit
+ * @param {string} [note]
+ * @returns {void}
+ */
+
+/**
+ * One recorded figure, as {@link runSuite} collects it.
+ * @typedef {{ name: string; value: number; unit: string; note?: string }} Figure
+ */
+
+/**
  * The baseline: a fixed, allocation-free Float64 multiply-add loop (a stand-in for "how fast is
  * this core right now"), reported in million multiply-adds per second.
  */
@@ -58,6 +74,11 @@ export function resetPeakRss() {
  * Run `fn` as one memory phase: garbage-collect (with --expose-gc, as `npm run bench` starts
  * suites), reset the peak, run, and record `peak RSS [phase]` (MiB, the phase's own peak where the
  * kernel allows a reset, else the process's) and `RSS at start [phase]`. Returns fn's result.
+ * @template T
+ * @param {RecordFigure} record
+ * @param {string} phase
+ * @param {() => T} fn
+ * @returns {Promise<Awaited<T>>}
  */
 export async function memoryPhase(record, phase, fn) {
   globalThis.gc?.();
@@ -77,7 +98,11 @@ export async function memoryPhase(record, phase, fn) {
   return out;
 }
 
-/** Time `fn` (sync or async) `repeats` times after `warmup` runs; returns per-run seconds stats. */
+/**
+ * Time `fn` (sync or async) `repeats` times after `warmup` runs; returns per-run seconds stats.
+ * @param {() => unknown} fn
+ * @param {{ repeats?: number; warmup?: number }} [options]
+ */
 export async function timeIt(fn, { repeats = 5, warmup = 1 } = {}) {
   for (let i = 0; i < warmup; i++) await fn();
   const times = [];
@@ -94,10 +119,14 @@ export async function timeIt(fn, { repeats = 5, warmup = 1 } = {}) {
  * Run one benchmark suite: `body(record)` calls `record(name, value, unit, note?)` for each figure.
  * Prints one JSON object to stdout: machine, baseline (measured before and after), and each
  * figure with `perBaseline` = value / baseline MMadd/s (throughputs) — comparable across runs.
+ * @param {string} suite
+ * @param {(record: RecordFigure) => Promise<void> | void} body
  */
 export async function runSuite(suite, body) {
   const before = baselineMaddPerSec();
+  /** @type {Figure[]} */
   const figures = [];
+  /** @satisfies {RecordFigure} */
   const record = (name, value, unit, note) => figures.push({ name, value, unit, ...(note ? { note } : {}) });
   const t0 = performance.now();
   await body(record);

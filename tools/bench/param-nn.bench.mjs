@@ -20,6 +20,8 @@ const { fitPca, functionSource, trainRecovery, PcaModel, RECOVERY_PRESETS } =
 const { synthesizeFlux, sampleLabels, CVAE_LABEL_RANGES, SPECTRUM_DEFAULT_GRID } =
   await import('@stellar-emu/grid-io');
 
+/** @typedef {import('@stellar-emu/param-nn').RecoveryPreset} RecoveryPreset */
+
 const SIZES = (process.env.PARAM_NN_BENCH_SIZES ?? '10000,50000,100000').split(',').map(Number);
 const D = SPECTRUM_DEFAULT_GRID.n;
 const BASE = 64;
@@ -32,6 +34,7 @@ await runSuite('param-nn', async (record) => {
     base.push(Float32Array.from(synthesizeFlux(sampleLabels(rng, CVAE_LABEL_RANGES))));
 
   const POOL = 1024;
+  /** @type {Float32Array[]} */
   const pool = [];
   const pr = new Rng(11);
   for (let p = 0; p < POOL; p++) {
@@ -40,6 +43,7 @@ await runSuite('param-nn', async (record) => {
     const w = pr.uniform();
     pool.push(Float32Array.from(a, (v, j) => v + w * (b[j] - v)));
   }
+  /** @param {number} n */
   const source = (n) =>
     functionSource({
       numSpectra: n,
@@ -64,6 +68,7 @@ await runSuite('param-nn', async (record) => {
     );
   }
 
+  /** @type {[number, number][]} */
   const times = [];
   for (const n of SIZES) {
     const t0 = performance.now();
@@ -82,7 +87,7 @@ await runSuite('param-nn', async (record) => {
   }
   if (times.length >= 2) {
     const [n0, s0] = times[0];
-    const [n1, s1] = times.at(-1);
+    const [n1, s1] = /** @type {[number, number]} */ (times.at(-1));
     record(
       'PCA scaling exponent (log t / log N)',
       +(Math.log(s1 / s0) / Math.log(n1 / n0)).toFixed(3),
@@ -95,7 +100,7 @@ await runSuite('param-nn', async (record) => {
   // does not depend on the values).
   const dir = await mkdtemp(join(tmpdir(), 'param-nn-bench-'));
   try {
-    for (const preset of ['paper', 'small']) {
+    for (const preset of /** @type {RecoveryPreset[]} */ (['paper', 'small'])) {
       const k = 25;
       const rows = preset === 'paper' ? 16384 : 65536;
       const r = new Rng(3);
@@ -110,6 +115,7 @@ await runSuite('param-nn', async (record) => {
         k,
       );
       const names = ['teffK', 'logg', 'vsiniKms', 'mh', 'vmicKms', 'resolution'];
+      /** @type {[number, number][]} */
       const trend = [];
       const t0 = performance.now();
       const res = await memoryPhase(record, `recovery training ${preset}`, () =>
@@ -129,7 +135,7 @@ await runSuite('param-nn', async (record) => {
         }),
       );
       if (trend.length >= 2) {
-        const [[s0, r0], [s1, r1]] = [trend[0], trend.at(-1)];
+        const [[s0, r0], [s1, r1]] = [trend[0], /** @type {[number, number]} */ (trend.at(-1))];
         record(
           `recovery training RSS trend [${preset}]`,
           +((r1 - r0) / (s1 - s0)).toFixed(3),

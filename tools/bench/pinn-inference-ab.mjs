@@ -31,7 +31,7 @@ const oldCache = () => {
     const h = lp.shape[1];
     const z1 = tf.reshape(tf.add(tf.expandDims(lp, 1), tf.expandDims(tauPartOld, 0)), [B * N, h]);
     const [a1] = activateWithDerivative(z1, 'gelu');
-    return net.head.apply(a1);
+    return net.head.apply(/** @type {tf.Tensor2D} */ (a1));
   });
   y.dataSync();
   y.dispose();
@@ -39,11 +39,11 @@ const oldCache = () => {
 const oldNoCache = () => {
   const y = tf.tidy(() => {
     const l = tf.tensor2d(emu.normalizeLabels(labels), [B, 4]);
-    const lRep = tf.reshape(tf.tile(tf.expandDims(l, 1), [1, N, 1]), [B * N, 4]);
+    const lRep = /** @type {tf.Tensor2D} */ (tf.reshape(tf.tile(tf.expandDims(l, 1), [1, N, 1]), [B * N, 4]));
     const tRep = tf.tile(tf.tensor2d(emu.normalizeLogTau(grid), [N, 1]), [B, 1]);
     const z1 = tf.add(net.labelPart(lRep), net.tauPart(tRep));
     const [a1] = activateWithDerivative(z1, 'gelu');
-    return net.head.apply(a1);
+    return net.head.apply(/** @type {tf.Tensor2D} */ (a1));
   });
   y.dataSync();
   y.dispose();
@@ -52,6 +52,7 @@ const newCache = () => emu.predictNormalized(labels, grid, { useTauCache: true, 
 const newNoCache = () => emu.predictNormalized(labels, grid, { useTauCache: false, batchSize: B });
 const fns = { oldCache, newCache, oldNoCache, newNoCache };
 for (const f of Object.values(fns)) f();
+/** @type {Record<string, number[]>} */
 const times = Object.fromEntries(Object.keys(fns).map((k) => [k, []]));
 const reps = B === 1 ? 30 : 3;
 for (let r = 0; r < reps; r++)

@@ -17,8 +17,16 @@ import { Rng } from '@stellar-emu/numerics';
 import { DEFAULT_PHYSICS, flopsPerPoint, PinnEmulator, PRESETS, pointSource } from '@stellar-emu/pinn';
 import { benchNormalization, memoryPhase, rssMiB, runSuite, timeIt } from './lib.mjs';
 
+/** @typedef {import('@stellar-emu/pinn').InferenceEngine} InferenceEngine */
+/** @typedef {keyof typeof PRESETS} PinnPresetName a preset of the pinn package (the keys of PRESETS) */
+
 const N_DEPTH = 72;
 
+/**
+ * `n` random labels in the PINN box.
+ * @param {number} n
+ * @param {Rng} rng
+ */
 function labelsOf(n, rng) {
   return Array.from({ length: n }, () => ({
     teffK: 4000 + 20000 * rng.uniform(),
@@ -28,6 +36,11 @@ function labelsOf(n, rng) {
   }));
 }
 
+/**
+ * `n` synthetic models of N_DEPTH layers (timing only: the values do not matter).
+ * @param {number} n
+ * @param {Rng} rng
+ */
 function syntheticModels(n, rng) {
   return labelsOf(n, rng).map((l) => {
     const tau = Array.from({ length: N_DEPTH }, (_, i) => 10 ** (-6 + (8 * i) / (N_DEPTH - 1)));
@@ -48,7 +61,9 @@ function syntheticModels(n, rng) {
 
 await runSuite('pinn', async (record) => {
   await initBackend({ quiet: true });
-  const backend = currentBackend().name;
+  const selected = currentBackend();
+  if (!selected) throw new Error('initBackend returned but currentBackend() reports no backend');
+  const backend = selected.name;
   record(`backend=${backend}`, 1, 'flag');
   // The machine is shared: the load average says how much of it the figures below had.
   record('load average (1 min) at start', os.loadavg()[0], 'procs');
@@ -104,17 +119,19 @@ await runSuite('pinn', async (record) => {
     'GFLOP/s',
     'the better of eager and graph',
   );
+  /** @type {[string, number][]} */
   const shares = [];
   await memoryPhase(record, 'predict paper', async () => {
     for (const batch of [1, 1024]) {
       const labels = labelsOf(batch, rng);
       // the tau cache on runs on the default engine (a TensorFlow graph where the backend has one)
       // and, for comparison, on tfjs's eager ops
+      /** @type {{ cache: boolean; engine: InferenceEngine; name: string }[]} */
       const runs = [
         { cache: false, engine: 'eager', name: 'tau cache off' },
         { cache: true, engine: emu.inferenceEngine(), name: 'tau cache on' },
         ...(emu.inferenceEngine() === 'graph'
-          ? [{ cache: true, engine: 'eager', name: 'tau cache on, eager' }]
+          ? [{ cache: true, engine: /** @type {InferenceEngine} */ ('eager'), name: 'tau cache on, eager' }]
           : []),
       ];
       for (const { cache, engine, name } of runs) {
@@ -140,14 +157,14 @@ await runSuite('pinn', async (record) => {
   // it: graph gradients where the emulator has them (tfjs-node), else autodiff of the loss, then
   // nn-core's Adam; and autodiff, for comparison. Memory per preset,
   // and the RSS trend per step.
-  for (const preset of ['small', 'paper']) {
+  for (const preset of /** @type {PinnPresetName[]} */ (['small', 'paper'])) {
     await memoryPhase(record, `train ${preset}`, async () => {
-      for (const [alpha, forceAutodiff] of [
+      for (const [alpha, forceAutodiff] of /** @type {[number, boolean][]} */ ([
         [0, false],
         [0, true],
         [0.03, false],
         [0.03, true],
-      ]) {
+      ])) {
         const e = new PinnEmulator(PRESETS[preset], norm, { ...DEFAULT_PHYSICS, alpha }, 1);
         const src = pointSource(syntheticModels(64, rng), norm, DEFAULT_PHYSICS);
         const opt = createOptimizer('adam', e.net.params);
@@ -161,6 +178,7 @@ await runSuite('pinn', async (record) => {
         const label = `alpha=${alpha}${forceAutodiff ? ', autodiff' : ''}`;
         const bs = 1024;
         const idx = new Rng(2).permutation(src.numExamples).subarray(0, bs);
+        /** @type {number[]} */
         const rss = [];
         const step = () => {
           const b = src.batch(idx);
@@ -195,11 +213,13 @@ await runSuite('pinn', async (record) => {
           alpha > 0 ? 'physics counted as 2x forward (value + tangent)' : undefined,
         );
         const timed = rss.slice(steps); // after the warm-up repeat
+        const first = timed[0];
+        const last = timed[timed.length - 1];
         record(
           `${preset} train RSS trend, ${label}`,
-          +((timed.at(-1) - timed[0]) / (timed.length - 1)).toFixed(3),
+          +((last - first) / (timed.length - 1)).toFixed(3),
           'MiB/step',
-          `RSS ${timed[0].toFixed(0)} -> ${timed.at(-1).toFixed(0)} MiB over ${timed.length} steps after warm-up`,
+          `RSS ${first.toFixed(0)} -> ${last.toFixed(0)} MiB over ${timed.length} steps after warm-up`,
         );
         opt.dispose();
         e.dispose();

@@ -40,6 +40,7 @@ await runSuite('pysme', async (record) => {
   const window = synthesisWindow({ grid: out, maxVsiniKms, minResolution, vmacKms: 0 });
   const c0 = performance.now();
   const engine = await SmeEngine.start();
+  if (!engine.versions) throw new Error('the PySME engine started without reporting its versions');
   record(
     'engine-start',
     +((performance.now() - c0) / 1000).toFixed(2),

@@ -31,7 +31,7 @@ for (const file of suites) {
     results.push(JSON.parse(text.slice(start)));
   } catch (err) {
     failed++;
-    results.push({ suite: file, error: `${err.message}`, output: text.slice(-2000) });
+    results.push({ suite: file, error: `${/** @type {Error} */ (err).message}`, output: text.slice(-2000) });
   }
 }
 const out = { date: new Date().toISOString(), suites: results };

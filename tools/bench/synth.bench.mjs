@@ -9,7 +9,10 @@ import { runSuite } from './lib.mjs';
 const N_SPECTRA = Number(process.env.SYNTH_BENCH_SPECTRA ?? 300);
 const N_ATMOSPHERES = Number(process.env.SYNTH_BENCH_ATMOSPHERES ?? 1000);
 
-/** Drain a generator; returns wall seconds and CPU seconds of this process (user + system). */
+/**
+ * Drain a generator; returns wall seconds and CPU seconds of this process (user + system).
+ * @param {Iterable<{ flux?: number[]; pressure?: number[] }>} iter spectra (flux) or atmospheres (pressure)
+ */
 function drain(iter) {
   const c0 = process.cpuUsage();
   const t0 = performance.now();
@@ -17,7 +20,7 @@ function drain(iter) {
   let check = 0;
   for (const r of iter) {
     n++;
-    check += (r.flux ?? r.pressure)[50];
+    check += /** @type {number[]} */ (r.flux ?? r.pressure)[50];
   }
   const cpu = process.cpuUsage(c0);
   if (!Number.isFinite(check)) throw new Error('non-finite output');
