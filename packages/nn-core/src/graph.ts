@@ -267,6 +267,18 @@ export class GraphBuilder {
     return this.node('Minimum', [a, b], this.floatT);
   }
 
+  tanh(x: GraphTensor): GraphTensor {
+    return this.node('Tanh', [x], this.floatT);
+  }
+
+  /** The block of x starting at `begin` with `size` (-1: to the end) in each dimension. */
+  slice(x: GraphTensor, begin: readonly number[], size: readonly number[]): GraphTensor {
+    return this.node('Slice', [x, this.int32Const(begin), this.int32Const(size)], {
+      ...this.floatT,
+      Index: this.attrType(this.pb.DataType.DT_INT32),
+    });
+  }
+
   relu(x: GraphTensor): GraphTensor {
     return this.node('Relu', [x], this.floatT);
   }
