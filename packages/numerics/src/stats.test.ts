@@ -7,6 +7,7 @@ import {
   quantileWithFailures,
   rmse,
   summarize,
+  theilSenSlope,
 } from './stats.js';
 
 describe('order statistics', () => {
@@ -126,4 +127,29 @@ test('blockMeans: block means over the pixels where every series is finite; bloc
   expect(blockMeans([0, 1], [[null, Number.NaN]], 2)).toEqual([]);
   expect(() => blockMeans([0, 1], [[1]], 1)).toThrow(/series has 1 values/);
   expect(() => blockMeans([0], [[1]], 0)).toThrow(/binPx/);
+});
+
+describe('theilSenSlope', () => {
+  test('the median of pairwise slopes: scipy.stats.theilslopes on the same series, a line through outliers', () => {
+    // scipy.stats.theilslopes([1, 3, 5, 40, 9, 11, -20, 15, 17, 19], range(10))[0] = 2.0
+    expect(theilSenSlope([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 3, 5, 40, 9, 11, -20, 15, 17, 19])).toBeCloseTo(
+      2,
+      12,
+    );
+    // scipy.stats.theilslopes([0, 0, 30, 0, 30, 30], range(6))[0] = 6.0
+    expect(theilSenSlope([0, 1, 2, 3, 4, 5], [0, 0, 30, 0, 30, 30])).toBeCloseTo(6, 12);
+    // a straight line comes back exactly; least squares is pulled by one outlier, Theil–Sen is not
+    const x = Array.from({ length: 50 }, (_, i) => i);
+    const y = x.map((v) => 0.25 * v + 3);
+    expect(theilSenSlope(x, y)).toBeCloseTo(0.25, 12);
+    y[49] += 1000;
+    expect(theilSenSlope(x, y)).toBeCloseTo(0.25, 12);
+  });
+
+  test('non-finite points and equal x are left out; NaN without a pair; lengths must agree', () => {
+    expect(theilSenSlope([0, 1, Number.NaN, 3], [0, 2, 5, 6])).toBeCloseTo(2, 12);
+    expect(theilSenSlope([1, 1, 1], [1, 2, 3])).toBeNaN();
+    expect(theilSenSlope([], [])).toBeNaN();
+    expect(() => theilSenSlope([1, 2], [1])).toThrow(/lengths 2 and 1/);
+  });
 });

@@ -105,6 +105,27 @@ export function rmse(truth: ArrayLike<number>, predicted: ArrayLike<number>): nu
   return Math.sqrt(s / truth.length);
 }
 
+/**
+ * Theil–Sen slope of y against x: the median of the slopes (y_j − y_i) / (x_j − x_i) over all
+ * pairs with x_i ≠ x_j (scipy.stats.theilslopes' estimate). A trend that a few outliers or a
+ * series switching between two levels cannot drive, unlike least squares (breakdown point 29 %).
+ * Pairs with a non-finite x or y are left out; NaN when no pair is left. O(n²) pairs: for series
+ * of up to a few thousand points.
+ * @throws when the lengths differ.
+ */
+export function theilSenSlope(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  if (x.length !== y.length) throw new Error(`theilSenSlope: lengths ${x.length} and ${y.length} differ`);
+  const slopes: number[] = [];
+  for (let i = 0; i < x.length; i++) {
+    if (!Number.isFinite(x[i]) || !Number.isFinite(y[i])) continue;
+    for (let j = i + 1; j < x.length; j++) {
+      if (!Number.isFinite(x[j]) || !Number.isFinite(y[j]) || x[j] === x[i]) continue;
+      slopes.push((y[j] - y[i]) / (x[j] - x[i]));
+    }
+  }
+  return median(slopes);
+}
+
 /** Options of {@link binnedStats}. */
 export interface BinnedStatsOptions {
   /** Number of equal-width bins (a positive integer). */
