@@ -6,6 +6,7 @@ import {
   createOptimizer,
   currentBackend,
   EarlyStopping,
+  graphExecutionAvailable,
   ReduceOnPlateau,
   tf,
   trainLoop,
@@ -18,6 +19,7 @@ import { saveCvaeModel, writeTrainingHistory, type ModelLabel } from './artifact
 import { parseTrainingOptions } from '@stellar-emu/nn-core/options';
 import { makeCvaeConfig, type CvaeConfig, type CvaePresetName } from './config.js';
 import { cvaeTrainingSchema, type CvaeTrainingInput } from './options.js';
+import { CvaeLossGradients } from './train-graph.js';
 import { openSpectrumSource, type SpectrumSourceStats } from './data.js';
 import { SpectrumCvae } from './model.js';
 
@@ -148,10 +150,13 @@ export async function trainCvae(opts: TrainCvaeOptions): Promise<TrainCvaeResult
     },
   });
   let loop: TrainResult;
+  // one TensorFlow graph call per training step where the backend runs graphs, else autodiff
+  const lossGraph = graphExecutionAvailable() ? new CvaeLossGradients(model) : null;
   try {
     loop = await trainLoop({
       params: model.params,
       loss: (b) => model.loss(b, optimizer.step),
+      ...(lossGraph ? { gradients: (b) => lossGraph.run(b, model.betaAt(optimizer.step)) } : {}),
       train,
       validation: val,
       optimizer,
@@ -180,6 +185,7 @@ export async function trainCvae(opts: TrainCvaeOptions): Promise<TrainCvaeResult
       onProgress: opts.onProgress,
     });
   } finally {
+    lossGraph?.dispose();
     train.close();
     val.close();
   }
@@ -225,6 +231,7 @@ export async function trainCvae(opts: TrainCvaeOptions): Promise<TrainCvaeResult
     checkpointWarnings: loop.checkpointWarnings,
     durationS: (performance.now() - t0) / 1000,
     backend: currentBackend()?.name ?? tf.getBackend(),
+    gradients: lossGraph ? 'graph' : 'autodiff',
     config,
     loop,
     bestEpoch: best?.epoch ?? -1,

@@ -105,7 +105,7 @@ export function register(program: Command): void {
       else {
         process.stdout.write(
           `trained ${r.config.preset} CVAE (N = ${r.config.nPixels}, labels ${r.config.labelColumns.join(', ')}): ${r.loop.epochsDone} epochs, ` +
-            `best epoch ${r.bestEpoch + 1} val recon ${r.bestValRecon?.toExponential(3)}, ${r.trainSeconds.toFixed(0)} s, ${r.spectraPerSecond.toFixed(0)} spectra/s -> ${r.modelDir}\n`,
+            `best epoch ${r.bestEpoch + 1} val recon ${r.bestValRecon?.toExponential(3)}, ${r.trainSeconds.toFixed(0)} s, ${r.spectraPerSecond.toFixed(0)} spectra/s on ${r.backend}${r.gradients === 'graph' ? ' (graph gradients)' : ''} -> ${r.modelDir}\n`,
         );
         if (summary.metrics)
           process.stdout.write(`validation residual (eq. 6): ${JSON.stringify(summary.metrics)}\n`);
