@@ -79,11 +79,66 @@ export async function loadPipelineConfig(file: string): Promise<PipelineConfig> 
 }
 
 /**
- * Live training details: the heartbeats of the running training activities of a workflow and its
- * training children (PINN, its baseline and the CVAE train in parallel).
+ * What a step's activity heartbeats when it is not a training chunk (e.g. `validate cvae`: its
+ * stage, then the recovery network's epochs).
  */
-export async function liveTraining(client: Client, workflowId: string): Promise<TrainProgress[]> {
-  const found: TrainProgress[] = [];
+export interface StepHeartbeat {
+  step: string;
+  stage?: string;
+  epoch?: number;
+  globalStep?: number;
+  losses?: Record<string, number>;
+  done?: number;
+  total?: number;
+  /** Why the step waits (e.g. the same step runs in another pipeline). */
+  waiting?: string;
+}
+
+/**
+ * A heartbeat's details: a training chunk's progress, a step's stage, or neither (synthesis
+ * batches, which carry `intrinsicCalls`: the synthesis line counts them).
+ */
+export function classifyHeartbeat(d: unknown): { training: TrainProgress } | { step: StepHeartbeat } | null {
+  if (!d || typeof d !== 'object') return null;
+  const o = d as Record<string, unknown>;
+  if (typeof o.model === 'string' && typeof o.globalStep === 'number')
+    return { training: o as unknown as TrainProgress };
+  if (typeof o.intrinsicCalls === 'number') return null;
+  if (typeof o.step === 'string') return { step: o as unknown as StepHeartbeat };
+  return null;
+}
+
+/**
+ * One line of a step's heartbeat: `validate cvae: train`, `validate cvae: epoch 12 · total 2.3e-2`,
+ * `ingest-atmospheres: 120/478`, or the step and why it waits.
+ */
+export function describeStep(h: StepHeartbeat): string {
+  const parts: string[] = [];
+  if (h.stage) parts.push(h.stage);
+  if (typeof h.epoch === 'number') {
+    const loss = Object.entries(h.losses ?? {})
+      .slice(0, 2)
+      .map(([k, v]) => `${k} ${Number(v).toPrecision(3)}`)
+      .join(', ');
+    parts.push(`epoch ${h.epoch + 1}${loss ? ` · ${loss}` : ''}`);
+  }
+  if (typeof h.done === 'number')
+    parts.push(typeof h.total === 'number' ? `${h.done}/${h.total}` : `${h.done}`);
+  if (h.waiting) parts.push(`waiting: ${h.waiting}`);
+  return parts.length ? `${h.step}: ${parts.join(' · ')}` : h.step;
+}
+
+/**
+ * Live details from the heartbeats of the running activities of a workflow and its training
+ * children (PINN, its baseline and the CVAE train in parallel): training chunks' progress, and the
+ * stage of other long steps.
+ */
+export async function liveHeartbeats(
+  client: Client,
+  workflowId: string,
+): Promise<{ training: TrainProgress[]; steps: StepHeartbeat[] }> {
+  const training: TrainProgress[] = [];
+  const steps: StepHeartbeat[] = [];
   const ids = [
     ...['.train-pinn', '.train-pinn-baseline', '.train-cvae', ''].map((s) => `${workflowId}${s}`),
     ...(await runningChildren(client, workflowId)),
@@ -94,16 +149,21 @@ export async function liveTraining(client: Client, workflowId: string): Promise<
       if (desc.status.name !== 'RUNNING') continue;
       for (const pending of desc.raw.pendingActivities ?? []) {
         const payload = pending.heartbeatDetails?.payloads?.[0];
-        if (payload) {
-          const details = defaultPayloadConverter.fromPayload<TrainProgress>(payload as never);
-          if (details && typeof details === 'object' && 'globalStep' in details) found.push(details);
-        }
+        if (!payload) continue;
+        const c = classifyHeartbeat(defaultPayloadConverter.fromPayload<unknown>(payload as never));
+        if (c && 'training' in c) training.push(c.training);
+        else if (c) steps.push(c.step);
       }
     } catch {
       /* not started, or gone */
     }
   }
-  return found;
+  return { training, steps };
+}
+
+/** The training chunks' progress of {@link liveHeartbeats}. */
+export async function liveTraining(client: Client, workflowId: string): Promise<TrainProgress[]> {
+  return (await liveHeartbeats(client, workflowId)).training;
 }
 
 /**
@@ -230,6 +290,8 @@ export async function progressSnapshot(
 ): Promise<{
   progress: WorkflowProgress | null;
   training: TrainProgress[];
+  /** Other long steps' stages (from their heartbeats). */
+  steps: StepHeartbeat[];
   synthesis: string | null;
   /** Activities being retried after a failure (with the failure). */
   retrying: string[];
@@ -245,7 +307,9 @@ export async function progressSnapshot(
     }
   }
   const running = desc.status.name === 'RUNNING';
-  const training = running ? await liveTraining(client, handle.workflowId) : [];
+  const { training, steps } = running
+    ? await liveHeartbeats(client, handle.workflowId)
+    : { training: [], steps: [] };
   let synthesis: string | null = null;
   // The workflow's own synthesis, or a pipeline's synthesizing children (the grid and the PINN
   // spectra may run at once): finished batches from the queries, running rows from heartbeats.
@@ -271,7 +335,7 @@ export async function progressSnapshot(
   }
   if (parts.length) synthesis = parts.join(' ; ');
   const retrying = running ? await retryingActivities(client, handle.workflowId) : [];
-  return { progress, training, synthesis, retrying, status: desc.status.name };
+  return { progress, training, steps, synthesis, retrying, status: desc.status.name };
 }
 
 /**
@@ -314,6 +378,7 @@ export async function watchWorkflow<T>(
       const detail = [
         ...(snap.synthesis ? [snap.synthesis] : []),
         ...snap.training.map(describeTraining),
+        ...snap.steps.map(describeStep),
       ].join(' ; ');
       // Retried failures are printed as lines of their own (also on a terminal), once each.
       for (const r of snap.retrying) {

@@ -20,6 +20,7 @@ import {
 } from '../temporal.js';
 import {
   assertWorkflowId,
+  describeStep,
   describeTraining,
   loadPipelineConfig,
   progressSnapshot,
@@ -227,6 +228,7 @@ export function register(program: Command): void {
         for (const s of snap.progress?.steps ?? [])
           process.stdout.write(`  ${s.status.padEnd(7)} ${s.name}${s.detail ? `  (${s.detail})` : ''}\n`);
         for (const t of snap.training) process.stdout.write(`  training: ${describeTraining(t)}\n`);
+        for (const h of snap.steps) process.stdout.write(`  running: ${describeStep(h)}\n`);
         if (snap.synthesis) process.stdout.write(`  synthesis: ${snap.synthesis}\n`);
         for (const r of snap.retrying) process.stdout.write(`  ! ${r}\n`);
       } finally {

@@ -34,17 +34,18 @@ import type {
   ValidateCvaeInput,
 } from '@stellar-emu/workflows';
 import { LocalArtifactStore, stepKey } from '../artifacts/store.js';
-import { heartbeatPump } from './heartbeat.js';
+import { heartbeatPump, type HeartbeatPump } from './heartbeat.js';
 import { completeMetricsStep } from './metrics-step.js';
 
 async function metricsStep(
   artifacts: string,
   step: string,
   key: string,
-  compute: (dir: string) => Promise<{ path: string; summary: MetricsRef['summary'] }>,
+  /** Computes the metrics into `dir`; reports its progress through `hb`, the step's one heartbeat. */
+  compute: (dir: string, hb: HeartbeatPump) => Promise<{ path: string; summary: MetricsRef['summary'] }>,
 ): Promise<StepOutcome<MetricsRef>> {
   const store = new LocalArtifactStore(artifacts);
-  const hb = heartbeatPump(5000);
+  const hb = heartbeatPump(3000);
   hb.update({ step });
   try {
     return await store.once<StepOutcome<MetricsRef>>(
@@ -52,7 +53,7 @@ async function metricsStep(
       key,
       (done) => ({ skipped: true, key, result: done.summary.metrics as MetricsRef }),
       async () => {
-        const { path, summary } = await compute(await store.stepDir(step, key));
+        const { path, summary } = await compute(await store.stepDir(step, key), hb);
         return completeMetricsStep(store, step, key, path, summary);
       },
       () => hb.update({ step, waiting: 'the same step is running in another pipeline' }),
@@ -147,31 +148,26 @@ export async function validateCvaeStep(input: ValidateCvaeInput): Promise<StepOu
     { ...input.settings, factor: input.factor ?? null },
     { model: input.cvae.sha256, dataset: input.dataset.sha256 },
   );
-  return metricsStep(input.artifacts, 'validate-cvae', key, async (dir) => {
+  return metricsStep(input.artifacts, 'validate-cvae', key, async (dir, hb) => {
     await initBackend();
-    const hb = heartbeatPump(3000);
-    try {
-      const loaded = await loadCvaeModel(input.cvae.path);
-      // One wiring for the worker and the CLI: param-nn's validateEmulatorOnDataset.
-      const { result, metricsPath: out } = await validateEmulatorOnDataset({
-        dataset: input.dataset.path,
-        labelNames: loaded.meta.labels.map((l) => l.key),
-        emulator: cvaeEmulator(loaded),
-        ...input.settings,
-        outDir: join(dir, 'recovery'),
-        factor: input.factor,
-        onStage: (stage) => hb.update({ step: 'validate cvae', stage }),
-        onProgress: (p) =>
-          hb.update({ step: 'validate cvae', epoch: p.epoch, globalStep: p.globalStep, losses: p.losses }),
-        run: { id: input.cvae.sha256.slice(0, 12) },
-        metricsPath: join(dir, 'recovery-metrics.json'),
-      }).finally(() => loaded.model.dispose());
-      const summary: MetricsRef['summary'] = { pass: result.pass };
-      for (const v of result.verdicts) summary[`${v.label}Ratio`] = +v.ratio.toFixed(3);
-      return { path: out, summary };
-    } finally {
-      hb.stop();
-    }
+    const loaded = await loadCvaeModel(input.cvae.path);
+    // One wiring for the worker and the CLI: param-nn's validateEmulatorOnDataset.
+    const { result, metricsPath: out } = await validateEmulatorOnDataset({
+      dataset: input.dataset.path,
+      labelNames: loaded.meta.labels.map((l) => l.key),
+      emulator: cvaeEmulator(loaded),
+      ...input.settings,
+      outDir: join(dir, 'recovery'),
+      factor: input.factor,
+      onStage: (stage) => hb.update({ step: 'validate cvae', stage }),
+      onProgress: (p) =>
+        hb.update({ step: 'validate cvae', epoch: p.epoch, globalStep: p.globalStep, losses: p.losses }),
+      run: { id: input.cvae.sha256.slice(0, 12) },
+      metricsPath: join(dir, 'recovery-metrics.json'),
+    }).finally(() => loaded.model.dispose());
+    const summary: MetricsRef['summary'] = { pass: result.pass };
+    for (const v of result.verdicts) summary[`${v.label}Ratio`] = +v.ratio.toFixed(3);
+    return { path: out, summary };
   });
 }
 

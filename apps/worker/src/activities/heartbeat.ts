@@ -27,14 +27,17 @@ export function inActivity(): boolean {
 /**
  * A heartbeat pump: `update(details)` records the latest progress; it is sent at most every
  * `everyMs` and at least every `everyMs` (a timer keeps heartbeating while a long step runs, so
- * cancellation reaches the activity). `stop()` clears the timer.
+ * cancellation reaches the activity). `stop()` clears the timer. One pump per activity: a second
+ * one would alternate its details with the first's.
  */
-export function heartbeatPump(everyMs = 3000): {
+export interface HeartbeatPump {
   update(details: unknown): void;
   stop(): void;
   signal: AbortSignal | undefined;
   previous: unknown;
-} {
+}
+
+export function heartbeatPump(everyMs = 3000): HeartbeatPump {
   if (!inActivity()) {
     return { update() {}, stop() {}, signal: undefined, previous: undefined };
   }
