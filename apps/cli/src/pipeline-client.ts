@@ -161,11 +161,6 @@ export async function liveHeartbeats(
   return { training, steps };
 }
 
-/** The training chunks' progress of {@link liveHeartbeats}. */
-export async function liveTraining(client: Client, workflowId: string): Promise<TrainProgress[]> {
-  return (await liveHeartbeats(client, workflowId)).training;
-}
-
 /**
  * The running children of a workflow, from the server (`pendingChildren`): the trainings, which
  * are named by their content key (`train-<model>-<hash>`), not by the pipeline's ID.
