@@ -118,4 +118,30 @@ describe('noise augmentation', () => {
     for (let i = 3; i < 6; i++) expect(aug.snr[i]).toBeGreaterThanOrEqual(5);
     expect(Array.from(aug.coeffs.subarray(6))).not.toEqual([1, 2, 3, 4, 5, 6]);
   });
+
+  test('several noisy copies: copy 0 as with one copy, each copy its own SNR and noise, labels repeated', () => {
+    const rows = 50;
+    const k = 3;
+    const coeffs = Float32Array.from({ length: rows * k }, (_, i) => i / 10);
+    const labels = Float64Array.from({ length: rows }, (_, i) => i);
+    const one = augmentWithNoisyCopies({ coeffs, labels, rows }, k, 1, { seed: 9 });
+    const four = augmentWithNoisyCopies({ coeffs, labels, rows }, k, 1, { seed: 9, copies: 4 });
+    expect(four.rows).toBe(5 * rows);
+    expect(Array.from(four.coeffs.subarray(0, 2 * rows * k))).toEqual(Array.from(one.coeffs));
+    for (let c = 0; c <= 4; c++)
+      expect(Array.from(four.labels.subarray(c * rows, (c + 1) * rows))).toEqual(Array.from(labels));
+    // Copy c of row i is addCoefficientNoise's row c·rows + i: the same numbers, drawn directly.
+    for (let c = 1; c < 4; c++) {
+      const direct = addCoefficientNoise(coeffs, rows, k, c * rows, { seed: 9 });
+      expect(Array.from(four.coeffs.subarray((1 + c) * rows * k, (2 + c) * rows * k))).toEqual(
+        Array.from(direct.coeffs),
+      );
+      expect(Array.from(four.snr.subarray((1 + c) * rows, (2 + c) * rows))).toEqual(Array.from(direct.snr));
+    }
+    // Independent copies: the SNRs of copies 1 and 2 of the same row differ.
+    let same = 0;
+    for (let i = 0; i < rows; i++) if (four.snr[2 * rows + i] === four.snr[rows + i]) same++;
+    expect(same).toBe(0);
+    expect(() => augmentWithNoisyCopies({ coeffs, labels, rows }, k, 1, { copies: 0 })).toThrow(/copies/);
+  });
 });

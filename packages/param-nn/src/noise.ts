@@ -100,25 +100,34 @@ export function addCoefficientNoise(
 }
 
 /**
- * One noisy copy per spectrum, as in the paper: the clean rows followed by their noisy copies
- * (coefficient space, see {@link addCoefficientNoise}); labels are duplicated. `snr` is
- * Infinity for the clean rows.
+ * Noisy copies of every spectrum: the clean rows followed by `copies` noisy copies of them
+ * (coefficient space, see {@link addCoefficientNoise}; default one copy, as in the paper); labels
+ * are duplicated. Copy c of spectrum i draws its SNR and noise from the stream of index c·rows + i,
+ * so copy 0 is the same for any `copies`, and every copy gets its own SNR. `snr` is Infinity for
+ * the clean rows.
  */
 export function augmentWithNoisyCopies(
   data: { coeffs: Float32Array; labels: Float64Array; rows: number },
   k: number,
   numLabels: number,
-  opts: NoiseOptions = {},
+  opts: NoiseOptions & { copies?: number } = {},
 ): { coeffs: Float32Array; labels: Float64Array; rows: number; snr: Float64Array } {
   const { coeffs, labels, rows } = data;
-  const noisy = addCoefficientNoise(coeffs, rows, k, 0, opts);
-  const c = new Float32Array(2 * rows * k);
+  const copies = opts.copies ?? 1;
+  if (!(Number.isInteger(copies) && copies >= 1))
+    throw new Error(`augmentWithNoisyCopies: copies must be an integer >= 1, got ${copies}`);
+  const total = (1 + copies) * rows;
+  const c = new Float32Array(total * k);
+  const l = new Float64Array(total * numLabels);
+  const snr = new Float64Array(total).fill(Infinity);
   c.set(coeffs);
-  c.set(noisy.coeffs, rows * k);
-  const l = new Float64Array(2 * rows * numLabels);
   l.set(labels);
-  l.set(labels, rows * numLabels);
-  const snr = new Float64Array(2 * rows).fill(Infinity);
-  snr.set(noisy.snr, rows);
-  return { coeffs: c, labels: l, rows: 2 * rows, snr };
+  for (let copy = 0; copy < copies; copy++) {
+    const noisy = addCoefficientNoise(coeffs, rows, k, copy * rows, opts);
+    const at = (1 + copy) * rows;
+    c.set(noisy.coeffs, at * k);
+    l.set(labels, at * numLabels);
+    snr.set(noisy.snr, at);
+  }
+  return { coeffs: c, labels: l, rows: total, snr };
 }

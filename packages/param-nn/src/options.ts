@@ -47,6 +47,15 @@ export const recoveryValidationSchema = z
       .min(0)
       .default(1)
       .describe('seed of the split, PCA, noise, training and generated labels'),
+    noisyCopies: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(1)
+      .describe(
+        "noisy copies (SNR 5..300) of each training and validation spectrum the recovery network learns from (the paper's 1)",
+      ),
     pcaComponents: z.number().int().min(1).max(2000).default(25).describe("PCA components (the paper's 25)"),
     maxPcaError: z
       .number()

@@ -38,6 +38,7 @@ type SchemaOptions =
   | 'earlyStoppingPatience'
   | 'seed'
   | 'pca'
+  | 'noisyCopies'
   | 'generatedAt'
   | 'generatedCount';
 
@@ -113,6 +114,7 @@ export async function validateEmulatorOnDataset(
     lr: t.learningRate,
     earlyStoppingPatience: t.patience,
     seed: t.seed,
+    noisyCopies: t.noisyCopies,
     generatedAt: t.generatedAt,
     ...(t.generatedCount !== undefined ? { generatedCount: t.generatedCount } : {}),
     pca: {

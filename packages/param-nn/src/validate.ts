@@ -44,6 +44,8 @@ export interface ValidateEmulatorOptions extends Pick<
   pca?: PcaOptions;
   /** SNR range of the noisy copies (default 5..300). */
   snrRange?: { min: number; max: number };
+  /** Noisy copies of each training and validation spectrum (default 1, the paper's). */
+  noisyCopies?: number;
   /** Spectra per block in projection passes (default 1024). */
   blockRows?: number;
   /** Points per label and set in the predicted-vs-true data (default 5000, the first ones). */
@@ -181,8 +183,9 @@ export async function prepareRecovery(opts: PrepareRecoveryOptions): Promise<Pre
     return out as Record<SplitName, CoefficientSet>;
   });
   const k = pca.components;
-  const trainAug = augmentWithNoisyCopies(sets.train, k, nl, { seed: seed * 4 + 1, snrRange });
-  const valAug = augmentWithNoisyCopies(sets.val, k, nl, { seed: seed * 4 + 2, snrRange });
+  const copies = opts.noisyCopies ?? 1;
+  const trainAug = augmentWithNoisyCopies(sets.train, k, nl, { seed: seed * 4 + 1, snrRange, copies });
+  const valAug = augmentWithNoisyCopies(sets.val, k, nl, { seed: seed * 4 + 2, snrRange, copies });
   const trained = await timed(durations, 'train', opts.onStage, () =>
     trainRecovery({
       pca,
