@@ -71,6 +71,13 @@ def label_matrix(model, labels):
             row = [row[l["key"]] if l["key"] in row else row[l["column"]] for l in spec]
         rows.append([float(v) for v in row])
     x = np.asarray(rows, dtype=np.float64).reshape(-1, len(spec))
+    # Labels stored with a log10Offset are scaled as log10(value + offset) (v sin i, R by default).
+    for j, l in enumerate(spec):
+        if l.get("log10Offset") is not None:
+            v = x[:, j] + l["log10Offset"]
+            if not np.all(v > 0):
+                raise ValueError(f"{l['key']}: log10(value + {l['log10Offset']}) needs values above {-l['log10Offset']}")
+            x[:, j] = np.log10(v)
     lo = np.array([l["min"] for l in spec])
     span = np.array([l["max"] for l in spec]) - lo
     return np.where(span > 0, 2 * (x - lo) / np.where(span > 0, span, 1) - 1, 0.0)

@@ -30,7 +30,7 @@ beforeAll(async () => {
 });
 afterAll(() => model.dispose());
 
-test('model.json records the weights sha256 (last key); an older model.json without it or config.logvarBound still loads', async () => {
+test('model.json records the weights sha256 (last key); an older model.json without it, config.logvarBound or labelLog10Offsets still loads', async () => {
   const dir = tempDir();
   await saveCvaeModel(dir, model, meta);
   const json = JSON.parse(await readFile(join(dir, MODEL_JSON), 'utf8'));
@@ -51,10 +51,14 @@ test('model.json records the weights sha256 (last key); an older model.json with
 
   delete json.weightsSha256;
   delete json.config.logvarBound;
+  delete json.config.labelLog10Offsets;
   await writeFile(join(dir, MODEL_JSON), `${JSON.stringify(json, null, 2)}\n`);
   const old = await loadCvaeModel(dir);
   expect(old.meta.weightsSha256).toBeUndefined();
   expect(old.meta.config.logvarBound).toBeNull();
+  // Written before log-scaled labels: no offsets, every label linear.
+  expect(old.meta.config.labelLog10Offsets).toEqual({});
+  expect(old.meta.labels.every((l) => l.log10Offset === undefined)).toBe(true);
   old.model.dispose();
 });
 

@@ -23,7 +23,10 @@ export const CVAE_MODEL_FORMAT = 'stellar-emu-cvae/1';
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_FILE = 'weights.safetensors';
 
-/** One conditioning label as stored in model.json (physical units of the dataset column). */
+/**
+ * One conditioning label as stored in model.json: its scale (min and max of the value, or of
+ * log10(value + log10Offset)) and its training box in physical units of the dataset column.
+ */
 export interface ModelLabel extends LabelScale {
   /** camelCase record key (teffK, logg, vsiniKms, mh, vmicKms, resolution) when the dataset has one. */
   key: string;
@@ -84,6 +87,8 @@ const cvaeConfigSchema = z
     learningRate: z.number(),
     plateau: z.looseObject({ factor: z.number(), patience: z.number(), minLr: z.number() }),
     validationLatent: z.enum(['sample', 'mean', 'zero']),
+    // Model directories written before log-scaled labels: every label linear.
+    labelLog10Offsets: z.record(z.string(), z.number()).default({}),
     earlyStoppingPatience: z.number(),
     batchSize: z.number(),
     epochs: z.number(),
@@ -109,6 +114,7 @@ export const CVAE_MODEL_JSON_SCHEMA: z.ZodType<CvaeModelJson> = z
         key: z.string(),
         min: z.number(),
         max: z.number(),
+        log10Offset: z.number().optional(),
         rangeMin: z.number(),
         rangeMax: z.number(),
       }),

@@ -3,8 +3,8 @@ import {
   assignSplit,
   canonicalSplitName,
   fillMissingFlux,
-  minMaxScale,
   openSpectrumDataset,
+  scaleValue,
   type DatasetManifest,
   type MinMaxScale,
   type SpectrumDatasetReader,
@@ -14,7 +14,8 @@ import { deriveSeed, Rng } from '@stellar-emu/numerics';
 
 /**
  * A label's min-max scale to [-1, 1] (grid-io `MinMaxScale`: its column and the dataset's range in
- * physical units, from grid-io `minMaxScalesFromManifest`; applied with grid-io `minMaxScale`).
+ * physical units from grid-io `minMaxScalesFromManifest`, or of log10(value + offset) from
+ * `log10Scale`; applied with grid-io `scaleValue`).
  * Stored per label in model.json.
  */
 export type LabelScale = MinMaxScale;
@@ -260,7 +261,7 @@ export async function openSpectrumSource(opts: SpectrumSourceOptions): Promise<S
         opts.labelScales.forEach((s, j) => {
           const v = reader.labels[row * L + j];
           physical.push(v);
-          labels.push(minMaxScale(v, s.min, s.max));
+          labels.push(scaleValue(v, s));
         });
       }
       if (keep.length === 0) return;

@@ -4,8 +4,8 @@ import { basename, dirname, join } from 'node:path';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import {
   MANIFEST_FILE,
-  minMaxScale,
   parquetCompressors,
+  scaleValue,
   writeFitsSpectra,
   writeSpectrumDataset,
   type SpectrumRecord,
@@ -87,8 +87,7 @@ export async function generateSpectra(
     const b = Math.min(batchSize, n - start);
     const c = new Float32Array(b * L);
     for (let i = 0; i < b; i++)
-      for (let j = 0; j < L; j++)
-        c[i * L + j] = minMaxScale(labels[(start + i) * L + j], meta.labels[j].min, meta.labels[j].max);
+      for (let j = 0; j < L; j++) c[i * L + j] = scaleValue(labels[(start + i) * L + j], meta.labels[j]);
     const z = new Float32Array(b * d);
     if ((opts.z ?? 'sample') === 'sample') {
       for (let i = 0; i < b; i++) {

@@ -2,7 +2,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { minMaxScale } from '@stellar-emu/grid-io';
+import { scaleValue } from '@stellar-emu/grid-io';
 import { runPython, testPython } from '@stellar-emu/grid-io/testing';
 import { initBackend, tf } from '@stellar-emu/nn-core';
 import { deriveSeed, Rng } from '@stellar-emu/numerics';
@@ -60,9 +60,7 @@ describe.skipIf(!python)('CVAE forward pass in numpy (python/forward.py)', () =>
       const sampled = await generateSpectra(loaded, labels, { z: 'sample', seed, allowExtrapolation: true });
 
       // encoder of the TypeScript model on the toy spectra
-      const c = Float32Array.from(
-        rows.flatMap((r) => meta.labels.map((l) => minMaxScale(r[l.key], l.min, l.max))),
-      );
+      const c = Float32Array.from(rows.flatMap((r) => meta.labels.map((l) => scaleValue(r[l.key], l))));
       const flux = recs.map((r) => r.flux);
       const enc = tf.tidy(() => {
         const { mu, logvar } = model.encode(

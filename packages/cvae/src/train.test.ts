@@ -9,6 +9,7 @@ import {
   readCheckpoint,
   tf,
 } from '@stellar-emu/nn-core';
+import { openDataset, scaleValue } from '@stellar-emu/grid-io';
 import { tempDir, writeToyDataset } from '../test/fixtures.js';
 import { loadCvaeModel, saveCvaeModel } from './artifact.js';
 import { makeCvaeConfig, type CvaeConfig } from './config.js';
@@ -101,6 +102,19 @@ test('training writes a loadable model directory, and an interrupted run resumed
     'vmicKms',
     'resolution',
   ]);
+  // The broadening labels are scaled in log10(v + offset) (DEFAULT_LABEL_LOG10_OFFSETS), the others
+  // linearly; each scale's ends are its transformed training range, inside which the training box lies.
+  const manifest = (await openDataset(dataset)).manifest;
+  for (const l of loaded.meta.labels) {
+    const r = manifest.labelRanges[l.column];
+    const offset = { vsiniKms: 3, resolution: 0 }[l.key];
+    expect(l.log10Offset).toBe(offset);
+    const f = (v: number) => (offset === undefined ? v : Math.log10(v + offset));
+    expect(l.min).toBeCloseTo(f(r.min), 12);
+    expect(l.max).toBeCloseTo(f(r.max), 12);
+    expect(scaleValue(l.rangeMin, l)).toBeGreaterThanOrEqual(-1 - 1e-12);
+    expect(scaleValue(l.rangeMax, l)).toBeLessThanOrEqual(1 + 1e-12);
+  }
   expect(loaded.meta.wavelength).toEqual({ startAngstrom: 5000, stepAngstrom: 0.05, nPixels: 120 });
   expect(loaded.meta.training.bestEpoch).toBe(a.bestEpoch);
   loaded.model.dispose();

@@ -14,7 +14,13 @@ import {
   type ModelTrainingResult,
   type TrainResult,
 } from '@stellar-emu/nn-core';
-import { minMaxScalesFromManifest, openDataset, TRAIN_SPLIT, VAL_SPLIT } from '@stellar-emu/grid-io';
+import {
+  log10Scale,
+  minMaxScalesFromManifest,
+  openDataset,
+  TRAIN_SPLIT,
+  VAL_SPLIT,
+} from '@stellar-emu/grid-io';
 import { saveCvaeModel, writeTrainingHistory, type ModelLabel } from './artifact.js';
 import { parseTrainingOptions } from '@stellar-emu/nn-core/options';
 import { makeCvaeConfig, type CvaeConfig, type CvaePresetName } from './config.js';
@@ -88,7 +94,13 @@ export async function trainCvae(opts: TrainCvaeOptions): Promise<TrainCvaeResult
       ...opts.overrides,
     },
   );
-  const scales = minMaxScalesFromManifest(m, config.labelColumns);
+  const keyOf = Object.fromEntries(Object.entries(m.labelKeys ?? {}).map(([k, c]) => [c, k]));
+  // Linear scales from the manifest's ranges; the configured labels (by key or column) in log10(v + offset).
+  const scales = minMaxScalesFromManifest(m, config.labelColumns).map((s) => {
+    const offset =
+      config.labelLog10Offsets[keyOf[s.column] ?? s.column] ?? config.labelLog10Offsets[s.column];
+    return offset === undefined ? s : log10Scale(s, offset);
+  });
   const cacheBytes = opts.cacheBytes ?? 2 ** 30;
   const train = await openSpectrumSource({
     dir: opts.datasetDir,
@@ -115,7 +127,6 @@ export async function trainCvae(opts: TrainCvaeOptions): Promise<TrainCvaeResult
     minLr: config.plateau.minLr,
   });
   const earlyStopping = new EarlyStopping({ patience: config.earlyStoppingPatience });
-  const keyOf = Object.fromEntries(Object.entries(m.labelKeys ?? {}).map(([k, c]) => [c, k]));
   const labels: ModelLabel[] = scales.map((s, i) => {
     let lo = Infinity;
     let hi = -Infinity;

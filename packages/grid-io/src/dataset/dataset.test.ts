@@ -9,7 +9,15 @@ import { realDataDir } from '../testing/real-data.js';
 import type { AtmosphereModel, SpectrumRecord } from '../types.js';
 import { spectrumContentId } from './content-hash.js';
 import { MANIFEST_FILE, readManifest } from './manifest.js';
-import { denormalizeValues, normalizeValues, RunningStats } from './normalization.js';
+import {
+  denormalizeValues,
+  log10Scale,
+  minMaxScale,
+  normalizeValues,
+  RunningStats,
+  scaleValue,
+  UNIT_INTERVAL,
+} from './normalization.js';
 import { openDataset, rowToAtmosphereModel, rowToSpectrumRecord } from './read.js';
 import { assignSplit } from './splits.js';
 import { writeAtmosphereDataset, writeSpectrumDataset } from './write.js';
@@ -78,6 +86,24 @@ test('normalization: one streaming pass, log10 for positive-definite, [-1, 1] an
     rtol: 1e-12,
   });
   expect(() => s.add(-1)).toThrow(/positive/);
+});
+
+test('label scales: linear is minMaxScale; log10Scale maps the range through log10(v + offset); bad values throw, never NaN', () => {
+  const lin = { column: 'vsini_kms', min: 0, max: 297 };
+  expect(scaleValue(99, lin)).toBeCloseTo(minMaxScale(99, 0, 297), 15);
+  const log = log10Scale(lin, 3);
+  // log10(0 + 3) .. log10(297 + 3) = log10 3 .. log10 300: two decades, so v = 27 (log10 30) is the middle.
+  expect(log).toEqual({ column: 'vsini_kms', min: Math.log10(3), max: Math.log10(300), log10Offset: 3 });
+  expect(scaleValue(0, log)).toBeCloseTo(-1, 14);
+  expect(scaleValue(27, log)).toBeCloseTo(0, 14);
+  expect(scaleValue(297, log)).toBeCloseTo(1, 14);
+  expect(scaleValue(27, log, UNIT_INTERVAL)).toBeCloseTo(0.5, 14);
+  const r = log10Scale({ column: 'resolution', min: 1000, max: 100_000 }, 0);
+  expect(scaleValue(10_000, r)).toBeCloseTo(0, 14);
+  expect(() => scaleValue(-3, log)).toThrow(/"vsini_kms" = -3: log10\(value \+ 3\)/);
+  expect(() => scaleValue(0, r)).toThrow(/resolution/);
+  expect(() => log10Scale({ column: 'x', min: -5, max: 1 }, 3)).toThrow(/"x": .*above -3.*-5/);
+  expect(() => log10Scale(log, 3)).toThrow(/already/);
 });
 
 describe('spectrum datasets', () => {

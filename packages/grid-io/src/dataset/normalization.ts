@@ -145,13 +145,49 @@ export function denormalizeValues(
 }
 
 /**
- * The min-max range of one quantity, in physical units (linear), as models store it with their
- * weights (the CVAE's model.json `labels[]` carries these fields).
+ * The min-max range of one quantity, as models store it with their weights (the CVAE's model.json
+ * `labels[]` carries these fields): in physical units, or, with `log10Offset`, of
+ * log10(value + log10Offset) (min and max then in that space).
  */
 export interface MinMaxScale {
   column: string;
   min: number;
   max: number;
+  /** Scale log10(value + log10Offset) instead of the value (absent: linear). */
+  log10Offset?: number;
+}
+
+/**
+ * A linear {@link MinMaxScale} as the scale of log10(value + offset): the same column, its range
+ * mapped through the (increasing) transform. The range must lie above −offset.
+ */
+export function log10Scale(scale: MinMaxScale, offset: number): MinMaxScale {
+  if (scale.log10Offset !== undefined) throw new Error(`"${scale.column}" is already log-scaled`);
+  if (!(Number.isFinite(offset) && scale.min + offset > 0))
+    throw new RangeError(
+      `"${scale.column}": log10(value + ${offset}) needs values above ${-offset}; the range starts at ${scale.min}`,
+    );
+  return {
+    column: scale.column,
+    min: Math.log10(scale.min + offset),
+    max: Math.log10(scale.max + offset),
+    log10Offset: offset,
+  };
+}
+
+/**
+ * `v` (physical units) onto `to` (default [-1, 1]) with a stored scale: {@link minMaxScale} of
+ * the value, or of log10(v + log10Offset) for a log scale (where v + log10Offset must be > 0:
+ * a RangeError names the column, never a NaN).
+ */
+export function scaleValue(v: number, scale: MinMaxScale, to: ScaleInterval = SYMMETRIC_INTERVAL): number {
+  if (scale.log10Offset === undefined) return minMaxScale(v, scale.min, scale.max, to);
+  const x = v + scale.log10Offset;
+  if (!(x > 0))
+    throw new RangeError(
+      `"${scale.column}" = ${v}: log10(value + ${scale.log10Offset}) needs a value above ${-scale.log10Offset}`,
+    );
+  return minMaxScale(Math.log10(x), scale.min, scale.max, to);
 }
 
 /**
