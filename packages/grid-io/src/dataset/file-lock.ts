@@ -105,6 +105,31 @@ async function removeLockIfSame(path: string, id: LockIdentity): Promise<void> {
 }
 
 /**
+ * Break the stale lock at `path` holding `<path>.break` (created exclusively; a break file older
+ * than `staleMs` is a dead breaker's and is removed): under it the lock is judged again and
+ * removed only if it is still the stale file. Returns false when another breaker is at work
+ * (the caller waits as for a live holder), true when the caller may try to take the lock.
+ */
+async function breakStaleLock(path: string, staleMs: number): Promise<boolean> {
+  const breakPath = `${path}.break`;
+  try {
+    await writeFile(breakPath, `${process.pid}\n`, { flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    const st = await stat(breakPath).catch(() => null);
+    if (st && Date.now() - st.mtimeMs > staleMs) await rm(breakPath, { force: true });
+    return false;
+  }
+  try {
+    const stale = await staleLock(path, staleMs);
+    if (stale !== null) await removeLockIfSame(path, stale);
+  } finally {
+    await rm(breakPath, { force: true });
+  }
+  return true;
+}
+
+/**
  * Run `fn` holding the lock file `path`: created exclusively (`wx`) with its holder
  * `{"host", "pid", "token"}`; while another holder has it, wait and try again (`retryMs`, `onWait`). A lock
  * is broken when stale: unmodified for more than `staleMs` (the holder touches it every `touchMs`
@@ -128,8 +153,10 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, opts: 
     }
     const stale = await staleLock(path, opts.staleMs);
     if (stale !== null) {
-      await removeLockIfSame(path, stale);
-      continue;
+      // One breaker at a time (`<path>.break`, itself broken when a breaker died holding it):
+      // the holder re-judges the lock, so a waiter that judged the stale lock late cannot move
+      // aside the lock another waiter took after breaking it (two holders, seen in CI).
+      if (await breakStaleLock(path, opts.staleMs)) continue;
     }
     if (Date.now() > deadline)
       throw new Error(
